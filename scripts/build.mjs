@@ -1,0 +1,24 @@
+// Bundles the CLI and server into dist/ with esbuild. Code splitting keeps the AWS SDK out of the
+// start-up path: commands that need it import it dynamically.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: { cli: 'src/cli/bin.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  // Prefer the ESM builds (the AWS SDK ships both): named dynamic imports then work, and tree-shaking too.
+  mainFields: ['module', 'main'],
+  target: 'node22',
+  sourcemap: true,
+  // Native addon and drivers stay external; pino's worker transports are not used.
+  external: ['better-sqlite3', 'pg', 'pg-native'],
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  define: { __IMAGETRAIL_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});

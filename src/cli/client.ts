@@ -1,0 +1,192 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  AppError,
+  AuthenticationError,
+  CheckFailedError,
+  ConflictError,
+  InputError,
+  InternalError,
+  NotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnreachableError,
+} from '../domain/errors.js';
+
+export interface ClientOptions {
+  server?: string;
+  token?: string;
+  tokenFile?: string;
+  dataDir?: string;
+  timeoutMs?: number;
+}
+
+const ErrorBody = z.object({
+  error: z.object({
+    name: z.string().optional(),
+    message: z.string(),
+    hints: z.array(z.string()).optional(),
+    details: z.array(z.object({ path: z.string().optional(), message: z.string() })).optional(),
+  }),
+  result: z.unknown().optional(),
+});
+
+/**
+ * The CLI's view of the API. Server errors come back as the same taxonomy the server threw, so exit codes
+ * are decided in one place (exit-codes.ts) whether a failure happened here or there.
+ */
+export class ApiClient {
+  private constructor(
+    readonly baseUrl: string,
+    private readonly token: string | undefined,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async create(o: ClientOptions, env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
+    const dataDir = o.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail';
+    let server = o.server ?? env['IMAGETRAIL_SERVER'];
+    if (!server) server = await readServerFile(dataDir);
+    server ??= 'http://127.0.0.1:8080';
+    if (!/^https?:\/\//.test(server)) {
+      throw new InputError(`--server must be an http(s) URL, got "${server}"`, { hints: ['e.g. --server http://127.0.0.1:8080'] });
+    }
+    let token = o.token ?? env['IMAGETRAIL_TOKEN'];
+    if (!token && o.tokenFile) token = (await readFile(o.tokenFile, 'utf8')).trim();
+    if (!token) token = await readFile(join(dataDir, 'admin-token'), 'utf8').then((t) => t.trim(), () => undefined);
+    return new ApiClient(server.replace(/\/+$/, ''), token, o.timeoutMs ?? 120_000);
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.fetch(method, path, body, 'application/json');
+    const text = await res.text();
+    const json = text ? safeJson(text) : undefined;
+    if (!res.ok) throw this.toError(res.status, json, text);
+    return json as T;
+  }
+
+  /** NDJSON streaming (connection tests): calls onLine per line; returns the final `result` line. */
+  async stream(method: string, path: string, body: unknown, onLine: (line: Record<string, unknown>) => void): Promise<unknown> {
+    const res = await this.fetch(method, path, body, 'application/x-ndjson');
+    if (!res.ok || !(res.headers.get('content-type') ?? '').includes('ndjson')) {
+      const text = await res.text();
+      if (!res.ok) throw this.toError(res.status, safeJson(text), text);
+      return safeJson(text);
+    }
+    const decoder = new TextDecoder();
+    let buf = '';
+    let final: Record<string, unknown> | undefined;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const raw = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!raw) continue;
+        const line = safeJson(raw) as Record<string, unknown>;
+        if (line['type'] === 'result' || line['type'] === 'error') final = line;
+        else onLine(line);
+      }
+    }
+    if (!final) throw new UnavailableError('The server closed the connection before the test finished.');
+    if (final['type'] === 'error') {
+      const err = final['error'] as Record<string, unknown>;
+      throw this.toError(statusForName(String(err['name'])), { error: err, result: err['result'] }, '');
+    }
+    return final['result'];
+  }
+
+  private async fetch(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+    const headers: Record<string, string> = { accept };
+    if (this.token) headers['authorization'] = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new UnreachableError(`Cannot reach the imagetrail server at ${this.baseUrl}: ${describeFetchError(err)}.`, {
+        cause: err,
+        hints: [
+          'Start it with: imagetrail serve',
+          'Or point the CLI at it with --server URL or IMAGETRAIL_SERVER.',
+        ],
+      });
+    }
+  }
+
+  private toError(status: number, json: unknown, text: string): AppError {
+    const parsed = ErrorBody.safeParse(json);
+    const message = parsed.success ? parsed.data.error.message : `HTTP ${status}: ${text.slice(0, 200)}`;
+    const o = parsed.success
+      ? { hints: parsed.data.error.hints ?? [], details: parsed.data.error.details ?? [] }
+      : {};
+    switch (status) {
+      case 400:
+        return new InputError(message, o);
+      case 401:
+        return new AuthenticationError(message, {
+          ...o,
+          hints: [
+            ...(o.hints ?? []),
+            'Pass a token with IMAGETRAIL_TOKEN (or --token-file); the first admin token is in <data-dir>/admin-token.',
+          ],
+        });
+      case 403:
+        return new NotAllowedError(message, o);
+      case 404:
+        return new NotFoundError(message, o);
+      case 409:
+        return new ConflictError(message, o);
+      case 413:
+        return new PayloadTooLargeError(message, o);
+      case 422:
+        return new CheckFailedError(message, parsed.success ? parsed.data.result : undefined, o);
+      case 503:
+        return new UnavailableError(message, o);
+      default:
+        return new InternalError(message, o);
+    }
+  }
+}
+
+function statusForName(name: string): number {
+  const map: Record<string, number> = {
+    InputError: 400,
+    AuthenticationError: 401,
+    NotAllowedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    CheckFailedError: 422,
+    UnavailableError: 503,
+  };
+  return map[name] ?? 500;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFetchError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+  if ((err as Error).name === 'TimeoutError') return 'timed out';
+  return cause?.message ?? (err as Error).message;
+}
+
+async function readServerFile(dataDir: string): Promise<string | undefined> {
+  try {
+    const j = JSON.parse(await readFile(join(dataDir, 'server.json'), 'utf8')) as { url?: unknown };
+    return typeof j.url === 'string' ? j.url : undefined;
+  } catch {
+    return undefined;
+  }
+}

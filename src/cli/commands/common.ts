@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { ApiClient } from '../client.js';
+
+export interface GlobalOpts {
+  server?: string;
+  token?: string;
+  tokenFile?: string;
+  dataDir?: string;
+  verbose?: boolean;
+}
+
+export function globals(cmd: Command): GlobalOpts {
+  return cmd.optsWithGlobals<GlobalOpts>();
+}
+
+export async function clientFor(cmd: Command): Promise<ApiClient> {
+  const g = globals(cmd);
+  if (g.token) {
+    process.stderr.write('warning: --token puts the token in the process list; prefer IMAGETRAIL_TOKEN or --token-file.\n');
+  }
+  return ApiClient.create({
+    ...(g.server ? { server: g.server } : {}),
+    ...(g.token ? { token: g.token } : {}),
+    ...(g.tokenFile ? { tokenFile: g.tokenFile } : {}),
+    ...(g.dataDir ? { dataDir: g.dataDir } : {}),
+  });
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}

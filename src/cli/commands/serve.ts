@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { globals } from './common.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the imagetrail server (API, in-process runtime) on embedded defaults or the given stores')
+    .option('--port <port>', 'port to listen on (env IMAGETRAIL_PORT)', process.env['IMAGETRAIL_PORT'] ?? '8080')
+    .option('--host <host>', 'address to listen on (env IMAGETRAIL_HOST)', process.env['IMAGETRAIL_HOST'] ?? '127.0.0.1')
+    .option('--config-repo <path|url>', 'shared configuration repository: local path or URL[/sub/path][?ref=branch] (env IMAGETRAIL_CONFIG_REPO)')
+    .option('--database <url>', 'sqlite:FILE or postgres://… (env IMAGETRAIL_DATABASE)')
+    .option('--runtime-name <name>', 'name of the in-process hybrid runtime (env IMAGETRAIL_RUNTIME_NAME)', process.env['IMAGETRAIL_RUNTIME_NAME'] ?? 'local')
+    .option('--sync-interval <seconds>', 'pull the shared configuration repository every N seconds (0: only on demand)', process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60')
+    .action(async (o: Record<string, string | undefined>, cmd: Command) => {
+      const { startServer } = await import('../../server/serve.js');
+      const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
+      const g = globals(cmd);
+      const env = process.env;
+      const server = await startServer(
+        {
+          port: o['port'],
+          host: o['host'],
+          dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail',
+          configRepo: o['configRepo'] ?? env['IMAGETRAIL_CONFIG_REPO'],
+          database: o['database'] ?? env['IMAGETRAIL_DATABASE'],
+          runtimeName: o['runtimeName'],
+          syncIntervalSeconds: o['syncInterval'],
+          awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'],
+          awsMaxAttempts: env['IMAGETRAIL_AWS_MAX_ATTEMPTS'],
+          logLevel: env['IMAGETRAIL_LOG_LEVEL'],
+        } as Parameters<typeof startServer>[0],
+        VERSION,
+        RUNTIME_VERSION,
+      );
+      process.stderr.write(
+        `imagetrail ${VERSION} serving on ${server.url}` +
+          (server.adminTokenFile ? `\nThe first admin token was written to ${server.adminTokenFile} (mode 0600).` : '') +
+          '\n',
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

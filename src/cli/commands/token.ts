@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { printJson, stdio, table } from '../output.js';
+import { clientFor, collect } from './common.js';
+
+export function registerToken(program: Command): void {
+  const t = program.command('token').description('manage API tokens (admin)');
+  t.command('create <name>')
+    .description('create a token; it is printed once and stored only as a hash')
+    .requiredOption('--scope <scopes...>', 'admin, report or runtime:<name> (repeat or comma-separate)', collect)
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { scope: string[]; json?: boolean }, cmd: Command) => {
+      const out = stdio(Boolean(o.json));
+      const res = await (await clientFor(cmd)).request<{ id: string; token: string }>('POST', '/api/v1/tokens', { name, scopes: o.scope });
+      if (out.json) return printJson(out, res);
+      out.err(`Token ${res.id} created for ${name} (${o.scope.join(', ')}). It is shown only now:`);
+      out.out(res.token);
+    });
+  t.command('list')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const out = stdio(Boolean(o.json));
+      const { items } = await (await clientFor(cmd)).request<{ items: Array<Record<string, unknown>> }>('GET', '/api/v1/tokens');
+      if (out.json) return printJson(out, items);
+      out.out(table([['ID', 'NAME', 'SCOPES', 'CREATED', 'REVOKED'], ...items.map((i) => [String(i['id']), String(i['name']), String(i['scopes']), String(i['createdAt'] ?? ''), String(i['revokedAt'] ?? '-')])]));
+    });
+  t.command('revoke <id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
+      const out = stdio(Boolean(o.json));
+      const res = await (await clientFor(cmd)).request('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+      if (out.json) return printJson(out, res);
+      out.out(`Token ${id} revoked.`);
+    });
+}

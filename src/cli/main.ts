@@ -1,0 +1,66 @@
+import { Command, CommanderError } from 'commander';
+import { isAppError } from '../domain/errors.js';
+import { EXIT, ExitCode, exitCodeFor } from './exit-codes.js';
+import { formatError, stdio } from './output.js';
+import { registerServe } from './commands/serve.js';
+import { registerRuntime } from './commands/runtime.js';
+import { registerIntegration } from './commands/integration.js';
+import { registerToken } from './commands/token.js';
+import { registerConfig } from './commands/config.js';
+import { VERSION } from '../version.js';
+
+/**
+ * The one top-level catch: every command throws the error taxonomy, and the exit code is decided here
+ * from it (exit-codes.ts). Commander's own usage errors exit 2.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('imagetrail')
+    // Subcommands have options of their own (`runtime add --version X.Y.Z`), so root options only count
+    // before the subcommand; the shared client options are added to every leaf command below.
+    .enablePositionalOptions()
+    .description('GitOps image enrichment: registry integrations, image reports from CI, an API and a dashboard.')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  registerServe(program);
+  registerRuntime(program);
+  registerIntegration(program);
+  registerToken(program);
+  registerConfig(program);
+  addGlobalOptions(program);
+  forEachCommand(program, (c) => {
+    c.exitOverride();
+    if (c.commands.length === 0) addGlobalOptions(c);
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof ExitCode) return err.code;
+    const verbose = argv.includes('--verbose');
+    stdio(false).err(formatError(err, verbose));
+    return isAppError(err) ? exitCodeFor(err.kind) : EXIT.failed;
+  }
+}
+
+function addGlobalOptions(c: Command): void {
+  c.option('--server <url>', 'imagetrail server URL (env IMAGETRAIL_SERVER; default from <data-dir>/server.json or http://127.0.0.1:8080)')
+    .option('--token <token>', 'API token (prefer env IMAGETRAIL_TOKEN or --token-file: argv is visible to other users)')
+    .option('--token-file <file>', 'read the API token from a file')
+    .option('--data-dir <dir>', 'data directory of the local server (env IMAGETRAIL_DATA_DIR)')
+    .option('--verbose', 'print causes and stack traces of errors');
+}
+
+function forEachCommand(c: Command, fn: (c: Command) => void): void {
+  for (const sub of c.commands) {
+    fn(sub);
+    forEachCommand(sub, fn);
+  }
+}

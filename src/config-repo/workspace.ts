@@ -1,0 +1,620 @@
+import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
+import type { Logger } from '../logging/logger.js';
+import { buildInClusterApplication, type InClusterApplication } from './argo.js';
+import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
+import { safeRelativePath } from './layout.js';
+import type { ConfigRepoLocation } from './location.js';
+import { loadSnapshot, type ConfigSnapshot } from './snapshot.js';
+import { validateFile, type Problem } from './validate.js';
+
+/** What a mutation's callback may do; paths are relative to the configuration root (the sub-path). */
+export interface ConfigTx {
+  /** The file's text, or undefined when it does not exist. */
+  read(rel: string): Promise<string | undefined>;
+  write(rel: string, text: string): Promise<void>;
+  /** Removes a file; removing a missing file is not an error (delete is idempotent). */
+  remove(rel: string): Promise<void>;
+  /** Entry names in a folder ('' for the root), sorted; [] when it does not exist. */
+  list(dir: string): Promise<string[]>;
+  exists(rel: string): Promise<boolean>;
+}
+
+export interface MutationResult<T> {
+  result: T;
+  /** The commit that holds the change, or null when the callback changed nothing. */
+  commit: string | null;
+}
+
+export interface ConfigRepoOptions {
+  location: ConfigRepoLocation;
+  /** Where remote repositories are cloned: `<data-dir>/config-repo`. Owned by imagetrail. */
+  workDir: string;
+  git?: Git | GitOptions;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+  /** How many times a mutation is re-applied when others push first. */
+  maxAttempts?: number;
+}
+
+export interface LastCommit {
+  sha: string;
+  subject: string;
+  time: string;
+}
+
+const INITIAL_MESSAGE = 'imagetrail: initialise shared configuration repository';
+const README = `# imagetrail shared configuration
+
+Managed by imagetrail; changes made here by hand are picked up and validated.
+
+    resources/all-runtimes-all-clusters/<integration>.yaml   shared with every runtime
+    resources/runtimes/<runtime>/<integration>.yaml          shared with that runtime only (wins over the above)
+    resources/control-planes/control-plane.yaml              the control plane's age recipient
+    runtimes/<runtime>/runtime.yaml                          kind Runtime
+    runtimes/<runtime>/in-cluster.yaml                       Argo CD Application syncing the runtime's folders
+
+Secret fields are sealed with age; decrypt one with \`age -d -i KEYFILE\`.
+`;
+
+/** Serialises async work in one process; a rejected task does not block the next. */
+class AsyncMutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+/**
+ * The shared configuration repository as a working tree: a clone of a remote (fetched, committed and
+ * pushed, never force-pushed) or a local repository committed into in place. All writes go through
+ * `mutate`, one at a time, each as one commit.
+ */
+export class ConfigRepo {
+  private readonly mutex = new AsyncMutex();
+  private current: ConfigSnapshot;
+  private timer: NodeJS.Timeout | undefined;
+  private autoSyncBusy = false;
+  /** Set while a mutation's callback runs, to learn whether it based decisions on the snapshot. */
+  private watchSnapshot = false;
+  private snapshotUsed = false;
+
+  private constructor(
+    private readonly location: ConfigRepoLocation,
+    private readonly git: Git,
+    /** The git work tree. */
+    readonly repoDir: string,
+    /** Repository sub-path ('' for none): where the layout starts. */
+    private readonly subPath: string,
+    private readonly branch: string,
+    private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined,
+    private readonly maxAttempts: number,
+  ) {
+    this.current = { commit: null, runtimes: new Map(), integrations: [], problems: [], files: new Map() };
+  }
+
+  static async open(options: ConfigRepoOptions): Promise<ConfigRepo> {
+    const git = options.git instanceof Git ? options.git : new Git(options.git);
+    const loc = options.location;
+    const maxAttempts = options.maxAttempts ?? 5;
+    let repo: ConfigRepo;
+    if (loc.kind === 'local') {
+      const dir = path.resolve(loc.path);
+      const branch = await openLocal(git, dir);
+      repo = new ConfigRepo(loc, git, dir, '', branch, options.logger, maxAttempts);
+    } else {
+      const dir = path.resolve(options.workDir);
+      const branch = await openRemote(git, dir, loc.url, loc.ref, loc.subPath ?? '');
+      repo = new ConfigRepo(loc, git, dir, loc.subPath ?? '', branch, options.logger, maxAttempts);
+    }
+    await repo.sync();
+    return repo;
+  }
+
+  /** Absolute path of the configuration root (the repository sub-path) on disk. */
+  get root(): string {
+    return this.subPath ? path.join(this.repoDir, this.subPath) : this.repoDir;
+  }
+
+  get isRemote(): boolean {
+    return this.location.kind === 'remote';
+  }
+
+  /** The last loaded state. Inside a mutation, the freshly synced state the mutation starts from. */
+  snapshot(): ConfigSnapshot {
+    if (this.watchSnapshot) this.snapshotUsed = true;
+    return this.current;
+  }
+
+  /** Pulls (remote) and reloads the snapshot; picks up changes made by hand in Git. */
+  sync(): Promise<ConfigSnapshot> {
+    return this.mutex.run(() => this.syncLocked());
+  }
+
+  /** The Argo CD Application for `runtimes/<runtime>/in-cluster.yaml`, pointing at this repository. */
+  inClusterApplication(runtime: string): InClusterApplication {
+    return buildInClusterApplication({ runtime, location: this.location });
+  }
+
+  /** The newest commit touching any of `files` (relative to the configuration root). */
+  async lastCommit(files: readonly string[]): Promise<LastCommit | null> {
+    if (files.length === 0) return null;
+    const paths = files.map((f) => this.repoRel(safeRelativePath(f)));
+    const r = await this.git.tryRun(['log', '-1', '--format=%H%x00%s%x00%cI', '--', ...paths], {
+      cwd: this.repoDir,
+    });
+    const [sha, subject, time] = r.stdout.trim().split('\0');
+    return r.exitCode === 0 && sha && subject !== undefined && time ? { sha, subject, time } : null;
+  }
+
+  /**
+   * Applies `fn` to a fresh state and lands it as one commit. Serialised in-process; when another
+   * writer pushed first, the commit is rebased, or, if the rebase conflicts, `fn` runs again on the new
+   * state, so no update is lost. Any failure leaves the working tree at the pre-mutation commit.
+   */
+  mutate<T>(message: string, fn: (tx: ConfigTx) => Promise<T>): Promise<MutationResult<T>> {
+    const msg = message.trim();
+    if (msg === '') return Promise.reject(new InputError('a commit message is required'));
+    return this.mutex.run(async () => {
+      let lastReason: unknown;
+      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+        await this.syncLocked();
+        await this.assertClean();
+        const base = await this.git.revParse(this.repoDir, 'HEAD');
+        const tx = new Transaction(this.root);
+        try {
+          this.watchSnapshot = true;
+          this.snapshotUsed = false;
+          const result = await fn(tx).finally(() => {
+            this.watchSnapshot = false;
+          });
+          tx.close();
+          await this.assertValid(tx.changed());
+          await this.git.run(['add', '-A', '--', this.subPath || '.'], { cwd: this.repoDir });
+          const staged = await this.git.tryRun(['diff', '--cached', '--quiet'], { cwd: this.repoDir });
+          if (staged.exitCode === 0) return { result, commit: null };
+          await this.git.run(['commit', '--quiet', '--no-verify', '-m', msg], { cwd: this.repoDir });
+          if (!this.isRemote) {
+            await this.reload();
+            return { result, commit: this.current.commit };
+          }
+          const pushed = await this.pushWithRebase(tx, this.snapshotUsed);
+          if (pushed.outcome === 'conflict') {
+            lastReason = pushed.reason;
+            this.logger?.info(
+              { attempt },
+              `config repo: concurrent change conflicts (${pushed.reason}); re-applying`,
+            );
+            await this.rollback(base, tx);
+            continue;
+          }
+          await this.reload();
+          return { result, commit: pushed.outcome === 'pushed' ? this.current.commit : null };
+        } catch (err) {
+          tx.close();
+          await this.rollback(base, tx);
+          throw err;
+        }
+      }
+      throw new ConflictError(
+        `the shared configuration repository kept changing underneath; gave up after ${this.maxAttempts} attempts`,
+        { cause: lastReason, hints: ['Retry in a moment.'] },
+      );
+    });
+  }
+
+  /** Pulls every `intervalMs`; errors are logged and the last good snapshot keeps serving. */
+  startAutoSync(intervalMs: number, onError?: (err: unknown) => void): void {
+    this.stopAutoSync();
+    this.timer = setInterval(() => {
+      if (this.autoSyncBusy) return;
+      this.autoSyncBusy = true;
+      this.sync()
+        .catch((err: unknown) => {
+          if (onError) onError(err);
+          else this.logger?.warn({ err }, 'config repo: periodic sync failed');
+        })
+        .finally(() => {
+          this.autoSyncBusy = false;
+        });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stopAutoSync(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops the periodic pull and waits for the running sync or mutation to finish. */
+  async stop(): Promise<void> {
+    this.stopAutoSync();
+    await this.mutex.idle();
+  }
+
+  // ---- internals (all called with the mutex held)
+
+  private async syncLocked(): Promise<ConfigSnapshot> {
+    if (this.isRemote) {
+      await this.fetch();
+      if (!(await this.git.revParse(this.repoDir, `origin/${this.branch}`))) {
+        throw new UnavailableError(
+          `branch ${this.branch} no longer exists on the configuration repository remote`,
+        );
+      }
+      // The clone is ours and holds nothing unpushed, so resetting is a fast-forward or a no-op.
+      await this.git.run(['reset', '--quiet', '--hard', `origin/${this.branch}`], { cwd: this.repoDir });
+      await this.git.run(['clean', '-ffdq'], { cwd: this.repoDir });
+    }
+    return this.reload();
+  }
+
+  private async reload(): Promise<ConfigSnapshot> {
+    const commit = await this.git.revParse(this.repoDir, 'HEAD');
+    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git });
+    return this.current;
+  }
+
+  private async fetch(): Promise<void> {
+    await this.git.run(
+      [
+        'fetch',
+        '--quiet',
+        '--prune',
+        'origin',
+        `+refs/heads/${this.branch}:refs/remotes/origin/${this.branch}`,
+      ],
+      { cwd: this.repoDir },
+    );
+  }
+
+  /** Local mode commits in the user's working tree: never mix in, or reset away, their uncommitted work. */
+  private async assertClean(): Promise<void> {
+    if (this.isRemote) return;
+    const dirty = await this.git.status(this.repoDir);
+    if (dirty.length > 0) {
+      throw new ConflictError(`the configuration repository ${this.repoDir} has uncommitted changes`, {
+        details: dirty.slice(0, 20).map((l) => ({ message: l })),
+        hints: ['Commit or stash them (git -C … status), then retry.'],
+      });
+    }
+  }
+
+  private async assertValid(changed: readonly string[]): Promise<void> {
+    const errors: Problem[] = [];
+    for (const rel of changed) {
+      let text: string;
+      try {
+        text = await readFile(path.join(this.root, rel), 'utf8');
+      } catch {
+        continue; // removed
+      }
+      errors.push(...validateFile(rel, text).problems.filter((p) => p.severity === 'error'));
+    }
+    if (errors.length > 0) {
+      throw new InputError('the change would leave invalid configuration; nothing was committed', {
+        details: errors.map((p) => ({
+          path: p.path,
+          message: `${p.file}${p.path ? ` ${p.path}` : ''}: ${p.message}`,
+        })),
+      });
+    }
+  }
+
+  /**
+   * Pushes; when rejected, rebases only if what others pushed is disjoint from everything the callback
+   * read, listed or wrote (and, if it consulted the snapshot, from the whole configuration). A textual
+   * rebase cannot see read-modify-write conflicts: two writers that both turn "1" into "2" rebase
+   * cleanly and one increment is lost. Overlap therefore means re-running the callback on the new state.
+   */
+  private async pushWithRebase(
+    tx: Transaction,
+    usedSnapshot: boolean,
+  ): Promise<{ outcome: 'pushed' | 'already-there' } | { outcome: 'conflict'; reason: string }> {
+    for (let i = 0; i < this.maxAttempts; i++) {
+      const ahead = await this.git.run(['rev-list', '--count', `origin/${this.branch}..HEAD`], {
+        cwd: this.repoDir,
+      });
+      // Someone else pushed exactly the same change; the rebase dropped ours as empty.
+      if (ahead.stdout.trim() === '0') return { outcome: 'already-there' };
+      try {
+        await this.git.run(['push', '--porcelain', 'origin', `HEAD:refs/heads/${this.branch}`], {
+          cwd: this.repoDir,
+        });
+        return { outcome: 'pushed' };
+      } catch (err) {
+        if (!isPushRejected(err)) throw err;
+      }
+      await this.fetch();
+      const upstream = await this.git.run(['diff', '--name-only', '-z', 'HEAD^', `origin/${this.branch}`], {
+        cwd: this.repoDir,
+      });
+      const prefix = this.subPath ? `${this.subPath}/` : '';
+      const theirs = upstream.stdout
+        .split('\0')
+        .filter((f) => f !== '' && f.startsWith(prefix))
+        .map((f) => f.slice(prefix.length));
+      if (theirs.some((f) => usedSnapshot || tx.dependsOn(f))) {
+        return { outcome: 'conflict', reason: 'others changed what this change was based on' };
+      }
+      const rebase = await this.git.tryRun(['rebase', '--quiet', `origin/${this.branch}`], {
+        cwd: this.repoDir,
+      });
+      if (rebase.exitCode !== 0) {
+        await this.git.tryRun(['rebase', '--abort'], { cwd: this.repoDir });
+        return { outcome: 'conflict', reason: 'rebase conflict' };
+      }
+      // A clean textual rebase can still merge two YAML edits into an invalid file; re-apply instead.
+      try {
+        await this.assertValid(tx.changed());
+      } catch {
+        return { outcome: 'conflict', reason: 'rebased result is invalid' };
+      }
+    }
+    throw new UnavailableError(
+      `pushing to the configuration repository was rejected ${this.maxAttempts} times`,
+      {
+        hints: ['Check that the branch is not protected against pushes by imagetrail.'],
+      },
+    );
+  }
+
+  private async rollback(base: string | null, tx: Transaction): Promise<void> {
+    try {
+      await this.git.tryRun(['rebase', '--abort'], { cwd: this.repoDir });
+      if (base) await this.git.run(['reset', '--quiet', '--hard', base], { cwd: this.repoDir });
+      // The tree was clean when the mutation began, so every untracked file here is the mutation's.
+      await this.git.run(['clean', '-ffdq', '--', this.subPath || '.'], { cwd: this.repoDir });
+      for (const rel of tx.createdFiles()) await rm(path.join(this.root, rel), { force: true });
+    } catch (err) {
+      this.logger?.warn({ err }, 'config repo: rollback failed; the next sync resets the clone');
+    }
+  }
+
+  private repoRel(rel: string): string {
+    return this.subPath ? `${this.subPath}/${rel}` : rel;
+  }
+}
+
+/** The files a mutation touched, confined to the configuration root, and unusable once it ends. */
+class Transaction implements ConfigTx {
+  private open = true;
+  private readonly touched = new Set<string>();
+  private readonly created = new Set<string>();
+  private readonly readSet = new Set<string>();
+  private readonly listedDirs = new Set<string>();
+
+  constructor(private readonly root: string) {}
+
+  close(): void {
+    this.open = false;
+  }
+
+  changed(): string[] {
+    return [...this.touched].sort();
+  }
+
+  createdFiles(): string[] {
+    return [...this.created];
+  }
+
+  /** Whether a change to `rel` by someone else could change what this transaction did. */
+  dependsOn(rel: string): boolean {
+    if (this.touched.has(rel) || this.readSet.has(rel)) return true;
+    for (const d of this.listedDirs) if (d === '' || rel.startsWith(`${d}/`)) return true;
+    return false;
+  }
+
+  async read(rel: string): Promise<string | undefined> {
+    const abs = await this.resolve(rel);
+    this.readSet.add(safeRelativePath(rel));
+    try {
+      return await readFile(abs, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async write(rel: string, text: string): Promise<void> {
+    const abs = await this.resolve(rel);
+    const norm = safeRelativePath(rel);
+    if (!(await exists(abs))) this.created.add(norm);
+    await mkdir(path.dirname(abs), { recursive: true });
+    await writeFile(abs, text, 'utf8');
+    this.touched.add(norm);
+  }
+
+  async remove(rel: string): Promise<void> {
+    const abs = await this.resolve(rel);
+    const norm = safeRelativePath(rel);
+    await rm(abs, { force: true });
+    this.touched.add(norm);
+    // Git does not keep empty folders; removing them keeps the tree equal to what a clone would show.
+    let dir = path.dirname(abs);
+    while (dir.startsWith(this.root + path.sep)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const abs = dir === '' || dir === '.' ? this.checkOpen(this.root) : await this.resolve(dir);
+    this.listedDirs.add(dir === '' || dir === '.' ? '' : safeRelativePath(dir));
+    try {
+      return (await readdir(abs)).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw err;
+    }
+  }
+
+  async exists(rel: string): Promise<boolean> {
+    const abs = await this.resolve(rel);
+    this.readSet.add(safeRelativePath(rel));
+    return exists(abs);
+  }
+
+  private checkOpen<T>(v: T): T {
+    if (!this.open) throw new InputError('the mutation has ended; its transaction can no longer be used');
+    return v;
+  }
+
+  /** Refuses symlinks on the way, so a link committed into the repo cannot redirect a write outside it. */
+  private async resolve(rel: string): Promise<string> {
+    this.checkOpen(undefined);
+    const norm = safeRelativePath(rel);
+    let cur = this.root;
+    for (const seg of norm.split('/')) {
+      cur = path.join(cur, seg);
+      try {
+        if ((await lstat(cur)).isSymbolicLink()) {
+          throw new InputError(`${norm}: symbolic links in the configuration repository are not followed`);
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+        throw err;
+      }
+    }
+    return path.join(this.root, norm);
+  }
+}
+
+async function exists(abs: string): Promise<boolean> {
+  try {
+    await stat(abs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+async function initialCommit(git: Git, repoDir: string, subPath: string): Promise<void> {
+  const root = subPath ? path.join(repoDir, subPath) : repoDir;
+  await mkdir(root, { recursive: true });
+  const readme = path.join(root, 'README.md');
+  if (!(await exists(readme))) await writeFile(readme, README, 'utf8');
+  await git.run(['add', '-A', '--', subPath || '.'], { cwd: repoDir });
+  await git.run(['commit', '--quiet', '--no-verify', '--allow-empty', '-m', INITIAL_MESSAGE], {
+    cwd: repoDir,
+  });
+}
+
+/** Opens (or creates) a local working repository; returns its checked-out branch. */
+async function openLocal(git: Git, dir: string): Promise<string> {
+  if (await isEmptyDir(dir)) {
+    await mkdir(dir, { recursive: true });
+    await git.run(['init', '--quiet', '-b', 'main', dir]);
+    await initialCommit(git, dir, '');
+  } else {
+    const top = await git.tryRun(['rev-parse', '--show-toplevel'], { cwd: dir });
+    const isTop = top.exitCode === 0 && (await realpath(top.stdout.trim())) === (await realpath(dir));
+    if (!isTop) {
+      throw new InputError(
+        `--config-repo ${dir} is neither an empty folder nor the top of a git repository`,
+        {
+          hints: [
+            'Point --config-repo at an empty or missing folder (imagetrail initialises it) or at a git repository.',
+          ],
+        },
+      );
+    }
+    if (!(await git.revParse(dir, 'HEAD'))) await initialCommit(git, dir, '');
+  }
+  const branch = await git.currentBranch(dir);
+  if (!branch) {
+    throw new InputError(`the configuration repository ${dir} is not on a branch (detached HEAD)`, {
+      hints: ['git checkout main'],
+    });
+  }
+  return branch;
+}
+
+/** Clones (or reuses the clone of) a remote into `dir`; returns the branch it tracks. */
+async function openRemote(
+  git: Git,
+  dir: string,
+  url: string,
+  ref: string | undefined,
+  subPath: string,
+): Promise<string> {
+  if (await exists(path.join(dir, '.git'))) {
+    const origin = await git.tryRun(['config', '--get', 'remote.origin.url'], { cwd: dir });
+    const branch = await git.currentBranch(dir);
+    if (origin.stdout.trim() === url && branch && (!ref || ref === branch)) return branch;
+    // A clone of another repository or branch: --config-repo changed. It holds nothing unpushed.
+    await rm(dir, { recursive: true, force: true });
+  } else if (!(await isEmptyDir(dir))) {
+    throw new InputError(
+      `${dir} exists and is not a clone made by imagetrail; move it away or choose another data dir`,
+    );
+  }
+
+  await mkdir(dir, { recursive: true });
+  try {
+    await git.run(['init', '--quiet', '-b', ref ?? 'main', dir]);
+    await git.run(['remote', 'add', 'origin', url], { cwd: dir });
+    const heads = await git.run(['ls-remote', '--symref', 'origin', 'HEAD', 'refs/heads/*'], { cwd: dir });
+    const lines = heads.stdout.split('\n').filter((l) => l !== '');
+    const branches = lines
+      .map((l) => /\trefs\/heads\/(.+)$/.exec(l)?.[1])
+      .filter((b): b is string => b !== undefined);
+    const remoteDefault = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(heads.stdout)?.[1];
+    const branch = ref ?? remoteDefault ?? branches[0] ?? 'main';
+
+    if (branches.includes(branch)) {
+      await git.run(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], {
+        cwd: dir,
+      });
+      await git.run(['checkout', '--quiet', '-f', '-B', branch, `origin/${branch}`], { cwd: dir });
+      return branch;
+    }
+    if (branches.length > 0) {
+      throw new InputError(`branch ${branch} does not exist in the configuration repository`, {
+        hints: [
+          `Existing branches: ${branches.slice(0, 10).join(', ')}. Use ?ref=<branch> or create the branch first.`,
+        ],
+      });
+    }
+    // An empty remote: give it a first commit so there is a branch to track.
+    await git.run(['checkout', '--quiet', '-B', branch], { cwd: dir });
+    await initialCommit(git, dir, subPath);
+    try {
+      await git.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], { cwd: dir });
+    } catch (err) {
+      if (!isPushRejected(err)) throw err;
+      // Another instance initialised it first; take theirs.
+      await git.run(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], {
+        cwd: dir,
+      });
+      await git.run(['reset', '--quiet', '--hard', `origin/${branch}`], { cwd: dir });
+    }
+    return branch;
+  } catch (err) {
+    // Leave no half-made clone behind: the next start would take it for a good one.
+    await rm(dir, { recursive: true, force: true });
+    if (err instanceof GitCommandError || err instanceof InputError) throw err;
+    throw new UnavailableError('cannot clone the configuration repository', { cause: err });
+  }
+}

@@ -1,0 +1,195 @@
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { describe, expect, it } from 'vitest';
+import { Redactor } from '../../../logging/redactor.js';
+import { EcrClientCache, type ClientRequest } from './clients.js';
+import { defaultSessionName, integrationCredentials } from './credentials.js';
+
+const HOUR = 3_600_000;
+const creds = { key: 'key:A', provider: () => Promise.resolve({ accessKeyId: 'A', secretAccessKey: 'S' }) };
+
+/** A cache whose ECR/STS clients are fakes counting calls; everything else is the real code. */
+class FakeCache extends EcrClientCache {
+  tokenCalls = 0;
+  expiresAt: Date | undefined;
+  stsCalls: Record<string, unknown>[] = [];
+  sessionExpiry: Date | undefined;
+  private readonly t: { now: number };
+  constructor(redactor = new Redactor(), t = { now: Date.parse('2026-01-01T00:00:00Z') }) {
+    super({ redactor, now: () => t.now });
+    this.t = t;
+  }
+  get clock(): number {
+    return this.t.now;
+  }
+  set clock(v: number) {
+    this.t.now = v;
+  }
+  override ecr(_req: ClientRequest): ECRClient {
+    return {
+      send: async () => {
+        this.tokenCalls++;
+        return {
+          authorizationData: [
+            {
+              authorizationToken: Buffer.from(`AWS:password-${this.tokenCalls}`).toString('base64'),
+              expiresAt: this.expiresAt,
+              proxyEndpoint: 'https://999999999999.dkr.ecr.us-east-1.amazonaws.com',
+            },
+          ],
+        };
+      },
+    } as unknown as ECRClient;
+  }
+  override sts(_req: ClientRequest): STSClient {
+    return {
+      send: async (cmd: { input: Record<string, unknown> }) => {
+        this.stsCalls.push(cmd.input);
+        return {
+          Credentials: {
+            AccessKeyId: 'ASIATEMP',
+            SecretAccessKey: `session-secret-${this.stsCalls.length}`,
+            SessionToken: `session-token-${this.stsCalls.length}`,
+            Expiration: this.sessionExpiry,
+          },
+        };
+      },
+    } as unknown as STSClient;
+  }
+}
+
+const tokenReq = (host = '111122223333.dkr.ecr.us-east-1.amazonaws.com') => ({
+  credentials: creds,
+  region: 'us-east-1',
+  registryHost: host,
+});
+
+describe('EcrClientCache authorization tokens', () => {
+  it('caches until the refresh margin before expiresAt, per registry host', async () => {
+    const c = new FakeCache();
+    c.expiresAt = new Date(c.clock + 12 * HOUR);
+    const t1 = await c.authorizationToken(tokenReq());
+    expect(await c.authorizationToken(tokenReq())).toBe(t1);
+    expect(c.tokenCalls).toBe(1);
+    await c.authorizationToken(tokenReq('444455556666.dkr.ecr.us-east-1.amazonaws.com'));
+    expect(c.tokenCalls).toBe(2);
+    c.clock += 12 * HOUR - 10 * 60_000; // inside the 15-min margin
+    await c.authorizationToken(tokenReq());
+    expect(c.tokenCalls).toBe(3);
+  });
+
+  it('a token already expired on receipt (moto: 2015-01-01) is kept for the fallback TTL only', async () => {
+    const c = new FakeCache();
+    c.expiresAt = new Date('2015-01-01T00:00:00Z');
+    const t = await c.authorizationToken(tokenReq());
+    expect(t.cachedUntil).toBe(c.clock + HOUR);
+    await c.authorizationToken(tokenReq());
+    expect(c.tokenCalls).toBe(1);
+    c.clock += HOUR + 1;
+    await c.authorizationToken(tokenReq());
+    expect(c.tokenCalls).toBe(2);
+  });
+
+  it('coalesces concurrent fetches, honours refresh, registers the token and password', async () => {
+    const redactor = new Redactor();
+    const c = new FakeCache(redactor);
+    c.expiresAt = new Date(c.clock + 12 * HOUR);
+    const [a, b] = await Promise.all([c.authorizationToken(tokenReq()), c.authorizationToken(tokenReq())]);
+    expect(a).toBe(b);
+    expect(c.tokenCalls).toBe(1);
+    await c.authorizationToken({ ...tokenReq(), refresh: true });
+    expect(c.tokenCalls).toBe(2);
+    expect(redactor.redact('x password-2 y')).toBe('x [REDACTED] y');
+    // The registry host is ours, never the token's proxyEndpoint.
+    c.forgetAuthorizationToken('key:A', '111122223333.dkr.ecr.us-east-1.amazonaws.com');
+    await c.authorizationToken(tokenReq());
+    expect(c.tokenCalls).toBe(3);
+  });
+});
+
+describe('EcrClientCache clients', () => {
+  it('one client per (credentials, region, endpoint, timeouts)', () => {
+    const c = new EcrClientCache({ redactor: new Redactor() });
+    try {
+      const a = c.ecr({ credentials: creds, region: 'eu-west-1' });
+      expect(c.ecr({ credentials: creds, region: 'eu-west-1' })).toBe(a);
+      expect(c.ecr({ credentials: creds, region: 'eu-west-2' })).not.toBe(a);
+      expect(c.ecr({ credentials: { ...creds, key: 'key:B' }, region: 'eu-west-1' })).not.toBe(a);
+      expect(c.ecr({ credentials: creds, region: 'eu-west-1', endpoint: 'http://127.0.0.1:1' })).not.toBe(a);
+      expect(c.ecr({ credentials: creds, region: 'eu-west-1', requestTimeoutMs: 5 })).not.toBe(a);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
+describe('integrationCredentials (role chaining)', () => {
+  const ambient = () =>
+    Promise.resolve({ accessKeyId: 'AKIAAMBIENT', secretAccessKey: 'ambient-secret-value' });
+  const role = { mode: 'iamRole' as const, roleArn: 'arn:aws:iam::111122223333:role/r', externalId: 'ext-1' };
+
+  it('assumes the role with session name, external ID and duration capped at 3600 s; caches the session', async () => {
+    const redactor = new Redactor();
+    const c = new FakeCache(redactor);
+    c.sessionExpiry = new Date(c.clock + HOUR);
+    const deps = { runtime: { name: 'local', ambient }, clients: c, redactor, region: 'us-east-1' };
+    const cr = integrationCredentials({ ...role, durationSeconds: 43200 }, deps);
+    const s1 = await cr.provider();
+    expect(c.stsCalls).toEqual([
+      {
+        RoleArn: role.roleArn,
+        RoleSessionName: 'imagetrail-local',
+        DurationSeconds: 3600,
+        ExternalId: 'ext-1',
+      },
+    ]);
+    expect(await cr.provider()).toBe(s1);
+    // Same settings from another caller share the session.
+    expect(await integrationCredentials({ ...role, durationSeconds: 43200 }, deps).provider()).toBe(s1);
+    expect(c.stsCalls).toHaveLength(1);
+    expect(redactor.redact('session-secret-1 session-token-1')).toBe('[REDACTED] [REDACTED]');
+    c.clock += HOUR - 4 * 60_000; // within 5 min of expiry
+    await cr.provider();
+    expect(c.stsCalls).toHaveLength(2);
+    await cr.provider({ forceRefresh: true });
+    expect(c.stsCalls).toHaveLength(3);
+  });
+
+  it('a hosted runtime (ambient null) fails with NoAmbientCredentialsError and never calls STS', async () => {
+    const c = new FakeCache();
+    const cr = integrationCredentials(role, {
+      runtime: { name: 'shared', ambient: null },
+      clients: c,
+      redactor: new Redactor(),
+      region: 'us-east-1',
+    });
+    await expect(cr.provider()).rejects.toMatchObject({ name: 'NoAmbientCredentialsError' });
+    expect(c.stsCalls).toHaveLength(0);
+  });
+
+  it('access-key mode registers the secret and keys clients by key ID + secret fingerprint', async () => {
+    const redactor = new Redactor();
+    const deps = {
+      runtime: { name: 'local', ambient: null },
+      clients: new FakeCache(redactor),
+      redactor,
+      region: 'us-east-1',
+    };
+    const a = integrationCredentials(
+      { mode: 'accessKey', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret-one-123' },
+      deps,
+    );
+    const b = integrationCredentials(
+      { mode: 'accessKey', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret-two-456' },
+      deps,
+    );
+    expect(a.key).not.toBe(b.key);
+    expect(a.key).not.toContain('secret-one-123');
+    expect(redactor.redact('secret-one-123')).toBe('[REDACTED]');
+  });
+
+  it('default session name fits RoleSessionName (≤ 64)', () => {
+    expect(defaultSessionName('local')).toBe('imagetrail-local');
+    expect(defaultSessionName('a'.repeat(63))).toHaveLength(64);
+  });
+});

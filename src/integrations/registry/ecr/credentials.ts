@@ -1,0 +1,168 @@
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { z } from 'zod';
+import type { Redactor } from '../../../logging/redactor.js';
+import { secretFingerprint, type EcrClientCache, type EcrCredentials } from './clients.js';
+import { NoAmbientCredentialsError } from './errors.js';
+
+export interface IamRoleAuth {
+  mode: 'iamRole';
+  roleArn: string;
+  externalId?: string;
+  sessionName?: string;
+  /** ≤ 3600: AWS caps chained role sessions at one hour. */
+  durationSeconds?: number;
+}
+export interface AccessKeyAuth {
+  mode: 'accessKey';
+  accessKeyId: string;
+  /** In clear: unsealed by the caller, registered with the redactor here. */
+  secretAccessKey: string;
+}
+export type EcrAuth = IamRoleAuth | AccessKeyAuth;
+
+export interface RuntimeIdentity {
+  name: string;
+  /** The runtime's own AWS identity (the default chain on a hybrid runtime); null on a hosted runtime. */
+  ambient: AwsCredentialIdentityProvider | null;
+}
+
+export interface CredentialsDeps {
+  runtime: RuntimeIdentity;
+  clients: EcrClientCache;
+  redactor: Redactor;
+  /** Region for the STS client making AssumeRole calls (the integration's). */
+  region: string;
+  stsEndpoint?: string;
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+/** AWS's limit for a session obtained by role chaining. */
+export const MAX_CHAINED_SESSION_SECONDS = 3600;
+/** Same window the SDK uses: refresh a session when less than 5 min remain. */
+const REFRESH_WINDOW_MS = 5 * 60_000;
+
+const AssumedCredentials = z.object({
+  AccessKeyId: z.string().min(1),
+  SecretAccessKey: z.string().min(1),
+  SessionToken: z.string().min(1),
+  Expiration: z.date().optional(),
+});
+
+/** `imagetrail-<runtime>`, cut to the 64 characters RoleSessionName allows. */
+export function defaultSessionName(runtimeName: string): string {
+  return `imagetrail-${runtimeName}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
+}
+
+/**
+ * The runtime's ambient provider, wrapped so whatever secret it yields is registered with the redactor, and
+ * keyed by object identity (each runtime has its own chain).
+ */
+export function ambientCredentials(deps: CredentialsDeps): EcrCredentials {
+  const ambient = deps.runtime.ambient;
+  if (!ambient) {
+    const provider: AwsCredentialIdentityProvider = () => Promise.reject(noAmbient(deps.runtime.name));
+    return { key: `no-ambient:${deps.runtime.name}`, provider };
+  }
+  const key = `ambient:${deps.runtime.name}:${deps.clients.providerKey(ambient)}`;
+  return {
+    key,
+    provider: deps.clients.memoProvider(key, () => async (props) => {
+      const c = await ambient(props);
+      deps.redactor.register(c.secretAccessKey);
+      deps.redactor.register(c.sessionToken);
+      return c;
+    }),
+  };
+}
+
+function noAmbient(runtime: string): NoAmbientCredentialsError {
+  return new NoAmbientCredentialsError(
+    `Runtime ${runtime} has no AWS identity of its own (hosted runtime), so it cannot assume an IAM role.`,
+    { hints: ['Use a hybrid runtime for IAM-role mode, or switch the integration to access-key mode.'] },
+  );
+}
+
+/**
+ * The credentials an integration's ECR calls are signed with: its static key, or a session of its role
+ * assumed with the runtime's ambient credentials. Role mode calls sts:AssumeRole even when the ambient
+ * identity already is the role, so the integration's role, external ID and session settings always apply.
+ */
+export function integrationCredentials(auth: EcrAuth, deps: CredentialsDeps): EcrCredentials {
+  if (auth.mode === 'accessKey') {
+    deps.redactor.register(auth.secretAccessKey);
+    const identity: AwsCredentialIdentity = {
+      accessKeyId: auth.accessKeyId,
+      secretAccessKey: auth.secretAccessKey,
+    };
+    // The secret's fingerprint is in the key so a corrected secret gets a fresh client.
+    return {
+      key: `key:${auth.accessKeyId}:${secretFingerprint(auth.secretAccessKey)}`,
+      provider: () => Promise.resolve(identity),
+    };
+  }
+  return assumedRoleCredentials(auth, deps);
+}
+
+function assumedRoleCredentials(auth: IamRoleAuth, deps: CredentialsDeps): EcrCredentials {
+  const source = ambientCredentials(deps);
+  const sessionName = auth.sessionName ?? defaultSessionName(deps.runtime.name);
+  const duration = Math.min(auth.durationSeconds ?? MAX_CHAINED_SESSION_SECONDS, MAX_CHAINED_SESSION_SECONDS);
+  const key = [
+    'role',
+    source.key,
+    auth.roleArn,
+    auth.externalId ?? '',
+    sessionName,
+    duration,
+    deps.stsEndpoint ?? '',
+  ].join('|');
+  const provider = deps.clients.memoProvider(key, () => {
+    let session: AwsCredentialIdentity | undefined;
+    let pending: Promise<AwsCredentialIdentity> | undefined;
+    const assume = async (): Promise<AwsCredentialIdentity> => {
+      if (!deps.runtime.ambient) throw noAmbient(deps.runtime.name);
+      const sts = deps.clients.sts({
+        credentials: source,
+        region: deps.region,
+        ...(deps.stsEndpoint ? { endpoint: deps.stsEndpoint } : {}),
+        ...(deps.requestTimeoutMs ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
+        ...(deps.maxAttempts ? { maxAttempts: deps.maxAttempts } : {}),
+      });
+      const res = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: auth.roleArn,
+          RoleSessionName: sessionName,
+          DurationSeconds: duration,
+          ...(auth.externalId !== undefined ? { ExternalId: auth.externalId } : {}),
+        }),
+      );
+      const c = AssumedCredentials.parse(res.Credentials);
+      deps.redactor.register(c.SecretAccessKey);
+      deps.redactor.register(c.SessionToken);
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
+    };
+    // Shared by every client of this role (ECR in several regions, STS), so one AssumeRole per session;
+    // the SDK's own cache is per client. moto's sessions never expire; AWS's do, within the hour.
+    // `forceRefresh` (the SDK's own convention) lets a connection test prove the role can still be assumed.
+    return async (props?: Record<string, unknown>) => {
+      const fresh =
+        props?.['forceRefresh'] !== true &&
+        session &&
+        (session.expiration === undefined ||
+          session.expiration.getTime() - deps.clients.now() > REFRESH_WINDOW_MS);
+      if (session && fresh) return session;
+      pending ??= assume()
+        .then((s) => (session = s))
+        .finally(() => (pending = undefined));
+      return pending;
+    };
+  });
+  return { key, provider };
+}

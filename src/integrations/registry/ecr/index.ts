@@ -1,0 +1,44 @@
+export { parseEcrHost, ecrRegistryHost, isKnownRegion, type EcrHost } from './host.js';
+export {
+  EcrClientCache,
+  secretFingerprint,
+  type EcrClientCacheOptions,
+  type ClientRequest,
+  type EcrAuthToken,
+  type EcrCredentials,
+} from './clients.js';
+export {
+  integrationCredentials,
+  ambientCredentials,
+  defaultSessionName,
+  MAX_CHAINED_SESSION_SECONDS,
+  type EcrAuth,
+  type IamRoleAuth,
+  type AccessKeyAuth,
+  type RuntimeIdentity,
+  type CredentialsDeps,
+} from './credentials.js';
+export {
+  classifyAwsError,
+  managedPolicyFor,
+  policyPrincipalArn,
+  trustPolicyStatement,
+  NoAmbientCredentialsError,
+  RegistryHttpError,
+  READ_ONLY_ACTIONS,
+  type AwsErrorClass,
+  type ClassifiedAwsError,
+  type ClassifyContext,
+} from './errors.js';
+export {
+  testEcrConnection,
+  EcrConnectionInput,
+  PROBE_REPOSITORY,
+  type EcrProbeContext,
+  type EcrProbeOptions,
+  type EcrCheck,
+  type ProbeCheck,
+  type EcrCheckName,
+  type EcrCallerIdentity,
+  type EcrTestResult,
+} from './probe.js';

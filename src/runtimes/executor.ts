@@ -1,0 +1,84 @@
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Redactor } from '../logging/redactor.js';
+import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
+import type { EcrClientCache, EcrConnectionInput, EcrTestResult, ProbeCheck } from '../integrations/registry/ecr/index.js';
+
+export interface ExecutorOptions {
+  /** The hybrid runtime this process runs (`imagetrail serve` runs one, named `local` by default). */
+  localRuntime: string;
+  redactor: Redactor;
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+export type ExecutableCheck = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Runs registry work on behalf of a runtime, in this process. The local hybrid runtime uses the process's
+ * own AWS identity (the SDK's default chain: env, IRSA web identity, ECS/EC2 roles, profiles). Hosted
+ * runtimes run here too, but with no cloud identity at all, which is what makes IAM-role mode impossible
+ * on them. Other hybrid runtimes hold their own identity elsewhere; remote agents are on the roadmap.
+ */
+export class RuntimeExecutor {
+  private ecr?: Promise<typeof import('../integrations/registry/ecr/index.js')>;
+  private clients?: EcrClientCache;
+  private ambient?: AwsCredentialIdentityProvider;
+
+  constructor(private readonly options: ExecutorOptions) {}
+
+  get localRuntime(): string {
+    return this.options.localRuntime;
+  }
+
+  canExecute(runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>): ExecutableCheck {
+    if (runtime.metadata.name === this.options.localRuntime || runtime.spec.type === 'hosted') return { ok: true };
+    return {
+      ok: false,
+      reason: `runtime "${runtime.metadata.name}" is a remote hybrid runtime; this server runs only "${this.options.localRuntime}" and hosted runtimes in-process`,
+    };
+  }
+
+  /** Loaded on first use so that CLI commands that never touch AWS do not pay for the SDK. */
+  private async ecrModule() {
+    this.ecr ??= import('../integrations/registry/ecr/index.js');
+    return this.ecr;
+  }
+
+  async ambientFor(runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>): Promise<AwsCredentialIdentityProvider | null> {
+    if (runtime.spec.type === 'hosted') return null;
+    if (!this.ambient) {
+      const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+      this.ambient = fromNodeProviderChain();
+    }
+    return this.ambient;
+  }
+
+  async ecrClients(): Promise<EcrClientCache> {
+    const mod = await this.ecrModule();
+    this.clients ??= new mod.EcrClientCache({
+      redactor: this.options.redactor,
+      ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+      ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
+    });
+    return this.clients;
+  }
+
+  async testEcr(
+    runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>,
+    input: EcrConnectionInput,
+    onCheck?: (check: ProbeCheck) => void,
+  ): Promise<EcrTestResult> {
+    const mod = await this.ecrModule();
+    return mod.testEcrConnection(
+      input,
+      {
+        runtime: { name: runtime.metadata.name, type: runtime.spec.type, ambient: await this.ambientFor(runtime) },
+        clients: await this.ecrClients(),
+        redactor: this.options.redactor,
+        ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+        ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
+      },
+      onCheck ? { onCheck } : {},
+    );
+  }
+}

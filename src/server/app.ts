@@ -1,0 +1,71 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { PayloadTooLargeError } from '../domain/errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Redactor } from '../logging/redactor.js';
+import type { ConfigRepo } from '../config-repo/workspace.js';
+import type { IntegrationService } from '../integrations/integration-service.js';
+import type { RuntimeService } from '../runtimes/runtime-service.js';
+import type { TokenStore } from '../store/token-store.js';
+import { bearerAuth, requireScope, type AuthVariables } from './auth.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { integrationRoutes } from './routes/integrations.js';
+import { runtimeRoutes } from './routes/runtimes.js';
+import { configRoutes } from './routes/config.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+export interface AppDeps {
+  version: string;
+  logger: Logger;
+  redactor: Redactor;
+  repo: ConfigRepo;
+  tokens: TokenStore;
+  integrations: IntegrationService;
+  runtimes: RuntimeService;
+}
+
+export type AppEnv = { Variables: AuthVariables };
+
+/** Request bodies are small JSON documents; anything bigger is a mistake or an attack. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** The composition of the HTTP edge: each feature is a sub-app; handlers only parse, call and answer. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(errorHandler({ logger: deps.logger, redactor: deps.redactor }));
+  app.notFound(notFoundHandler);
+
+  app.get('/healthz', (c) => {
+    const snap = deps.repo.snapshot();
+    return c.json({
+      status: 'ok',
+      version: deps.version,
+      configRepo: { commit: snap.commit, problems: snap.problems.length },
+    });
+  });
+
+  const api = new Hono<AppEnv>();
+  api.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new PayloadTooLargeError(`Request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      },
+    }),
+  );
+  api.use(bearerAuth({ tokens: deps.tokens }));
+  api.use('/integrations/*', requireScope('admin'));
+  api.use('/integrations', requireScope('admin'));
+  api.use('/runtimes/*', requireScope('admin'));
+  api.use('/runtimes', requireScope('admin'));
+  api.use('/config/*', requireScope('admin'));
+  api.use('/config', requireScope('admin'));
+  api.use('/tokens/*', requireScope('admin'));
+  api.use('/tokens', requireScope('admin'));
+  api.route('/integrations', integrationRoutes(deps));
+  api.route('/runtimes', runtimeRoutes(deps));
+  api.route('/config', configRoutes(deps));
+  api.route('/tokens', tokenRoutes(deps));
+  app.route('/api/v1', api);
+  return app;
+}

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { CheckFailedError, isAppError, type ErrorDetail, type ErrorKind } from '../domain/errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Redactor } from '../logging/redactor.js';
+
+/**
+ * THE mapping of the error taxonomy to HTTP. Routes and middleware throw `AppError`s (or let zod throw);
+ * nothing else picks a status code. `Record<ErrorKind, …>` makes a new kind a compile error until mapped here.
+ */
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, ContentfulStatusCode>> = {
+  input: 400,
+  authentication: 401,
+  'not-allowed': 403,
+  'not-found': 404,
+  conflict: 409,
+  'payload-too-large': 413,
+  'check-failed': 422,
+  internal: 500,
+  // The server could not reach a peer it depends on (Git remote, registry): the upstream failed, not us.
+  unreachable: 502,
+  unavailable: 503,
+};
+
+/** Names for statuses that reach us as HTTPException from Hono's own middleware, so bodies look alike. */
+const NAME_BY_STATUS: Partial<Record<number, string>> = {
+  400: 'InputError',
+  401: 'AuthenticationError',
+  403: 'NotAllowedError',
+  404: 'NotFoundError',
+  409: 'ConflictError',
+  413: 'PayloadTooLargeError',
+  422: 'CheckFailedError',
+  502: 'UnreachableError',
+  503: 'UnavailableError',
+};
+
+export interface ErrorBody {
+  error: { name: string; message: string; hints: string[]; details: ErrorDetail[]; id: string };
+  /** `CheckFailedError.result`: the machine-readable outcome of the check that failed. */
+  result?: unknown;
+}
+
+export interface ErrorHandlerDeps {
+  logger: Pick<Logger, 'error' | 'warn' | 'info'>;
+  redactor: Redactor;
+}
+
+const GENERIC_MESSAGE =
+  'Internal server error. Report the error id to the operator; the server log has the details.';
+
+/** Sent with every 401 (RFC 7235 requires a challenge). */
+export const BEARER_CHALLENGE = 'Bearer realm="imagetrail"';
+
+/** Use as `app.onError(errorHandler({ logger, redactor }))`. */
+export function errorHandler(deps: ErrorHandlerDeps): ErrorHandler {
+  return (err, c) => {
+    const id = randomUUID();
+    const mapped = mapError(err);
+    const where = { errorId: id, method: c.req.method, path: c.req.path, status: mapped.status };
+
+    if (mapped.status === 500) {
+      // The full error (redacted by the logger) goes to the log only; the client gets the id.
+      deps.logger.error({ ...where, err }, 'request failed');
+    } else if (mapped.status >= 500) {
+      deps.logger.warn({ ...where, err }, 'request failed: a dependency is not available');
+    } else {
+      deps.logger.info({ ...where, name: mapped.name, message: mapped.message }, 'request refused');
+    }
+
+    const body: ErrorBody = {
+      error: {
+        name: mapped.name,
+        message: mapped.message,
+        hints: mapped.hints,
+        details: mapped.details,
+        id,
+      },
+    };
+    if (err instanceof CheckFailedError && err.result !== undefined) body.result = err.result;
+
+    const headers = new Headers(mapped.headers);
+    if (mapped.status === 401 && !headers.has('WWW-Authenticate'))
+      headers.set('WWW-Authenticate', BEARER_CHALLENGE);
+    return respond(c, deps.redactor.redactValue(body), mapped.status, headers);
+  };
+}
+
+/** Use as `app.notFound(notFoundHandler)`: an unknown route answers in the same shape as every other error. */
+export const notFoundHandler: NotFoundHandler = (c) => {
+  const body: ErrorBody = {
+    error: {
+      name: 'NotFoundError',
+      message: `There is no ${c.req.method} ${c.req.path} endpoint.`,
+      hints: ['The API lives under /api/v1; check the path and the method.'],
+      details: [],
+      id: randomUUID(),
+    },
+  };
+  return c.json(body, 404);
+};
+
+interface Mapped {
+  status: ContentfulStatusCode;
+  name: string;
+  message: string;
+  hints: string[];
+  details: ErrorDetail[];
+  headers?: Headers;
+}
+
+function internal(): Mapped {
+  return { status: 500, name: 'InternalError', message: GENERIC_MESSAGE, hints: [], details: [] };
+}
+
+export function mapError(err: unknown): Mapped {
+  if (isAppError(err)) {
+    const status = STATUS_BY_KIND[err.kind] ?? 500;
+    // An InternalError's message describes the bug, which is for the log, not the client.
+    if (status === 500) return internal();
+    return { status, name: err.name, message: err.message, hints: [...err.hints], details: [...err.details] };
+  }
+
+  if (err instanceof z.core.$ZodError) {
+    return {
+      status: 400,
+      name: 'InputError',
+      message: 'The request is not valid.',
+      hints: [],
+      details: err.issues.map((i) => ({
+        ...(i.path.length ? { path: dotPath(i.path) } : {}),
+        message: i.message,
+      })),
+    };
+  }
+
+  if (err instanceof HTTPException) {
+    if (err.status === 500) return internal();
+    // Keep headers Hono's middleware put on its own response (e.g. a WWW-Authenticate challenge).
+    const headers = new Headers();
+    err.res?.headers.forEach((v, k) => {
+      if (!['content-type', 'content-length'].includes(k.toLowerCase())) headers.set(k, v);
+    });
+    return {
+      status: err.status,
+      name: NAME_BY_STATUS[err.status] ?? 'HTTPError',
+      // A 5xx message from middleware is not written for clients; 4xx ones are (e.g. "Malformed JSON").
+      message: err.status >= 500 || !err.message ? defaultMessage(err.status) : err.message,
+      hints: [],
+      details: [],
+      headers,
+    };
+  }
+
+  return internal();
+}
+
+/** `['spec', 'regions', 0, 'name']` → `spec.regions[0].name`, the dot path the CLI and validators print. */
+function dotPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function defaultMessage(status: number): string {
+  return NAME_BY_STATUS[status] ? `Request refused (${status}).` : `HTTP ${status}`;
+}
+
+function respond(c: Context, body: ErrorBody, status: ContentfulStatusCode, headers: Headers): Response {
+  const res = c.json(body, status);
+  headers.forEach((v, k) => res.headers.set(k, v));
+  return res;
+}

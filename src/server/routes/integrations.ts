@@ -1,0 +1,55 @@
+import { Hono } from 'hono';
+import { parseInput } from '../../domain/parse.js';
+import { ResourceName } from '../../domain/names.js';
+import type { AppDeps, AppEnv } from '../app.js';
+import { actorOf, jsonBody } from './body.js';
+import { streamChecks, wantsStream } from './stream.js';
+
+export function integrationRoutes(deps: AppDeps): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  const svc = deps.integrations;
+  const name = (v: string) => parseInput(ResourceName, v, 'integration name');
+
+  r.get('/', async (c) => c.json({ items: await svc.listWithCommits() }));
+
+  r.post('/', async (c) => {
+    const body = await jsonBody(c);
+    const actor = actorOf(c);
+    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.create(body, actor, onCheck));
+    return c.json(await svc.create(body, actor), 201);
+  });
+
+  // A draft test runs before anything is committed (the dashboard's "Test connection").
+  r.post('/test', async (c) => {
+    const body = await jsonBody(c);
+    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.testDraft(body, onCheck));
+    const result = await svc.testDraft(body);
+    return c.json(result, result.ok ? 200 : 422);
+  });
+
+  r.get('/:name', async (c) => c.json(await svc.get(name(c.req.param('name')))));
+
+  r.patch('/:name', async (c) => {
+    const body = await jsonBody(c);
+    const actor = actorOf(c);
+    const n = name(c.req.param('name'));
+    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.edit(n, body, actor, onCheck));
+    return c.json(await svc.edit(n, body, actor));
+  });
+
+  r.delete('/:name', async (c) => {
+    const body = await jsonBody(c, { optional: true });
+    return c.json(await svc.delete(name(c.req.param('name')), body, actorOf(c)));
+  });
+
+  r.post('/:name/test', async (c) => {
+    const n = name(c.req.param('name'));
+    const runtime = c.req.query('runtime');
+    const rt = runtime === undefined ? undefined : parseInput(ResourceName, runtime, 'runtime name');
+    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.test(n, rt, onCheck));
+    const result = await svc.test(n, rt);
+    return c.json(result, result.ok ? 200 : 422);
+  });
+
+  return r;
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** The audit-trail port: `sql-audit-store.ts` (Kysely) and `fake-audit-store.ts` (in-memory). */
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+export const NewAuditEvent = z.object({
+  /** The API token that acted; null/absent for the server itself. */
+  actorTokenId: z.string().min(1).nullish(),
+  /** Dotted verb, e.g. `token.create`, `integration.delete`. */
+  action: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/, 'must be a dotted lowercase verb such as token.create')
+    .max(100),
+  target: z.string().max(500).nullish(),
+  /** Never put secrets here; the caller passes what it would show a user. */
+  detail: JsonObject.optional(),
+});
+export type NewAuditEvent = z.input<typeof NewAuditEvent>;
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actorTokenId: string | null;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown>;
+}
+
+export const AuditListQuery = z.object({
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+export type AuditListQuery = z.input<typeof AuditListQuery>;
+
+export interface AuditStore {
+  record(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Newest first, at most `limit` (default 100, max 1000). */
+  list(query?: AuditListQuery): Promise<AuditEvent[]>;
+}
+
+/**
+ * Ids that sort in recording order within one store instance (time, then a per-instance counter), so the
+ * newest-first list is stable when several events share a millisecond. Digits and lowercase hex only, so
+ * every collation orders them the same way.
+ */
+export function createAuditIdGenerator(): (at: Date) => string {
+  let seq = 0;
+  return (at) => {
+    seq = (seq + 1) % 1_000_000;
+    return `${String(at.getTime()).padStart(15, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(6).toString('hex')}`;
+  };
+}

@@ -1,0 +1,60 @@
+import {
+  AuditListQuery,
+  NewAuditEvent,
+  createAuditIdGenerator,
+  type AuditEvent,
+  type AuditStore,
+} from './audit-store.js';
+
+/** In-memory twin of SqlAuditStore; `events` is exposed read-only so tests can assert on what was recorded. */
+export class FakeAuditStore implements AuditStore {
+  private readonly rows: AuditEvent[] = [];
+  private readonly now: () => Date;
+  private readonly nextId = createAuditIdGenerator();
+
+  constructor(deps: { now?: () => Date } = {}) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  get events(): readonly AuditEvent[] {
+    return this.rows;
+  }
+
+  // Validation errors become rejections, as from the SQL store, not synchronous throws.
+  record(input: NewAuditEvent): Promise<AuditEvent> {
+    return new Promise((resolve) => resolve(this.recordNow(input)));
+  }
+
+  list(query: AuditListQuery = {}): Promise<AuditEvent[]> {
+    return new Promise((resolve) => resolve(this.listNow(query)));
+  }
+
+  private recordNow(input: NewAuditEvent): AuditEvent {
+    const e = NewAuditEvent.parse(input);
+    const at = this.now();
+    const event: AuditEvent = {
+      id: this.nextId(at),
+      at: at.toISOString(),
+      actorTokenId: e.actorTokenId ?? null,
+      action: e.action,
+      target: e.target ?? null,
+      // A JSON round trip, as the SQL store does, so tests see the same values.
+      detail: JSON.parse(JSON.stringify(e.detail ?? {})) as Record<string, unknown>,
+    };
+    this.rows.push(event);
+    return structuredClone(event);
+  }
+
+  private listNow(query: AuditListQuery): AuditEvent[] {
+    const { limit } = AuditListQuery.parse(query);
+    const out = [...this.rows]
+      .sort((a, b) => (a.at === b.at ? cmp(b.id, a.id) : cmp(b.at, a.at)))
+      .slice(0, limit)
+      .map((e) => structuredClone(e));
+    return out;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
