@@ -118,9 +118,9 @@ export class IntegrationService {
         // Re-check against the state the commit will be made on: another writer may have got there first.
         const fresh = this.deps.repo.snapshot();
         this.assertNameFree(fresh, input.name);
-        const freshTargets = this.targets(fresh, input.sharing, mode);
+        this.targets(fresh, input.sharing, mode); // the rules again, on the state being committed
         for (const placement of placementsFor(input.sharing)) {
-          const resource = await this.buildResource(fresh, input.name, input.description, input.ecr, placement, freshTargets);
+          const resource = await this.buildResource(fresh, input.name, input.description, input.ecr, placement);
           await tx.write(integrationPath(placement, input.name), toYaml(resource));
         }
       },
@@ -139,8 +139,6 @@ export class IntegrationService {
     const sharing = input.sharing ?? sharingOf(entries);
     const ecr = await this.mergeEcr(current, input.ecr);
     this.registerSecrets(ecr);
-    const description =
-      input.description === null ? undefined : (input.description ?? current.resource.spec.description);
     const targets = this.targets(snap, sharing, ecr.auth.mode);
 
     const test = input.skipTest
@@ -150,15 +148,28 @@ export class IntegrationService {
     const { commit } = await this.deps.repo.mutate(
       `integration: edit ${name} (registry.ecr, ${ecr.auth.mode}, ${sharingText(sharing)})`,
       async (tx) => {
+        // The patch is applied again to the state the commit is made on, so a concurrent edit of other
+        // fields is kept. If the connection settings themselves moved underneath, what was tested is no
+        // longer what would be committed: refuse rather than commit untested settings.
         const fresh = this.deps.repo.snapshot();
         const freshEntries = fresh.integrations.filter((e) => e.name === name);
         if (freshEntries.length === 0) throw this.notFound(name);
-        const freshTargets = this.targets(fresh, sharing, ecr.auth.mode);
+        const freshCurrent = primaryEntry(freshEntries);
+        const freshEcr = await this.mergeEcr(freshCurrent, input.ecr);
+        if (!input.skipTest && JSON.stringify(freshEcr) !== JSON.stringify(ecr)) {
+          throw new ConflictError(`Integration "${name}" was changed by someone else while it was being tested.`, {
+            hints: ['Run the edit again: it will be tested against the new state.'],
+          });
+        }
+        const freshSharing = input.sharing ?? sharingOf(freshEntries);
+        const freshDescription =
+          input.description === null ? undefined : (input.description ?? freshCurrent.resource.spec.description);
+        this.targets(fresh, freshSharing, freshEcr.auth.mode); // the rules again, on the state being committed
         const keep = new Set<string>();
-        for (const placement of placementsFor(sharing)) {
+        for (const placement of placementsFor(freshSharing)) {
           const path = integrationPath(placement, name);
           keep.add(path);
-          const resource = await this.buildResource(fresh, name, description, ecr, placement, freshTargets);
+          const resource = await this.buildResource(fresh, name, freshDescription, freshEcr, placement);
           await tx.write(path, toYaml(resource));
         }
         for (const e of freshEntries) if (!keep.has(e.file)) await tx.remove(e.file);
@@ -362,7 +373,6 @@ export class IntegrationService {
     description: string | undefined,
     ecr: EcrInput,
     placement: Placement,
-    _targets: unknown,
   ): Promise<IntegrationV1alpha1> {
     const auth: EcrSpec['auth'] =
       ecr.auth.mode === 'accessKey'

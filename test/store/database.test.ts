@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/domain/errors.js';
+import { InputError, UnavailableError } from '../../src/domain/errors.js';
 import { Redactor } from '../../src/logging/redactor.js';
 import { displayDatabaseUrl, openDatabase, parseDatabaseUrl } from '../../src/store/database.js';
 import { MigrationFailedError, migrateToLatest, migrations } from '../../src/store/migrations/index.js';
@@ -54,6 +54,21 @@ describe('database URLs', () => {
     const h = openDatabase('postgres://u:longpassword@127.0.0.1:1/x', { redactor });
     await h.close();
     expect(redactor.redact('x longpassword y')).toBe('x [REDACTED] y');
+  });
+});
+
+describe('an unreachable PostgreSQL', () => {
+  it('fails migration with UnavailableError, without the password', async () => {
+    const h = openDatabase('postgres://postgres:topsecret1@127.0.0.1:1/x');
+    try {
+      const err = await migrateToLatest(h.db).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(JSON.stringify({ m: (err as Error).message, h: (err as UnavailableError).hints })).not.toContain(
+        'topsecret1',
+      );
+    } finally {
+      await h.close();
+    }
   });
 });
 
