@@ -18,7 +18,9 @@ await build({
   sourcemap: true,
   // Native addon and drivers stay external; pino's worker transports are not used.
   external: ['better-sqlite3', 'pg', 'pg-native'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   define: { __IMAGETRAIL_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 });

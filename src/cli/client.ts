@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { AppError } from '../domain/errors.js';
 import {
-  AppError,
   AuthenticationError,
   CheckFailedError,
   ConflictError,
@@ -50,11 +50,17 @@ export class ApiClient {
     if (!server) server = await readServerFile(dataDir);
     server ??= 'http://127.0.0.1:8080';
     if (!/^https?:\/\//.test(server)) {
-      throw new InputError(`--server must be an http(s) URL, got "${server}"`, { hints: ['e.g. --server http://127.0.0.1:8080'] });
+      throw new InputError(`--server must be an http(s) URL, got "${server}"`, {
+        hints: ['e.g. --server http://127.0.0.1:8080'],
+      });
     }
     let token = o.token ?? env['IMAGETRAIL_TOKEN'];
     if (!token && o.tokenFile) token = (await readFile(o.tokenFile, 'utf8')).trim();
-    if (!token) token = await readFile(join(dataDir, 'admin-token'), 'utf8').then((t) => t.trim(), () => undefined);
+    if (!token)
+      token = await readFile(join(dataDir, 'admin-token'), 'utf8').then(
+        (t) => t.trim(),
+        () => undefined,
+      );
     return new ApiClient(server.replace(/\/+$/, ''), token, o.timeoutMs ?? 120_000);
   }
 
@@ -67,7 +73,12 @@ export class ApiClient {
   }
 
   /** NDJSON streaming (connection tests): calls onLine per line; returns the final `result` line. */
-  async stream(method: string, path: string, body: unknown, onLine: (line: Record<string, unknown>) => void): Promise<unknown> {
+  async stream(
+    method: string,
+    path: string,
+    body: unknown,
+    onLine: (line: Record<string, unknown>) => void,
+  ): Promise<unknown> {
     const res = await this.fetch(method, path, body, 'application/x-ndjson');
     if (!res.ok || !(res.headers.get('content-type') ?? '').includes('ndjson')) {
       const text = await res.text();
@@ -109,13 +120,16 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new UnreachableError(`Cannot reach the imagetrail server at ${this.baseUrl}: ${describeFetchError(err)}.`, {
-        cause: err,
-        hints: [
-          'Start it with: imagetrail serve',
-          'Or point the CLI at it with --server URL or IMAGETRAIL_SERVER.',
-        ],
-      });
+      throw new UnreachableError(
+        `Cannot reach the imagetrail server at ${this.baseUrl}: ${describeFetchError(err)}.`,
+        {
+          cause: err,
+          hints: [
+            'Start it with: imagetrail serve',
+            'Or point the CLI at it with --server URL or IMAGETRAIL_SERVER.',
+          ],
+        },
+      );
     }
   }
 

@@ -18,7 +18,9 @@ export async function main(argv: string[]): Promise<number> {
     // Subcommands have options of their own (`runtime add --version X.Y.Z`), so root options only count
     // before the subcommand; the shared client options are added to every leaf command below.
     .enablePositionalOptions()
-    .description('GitOps image enrichment: registry integrations, image reports from CI, an API and a dashboard.')
+    .description(
+      'GitOps image enrichment: registry integrations, image reports from CI, an API and a dashboard.',
+    )
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
@@ -40,7 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     if (err instanceof ExitCode) return err.code;
@@ -51,8 +58,14 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function addGlobalOptions(c: Command): void {
-  c.option('--server <url>', 'imagetrail server URL (env IMAGETRAIL_SERVER; default from <data-dir>/server.json or http://127.0.0.1:8080)')
-    .option('--token <token>', 'API token (prefer env IMAGETRAIL_TOKEN or --token-file: argv is visible to other users)')
+  c.option(
+    '--server <url>',
+    'imagetrail server URL (env IMAGETRAIL_SERVER; default from <data-dir>/server.json or http://127.0.0.1:8080)',
+  )
+    .option(
+      '--token <token>',
+      'API token (prefer env IMAGETRAIL_TOKEN or --token-file: argv is visible to other users)',
+    )
     .option('--token-file <file>', 'read the API token from a file')
     .option('--data-dir <dir>', 'data directory of the local server (env IMAGETRAIL_DATA_DIR)')
     .option('--verbose', 'print causes and stack traces of errors');

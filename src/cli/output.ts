@@ -29,7 +29,8 @@ export function formatError(err: unknown, verbose = false): string {
     lines.push(`error: ${err.message}`);
     for (const d of err.details) {
       // Details repeat the message for single-field errors; print only what adds a field path.
-      if (d.path && !err.message.includes(d.path) && !err.message.includes(d.message)) lines.push(`  ${d.path}: ${d.message}`);
+      if (d.path && !err.message.includes(d.path) && !err.message.includes(d.message))
+        lines.push(`  ${d.path}: ${d.message}`);
     }
     if (err.hints.length) {
       lines.push('Try this:');
@@ -69,5 +70,7 @@ function indent(text: string, pad: string): string {
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }

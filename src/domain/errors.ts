@@ -109,7 +109,7 @@ export function causeChain(err: unknown): string[] {
       out.push(cur.message);
       cur = cur.cause;
     } else {
-      out.push(String(cur));
+      out.push(typeof cur === 'string' ? cur : JSON.stringify(cur));
       break;
     }
   }

@@ -38,7 +38,10 @@ export const IamRoleArn = z
 /** Access key IDs are 16–128 word characters; AWS keys start with AKIA (long-term) or ASIA (temporary). */
 export const AccessKeyId = z
   .string()
-  .regex(/^[A-Z0-9]{16,128}$/, 'must be an AWS access key ID (16–128 uppercase letters and digits, e.g. AKIA…)');
+  .regex(
+    /^[A-Z0-9]{16,128}$/,
+    'must be an AWS access key ID (16–128 uppercase letters and digits, e.g. AKIA…)',
+  );
 
 /** STS limits: ExternalId 2–1224 of [\w+=,.@:/-]; RoleSessionName 2–64 of [\w+=,.@-]. */
 export const ExternalId = z

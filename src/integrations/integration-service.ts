@@ -1,6 +1,12 @@
 import { stringify } from 'yaml';
 import type { z } from 'zod';
-import { CheckFailedError, ConflictError, InputError, InternalError, NotFoundError } from '../domain/errors.js';
+import {
+  CheckFailedError,
+  ConflictError,
+  InputError,
+  InternalError,
+  NotFoundError,
+} from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { Logger } from '../logging/logger.js';
@@ -69,7 +75,14 @@ export interface IntegrationServiceDeps {
   executor: RuntimeExecutor;
   redactor: Redactor;
   logger: Logger;
-  audit?: { record(event: { actorTokenId: string; action: string; target: string; detail?: Record<string, unknown> }): Promise<unknown> };
+  audit?: {
+    record(event: {
+      actorTokenId: string;
+      action: string;
+      target: string;
+      detail?: Record<string, unknown>;
+    }): Promise<unknown>;
+  };
 }
 
 /**
@@ -120,17 +133,33 @@ export class IntegrationService {
         this.assertNameFree(fresh, input.name);
         this.targets(fresh, input.sharing, mode); // the rules again, on the state being committed
         for (const placement of placementsFor(input.sharing)) {
-          const resource = await this.buildResource(fresh, input.name, input.description, input.ecr, placement);
+          const resource = await this.buildResource(
+            fresh,
+            input.name,
+            input.description,
+            input.ecr,
+            placement,
+          );
           await tx.write(integrationPath(placement, input.name), toYaml(resource));
         }
       },
     );
-    await this.audit(actor, 'integration.create', input.name, { sharing: input.sharing, mode, commit, skipTest: input.skipTest });
+    await this.audit(actor, 'integration.create', input.name, {
+      sharing: input.sharing,
+      mode,
+      commit,
+      skipTest: input.skipTest,
+    });
     const integration = await this.get(input.name);
     return { integration, commit, ...(test ? { test } : {}) };
   }
 
-  async edit(name: string, raw: unknown, actor: Actor, onCheck?: (c: ProbeCheck) => void): Promise<MutationResult> {
+  async edit(
+    name: string,
+    raw: unknown,
+    actor: Actor,
+    onCheck?: (c: ProbeCheck) => void,
+  ): Promise<MutationResult> {
     const input = parseInput(EditIntegrationInput, raw);
     const snap = this.deps.repo.snapshot();
     const entries = snap.integrations.filter((e) => e.name === name);
@@ -157,13 +186,18 @@ export class IntegrationService {
         const freshCurrent = primaryEntry(freshEntries);
         const freshEcr = await this.mergeEcr(freshCurrent, input.ecr);
         if (!input.skipTest && JSON.stringify(freshEcr) !== JSON.stringify(ecr)) {
-          throw new ConflictError(`Integration "${name}" was changed by someone else while it was being tested.`, {
-            hints: ['Run the edit again: it will be tested against the new state.'],
-          });
+          throw new ConflictError(
+            `Integration "${name}" was changed by someone else while it was being tested.`,
+            {
+              hints: ['Run the edit again: it will be tested against the new state.'],
+            },
+          );
         }
         const freshSharing = input.sharing ?? sharingOf(freshEntries);
         const freshDescription =
-          input.description === null ? undefined : (input.description ?? freshCurrent.resource.spec.description);
+          input.description === null
+            ? undefined
+            : (input.description ?? freshCurrent.resource.spec.description);
         this.targets(fresh, freshSharing, freshEcr.auth.mode); // the rules again, on the state being committed
         const keep = new Set<string>();
         for (const placement of placementsFor(freshSharing)) {
@@ -175,12 +209,21 @@ export class IntegrationService {
         for (const e of freshEntries) if (!keep.has(e.file)) await tx.remove(e.file);
       },
     );
-    await this.audit(actor, 'integration.edit', name, { sharing, mode: ecr.auth.mode, commit, skipTest: input.skipTest });
+    await this.audit(actor, 'integration.edit', name, {
+      sharing,
+      mode: ecr.auth.mode,
+      commit,
+      skipTest: input.skipTest,
+    });
     const integration = await this.get(name);
     return { integration, commit, ...(test ? { test } : {}) };
   }
 
-  async delete(name: string, raw: unknown, actor: Actor): Promise<{ commit: string | null; removed: string[] }> {
+  async delete(
+    name: string,
+    raw: unknown,
+    actor: Actor,
+  ): Promise<{ commit: string | null; removed: string[] }> {
     parseInput(DeleteIntegrationInput, raw);
     const snap = this.deps.repo.snapshot();
     if (!snap.integrations.some((e) => e.name === name)) throw this.notFound(name);
@@ -200,7 +243,11 @@ export class IntegrationService {
   }
 
   /** Tests a stored integration on one runtime it is available on (default: the local runtime). */
-  async test(name: string, runtimeName: string | undefined, onCheck?: (c: ProbeCheck) => void): Promise<EcrTestResult> {
+  async test(
+    name: string,
+    runtimeName: string | undefined,
+    onCheck?: (c: ProbeCheck) => void,
+  ): Promise<EcrTestResult> {
     const snap = this.deps.repo.snapshot();
     const entries = snap.integrations.filter((e) => e.name === name);
     if (entries.length === 0) throw this.notFound(name);
@@ -247,7 +294,10 @@ export class IntegrationService {
   }
 
   /** Re-seals every integration's secrets for the runtimes that can use it now (after a runtime joins). */
-  async resealAll(tx: { write(path: string, text: string): Promise<void> }, snap: ConfigSnapshot): Promise<string[]> {
+  async resealAll(
+    tx: { write(path: string, text: string): Promise<void> },
+    snap: ConfigSnapshot,
+  ): Promise<string[]> {
     const changed: string[] = [];
     for (const entry of snap.integrations) {
       const auth = entry.resource.spec.ecr.auth;
@@ -272,9 +322,16 @@ export class IntegrationService {
    * cannot use the integration is refused (rules 2 and 3); sharing with all runtimes is allowed and the
    * runtimes that cannot use it are reported as unavailable with the reason.
    */
-  private targets(snap: ConfigSnapshot, sharing: Sharing, mode: AuthMode): Array<{ runtime: Runtime; availability: Availability }> {
+  private targets(
+    snap: ConfigSnapshot,
+    sharing: Sharing,
+    mode: AuthMode,
+  ): Array<{ runtime: Runtime; availability: Availability }> {
     if ('allRuntimes' in sharing) {
-      return [...snap.runtimes.values()].map((runtime) => ({ runtime, availability: availabilityOn(mode, runtime) }));
+      return [...snap.runtimes.values()].map((runtime) => ({
+        runtime,
+        availability: availabilityOn(mode, runtime),
+      }));
     }
     const out: Array<{ runtime: Runtime; availability: Availability }> = [];
     const refusals: string[] = [];
@@ -290,7 +347,9 @@ export class IntegrationService {
         details: refusals.map((message) => ({ path: 'sharing.runtimes', message })),
         hints:
           mode === 'iamRole'
-            ? ['Share the integration with hybrid runtimes only, or switch to access-key mode (--access-key-id).']
+            ? [
+                'Share the integration with hybrid runtimes only, or switch to access-key mode (--access-key-id).',
+              ]
             : ['Upgrade the runtime to 0.1.27 or later, or use an IAM role (--role-arn).'],
       });
     }
@@ -324,9 +383,14 @@ export class IntegrationService {
   }
 
   private cannotTest(reason: string): CheckFailedError {
-    const result = { ok: false, checks: [{ name: 'runtime', ok: false, message: `Cannot test: ${reason}.` }] };
+    const result = {
+      ok: false,
+      checks: [{ name: 'runtime', ok: false, message: `Cannot test: ${reason}.` }],
+    };
     return new CheckFailedError(`Connection test could not run: ${reason}. Nothing was committed.`, result, {
-      hints: ['Share the integration with a runtime this server runs (e.g. "local"), or pass --skip-test to commit without testing.'],
+      hints: [
+        'Share the integration with a runtime this server runs (e.g. "local"), or pass --skip-test to commit without testing.',
+      ],
     });
   }
 
@@ -347,7 +411,12 @@ export class IntegrationService {
       throw new CheckFailedError(
         `Connection test failed on runtime "${runtimeName}"${first ? `: ${first.message}` : ''}. Nothing was committed.`,
         result,
-        { hints: [...(first?.hints ?? []), 'Fix the settings and try again, or pass --skip-test to commit without testing.'] },
+        {
+          hints: [
+            ...(first?.hints ?? []),
+            'Fix the settings and try again, or pass --skip-test to commit without testing.',
+          ],
+        },
       );
     }
     return result;
@@ -357,7 +426,8 @@ export class IntegrationService {
 
   private recipientsFor(snap: ConfigSnapshot, placement: Placement, mode: AuthMode): string[] {
     const controlPlane = snap.controlPlane?.spec.recipient;
-    if (!controlPlane) throw new InternalError('the shared configuration repository has no control-plane recipient');
+    if (!controlPlane)
+      throw new InternalError('the shared configuration repository has no control-plane recipient');
     const out = new Set([controlPlane]);
     const runtimes =
       placement.scope === 'all'
@@ -379,7 +449,10 @@ export class IntegrationService {
         ? {
             mode: 'accessKey',
             accessKeyId: ecr.auth.accessKeyId,
-            secretAccessKey: await seal(ecr.auth.secretAccessKey, this.recipientsFor(snap, placement, 'accessKey')),
+            secretAccessKey: await seal(
+              ecr.auth.secretAccessKey,
+              this.recipientsFor(snap, placement, 'accessKey'),
+            ),
           }
         : dropUndefined({
             mode: 'iamRole' as const,
@@ -388,7 +461,10 @@ export class IntegrationService {
             sessionName: ecr.auth.sessionName,
             durationSeconds: ecr.auth.durationSeconds,
           });
-    const endpoints = ecr.endpoints && Object.keys(dropUndefined(ecr.endpoints)).length > 0 ? dropUndefined(ecr.endpoints) : undefined;
+    const endpoints =
+      ecr.endpoints && Object.keys(dropUndefined(ecr.endpoints)).length > 0
+        ? dropUndefined(ecr.endpoints)
+        : undefined;
     return {
       apiVersion: API_VERSION,
       kind: 'Integration',
@@ -402,11 +478,18 @@ export class IntegrationService {
   }
 
   /** Applies an edit to a stored resource; the stored secret is unsealed only when it must be kept. */
-  private async mergeEcr(current: IntegrationEntry, patch: z.infer<typeof EditIntegrationInput>['ecr']): Promise<EcrInput> {
+  private async mergeEcr(
+    current: IntegrationEntry,
+    patch: z.infer<typeof EditIntegrationInput>['ecr'],
+  ): Promise<EcrInput> {
     const cur = current.resource.spec.ecr;
     const region = patch?.region ?? cur.region;
     const endpoints =
-      patch?.endpoints === null ? undefined : patch?.endpoints !== undefined ? patch.endpoints : cur.endpoints;
+      patch?.endpoints === null
+        ? undefined
+        : patch?.endpoints !== undefined
+          ? patch.endpoints
+          : cur.endpoints;
     const p = patch?.auth;
     let auth: EcrInput['auth'];
     if (!p || p.mode === cur.auth.mode) {
@@ -424,14 +507,17 @@ export class IntegrationService {
         auth = {
           mode: 'accessKey',
           accessKeyId: q?.accessKeyId ?? cur.auth.accessKeyId,
-          secretAccessKey: q?.secretAccessKey ?? (await this.unsealWithControlPlane(cur.auth.secretAccessKey, current.name)),
+          secretAccessKey:
+            q?.secretAccessKey ?? (await this.unsealWithControlPlane(cur.auth.secretAccessKey, current.name)),
         };
       }
     } else if (p.mode === 'iamRole') {
-      if (!p.roleArn) throw missing('ecr.auth.roleArn', 'switching to IAM role mode needs the role ARN (--role-arn)');
+      if (!p.roleArn)
+        throw missing('ecr.auth.roleArn', 'switching to IAM role mode needs the role ARN (--role-arn)');
       auth = dropUndefined({ ...p, roleArn: p.roleArn });
     } else {
-      if (!p.accessKeyId) throw missing('ecr.auth.accessKeyId', 'switching to access key mode needs --access-key-id');
+      if (!p.accessKeyId)
+        throw missing('ecr.auth.accessKeyId', 'switching to access key mode needs --access-key-id');
       if (!p.secretAccessKey)
         throw missing('ecr.auth.secretAccessKey', 'switching to access key mode needs the secret access key');
       auth = { mode: 'accessKey', accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey };
@@ -446,7 +532,10 @@ export class IntegrationService {
         ? {
             mode: 'accessKey',
             accessKeyId: e.auth.accessKeyId,
-            secretAccessKey: await this.unsealWithControlPlane(e.auth.secretAccessKey, resource.metadata.name),
+            secretAccessKey: await this.unsealWithControlPlane(
+              e.auth.secretAccessKey,
+              resource.metadata.name,
+            ),
           }
         : e.auth;
     return toConnectionInput({ region: e.region, auth, ...(e.endpoints ? { endpoints: e.endpoints } : {}) });
@@ -478,7 +567,9 @@ export class IntegrationService {
     const primary = primaryEntry(entries);
     const e = primary.resource.spec.ecr;
     const availability: IntegrationView['availability'] = [];
-    for (const rt of [...snap.runtimes.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    for (const rt of [...snap.runtimes.values()].sort((a, b) =>
+      a.metadata.name.localeCompare(b.metadata.name),
+    )) {
       const eff = resolveIntegration(snap, rt.metadata.name, name);
       if (!eff) continue;
       availability.push({
@@ -521,24 +612,37 @@ export class IntegrationService {
   private assertNameFree(snap: ConfigSnapshot, name: string): void {
     const existing = snap.integrations.filter((e) => e.name === name);
     if (existing.length > 0) {
-      throw new ConflictError(`An integration named "${name}" already exists (${existing.map((e) => e.file).join(', ')}).`, {
-        hints: [`Change it with: imagetrail integration edit ${name} …`, 'Or pick another name.'],
-      });
+      throw new ConflictError(
+        `An integration named "${name}" already exists (${existing.map((e) => e.file).join(', ')}).`,
+        {
+          hints: [`Change it with: imagetrail integration edit ${name} …`, 'Or pick another name.'],
+        },
+      );
     }
   }
 
   private notFound(name: string): NotFoundError {
-    return new NotFoundError(`No integration named "${name}".`, { hints: ['See the existing ones with: imagetrail integration list'] });
+    return new NotFoundError(`No integration named "${name}".`, {
+      hints: ['See the existing ones with: imagetrail integration list'],
+    });
   }
 
   private runtimeNotFound(name: string): InputError {
     return new InputError(`No runtime named "${name}".`, {
       details: [{ path: 'sharing.runtimes', message: `runtime "${name}" does not exist` }],
-      hints: ['See the runtimes with: imagetrail runtime list', `Or add it: imagetrail runtime add ${name} --type hybrid --version X.Y.Z`],
+      hints: [
+        'See the runtimes with: imagetrail runtime list',
+        `Or add it: imagetrail runtime add ${name} --type hybrid --version X.Y.Z`,
+      ],
     });
   }
 
-  private async audit(actor: Actor, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
+  private async audit(
+    actor: Actor,
+    action: string,
+    target: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
     this.deps.logger.info({ actor: actor.name, action, target, detail }, action);
     await this.deps.audit?.record({ actorTokenId: actor.id, action, target, detail });
   }
@@ -567,7 +671,9 @@ function sharingText(s: Sharing): string {
 
 /** The copy a view describes: the all-runtimes one if present, else the first runtime copy. */
 function primaryEntry(entries: IntegrationEntry[]): IntegrationEntry {
-  const e = entries.find((x) => x.placement.scope === 'all') ?? [...entries].sort((a, b) => a.file.localeCompare(b.file))[0];
+  const e =
+    entries.find((x) => x.placement.scope === 'all') ??
+    [...entries].sort((a, b) => a.file.localeCompare(b.file))[0];
   if (!e) throw new InternalError('primaryEntry of no entries');
   return e;
 }
@@ -577,7 +683,7 @@ function toConnectionInput(ecr: EcrInput): EcrConnectionInput {
     region: ecr.region,
     auth: ecr.auth,
     ...(ecr.endpoints ? { endpoints: dropUndefined(ecr.endpoints) } : {}),
-  } as EcrConnectionInput;
+  };
 }
 
 function toYaml(resource: IntegrationV1alpha1): string {

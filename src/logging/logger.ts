@@ -22,7 +22,10 @@ const REDACT_PATHS = [
  * JSON logs to stderr (stdout is for `--json` output). Every message and string field passes through
  * the process's redactor, so a registered secret cannot reach the log even inside an error message.
  */
-export function createLogger(redactor: Redactor, options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  redactor: Redactor,
+  options: { level?: string; destination?: NodeJS.WritableStream } = {},
+): Logger {
   return pino(
     {
       level: options.level ?? process.env['IMAGETRAIL_LOG_LEVEL'] ?? 'info',
@@ -36,7 +39,11 @@ export function createLogger(redactor: Redactor, options: { level?: string; dest
       serializers: {
         err: (e: unknown) => {
           if (e instanceof Error) {
-            return { type: e.name, message: redactor.redact(e.message), stack: redactor.redact(e.stack ?? '') };
+            return {
+              type: e.name,
+              message: redactor.redact(e.message),
+              stack: redactor.redact(e.stack ?? ''),
+            };
           }
           return redactor.redactValue(e);
         },

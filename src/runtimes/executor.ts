@@ -1,7 +1,13 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Redactor } from '../logging/redactor.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
-import type { EcrClientCache, EcrConnectionInput, EcrTestResult, ProbeCheck } from '../integrations/registry/ecr/index.js';
+import type * as EcrModule from '../integrations/registry/ecr/index.js';
+import type {
+  EcrClientCache,
+  EcrConnectionInput,
+  EcrTestResult,
+  ProbeCheck,
+} from '../integrations/registry/ecr/index.js';
 
 export interface ExecutorOptions {
   /** The hybrid runtime this process runs (`imagetrail serve` runs one, named `local` by default). */
@@ -20,7 +26,7 @@ export type ExecutableCheck = { ok: true } | { ok: false; reason: string };
  * on them. Other hybrid runtimes hold their own identity elsewhere; remote agents are on the roadmap.
  */
 export class RuntimeExecutor {
-  private ecr?: Promise<typeof import('../integrations/registry/ecr/index.js')>;
+  private ecr?: Promise<typeof EcrModule>;
   private clients?: EcrClientCache;
   private ambient?: AwsCredentialIdentityProvider;
 
@@ -31,7 +37,8 @@ export class RuntimeExecutor {
   }
 
   canExecute(runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>): ExecutableCheck {
-    if (runtime.metadata.name === this.options.localRuntime || runtime.spec.type === 'hosted') return { ok: true };
+    if (runtime.metadata.name === this.options.localRuntime || runtime.spec.type === 'hosted')
+      return { ok: true };
     return {
       ok: false,
       reason: `runtime "${runtime.metadata.name}" is a remote hybrid runtime; this server runs only "${this.options.localRuntime}" and hosted runtimes in-process`,
@@ -44,7 +51,9 @@ export class RuntimeExecutor {
     return this.ecr;
   }
 
-  async ambientFor(runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>): Promise<AwsCredentialIdentityProvider | null> {
+  async ambientFor(
+    runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>,
+  ): Promise<AwsCredentialIdentityProvider | null> {
     if (runtime.spec.type === 'hosted') return null;
     if (!this.ambient) {
       const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
@@ -57,7 +66,9 @@ export class RuntimeExecutor {
     const mod = await this.ecrModule();
     this.clients ??= new mod.EcrClientCache({
       redactor: this.options.redactor,
-      ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+      ...(this.options.requestTimeoutMs !== undefined
+        ? { requestTimeoutMs: this.options.requestTimeoutMs }
+        : {}),
       ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
     });
     return this.clients;
@@ -72,10 +83,16 @@ export class RuntimeExecutor {
     return mod.testEcrConnection(
       input,
       {
-        runtime: { name: runtime.metadata.name, type: runtime.spec.type, ambient: await this.ambientFor(runtime) },
+        runtime: {
+          name: runtime.metadata.name,
+          type: runtime.spec.type,
+          ambient: await this.ambientFor(runtime),
+        },
         clients: await this.ecrClients(),
         redactor: this.options.redactor,
-        ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+        ...(this.options.requestTimeoutMs !== undefined
+          ? { requestTimeoutMs: this.options.requestTimeoutMs }
+          : {}),
         ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
       },
       onCheck ? { onCheck } : {},

@@ -46,10 +46,14 @@ export class KeyStore {
     const pair = await generateIdentity();
     const file = this.path(owner);
     await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
-    await writeFile(file, `# imagetrail age identity for ${owner}; public key: ${pair.recipient}\n${pair.identity}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    });
+    await writeFile(
+      file,
+      `# imagetrail age identity for ${owner}; public key: ${pair.recipient}\n${pair.identity}\n`,
+      {
+        mode: 0o600,
+        flag: 'wx',
+      },
+    );
     await chmod(file, 0o600);
     return pair;
   }

@@ -65,37 +65,53 @@ export class RuntimeService {
   get(name: string): RuntimeView {
     const snap = this.deps.repo.snapshot();
     if (!snap.runtimes.has(name)) {
-      throw new NotFoundError(`No runtime named "${name}".`, { hints: ['See the runtimes with: imagetrail runtime list'] });
+      throw new NotFoundError(`No runtime named "${name}".`, {
+        hints: ['See the runtimes with: imagetrail runtime list'],
+      });
     }
     return this.view(snap, name);
   }
 
-  async add(raw: unknown, actor: Actor): Promise<{ runtime: RuntimeView; commit: string | null; keyFile?: string }> {
+  async add(
+    raw: unknown,
+    actor: Actor,
+  ): Promise<{ runtime: RuntimeView; commit: string | null; keyFile?: string }> {
     const input = parseInput(AddRuntimeInput, raw);
     const generated = input.recipient ? undefined : await this.deps.keys.getOrCreate(input.name);
     const recipient = input.recipient ?? generated!.recipient;
-    const { commit } = await this.deps.repo.mutate(`runtime: add ${input.name} (${input.type} ${input.version})`, async (tx) => {
-      const snap = this.deps.repo.snapshot();
-      if (snap.runtimes.has(input.name)) {
-        throw new ConflictError(`A runtime named "${input.name}" already exists.`, { hints: ['Pick another name.'] });
-      }
-      const runtime: RuntimeV1alpha1 = {
-        apiVersion: API_VERSION,
-        kind: 'Runtime',
-        metadata: { name: input.name },
-        spec: {
-          type: input.type,
-          version: input.version,
-          recipient,
-          ...(input.description ? { description: input.description } : {}),
-        },
-      };
-      await tx.write(runtimePath(input.name), stringify(runtime));
-      await tx.write(runtimeInClusterPath(input.name), stringify(this.deps.repo.inClusterApplication(input.name)));
-      // A runtime that joins can use the all-runtimes integrations at once: re-seal their secrets for it.
-      const withRuntime: ConfigSnapshot = { ...snap, runtimes: new Map([...snap.runtimes, [input.name, runtime]]) };
-      await this.deps.integrations.resealAll(tx, withRuntime);
-    });
+    const { commit } = await this.deps.repo.mutate(
+      `runtime: add ${input.name} (${input.type} ${input.version})`,
+      async (tx) => {
+        const snap = this.deps.repo.snapshot();
+        if (snap.runtimes.has(input.name)) {
+          throw new ConflictError(`A runtime named "${input.name}" already exists.`, {
+            hints: ['Pick another name.'],
+          });
+        }
+        const runtime: RuntimeV1alpha1 = {
+          apiVersion: API_VERSION,
+          kind: 'Runtime',
+          metadata: { name: input.name },
+          spec: {
+            type: input.type,
+            version: input.version,
+            recipient,
+            ...(input.description ? { description: input.description } : {}),
+          },
+        };
+        await tx.write(runtimePath(input.name), stringify(runtime));
+        await tx.write(
+          runtimeInClusterPath(input.name),
+          stringify(this.deps.repo.inClusterApplication(input.name)),
+        );
+        // A runtime that joins can use the all-runtimes integrations at once: re-seal their secrets for it.
+        const withRuntime: ConfigSnapshot = {
+          ...snap,
+          runtimes: new Map([...snap.runtimes, [input.name, runtime]]),
+        };
+        await this.deps.integrations.resealAll(tx, withRuntime);
+      },
+    );
     this.deps.logger.info({ actor: actor.name, runtime: input.name, commit }, 'runtime.add');
     return {
       runtime: this.get(input.name),
@@ -115,46 +131,60 @@ export class RuntimeService {
     const needCp = snap.controlPlane?.spec.recipient !== cp.recipient;
     const existing = snap.runtimes.get(localRuntime);
     const needLocal =
-      !existing || existing.spec.recipient !== local.recipient || existing.spec.version !== version || existing.spec.type !== 'hybrid';
+      !existing ||
+      existing.spec.recipient !== local.recipient ||
+      existing.spec.version !== version ||
+      existing.spec.type !== 'hybrid';
     if (!needCp && !needLocal) return;
     if (snap.controlPlane && needCp) {
       this.deps.logger.warn(
         'the repository names another control-plane key; secrets sealed for it cannot be re-sealed by this server until they are entered again',
       );
     }
-    await this.deps.repo.mutate(`runtime: register control plane and in-process runtime ${localRuntime} ${version}`, async (tx) => {
-      const fresh = this.deps.repo.snapshot();
-      if (fresh.controlPlane?.spec.recipient !== cp.recipient) {
-        const doc: ControlPlaneV1alpha1 = {
+    await this.deps.repo.mutate(
+      `runtime: register control plane and in-process runtime ${localRuntime} ${version}`,
+      async (tx) => {
+        const fresh = this.deps.repo.snapshot();
+        if (fresh.controlPlane?.spec.recipient !== cp.recipient) {
+          const doc: ControlPlaneV1alpha1 = {
+            apiVersion: API_VERSION,
+            kind: 'ControlPlane',
+            metadata: { name: 'control-plane' },
+            spec: { recipient: cp.recipient },
+          };
+          await tx.write(controlPlanePath(), stringify(doc));
+        }
+        const rt: RuntimeV1alpha1 = {
           apiVersion: API_VERSION,
-          kind: 'ControlPlane',
-          metadata: { name: 'control-plane' },
-          spec: { recipient: cp.recipient },
+          kind: 'Runtime',
+          metadata: { name: localRuntime },
+          spec: {
+            type: 'hybrid',
+            version,
+            recipient: local.recipient,
+            description: 'runs in-process in imagetrail serve',
+          },
         };
-        await tx.write(controlPlanePath(), stringify(doc));
-      }
-      const rt: RuntimeV1alpha1 = {
-        apiVersion: API_VERSION,
-        kind: 'Runtime',
-        metadata: { name: localRuntime },
-        spec: { type: 'hybrid', version, recipient: local.recipient, description: 'runs in-process in imagetrail serve' },
-      };
-      await tx.write(runtimePath(localRuntime), stringify(rt));
-      if (!(await tx.exists(runtimeInClusterPath(localRuntime)))) {
-        await tx.write(runtimeInClusterPath(localRuntime), stringify(this.deps.repo.inClusterApplication(localRuntime)));
-      }
-      const withRuntime: ConfigSnapshot = {
-        ...fresh,
-        controlPlane: {
-          apiVersion: API_VERSION,
-          kind: 'ControlPlane',
-          metadata: { name: 'control-plane' },
-          spec: { recipient: cp.recipient },
-        },
-        runtimes: new Map([...fresh.runtimes, [localRuntime, rt]]),
-      };
-      await this.deps.integrations.resealAll(tx, withRuntime);
-    });
+        await tx.write(runtimePath(localRuntime), stringify(rt));
+        if (!(await tx.exists(runtimeInClusterPath(localRuntime)))) {
+          await tx.write(
+            runtimeInClusterPath(localRuntime),
+            stringify(this.deps.repo.inClusterApplication(localRuntime)),
+          );
+        }
+        const withRuntime: ConfigSnapshot = {
+          ...fresh,
+          controlPlane: {
+            apiVersion: API_VERSION,
+            kind: 'ControlPlane',
+            metadata: { name: 'control-plane' },
+            spec: { recipient: cp.recipient },
+          },
+          runtimes: new Map([...fresh.runtimes, [localRuntime, rt]]),
+        };
+        await this.deps.integrations.resealAll(tx, withRuntime);
+      },
+    );
   }
 
   private view(snap: ConfigSnapshot, name: string): RuntimeView {

@@ -45,7 +45,11 @@ export interface RunningServer {
  * Starts `imagetrail serve`: opens the store and the shared configuration repository, registers the
  * control plane and the in-process runtime, creates the first admin token, and serves the API.
  */
-export async function startServer(raw: ServeOptions, version: string, runtimeVersion: string): Promise<RunningServer> {
+export async function startServer(
+  raw: ServeOptions,
+  version: string,
+  runtimeVersion: string,
+): Promise<RunningServer> {
   const opts = parseInput(ServeOptions, raw, 'server options');
   const redactor = new Redactor();
   const logger = createLogger(redactor, { level: opts.logLevel });
@@ -53,7 +57,10 @@ export async function startServer(raw: ServeOptions, version: string, runtimeVer
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
   const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
-  const store = openDatabase(database, { redactor, onPoolError: (err) => logger.warn({ err }, 'database connection error') });
+  const store = openDatabase(database, {
+    redactor,
+    onPoolError: (err) => logger.warn({ err }, 'database connection error'),
+  });
   await migrateToLatest(store.db);
   const tokens = new SqlTokenStore({ db: store.db });
   const audit = new SqlAuditStore({ db: store.db });
@@ -86,8 +93,13 @@ export async function startServer(raw: ServeOptions, version: string, runtimeVer
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
   // Lets local clients (the CLI, tests) find a server started on port 0.
-  await writeFile(join(dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }) + '\n', { mode: 0o600 });
-  logger.info({ url, dataDir, configRepo: location.kind, database: store.dialect }, `imagetrail ${version} listening on ${url}`);
+  await writeFile(join(dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }) + '\n', {
+    mode: 0o600,
+  });
+  logger.info(
+    { url, dataDir, configRepo: location.kind, database: store.dialect },
+    `imagetrail ${version} listening on ${url}`,
+  );
 
   return {
     url,
@@ -102,7 +114,11 @@ export async function startServer(raw: ServeOptions, version: string, runtimeVer
 }
 
 /** The first start makes an admin token and writes it, 0600, where only the operator can read it. */
-async function ensureAdminToken(tokens: SqlTokenStore, dataDir: string, logger: Logger): Promise<string | undefined> {
+async function ensureAdminToken(
+  tokens: SqlTokenStore,
+  dataDir: string,
+  logger: Logger,
+): Promise<string | undefined> {
   const existing = await tokens.list();
   const file = join(dataDir, 'admin-token');
   if (existing.length > 0) return undefined;

@@ -6,7 +6,13 @@ import { promisify } from 'node:util';
 import { AttachRolePolicyCommand, CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createEcrIamScenario, READ_ONLY_POLICY_ARN, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
+import {
+  createEcrIamScenario,
+  READ_ONLY_POLICY_ARN,
+  startMoto,
+  type EcrIamScenario,
+  type MotoPeer,
+} from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote, git, personClone } from '../helpers/git.js';
@@ -29,7 +35,14 @@ let server: ServerHandle;
 let untrustingRole: string;
 
 function endpoints(): string[] {
-  return ['--api-endpoint', moto.endpoint, '--sts-endpoint', moto.endpoint, '--registry-endpoint', registry.url];
+  return [
+    '--api-endpoint',
+    moto.endpoint,
+    '--sts-endpoint',
+    moto.endpoint,
+    '--registry-endpoint',
+    registry.url,
+  ];
 }
 
 async function remoteHead(): Promise<string> {
@@ -48,7 +61,11 @@ beforeAll(async () => {
   [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
   s = await createEcrIamScenario(moto);
   // A role whose trust policy names someone other than the server's own identity (`chain`).
-  const iam = new IAMClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'AKIAADMIN0000000000', secretAccessKey: 'x' } });
+  const iam = new IAMClient({
+    region: REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'AKIAADMIN0000000000', secretAccessKey: 'x' },
+  });
   const role = await iam.send(
     new CreateRoleCommand({
       RoleName: 'untrusting',
@@ -107,13 +124,28 @@ describe('serve', () => {
 
 describe('runtimes', () => {
   it('adds hosted and old hybrid runtimes, each with an Argo CD application, and lists them', async () => {
-    const a = await cli(server, ['runtime', 'add', 'cloud', '--type', 'hosted', '--version', '0.2.0', '--json']);
+    const a = await cli(server, [
+      'runtime',
+      'add',
+      'cloud',
+      '--type',
+      'hosted',
+      '--version',
+      '0.2.0',
+      '--json',
+    ]);
     expect(a.code, a.stderr).toBe(0);
     expect(JSON.parse(a.stdout).runtime).toMatchObject({ name: 'cloud', type: 'hosted', version: '0.2.0' });
     const b = await cli(server, ['runtime', 'add', 'old', '--type', 'hybrid', '--version', '0.1.26']);
     expect(b.code, b.stderr).toBe(0);
     const files = await remoteFiles();
-    expect(files).toEqual(expect.arrayContaining(['runtimes/cloud/runtime.yaml', 'runtimes/cloud/in-cluster.yaml', 'runtimes/old/runtime.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'runtimes/cloud/runtime.yaml',
+        'runtimes/cloud/in-cluster.yaml',
+        'runtimes/old/runtime.yaml',
+      ]),
+    );
     const list = await cli(server, ['runtime', 'list', '--json']);
     expect(JSON.parse(list.stdout).map((r: { name: string }) => r.name)).toEqual(['cloud', 'local', 'old']);
     const bad = await cli(server, ['runtime', 'add', 'x', '--type', 'hybrid', '--version', 'one']);
@@ -127,7 +159,20 @@ describe('access key integrations', () => {
     const before = await remoteHead();
     const r = await cli(
       server,
-      ['integration', 'add', 'ecr', 'ro-ecr', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', ...endpoints(), '--json'],
+      [
+        'integration',
+        'add',
+        'ecr',
+        'ro-ecr',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.ro.accessKeyId,
+        '--secret-access-key-stdin',
+        '--all-runtimes',
+        ...endpoints(),
+        '--json',
+      ],
       { stdin: s.users.ro.secretAccessKey + '\n' },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -138,33 +183,64 @@ describe('access key integrations', () => {
     expect(JSON.stringify(out)).not.toContain(s.users.ro.secretAccessKey);
     expect(await remoteHead()).not.toBe(before);
     const doc = parse(await remoteFile('resources/all-runtimes-all-clusters/ro-ecr.yaml'));
-    expect(doc).toMatchObject({ apiVersion: 'imagetrail.dev/v1alpha1', kind: 'Integration', metadata: { name: 'ro-ecr' } });
+    expect(doc).toMatchObject({
+      apiVersion: 'imagetrail.dev/v1alpha1',
+      kind: 'Integration',
+      metadata: { name: 'ro-ecr' },
+    });
     expect(doc.spec.ecr.auth.mode).toBe('accessKey');
     expect(doc.spec.ecr.auth.secretAccessKey.sealed).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----/);
     // Sealed for the control plane and every runtime that can use it: local and cloud, not old (0.1.26).
-    const runtimes = await Promise.all(['local', 'cloud', 'old'].map(async (n) => parse(await remoteFile(`runtimes/${n}/runtime.yaml`)).spec.recipient as string));
-    expect(doc.spec.ecr.auth.secretAccessKey.recipients).toEqual(expect.arrayContaining([runtimes[0], runtimes[1]]));
+    const runtimes = await Promise.all(
+      ['local', 'cloud', 'old'].map(
+        async (n) => parse(await remoteFile(`runtimes/${n}/runtime.yaml`)).spec.recipient as string,
+      ),
+    );
+    expect(doc.spec.ecr.auth.secretAccessKey.recipients).toEqual(
+      expect.arrayContaining([runtimes[0], runtimes[1]]),
+    );
     expect(doc.spec.ecr.auth.secretAccessKey.recipients).not.toContain(runtimes[2]);
     // The stock age CLI recovers it with the runtime's identity.
     const dir = await mkdtemp(join(tmpdir(), 'age-'));
     try {
       await writeFile(join(dir, 'sealed.age'), doc.spec.ecr.auth.secretAccessKey.sealed);
-      const { stdout } = await exec('age', ['-d', '-i', join(server.dataDir, 'keys', 'runtimes', 'local.agekey'), join(dir, 'sealed.age')]);
+      const { stdout } = await exec('age', [
+        '-d',
+        '-i',
+        join(server.dataDir, 'keys', 'runtimes', 'local.agekey'),
+        join(dir, 'sealed.age'),
+      ]);
       expect(stdout).toBe(s.users.ro.secretAccessKey);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
     // Available on local and cloud (hosted, access key is fine), not on old (< 0.1.27).
     const show = JSON.parse((await cli(server, ['integration', 'show', 'ro-ecr', '--json'])).stdout);
-    const avail = Object.fromEntries(show.availability.map((a: { runtime: string; available: boolean }) => [a.runtime, a.available]));
+    const avail = Object.fromEntries(
+      show.availability.map((a: { runtime: string; available: boolean }) => [a.runtime, a.available]),
+    );
     expect(avail).toEqual({ cloud: true, local: true, old: false });
-    expect(show.availability.find((a: { runtime: string }) => a.runtime === 'old').reason).toContain('0.1.27');
+    expect(show.availability.find((a: { runtime: string }) => a.runtime === 'old').reason).toContain(
+      '0.1.27',
+    );
   });
 
   it('with --runtime lands in resources/runtimes/<runtime>/', async () => {
     const r = await cli(
       server,
-      ['integration', 'add', 'ecr', 'ro-local', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--runtime', 'local', ...endpoints()],
+      [
+        'integration',
+        'add',
+        'ecr',
+        'ro-local',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.ro.accessKeyId,
+        '--runtime',
+        'local',
+        ...endpoints(),
+      ],
       { env: { AWS_SECRET_ACCESS_KEY: s.users.ro.secretAccessKey } },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -175,7 +251,19 @@ describe('access key integrations', () => {
     const before = await remoteHead();
     const r = await cli(
       server,
-      ['integration', 'add', 'ecr', 'no-ecr', '--region', REGION, '--access-key-id', s.users.noecr.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', ...endpoints()],
+      [
+        'integration',
+        'add',
+        'ecr',
+        'no-ecr',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.noecr.accessKeyId,
+        '--secret-access-key-stdin',
+        '--all-runtimes',
+        ...endpoints(),
+      ],
       { stdin: s.users.noecr.secretAccessKey },
     );
     expect(r.code).toBe(1);
@@ -190,7 +278,20 @@ describe('access key integrations', () => {
     const before = await remoteHead();
     const r = await cli(
       server,
-      ['integration', 'add', 'ecr', 'wrong', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', ...endpoints(), '--json'],
+      [
+        'integration',
+        'add',
+        'ecr',
+        'wrong',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.ro.accessKeyId,
+        '--secret-access-key-stdin',
+        '--all-runtimes',
+        ...endpoints(),
+        '--json',
+      ],
       { stdin: 'not-the-secret-' + SECRET_MARK },
     );
     expect(r.code).toBe(1);
@@ -207,7 +308,20 @@ describe('access key integrations', () => {
     const before = await remoteHead();
     const r = await cli(
       server,
-      ['integration', 'add', 'ecr', 'old-ak', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--runtime', 'old', ...endpoints()],
+      [
+        'integration',
+        'add',
+        'ecr',
+        'old-ak',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.ro.accessKeyId,
+        '--secret-access-key-stdin',
+        '--runtime',
+        'old',
+        ...endpoints(),
+      ],
       { stdin: s.users.ro.secretAccessKey },
     );
     expect(r.code).toBe(2);
@@ -219,20 +333,48 @@ describe('access key integrations', () => {
 describe('IAM role integrations', () => {
   it('a trusted role with the right external ID passes, chained from the runtime identity', async () => {
     const r = await cli(server, [
-      'integration', 'add', 'ecr', 'role-ecr', '--region', REGION, '--role-arn', s.roles.enrich.arn, '--external-id', s.roles.enrich.externalId,
-      '--runtime', 'local', ...endpoints(), '--json',
+      'integration',
+      'add',
+      'ecr',
+      'role-ecr',
+      '--region',
+      REGION,
+      '--role-arn',
+      s.roles.enrich.arn,
+      '--external-id',
+      s.roles.enrich.externalId,
+      '--runtime',
+      'local',
+      ...endpoints(),
+      '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.test.ok).toBe(true);
     expect(out.test.identity.arn).toContain(':assumed-role/enrich/');
     const doc = parse(await remoteFile('resources/runtimes/local/role-ecr.yaml'));
-    expect(doc.spec.ecr.auth).toMatchObject({ mode: 'iamRole', roleArn: s.roles.enrich.arn, externalId: s.roles.enrich.externalId });
+    expect(doc.spec.ecr.auth).toMatchObject({
+      mode: 'iamRole',
+      roleArn: s.roles.enrich.arn,
+      externalId: s.roles.enrich.externalId,
+    });
   });
 
   it('an untrusted role fails with the trust statement to add, naming the caller', async () => {
     const before = await remoteHead();
-    const r = await cli(server, ['integration', 'add', 'ecr', 'untrusted', '--region', REGION, '--role-arn', untrustingRole, '--runtime', 'local', ...endpoints()]);
+    const r = await cli(server, [
+      'integration',
+      'add',
+      'ecr',
+      'untrusted',
+      '--region',
+      REGION,
+      '--role-arn',
+      untrustingRole,
+      '--runtime',
+      'local',
+      ...endpoints(),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('sts:AssumeRole');
     expect(r.stderr).toContain(s.users.chain.arn);
@@ -242,8 +384,20 @@ describe('IAM role integrations', () => {
 
   it('a wrong external ID fails clearly', async () => {
     const w = await cli(server, [
-      'integration', 'add', 'ecr', 'wrong-ext', '--region', REGION, '--role-arn', s.roles.enrich.arn, '--external-id', 'not-the-right-one',
-      '--runtime', 'local', ...endpoints(), '--json',
+      'integration',
+      'add',
+      'ecr',
+      'wrong-ext',
+      '--region',
+      REGION,
+      '--role-arn',
+      s.roles.enrich.arn,
+      '--external-id',
+      'not-the-right-one',
+      '--runtime',
+      'local',
+      ...endpoints(),
+      '--json',
     ]);
     expect(w.code).toBe(1);
     const result = JSON.parse(w.stdout);
@@ -254,13 +408,35 @@ describe('IAM role integrations', () => {
 
   it('is refused for a hosted runtime: exit 2, nothing committed; shared with all it is unavailable there', async () => {
     const before = await remoteHead();
-    const r = await cli(server, ['integration', 'add', 'ecr', 'hosted-role', '--region', REGION, '--role-arn', s.roles.enrich.arn, '--runtime', 'cloud', ...endpoints()]);
+    const r = await cli(server, [
+      'integration',
+      'add',
+      'ecr',
+      'hosted-role',
+      '--region',
+      REGION,
+      '--role-arn',
+      s.roles.enrich.arn,
+      '--runtime',
+      'cloud',
+      ...endpoints(),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('hosted');
     expect(await remoteHead()).toBe(before);
 
     const all = await cli(server, [
-      'integration', 'add', 'ecr', 'role-all', '--region', REGION, '--role-arn', s.roles.enrichOpen.arn, '--all-runtimes', ...endpoints(), '--json',
+      'integration',
+      'add',
+      'ecr',
+      'role-all',
+      '--region',
+      REGION,
+      '--role-arn',
+      s.roles.enrichOpen.arn,
+      '--all-runtimes',
+      ...endpoints(),
+      '--json',
     ]);
     expect(all.code, all.stderr).toBe(0);
     const cloud = JSON.parse((await cli(server, ['runtime', 'show', 'cloud', '--json'])).stdout);
@@ -275,16 +451,34 @@ describe('IAM role integrations', () => {
     const result = JSON.parse(r.stdout);
     expect(result.ok).toBe(true);
     expect(result.checks.map((c: { name: string }) => c.name)).toEqual(
-      expect.arrayContaining(['ambient-identity', 'assume-role', 'identity', 'ecr:GetAuthorizationToken', 'ecr:DescribeImages', 'ecr:BatchGetImage', 'registry']),
+      expect.arrayContaining([
+        'ambient-identity',
+        'assume-role',
+        'identity',
+        'ecr:GetAuthorizationToken',
+        'ecr:DescribeImages',
+        'ecr:BatchGetImage',
+        'registry',
+      ]),
     );
-    for (const c of result.checks) expect(c).toMatchObject({ name: expect.any(String), ok: true, message: expect.any(String) });
+    for (const c of result.checks)
+      expect(c).toMatchObject({ name: expect.any(String), ok: true, message: expect.any(String) });
     expect(result.identity.arn).toContain('assumed-role/enrich');
   });
 });
 
 describe('edits, deletes and hand edits', () => {
   it('re-seals all-runtimes secrets for a runtime that joins', async () => {
-    const r = await cli(server, ['runtime', 'add', 'late', '--type', 'hybrid', '--version', '0.3.0', '--json']);
+    const r = await cli(server, [
+      'runtime',
+      'add',
+      'late',
+      '--type',
+      'hybrid',
+      '--version',
+      '0.3.0',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const late = parse(await remoteFile('runtimes/late/runtime.yaml')).spec.recipient;
     const doc = parse(await remoteFile('resources/all-runtimes-all-clusters/ro-ecr.yaml'));
@@ -292,7 +486,12 @@ describe('edits, deletes and hand edits', () => {
     const dir = await mkdtemp(join(tmpdir(), 'age-'));
     try {
       await writeFile(join(dir, 'sealed.age'), doc.spec.ecr.auth.secretAccessKey.sealed);
-      const { stdout } = await exec('age', ['-d', '-i', JSON.parse(r.stdout).keyFile, join(dir, 'sealed.age')]);
+      const { stdout } = await exec('age', [
+        '-d',
+        '-i',
+        JSON.parse(r.stdout).keyFile,
+        join(dir, 'sealed.age'),
+      ]);
       expect(stdout).toBe(s.users.ro.secretAccessKey);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -332,12 +531,23 @@ describe('edits, deletes and hand edits', () => {
       const status = await cli(server, ['config', 'status', '--json']);
       expect(status.code).toBe(1);
       const problems = JSON.parse(status.stdout).problems;
-      expect(problems).toEqual(expect.arrayContaining([expect.objectContaining({ file, path: 'spec.ecr.auth.roleArn' })]));
+      expect(problems).toEqual(
+        expect.arrayContaining([expect.objectContaining({ file, path: 'spec.ecr.auth.roleArn' })]),
+      );
       const show = JSON.parse((await cli(server, ['integration', 'show', 'role-ecr', '--json'])).stdout);
       expect(show.ecr.roleArn).toBe(s.roles.enrich.arn);
       // Repair it by hand; the problem goes away.
       await person.pull();
-      await person.write(file, JSON.stringify({ ...doc, spec: { ...doc.spec, ecr: { ...doc.spec.ecr, auth: { ...doc.spec.ecr.auth, roleArn: s.roles.enrich.arn } } } }));
+      await person.write(
+        file,
+        JSON.stringify({
+          ...doc,
+          spec: {
+            ...doc.spec,
+            ecr: { ...doc.spec.ecr, auth: { ...doc.spec.ecr.auth, roleArn: s.roles.enrich.arn } },
+          },
+        }),
+      );
       await person.commitAndPush('hand edit: repair');
       await cli(server, ['config', 'sync']);
       const after = await cli(server, ['config', 'status', '--json']);
@@ -363,7 +573,10 @@ describe('edits, deletes and hand edits', () => {
       expect(entry.mode).toBe('iamRole');
       expect(entry.available).toBe(false); // the override is an IAM role on a hosted runtime
       const local = JSON.parse((await cli(server, ['runtime', 'show', 'local', '--json'])).stdout);
-      expect(local.integrations.find((i: { name: string }) => i.name === 'ro-ecr')).toMatchObject({ source: 'all-runtimes', available: true });
+      expect(local.integrations.find((i: { name: string }) => i.name === 'ro-ecr')).toMatchObject({
+        source: 'all-runtimes',
+        available: true,
+      });
     } finally {
       await person.cleanup();
     }
@@ -377,8 +590,14 @@ describe('edits, deletes and hand edits', () => {
     expect(r.code, r.stderr).toBe(0);
     const after = await remoteHead();
     expect((await git(remote.path, 'rev-list', '--count', `${before}..${after}`)).trim()).toBe('1');
-    const changed = (await git(remote.path, 'diff', '--name-status', before, after)).trim().split('\n').sort();
-    expect(changed).toEqual(['D\tresources/all-runtimes-all-clusters/ro-ecr.yaml', 'D\tresources/runtimes/cloud/ro-ecr.yaml']);
+    const changed = (await git(remote.path, 'diff', '--name-status', before, after))
+      .trim()
+      .split('\n')
+      .sort();
+    expect(changed).toEqual([
+      'D\tresources/all-runtimes-all-clusters/ro-ecr.yaml',
+      'D\tresources/runtimes/cloud/ro-ecr.yaml',
+    ]);
     const gone = await cli(server, ['integration', 'show', 'ro-ecr']);
     expect(gone.code).toBe(1);
   });
@@ -396,13 +615,42 @@ describe('edits, deletes and hand edits', () => {
 describe('CLI usage', () => {
   it('unknown commands, missing options and secrets in argv are usage errors (exit 2)', async () => {
     expect((await cli(server, ['integration', 'frobnicate'])).code).toBe(2);
-    const noMode = await cli(server, ['integration', 'add', 'ecr', 'x', '--region', REGION, '--all-runtimes']);
+    const noMode = await cli(server, [
+      'integration',
+      'add',
+      'ecr',
+      'x',
+      '--region',
+      REGION,
+      '--all-runtimes',
+    ]);
     expect(noMode.code).toBe(2);
     expect(noMode.stderr).toContain('--role-arn');
-    const noSharing = await cli(server, ['integration', 'add', 'ecr', 'x', '--region', REGION, '--role-arn', s.roles.enrich.arn]);
+    const noSharing = await cli(server, [
+      'integration',
+      'add',
+      'ecr',
+      'x',
+      '--region',
+      REGION,
+      '--role-arn',
+      s.roles.enrich.arn,
+    ]);
     expect(noSharing.code).toBe(2);
     expect(noSharing.stderr).toContain('--all-runtimes');
-    const secretArg = await cli(server, ['integration', 'add', 'ecr', 'x', '--region', REGION, '--access-key-id', 'AKIAABCDEFGHIJKLMNOP', '--secret-access-key', 'abc', '--all-runtimes']);
+    const secretArg = await cli(server, [
+      'integration',
+      'add',
+      'ecr',
+      'x',
+      '--region',
+      REGION,
+      '--access-key-id',
+      'AKIAABCDEFGHIJKLMNOP',
+      '--secret-access-key',
+      'abc',
+      '--all-runtimes',
+    ]);
     expect(secretArg.code).toBe(2);
   });
 });
@@ -430,9 +678,33 @@ describe('API access', () => {
     const cases: Array<[unknown, number]> = [
       ['{not json', 400],
       [{}, 400],
-      [{ name: '../etc', type: 'registry.ecr', sharing: { allRuntimes: true }, ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrich.arn } } }, 400],
-      [{ name: 'ok', type: 'registry.ecr', sharing: { runtimes: ['nope'] }, ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrich.arn } } }, 400],
-      [{ name: 'ok', type: 'registry.ecr', sharing: { allRuntimes: true }, ecr: { region: 'mars-1', auth: { mode: 'magic' } } }, 400],
+      [
+        {
+          name: '../etc',
+          type: 'registry.ecr',
+          sharing: { allRuntimes: true },
+          ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrich.arn } },
+        },
+        400,
+      ],
+      [
+        {
+          name: 'ok',
+          type: 'registry.ecr',
+          sharing: { runtimes: ['nope'] },
+          ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrich.arn } },
+        },
+        400,
+      ],
+      [
+        {
+          name: 'ok',
+          type: 'registry.ecr',
+          sharing: { allRuntimes: true },
+          ecr: { region: 'mars-1', auth: { mode: 'magic' } },
+        },
+        400,
+      ],
       ['x'.repeat(300_000), 413],
     ];
     for (const [body, status] of cases) {
@@ -440,7 +712,14 @@ describe('API access', () => {
       expect(r.status, r.text).toBe(status);
       expect(r.json.error.message).toEqual(expect.any(String));
     }
-    const bad = await api(server, 'POST', '/api/v1/integrations', { name: 'ok', type: 'registry.ecr', sharing: { allRuntimes: true }, ecr: { region: 'mars-1', auth: { mode: 'iamRole', roleArn: 'nope' } } });
-    expect(bad.json.error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['ecr.region', 'ecr.auth.roleArn']));
+    const bad = await api(server, 'POST', '/api/v1/integrations', {
+      name: 'ok',
+      type: 'registry.ecr',
+      sharing: { allRuntimes: true },
+      ecr: { region: 'mars-1', auth: { mode: 'iamRole', roleArn: 'nope' } },
+    });
+    expect(bad.json.error.details.map((d: { path: string }) => d.path)).toEqual(
+      expect.arrayContaining(['ecr.region', 'ecr.auth.roleArn']),
+    );
   });
 });

@@ -31,10 +31,26 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): NodeJS.
 
 /** Starts `bin/imagetrail serve` on port 0 in a fresh data directory and waits until /healthz answers. */
 export async function startImagetrail(
-  opts: { configRepo?: string; database?: string; env?: Record<string, string | undefined>; dataDir?: string; args?: string[] } = {},
+  opts: {
+    configRepo?: string;
+    database?: string;
+    env?: Record<string, string | undefined>;
+    dataDir?: string;
+    args?: string[];
+  } = {},
 ): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'imagetrail-data-')));
-  const args = [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--sync-interval', '0', ...(opts.args ?? [])];
+  const args = [
+    BIN,
+    'serve',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--sync-interval',
+    '0',
+    ...(opts.args ?? []),
+  ];
   if (opts.configRepo) args.push('--config-repo', opts.configRepo);
   if (opts.database) args.push('--database', opts.database);
   const proc = spawn(process.execPath, args, {
@@ -42,8 +58,8 @@ export async function startImagetrail(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
 
   const deadline = Date.now() + 30_000;

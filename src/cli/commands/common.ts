@@ -16,7 +16,9 @@ export function globals(cmd: Command): GlobalOpts {
 export async function clientFor(cmd: Command): Promise<ApiClient> {
   const g = globals(cmd);
   if (g.token) {
-    process.stderr.write('warning: --token puts the token in the process list; prefer IMAGETRAIL_TOKEN or --token-file.\n');
+    process.stderr.write(
+      'warning: --token puts the token in the process list; prefer IMAGETRAIL_TOKEN or --token-file.\n',
+    );
   }
   return ApiClient.create({
     ...(g.server ? { server: g.server } : {}),
@@ -27,5 +29,11 @@ export async function clientFor(cmd: Command): Promise<ApiClient> {
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }

@@ -16,24 +16,39 @@ export function registerRuntime(program: Command): void {
 
   rt.command('add <name>')
     .description('declare a runtime in the shared configuration repository')
-    .requiredOption('--type <type>', 'hybrid (your infrastructure, your cloud identity) or hosted (no cloud identity)')
+    .requiredOption(
+      '--type <type>',
+      'hybrid (your infrastructure, your cloud identity) or hosted (no cloud identity)',
+    )
     .requiredOption('--version <semver>', "the runtime's version, e.g. 0.1.27")
-    .option('--recipient <age1…>', "the runtime's age public key (default: generate a key pair; the private key stays in the data directory)")
+    .option(
+      '--recipient <age1…>',
+      "the runtime's age public key (default: generate a key pair; the private key stays in the data directory)",
+    )
     .option('--description <text>', 'free text')
     .option('--json', 'print JSON')
     .action(async (name: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
       const client = await clientFor(cmd);
-      const res = await client.request<{ runtime: RuntimeView; commit: string | null; keyFile?: string }>('POST', '/api/v1/runtimes', {
-        name,
-        type: o['type'],
-        version: o['version'],
-        ...(o['recipient'] ? { recipient: o['recipient'] } : {}),
-        ...(o['description'] ? { description: o['description'] } : {}),
-      });
+      const res = await client.request<{ runtime: RuntimeView; commit: string | null; keyFile?: string }>(
+        'POST',
+        '/api/v1/runtimes',
+        {
+          name,
+          type: o['type'],
+          version: o['version'],
+          ...(o['recipient'] ? { recipient: o['recipient'] } : {}),
+          ...(o['description'] ? { description: o['description'] } : {}),
+        },
+      );
       if (out.json) return printJson(out, res);
-      out.out(`Runtime ${name} (${res.runtime.type} ${res.runtime.version}) added in commit ${short(res.commit)}.`);
-      if (res.keyFile) out.err(`Its private age identity is in ${res.keyFile} (mode 0600): move it to where the runtime runs.`);
+      out.out(
+        `Runtime ${name} (${res.runtime.type} ${res.runtime.version}) added in commit ${short(res.commit)}.`,
+      );
+      if (res.keyFile)
+        out.err(
+          `Its private age identity is in ${res.keyFile} (mode 0600): move it to where the runtime runs.`,
+        );
     });
 
   rt.command('list')
@@ -41,7 +56,9 @@ export function registerRuntime(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const { items } = await (await clientFor(cmd)).request<{ items: RuntimeView[] }>('GET', '/api/v1/runtimes');
+      const { items } = await (
+        await clientFor(cmd)
+      ).request<{ items: RuntimeView[] }>('GET', '/api/v1/runtimes');
       if (out.json) return printJson(out, items);
       out.out(
         table([
@@ -62,13 +79,19 @@ export function registerRuntime(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const r = await (await clientFor(cmd)).request<RuntimeView>('GET', `/api/v1/runtimes/${encodeURIComponent(name)}`);
+      const r = await (
+        await clientFor(cmd)
+      ).request<RuntimeView>('GET', `/api/v1/runtimes/${encodeURIComponent(name)}`);
       if (out.json) return printJson(out, r);
-      out.out(`Runtime:   ${r.name}\nType:      ${r.type}\nVersion:   ${r.version}\nRecipient: ${r.recipient}\nIn-process: ${r.inProcess ? 'yes' : 'no'}`);
+      out.out(
+        `Runtime:   ${r.name}\nType:      ${r.type}\nVersion:   ${r.version}\nRecipient: ${r.recipient}\nIn-process: ${r.inProcess ? 'yes' : 'no'}`,
+      );
       out.out('Integrations:');
       if (r.integrations.length === 0) out.out('  (none)');
       for (const i of r.integrations) {
-        out.out(`  ${i.available ? '✔' : '✘'} ${i.name} (${i.mode}, from ${i.source})${i.reason ? ` — ${i.reason}` : ''}`);
+        out.out(
+          `  ${i.available ? '✔' : '✘'} ${i.name} (${i.mode}, from ${i.source})${i.reason ? ` — ${i.reason}` : ''}`,
+        );
       }
     });
 }

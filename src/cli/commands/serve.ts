@@ -4,13 +4,34 @@ import { globals } from './common.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the imagetrail server (API, in-process runtime) on embedded defaults or the given stores')
-    .option('--port <port>', 'port to listen on (env IMAGETRAIL_PORT)', process.env['IMAGETRAIL_PORT'] ?? '8080')
-    .option('--host <host>', 'address to listen on (env IMAGETRAIL_HOST)', process.env['IMAGETRAIL_HOST'] ?? '127.0.0.1')
-    .option('--config-repo <path|url>', 'shared configuration repository: local path or URL[/sub/path][?ref=branch] (env IMAGETRAIL_CONFIG_REPO)')
+    .description(
+      'run the imagetrail server (API, in-process runtime) on embedded defaults or the given stores',
+    )
+    .option(
+      '--port <port>',
+      'port to listen on (env IMAGETRAIL_PORT)',
+      process.env['IMAGETRAIL_PORT'] ?? '8080',
+    )
+    .option(
+      '--host <host>',
+      'address to listen on (env IMAGETRAIL_HOST)',
+      process.env['IMAGETRAIL_HOST'] ?? '127.0.0.1',
+    )
+    .option(
+      '--config-repo <path|url>',
+      'shared configuration repository: local path or URL[/sub/path][?ref=branch] (env IMAGETRAIL_CONFIG_REPO)',
+    )
     .option('--database <url>', 'sqlite:FILE or postgres://… (env IMAGETRAIL_DATABASE)')
-    .option('--runtime-name <name>', 'name of the in-process hybrid runtime (env IMAGETRAIL_RUNTIME_NAME)', process.env['IMAGETRAIL_RUNTIME_NAME'] ?? 'local')
-    .option('--sync-interval <seconds>', 'pull the shared configuration repository every N seconds (0: only on demand)', process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60')
+    .option(
+      '--runtime-name <name>',
+      'name of the in-process hybrid runtime (env IMAGETRAIL_RUNTIME_NAME)',
+      process.env['IMAGETRAIL_RUNTIME_NAME'] ?? 'local',
+    )
+    .option(
+      '--sync-interval <seconds>',
+      'pull the shared configuration repository every N seconds (0: only on demand)',
+      process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60',
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -34,7 +55,9 @@ export function registerServe(program: Command): void {
       );
       process.stderr.write(
         `imagetrail ${VERSION} serving on ${server.url}` +
-          (server.adminTokenFile ? `\nThe first admin token was written to ${server.adminTokenFile} (mode 0600).` : '') +
+          (server.adminTokenFile
+            ? `\nThe first admin token was written to ${server.adminTokenFile} (mode 0600).`
+            : '') +
           '\n',
       );
       await new Promise<void>((resolve) => {

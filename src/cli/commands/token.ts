@@ -2,15 +2,30 @@ import type { Command } from 'commander';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor, collect } from './common.js';
 
+interface TokenInfo {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
 export function registerToken(program: Command): void {
   const t = program.command('token').description('manage API tokens (admin)');
   t.command('create <name>')
     .description('create a token; it is printed once and stored only as a hash')
-    .requiredOption('--scope <scopes...>', 'admin, report or runtime:<name> (repeat or comma-separate)', collect)
+    .requiredOption(
+      '--scope <scopes...>',
+      'admin, report or runtime:<name> (repeat or comma-separate)',
+      collect,
+    )
     .option('--json', 'print JSON')
     .action(async (name: string, o: { scope: string[]; json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const res = await (await clientFor(cmd)).request<{ id: string; token: string }>('POST', '/api/v1/tokens', { name, scopes: o.scope });
+      const res = await (
+        await clientFor(cmd)
+      ).request<{ id: string; token: string }>('POST', '/api/v1/tokens', { name, scopes: o.scope });
       if (out.json) return printJson(out, res);
       out.err(`Token ${res.id} created for ${name} (${o.scope.join(', ')}). It is shown only now:`);
       out.out(res.token);
@@ -19,9 +34,21 @@ export function registerToken(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const { items } = await (await clientFor(cmd)).request<{ items: Array<Record<string, unknown>> }>('GET', '/api/v1/tokens');
+      const { items } = await (await clientFor(cmd)).request<{ items: TokenInfo[] }>('GET', '/api/v1/tokens');
       if (out.json) return printJson(out, items);
-      out.out(table([['ID', 'NAME', 'SCOPES', 'CREATED', 'REVOKED'], ...items.map((i) => [String(i['id']), String(i['name']), String(i['scopes']), String(i['createdAt'] ?? ''), String(i['revokedAt'] ?? '-')])]));
+      out.out(
+        table([
+          ['ID', 'NAME', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED'],
+          ...items.map((i) => [
+            i.id,
+            i.name,
+            i.scopes.join(','),
+            i.createdAt,
+            i.lastUsedAt ?? '-',
+            i.revokedAt ?? '-',
+          ]),
+        ]),
+      );
     });
   t.command('revoke <id>')
     .option('--json', 'print JSON')

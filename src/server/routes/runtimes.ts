@@ -8,6 +8,8 @@ export function runtimeRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get('/', (c) => c.json({ items: deps.runtimes.list() }));
   r.post('/', async (c) => c.json(await deps.runtimes.add(await jsonBody(c), actorOf(c)), 201));
-  r.get('/:name', (c) => c.json(deps.runtimes.get(parseInput(ResourceName, c.req.param('name'), 'runtime name'))));
+  r.get('/:name', (c) =>
+    c.json(deps.runtimes.get(parseInput(ResourceName, c.req.param('name'), 'runtime name'))),
+  );
   return r;
 }
