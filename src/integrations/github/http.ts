@@ -80,7 +80,8 @@ export async function getWithRetry(
   opts: PeerHttpOptions,
 ): Promise<PeerResponse> {
   // Credentials travel in headers only; a URL with them would end up in logs and proxies.
-  if (url.username || url.password) throw new InputError(`${opts.service} URLs must not contain credentials.`);
+  if (url.username || url.password)
+    throw new InputError(`${opts.service} URLs must not contain credentials.`);
   const sleep = opts.sleep ?? defaultSleep;
   const attempts = Math.max(1, opts.retry.maxAttempts);
   let last: PeerResponse | undefined;
@@ -118,9 +119,15 @@ function exhausted(
   const tries = attempts === 1 ? 'once' : `${attempts} times`;
   if (opts.throttle(res, Date.now())) {
     return new RateLimitedError(
-      r.redact(`${opts.service} is rate-limiting requests${until} (HTTP ${res.status}) while reading ${what}; tried ${tries}.`),
+      r.redact(
+        `${opts.service} is rate-limiting requests${until} (HTTP ${res.status}) while reading ${what}; tried ${tries}.`,
+      ),
       retryAt,
-      { hints: [`Retry after the limit resets; lower the report rate, or use credentials with a higher ${opts.service} quota.`] },
+      {
+        hints: [
+          `Retry after the limit resets; lower the report rate, or use credentials with a higher ${opts.service} quota.`,
+        ],
+      },
     );
   }
   return new UnavailableError(
@@ -146,14 +153,21 @@ async function getOnce(
     if (err instanceof UnavailableError) throw err;
     if (isTimeout(err) || signal.aborted) {
       throw new PeerTimeoutError(
-        r.redact(`${opts.service} did not answer within ${opts.timeoutMs} ms while reading ${what} (${url.origin}).`),
+        r.redact(
+          `${opts.service} did not answer within ${opts.timeoutMs} ms while reading ${what} (${url.origin}).`,
+        ),
         { cause: err, hints: [`Check that this server can reach ${url.origin} (proxy, firewall, DNS).`] },
       );
     }
-    throw new UnreachableError(r.redact(`Cannot reach ${opts.service} at ${url.origin} while reading ${what}: ${describe(err)}`), {
-      cause: err,
-      hints: [`Check the ${opts.service} URL and that this server can reach it (proxy, firewall, DNS, TLS).`],
-    });
+    throw new UnreachableError(
+      r.redact(`Cannot reach ${opts.service} at ${url.origin} while reading ${what}: ${describe(err)}`),
+      {
+        cause: err,
+        hints: [
+          `Check the ${opts.service} URL and that this server can reach it (proxy, firewall, DNS, TLS).`,
+        ],
+      },
+    );
   }
 }
 
@@ -168,7 +182,9 @@ async function readCapped(res: Response, max: number): Promise<string> {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();
-      throw new UnavailableError(`The answer from ${new URL(res.url || 'http://peer').origin} is larger than ${max} bytes.`);
+      throw new UnavailableError(
+        `The answer from ${new URL(res.url || 'http://peer').origin} is larger than ${max} bytes.`,
+      );
     }
     chunks.push(value);
   }
@@ -185,10 +201,15 @@ export function retryAfterMs(headers: Headers, nowMs: number): number | undefine
 }
 
 function isTimeout(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e && typeof e === 'object' && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+  for (
+    let e: unknown = err, i = 0;
+    e && typeof e === 'object' && i < 5;
+    e = (e as { cause?: unknown }).cause, i++
+  ) {
     const name = (e as { name?: unknown }).name;
     const code = (e as { code?: unknown }).code;
-    if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return true;
+    if (name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+      return true;
   }
   return false;
 }
@@ -202,7 +223,7 @@ function describe(err: unknown): string {
       parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
       e = e.cause;
     } else {
-      parts.push(String(e));
+      parts.push(typeof e === 'string' ? e : JSON.stringify(e));
       break;
     }
   }

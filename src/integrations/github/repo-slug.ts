@@ -19,9 +19,17 @@ export function repoSlug(input: string): string {
     .replace(/\.git$/i, '')
     .split('/');
   const [owner, repo] = segments;
-  if (segments.length !== 2 || owner === undefined || repo === undefined || !OWNER.test(owner) || !valid(repo)) {
+  if (
+    segments.length !== 2 ||
+    owner === undefined ||
+    repo === undefined ||
+    !OWNER.test(owner) ||
+    !valid(repo)
+  ) {
     throw new InputError(`"${input}" is not a GitHub repository: expected owner/repo or a repository URL.`, {
-      hints: ['Use owner/repo (e.g. octo-org/api), https://github.com/owner/repo or git@github.com:owner/repo.git.'],
+      hints: [
+        'Use owner/repo (e.g. octo-org/api), https://github.com/owner/repo or git@github.com:owner/repo.git.',
+      ],
     });
   }
   return `${owner}/${repo}`;

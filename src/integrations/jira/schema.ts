@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/**
+ * The part of a Jira issue imagetrail shows. Same shape from Jira Cloud REST v3 and Jira Server/Data Center
+ * REST v2 for these fields (v3 differs in rich-text fields, which we do not read). Unknown fields pass.
+ */
+export const Issue = z.object({
+  key: z.string(),
+  fields: z.object({
+    summary: z.string(),
+    status: z.object({
+      name: z.string(),
+      // `new` (To Do), `indeterminate` (In Progress), `done`; `undefined` exists as a key on old servers.
+      statusCategory: z.object({ key: z.string(), name: z.string() }),
+    }),
+    // Null when unassigned; absent when the field is hidden from the caller's screen scheme.
+    assignee: z.object({ displayName: z.string() }).nullish(),
+  }),
+});
+export type Issue = z.infer<typeof Issue>;
