@@ -26,8 +26,10 @@ export interface RegistryPeer {
  * logs in as it would on ECR.
  */
 export async function startRegistry(
-  opts: { registryId?: string; timeoutMs?: number } = {},
+  // auth: false runs an open registry (generic OCI tests); username/password are then unused.
+  opts: { registryId?: string; timeoutMs?: number; auth?: boolean } = {},
 ): Promise<RegistryPeer> {
+  const withAuth = opts.auth ?? true;
   const username = 'AWS';
   const password = `${opts.registryId ?? MOTO_ACCOUNT_ID}-auth-token`;
   const dir = await mkdtemp(join(tmpdir(), 'imagetrail-registry-'));
@@ -42,7 +44,9 @@ export async function startRegistry(
       'log: {level: warn}',
       `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'data'))}}, delete: {enabled: true}}`,
       `http: {addr: "127.0.0.1:${port}"}`,
-      `auth: {htpasswd: {realm: basic-realm, path: ${JSON.stringify(join(dir, 'htpasswd'))}}}`,
+      ...(withAuth
+        ? [`auth: {htpasswd: {realm: basic-realm, path: ${JSON.stringify(join(dir, 'htpasswd'))}}}`]
+        : []),
       '',
     ].join('\n');
     const configPath = join(dir, 'config.yml');
@@ -50,10 +54,14 @@ export async function startRegistry(
     proc = spawnPeer('docker-registry', ['serve', configPath]);
     const url = `http://127.0.0.1:${port}`;
     const started = proc;
-    await waitFor(`registry on ${url}`, async () => (await fetch(`${url}/v2/`)).status === 401, {
-      timeoutMs: opts.timeoutMs ?? 20_000,
-      peer: started,
-    });
+    await waitFor(
+      `registry on ${url}`,
+      async () => (await fetch(`${url}/v2/`)).status === (withAuth ? 401 : 200),
+      {
+        timeoutMs: opts.timeoutMs ?? 20_000,
+        peer: started,
+      },
+    );
     return {
       url,
       port,

@@ -1,9 +1,4 @@
-import {
-  ConflictError,
-  InputError,
-  UnavailableError,
-  UnreachableError,
-} from '../../../domain/errors.js';
+import { ConflictError, InputError, UnavailableError, UnreachableError } from '../../../domain/errors.js';
 
 // Registry-specific refinements of the domain taxonomy. Each extends a domain class so the HTTP edge and
 // the CLI map them without knowing they exist; the subclass only lets callers (retry policy, the ECR

@@ -139,7 +139,8 @@ export function parseReference(input: string): ImageReference {
   if (lastColon > rest.lastIndexOf('/') && lastColon > rest.lastIndexOf(']')) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (tag.length > TAG_MAX_LENGTH) fail(original, `tag is ${tag.length} characters, the limit is ${TAG_MAX_LENGTH}`);
+    if (tag.length > TAG_MAX_LENGTH)
+      fail(original, `tag is ${tag.length} characters, the limit is ${TAG_MAX_LENGTH}`);
     if (!TAG.test(tag)) {
       fail(
         original,
@@ -156,7 +157,11 @@ export function parseReference(input: string): ImageReference {
   // normalize.go splitDockerDomain: the first component is a registry only if it looks like a host.
   const firstIsDomain =
     slash >= 0 &&
-    (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[') || first !== first.toLowerCase());
+    (first.includes('.') ||
+      first.includes(':') ||
+      first === 'localhost' ||
+      first.startsWith('[') ||
+      first !== first.toLowerCase());
   if (firstIsDomain) {
     registry = first;
     repository = rest.slice(slash + 1);
@@ -181,7 +186,9 @@ export function parseReference(input: string): ImageReference {
 }
 
 /** Canonical fully-qualified form: `registry/repository[:tag][@digest]`. `parseReference` reads it back. */
-export function formatReference(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag' | 'digest'>): string {
+export function formatReference(
+  ref: Pick<ImageReference, 'registry' | 'repository' | 'tag' | 'digest'>,
+): string {
   let s = `${ref.registry}/${ref.repository}`;
   if (ref.tag !== undefined) s += `:${ref.tag}`;
   if (ref.digest !== undefined) s += `@${ref.digest}`;
@@ -199,7 +206,7 @@ export function registryApiHost(registry: string): string {
  */
 export function defaultRegistryEndpoint(registry: string): string {
   const host = registryApiHost(registry);
-  const bare = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0] ?? host;
+  const bare = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? host);
   const loopback = bare === 'localhost' || bare.startsWith('127.') || bare === '[::1]';
   return `${loopback ? 'http' : 'https'}://${host}`;
 }
