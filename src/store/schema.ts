@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * The one Kysely schema of the store, shared by SQLite and PostgreSQL. Only types both engines have:
  * timestamps are ISO 8601 UTC text (`Date#toISOString()`), which sorts correctly as text on both, and
@@ -27,7 +29,169 @@ export interface AuditEventsTable {
   detail: string;
 }
 
+/**
+ * A 64-bit integer (image sizes pass 2 GiB). `pg` returns int8 as a string to keep precision, SQLite as a
+ * number; readers convert with `Number()` (sizes stay far below 2^53).
+ */
+export type Int8 = ColumnType<string | number, number, number>;
+
+/** Durable report jobs (DESIGN: "accepted = persisted"). */
+export interface ImageReportsTable {
+  /** Time-sortable, so ordering by id is ordering by acceptance. */
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** JSON of ImageReportInput. */
+  input: string;
+  runtime: string | null;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_until: string | null;
+  /**
+   * When the job may next be claimed: for a queued job its (re)try time, for a running job its lease expiry
+   * (a worker that stops heartbeating is presumed dead), null once finished. One column, one index, one
+   * claim condition.
+   */
+  next_attempt_at: string | null;
+  error_message: string | null;
+  error_class: string | null;
+  /** JSON array of ReportStep. */
+  steps: string;
+  result_image_id: string | null;
+  result_digest: string | null;
+  idempotency_key: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ImagesTable {
+  id: string;
+  registry: string;
+  repository: string;
+  digest: string;
+  media_type: string;
+  size: Int8;
+  registry_size: Int8 | null;
+  pushed_at: string | null;
+  /** Config `created`. */
+  created_at: string | null;
+  registry_type: string;
+  /** JSON objects/arrays; `config` and `scan` may be null. */
+  labels: string;
+  annotations: string;
+  config: string | null;
+  scan: string | null;
+  layers: string;
+  first_seen_at: string;
+  updated_at: string;
+}
+
+export interface ImageTagsTable {
+  image_id: string;
+  tag: string;
+  first_seen_at: string;
+}
+
+export interface ImagePlatformsTable {
+  image_id: string;
+  /** Order in the index, which is the order users expect to see. */
+  position: number;
+  digest: string;
+  os: string;
+  architecture: string;
+  variant: string | null;
+  size: Int8;
+  media_type: string;
+}
+
+export interface ImageReferrersTable {
+  image_id: string;
+  digest: string;
+  kind: string;
+  artifact_type: string | null;
+  media_type: string;
+  tag: string | null;
+}
+
+export interface BuildsTable {
+  id: string;
+  image_id: string;
+  /** Hash of what identifies a build (workflow, runtime, git), so a repeated report is the same build. */
+  build_key: string;
+  workflow_name: string | null;
+  workflow_url: string | null;
+  logs_url: string | null;
+  ci_type: string | null;
+  runtime: string;
+  report_id: string;
+  reported_at: string;
+  git_provider: string | null;
+  git_repo: string | null;
+  git_branch: string | null;
+  /** Lowercase hex. */
+  git_sha: string | null;
+}
+
+export interface CommitsTable {
+  /** `''` when the report named a SHA but no repository. */
+  repo: string;
+  sha: string;
+  provider: string | null;
+  message: string | null;
+  /** JSON Person. */
+  author: string | null;
+  committer: string | null;
+  time: string | null;
+  url: string | null;
+  /** JSON array of SHAs. */
+  parents: string | null;
+  updated_at: string;
+}
+
+export interface PullRequestsTable {
+  repo: string;
+  number: number;
+  title: string;
+  url: string;
+  state: string;
+  author: string | null;
+  merged_at: string | null;
+  updated_at: string;
+}
+
+export interface CommitPullRequestsTable {
+  repo: string;
+  sha: string;
+  number: number;
+}
+
+export interface IssuesTable {
+  key: string;
+  title: string;
+  status: string;
+  status_category: string | null;
+  assignee: string | null;
+  url: string;
+  updated_at: string;
+}
+
+export interface BuildIssuesTable {
+  build_id: string;
+  issue_key: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
+  image_reports: ImageReportsTable;
+  images: ImagesTable;
+  image_tags: ImageTagsTable;
+  image_platforms: ImagePlatformsTable;
+  image_referrers: ImageReferrersTable;
+  builds: BuildsTable;
+  commits: CommitsTable;
+  pull_requests: PullRequestsTable;
+  commit_pull_requests: CommitPullRequestsTable;
+  issues: IssuesTable;
+  build_issues: BuildIssuesTable;
 }

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider, type Mig
 import { InternalError, UnavailableError } from '../../domain/errors.js';
 import type { Database } from '../schema.js';
 import { initial } from './0001-initial.js';
+import { images } from './0002-images.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -10,6 +11,7 @@ import { initial } from './0001-initial.js';
  */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-images': images,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

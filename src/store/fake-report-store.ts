@@ -1,0 +1,229 @@
+import type { ImageReportInput, ReportStatus, ReportStep, ReportView } from '../enrichment/model.js';
+import { parseInput } from '../domain/parse.js';
+import {
+  ClaimOptions,
+  EMPTY_COUNTS,
+  ReportListQuery,
+  parseEnqueue,
+  parseLeaseMs,
+  parseStep,
+  retryDelayMs,
+  type ClaimedJob,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type FailOptions,
+  type FailOutcome,
+  type ReportStore,
+} from './report-store.js';
+import { createSortableIdGenerator } from './sortable-id.js';
+
+interface Job {
+  id: string;
+  status: ReportStatus;
+  input: ImageReportInput;
+  runtime: string;
+  attempts: number;
+  maxAttempts: number;
+  leaseOwner: string | null;
+  leaseUntil: string | null;
+  nextAttemptAt: string | null;
+  error: { message: string; errorClass?: string } | null;
+  steps: ReportStep[];
+  result: { imageId: string; digest: string } | null;
+  idempotencyKey: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * In-memory twin of SqlReportStore for unit tests of the runner and routes: the same validation, the same
+ * lease and retry rules. Single-threaded JavaScript makes each method atomic.
+ */
+export class FakeReportStore implements ReportStore {
+  private readonly jobs = new Map<string, Job>();
+  private readonly now: () => Date;
+  private readonly nextId = createSortableIdGenerator('rep_');
+
+  constructor(deps: { now?: () => Date } = {}) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  // Validation errors become rejections, as from the SQL store, not synchronous throws.
+  enqueue(rawInput: ImageReportInput, rawOpts: EnqueueOptions): Promise<EnqueueResult> {
+    return attempt(() => {
+      const { input, opts } = parseEnqueue(rawInput, rawOpts);
+      if (opts.idempotencyKey !== undefined) {
+        for (const j of this.jobs.values())
+          if (j.idempotencyKey === opts.idempotencyKey) return { id: j.id, created: false };
+      }
+      const now = this.now();
+      const at = now.toISOString();
+      const id = this.nextId(now);
+      this.jobs.set(id, {
+        id,
+        status: 'queued',
+        input,
+        runtime: opts.runtime,
+        attempts: 0,
+        maxAttempts: opts.maxAttempts,
+        leaseOwner: null,
+        leaseUntil: null,
+        nextAttemptAt: at,
+        error: null,
+        steps: [],
+        result: null,
+        idempotencyKey: opts.idempotencyKey ?? null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      return { id, created: true };
+    });
+  }
+
+  get(id: string): Promise<ReportView | null> {
+    const j = this.jobs.get(id);
+    return Promise.resolve(j ? view(j) : null);
+  }
+
+  claim(rawOpts: ClaimOptions): Promise<ClaimedJob | null> {
+    return attempt(() => {
+      const opts = parseInput(ClaimOptions, rawOpts, 'claim options');
+      const now = opts.now ?? this.now();
+      const at = now.toISOString();
+      const ready = [...this.jobs.values()]
+        .filter((j) => j.nextAttemptAt !== null && j.nextAttemptAt <= at)
+        .sort((a, b) => cmp(a.nextAttemptAt ?? '', b.nextAttemptAt ?? '') || cmp(a.id, b.id));
+      const job = ready.find((j) => j.attempts < j.maxAttempts);
+      if (!job) {
+        for (const j of ready) {
+          if (j.status === 'running') {
+            j.status = 'failed';
+            j.nextAttemptAt = null;
+            j.error = {
+              message: 'the worker stopped responding (its lease expired) on the last allowed attempt',
+              errorClass: 'LeaseExpired',
+            };
+            j.updatedAt = at;
+          }
+        }
+        return null;
+      }
+      const until = new Date(now.getTime() + opts.leaseMs).toISOString();
+      job.status = 'running';
+      job.leaseOwner = opts.owner;
+      job.leaseUntil = until;
+      job.nextAttemptAt = until;
+      job.attempts += 1;
+      job.updatedAt = at;
+      return {
+        id: job.id,
+        input: structuredClone(job.input),
+        runtime: job.runtime,
+        attempts: job.attempts,
+        maxAttempts: job.maxAttempts,
+        leaseUntil: until,
+        createdAt: job.createdAt,
+      };
+    });
+  }
+
+  heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return attempt(() => {
+      const ms = parseLeaseMs(leaseMs);
+      const j = this.owned(id, owner);
+      if (!j) return false;
+      const now = this.now();
+      j.leaseUntil = j.nextAttemptAt = new Date(now.getTime() + ms).toISOString();
+      j.updatedAt = now.toISOString();
+      return true;
+    });
+  }
+
+  appendStep(id: string, owner: string, step: ReportStep): Promise<boolean> {
+    return attempt(() => {
+      const s = parseStep(step);
+      const j = this.owned(id, owner);
+      if (!j) return false;
+      j.steps.push(s);
+      j.updatedAt = this.now().toISOString();
+      return true;
+    });
+  }
+
+  succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean> {
+    const j = this.owned(id, owner);
+    if (!j) return Promise.resolve(false);
+    j.status = 'succeeded';
+    j.leaseUntil = j.nextAttemptAt = null;
+    j.error = null;
+    j.result = { imageId: result.imageId, digest: result.digest };
+    j.updatedAt = this.now().toISOString();
+    return Promise.resolve(true);
+  }
+
+  fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome> {
+    const j = this.owned(id, owner);
+    if (!j) return Promise.resolve(false);
+    const now = this.now();
+    const retry = failure.retryable && j.attempts < j.maxAttempts;
+    j.status = retry ? 'queued' : 'failed';
+    j.leaseUntil = null;
+    j.nextAttemptAt = retry
+      ? (failure.retryAt ?? new Date(now.getTime() + retryDelayMs(j.attempts))).toISOString()
+      : null;
+    j.error = {
+      message: failure.message.slice(0, 4000),
+      ...(failure.errorClass === undefined ? {} : { errorClass: failure.errorClass }),
+    };
+    j.updatedAt = now.toISOString();
+    return Promise.resolve(
+      j.nextAttemptAt === null ? { status: 'failed' } : { status: 'queued', nextAttemptAt: j.nextAttemptAt },
+    );
+  }
+
+  counts(): Promise<Record<ReportStatus, number>> {
+    const out = { ...EMPTY_COUNTS };
+    for (const j of this.jobs.values()) out[j.status] += 1;
+    return Promise.resolve(out);
+  }
+
+  list(query: ReportListQuery = {}): Promise<ReportView[]> {
+    return attempt(() => {
+      const { status, limit } = parseInput(ReportListQuery, query, 'report list query');
+      return [...this.jobs.values()]
+        .filter((j) => status === undefined || j.status === status)
+        .sort((a, b) => cmp(b.id, a.id))
+        .slice(0, limit)
+        .map(view);
+    });
+  }
+
+  private owned(id: string, owner: string): Job | undefined {
+    const j = this.jobs.get(id);
+    return j && j.status === 'running' && j.leaseOwner === owner ? j : undefined;
+  }
+}
+
+function attempt<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function view(j: Job): ReportView {
+  const v: ReportView = {
+    id: j.id,
+    status: j.status,
+    attempts: j.attempts,
+    image: j.input.image,
+    runtime: j.runtime,
+    steps: j.steps.map((s) => ({ ...s })),
+    createdAt: j.createdAt,
+    updatedAt: j.updatedAt,
+  };
+  if (j.error) v.error = { ...j.error };
+  if (j.result) v.result = { ...j.result };
+  return v;
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { ResourceName } from '../domain/names.js';
+import { parseInput } from '../domain/parse.js';
+import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from '../enrichment/model.js';
+
+/**
+ * The durable-job port for image reports: `sql-report-store.ts` (Kysely, SQLite and PostgreSQL) and
+ * `fake-report-store.ts` (in-memory). DESIGN: "accepted = persisted; a crash loses nothing; a job runs to
+ * success, or to a recorded failure with its reason".
+ *
+ * Lifecycle: `enqueue` → queued; `claim` → running with a lease held by one owner, attempts + 1; the owner
+ * `heartbeat`s to keep the lease, `appendStep`s progress and ends with `succeed` or `fail`. A lease that
+ * expires (the worker died) makes the job claimable again. Every owner-side call is refused (false) once
+ * the caller no longer holds the lease, so two workers never both complete one job.
+ *
+ * `owner` must be unique per worker *incarnation* (e.g. `host:pid:random`): a restarted worker reusing its
+ * old name could otherwise complete a job it claimed in its previous life.
+ */
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export const EnqueueOptions = z
+  .object({
+    runtime: ResourceName,
+    /** Same key → same job: a CI retry of one report does not enqueue it twice. */
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+  })
+  .strict();
+export type EnqueueOptions = z.input<typeof EnqueueOptions>;
+
+export interface EnqueueResult {
+  id: string;
+  /** False when the idempotency key named an existing job, whose id is returned. */
+  created: boolean;
+}
+
+export const ClaimOptions = z.object({
+  owner: z.string().min(1).max(200),
+  leaseMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600_000),
+  now: z.date().optional(),
+});
+export type ClaimOptions = z.input<typeof ClaimOptions>;
+
+export interface ClaimedJob {
+  id: string;
+  input: ImageReportInput;
+  runtime: string;
+  /** Including this one: 1 on the first run. */
+  attempts: number;
+  maxAttempts: number;
+  /** ISO time the lease runs out unless renewed by `heartbeat`. */
+  leaseUntil: string;
+  /** ISO time the report was accepted: when CI reported the build, whatever the retries since. */
+  createdAt: string;
+}
+
+export interface FailOptions {
+  message: string;
+  /** A stable machine-readable class, e.g. `RegistryAuthError`, for dashboards and alerting. */
+  errorClass?: string;
+  /** Transient (throttling, network): try again later, until max attempts. */
+  retryable: boolean;
+  /** When to retry; default `now + retryDelayMs(attempts)`. */
+  retryAt?: Date;
+}
+
+/** False: refused, the caller no longer holds the lease. Otherwise where the job went. */
+export type FailOutcome = false | { status: 'queued'; nextAttemptAt: string } | { status: 'failed' };
+
+export const ReportListQuery = z.object({
+  status: ReportStatus.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+export type ReportListQuery = z.input<typeof ReportListQuery>;
+
+export interface ReportStore {
+  enqueue(input: ImageReportInput, opts: EnqueueOptions): Promise<EnqueueResult>;
+  get(id: string): Promise<ReportView | null>;
+  /**
+   * Atomically takes the job that has waited longest among those queued and due, or running with an
+   * expired lease, for `owner`. Null when there is none. Safe with any number of workers and processes.
+   */
+  claim(opts: ClaimOptions): Promise<ClaimedJob | null>;
+  /** Extends the lease; false when the caller lost it (stop working on the job). */
+  heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  appendStep(id: string, owner: string, step: ReportStep): Promise<boolean>;
+  succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean>;
+  fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome>;
+  counts(): Promise<Record<ReportStatus, number>>;
+  /** Newest first. */
+  list(query?: ReportListQuery): Promise<ReportView[]>;
+}
+
+/** Exponential backoff: 2 s, 4 s, 8 s … capped at 5 minutes. `attempts` is the number of runs so far. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(2000 * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
+}
+
+export function parseEnqueue(
+  input: ImageReportInput,
+  opts: EnqueueOptions,
+): { input: ImageReportInput; opts: z.output<typeof EnqueueOptions> } {
+  return {
+    input: parseInput(ImageReportInput, input, 'image report'),
+    opts: parseInput(EnqueueOptions, opts, 'enqueue options'),
+  };
+}
+
+export const StepInput = z.object({
+  name: z.string().min(1).max(200),
+  status: z.enum(['running', 'ok', 'failed', 'skipped']),
+  message: z.string().max(4000).optional(),
+  at: z.iso.datetime({ offset: true }),
+});
+
+export function parseStep(step: ReportStep): ReportStep {
+  const s = parseInput(StepInput, step, 'report step');
+  return s.message === undefined
+    ? { name: s.name, status: s.status, at: s.at }
+    : { name: s.name, status: s.status, message: s.message, at: s.at };
+}
+
+export function parseLeaseMs(leaseMs: number): number {
+  return parseInput(ClaimOptions.shape.leaseMs, leaseMs, 'lease duration');
+}
+
+export const EMPTY_COUNTS: Readonly<Record<ReportStatus, number>> = {
+  queued: 0,
+  running: 0,
+  succeeded: 0,
+  failed: 0,
+};

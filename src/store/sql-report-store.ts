@@ -1,0 +1,327 @@
+import { PostgresIntrospector, sql, type Kysely, type Selectable } from 'kysely';
+import { InternalError } from '../domain/errors.js';
+import {
+  ImageReportInput,
+  type ReportStatus,
+  type ReportStep,
+  type ReportView,
+} from '../enrichment/model.js';
+import type { DialectName } from './database.js';
+import {
+  ClaimOptions,
+  EMPTY_COUNTS,
+  ReportListQuery,
+  parseEnqueue,
+  parseLeaseMs,
+  parseStep,
+  retryDelayMs,
+  type ClaimedJob,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type FailOptions,
+  type FailOutcome,
+  type ReportStore,
+} from './report-store.js';
+import type { Database, ImageReportsTable } from './schema.js';
+import { createSortableIdGenerator } from './sortable-id.js';
+import { parseInput } from '../domain/parse.js';
+
+export interface SqlReportStoreDeps {
+  db: Kysely<Database>;
+  /**
+   * PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time and needs no lock
+   * clause. Detected from the Kysely instance when absent (a `DatabaseHandle` can be passed as deps).
+   */
+  dialect?: DialectName;
+  /** Injected so tests control timestamps. */
+  now?: () => Date;
+}
+
+export class SqlReportStore implements ReportStore {
+  private readonly db: Kysely<Database>;
+  private readonly dialect: DialectName;
+  private readonly now: () => Date;
+  private readonly nextId = createSortableIdGenerator('rep_');
+
+  constructor(deps: SqlReportStoreDeps) {
+    this.db = deps.db;
+    this.dialect =
+      deps.dialect ?? (deps.db.introspection instanceof PostgresIntrospector ? 'postgres' : 'sqlite');
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async enqueue(rawInput: ImageReportInput, rawOpts: EnqueueOptions): Promise<EnqueueResult> {
+    const { input, opts } = parseEnqueue(rawInput, rawOpts);
+    const now = this.now();
+    const at = now.toISOString();
+    const id = this.nextId(now);
+    const row = await this.db
+      .insertInto('image_reports')
+      .values({
+        id,
+        status: 'queued',
+        input: JSON.stringify(input),
+        runtime: opts.runtime,
+        attempts: 0,
+        max_attempts: opts.maxAttempts,
+        lease_owner: null,
+        lease_until: null,
+        next_attempt_at: at,
+        error_message: null,
+        error_class: null,
+        steps: '[]',
+        result_image_id: null,
+        result_digest: null,
+        idempotency_key: opts.idempotencyKey ?? null,
+        created_at: at,
+        updated_at: at,
+      })
+      // A concurrent enqueue with the same key waits for ours on PostgreSQL, then does nothing.
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (row) return { id: row.id, created: true };
+
+    const existing = await this.db
+      .selectFrom('image_reports')
+      .select('id')
+      .where('idempotency_key', '=', opts.idempotencyKey ?? null)
+      .executeTakeFirst();
+    if (!existing)
+      throw new InternalError('enqueue conflicted on an idempotency key that then did not exist');
+    return { id: existing.id, created: false };
+  }
+
+  async get(id: string): Promise<ReportView | null> {
+    const row = await this.db.selectFrom('image_reports').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toView(row) : null;
+  }
+
+  async claim(rawOpts: ClaimOptions): Promise<ClaimedJob | null> {
+    const opts = parseInput(ClaimOptions, rawOpts, 'claim options');
+    const now = opts.now ?? this.now();
+    const at = now.toISOString();
+    const until = new Date(now.getTime() + opts.leaseMs).toISOString();
+    const pg = this.dialect === 'postgres';
+
+    // One statement: pick and take in a single atomic step. On PostgreSQL, SKIP LOCKED makes concurrent
+    // claimers pass over a row another is taking instead of queueing behind it (and then finding it gone);
+    // the row lock also re-checks the condition on the newest row version. On SQLite, an UPDATE takes the
+    // write lock before it reads, so the subquery and the update see one state across connections and
+    // processes (others wait up to busy_timeout).
+    const row = await this.db
+      .updateTable('image_reports')
+      .set((eb) => ({
+        status: 'running',
+        lease_owner: opts.owner,
+        lease_until: until,
+        next_attempt_at: until,
+        attempts: eb('attempts', '+', 1),
+        updated_at: at,
+      }))
+      // Repeated outside the subquery: PostgreSQL re-checks these on the newest row version after a lock
+      // wait, so even without SKIP LOCKED a job another worker just took is not taken twice.
+      .where('next_attempt_at', '<=', at)
+      .where('status', 'in', ['queued', 'running'])
+      .whereRef('attempts', '<', 'max_attempts')
+      .where('id', '=', (eb) =>
+        eb
+          .selectFrom('image_reports')
+          .select('id')
+          .where('next_attempt_at', '<=', at)
+          .where('status', 'in', ['queued', 'running'])
+          .whereRef('attempts', '<', 'max_attempts')
+          .orderBy('next_attempt_at')
+          .orderBy('id')
+          .limit(1)
+          .$if(pg, (qb) => qb.forUpdate().skipLocked()),
+      )
+      .returning(['id', 'input', 'runtime', 'attempts', 'max_attempts', 'lease_until', 'created_at'])
+      .executeTakeFirst();
+
+    if (!row) {
+      await this.failExhaustedLeases(at);
+      return null;
+    }
+    return {
+      id: row.id,
+      input: ImageReportInput.parse(JSON.parse(row.input)),
+      runtime: row.runtime ?? '',
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+      leaseUntil: row.lease_until ?? until,
+      createdAt: row.created_at,
+    };
+  }
+
+  /**
+   * A job whose worker died on its last allowed attempt would otherwise stay `running` forever. Done only
+   * when nothing was claimable, so a long queue does not pay for it on every claim.
+   */
+  private async failExhaustedLeases(at: string): Promise<void> {
+    await this.db
+      .updateTable('image_reports')
+      .set({
+        status: 'failed',
+        next_attempt_at: null,
+        error_message: 'the worker stopped responding (its lease expired) on the last allowed attempt',
+        error_class: 'LeaseExpired',
+        updated_at: at,
+      })
+      .where('next_attempt_at', '<=', at)
+      .where('status', '=', 'running')
+      .whereRef('attempts', '>=', 'max_attempts')
+      .execute();
+  }
+
+  async heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const ms = parseLeaseMs(leaseMs);
+    const now = this.now();
+    const until = new Date(now.getTime() + ms).toISOString();
+    const res = await this.db
+      .updateTable('image_reports')
+      .set({ lease_until: until, next_attempt_at: until, updated_at: now.toISOString() })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+
+  async appendStep(id: string, owner: string, rawStep: ReportStep): Promise<boolean> {
+    const json = JSON.stringify(parseStep(rawStep));
+    // Appended in SQL, not read-modify-write, so two appends never lose one. `steps` is always compact
+    // JSON written by this store, so splicing before the closing bracket is exact on both engines.
+    const res = await this.db
+      .updateTable('image_reports')
+      .set({
+        steps: sql<string>`case when steps = '[]' then ${`[${json}]`} else substr(steps, 1, length(steps) - 1) || ${`,${json}]`} end`,
+        updated_at: this.now().toISOString(),
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+
+  async succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean> {
+    const res = await this.db
+      .updateTable('image_reports')
+      .set({
+        status: 'succeeded',
+        lease_until: null,
+        next_attempt_at: null,
+        error_message: null,
+        error_class: null,
+        result_image_id: result.imageId,
+        result_digest: result.digest,
+        updated_at: this.now().toISOString(),
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+
+  async fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome> {
+    const row = await this.db
+      .selectFrom('image_reports')
+      .select(['attempts', 'max_attempts'])
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (!row) return false;
+
+    const now = this.now();
+    const retry = failure.retryable && row.attempts < row.max_attempts;
+    const nextAttemptAt = retry
+      ? (failure.retryAt ?? new Date(now.getTime() + retryDelayMs(row.attempts))).toISOString()
+      : null;
+    const res = await this.db
+      .updateTable('image_reports')
+      .set({
+        status: retry ? 'queued' : 'failed',
+        lease_until: null,
+        next_attempt_at: nextAttemptAt,
+        error_message: failure.message.slice(0, 4000),
+        error_class: failure.errorClass ?? null,
+        updated_at: now.toISOString(),
+      })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      // The attempt read above is the fence: a re-claim in between (lease expired, attempts + 1) wins.
+      .where('attempts', '=', row.attempts)
+      .executeTakeFirst();
+    if (res.numUpdatedRows === 0n) return false;
+    return nextAttemptAt === null ? { status: 'failed' } : { status: 'queued', nextAttemptAt };
+  }
+
+  async counts(): Promise<Record<ReportStatus, number>> {
+    const rows = await this.db
+      .selectFrom('image_reports')
+      .select((eb) => ['status', eb.fn.countAll<string | number>().as('n')])
+      .groupBy('status')
+      .execute();
+    const out = { ...EMPTY_COUNTS };
+    for (const r of rows) out[r.status] = Number(r.n);
+    return out;
+  }
+
+  async list(query: ReportListQuery = {}): Promise<ReportView[]> {
+    const { status, limit } = parseInput(ReportListQuery, query, 'report list query');
+    const rows = await this.db
+      .selectFrom('image_reports')
+      .selectAll()
+      .$if(status !== undefined, (qb) => qb.where('status', '=', status ?? 'queued'))
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toView);
+  }
+}
+
+export function toView(row: Selectable<ImageReportsTable>): ReportView {
+  const view: ReportView = {
+    id: row.id,
+    status: row.status,
+    attempts: row.attempts,
+    image: imageOf(row.input),
+    runtime: row.runtime,
+    steps: parseSteps(row.steps),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.error_message !== null) {
+    view.error =
+      row.error_class === null
+        ? { message: row.error_message }
+        : { message: row.error_message, errorClass: row.error_class };
+  }
+  if (row.result_image_id !== null && row.result_digest !== null) {
+    view.result = { imageId: row.result_image_id, digest: row.result_digest };
+  }
+  return view;
+}
+
+// Rows written by this store are valid; these stay lenient so one odd row cannot break a whole list.
+function imageOf(json: string): string {
+  try {
+    const v = JSON.parse(json) as { image?: unknown };
+    return typeof v.image === 'string' ? v.image : '';
+  } catch {
+    return '';
+  }
+}
+
+function parseSteps(json: string): ReportStep[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? (v as ReportStep[]) : [];
+  } catch {
+    return [];
+  }
+}

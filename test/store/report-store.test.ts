@@ -1,0 +1,336 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/domain/errors.js';
+import type { ImageReportInput } from '../../src/enrichment/model.js';
+import { openDatabase } from '../../src/store/database.js';
+import { FakeReportStore } from '../../src/store/fake-report-store.js';
+import type { ReportStore } from '../../src/store/report-store.js';
+import { SqlReportStore } from '../../src/store/sql-report-store.js';
+import { eachDatabase, useTestDatabase, type TestDatabase } from '../helpers/databases.js';
+
+const run = promisify(execFile);
+
+function manualClock(start = Date.parse('2025-01-01T00:00:00.000Z')) {
+  let t = start;
+  return { now: () => new Date(t), advance: (ms: number) => (t += ms) };
+}
+
+type Subject = { store: (now?: () => Date) => ReportStore; database?: () => TestDatabase };
+
+const subjects: [string, () => Subject][] = [
+  ['fake', () => ({ store: (now) => new FakeReportStore({ now }) })],
+  ...eachDatabase().map((engine): [string, () => Subject] => [
+    engine,
+    () => {
+      const database = useTestDatabase(engine);
+      return { store: (now) => new SqlReportStore({ ...database(), now }), database };
+    },
+  ]),
+];
+
+const input = (image = 'registry.example.com/team/app:1.0'): ImageReportInput => ({
+  image,
+  registryIntegration: 'prod-ecr',
+  git: { repo: 'acme/app', branch: 'main', sha: 'a'.repeat(40) },
+});
+
+describe.each(subjects)('report store (%s)', (_label, setup) => {
+  const subject = setup();
+
+  // Claims take any due job in the table, so each test starts from an empty queue.
+  beforeEach(async () => {
+    if (subject.database) await subject.database().db.deleteFrom('image_reports').execute();
+  });
+
+  it('enqueues a durable job and shows it as queued', async () => {
+    const store = subject.store(manualClock().now);
+    const { id, created } = await store.enqueue(input(), { runtime: 'local' });
+    expect(created).toBe(true);
+    expect(id).toMatch(/^rep_[0-9a-z]+$/);
+    expect(await store.get(id)).toEqual({
+      id,
+      status: 'queued',
+      attempts: 0,
+      image: 'registry.example.com/team/app:1.0',
+      runtime: 'local',
+      steps: [],
+      createdAt: '2025-01-01T00:00:00.000Z',
+      updatedAt: '2025-01-01T00:00:00.000Z',
+    });
+    expect(await store.get('rep_missing')).toBeNull();
+  });
+
+  it('rejects an invalid report or options with an InputError', async () => {
+    const store = subject.store();
+    await expect(store.enqueue({ image: '' }, { runtime: 'local' })).rejects.toBeInstanceOf(InputError);
+    await expect(
+      store.enqueue({ image: 'x', extra: 1 } as unknown as ImageReportInput, { runtime: 'local' }),
+    ).rejects.toBeInstanceOf(InputError);
+    await expect(store.enqueue(input(), { runtime: 'Not A Name' })).rejects.toBeInstanceOf(InputError);
+    await expect(store.enqueue(input(), { runtime: 'local', maxAttempts: 0 })).rejects.toBeInstanceOf(
+      InputError,
+    );
+  });
+
+  it('returns the existing job for a known idempotency key', async () => {
+    const store = subject.store();
+    const a = await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'ci-run-1' });
+    const b = await store.enqueue(input('other:2'), { runtime: 'local', idempotencyKey: 'ci-run-1' });
+    const c = await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'ci-run-2' });
+    const d = await store.enqueue(input(), { runtime: 'local' });
+    expect(a.created).toBe(true);
+    expect(b).toEqual({ id: a.id, created: false });
+    expect(c.created).toBe(true);
+    expect(new Set([a.id, c.id, d.id]).size).toBe(3);
+    expect((await store.get(a.id))?.image).toBe('registry.example.com/team/app:1.0');
+    expect((await store.counts()).queued).toBe(3);
+  });
+
+  it('claims the oldest due job once, with its input, and runs it to success', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const first = await store.enqueue(input('a:1'), { runtime: 'local' });
+    clock.advance(1);
+    const second = await store.enqueue(input('b:1'), { runtime: 'edge' });
+
+    const job = await store.claim({ owner: 'w1', leaseMs: 30_000 });
+    expect(job).toEqual({
+      id: first.id,
+      input: input('a:1'),
+      runtime: 'local',
+      attempts: 1,
+      maxAttempts: 5,
+      leaseUntil: '2025-01-01T00:00:30.001Z',
+      createdAt: '2025-01-01T00:00:00.000Z',
+    });
+    expect((await store.claim({ owner: 'w2', leaseMs: 30_000 }))?.id).toBe(second.id);
+    expect(await store.claim({ owner: 'w3', leaseMs: 30_000 })).toBeNull();
+
+    const at = clock.now().toISOString();
+    expect(
+      await store.appendStep(first.id, 'w1', { name: 'registry', status: 'ok', message: 'found', at }),
+    ).toBe(true);
+    expect(await store.appendStep(first.id, 'w1', { name: 'git', status: 'skipped', at })).toBe(true);
+    expect(await store.appendStep(first.id, 'w2', { name: 'intruder', status: 'ok', at })).toBe(false);
+    expect(await store.succeed(first.id, 'w2', { imageId: 'img_x', digest: 'sha256:bad' })).toBe(false);
+    expect(await store.succeed(first.id, 'w1', { imageId: 'img_1', digest: 'sha256:abc' })).toBe(true);
+    expect(await store.succeed(first.id, 'w1', { imageId: 'img_1', digest: 'sha256:abc' })).toBe(false);
+
+    const view = await store.get(first.id);
+    expect(view).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      result: { imageId: 'img_1', digest: 'sha256:abc' },
+    });
+    expect(view?.steps).toEqual([
+      { name: 'registry', status: 'ok', message: 'found', at },
+      { name: 'git', status: 'skipped', at },
+    ]);
+    expect(view?.error).toBeUndefined();
+  });
+
+  it('recovers the job of a crashed worker: the lease expires, B re-claims, A is refused', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const { id } = await store.enqueue(input(), { runtime: 'local' });
+    expect((await store.claim({ owner: 'A', leaseMs: 1000 }))?.attempts).toBe(1);
+
+    clock.advance(999);
+    expect(await store.claim({ owner: 'B', leaseMs: 1000 })).toBeNull();
+    clock.advance(1);
+    const retaken = await store.claim({ owner: 'B', leaseMs: 1000 });
+    expect(retaken).toMatchObject({ id, attempts: 2 });
+
+    expect(await store.heartbeat(id, 'A', 1000)).toBe(false);
+    expect(
+      await store.appendStep(id, 'A', { name: 'late', status: 'ok', at: clock.now().toISOString() }),
+    ).toBe(false);
+    expect(await store.succeed(id, 'A', { imageId: 'img_a', digest: 'sha256:a' })).toBe(false);
+    expect(await store.fail(id, 'A', { message: 'late', retryable: true })).toBe(false);
+    expect(await store.succeed(id, 'B', { imageId: 'img_b', digest: 'sha256:b' })).toBe(true);
+    expect(await store.get(id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      result: { imageId: 'img_b' },
+    });
+  });
+
+  it('keeps the lease while the worker heartbeats', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const { id } = await store.enqueue(input(), { runtime: 'local' });
+    await store.claim({ owner: 'A', leaseMs: 1000 });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(800);
+      expect(await store.heartbeat(id, 'A', 1000)).toBe(true);
+      expect(await store.claim({ owner: 'B', leaseMs: 1000 })).toBeNull();
+    }
+    await expect(store.heartbeat(id, 'A', 0)).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('retries transient failures with backoff, then fails after max attempts', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const { id } = await store.enqueue(input(), { runtime: 'local', maxAttempts: 3 });
+
+    expect((await store.claim({ owner: 'w', leaseMs: 60_000 }))?.attempts).toBe(1);
+    expect(
+      await store.fail(id, 'w', { message: 'throttled', errorClass: 'Throttling', retryable: true }),
+    ).toEqual({
+      status: 'queued',
+      nextAttemptAt: '2025-01-01T00:00:02.000Z',
+    });
+    expect(await store.get(id)).toMatchObject({
+      status: 'queued',
+      error: { message: 'throttled', errorClass: 'Throttling' },
+    });
+    expect(await store.claim({ owner: 'w', leaseMs: 60_000 })).toBeNull();
+    clock.advance(2000);
+
+    expect((await store.claim({ owner: 'w', leaseMs: 60_000 }))?.attempts).toBe(2);
+    const explicit = new Date(clock.now().getTime() + 10_000);
+    expect(await store.fail(id, 'w', { message: 'again', retryable: true, retryAt: explicit })).toEqual({
+      status: 'queued',
+      nextAttemptAt: explicit.toISOString(),
+    });
+    clock.advance(9_999);
+    expect(await store.claim({ owner: 'w', leaseMs: 60_000 })).toBeNull();
+    clock.advance(1);
+
+    expect((await store.claim({ owner: 'w', leaseMs: 60_000 }))?.attempts).toBe(3);
+    expect(
+      await store.fail(id, 'w', { message: 'still throttled', errorClass: 'Throttling', retryable: true }),
+    ).toEqual({
+      status: 'failed',
+    });
+    clock.advance(3_600_000);
+    expect(await store.claim({ owner: 'w', leaseMs: 60_000 })).toBeNull();
+    expect(await store.get(id)).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      error: { message: 'still throttled', errorClass: 'Throttling' },
+    });
+  });
+
+  it('fails at once on a permanent error', async () => {
+    const store = subject.store();
+    const { id } = await store.enqueue(input(), { runtime: 'local' });
+    await store.claim({ owner: 'w', leaseMs: 60_000 });
+    expect(
+      await store.fail(id, 'w', { message: 'no such image', errorClass: 'NotFoundError', retryable: false }),
+    ).toEqual({
+      status: 'failed',
+    });
+    expect(await store.get(id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { message: 'no such image' },
+    });
+  });
+
+  it('fails a job whose worker died on its last attempt instead of leaving it running', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const { id } = await store.enqueue(input(), { runtime: 'local', maxAttempts: 1 });
+    await store.claim({ owner: 'A', leaseMs: 1000 });
+    clock.advance(1000);
+    expect(await store.claim({ owner: 'B', leaseMs: 1000 })).toBeNull();
+    expect(await store.get(id)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { errorClass: 'LeaseExpired' },
+    });
+    expect(await store.succeed(id, 'A', { imageId: 'i', digest: 'd' })).toBe(false);
+  });
+
+  it('counts by status and lists newest first, by status', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push((await store.enqueue(input(`app:${i}`), { runtime: 'local' })).id);
+      clock.advance(1);
+    }
+    const job = await store.claim({ owner: 'w', leaseMs: 1000 });
+    await store.succeed(job?.id ?? '', 'w', { imageId: 'i', digest: 'd' });
+    await store.claim({ owner: 'w', leaseMs: 1000 });
+    expect(await store.counts()).toEqual({ queued: 2, running: 1, succeeded: 1, failed: 0 });
+    expect((await store.list()).map((r) => r.id)).toEqual([...ids].reverse());
+    expect((await store.list({ status: 'queued' })).map((r) => r.image)).toEqual(['app:3', 'app:2']);
+    expect((await store.list({ limit: 1 })).map((r) => r.id)).toEqual([ids[3]]);
+    await expect(store.list({ limit: 0 })).rejects.toBeInstanceOf(InputError);
+  });
+
+  if (_label === 'fake') return;
+
+  it('4 workers on separate connections claim 200 jobs concurrently, each exactly once', async () => {
+    const { url } = subject.database!();
+    const store = subject.store();
+    for (let i = 0; i < 200; i++) await store.enqueue(input(`app:${i}`), { runtime: 'local' });
+
+    const handles = Array.from({ length: 4 }, () => openDatabase(url, { poolMax: 2 }));
+    try {
+      const perWorker = await Promise.all(
+        handles.map(async (h, w) => {
+          const worker = new SqlReportStore(h);
+          const mine: string[] = [];
+          for (;;) {
+            const job = await worker.claim({ owner: `w${w}`, leaseMs: 600_000 });
+            if (!job) return mine;
+            mine.push(job.id);
+            expect(await worker.succeed(job.id, `w${w}`, { imageId: 'i', digest: 'd' })).toBe(true);
+          }
+        }),
+      );
+      const all = perWorker.flat();
+      expect(all).toHaveLength(200);
+      expect(new Set(all).size).toBe(200);
+      expect(await store.counts()).toEqual({ queued: 0, running: 0, succeeded: 200, failed: 0 });
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
+  describe('across processes', () => {
+    let dir: string;
+    let worker: string;
+    beforeAll(async () => {
+      // Inside the checkout, so the bundle's bare imports (kysely, pg, better-sqlite3) resolve to node_modules.
+      mkdirSync(join(process.cwd(), 'node_modules', '.cache'), { recursive: true });
+      dir = mkdtempSync(join(process.cwd(), 'node_modules', '.cache', 'imagetrail-claim-worker-'));
+      worker = join(dir, 'claim-worker.mjs');
+      await build({
+        entryPoints: [join(import.meta.dirname, 'claim-worker.ts')],
+        outfile: worker,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node22',
+        packages: 'external',
+        logLevel: 'warning',
+      });
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('4 worker processes claim 200 jobs concurrently, each exactly once', async () => {
+      const { url } = subject.database!();
+      const store = subject.store();
+      for (let i = 0; i < 200; i++) await store.enqueue(input(`app:${i}`), { runtime: 'local' });
+
+      const outputs = await Promise.all(
+        [0, 1, 2, 3].map((w) =>
+          run(process.execPath, [worker, url, `proc${w}`], { cwd: process.cwd(), timeout: 60_000 }),
+        ),
+      );
+      const perWorker = outputs.map((o) => JSON.parse(o.stdout) as string[]);
+      const all = perWorker.flat();
+      expect(all).toHaveLength(200);
+      expect(new Set(all).size).toBe(200);
+      expect(await store.counts()).toEqual({ queued: 0, running: 0, succeeded: 200, failed: 0 });
+    });
+  });
+});
