@@ -50,9 +50,9 @@ describe('loadSnapshot', () => {
     expect(snap.problems).toEqual([]);
     expect([...snap.runtimes.keys()].sort()).toEqual(['eu', 'us']);
     expect(snap.integrations).toHaveLength(2);
-    expect(resolveIntegration(snap, 'eu', 'ecr')?.resource.spec.ecr.region).toBe('eu-west-1');
+    expect(resolveIntegration(snap, 'eu', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'eu-west-1' } });
     expect(resolveIntegration(snap, 'eu', 'ecr')?.placement).toEqual({ scope: 'runtime', runtime: 'eu' });
-    expect(resolveIntegration(snap, 'us', 'ecr')?.resource.spec.ecr.region).toBe('us-east-1');
+    expect(resolveIntegration(snap, 'us', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'us-east-1' } });
     expect(resolveIntegration(snap, 'us', 'nope')).toBeUndefined();
     expect(integrationsForRuntime(snap, 'eu').map((e) => e.file)).toEqual(['resources/runtimes/eu/ecr.yaml']);
   });
@@ -62,7 +62,7 @@ describe('loadSnapshot', () => {
     const s1 = await loadSnapshot(dir, undefined, { commit: 'aaaa1111' });
     await put('resources/all-runtimes-all-clusters/ecr.yaml', integration('ecr', 'mars-1'));
     const s2 = await loadSnapshot(dir, s1, { commit: 'bbbb2222' });
-    expect(s2.integrations[0]?.resource.spec.ecr.region).toBe('us-east-1');
+    expect(s2.integrations[0]?.resource.spec).toMatchObject({ ecr: { region: 'us-east-1' } });
     expect(s2.problems).toContainEqual(
       expect.objectContaining({ path: 'spec.ecr.region', severity: 'error' }),
     );
@@ -80,7 +80,7 @@ describe('loadSnapshot', () => {
     await put('resources/all-runtimes-all-clusters/ecr.yaml', integration('ecr', 'eu-west-2'));
     const s4 = await loadSnapshot(dir, s3, { commit: 'dddd4444' });
     expect(s4.problems).toEqual([]);
-    expect(s4.integrations[0]?.resource.spec.ecr.region).toBe('eu-west-2');
+    expect(s4.integrations[0]?.resource.spec).toMatchObject({ ecr: { region: 'eu-west-2' } });
   });
 
   it('warns about an integration shared with a runtime that does not exist', async () => {

@@ -2,7 +2,7 @@ import { compareSemver } from '../domain/semver.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import {
   ACCESS_KEY_MIN_RUNTIME_VERSION,
-  type IntegrationV1alpha1,
+  type IntegrationSpec,
 } from '../config-repo/kinds/integration-v1alpha1.js';
 
 export interface Availability {
@@ -14,10 +14,6 @@ export interface Availability {
 
 type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
 type AuthMode = 'iamRole' | 'accessKey';
-
-export function authModeOf(spec: IntegrationV1alpha1['spec']): AuthMode {
-  return spec.ecr.auth.mode;
-}
 
 /**
  * Rules 2 and 3 of the spec, for one runtime: IAM-role integrations need the runtime's own cloud
@@ -40,6 +36,20 @@ export function availabilityOn(mode: AuthMode, runtime: Runtime): Availability {
     };
   }
   return { runtime: name, available: true };
+}
+
+/**
+ * Availability of a stored integration of any type on one runtime. Only ECR has runtime rules (2 and 3):
+ * GitHub and Jira are plain HTTPS with a token, which every runtime version and kind can do.
+ */
+export function availabilityOfSpec(spec: IntegrationSpec, runtime: Runtime): Availability {
+  switch (spec.type) {
+    case 'registry.ecr':
+      return availabilityOn(spec.ecr.auth.mode, runtime);
+    case 'git.github':
+    case 'issue.jira':
+      return { runtime: runtime.metadata.name, available: true };
+  }
 }
 
 /** Availability on each runtime an integration is shared with. */

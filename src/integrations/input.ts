@@ -1,52 +1,13 @@
 import { z } from 'zod';
-import {
-  AccessKeyId,
-  AwsRegion,
-  EndpointUrl,
-  ExternalId,
-  IamRoleArn,
-  ResourceName,
-  RoleSessionName,
-} from '../domain/names.js';
+import { ResourceName } from '../domain/names.js';
+import type { IntegrationType } from '../config-repo/kinds/integration-v1alpha1.js';
+import { INTEGRATION_TYPES } from './types/index.js';
 
-/** What a caller sends to create or test an ECR integration: the secret in clear, once, in a body. */
-export const EcrIamRoleInput = z
-  .object({
-    mode: z.literal('iamRole'),
-    roleArn: IamRoleArn,
-    externalId: ExternalId.optional(),
-    sessionName: RoleSessionName.optional(),
-    durationSeconds: z
-      .number()
-      .int()
-      .min(900, 'must be at least 900 seconds (an STS limit)')
-      .max(3600, 'must be at most 3600 seconds: AWS caps role-chained sessions at one hour')
-      .optional(),
-  })
-  .strict();
-
-export const EcrAccessKeyInput = z
-  .object({
-    mode: z.literal('accessKey'),
-    accessKeyId: AccessKeyId,
-    secretAccessKey: z.string().min(1, 'must not be empty').max(1024),
-  })
-  .strict();
-
-export const EcrEndpointsInput = z
-  .object({ api: EndpointUrl.optional(), sts: EndpointUrl.optional(), registry: EndpointUrl.optional() })
-  .strict();
-
-export const EcrInput = z
-  .object({
-    region: AwsRegion,
-    auth: z.discriminatedUnion('mode', [EcrIamRoleInput, EcrAccessKeyInput], {
-      error: 'auth.mode must be "iamRole" or "accessKey"',
-    }),
-    endpoints: EcrEndpointsInput.optional(),
-  })
-  .strict();
-export type EcrInput = z.infer<typeof EcrInput>;
+/**
+ * The envelopes of what callers send. Each type's settings travel in a section named after it (`ecr`,
+ * `github`, `jira`); the envelope only carries them, and the type's handler validates them (see
+ * `types/`), so that a new type adds a handler and not a branch here.
+ */
 
 export const Sharing = z.union(
   [
@@ -57,13 +18,25 @@ export const Sharing = z.union(
 );
 export type Sharing = z.infer<typeof Sharing>;
 
+export const IntegrationTypeName = z.enum(INTEGRATION_TYPES as [IntegrationType, ...IntegrationType[]], {
+  error: `type must be one of ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(', ')}`,
+});
+
+/** The settings sections, validated by the handler of the type. */
+const Sections = {
+  ecr: z.unknown().optional(),
+  github: z.unknown().optional(),
+  jira: z.unknown().optional(),
+};
+export type SectionsInput = { ecr?: unknown; github?: unknown; jira?: unknown };
+
 export const CreateIntegrationInput = z
   .object({
     name: ResourceName,
-    type: z.literal('registry.ecr', { error: 'type must be "registry.ecr" (the only type so far)' }),
+    type: IntegrationTypeName,
     description: z.string().max(500).optional(),
     sharing: Sharing,
-    ecr: EcrInput,
+    ...Sections,
     skipTest: z.boolean().default(false),
     /** Run the connection test on this runtime instead of the default one. */
     testRuntime: ResourceName.optional(),
@@ -71,27 +44,12 @@ export const CreateIntegrationInput = z
   .strict();
 export type CreateIntegrationInput = z.infer<typeof CreateIntegrationInput>;
 
-/**
- * An edit names only what changes. Within `ecr.auth`, a mode switch needs the new mode's full settings;
- * the same mode may leave the secret out to keep the stored one.
- */
+/** An edit names only what changes; the type of an integration does not change. */
 export const EditIntegrationInput = z
   .object({
     description: z.string().max(500).nullable().optional(),
     sharing: Sharing.optional(),
-    ecr: z
-      .object({
-        region: AwsRegion.optional(),
-        auth: z
-          .discriminatedUnion('mode', [
-            EcrIamRoleInput.partial({ roleArn: true }),
-            EcrAccessKeyInput.partial({ accessKeyId: true, secretAccessKey: true }),
-          ])
-          .optional(),
-        endpoints: EcrEndpointsInput.nullable().optional(),
-      })
-      .strict()
-      .optional(),
+    ...Sections,
     skipTest: z.boolean().default(false),
     testRuntime: ResourceName.optional(),
   })
@@ -102,13 +60,10 @@ export const TestDraftInput = z
   .object({
     /** With a name, a stored integration's secret fills in a secret the draft leaves out. */
     name: ResourceName.optional(),
+    /** Optional: otherwise the section present says it (or the stored integration of that name). */
+    type: IntegrationTypeName.optional(),
     sharing: Sharing.optional(),
-    ecr: EcrInput.extend({
-      auth: z.discriminatedUnion('mode', [
-        EcrIamRoleInput,
-        EcrAccessKeyInput.partial({ secretAccessKey: true }),
-      ]),
-    }),
+    ...Sections,
     runtime: ResourceName.optional(),
   })
   .strict();

@@ -7,11 +7,11 @@ import {
   InternalError,
   NotFoundError,
 } from '../domain/errors.js';
-import { parseInput } from '../domain/parse.js';
+import { parseInput, zodDetails } from '../domain/parse.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { Logger } from '../logging/logger.js';
 import { API_VERSION, type SealedValue } from '../config-repo/kinds/common.js';
-import type { IntegrationV1alpha1, EcrSpec } from '../config-repo/kinds/integration-v1alpha1.js';
+import { IntegrationV1alpha1, type IntegrationType } from '../config-repo/kinds/integration-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import { seal, unseal } from '../config-repo/sealing.js';
 import { integrationPath } from '../config-repo/layout.js';
@@ -20,28 +20,39 @@ import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.j
 import { resolveIntegration } from '../config-repo/snapshot.js';
 import type { KeyStore } from '../runtimes/keys.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
-import type { EcrConnectionInput, EcrTestResult, ProbeCheck } from './registry/ecr/index.js';
-import { availabilityOn, type Availability } from './availability.js';
+import { availabilityOfSpec, type Availability } from './availability.js';
 import {
   CreateIntegrationInput,
   DeleteIntegrationInput,
   EditIntegrationInput,
   TestDraftInput,
-  type EcrInput,
+  type SectionsInput,
   type Sharing,
 } from './input.js';
+import {
+  handlerFor,
+  INTEGRATION_TYPES,
+  sectionOf,
+  type AnyIntegrationTypeHandler,
+  type IntegrationCheck,
+  type IntegrationTestResult,
+} from './types/index.js';
+
+export type { IntegrationCheck, IntegrationTestResult } from './types/index.js';
 
 type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
 type Placement = IntegrationEntry['placement'];
-type AuthMode = EcrSpec['auth']['mode'];
 
 export interface IntegrationView {
   name: string;
-  type: 'registry.ecr';
+  type: IntegrationType;
   description?: string;
-  ecr: {
+  /** One word for the way it authenticates: ECR's auth mode, Jira's auth kind, `token` for GitHub. */
+  mode: string;
+  /** The type's settings, under the type's section key; secrets only as `{ set: true }`. */
+  ecr?: {
     region: string;
-    mode: AuthMode;
+    mode: 'iamRole' | 'accessKey';
     roleArn?: string;
     externalId?: string;
     sessionName?: string;
@@ -50,6 +61,15 @@ export interface IntegrationView {
     /** Write-only: the API says whether a secret is stored, never what it is. */
     secretAccessKey?: { set: boolean };
     endpoints?: { api?: string; sts?: string; registry?: string };
+  };
+  github?: { apiUrl: string; token: { set: boolean } };
+  jira?: {
+    baseUrl: string;
+    auth:
+      | { kind: 'cloud'; email: string; apiToken: { set: boolean } }
+      | { kind: 'server'; pat: { set: boolean } };
+    projectPrefixes?: string;
+    failOnNotFound?: boolean;
   };
   sharing: Sharing;
   placements: Array<{ scope: 'all' | 'runtime'; runtime?: string; file: string }>;
@@ -61,7 +81,7 @@ export interface IntegrationView {
 export interface MutationResult {
   integration: IntegrationView;
   commit: string | null;
-  test?: EcrTestResult;
+  test?: IntegrationTestResult;
 }
 
 export interface Actor {
@@ -88,7 +108,8 @@ export interface IntegrationServiceDeps {
 /**
  * Integrations as GitOps resources: every rule of the spec is checked here, the connection is tested on a
  * runtime the integration applies to before anything is written, secrets are sealed for exactly the
- * runtimes that can use them plus the control plane, and each change is one commit.
+ * runtimes that can use them plus the control plane, and each change is one commit. What differs between
+ * types (settings, secrets, availability, the test) is asked of the type's handler (`types/`).
  */
 export class IntegrationService {
   constructor(private readonly deps: IntegrationServiceDeps) {}
@@ -113,31 +134,36 @@ export class IntegrationService {
     return v;
   }
 
-  async create(raw: unknown, actor: Actor, onCheck?: (c: ProbeCheck) => void): Promise<MutationResult> {
+  async create(raw: unknown, actor: Actor, onCheck?: (c: IntegrationCheck) => void): Promise<MutationResult> {
+    // Register secrets before validating, so even a validation message cannot carry one.
+    this.registerRawSecrets(raw);
     const input = parseInput(CreateIntegrationInput, raw);
-    this.registerSecrets(input.ecr);
-    const mode = input.ecr.auth.mode;
+    const h = handlerFor(input.type);
+    const settings = this.sectionInput(h, h.createInput, input, true);
+    this.registerSecrets(h, settings);
+    const mode = h.modeOf(settings);
     const snap = this.deps.repo.snapshot();
     this.assertNameFree(snap, input.name);
-    const targets = this.targets(snap, input.sharing, mode);
+    const targets = this.targets(snap, input.sharing, h, settings);
 
     const test = input.skipTest
       ? undefined
-      : await this.runTest(snap, targets, toConnectionInput(input.ecr), input.testRuntime, onCheck);
+      : await this.runTest(snap, targets, h, settings, input.testRuntime, onCheck);
 
     const { commit } = await this.deps.repo.mutate(
-      `integration: add ${input.name} (registry.ecr, ${input.ecr.auth.mode}, ${sharingText(input.sharing)})`,
+      `integration: add ${input.name} (${h.type}, ${mode}, ${sharingText(input.sharing)})`,
       async (tx) => {
         // Re-check against the state the commit will be made on: another writer may have got there first.
         const fresh = this.deps.repo.snapshot();
         this.assertNameFree(fresh, input.name);
-        this.targets(fresh, input.sharing, mode); // the rules again, on the state being committed
+        this.targets(fresh, input.sharing, h, settings); // the rules again, on the state being committed
         for (const placement of placementsFor(input.sharing)) {
           const resource = await this.buildResource(
             fresh,
             input.name,
             input.description,
-            input.ecr,
+            h,
+            settings,
             placement,
           );
           await tx.write(integrationPath(placement, input.name), toYaml(resource));
@@ -145,6 +171,7 @@ export class IntegrationService {
       },
     );
     await this.audit(actor, 'integration.create', input.name, {
+      type: h.type,
       sharing: input.sharing,
       mode,
       commit,
@@ -158,24 +185,27 @@ export class IntegrationService {
     name: string,
     raw: unknown,
     actor: Actor,
-    onCheck?: (c: ProbeCheck) => void,
+    onCheck?: (c: IntegrationCheck) => void,
   ): Promise<MutationResult> {
+    this.registerRawSecrets(raw);
     const input = parseInput(EditIntegrationInput, raw);
     const snap = this.deps.repo.snapshot();
     const entries = snap.integrations.filter((e) => e.name === name);
     if (entries.length === 0) throw this.notFound(name);
     const current = primaryEntry(entries);
+    const h = handlerFor(current.resource.spec.type);
+    const patch = this.sectionInput(h, h.patchInput, input, false);
     const sharing = input.sharing ?? sharingOf(entries);
-    const ecr = await this.mergeEcr(current, input.ecr);
-    this.registerSecrets(ecr);
-    const targets = this.targets(snap, sharing, ecr.auth.mode);
+    const settings = await h.merge(sectionOf(current.resource.spec), patch, this.unsealer(name, h));
+    this.registerSecrets(h, settings);
+    const targets = this.targets(snap, sharing, h, settings);
 
     const test = input.skipTest
       ? undefined
-      : await this.runTest(snap, targets, toConnectionInput(ecr), input.testRuntime, onCheck);
+      : await this.runTest(snap, targets, h, settings, input.testRuntime, onCheck);
 
     const { commit } = await this.deps.repo.mutate(
-      `integration: edit ${name} (registry.ecr, ${ecr.auth.mode}, ${sharingText(sharing)})`,
+      `integration: edit ${name} (${h.type}, ${h.modeOf(settings)}, ${sharingText(sharing)})`,
       async (tx) => {
         // The patch is applied again to the state the commit is made on, so a concurrent edit of other
         // fields is kept. If the connection settings themselves moved underneath, what was tested is no
@@ -184,8 +214,18 @@ export class IntegrationService {
         const freshEntries = fresh.integrations.filter((e) => e.name === name);
         if (freshEntries.length === 0) throw this.notFound(name);
         const freshCurrent = primaryEntry(freshEntries);
-        const freshEcr = await this.mergeEcr(freshCurrent, input.ecr);
-        if (!input.skipTest && JSON.stringify(freshEcr) !== JSON.stringify(ecr)) {
+        if (freshCurrent.resource.spec.type !== h.type) {
+          throw new ConflictError(
+            `Integration "${name}" became a ${freshCurrent.resource.spec.type} integration while it was being edited.`,
+            { hints: ['Look at it again (imagetrail integration show) and repeat the edit.'] },
+          );
+        }
+        const freshSettings = await h.merge(
+          sectionOf(freshCurrent.resource.spec),
+          patch,
+          this.unsealer(name, h),
+        );
+        if (!input.skipTest && JSON.stringify(freshSettings) !== JSON.stringify(settings)) {
           throw new ConflictError(
             `Integration "${name}" was changed by someone else while it was being tested.`,
             {
@@ -198,20 +238,28 @@ export class IntegrationService {
           input.description === null
             ? undefined
             : (input.description ?? freshCurrent.resource.spec.description);
-        this.targets(fresh, freshSharing, freshEcr.auth.mode); // the rules again, on the state being committed
+        this.targets(fresh, freshSharing, h, freshSettings); // the rules again, on the state being committed
         const keep = new Set<string>();
         for (const placement of placementsFor(freshSharing)) {
           const path = integrationPath(placement, name);
           keep.add(path);
-          const resource = await this.buildResource(fresh, name, freshDescription, freshEcr, placement);
+          const resource = await this.buildResource(
+            fresh,
+            name,
+            freshDescription,
+            h,
+            freshSettings,
+            placement,
+          );
           await tx.write(path, toYaml(resource));
         }
         for (const e of freshEntries) if (!keep.has(e.file)) await tx.remove(e.file);
       },
     );
     await this.audit(actor, 'integration.edit', name, {
+      type: h.type,
       sharing,
-      mode: ecr.auth.mode,
+      mode: h.modeOf(settings),
       commit,
       skipTest: input.skipTest,
     });
@@ -246,69 +294,87 @@ export class IntegrationService {
   async test(
     name: string,
     runtimeName: string | undefined,
-    onCheck?: (c: ProbeCheck) => void,
-  ): Promise<EcrTestResult> {
+    onCheck?: (c: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult> {
     const snap = this.deps.repo.snapshot();
     const entries = snap.integrations.filter((e) => e.name === name);
     if (entries.length === 0) throw this.notFound(name);
     const candidates: Runtime[] = [];
     for (const rt of snap.runtimes.values()) {
       const eff = resolveIntegration(snap, rt.metadata.name, name);
-      if (eff && availabilityOn(eff.resource.spec.ecr.auth.mode, rt).available) candidates.push(rt);
+      if (eff && availabilityOfSpec(eff.resource.spec, rt).available) candidates.push(rt);
     }
     if (runtimeName && !snap.runtimes.has(runtimeName)) throw this.runtimeNotFound(runtimeName);
     const chosenName = this.pickTestRuntime(candidates, runtimeName, name);
     const effective = resolveIntegration(snap, chosenName, name);
     if (!effective) throw new InternalError(`integration ${name} vanished while testing`);
     const runtime = snap.runtimes.get(chosenName)!;
-    const input = await this.connectionInputFromResource(effective.resource);
-    return this.deps.executor.testEcr(runtime, input, onCheck);
+    const h = handlerFor(effective.resource.spec.type);
+    // A stored integration is its own settings with no edit: merging nothing unseals what the test needs.
+    const settings = await h.merge(sectionOf(effective.resource.spec), undefined, this.unsealer(name, h));
+    return h.test(settings, runtime, this.deps.executor, onCheck);
   }
 
   /** Tests settings that are not committed yet (the dashboard's "Test connection" before "Commit"). */
-  async testDraft(raw: unknown, onCheck?: (c: ProbeCheck) => void): Promise<EcrTestResult> {
+  async testDraft(raw: unknown, onCheck?: (c: IntegrationCheck) => void): Promise<IntegrationTestResult> {
+    this.registerRawSecrets(raw);
     const input = parseInput(TestDraftInput, raw);
     const snap = this.deps.repo.snapshot();
-    let ecr: EcrInput;
-    if (input.ecr.auth.mode === 'accessKey' && input.ecr.auth.secretAccessKey === undefined) {
-      // Editing in the dashboard: the secret field is write-only, so an empty one means "keep the stored one".
-      const entries = input.name ? snap.integrations.filter((e) => e.name === input.name) : [];
-      if (entries.length === 0) {
-        throw new InputError('ecr.auth.secretAccessKey is required to test an access key integration', {
-          details: [{ path: 'ecr.auth.secretAccessKey', message: 'required' }],
-        });
-      }
-      ecr = await this.mergeEcr(primaryEntry(entries), { ...input.ecr, auth: input.ecr.auth });
-    } else {
-      ecr = input.ecr as EcrInput;
+    const entries = input.name ? snap.integrations.filter((e) => e.name === input.name) : [];
+    const stored = entries.length > 0 ? primaryEntry(entries) : undefined;
+    const present = INTEGRATION_TYPES.filter((t) => sectionValue(input, handlerFor(t).section) !== undefined);
+    const type = input.type ?? present[0] ?? stored?.resource.spec.type;
+    if (!type) {
+      throw new InputError('Say what to test: a type and its settings (ecr, github or jira).', {
+        details: [{ path: 'type', message: 'required' }],
+      });
     }
-    this.registerSecrets(ecr);
+    const h = handlerFor(type);
+    const draft = this.sectionInput(h, h.draftInput, input, true);
+    let settings: unknown;
+    const complete = h.createInput.safeParse(draft);
+    if (complete.success) {
+      settings = complete.data;
+    } else if (stored && stored.resource.spec.type === h.type) {
+      // Editing in the dashboard: secret fields are write-only, so an empty one means "keep the stored one".
+      settings = await h.merge(sectionOf(stored.resource.spec), draft, this.unsealer(stored.name, h));
+    } else {
+      throw sectionError(complete.error, h.section, 'to test the draft');
+    }
+    this.registerSecrets(h, settings);
     const sharing = input.sharing ?? { allRuntimes: true as const };
-    const targets = this.targets(snap, sharing, ecr.auth.mode);
+    const targets = this.targets(snap, sharing, h, settings);
     const runtimeName = this.pickTestRuntime(
       targets.filter((t) => t.availability.available).map((t) => t.runtime),
       input.runtime,
       input.name ?? 'the draft integration',
     );
-    return this.deps.executor.testEcr(snap.runtimes.get(runtimeName)!, toConnectionInput(ecr), onCheck);
+    return h.test(settings, snap.runtimes.get(runtimeName)!, this.deps.executor, onCheck);
   }
 
-  /** Re-seals every integration's secrets for the runtimes that can use it now (after a runtime joins). */
+  /**
+   * Re-seals every integration's secrets, of every type, for the runtimes that can use it now (after a
+   * runtime joins). Files whose recipients are already right are left alone.
+   */
   async resealAll(
     tx: { write(path: string, text: string): Promise<void> },
     snap: ConfigSnapshot,
   ): Promise<string[]> {
     const changed: string[] = [];
     for (const entry of snap.integrations) {
-      const auth = entry.resource.spec.ecr.auth;
-      if (auth.mode !== 'accessKey') continue;
-      const recipients = this.recipientsFor(snap, entry.placement, auth.mode);
-      const have = [...auth.secretAccessKey.recipients].sort().join(',');
-      if (have === recipients.join(',')) continue;
-      const clear = await this.unsealWithControlPlane(auth.secretAccessKey, entry.name);
+      const h = handlerFor(entry.resource.spec.type);
+      const section = sectionOf(entry.resource.spec);
+      const fields = h.sealedFields(section);
+      if (fields.length === 0) continue;
+      const recipients = this.recipientsFor(snap, entry.placement, (rt) => h.availability(section, rt));
+      const stale = fields.filter((f) => [...f.value.recipients].sort().join(',') !== recipients.join(','));
+      if (stale.length === 0) continue;
       const resealed: IntegrationV1alpha1 = structuredClone(entry.resource);
-      const newAuth = resealed.spec.ecr.auth;
-      if (newAuth.mode === 'accessKey') newAuth.secretAccessKey = await seal(clear, recipients);
+      const target = sectionOf(resealed.spec) as Record<string, unknown>;
+      for (const f of stale) {
+        const clear = await this.unsealWithControlPlane(f.value, entry.name, h);
+        setAt(target, f.path, await seal(clear, recipients));
+      }
       await tx.write(entry.file, toYaml(resealed));
       changed.push(entry.file);
     }
@@ -325,12 +391,13 @@ export class IntegrationService {
   private targets(
     snap: ConfigSnapshot,
     sharing: Sharing,
-    mode: AuthMode,
+    h: AnyIntegrationTypeHandler,
+    settings: unknown,
   ): Array<{ runtime: Runtime; availability: Availability }> {
     if ('allRuntimes' in sharing) {
       return [...snap.runtimes.values()].map((runtime) => ({
         runtime,
-        availability: availabilityOn(mode, runtime),
+        availability: h.availability(settings, runtime),
       }));
     }
     const out: Array<{ runtime: Runtime; availability: Availability }> = [];
@@ -338,19 +405,14 @@ export class IntegrationService {
     for (const name of new Set(sharing.runtimes)) {
       const runtime = snap.runtimes.get(name);
       if (!runtime) throw this.runtimeNotFound(name);
-      const availability = availabilityOn(mode, runtime);
+      const availability = h.availability(settings, runtime);
       if (!availability.available) refusals.push(availability.reason!);
       out.push({ runtime, availability });
     }
     if (refusals.length > 0) {
       throw new InputError(refusals.join(' '), {
         details: refusals.map((message) => ({ path: 'sharing.runtimes', message })),
-        hints:
-          mode === 'iamRole'
-            ? [
-                'Share the integration with hybrid runtimes only, or switch to access-key mode (--access-key-id).',
-              ]
-            : ['Upgrade the runtime to 0.1.27 or later, or use an IAM role (--role-arn).'],
+        hints: h.refusalHints(settings),
       });
     }
     return out;
@@ -397,14 +459,15 @@ export class IntegrationService {
   private async runTest(
     snap: ConfigSnapshot,
     targets: Array<{ runtime: Runtime; availability: Availability }>,
-    input: EcrConnectionInput,
+    h: AnyIntegrationTypeHandler,
+    settings: unknown,
     requested: string | undefined,
-    onCheck?: (c: ProbeCheck) => void,
-  ): Promise<EcrTestResult> {
+    onCheck?: (c: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult> {
     if (requested && !snap.runtimes.has(requested)) throw this.runtimeNotFound(requested);
     const available = targets.filter((t) => t.availability.available).map((t) => t.runtime);
     const runtimeName = this.pickTestRuntime(available, requested, 'the integration');
-    const result = await this.deps.executor.testEcr(snap.runtimes.get(runtimeName)!, input, onCheck);
+    const result = await h.test(settings, snap.runtimes.get(runtimeName)!, this.deps.executor, onCheck);
     if (!result.ok) {
       const failed = result.checks.filter((c) => !c.ok && !c.skipped);
       const first = failed[0];
@@ -424,7 +487,12 @@ export class IntegrationService {
 
   // ---- resources ------------------------------------------------------------------------------
 
-  private recipientsFor(snap: ConfigSnapshot, placement: Placement, mode: AuthMode): string[] {
+  /** The control plane plus every runtime of the placement that can use the integration. */
+  private recipientsFor(
+    snap: ConfigSnapshot,
+    placement: Placement,
+    availability: (runtime: Runtime) => Availability,
+  ): string[] {
     const controlPlane = snap.controlPlane?.spec.recipient;
     if (!controlPlane)
       throw new InternalError('the shared configuration repository has no control-plane recipient');
@@ -433,7 +501,7 @@ export class IntegrationService {
       placement.scope === 'all'
         ? [...snap.runtimes.values()]
         : [snap.runtimes.get(placement.runtime)].filter((r): r is RuntimeV1alpha1 => r !== undefined);
-    for (const r of runtimes) if (availabilityOn(mode, r).available) out.add(r.spec.recipient);
+    for (const r of runtimes) if (availability(r).available) out.add(r.spec.recipient);
     return [...out].sort();
   }
 
@@ -441,112 +509,86 @@ export class IntegrationService {
     snap: ConfigSnapshot,
     name: string,
     description: string | undefined,
-    ecr: EcrInput,
+    h: AnyIntegrationTypeHandler,
+    settings: unknown,
     placement: Placement,
   ): Promise<IntegrationV1alpha1> {
-    const auth: EcrSpec['auth'] =
-      ecr.auth.mode === 'accessKey'
-        ? {
-            mode: 'accessKey',
-            accessKeyId: ecr.auth.accessKeyId,
-            secretAccessKey: await seal(
-              ecr.auth.secretAccessKey,
-              this.recipientsFor(snap, placement, 'accessKey'),
-            ),
-          }
-        : dropUndefined({
-            mode: 'iamRole' as const,
-            roleArn: ecr.auth.roleArn,
-            externalId: ecr.auth.externalId,
-            sessionName: ecr.auth.sessionName,
-            durationSeconds: ecr.auth.durationSeconds,
-          });
-    const endpoints =
-      ecr.endpoints && Object.keys(dropUndefined(ecr.endpoints)).length > 0
-        ? dropUndefined(ecr.endpoints)
-        : undefined;
-    return {
+    const recipients = this.recipientsFor(snap, placement, (rt) => h.availability(settings, rt));
+    const section = await h.build(settings, (clear) => seal(clear, recipients));
+    const resource = {
       apiVersion: API_VERSION,
       kind: 'Integration',
       metadata: { name },
-      spec: {
-        type: 'registry.ecr',
-        ...(description ? { description } : {}),
-        ecr: { region: ecr.region, auth, ...(endpoints ? { endpoints } : {}) },
-      },
+      spec: { type: h.type, ...(description ? { description } : {}), [h.section]: section },
     };
-  }
-
-  /** Applies an edit to a stored resource; the stored secret is unsealed only when it must be kept. */
-  private async mergeEcr(
-    current: IntegrationEntry,
-    patch: z.infer<typeof EditIntegrationInput>['ecr'],
-  ): Promise<EcrInput> {
-    const cur = current.resource.spec.ecr;
-    const region = patch?.region ?? cur.region;
-    const endpoints =
-      patch?.endpoints === null
-        ? undefined
-        : patch?.endpoints !== undefined
-          ? patch.endpoints
-          : cur.endpoints;
-    const p = patch?.auth;
-    let auth: EcrInput['auth'];
-    if (!p || p.mode === cur.auth.mode) {
-      if (cur.auth.mode === 'iamRole') {
-        const q = p?.mode === 'iamRole' ? p : undefined;
-        auth = dropUndefined({
-          mode: 'iamRole' as const,
-          roleArn: q?.roleArn ?? cur.auth.roleArn,
-          externalId: q && 'externalId' in q ? q.externalId : cur.auth.externalId,
-          sessionName: q?.sessionName ?? cur.auth.sessionName,
-          durationSeconds: q?.durationSeconds ?? cur.auth.durationSeconds,
-        });
-      } else {
-        const q = p?.mode === 'accessKey' ? p : undefined;
-        auth = {
-          mode: 'accessKey',
-          accessKeyId: q?.accessKeyId ?? cur.auth.accessKeyId,
-          secretAccessKey:
-            q?.secretAccessKey ?? (await this.unsealWithControlPlane(cur.auth.secretAccessKey, current.name)),
-        };
-      }
-    } else if (p.mode === 'iamRole') {
-      if (!p.roleArn)
-        throw missing('ecr.auth.roleArn', 'switching to IAM role mode needs the role ARN (--role-arn)');
-      auth = dropUndefined({ ...p, roleArn: p.roleArn });
-    } else {
-      if (!p.accessKeyId)
-        throw missing('ecr.auth.accessKeyId', 'switching to access key mode needs --access-key-id');
-      if (!p.secretAccessKey)
-        throw missing('ecr.auth.secretAccessKey', 'switching to access key mode needs the secret access key');
-      auth = { mode: 'accessKey', accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey };
+    // Git is a boundary too: what is committed must be what the next sync accepts.
+    const checked = IntegrationV1alpha1.safeParse(resource);
+    if (!checked.success) {
+      throw new InternalError(
+        `the ${h.type} handler built an invalid resource: ${zodDetails(checked.error)
+          .map((d) => `${d.path}: ${d.message}`)
+          .join('; ')}`,
+      );
     }
-    return { region, auth, ...(endpoints ? { endpoints } : {}) };
+    return resource as IntegrationV1alpha1;
   }
 
-  private async connectionInputFromResource(resource: IntegrationV1alpha1): Promise<EcrConnectionInput> {
-    const e = resource.spec.ecr;
-    const auth: EcrInput['auth'] =
-      e.auth.mode === 'accessKey'
-        ? {
-            mode: 'accessKey',
-            accessKeyId: e.auth.accessKeyId,
-            secretAccessKey: await this.unsealWithControlPlane(
-              e.auth.secretAccessKey,
-              resource.metadata.name,
-            ),
-          }
-        : e.auth;
-    return toConnectionInput({ region: e.region, auth, ...(e.endpoints ? { endpoints: e.endpoints } : {}) });
+  /**
+   * The caller's settings for the handler's section, validated by the handler. Another type's section is
+   * refused: the type of an integration is fixed, and silently ignoring settings would be worse.
+   */
+  private sectionInput<T>(
+    h: AnyIntegrationTypeHandler,
+    schema: z.ZodType<T>,
+    input: SectionsInput,
+    required: true,
+  ): T;
+  private sectionInput<T>(
+    h: AnyIntegrationTypeHandler,
+    schema: z.ZodType<T>,
+    input: SectionsInput,
+    required: boolean,
+  ): T | undefined;
+  private sectionInput<T>(
+    h: AnyIntegrationTypeHandler,
+    schema: z.ZodType<T>,
+    input: SectionsInput,
+    required: boolean,
+  ): T | undefined {
+    for (const t of INTEGRATION_TYPES) {
+      const other = handlerFor(t).section;
+      if (other !== h.section && sectionValue(input, other) !== undefined) {
+        const message = `"${other}" settings do not apply to a ${h.type} integration (use "${h.section}")`;
+        throw new InputError(`Invalid input: ${other}: ${message}`, { details: [{ path: other, message }] });
+      }
+    }
+    const value = sectionValue(input, h.section);
+    if (value === undefined) {
+      if (!required) return undefined;
+      const message = `the ${h.type} settings are required`;
+      throw new InputError(`Invalid input: ${h.section}: ${message}`, {
+        details: [{ path: h.section, message }],
+      });
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw sectionError(parsed.error, h.section);
+    return parsed.data;
   }
 
-  private async unsealWithControlPlane(value: SealedValue, name: string): Promise<string> {
+  private unsealer(name: string, h: AnyIntegrationTypeHandler) {
+    return (value: SealedValue) => this.unsealWithControlPlane(value, name, h);
+  }
+
+  private async unsealWithControlPlane(
+    value: SealedValue,
+    name: string,
+    h: AnyIntegrationTypeHandler,
+  ): Promise<string> {
     const key = await this.deps.keys.get('control-plane');
     if (!key || !value.recipients.includes(key.recipient)) {
       throw new ConflictError(
         `The secret of integration "${name}" is not sealed for this control plane's key, so it cannot be read or re-sealed.`,
-        { hints: [`Enter the secret again: imagetrail integration edit ${name} --secret-access-key-stdin`] },
+        { hints: [h.reenterSecretHint(name)] },
       );
     }
     const clear = await unseal(value, key.identity);
@@ -554,10 +596,22 @@ export class IntegrationService {
     return clear;
   }
 
-  private registerSecrets(ecr: { auth: { mode: string; secretAccessKey?: unknown } }): void {
-    if (ecr.auth.mode === 'accessKey' && typeof ecr.auth.secretAccessKey === 'string') {
-      this.deps.redactor.register(ecr.auth.secretAccessKey);
-    }
+  private registerSecrets(h: AnyIntegrationTypeHandler, settings: unknown): void {
+    for (const secret of h.secretsOf(settings)) this.deps.redactor.register(secret);
+  }
+
+  /**
+   * Secret-looking strings of a raw body, registered before validation so that a validation error quoting
+   * a value cannot leak one. Validation then registers exactly the handler's secret fields.
+   */
+  private registerRawSecrets(raw: unknown): void {
+    const walk = (v: unknown, key: string, depth: number): void => {
+      if (depth > 6) return;
+      if (typeof v === 'string' && SECRET_KEYS.has(key)) this.deps.redactor.register(v);
+      else if (v && typeof v === 'object' && !Array.isArray(v))
+        for (const [k, x] of Object.entries(v)) walk(x, k, depth + 1);
+    };
+    walk(raw, '', 0);
   }
 
   // ---- views ----------------------------------------------------------------------------------
@@ -565,7 +619,9 @@ export class IntegrationService {
   private view(snap: ConfigSnapshot, name: string): IntegrationView {
     const entries = snap.integrations.filter((e) => e.name === name);
     const primary = primaryEntry(entries);
-    const e = primary.resource.spec.ecr;
+    const spec = primary.resource.spec;
+    const h = handlerFor(spec.type);
+    const section = sectionOf(spec);
     const availability: IntegrationView['availability'] = [];
     for (const rt of [...snap.runtimes.values()].sort((a, b) =>
       a.metadata.name.localeCompare(b.metadata.name),
@@ -573,26 +629,17 @@ export class IntegrationService {
       const eff = resolveIntegration(snap, rt.metadata.name, name);
       if (!eff) continue;
       availability.push({
-        ...availabilityOn(eff.resource.spec.ecr.auth.mode, rt),
+        ...availabilityOfSpec(eff.resource.spec, rt),
         source: eff.placement.scope === 'all' ? 'all-runtimes' : 'runtime',
       });
     }
     const files = new Set(entries.map((x) => x.file));
     return {
       name,
-      type: 'registry.ecr',
-      ...(primary.resource.spec.description ? { description: primary.resource.spec.description } : {}),
-      ecr: dropUndefined({
-        region: e.region,
-        mode: e.auth.mode,
-        roleArn: e.auth.mode === 'iamRole' ? e.auth.roleArn : undefined,
-        externalId: e.auth.mode === 'iamRole' ? e.auth.externalId : undefined,
-        sessionName: e.auth.mode === 'iamRole' ? e.auth.sessionName : undefined,
-        durationSeconds: e.auth.mode === 'iamRole' ? e.auth.durationSeconds : undefined,
-        accessKeyId: e.auth.mode === 'accessKey' ? e.auth.accessKeyId : undefined,
-        secretAccessKey: e.auth.mode === 'accessKey' ? { set: true } : undefined,
-        endpoints: e.endpoints,
-      }),
+      type: spec.type,
+      ...(spec.description ? { description: spec.description } : {}),
+      mode: h.modeOf(section),
+      [h.section]: h.view(section),
       sharing: sharingOf(entries),
       placements: entries.map((x) =>
         x.placement.scope === 'all'
@@ -650,6 +697,31 @@ export class IntegrationService {
 
 // ---- helpers --------------------------------------------------------------------------------
 
+/** Field names that hold a secret in any type's input. */
+const SECRET_KEYS = new Set(['secretAccessKey', 'token', 'apiToken', 'pat']);
+
+function sectionValue(input: SectionsInput, section: string): unknown {
+  return (input as Record<string, unknown>)[section];
+}
+
+function sectionError(error: z.ZodError, section: string, why?: string): InputError {
+  const details = zodDetails(error).map((d) => ({
+    ...d,
+    path: d.path === '(root)' ? section : `${section}.${d.path}`,
+  }));
+  const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
+  return new InputError(`Invalid input${why ? ` ${why}` : ''}: ${summary}`, { details });
+}
+
+/** Sets a dot path inside a plain object (a sealed field of a section). */
+function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop()!;
+  let cur: Record<string, unknown> = target;
+  for (const k of keys) cur = cur[k] as Record<string, unknown>;
+  cur[last] = value;
+}
+
 function placementsFor(sharing: Sharing): Placement[] {
   if ('allRuntimes' in sharing) return [{ scope: 'all' }];
   return [...new Set(sharing.runtimes)].sort().map((runtime) => ({ scope: 'runtime' as const, runtime }));
@@ -678,26 +750,10 @@ function primaryEntry(entries: IntegrationEntry[]): IntegrationEntry {
   return e;
 }
 
-function toConnectionInput(ecr: EcrInput): EcrConnectionInput {
-  return {
-    region: ecr.region,
-    auth: ecr.auth,
-    ...(ecr.endpoints ? { endpoints: dropUndefined(ecr.endpoints) } : {}),
-  };
-}
-
 function toYaml(resource: IntegrationV1alpha1): string {
   return (
     '# Managed by imagetrail. Secret values are sealed with age for the runtimes that use them and the control plane;\n' +
     '# change this resource with `imagetrail integration edit` (hand edits are validated on sync).\n' +
     stringify(resource, { lineWidth: 0 })
   );
-}
-
-function missing(path: string, message: string): InputError {
-  return new InputError(message, { details: [{ path, message }] });
-}
-
-function dropUndefined<T extends Record<string, unknown>>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -11,7 +11,8 @@ import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import { controlPlanePath, runtimeInClusterPath, runtimePath } from '../config-repo/layout.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
-import { availabilityOn } from '../integrations/availability.js';
+import { availabilityOfSpec } from '../integrations/availability.js';
+import { handlerFor, sectionOf } from '../integrations/types/index.js';
 import type { Actor, IntegrationService } from '../integrations/integration-service.js';
 import type { KeyStore } from './keys.js';
 import type { RuntimeExecutor } from './executor.js';
@@ -194,11 +195,12 @@ export class RuntimeService {
     for (const n of names) {
       const eff = resolveIntegration(snap, name, n);
       if (!eff) continue;
-      const a = availabilityOn(eff.resource.spec.ecr.auth.mode, rt);
+      const spec = eff.resource.spec;
+      const a = availabilityOfSpec(spec, rt);
       integrations.push({
         name: n,
-        type: eff.resource.spec.type,
-        mode: eff.resource.spec.ecr.auth.mode,
+        type: spec.type,
+        mode: handlerFor(spec.type).modeOf(sectionOf(spec)),
         source: eff.placement.scope === 'all' ? 'all-runtimes' : 'runtime',
         available: a.available,
         ...(a.reason ? { reason: a.reason } : {}),

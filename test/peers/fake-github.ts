@@ -45,6 +45,10 @@ export interface FakeGitHubOptions {
   token: string;
   /** `/api/v3` to look like GitHub Enterprise Server. */
   pathPrefix?: string;
+  /** The account `GET /user` answers for the token (default `imagetrail-bot`). */
+  login?: string;
+  /** Answer `x-oauth-scopes` like a classic token (omitted: like a fine-grained token). */
+  scopes?: string[];
   /** Keyed by `owner/repo`. Every repository is private: without a valid token it is a 404, as on GitHub. */
   repos: Record<string, { commits: FakeCommit[]; pulls?: FakePull[] }>;
 }
@@ -186,6 +190,20 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
 
     const headers = { ...rate, 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(now + 3600) };
     const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method === 'GET' && url.pathname === `${prefix}/user`) {
+      if (presented === undefined) {
+        sendJson(res, 401, { message: 'Requires authentication', documentation_url: DOCS, status: '401' });
+        return;
+      }
+      const login = opts.login ?? 'imagetrail-bot';
+      sendJson(
+        res,
+        200,
+        { ...(account(login) as object), name: 'imagetrail bot' },
+        { ...headers, ...(opts.scopes ? { 'x-oauth-scopes': opts.scopes.join(', ') } : {}) },
+      );
+      return;
+    }
     const m = new RegExp(`^${prefix}/repos/([^/]+)/([^/]+)/commits/([^/]+)(/pulls)?$`).exec(url.pathname);
     if (req.method !== 'GET' || !m) {
       sendJson(res, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' });

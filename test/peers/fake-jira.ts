@@ -95,6 +95,21 @@ export async function startFakeJira(opts: FakeJiraOptions): Promise<FakeJira> {
     }
     const url = new URL(req.url ?? '/', 'http://fake');
     const versions = opts.flavor === 'cloud' ? '[23]' : '2';
+    if (req.method === 'GET' && new RegExp(`^${ctx}/rest/api/${versions}/myself$`).test(url.pathname)) {
+      sendJson(
+        res,
+        200,
+        opts.flavor === 'cloud'
+          ? {
+              accountId: '5b10a2844c20165700ede21g',
+              emailAddress: opts.email,
+              displayName: 'Imagetrail Bot',
+              active: true,
+            }
+          : { name: 'imagetrail', key: 'JIRAUSER10000', displayName: 'Imagetrail Bot', active: true },
+      );
+      return;
+    }
     const m = new RegExp(`^${ctx}/rest/api/(${versions})/issue/([^/]+)$`).exec(url.pathname);
     if (req.method !== 'GET' || !m) {
       // Jira's own 404 for an unknown REST path is an HTML page; a JSON body is enough for the client.

@@ -8,6 +8,8 @@ import {
   RoleSessionName,
 } from '../../domain/names.js';
 import { API_VERSION, Metadata, SealedValue } from './common.js';
+import { GitHubSpec } from './github-spec.js';
+import { JiraSpec } from './jira-spec.js';
 
 /** Minimum runtime version able to use access-key ECR integrations (from the product spec). */
 export const ACCESS_KEY_MIN_RUNTIME_VERSION = '0.1.27';
@@ -46,17 +48,26 @@ export const EcrSpec = z.object({
 });
 export type EcrSpec = z.infer<typeof EcrSpec>;
 
+const Description = z.string().max(500).optional();
+
 /**
  * `resources/all-runtimes-all-clusters/<name>.yaml` or `resources/runtimes/<runtime>/<name>.yaml`.
- * Where the file lives says whom it is shared with; the content does not repeat it.
+ * Where the file lives says whom it is shared with; the content does not repeat it. Each type keeps its
+ * settings in a section named after it (`spec.ecr`, `spec.github`, `spec.jira`), so a file says what it is
+ * at a glance and a misplaced section is a validation error rather than silently ignored.
  */
 export const IntegrationV1alpha1 = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Integration'),
   metadata: Metadata,
   spec: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('registry.ecr'), description: z.string().max(500).optional(), ecr: EcrSpec }),
+    z.object({ type: z.literal('registry.ecr'), description: Description, ecr: EcrSpec }),
+    z.object({ type: z.literal('git.github'), description: Description, github: GitHubSpec }),
+    z.object({ type: z.literal('issue.jira'), description: Description, jira: JiraSpec }),
   ]),
 });
 export type IntegrationV1alpha1 = z.infer<typeof IntegrationV1alpha1>;
-export type IntegrationType = IntegrationV1alpha1['spec']['type'];
+export type IntegrationSpec = IntegrationV1alpha1['spec'];
+export type IntegrationType = IntegrationSpec['type'];
+/** The spec of one type, narrowed: `SpecOf<'git.github'>['github']`. */
+export type SpecOf<T extends IntegrationType> = Extract<IntegrationSpec, { type: T }>;

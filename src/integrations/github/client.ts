@@ -18,10 +18,19 @@ import {
   type RetryPolicy,
 } from './http.js';
 import { repoSlug } from './repo-slug.js';
-import { Commit, PullRequestList, type PullRequest } from './schema.js';
+import { Commit, PullRequestList, User, type PullRequest } from './schema.js';
 
 export { repoSlug } from './repo-slug.js';
 export type { Commit, PullRequest } from './schema.js';
+
+/** The account a token acts as. */
+export interface GitHubIdentity {
+  login: string;
+  id: number;
+  name: string | null;
+  /** Classic tokens only: the scopes GitHub lists in `x-oauth-scopes`; absent for fine-grained tokens. */
+  scopes?: string[];
+}
 
 export const GITHUB_API_URL = 'https://api.github.com';
 
@@ -92,6 +101,35 @@ export class GitHubClient {
     const res = await this.#get(`/repos/${slug}/commits/${encodeURIComponent(sha)}`, what);
     this.#check(res, { slug, sha, what });
     return this.#parse(res, Commit, what);
+  }
+
+  /**
+   * The account the token acts as (`GET /user`): the cheapest call that proves the API URL and the token
+   * are right, used by the connection test. GitHub App installation tokens cannot call it (403).
+   */
+  async whoami(): Promise<GitHubIdentity> {
+    const what = 'the account of the token';
+    const res = await this.#get('/user', what);
+    if (res.status === 404) {
+      // Any token can read /user, so a 404 means the URL is not the REST API root.
+      throw new NotFoundError(`${this.apiUrl}/user is not a GitHub API endpoint (HTTP 404).`, {
+        hints: ['Use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server.'],
+      });
+    }
+    this.#check(res, { slug: '', sha: '', what });
+    const user = this.#parse(res, User, what);
+    const scopes = res.headers.get('x-oauth-scopes');
+    return {
+      ...user,
+      ...(scopes !== null
+        ? {
+            scopes: scopes
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }
+        : {}),
+    };
   }
 
   async #get(path: string, what: string): Promise<PeerResponse> {

@@ -66,3 +66,9 @@ export type PullRequest = z.infer<typeof PullRequest>;
 
 export const PullRequestList = z.array(PullRequest);
 export type PullRequestList = z.infer<typeof PullRequestList>;
+
+/** `GET /user` ("Get the authenticated user"): who the token acts as, for the connection test. */
+export const User = z
+  .object({ login: z.string(), id: z.number().int(), name: z.string().nullish() })
+  .transform((u) => ({ login: u.login, id: u.id, name: u.name ?? null }));
+export type User = z.infer<typeof User>;

@@ -17,7 +17,8 @@ import {
   type PeerResponse,
   type RetryPolicy,
 } from '../github/http.js';
-import { Issue } from './schema.js';
+import type { z } from 'zod';
+import { Issue, Myself } from './schema.js';
 
 export type JiraAuth =
   /** Jira Cloud: Basic with the Atlassian account email and an API token; REST v3. */
@@ -104,6 +105,30 @@ export class JiraClient {
     };
   }
 
+  /** Who the credentials act as (`GET …/myself`): proves the base URL, the auth kind and the secret. */
+  async myself(): Promise<Myself> {
+    const what = 'the account of the credentials';
+    const url = new URL(`${this.baseUrl}${this.#apiPath}/myself`);
+    const res = await getWithRetry(
+      url,
+      { accept: 'application/json', authorization: this.#authorization, 'user-agent': 'imagetrail' },
+      what,
+      this.#http,
+    );
+    if (res.status === 404) {
+      // Every account may read itself, so a 404 means the base URL (or its context path) is wrong.
+      throw new NotFoundError(`${url.href} is not a Jira REST endpoint (HTTP 404).`, {
+        hints: [
+          this.#kind === 'cloud'
+            ? 'Use the site URL, https://SITE.atlassian.net.'
+            : 'Use the Jira base URL including its context path (https://host/jira), and check the server supports REST v2.',
+        ],
+      });
+    }
+    this.#check(res, what);
+    return this.#parse(res, Myself, what);
+  }
+
   /** One issue; NotFoundError when Jira does not have it or the credentials may not see it. */
   async getIssue(key: string): Promise<JiraIssue> {
     const k = key.trim().toUpperCase();
@@ -179,7 +204,7 @@ export class JiraClient {
     );
     if (res.status === 404) return undefined;
     this.#check(res, what);
-    const issue = this.#parse(res, what);
+    const issue = this.#parse(res, Issue, what);
     return {
       key: issue.key,
       title: issue.fields.summary,
@@ -231,7 +256,7 @@ export class JiraClient {
     throw new UnavailableError(r.redact(`Jira (${host}) answered HTTP ${res.status} for ${what}${detail}.`));
   }
 
-  #parse(res: PeerResponse, what: string): Issue {
+  #parse<S extends z.ZodType>(res: PeerResponse, schema: S, what: string): z.output<S> {
     let json: unknown;
     try {
       json = JSON.parse(res.text);
@@ -241,7 +266,7 @@ export class JiraClient {
         hints: ['Check that the base URL is the Jira site itself (a login page or proxy answers HTML).'],
       });
     }
-    const parsed = Issue.safeParse(json);
+    const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new UnavailableError(
         `Jira answered ${what} with an unexpected shape: ${parsed.error.issues

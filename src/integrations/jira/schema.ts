@@ -18,3 +18,14 @@ export const Issue = z.object({
   }),
 });
 export type Issue = z.infer<typeof Issue>;
+
+/**
+ * `GET /rest/api/{3|2}/myself`: who the credentials act as. Cloud answers `accountId` (no `name` since the
+ * GDPR changes); Server/Data Center answers `name` and `key`.
+ */
+export const Myself = z.object({
+  accountId: z.string().optional(),
+  name: z.string().optional(),
+  displayName: z.string(),
+});
+export type Myself = z.infer<typeof Myself>;

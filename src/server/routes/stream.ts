@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { isAppError } from '../../domain/errors.js';
 import type { Redactor } from '../../logging/redactor.js';
-import type { ProbeCheck } from '../../integrations/registry/ecr/index.js';
+import type { IntegrationCheck } from '../../integrations/types/test-result.js';
 
 /**
  * Connection tests can take seconds per check. Clients that ask for NDJSON (`Accept: application/x-ndjson`)
@@ -16,7 +16,7 @@ export function wantsStream(c: Context): boolean {
 export function streamChecks(
   c: Context,
   redactor: Redactor,
-  run: (onCheck: (check: ProbeCheck) => void) => Promise<unknown>,
+  run: (onCheck: (check: IntegrationCheck) => void) => Promise<unknown>,
 ): Response {
   c.header('Content-Type', 'application/x-ndjson');
   c.header('Cache-Control', 'no-store');

@@ -1,0 +1,118 @@
+import { InputError, NotFoundError } from '../domain/errors.js';
+import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
+import { JiraClient, type JiraClientOptions } from '../integrations/jira/client.js';
+import { findIssueKeys, parseKeyMatcher } from '../integrations/jira/keys.js';
+import type { Redactor } from '../logging/redactor.js';
+import type { KeyStore } from '../runtimes/keys.js';
+import type { IssueEnricher } from './enrichers.js';
+import type { GitFacts, ImageReportInput, IssueFacts } from './model.js';
+import { ClientCache, fingerprint, openForRuntime } from './sealed.js';
+
+export interface JiraEnricherDeps {
+  keys: KeyStore;
+  redactor: Redactor;
+  /** Per Jira call; the client's default (10 s) otherwise. */
+  timeoutMs?: number;
+  fetch?: JiraClientOptions['fetch'];
+}
+
+/**
+ * Issues named in a report (the Jira message, the commit message, the branch), through the `issue.jira`
+ * integration the runtime sees, with its secret opened by the runtime's key. What CI sends wins over the
+ * integration's defaults (project prefixes, fail-on-not-found), as `CF_JIRA_*` does in Codefresh.
+ */
+export class JiraIssueEnricher implements IssueEnricher {
+  readonly #clients = new ClientCache<JiraClient>();
+
+  constructor(private readonly deps: JiraEnricherDeps) {}
+
+  async issues(
+    snap: ConfigSnapshot,
+    runtime: string,
+    input: ImageReportInput,
+    git: GitFacts | undefined,
+  ): Promise<IssueFacts[]> {
+    const name = input.issues?.integration;
+    if (!name) return [];
+    const entry = resolveIntegration(snap, runtime, name);
+    if (!entry) {
+      throw new NotFoundError(`Runtime "${runtime}" has no issue tracking integration named "${name}".`, {
+        hints: [`See what it can use: imagetrail runtime show ${runtime}`],
+      });
+    }
+    const spec = entry.resource.spec;
+    if (spec.type !== 'issue.jira') {
+      throw new InputError(
+        `Integration "${name}" is a ${spec.type} integration; issues need an issue.jira one (CF_ISSUE_TRACKING_INTEGRATION).`,
+      );
+    }
+    const jira = spec.jira;
+    const prefixes = input.issues?.projectPrefix ?? jira.projectPrefixes;
+    if (!prefixes) {
+      throw new InputError(
+        `Say which Jira projects to look for in the commit: no project prefix for "${name}".`,
+        {
+          hints: [
+            'Pass --jira-project-prefix PROJ (CF_JIRA_PROJECT_PREFIX), or set a default on the integration: imagetrail integration edit ' +
+              `${name} --project-prefix PROJ`,
+          ],
+        },
+      );
+    }
+    const matcher = parseKeyMatcher(prefixes);
+    const texts = [
+      input.issues?.message,
+      git?.message ?? input.git?.message,
+      git?.branch ?? input.git?.branch,
+    ].filter((t): t is string => typeof t === 'string' && t !== '');
+    const keys = findIssueKeys(texts, matcher);
+    if (keys.length === 0) return [];
+
+    const client = await this.#clients.get(entry.name, runtime, fingerprint(jira), async () => {
+      const auth =
+        jira.auth.kind === 'cloud'
+          ? {
+              kind: 'cloud' as const,
+              email: jira.auth.email,
+              apiToken: await openForRuntime(
+                this.deps,
+                entry,
+                runtime,
+                jira.auth.apiToken,
+                reenter(name, '--api-token-stdin'),
+              ),
+            }
+          : {
+              kind: 'server' as const,
+              pat: await openForRuntime(
+                this.deps,
+                entry,
+                runtime,
+                jira.auth.pat,
+                reenter(name, '--pat-stdin'),
+              ),
+            };
+      return new JiraClient({
+        baseUrl: jira.baseUrl,
+        auth,
+        redactor: this.deps.redactor,
+        ...(this.deps.timeoutMs !== undefined ? { timeoutMs: this.deps.timeoutMs } : {}),
+        ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      });
+    });
+    const failOnNotFound = input.issues?.failOnNotFound ?? jira.failOnNotFound ?? false;
+    const { issues } = await client.getIssues(keys, { failOnNotFound });
+    return issues.map((i) => ({
+      key: i.key,
+      title: i.title,
+      status: i.status.name,
+      statusCategory: i.status.category.key,
+      ...(i.assignee ? { assignee: i.assignee } : {}),
+      url: i.url,
+    }));
+  }
+}
+
+function reenter(name: string, flag: string): string {
+  return `Enter the secret again so it is re-sealed: imagetrail integration edit ${name} ${flag}`;
+}

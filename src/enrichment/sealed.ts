@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { UnavailableError } from '../domain/errors.js';
+import type { SealedValue } from '../config-repo/kinds/common.js';
+import type { IntegrationEntry } from '../config-repo/snapshot.js';
+import { unseal } from '../config-repo/sealing.js';
+import type { Redactor } from '../logging/redactor.js';
+import type { KeyStore } from '../runtimes/keys.js';
+
+/**
+ * Opens a sealed secret as `runtime` would: with the runtime's own key, else (hosted runtimes, which run in
+ * this process) with the control plane's. The clear value is registered with the redactor before use.
+ */
+export async function openForRuntime(
+  deps: { keys: KeyStore; redactor: Redactor },
+  entry: IntegrationEntry,
+  runtime: string,
+  value: SealedValue,
+  reenterHint: string,
+): Promise<string> {
+  const candidates = [await deps.keys.get(runtime), await deps.keys.get('control-plane')];
+  const key = candidates.find((k) => k && value.recipients.includes(k.recipient));
+  if (!key) {
+    throw new UnavailableError(
+      `The secret of integration "${entry.name}" is not sealed for runtime "${runtime}" or this control plane.`,
+      { hints: [reenterHint] },
+    );
+  }
+  const clear = await unseal(value, key.identity, { redactor: deps.redactor });
+  deps.redactor.register(clear);
+  return clear;
+}
+
+/**
+ * A fingerprint of stored settings, sealed secrets included: it changes when the secret or any setting
+ * changes, so a cached client is rebuilt then, without unsealing on every report to find out.
+ */
+export function fingerprint(section: unknown): string {
+  return createHash('sha256').update(JSON.stringify(section)).digest('hex');
+}
+
+/**
+ * Clients per (integration, runtime), each tagged with the fingerprint it was built from; a changed
+ * fingerprint replaces the entry, so the cache holds one client per pair and never an outdated one.
+ */
+export class ClientCache<C> {
+  readonly #entries = new Map<string, { fp: string; client: Promise<C> }>();
+
+  get(integration: string, runtime: string, fp: string, build: () => Promise<C>): Promise<C> {
+    const key = `${integration}\u0000${runtime}`;
+    const hit = this.#entries.get(key);
+    if (hit && hit.fp === fp) return hit.client;
+    const client = build();
+    this.#entries.set(key, { fp, client });
+    // A failed build (secret not sealed for this runtime) must not stick: the next report tries again.
+    client.catch(() => {
+      if (this.#entries.get(key)?.client === client) this.#entries.delete(key);
+    });
+    return client;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

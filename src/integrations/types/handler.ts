@@ -1,0 +1,85 @@
+import type { z } from 'zod';
+import type { SealedValue } from '../../config-repo/kinds/common.js';
+import type { IntegrationType, SpecOf } from '../../config-repo/kinds/integration-v1alpha1.js';
+import type { RuntimeV1alpha1 } from '../../config-repo/kinds/runtime-v1alpha1.js';
+import type { RuntimeExecutor } from '../../runtimes/executor.js';
+import type { Availability } from '../availability.js';
+import type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
+
+export type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
+
+/** The key of a type's settings in the spec: `ecr`, `github`, `jira` (distributes over a union of types). */
+export type SectionKey<T extends IntegrationType> = T extends IntegrationType
+  ? Exclude<keyof SpecOf<T>, 'type' | 'description'>
+  : never;
+/** A type's stored settings, secrets sealed: `spec.github`. */
+export type SectionOf<T extends IntegrationType> = T extends IntegrationType
+  ? SpecOf<T>[SectionKey<T>]
+  : never;
+
+/** Opens one stored secret (with the control plane's key); `field` names it in errors. */
+export type Unsealer = (value: SealedValue, field: string) => Promise<string>;
+/** Seals one clear secret for the recipients of the placement being written. */
+export type Sealer = (clear: string) => Promise<SealedValue>;
+
+/**
+ * Everything the integration service, the CLI and the API need to know about one integration type. The
+ * service is generic over handlers; what differs between types lives here and nowhere else.
+ *
+ * `Input` is the settings with secrets in clear, as a caller sends them once to create or test; `Patch` is an
+ * edit naming only what changes (an omitted secret keeps the stored one).
+ */
+export interface IntegrationTypeHandler<T extends IntegrationType, Input, Patch, Section = SectionOf<T>> {
+  readonly type: T;
+  /** `SectionKey<T>`: plain string here, because a conditional type would make handlers invariant in T. */
+  readonly section: string;
+  /** Create input of the section (secrets in clear). */
+  readonly createInput: z.ZodType<Input>;
+  /** Edit input of the section. */
+  readonly patchInput: z.ZodType<Patch>;
+  /**
+   * A draft to test before committing (the dashboard's "Test connection"): complete settings except that
+   * secrets may be left out, to be taken from the stored integration of the same name.
+   */
+  readonly draftInput: z.ZodType<Patch>;
+
+  /** Clear secrets of an input, to register with the redactor the moment they are read. */
+  secretsOf(input: Input): string[];
+  /** One word for lists and commit subjects: ECR's auth mode, Jira's auth kind, GitHub's `token`. */
+  modeOf(settings: Input | Section): string;
+  /**
+   * Applies an edit to the stored settings. A stored secret is unsealed only when it is kept; switching
+   * auth kind needs the new kind's secret.
+   */
+  merge(current: Section, patch: Patch | undefined, unseal: Unsealer): Promise<Input>;
+  /** The stored section, each secret field sealed for the placement's recipients. */
+  build(input: Input, seal: Sealer): Promise<Section>;
+  /** The sealed fields of a stored section, by dot path within the section (for re-sealing). */
+  sealedFields(section: Section): Array<{ path: string; value: SealedValue }>;
+  /** What the API shows; secrets only as `{ set: true }`. */
+  view(section: Section): Record<string, unknown>;
+  /** Whether a runtime can use these settings, and why not. */
+  availability(settings: Input | Section, runtime: Runtime): Availability;
+  /** What to do when a named runtime cannot use the settings. */
+  refusalHints(settings: Input | Section): string[];
+  /** Runs the connection test on `runtime`. */
+  test(
+    input: Input,
+    runtime: Runtime,
+    executor: RuntimeExecutor,
+    onCheck?: (c: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult>;
+  /** The command that enters the secret again, when a stored one cannot be opened. */
+  reenterSecretHint(name: string): string;
+}
+
+/**
+ * A handler with its types erased, as the service holds them. Handler members are methods (bivariant in
+ * their parameters), so every typed handler is assignable here; each is fully typed in its own file.
+ */
+export type AnyIntegrationTypeHandler = IntegrationTypeHandler<IntegrationType, unknown, unknown, unknown>;
+
+/** Drops keys whose value is undefined, so stored YAML and views carry no `key: null` noise. */
+export function dropUndefined<T extends Record<string, unknown>>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
