@@ -64,8 +64,8 @@ export class ApiClient {
     return new ApiClient(server.replace(/\/+$/, ''), token, o.timeoutMs ?? 120_000);
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.fetch(method, path, body, 'application/json');
+  async request<T = unknown>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
+    const res = await this.fetch(method, path, body, 'application/json', extraHeaders);
     const text = await res.text();
     const json = text ? safeJson(text) : undefined;
     if (!res.ok) throw this.toError(res.status, json, text);
@@ -108,8 +108,14 @@ export class ApiClient {
     return final['result'];
   }
 
-  private async fetch(method: string, path: string, body: unknown, accept: string): Promise<Response> {
-    const headers: Record<string, string> = { accept };
+  private async fetch(
+    method: string,
+    path: string,
+    body: unknown,
+    accept: string,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...extraHeaders, accept };
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {

@@ -7,6 +7,9 @@ import { registerRuntime } from './commands/runtime.js';
 import { registerIntegration } from './commands/integration.js';
 import { registerToken } from './commands/token.js';
 import { registerConfig } from './commands/config.js';
+import { registerReportImage } from './commands/report-image.js';
+import { registerImages } from './commands/images.js';
+import { registerInspect } from './commands/inspect.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -31,6 +34,9 @@ export async function main(argv: string[]): Promise<number> {
   registerIntegration(program);
   registerToken(program);
   registerConfig(program);
+  registerReportImage(program);
+  registerImages(program);
+  registerInspect(program);
   addGlobalOptions(program);
   forEachCommand(program, (c) => {
     c.exitOverride();

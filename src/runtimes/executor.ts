@@ -2,12 +2,16 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Redactor } from '../logging/redactor.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import type * as EcrModule from '../integrations/registry/ecr/index.js';
+import type { EcrEnrichDeps } from '../enrichment/ecr-enricher.js';
 import type {
   EcrClientCache,
   EcrConnectionInput,
   EcrTestResult,
   ProbeCheck,
 } from '../integrations/registry/ecr/index.js';
+import type { GitHubConnectionInput } from '../integrations/github/probe.js';
+import type { JiraConnectionInput } from '../integrations/jira/probe.js';
+import type { IntegrationCheck, IntegrationTestResult } from '../integrations/types/test-result.js';
 
 export interface ExecutorOptions {
   /** The hybrid runtime this process runs (`imagetrail serve` runs one, named `local` by default). */
@@ -28,6 +32,7 @@ export type ExecutableCheck = { ok: true } | { ok: false; reason: string };
 export class RuntimeExecutor {
   private ecr?: Promise<typeof EcrModule>;
   private clients?: EcrClientCache;
+  private enrichDeps?: Promise<EcrEnrichDeps>;
   private ambient?: AwsCredentialIdentityProvider;
 
   constructor(private readonly options: ExecutorOptions) {}
@@ -74,6 +79,27 @@ export class RuntimeExecutor {
     return this.clients;
   }
 
+  /** The caches enrichment shares across reports: clients, tokens, batched lookups, configs, tag lists. */
+  ecrEnrichDeps(): Promise<EcrEnrichDeps> {
+    this.enrichDeps ??= (async () => {
+      const [{ EcrImageLookup }, { LruCache }] = await Promise.all([
+        import('../integrations/registry/ecr/images.js'),
+        import('../integrations/registry/oci/cache.js'),
+      ]);
+      const clients = await this.ecrClients();
+      return {
+        clients,
+        lookup: new EcrImageLookup(clients),
+        redactor: this.options.redactor,
+        configs: new LruCache({ maxEntries: 5000, maxBytes: 64 * 1024 * 1024 }),
+        registries: new Map(),
+        tagLists: new Map(),
+        ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+      };
+    })();
+    return this.enrichDeps;
+  }
+
   async testEcr(
     runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>,
     input: EcrConnectionInput,
@@ -97,5 +123,35 @@ export class RuntimeExecutor {
       },
       onCheck ? { onCheck } : {},
     );
+  }
+  /**
+   * GitHub and Jira tests run here like ECR's, on the chosen runtime. They need no cloud identity, so
+   * every runtime kind can run them; a client is built per test (its token is the one being tested) with
+   * this process's redactor.
+   */
+  async testGitHub(
+    runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>,
+    input: GitHubConnectionInput,
+    onCheck?: (check: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult> {
+    const { testGitHubConnection } = await import('../integrations/github/probe.js');
+    return testGitHubConnection(input, this.tokenProbeContext(runtime), onCheck ? { onCheck } : {});
+  }
+
+  async testJira(
+    runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>,
+    input: JiraConnectionInput,
+    onCheck?: (check: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult> {
+    const { testJiraConnection } = await import('../integrations/jira/probe.js');
+    return testJiraConnection(input, this.tokenProbeContext(runtime), onCheck ? { onCheck } : {});
+  }
+
+  private tokenProbeContext(runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>) {
+    return {
+      runtime: { name: runtime.metadata.name, type: runtime.spec.type },
+      redactor: this.options.redactor,
+      ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+    };
   }
 }

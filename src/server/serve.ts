@@ -13,6 +13,13 @@ import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { SqlTokenStore } from '../store/sql-token-store.js';
 import { SqlAuditStore } from '../store/sql-audit-store.js';
+import { SqlReportStore } from '../store/sql-report-store.js';
+import { SqlImageStore } from '../store/sql-image-store.js';
+import { EnrichmentPipeline } from '../enrichment/pipeline.js';
+import { ReportRunner } from '../enrichment/runner.js';
+import { ReportService } from '../enrichment/report-service.js';
+import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
+import { JiraIssueEnricher } from '../enrichment/issue-enricher.js';
 import { IntegrationService } from '../integrations/integration-service.js';
 import { KeyStore } from '../runtimes/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
@@ -31,6 +38,12 @@ export const ServeOptions = z.object({
   syncIntervalSeconds: z.coerce.number().min(0).default(60),
   awsRequestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
   awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+  /** Reports enriched at once by this server. */
+  reportConcurrency: z.coerce.number().int().min(1).max(256).default(8),
+  /** A running report whose worker has been silent this long is taken over (the worker died). */
+  reportLeaseMs: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
+  reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
+  reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -78,13 +91,55 @@ export async function startServer(
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
   await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion);
 
+  const reportStore = new SqlReportStore({ db: store.db });
+  const images = new SqlImageStore({ db: store.db });
+  const pipeline = new EnrichmentPipeline({
+    repo,
+    keys,
+    executor,
+    redactor,
+    logger,
+    git: new GitHubGitEnricher({ keys, redactor }),
+    issues: new JiraIssueEnricher({ keys, redactor }),
+  });
+  const runner = new ReportRunner({
+    reports: reportStore,
+    images,
+    pipeline,
+    logger,
+    redactor,
+    concurrency: opts.reportConcurrency,
+    leaseMs: opts.reportLeaseMs,
+    pollMs: opts.reportPollMs,
+    retryBaseMs: opts.reportRetryBaseMs,
+  });
+  const reports = new ReportService({
+    reports: reportStore,
+    repo,
+    localRuntime: opts.runtimeName,
+    onAccepted: () => runner.notify(),
+  });
+
   const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
   for (const p of repo.snapshot().problems) {
     logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
   }
   if (opts.syncIntervalSeconds > 0) repo.startAutoSync(opts.syncIntervalSeconds * 1000);
 
-  const app = createApp({ version, logger, redactor, repo, tokens, integrations, runtimes });
+  const app = createApp({
+    version,
+    logger,
+    redactor,
+    repo,
+    tokens,
+    integrations,
+    runtimes,
+    reports,
+    images,
+    pipeline,
+    localRuntime: opts.runtimeName,
+    health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
+  });
   const server: ServerType = await new Promise((ok, fail) => {
     const s = honoServe({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => ok(s));
     s.once('error', fail);
@@ -100,12 +155,15 @@ export async function startServer(
     { url, dataDir, configRepo: location.kind, database: store.dialect },
     `imagetrail ${version} listening on ${url}`,
   );
+  // Started once the API listens; jobs a crashed process left running are taken over when their lease ends.
+  runner.start();
 
   return {
     url,
     ...(adminTokenFile ? { adminTokenFile } : {}),
     async close() {
       repo.stopAutoSync();
+      await runner.stop();
       await new Promise<void>((ok) => server.close(() => ok()));
       await store.close();
       await rm(join(dataDir, 'server.json'), { force: true });

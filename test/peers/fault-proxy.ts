@@ -66,7 +66,8 @@ export async function startFaultProxy(target: string, opts: { host?: string } = 
   const requests: SeenRequest[] = [];
 
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
-    const headers = { ...req.headers, host: upstream.host };
+    // The Host header stays as the client sent it: AWS SigV4 signs it, and moto checks the signature.
+    const headers = { ...req.headers };
     const up = request(
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (upRes) => {

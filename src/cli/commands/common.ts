@@ -13,7 +13,7 @@ export function globals(cmd: Command): GlobalOpts {
   return cmd.optsWithGlobals<GlobalOpts>();
 }
 
-export async function clientFor(cmd: Command): Promise<ApiClient> {
+export async function clientFor(cmd: Command, env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
   const g = globals(cmd);
   if (g.token) {
     process.stderr.write(
@@ -25,7 +25,7 @@ export async function clientFor(cmd: Command): Promise<ApiClient> {
     ...(g.token ? { token: g.token } : {}),
     ...(g.tokenFile ? { tokenFile: g.tokenFile } : {}),
     ...(g.dataDir ? { dataDir: g.dataDir } : {}),
-  });
+  }, env);
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { InputError } from '../domain/errors.js';
+import type { Redactor } from '../logging/redactor.js';
+import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js';
+import type { z } from 'zod';
+import { parseEcrHost } from '../integrations/registry/ecr/host.js';
+import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
+import type { EcrClientCache, EcrCredentials } from '../integrations/registry/ecr/clients.js';
+import type { EcrImageLookup } from '../integrations/registry/ecr/images.js';
+import { RegistryClient } from '../integrations/registry/oci/client.js';
+import type { LruCache } from '../integrations/registry/oci/cache.js';
+import type { ImageReference } from '../integrations/registry/oci/reference.js';
+import { artifactKind, isArtifactTag, tagSchemaTag } from '../integrations/registry/oci/referrers.js';
+import {
+  isImageManifest,
+  isIndex,
+  parseImageConfig,
+  parseManifest,
+  type ImageConfig,
+  type Manifest,
+} from '../integrations/registry/oci/schema.js';
+import type { EnrichedImage, Layer, Platform, Referrer } from './model.js';
+
+export interface EcrEnrichDeps {
+  clients: EcrClientCache;
+  lookup: EcrImageLookup;
+  redactor: Redactor;
+  /** Image configs by digest: content-addressed, never stale. */
+  configs: LruCache<ImageConfig>;
+  /** Registry clients per (credentials, endpoint), so their tokens and connections are reused. */
+  registries: Map<string, RegistryClient>;
+  /** Repository tag lists, briefly, to find referrer tags without a call per report. */
+  tagLists: Map<string, { at: number; tags: Promise<string[]> }>;
+  requestTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface EcrTarget {
+  ref: ImageReference;
+  region: string;
+  auth: EcrAuth;
+  endpoints?: z.infer<typeof EcrEndpoints>;
+  runtime: { name: string; ambient: AwsCredentialIdentityProvider | null };
+}
+
+export type StepReporter = (name: string, message: string) => void;
+
+const TAG_LIST_TTL_MS = 30_000;
+
+/**
+ * Registry facts of one ECR image. Account and region come from the image host, never from the token's
+ * proxyEndpoint. DescribeImages and BatchGetImage run in parallel (and are shared with concurrent reports
+ * of the same repository); the config blob comes through the registry API with the ECR token.
+ */
+export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: StepReporter): Promise<EnrichedImage> {
+  const host = parseEcrHost(t.ref.registry);
+  if (!host) {
+    throw new InputError(
+      `${t.ref.registry} is not an Amazon ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com), but the integration is of type registry.ecr.`,
+      { hints: ['Report the image by its ECR name, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0.'] },
+    );
+  }
+  const region = host.region;
+  const credentials = integrationCredentials(t.auth, {
+    runtime: t.runtime,
+    clients: deps.clients,
+    redactor: deps.redactor,
+    region,
+    ...(t.endpoints?.sts ? { stsEndpoint: t.endpoints.sts } : {}),
+  });
+  const base = {
+    credentials,
+    region,
+    ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
+    registryId: host.account,
+    repository: t.ref.repository,
+  };
+  const id = t.ref.digest ? { imageDigest: t.ref.digest } : { imageTag: t.ref.tag ?? 'latest' };
+  const [detail, got] = await Promise.all([
+    deps.lookup.describe({ ...base, id }),
+    deps.lookup.getManifest({ ...base, id }),
+  ]);
+  const bytes = new TextEncoder().encode(got.manifest);
+  const computed = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  // moto invents digests unless told one; AWS's digest is the sha256 of the manifest bytes. Trust the bytes.
+  const digest = got.digest === computed ? got.digest : computed;
+  if (t.ref.digest && t.ref.digest !== digest) {
+    throw new InputError(`The manifest ECR returned for ${t.ref.original} hashes to ${digest}, not the digest asked for.`);
+  }
+  const manifest = parseManifest(bytes, got.mediaType);
+  step('registry', `${manifest.mediaType} ${digest}`);
+
+  const registry = registryClientFor(t, credentials, region, deps);
+  const image: EnrichedImage = {
+    registry: t.ref.registry,
+    repository: t.ref.repository,
+    digest,
+    mediaType: manifest.mediaType,
+    tags: (detail.imageTags ?? []).filter((tag) => !isArtifactTag(tag)).sort(),
+    size: bytes.length,
+    ...(detail.imageSizeInBytes !== undefined ? { registrySize: detail.imageSizeInBytes } : {}),
+    ...(detail.imagePushedAt ? { pushedAt: detail.imagePushedAt.toISOString() } : {}),
+    platforms: [],
+    layers: [],
+    labels: {},
+    annotations: manifest.annotations ?? {},
+    referrers: [],
+    registryType: 'registry.ecr',
+  };
+  if (t.ref.tag && !isArtifactTag(t.ref.tag) && !image.tags.includes(t.ref.tag)) image.tags.push(t.ref.tag);
+  const summary = detail.imageScanFindingsSummary;
+  if (detail.imageScanStatus || summary) {
+    image.scan = {
+      ...(detail.imageScanStatus?.status ? { status: detail.imageScanStatus.status } : {}),
+      ...(summary?.imageScanCompletedAt ? { completedAt: summary.imageScanCompletedAt.toISOString() } : {}),
+      severityCounts: { ...(summary?.findingSeverityCounts ?? {}) },
+    };
+  }
+
+  if (isIndex(manifest)) {
+    // Every child platform: the index says OS/arch/variant; the children (one BatchGetImage, batched)
+    // give layer sizes. buildx attestation manifests (`unknown/unknown`) are referrers, not platforms.
+    const children = await Promise.all(
+      manifest.manifests.map(async (d) => {
+        const child = await deps.lookup.getManifest({ ...base, id: { imageDigest: d.digest } });
+        return { d, m: parseManifest(new TextEncoder().encode(child.manifest), child.mediaType) };
+      }),
+    );
+    for (const { d, m } of children) {
+      const layers = isImageManifest(m) ? m.layers : [];
+      const size = d.size + (isImageManifest(m) ? m.config.size : 0) + layers.reduce((n, l) => n + l.size, 0);
+      if (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown') {
+        image.referrers.push({ digest: d.digest, kind: 'attestation', mediaType: d.mediaType, ...(d.annotations?.['vnd.docker.reference.type'] ? { artifactType: d.annotations['vnd.docker.reference.type'] } : {}) });
+        continue;
+      }
+      const p: Platform = {
+        os: d.platform?.os ?? 'unknown',
+        architecture: d.platform?.architecture ?? 'unknown',
+        digest: d.digest,
+        size,
+        mediaType: d.mediaType,
+      };
+      if (d.platform?.variant) p.variant = d.platform.variant;
+      image.platforms.push(p);
+      image.size += size;
+    }
+    step('platforms', image.platforms.map(platformText).join(', ') || 'none');
+  } else if (isImageManifest(manifest)) {
+    image.layers = manifest.layers.map((l): Layer => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+    image.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+    const config = await configOf(registry, t.ref.repository, manifest.config.digest, deps);
+    if (config.created) image.createdAt = config.created;
+    image.labels = config.config?.Labels ?? {};
+    image.config = {
+      ...(config.os ? { os: config.os } : {}),
+      ...(config.architecture ? { architecture: config.architecture } : {}),
+      historyCount: config.history?.length ?? 0,
+    };
+    image.platforms.push({
+      os: config.os ?? 'unknown',
+      architecture: config.architecture ?? 'unknown',
+      ...(config.variant ? { variant: config.variant } : {}),
+      digest,
+      size: image.size,
+      mediaType: manifest.mediaType,
+    });
+    step('config', `${config.os ?? '?'}/${config.architecture ?? '?'}, created ${config.created ?? 'unknown'}`);
+  }
+
+  image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
+  if (manifest.subject) step('subject', `artifact of ${manifest.subject.digest}`);
+  return image;
+}
+
+function platformText(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+}
+
+function registryClientFor(t: EcrTarget, credentials: EcrCredentials, region: string, deps: EcrEnrichDeps): RegistryClient {
+  const endpoint = t.endpoints?.registry ?? `https://${t.ref.registry}`;
+  const key = `${credentials.key}|${endpoint}|${t.endpoints?.api ?? ''}`;
+  let client = deps.registries.get(key);
+  if (!client) {
+    client = new RegistryClient({
+      endpoint,
+      redactor: deps.redactor,
+      ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}),
+      auth: {
+        kind: 'ecr',
+        getToken: async (refresh) =>
+          (
+            await deps.clients.authorizationToken({
+              credentials,
+              region,
+              ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
+              registryHost: t.ref.registry,
+              refresh,
+            })
+          ).authorizationToken,
+      },
+    });
+    deps.registries.set(key, client);
+  }
+  return client;
+}
+
+async function configOf(registry: RegistryClient, repository: string, digest: string, deps: EcrEnrichDeps): Promise<ImageConfig> {
+  const cached = deps.configs.get(digest);
+  if (cached) return cached;
+  const bytes = await registry.getBlob(repository, digest, { maxBytes: 8 * 1024 * 1024 });
+  const config = parseImageConfig(bytes);
+  deps.configs.set(digest, config, bytes.length);
+  return config;
+}
+
+/**
+ * Referrers through the repository's tag list (cached briefly, so a burst of reports costs one list call):
+ * the OCI tag schema (`sha256-<hex>` → an index of referrers) and cosign tags (`sha256-<hex>.sig|.att|.sbom`).
+ */
+async function referrersOf(registry: RegistryClient, t: EcrTarget, digest: string, deps: EcrEnrichDeps): Promise<Referrer[]> {
+  const now = (deps.now ?? Date.now)();
+  const key = `${t.ref.registry}/${t.ref.repository}`;
+  let entry = deps.tagLists.get(key);
+  if (!entry || now - entry.at > TAG_LIST_TTL_MS) {
+    entry = { at: now, tags: registry.listTags(t.ref.repository) };
+    entry.tags.catch(() => deps.tagLists.delete(key));
+    deps.tagLists.set(key, entry);
+    if (deps.tagLists.size > 1000) deps.tagLists.delete(deps.tagLists.keys().next().value!);
+  }
+  const tags = new Set(await entry.tags);
+  const base = tagSchemaTag(digest);
+  const out: Referrer[] = [];
+  if (tags.has(base)) {
+    const idx = await registry.getManifest(t.ref.repository, base);
+    if (isIndex(idx.manifest)) {
+      for (const d of idx.manifest.manifests) {
+        out.push({ digest: d.digest, kind: artifactKind(d.artifactType), mediaType: d.mediaType, ...(d.artifactType ? { artifactType: d.artifactType } : {}), tag: base });
+      }
+    }
+  }
+  for (const [suffix, kind] of [['sig', 'signature'], ['att', 'attestation'], ['sbom', 'sbom']] as const) {
+    const tag = `${base}.${suffix}`;
+    if (!tags.has(tag)) continue;
+    const m = await registry.getManifest(t.ref.repository, tag);
+    out.push({ digest: m.digest, kind, mediaType: m.mediaType, tag, ...(artifactTypeOf(m.manifest) ? { artifactType: artifactTypeOf(m.manifest)! } : {}) });
+  }
+  return out;
+}
+
+function artifactTypeOf(m: Manifest): string | undefined {
+  if ('artifactType' in m && m.artifactType) return m.artifactType;
+  if (isImageManifest(m)) return m.config.mediaType;
+  return undefined;
+}

@@ -1,0 +1,55 @@
+import { InputError, NotAllowedError, NotFoundError } from '../domain/errors.js';
+import { parseInput } from '../domain/parse.js';
+import type { ConfigRepo } from '../config-repo/workspace.js';
+import { parseReference } from '../integrations/registry/oci/reference.js';
+import type { Principal } from '../store/token-store.js';
+import type { ReportStore } from '../store/report-store.js';
+import { hasScope } from '../server/auth.js';
+import { ImageReportInput, type ReportView } from './model.js';
+
+export interface ReportServiceDeps {
+  reports: ReportStore;
+  repo: Pick<ConfigRepo, 'snapshot'>;
+  localRuntime: string;
+  /** Called after a report is persisted, to wake the runner. */
+  onAccepted?: () => void;
+}
+
+/**
+ * Report intake. A report is validated, then persisted as a job before the caller hears "accepted": from
+ * then on a crash cannot lose it. Mistakes the caller can fix (a bad reference, an unknown runtime) are
+ * refused now, with a 400, instead of becoming failed jobs.
+ */
+export class ReportService {
+  constructor(private readonly deps: ReportServiceDeps) {}
+
+  async accept(raw: unknown, principal: Principal, idempotencyKey?: string): Promise<{ id: string; created: boolean; runtime: string }> {
+    const input = parseInput(ImageReportInput, raw, 'image report');
+    parseReference(input.image);
+    const runtime = input.runtime ?? this.deps.localRuntime;
+    if (!(hasScope(principal, 'report') || hasScope(principal, `runtime:${runtime}`))) {
+      throw new NotAllowedError(`This token may not report images for runtime "${runtime}": it needs the report scope.`);
+    }
+    if (!this.deps.repo.snapshot().runtimes.has(runtime)) {
+      throw new InputError(`No runtime named "${runtime}".`, {
+        details: [{ path: 'runtime', message: `runtime "${runtime}" does not exist` }],
+        hints: ['Leave CF_RUNTIME_NAME unset to use the server\'s own runtime, or see: imagetrail runtime list'],
+      });
+    }
+    if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
+      throw new InputError('Idempotency-Key must be 1–200 characters of letters, digits and ._:-');
+    }
+    const { id, created } = await this.deps.reports.enqueue(input, {
+      runtime,
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    this.deps.onAccepted?.();
+    return { id, created, runtime };
+  }
+
+  async get(id: string): Promise<ReportView> {
+    const r = /^[\w-]{1,100}$/.test(id) ? await this.deps.reports.get(id) : null;
+    if (!r) throw new NotFoundError(`No image report with id "${id}".`);
+    return r;
+  }
+}

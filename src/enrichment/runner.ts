@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { isAppError } from '../domain/errors.js';
+import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { Redactor } from '../logging/redactor.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ReportStore } from '../store/report-store.js';
+import type { EnrichmentPipeline, PipelineJob } from './pipeline.js';
+
+export interface RunnerOptions {
+  reports: ReportStore;
+  images: ImageStore;
+  pipeline: Pick<EnrichmentPipeline, 'run'>;
+  logger: Logger;
+  redactor: Redactor;
+  /** Reports enriched at once by this process. */
+  concurrency?: number;
+  /** A job whose worker has not renewed its lease for this long is taken over (the worker crashed). */
+  leaseMs?: number;
+  /** How often idle workers look for work they were not told about (jobs from other processes, retries). */
+  pollMs?: number;
+  /** Retry backoff base; attempt n waits base × 2^(n−1), capped. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/**
+ * Runs accepted reports to an end. Jobs live in the store, so a crash loses nothing: on restart, jobs
+ * whose lease expired are claimed again. Recording the result is idempotent (by digest + build), and a
+ * worker that lost its lease cannot complete the job, so each report takes effect once.
+ */
+export class ReportRunner {
+  /** Lease owners are per worker and per process life, so a worker can only complete its own claims. */
+  private readonly ownerBase = `runner-${randomUUID()}`;
+  private running = false;
+  private readonly workers: Array<Promise<void>> = [];
+  private wake?: () => void;
+  private readonly active = new Set<string>();
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < (this.o.concurrency ?? 4); i++) this.workers.push(this.loop(`${this.ownerBase}-w${i}`));
+  }
+
+  /** Wakes idle workers: a report was just accepted. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await Promise.all(this.workers);
+    this.workers.length = 0;
+  }
+
+  /** Reports being enriched right now (for /healthz and tests). */
+  get busy(): number {
+    return this.active.size;
+  }
+
+  private async idle(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, this.o.pollMs ?? 1000);
+      const prev = this.wake;
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        prev?.();
+        done();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  private async loop(owner: string): Promise<void> {
+    while (this.running) {
+      let job: Awaited<ReturnType<ReportStore['claim']>>;
+      try {
+        job = await this.o.reports.claim({ owner, leaseMs: this.o.leaseMs ?? 60_000 });
+      } catch (err) {
+        this.o.logger.warn({ err }, 'cannot claim reports (store unavailable?); retrying');
+        await this.idle();
+        continue;
+      }
+      if (!job) {
+        await this.idle();
+        continue;
+      }
+      await this.runJob(job, owner);
+    }
+  }
+
+  private async runJob(job: NonNullable<Awaited<ReturnType<ReportStore['claim']>>>, owner: string): Promise<void> {
+    const { reports, images, logger } = this.o;
+    const leaseMs = this.o.leaseMs ?? 60_000;
+    this.active.add(job.id);
+    const heartbeat = setInterval(() => {
+      reports.heartbeat(job.id, owner, leaseMs).catch((err: unknown) => logger.warn({ err, report: job.id }, 'lease renewal failed'));
+    }, Math.max(250, Math.floor(leaseMs / 3)));
+    const steps: Array<Promise<unknown>> = [];
+    const step = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string) => {
+      steps.push(
+        reports
+          .appendStep(job.id, owner, {
+            name,
+            status,
+            ...(message ? { message: this.o.redactor.redact(message) } : {}),
+            at: new Date().toISOString(),
+          })
+          .catch(() => undefined),
+      );
+    };
+    try {
+      const pipelineJob: PipelineJob = { id: job.id, input: job.input, runtime: job.runtime, createdAt: job.createdAt };
+      const result = await this.o.pipeline.run(pipelineJob, step);
+      const recorded = await images.recordEnrichment(result);
+      step('recorded', 'ok', `image ${recorded.imageId}${recorded.created ? ' (new)' : ''}`);
+      await Promise.all(steps);
+      const done = await reports.succeed(job.id, owner, { imageId: recorded.imageId, digest: result.image.digest });
+      if (!done) logger.warn({ report: job.id }, 'report finished after its lease was taken over; the other worker records it');
+    } catch (err) {
+      const { message, errorClass, retryable } = classify(err, this.o.redactor);
+      step('failed', 'failed', message);
+      await Promise.all(steps);
+      const base = this.o.retryBaseMs ?? 1000;
+      const retryAt = new Date(Date.now() + Math.min(this.o.retryMaxMs ?? 60_000, base * 2 ** Math.max(0, job.attempts - 1)));
+      try {
+        await reports.fail(job.id, owner, { message, errorClass, retryable, retryAt });
+      } catch (storeErr) {
+        // The job stays leased and will be taken over when the lease expires: nothing is lost.
+        logger.error({ err: storeErr, report: job.id }, 'could not record the failure of a report');
+      }
+      if (!isAppError(err) || err.kind === 'internal') logger.error({ err, report: job.id }, 'report failed with an internal error');
+      else logger.info({ report: job.id, errorClass, retryable }, `report failed: ${message}`);
+    } finally {
+      clearInterval(heartbeat);
+      this.active.delete(job.id);
+    }
+  }
+}
+
+/** Which failures are worth retrying: the ones that may go away by themselves. */
+function classify(err: unknown, redactor: Redactor): { message: string; errorClass: string; retryable: boolean } {
+  if (isAppError(err)) {
+    const retryable = err.kind === 'unavailable' || err.kind === 'unreachable';
+    const errorClass = (err as { errorClass?: unknown }).errorClass;
+    return { message: redactor.redact(err.message), errorClass: typeof errorClass === 'string' ? errorClass : err.name, retryable };
+  }
+  // AWS SDK and socket errors: the same classes and messages as the connection test.
+  const c = classifyAwsError(err, { redactor });
+  const retryable = ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) || serverFault(err);
+  return { message: c.message, errorClass: c.errorClass, retryable };
+}
+
+function serverFault(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return (err as { $fault?: string })?.$fault === 'server' || (status !== undefined && status >= 500);
+}

@@ -1,0 +1,230 @@
+import {
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  type ImageDetail as EcrImageDetail,
+  type ImageIdentifier,
+} from '@aws-sdk/client-ecr';
+import { AppError, NotFoundError, type ErrorKind } from '../../../domain/errors.js';
+import type { ClientRequest, EcrClientCache } from './clients.js';
+import { classifyAwsError } from './errors.js';
+
+/**
+ * An ECR API failure during enrichment, classified like the connection test's checks (same classes, same
+ * messages naming the action and the policy that grants it). Transient classes are `unavailable`, so
+ * the runner retries them; the rest are final.
+ */
+export class EcrApiError extends AppError {
+  readonly kind: ErrorKind;
+  constructor(
+    readonly errorClass: string,
+    message: string,
+    hints: string[],
+    cause: unknown,
+  ) {
+    super(message, { cause, hints });
+    this.kind = ['throttled', 'timeout', 'endpoint-unreachable'].includes(errorClass) || serverFault(cause) ? 'unavailable' : 'check-failed';
+  }
+}
+
+function serverFault(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return (err as { $fault?: string })?.$fault === 'server' || (status !== undefined && status >= 500);
+}
+
+/** Every manifest media type, so ECR hands back indexes and lists as stored instead of converting them. */
+export const ACCEPTED_MEDIA_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v1+json',
+  'application/vnd.oci.artifact.manifest.v1+json',
+];
+
+/** ECR's limit for imageIds in one DescribeImages / BatchGetImage call. */
+const MAX_BATCH = 100;
+
+export interface ImageRequest extends ClientRequest {
+  registryId: string;
+  repository: string;
+  id: { imageTag: string } | { imageDigest: string };
+}
+
+export interface EcrManifest {
+  digest: string;
+  mediaType: string;
+  manifest: string;
+}
+
+interface Pending<T> {
+  id: ImageIdentifier;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+interface Batch {
+  req: ImageRequest;
+  describe: Array<Pending<EcrImageDetail>>;
+  get: Array<Pending<EcrManifest>>;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Looks images up in ECR, sharing calls between concurrent reports: lookups for one repository (same
+ * credentials, region and registry) that arrive within a short window go out as one DescribeImages and
+ * one BatchGetImage of up to 100 ids each, and the two calls run in parallel.
+ */
+export class EcrImageLookup {
+  private readonly batches = new Map<string, Batch>();
+  /** Counts the ECR calls made, for benchmarks and tests of the call budget. */
+  readonly calls = { describeImages: 0, batchGetImage: 0 };
+
+  constructor(
+    private readonly clients: EcrClientCache,
+    private readonly opts: { windowMs?: number } = {},
+  ) {}
+
+  describe(req: ImageRequest): Promise<EcrImageDetail> {
+    return new Promise((resolve, reject) => this.batchFor(req).describe.push({ id: req.id, resolve, reject }));
+  }
+
+  getManifest(req: ImageRequest): Promise<EcrManifest> {
+    return new Promise((resolve, reject) => this.batchFor(req).get.push({ id: req.id, resolve, reject }));
+  }
+
+  private batchFor(req: ImageRequest): Batch {
+    const key = [req.credentials.key, req.region, req.endpoint ?? '', req.registryId, req.repository].join('|');
+    let batch = this.batches.get(key);
+    if (!batch || batch.describe.length >= MAX_BATCH || batch.get.length >= MAX_BATCH) {
+      if (batch) this.flushNow(key, batch);
+      batch = { req, describe: [], get: [] };
+      this.batches.set(key, batch);
+      const b = batch;
+      b.timer = setTimeout(() => this.flushNow(key, b), this.opts.windowMs ?? 2);
+    }
+    return batch;
+  }
+
+  private flushNow(key: string, batch: Batch): void {
+    if (batch.timer) clearTimeout(batch.timer);
+    if (this.batches.get(key) === batch) this.batches.delete(key);
+    if (batch.describe.length) void this.runDescribe(batch.req, batch.describe);
+    if (batch.get.length) void this.runGet(batch.req, batch.get);
+  }
+
+  private async runDescribe(req: ImageRequest, pending: Array<Pending<EcrImageDetail>>): Promise<void> {
+    const client = this.clients.ecr(req);
+    const ids = dedupe(pending.map((p) => p.id));
+    try {
+      this.calls.describeImages++;
+      const out = await client.send(
+        new DescribeImagesCommand({ registryId: req.registryId, repositoryName: req.repository, imageIds: ids }),
+      );
+      for (const p of pending) {
+        const found = (out.imageDetails ?? []).find((d) => matches(p.id, d.imageDigest, d.imageTags));
+        if (found) p.resolve(found);
+        else p.reject(notFound(req, p.id));
+      }
+    } catch (err) {
+      // DescribeImages fails the whole call when one id is unknown; ask again one by one so one bad
+      // report does not fail its neighbours.
+      if (pending.length > 1 && errorName(err) === 'ImageNotFoundException') {
+        for (const p of pending) void this.runDescribe(req, [p]);
+        return;
+      }
+      for (const p of pending) p.reject(this.wrap(err, req, p.id, 'ecr:DescribeImages'));
+    }
+  }
+
+  /** Turns SDK errors into messages a user can act on, naming the image or the missing permission. */
+  private wrap(err: unknown, req: ImageRequest, id: ImageIdentifier, action: string): unknown {
+    const name = errorName(err);
+    if (name === 'ImageNotFoundException') return notFound(req, id);
+    if (name === 'RepositoryNotFoundException') {
+      return new NotFoundError(`ECR has no repository ${req.repository} in registry ${req.registryId} (region ${req.region}).`, {
+        cause: err,
+        hints: ['Check the repository name in the image reference, and that the image host names the right account and region.'],
+      });
+    }
+    const c = classifyAwsError(err, { redactor: this.clients.redactor, action, region: req.region, ...(req.endpoint ? { endpoint: req.endpoint } : {}) });
+    return new EcrApiError(c.errorClass, c.message, c.hints, err);
+  }
+
+  private async runGet(req: ImageRequest, pending: Array<Pending<EcrManifest>>): Promise<void> {
+    const client = this.clients.ecr(req);
+    const ids = dedupe(pending.map((p) => p.id));
+    try {
+      this.calls.batchGetImage++;
+      const out = await client.send(
+        new BatchGetImageCommand({
+          registryId: req.registryId,
+          repositoryName: req.repository,
+          imageIds: ids,
+          acceptedMediaTypes: ACCEPTED_MEDIA_TYPES,
+        }),
+      );
+      for (const p of pending) {
+        const img = (out.images ?? []).find((i) =>
+          matches(p.id, i.imageId?.imageDigest, i.imageId?.imageTag ? [i.imageId.imageTag] : []),
+        );
+        if (img?.imageManifest && img.imageId?.imageDigest) {
+          p.resolve({
+            digest: img.imageId.imageDigest,
+            mediaType: img.imageManifestMediaType ?? mediaTypeOf(img.imageManifest),
+            manifest: img.imageManifest,
+          });
+          continue;
+        }
+        const failure = (out.failures ?? []).find((f) => f.imageId && sameId(f.imageId, p.id));
+        p.reject(
+          failure?.failureCode === 'ImageNotFound' || !failure
+            ? notFound(req, p.id)
+            : new NotFoundError(
+                `ECR could not return ${describeId(req, p.id)}: ${failure.failureCode ?? ''} ${failure.failureReason ?? ''}`.trim(),
+              ),
+        );
+      }
+    } catch (err) {
+      for (const p of pending) p.reject(this.wrap(err, req, p.id, 'ecr:BatchGetImage'));
+    }
+  }
+}
+
+function matches(id: ImageIdentifier, digest: string | undefined, tags: string[] | undefined): boolean {
+  if (id.imageDigest) return id.imageDigest === digest;
+  return id.imageTag !== undefined && (tags ?? []).includes(id.imageTag);
+}
+
+function sameId(a: ImageIdentifier, b: ImageIdentifier): boolean {
+  return (a.imageDigest ?? '') === (b.imageDigest ?? '') && (a.imageTag ?? '') === (b.imageTag ?? '');
+}
+
+function dedupe(ids: ImageIdentifier[]): ImageIdentifier[] {
+  const seen = new Map<string, ImageIdentifier>();
+  for (const id of ids) seen.set(`${id.imageDigest ?? ''}|${id.imageTag ?? ''}`, id);
+  return [...seen.values()];
+}
+
+function describeId(req: ImageRequest, id: ImageIdentifier): string {
+  return `${req.repository}${id.imageDigest ? `@${id.imageDigest}` : `:${id.imageTag ?? ''}`} in registry ${req.registryId}`;
+}
+
+function notFound(req: ImageRequest, id: ImageIdentifier): NotFoundError {
+  return new NotFoundError(`ECR has no image ${describeId(req, id)}.`, {
+    hints: ['Check the tag or digest, and that the image was pushed before it was reported.'],
+  });
+}
+
+function errorName(err: unknown): string | undefined {
+  return (err as { name?: string })?.name;
+}
+
+function mediaTypeOf(manifest: string): string {
+  try {
+    const m = JSON.parse(manifest) as { mediaType?: unknown; manifests?: unknown };
+    if (typeof m.mediaType === 'string') return m.mediaType;
+    return Array.isArray(m.manifests) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+  } catch {
+    return 'application/octet-stream';
+  }
+}

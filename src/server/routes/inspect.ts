@@ -1,0 +1,20 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { parseInput } from '../../domain/parse.js';
+import { ResourceName } from '../../domain/names.js';
+import type { AppDeps, AppEnv } from '../app.js';
+import { jsonBody } from './body.js';
+
+const InspectInput = z
+  .object({ image: z.string().min(1).max(1024), registryIntegration: ResourceName.optional(), runtime: ResourceName.optional() })
+  .strict();
+
+/** Registry facts of one image through an integration, on a runtime; nothing is stored. */
+export function inspectRoutes(deps: AppDeps): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+  r.post('/', async (c) => {
+    const input = parseInput(InspectInput, await jsonBody(c), 'inspect request');
+    return c.json(await deps.pipeline.inspect(input, input.runtime ?? deps.localRuntime));
+  });
+  return r;
+}
