@@ -13,6 +13,13 @@ import { integrationRoutes } from './routes/integrations.js';
 import { runtimeRoutes } from './routes/runtimes.js';
 import { configRoutes } from './routes/config.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { serveDashboard } from './static.js';
+import { reportRoutes } from './routes/reports.js';
+import { imageRoutes } from './routes/images.js';
+import { inspectRoutes } from './routes/inspect.js';
+import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
+import type { ReportService } from '../enrichment/report-service.js';
+import type { ImageStore } from '../store/image-store.js';
 
 export interface AppDeps {
   version: string;
@@ -22,6 +29,13 @@ export interface AppDeps {
   tokens: TokenStore;
   integrations: IntegrationService;
   runtimes: RuntimeService;
+  reports: ReportService;
+  images: ImageStore;
+  pipeline: Pick<EnrichmentPipeline, 'inspect'>;
+  /** The in-process runtime, the default for reports and inspections. */
+  localRuntime: string;
+  /** Extra health facts (the runner's queue) for /healthz. */
+  health?: () => Promise<Record<string, unknown>>;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -35,12 +49,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(errorHandler({ logger: deps.logger, redactor: deps.redactor }));
   app.notFound(notFoundHandler);
 
-  app.get('/healthz', (c) => {
+  app.get('/healthz', async (c) => {
     const snap = deps.repo.snapshot();
     return c.json({
       status: 'ok',
       version: deps.version,
       configRepo: { commit: snap.commit, problems: snap.problems.length },
+      ...(deps.health ? await deps.health() : {}),
     });
   });
 
@@ -62,10 +77,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.use('/config', requireScope('admin'));
   api.use('/tokens/*', requireScope('admin'));
   api.use('/tokens', requireScope('admin'));
+  // Reports: any token may try; the service checks the report (or runtime:<name>) scope for the runtime.
+  api.use('/image-reports/*', requireScope('report', 'admin'));
+  api.use('/images/*', requireScope('report', 'admin'));
+  api.use('/images', requireScope('report', 'admin'));
+  api.use('/inspect', requireScope('report', 'admin'));
+  api.route('/inspect', inspectRoutes(deps));
+  api.route('/image-reports', reportRoutes(deps));
+  api.route('/images', imageRoutes(deps));
   api.route('/integrations', integrationRoutes(deps));
   api.route('/runtimes', runtimeRoutes(deps));
   api.route('/config', configRoutes(deps));
   api.route('/tokens', tokenRoutes(deps));
   app.route('/api/v1', api);
+  app.use('*', serveDashboard()); // the dashboard (dist/web) at /, after the API
   return app;
 }

@@ -1,0 +1,521 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
+import { startRegistry, type RegistryPeer } from '../peers/registry.js';
+import { api, cli, ROOT, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { bareRemote, git } from '../helpers/git.js';
+import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+
+// The dashboard end to end: a real `imagetrail serve` (moto with IAM enforced as ECR and STS, distribution
+// as the registry data plane, a bare Git remote as the shared configuration repository) driven in Debian's
+// Chromium through playwright-core. It also writes the README's screenshots to docs/screenshots/.
+
+const SHOTS = join(ROOT, 'docs', 'screenshots');
+const GIT_SHA = '0123456789abcdef0123456789abcdef01234567';
+
+let moto: MotoPeer;
+let registry: RegistryPeer;
+let s: EcrIamScenario;
+let remote: Awaited<ReturnType<typeof bareRemote>>;
+let server: ServerHandle;
+let browserDir: string;
+let context: BrowserContext;
+let page: Page;
+let reportOnlyToken: string;
+
+async function remoteHead(): Promise<string> {
+  return (await git(remote.path, 'rev-parse', 'main')).trim();
+}
+
+async function remoteFiles(): Promise<string[]> {
+  return (await git(remote.path, 'ls-tree', '-r', '--name-only', 'main')).trim().split('\n');
+}
+
+async function signIn(p: Page, token: string): Promise<void> {
+  await p.goto(server.url + '/');
+  await p.getByLabel('API token').fill(token);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+}
+
+/** The page body must not scroll sideways: wide tables scroll inside their own boxes. */
+async function horizontalOverflow(p: Page): Promise<number> {
+  return p.evaluate(
+    () =>
+      Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) -
+      document.documentElement.clientWidth,
+  );
+}
+
+async function fillEndpoints(p: Page): Promise<void> {
+  await p.getByText('Advanced', { exact: true }).click();
+  await p.getByLabel('ECR API endpoint').fill(moto.endpoint);
+  await p.getByLabel('STS endpoint').fill(moto.endpoint);
+  await p.getByLabel('Registry (/v2/) endpoint').fill(registry.url);
+}
+
+beforeAll(async () => {
+  [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
+  s = await createEcrIamScenario(moto);
+  const seed = new EcrSeeder(moto, registry);
+  await seed.index('team/web', 'v1', { format: 'oci' });
+  const single = await seed.image('team/api', '1.0.0', {
+    format: 'oci',
+    labels: { 'org.opencontainers.image.source': 'https://github.com/acme/api', team: 'payments' },
+  });
+  await seed.signature('team/api', single);
+  await moto.enableIamAuth();
+  // The server runs as user `chain`: its ambient identity, as in the integrations e2e test.
+  server = await startImagetrail({
+    configRepo: remote.url,
+    env: {
+      AWS_ACCESS_KEY_ID: s.users.chain.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s.users.chain.secretAccessKey,
+      AWS_REGION: REGION,
+      IMAGETRAIL_REPORT_RETRY_BASE_MS: '100',
+      IMAGETRAIL_REPORT_POLL_MS: '200',
+    },
+  });
+  for (const args of [
+    ['runtime', 'add', 'cloud', '--type', 'hosted', '--version', '0.2.0'],
+    ['runtime', 'add', 'old', '--type', 'hybrid', '--version', '0.1.26'],
+  ]) {
+    const r = await cli(server, args);
+    expect(r.code, r.stderr).toBe(0);
+  }
+  const tok = await cli(server, ['token', 'create', 'ci', '--scope', 'report', '--json']);
+  expect(tok.code, tok.stderr).toBe(0);
+  reportOnlyToken = JSON.parse(tok.stdout).token;
+
+  await mkdir(SHOTS, { recursive: true });
+  browserDir = await mkdtemp(join(tmpdir(), 'imagetrail-chromium-'));
+  context = await chromium.launchPersistentContext(browserDir, {
+    executablePath: '/usr/bin/chromium',
+    viewport: { width: 1280, height: 860 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (browserDir) await rm(browserDir, { recursive: true, force: true });
+  await server?.stop();
+  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup()]);
+});
+
+describe('serving the dashboard', () => {
+  it('serves index.html for client routes with a CSP without inline scripts; hashed assets are immutable', async () => {
+    const res = await fetch(server.url + '/integrations/some-name');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script element
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    const a = await fetch(server.url + asset!);
+    expect(a.status).toBe(200);
+    expect(a.headers.get('cache-control')).toContain('immutable');
+    // API paths are not the dashboard's: JSON errors as before.
+    const apiMiss = await fetch(server.url + '/api/v1/nothing-here');
+    expect(apiMiss.headers.get('content-type')).toContain('application/json');
+  });
+});
+
+describe('sign-in', () => {
+  it('says the token was refused (401), or lacks the scope (403), then signs in with the admin token', async () => {
+    await page.goto(server.url + '/');
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByLabel('API token').fill('not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(/refused/i);
+    expect(await alert.innerText()).toContain('401');
+
+    await page.getByLabel('API token').fill(reportOnlyToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: '403' }).waitFor();
+    expect(await page.getByRole('alert').innerText()).toMatch(/admin scope/);
+
+    await page.getByLabel('API token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+    // Kept in sessionStorage, never in the address.
+    expect(page.url()).not.toContain(server.adminToken);
+    expect(await page.evaluate(() => sessionStorage.getItem('imagetrail.token'))).toBe(server.adminToken);
+  });
+
+  it('says so when the server cannot be reached', async () => {
+    const p = await context.newPage();
+    try {
+      await p.goto(server.url + '/');
+      await p.route('**/api/v1/**', (route) => route.abort('connectionrefused'));
+      await p.getByLabel('API token').fill(server.adminToken);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      const alert = p.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.innerText()).toMatch(/cannot reach/i);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('keyboard only', () => {
+  it('signs in and works the integration form with Tab, typing, Enter and Escape', async () => {
+    const p = await context.newPage();
+    try {
+      await p.goto(server.url + '/');
+      await p.evaluate(() => sessionStorage.clear());
+      await p.reload();
+      const focusedId = () => p.evaluate(() => document.activeElement?.id ?? '');
+      const tabTo = async (id: string, max = 30) => {
+        for (let i = 0; i < max; i++) {
+          if ((await focusedId()) === id) return;
+          await p.keyboard.press('Tab');
+        }
+        throw new Error(`Tab never reached #${id}; focus is on #${await focusedId()}`);
+      };
+      await tabTo('token');
+      await p.keyboard.type(server.adminToken);
+      await p.keyboard.press('Enter');
+      await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+
+      // To the form by keyboard: Tab to the "Add ECR integration" link and press Enter.
+      for (let i = 0; i < 20; i++) {
+        const text = await p.evaluate(() => document.activeElement?.textContent ?? '');
+        if (text.includes('Add ECR integration')) break;
+        await p.keyboard.press('Tab');
+      }
+      await p.keyboard.press('Enter');
+      await p.getByRole('heading', { level: 1, name: 'Add an Amazon ECR integration' }).waitFor();
+      await tabTo('name');
+      await p.keyboard.type('kb-ecr');
+      await p.keyboard.press('Tab'); // description
+      await p.keyboard.press('Tab'); // region
+      expect(await focusedId()).toBe('region');
+      await p.keyboard.type('us-east-1');
+      // Enter submits; the client checks the rules first and focuses the first field in error.
+      await p.keyboard.press('Enter');
+      await p.locator('#accessKeyId-error').waitFor();
+      expect(await focusedId()).toBe('accessKeyId');
+      expect(await p.locator('#accessKeyId').getAttribute('aria-invalid')).toBe('true');
+      // Focus is visible (an outline is drawn on the focused control).
+      const outline = await p.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+      expect(outline).not.toBe('none');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('integrations', () => {
+  it('checks the spec rules before sending: IAM role on a hosted runtime, access key on an old one', async () => {
+    await page.getByRole('link', { name: 'Add ECR integration' }).click();
+    await page.getByLabel('Name').fill('web-ecr');
+    await page.getByLabel('AWS region').fill(REGION);
+    await page.getByLabel('IAM role').check();
+    await page.getByLabel('Role ARN').fill(s.roles.enrichOpen.arn);
+    await page.getByLabel('Selected runtimes').check();
+    await page.getByLabel(/^cloud/).check();
+    let requests = 0;
+    const count = () => requests++;
+    page.on('request', count);
+    await page.getByRole('button', { name: 'Commit' }).click();
+    await page.locator('#runtimes-error').waitFor();
+    expect(await page.locator('#runtimes-error').innerText()).toMatch(/hosted/);
+    await page.getByLabel('Access key', { exact: true }).check();
+    await page.getByLabel(/^cloud/).uncheck();
+    await page.getByLabel(/^old/).check();
+    await page.getByLabel('Access key ID').fill(s.users.ro.accessKeyId);
+    await page.getByLabel('Secret access key').fill(s.users.ro.secretAccessKey);
+    await page.getByRole('button', { name: 'Commit' }).click();
+    await page.locator('#runtimes-error').filter({ hasText: '0.1.27' }).waitFor();
+    page.off('request', count);
+    expect(requests).toBe(0);
+  });
+
+  it('tests an access-key integration, streaming each check to a visible end, and commits it', async () => {
+    await page.getByLabel('All runtimes').check();
+    await fillEndpoints(page);
+    // Only the availability note for `old` remains, as information.
+    expect(await page.getByRole('note').innerText()).toContain('old');
+
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const end = page.locator('.run-panel [data-end]');
+    await end.waitFor({ timeout: 60_000 });
+    expect(await end.getAttribute('data-end')).toBe('ok');
+    expect(await end.innerText()).toContain(s.users.ro.arn);
+    const states = await page
+      .locator('.checks [data-check]')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-check'), e.getAttribute('data-state')]));
+    const byName = Object.fromEntries(states);
+    expect(byName).toMatchObject({
+      identity: 'ok',
+      'ecr:GetAuthorizationToken': 'ok',
+      'ecr:DescribeImages': 'ok',
+      'ecr:BatchGetImage': 'ok',
+      registry: 'ok',
+    });
+    expect(byName['region']).toBe('skipped'); // not checked with an API endpoint override
+    expect(await page.locator('.spinner').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'integration-form.png'), fullPage: true });
+
+    const before = await remoteHead();
+    await page.getByRole('button', { name: 'Commit', exact: true }).click();
+    await page.locator('.run-panel [data-end="committed"]').waitFor({ timeout: 60_000 });
+    const sha = await page.locator('.commit-sha').innerText();
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(sha).not.toBe(before);
+    expect(sha).toBe(await remoteHead());
+    expect(await remoteFiles()).toContain('resources/all-runtimes-all-clusters/web-ecr.yaml');
+  });
+
+  it('lists it with its mode, sharing, availability per runtime with the reason, and last commit', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Integrations' }).click();
+    const row = page.locator('tr[data-integration="web-ecr"]');
+    await row.waitFor();
+    const text = await row.innerText();
+    expect(text).toContain('Access key');
+    expect(text).toContain('All runtimes');
+    expect(text).toContain((await remoteHead()).slice(0, 7));
+    expect(await row.locator('.avail-ok').allInnerTexts()).toEqual([
+      expect.stringContaining('cloud'),
+      expect.stringContaining('local'),
+    ]);
+    const old = row.locator('.avail-no');
+    expect(await old.innerText()).toContain('old');
+    expect(await old.innerText()).toContain('0.1.27');
+  });
+
+  it('shows the runtimes and which integrations each can use', async () => {
+    await page.getByRole('link', { name: 'Runtimes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Runtimes' }).waitFor();
+    const local = await page.locator('tr[data-runtime="local"]').innerText();
+    expect(local).toMatch(/hybrid/);
+    expect(local).toMatch(/in-process/);
+    expect(local).toContain('web-ecr');
+    const old = await page.locator('tr[data-runtime="old"]').innerText();
+    expect(old).toContain('0.1.26');
+    expect(old).toContain('0.1.27');
+    expect(await page.locator('tr[data-runtime="cloud"]').innerText()).toContain('hosted');
+    await page.screenshot({ path: join(SHOTS, 'runtimes.png'), fullPage: true });
+  });
+
+  it('edits with the stored secret kept (shown as set)', async () => {
+    await page.goto(server.url + '/integrations/web-ecr');
+    await page.getByRole('heading', { level: 1, name: /Edit integration/ }).waitFor();
+    expect(await page.getByLabel('Secret access key (set)').inputValue()).toBe('');
+    await page.getByLabel('Description (optional)').fill('read-only user for the web team');
+    await page.getByRole('button', { name: 'Commit changes' }).click();
+    await page.locator('.run-panel [data-end="committed"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('.commit-sha').innerText()).toBe(await remoteHead());
+  });
+});
+
+describe('images', () => {
+  let apiImageId: string;
+
+  beforeAll(async () => {
+    const add = await cli(
+      server,
+      [
+        'integration',
+        'add',
+        'ecr',
+        'ecr',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.ro.accessKeyId,
+        '--secret-access-key-stdin',
+        '--all-runtimes',
+        '--api-endpoint',
+        moto.endpoint,
+        '--sts-endpoint',
+        moto.endpoint,
+        '--registry-endpoint',
+        registry.url,
+      ],
+      { stdin: s.users.ro.secretAccessKey },
+    );
+    expect(add.code, add.stderr).toBe(0);
+    const report = (image: string, extra: string[]) =>
+      cli(server, [
+        'report-image',
+        '--image',
+        image,
+        '--registry-integration',
+        'ecr',
+        '--no-local-git',
+        '--wait',
+        '--wait-timeout',
+        '60',
+        '--json',
+        ...extra,
+      ]);
+    const web = await report(`${HOST}/team/web:v1`, [
+      '--git-repo',
+      'acme/web',
+      '--git-branch',
+      'main',
+      '--git-sha',
+      GIT_SHA,
+    ]);
+    expect(web.code, web.stderr).toBe(0);
+    const apiImg = await report(`${HOST}/team/api:1.0.0`, [
+      '--git-repo',
+      'acme/api',
+      '--git-branch',
+      'feature/PAY-12-refunds',
+      '--git-sha',
+      GIT_SHA.split('').reverse().join(''),
+      '--workflow-name',
+      'api build',
+      '--workflow-url',
+      'https://ci.example.com/runs/42',
+      '--logs-url',
+      'https://ci.example.com/runs/42/logs',
+    ]);
+    expect(apiImg.code, apiImg.stderr).toBe(0);
+    apiImageId = JSON.parse(apiImg.stdout).result.imageId;
+  }, 180_000);
+
+  it('lists reported images with tags, digest, registry, size, commit, platforms; filters and pages', async () => {
+    await page.getByRole('link', { name: 'Images' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Images' }).waitFor();
+    const rows = page.locator('tr[data-image]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(2);
+    const web = await page.locator('tr', { hasText: 'team/web' }).innerText();
+    expect(web).toContain('v1');
+    expect(web).toContain(HOST);
+    expect(web).toContain('linux/amd64');
+    expect(web).toContain('linux/arm64');
+    expect(web).toContain(GIT_SHA.slice(0, 7));
+    await page.screenshot({ path: join(SHOTS, 'images-list.png'), fullPage: true });
+
+    await page.getByLabel('Repository').fill('team/web');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/repository=team%2Fweb/);
+    await page.locator('tr[data-image]').first().waitFor();
+    expect(await page.locator('tr[data-image]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Clear' }).click();
+
+    // One image a page: Next and Previous follow the cursor.
+    await page.goto(server.url + '/images?limit=1');
+    await page.locator('tr[data-image]').first().waitFor();
+    const first = await page.locator('tr[data-image]').getAttribute('data-image');
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.getByText('Page 2:').waitFor();
+    const second = await page.locator('tr[data-image]').getAttribute('data-image');
+    expect(second).not.toBe(first);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await page.getByText('Page 1:').waitFor();
+    expect(await page.locator('tr[data-image]').getAttribute('data-image')).toBe(first);
+  });
+
+  it('shows an image: build and logs links, Git, platforms, layers, labels, referrers', async () => {
+    await page.goto(server.url + '/images');
+    await page.getByRole('link', { name: 'team/api' }).click();
+    await page.getByRole('heading', { level: 1, name: /team\/api/ }).waitFor();
+    expect(page.url()).toContain(apiImageId);
+    const summary = await page
+      .locator('section.card', { has: page.getByRole('heading', { name: 'Summary' }) })
+      .innerText();
+    expect(summary).toContain('feature/PAY-12-refunds');
+    expect(summary).toContain('acme/api');
+    expect(await page.getByRole('link', { name: 'api build' }).getAttribute('href')).toBe(
+      'https://ci.example.com/runs/42',
+    );
+    expect(await page.getByRole('link', { name: 'logs' }).getAttribute('href')).toBe(
+      'https://ci.example.com/runs/42/logs',
+    );
+    expect(await page.getByRole('region', { name: 'Platforms table' }).innerText()).toContain('linux/amd64');
+    expect(
+      await page.getByRole('region', { name: 'Layers table' }).locator('tbody tr').count(),
+    ).toBeGreaterThan(0);
+    expect(await page.getByText('payments').count()).toBeGreaterThan(0);
+    expect(await page.getByRole('region', { name: 'Referrers table' }).innerText()).toContain('signature');
+    await page.screenshot({ path: join(SHOTS, 'image-detail.png'), fullPage: true });
+  });
+});
+
+describe('narrow window (375 px)', () => {
+  it('no page scrolls sideways; wide tables scroll in their own box', async () => {
+    const p = await context.newPage();
+    try {
+      await p.setViewportSize({ width: 375, height: 800 });
+      await signIn(p, server.adminToken);
+      const overflow: Record<string, number> = {};
+      overflow['integrations'] = await horizontalOverflow(p);
+      await p.screenshot({ path: join(SHOTS, 'narrow-integrations.png'), fullPage: true });
+      for (const [name, path, heading] of [
+        ['form', '/integrations/new', 'Add an Amazon ECR integration'],
+        ['edit', '/integrations/web-ecr', /Edit integration/],
+        ['runtimes', '/runtimes', 'Runtimes'],
+        ['images', '/images', 'Images'],
+      ] as const) {
+        await p.goto(server.url + path);
+        await p.getByRole('heading', { level: 1, name: heading }).waitFor();
+        await p.waitForLoadState('networkidle');
+        overflow[name] = await horizontalOverflow(p);
+      }
+      await p.getByRole('link', { name: 'team/web' }).click();
+      await p.getByRole('heading', { level: 1, name: /team\/web/ }).waitFor();
+      overflow['image'] = await horizontalOverflow(p);
+      expect(overflow).toEqual({ integrations: 0, form: 0, edit: 0, runtimes: 0, images: 0, image: 0 });
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('delete', () => {
+  it('needs DELETE typed; Escape closes the dialog; the resource leaves the repository in one commit', async () => {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(server.url + '/integrations');
+    await page.locator('tr[data-integration="web-ecr"]').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'integrations-list.png'), fullPage: true });
+    await page.getByRole('link', { name: 'web-ecr' }).click();
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    await page.getByRole('button', { name: 'Delete…' }).click();
+    await dialog.waitFor();
+    const confirm = dialog.getByRole('button', { name: 'Delete integration' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await dialog.getByLabel(/Type DELETE to confirm/).fill('delete');
+    expect(await confirm.isDisabled()).toBe(true);
+    const before = await remoteHead();
+    await dialog.getByLabel(/Type DELETE to confirm/).fill('DELETE');
+    await confirm.click();
+    await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+    await page.getByText(/Deleted “web-ecr” in commit [0-9a-f]{7}/).waitFor();
+    expect(await page.locator('tr[data-integration="web-ecr"]').count()).toBe(0);
+    expect(await remoteHead()).not.toBe(before);
+    expect(await remoteFiles()).not.toContain('resources/all-runtimes-all-clusters/web-ecr.yaml');
+    const gone = await api(server, 'GET', '/api/v1/integrations/web-ecr');
+    expect(gone.status).toBe(404);
+  });
+});

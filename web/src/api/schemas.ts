@@ -1,0 +1,274 @@
+import { z } from 'zod';
+import type {
+  ImageDetail as ImageDetailModel,
+  ImageSummary as ImageSummaryModel,
+} from '../../../src/enrichment/model.js';
+
+/**
+ * What the dashboard accepts from the API. Every response goes through one of these schemas before the
+ * UI reads it (no `as` casts of JSON). Objects are not strict: a newer server may add fields.
+ */
+
+// ---- errors ------------------------------------------------------------------------------------------
+
+export const ErrorDetail = z.object({ path: z.string(), message: z.string() });
+export type ErrorDetail = z.infer<typeof ErrorDetail>;
+
+export const ErrorPayload = z.object({
+  name: z.string(),
+  message: z.string(),
+  hints: z.array(z.string()).default([]),
+  details: z.array(ErrorDetail).default([]),
+  id: z.string().optional(),
+});
+export type ErrorPayload = z.infer<typeof ErrorPayload>;
+
+export const ErrorBody = z.object({ error: ErrorPayload, result: z.unknown().optional() });
+
+// ---- runtimes ----------------------------------------------------------------------------------------
+
+export const RuntimeType = z.enum(['hybrid', 'hosted']);
+export const AuthMode = z.enum(['iamRole', 'accessKey']);
+export type AuthMode = z.infer<typeof AuthMode>;
+
+export const RuntimeView = z.object({
+  name: z.string(),
+  type: RuntimeType,
+  version: z.string(),
+  recipient: z.string(),
+  description: z.string().optional(),
+  inProcess: z.boolean(),
+  integrations: z.array(
+    z.object({
+      name: z.string(),
+      type: z.string(),
+      mode: z.string(),
+      source: z.enum(['all-runtimes', 'runtime']),
+      available: z.boolean(),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+export type RuntimeView = z.infer<typeof RuntimeView>;
+export const RuntimeList = z.object({ items: z.array(RuntimeView) });
+
+// ---- integrations ------------------------------------------------------------------------------------
+
+export const SharingView = z.union([
+  z.object({ allRuntimes: z.literal(true) }),
+  z.object({ runtimes: z.array(z.string()) }),
+]);
+export type SharingView = z.infer<typeof SharingView>;
+
+export const Endpoints = z.object({
+  api: z.string().optional(),
+  sts: z.string().optional(),
+  registry: z.string().optional(),
+});
+
+export const EcrView = z.object({
+  region: z.string(),
+  mode: AuthMode,
+  roleArn: z.string().optional(),
+  externalId: z.string().optional(),
+  sessionName: z.string().optional(),
+  durationSeconds: z.number().optional(),
+  accessKeyId: z.string().optional(),
+  secretAccessKey: z.object({ set: z.boolean() }).optional(),
+  endpoints: Endpoints.optional(),
+});
+export type EcrView = z.infer<typeof EcrView>;
+
+/** Any integration type; the ECR section is there for `registry.ecr` (other types are listed, edited in the CLI). */
+export const IntegrationView = z.object({
+  name: z.string(),
+  type: z.string(),
+  description: z.string().optional(),
+  ecr: EcrView.optional(),
+  sharing: SharingView,
+  placements: z.array(
+    z.object({ scope: z.enum(['all', 'runtime']), runtime: z.string().optional(), file: z.string() }),
+  ),
+  availability: z.array(
+    z.object({
+      runtime: z.string(),
+      available: z.boolean(),
+      reason: z.string().optional(),
+      source: z.enum(['all-runtimes', 'runtime']).optional(),
+    }),
+  ),
+  lastCommit: z.object({ sha: z.string(), subject: z.string(), time: z.string() }).optional(),
+  problems: z
+    .array(z.object({ file: z.string(), path: z.string(), message: z.string(), severity: z.string() }))
+    .default([]),
+});
+export type IntegrationView = z.infer<typeof IntegrationView>;
+export const IntegrationList = z.object({ items: z.array(IntegrationView) });
+
+// ---- connection tests --------------------------------------------------------------------------------
+
+export const Check = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  message: z.string(),
+  errorClass: z.string().optional(),
+  hints: z.array(z.string()).optional(),
+  action: z.string().optional(),
+  durationMs: z.number().optional(),
+  skipped: z.boolean().optional(),
+});
+export type Check = z.infer<typeof Check>;
+
+export const TestResult = z.object({
+  ok: z.boolean(),
+  runtime: z.object({ name: z.string(), type: RuntimeType }).optional(),
+  checks: z.array(Check),
+  identity: z.object({ arn: z.string(), account: z.string(), userId: z.string() }).optional(),
+});
+export type TestResult = z.infer<typeof TestResult>;
+
+export const MutationResult = z.object({
+  integration: IntegrationView,
+  commit: z.string().nullable(),
+  test: TestResult.optional(),
+});
+export type MutationResult = z.infer<typeof MutationResult>;
+
+export const DeleteResult = z.object({ commit: z.string().nullable(), removed: z.array(z.string()) });
+
+/** One NDJSON line of a streamed test or mutation. The error may carry the failed test's result. */
+export const StreamLine = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('check'), check: Check }),
+  z.object({ type: z.literal('result'), result: z.unknown() }),
+  z.object({
+    type: z.literal('error'),
+    error: ErrorPayload.extend({ result: z.unknown().optional() }),
+  }),
+]);
+export type StreamLine = z.infer<typeof StreamLine>;
+
+// ---- images (contract: src/enrichment/model.ts) --------------------------------------------------------
+
+const Person = z.object({
+  name: z.string().optional(),
+  email: z.string().optional(),
+  login: z.string().optional(),
+});
+
+const PlatformBrief = z.object({ os: z.string(), architecture: z.string(), variant: z.string().optional() });
+
+export const ImageSummary = z.object({
+  id: z.string(),
+  registry: z.string(),
+  repository: z.string(),
+  digest: z.string(),
+  mediaType: z.string(),
+  tags: z.array(z.string()),
+  size: z.number(),
+  createdAt: z.string().optional(),
+  pushedAt: z.string().optional(),
+  platforms: z.array(PlatformBrief),
+  latestBuild: z
+    .object({
+      workflowName: z.string().optional(),
+      workflowUrl: z.string().optional(),
+      reportedAt: z.string(),
+    })
+    .optional(),
+  git: z
+    .object({
+      repo: z.string().optional(),
+      branch: z.string().optional(),
+      sha: z.string().optional(),
+      message: z.string().optional(),
+    })
+    .optional(),
+  issues: z.array(z.string()),
+  updatedAt: z.string(),
+});
+export type ImageSummary = z.infer<typeof ImageSummary>;
+
+export const ImageList = z.object({ items: z.array(ImageSummary), nextCursor: z.string().optional() });
+export type ImageList = z.infer<typeof ImageList>;
+
+const Platform = PlatformBrief.extend({ digest: z.string(), size: z.number(), mediaType: z.string() });
+const Layer = z.object({ digest: z.string(), size: z.number(), mediaType: z.string() });
+const Referrer = z.object({
+  digest: z.string(),
+  kind: z.string(),
+  artifactType: z.string().optional(),
+  mediaType: z.string(),
+  tag: z.string().optional(),
+});
+const GitFacts = z.object({
+  provider: z.string().optional(),
+  repo: z.string().optional(),
+  branch: z.string().optional(),
+  sha: z.string().optional(),
+  message: z.string().optional(),
+  author: Person.optional(),
+  committer: Person.optional(),
+  time: z.string().optional(),
+  url: z.string().optional(),
+  parents: z.array(z.string()).optional(),
+});
+const PullRequest = z.object({
+  number: z.number(),
+  title: z.string(),
+  url: z.string(),
+  state: z.string(),
+  author: z.string().optional(),
+  mergedAt: z.string().optional(),
+});
+
+export const ImageDetail = ImageSummary.extend({
+  registryType: z.string(),
+  registrySize: z.number().optional(),
+  platformsDetail: z.array(Platform),
+  layers: z.array(Layer),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()),
+  config: z
+    .object({ os: z.string().optional(), architecture: z.string().optional(), historyCount: z.number() })
+    .optional(),
+  scan: z
+    .object({
+      status: z.string().optional(),
+      completedAt: z.string().optional(),
+      severityCounts: z.record(z.string(), z.number()),
+    })
+    .optional(),
+  referrers: z.array(Referrer),
+  builds: z.array(
+    z.object({
+      id: z.string(),
+      workflowName: z.string().optional(),
+      workflowUrl: z.string().optional(),
+      logsUrl: z.string().optional(),
+      ciType: z.string().optional(),
+      runtime: z.string(),
+      reportId: z.string(),
+      reportedAt: z.string(),
+      git: GitFacts.optional(),
+    }),
+  ),
+  commits: z.array(GitFacts.extend({ pullRequests: z.array(PullRequest) })),
+  issueDetails: z.array(
+    z.object({
+      key: z.string(),
+      title: z.string(),
+      status: z.string(),
+      statusCategory: z.string().optional(),
+      assignee: z.string().optional(),
+      url: z.string(),
+    }),
+  ),
+});
+export type ImageDetail = z.infer<typeof ImageDetail>;
+
+// Compile-time contract check: whatever the server's model allows, these schemas accept.
+type Accepts<Schema extends z.ZodType, Model> = Model extends z.input<Schema> ? true : never;
+export const contractChecks: [
+  Accepts<typeof ImageSummary, ImageSummaryModel>,
+  Accepts<typeof ImageDetail, ImageDetailModel>,
+] = [true, true];

@@ -1,0 +1,133 @@
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { onUnauthorized, session } from './api/client.js';
+import { Link, match, RouterProvider, useRouter } from './router.js';
+import { SignIn } from './pages/sign-in.js';
+import { IntegrationsPage } from './pages/integrations.js';
+import { IntegrationFormPage } from './pages/integration-form.js';
+import { RuntimesPage } from './pages/runtimes.js';
+import { ImagesPage } from './pages/images.js';
+import { ImageDetailPage } from './pages/image-detail.js';
+
+/** A message that outlives a navigation ("Deleted prod-ecr in commit 1a2b3c4"), read by the next page. */
+interface Notice {
+  text: string;
+  /** The page it is for; it shows only there. */
+  path: string;
+}
+const NoticeContext = createContext<{ notice: Notice | null; setNotice: (n: Notice | null) => void }>({
+  notice: null,
+  setNotice: () => undefined,
+});
+export const useNotice = () => useContext(NoticeContext);
+
+export function App() {
+  return (
+    <RouterProvider>
+      <Shell />
+    </RouterProvider>
+  );
+}
+
+function Shell() {
+  const { path, navigate } = useRouter();
+  const [signedIn, setSignedIn] = useState(() => session.token() !== null);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [expired, setExpired] = useState(false);
+
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        session.clear();
+        setExpired(true);
+        setSignedIn(false);
+      }),
+    [],
+  );
+
+  const signOut = useCallback(() => {
+    session.clear();
+    setSignedIn(false);
+    setExpired(false);
+    navigate('/signin');
+  }, [navigate]);
+
+  return (
+    <NoticeContext.Provider value={{ notice, setNotice }}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <Link to="/integrations">imagetrail</Link>
+        </div>
+        {signedIn && (
+          <nav aria-label="Main">
+            <ul>
+              <NavItem to="/integrations" label="Integrations" />
+              <NavItem to="/runtimes" label="Runtimes" />
+              <NavItem to="/images" label="Images" />
+            </ul>
+          </nav>
+        )}
+        {signedIn && (
+          <button type="button" className="button-link signout" onClick={signOut}>
+            Sign out
+          </button>
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        <div className="notice-region" aria-live="polite" role="status">
+          {signedIn && notice && notice.path === path && <p className="box box-ok">{notice.text}</p>}
+        </div>
+        {signedIn ? (
+          <Page />
+        ) : (
+          <SignIn
+            expired={expired}
+            onSignedIn={() => {
+              setSignedIn(true);
+              setExpired(false);
+              if (path === '/' || path === '/signin') navigate('/integrations', { replace: true });
+            }}
+          />
+        )}
+      </main>
+    </NoticeContext.Provider>
+  );
+}
+
+function NavItem({ to, label }: { to: string; label: string }) {
+  const { path } = useRouter();
+  const current = path === to || path.startsWith(to + '/');
+  return (
+    <li>
+      <Link to={to} aria-current={current ? 'page' : undefined}>
+        {label}
+      </Link>
+    </li>
+  );
+}
+
+function Page(): ReactNode {
+  const { path, navigate } = useRouter();
+  useEffect(() => {
+    if (path === '/' || path === '/signin') navigate('/integrations', { replace: true });
+  }, [path, navigate]);
+  if (path === '/' || path === '/signin') return null;
+  if (match('/integrations', path)) return <IntegrationsPage />;
+  if (match('/integrations/new', path)) return <IntegrationFormPage key="new" />;
+  const edit = match('/integrations/:name', path);
+  if (edit?.['name']) return <IntegrationFormPage key={edit['name']} name={edit['name']} />;
+  if (match('/runtimes', path)) return <RuntimesPage />;
+  if (match('/images', path)) return <ImagesPage />;
+  const img = match('/images/:id', path);
+  if (img?.['id']) return <ImageDetailPage key={img['id']} id={img['id']} />;
+  return (
+    <section>
+      <h1 className="page-title">Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>. Go to the <Link to="/integrations">integrations</Link>.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,122 @@
+import { request } from '../api/client.js';
+import { IntegrationList, type EcrView, type IntegrationView } from '../api/schemas.js';
+import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { shortSha, when } from '../format.js';
+import { Link } from '../router.js';
+
+export const MODE_LABEL: Record<EcrView['mode'], string> = {
+  iamRole: 'IAM role',
+  accessKey: 'Access key',
+};
+
+export function modeLabel(mode: string): string {
+  return mode === 'iamRole' || mode === 'accessKey' ? MODE_LABEL[mode] : mode;
+}
+
+export function sharingText(s: IntegrationView['sharing']): string {
+  return 'allRuntimes' in s ? 'All runtimes' : s.runtimes.join(', ');
+}
+
+/** Registry integrations: where each is shared, whether each runtime can use it and why not, its last commit. */
+export function IntegrationsPage() {
+  const [list, reload] = useLoad((signal) => request('/integrations', IntegrationList, { signal }), []);
+  return (
+    <section aria-labelledby="integrations-title">
+      <div className="page-head">
+        <PageTitle>
+          <span id="integrations-title">Integrations</span>
+        </PageTitle>
+        <Link to="/integrations/new" className="button primary">
+          Add ECR integration
+        </Link>
+      </div>
+      <p className="muted">
+        Registry integrations are resources in the shared configuration repository; secrets are sealed. A
+        change may take a moment to reach each runtime.
+      </p>
+      {list.state === 'loading' && <Loading what="integrations" />}
+      {list.state === 'error' && (
+        <>
+          <ErrorBox error={list.error} />
+          <button type="button" onClick={reload}>
+            Retry
+          </button>
+        </>
+      )}
+      {list.state === 'ok' && list.data.items.length === 0 && (
+        <p className="empty">
+          No integrations yet. <Link to="/integrations/new">Add an Amazon ECR integration</Link>.
+        </p>
+      )}
+      {list.state === 'ok' && list.data.items.length > 0 && (
+        <TableWrap label="Integrations">
+          <table className="data">
+            <caption className="visually-hidden">Integrations, with availability on each runtime</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Mode</th>
+                <th scope="col">Shared with</th>
+                <th scope="col">Availability</th>
+                <th scope="col">Last commit</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((i) => (
+                <tr key={i.name} data-integration={i.name}>
+                  <th scope="row">
+                    <Link to={`/integrations/${encodeURIComponent(i.name)}`}>{i.name}</Link>
+                    {i.description && <div className="muted small">{i.description}</div>}
+                    {i.problems.length > 0 && (
+                      <div
+                        className="badge badge-bad"
+                        title={i.problems.map((p) => `${p.file} ${p.path}: ${p.message}`).join('\n')}
+                      >
+                        {i.problems.length} problem{i.problems.length > 1 ? 's' : ''}
+                      </div>
+                    )}
+                  </th>
+                  <td>{i.ecr ? `Amazon ECR (${i.ecr.region})` : i.type}</td>
+                  <td>{i.ecr ? MODE_LABEL[i.ecr.mode] : '—'}</td>
+                  <td>{sharingText(i.sharing)}</td>
+                  <td>
+                    <Availability items={i.availability} />
+                  </td>
+                  <td>
+                    {i.lastCommit ? (
+                      <>
+                        <code title={i.lastCommit.sha}>{shortSha(i.lastCommit.sha)}</code>{' '}
+                        <span className="small">{i.lastCommit.subject}</span>
+                        <div className="muted small">{when(i.lastCommit.time)}</div>
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+    </section>
+  );
+}
+
+export function Availability({ items }: { items: IntegrationView['availability'] }) {
+  if (items.length === 0) return <span className="muted">No runtime</span>;
+  return (
+    <ul className="availability">
+      {items.map((a) => (
+        <li key={a.runtime} className={a.available ? 'avail-ok' : 'avail-no'}>
+          <span className={`badge ${a.available ? 'badge-ok' : 'badge-bad'}`}>
+            <span aria-hidden="true">{a.available ? '✓' : '✕'}</span> {a.runtime}
+            <span className="visually-hidden">{a.available ? ': available' : ': unavailable'}</span>
+          </span>
+          {a.reason && <span className="reason small"> {a.reason}</span>}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,83 @@
+import { request } from '../api/client.js';
+import { RuntimeList } from '../api/schemas.js';
+import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { Link } from '../router.js';
+import { modeLabel } from './integrations.js';
+
+/** Runtimes: where registry work runs, and which integrations each one can use (and why not). */
+export function RuntimesPage() {
+  const [list, reload] = useLoad((signal) => request('/runtimes', RuntimeList, { signal }), []);
+  return (
+    <section aria-labelledby="runtimes-title">
+      <PageTitle>
+        <span id="runtimes-title">Runtimes</span>
+      </PageTitle>
+      <p className="muted">
+        Hybrid runtimes run in your infrastructure with your cloud identity; hosted runtimes have none. Add
+        one with <code>imagetrail runtime add NAME --type hybrid|hosted --version X.Y.Z</code>.
+      </p>
+      {list.state === 'loading' && <Loading what="runtimes" />}
+      {list.state === 'error' && (
+        <>
+          <ErrorBox error={list.error} />
+          <button type="button" onClick={reload}>
+            Retry
+          </button>
+        </>
+      )}
+      {list.state === 'ok' && (
+        <TableWrap label="Runtimes">
+          <table className="data">
+            <caption className="visually-hidden">Runtimes and the integrations each can use</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Version</th>
+                <th scope="col">In this server</th>
+                <th scope="col">Integrations</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((r) => (
+                <tr key={r.name} data-runtime={r.name}>
+                  <th scope="row">
+                    {r.name}
+                    {r.description && <div className="muted small">{r.description}</div>}
+                  </th>
+                  <td>{r.type}</td>
+                  <td>{r.version}</td>
+                  <td>{r.inProcess ? 'Yes (in-process)' : 'No'}</td>
+                  <td>
+                    {r.integrations.length === 0 ? (
+                      <span className="muted">None</span>
+                    ) : (
+                      <ul className="availability">
+                        {r.integrations.map((i) => (
+                          <li key={i.name}>
+                            <span className={`badge ${i.available ? 'badge-ok' : 'badge-bad'}`}>
+                              <span aria-hidden="true">{i.available ? '✓' : '✕'}</span>{' '}
+                              <Link to={`/integrations/${encodeURIComponent(i.name)}`}>{i.name}</Link>
+                              <span className="visually-hidden">
+                                {i.available ? ': usable' : ': not usable'}
+                              </span>
+                            </span>{' '}
+                            <span className="muted small">
+                              {modeLabel(i.mode)},{' '}
+                              {i.source === 'all-runtimes' ? 'shared with all' : 'this runtime only'}
+                            </span>
+                            {i.reason && <div className="reason small">{i.reason}</div>}
+                          </li>
+                        ))}
+                      </ul>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+    </section>
+  );
+}

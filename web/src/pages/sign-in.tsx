@@ -1,0 +1,97 @@
+import { useState, type FormEvent } from 'react';
+import { ApiError, request, session } from '../api/client.js';
+import { RuntimeList } from '../api/schemas.js';
+import { ErrorBox, PageTitle } from '../components/ui.js';
+
+const MESSAGES: Partial<Record<ApiError['kind'], string>> = {
+  unreachable:
+    'Cannot reach the imagetrail server. Check that `imagetrail serve` is running and reachable from here.',
+  unauthorized: 'The server refused this token: it is not valid or has been revoked.',
+  forbidden: 'This token is valid, but it lacks the admin scope the dashboard needs.',
+};
+
+/**
+ * Sign-in with an API token. The token is checked against the API before it is kept, and kept only in
+ * sessionStorage: this tab, until it closes; never in a URL.
+ */
+export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expired: boolean }) {
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const t = token.trim();
+    if (t === '') {
+      setError(new ApiError('input', 'Enter an API token.', undefined));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await request('/runtimes', RuntimeList, { token: t, signal: AbortSignal.timeout(20_000) });
+      session.set(t);
+      setToken('');
+      onSignedIn();
+    } catch (err) {
+      const e2 = err instanceof ApiError ? err : new ApiError('server', String(err), undefined);
+      const friendly = MESSAGES[e2.kind];
+      setError(
+        friendly
+          ? new ApiError(
+              e2.kind,
+              e2.payload ? `${friendly} Server: ${e2.payload.message}` : friendly,
+              e2.status,
+              e2.payload,
+            )
+          : e2,
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="signin" aria-labelledby="signin-title">
+      <PageTitle>
+        <span id="signin-title">Sign in</span>
+      </PageTitle>
+      {expired && (
+        <p className="box box-info" role="status">
+          Your session ended: the server no longer accepts the token. Sign in again.
+        </p>
+      )}
+      <p>
+        Use an API token with the <code>admin</code> scope. The first one is in the server&apos;s data
+        directory (<code>.imagetrail/admin-token</code>); more with{' '}
+        <code>imagetrail token create NAME --scope admin</code>.
+      </p>
+      <form onSubmit={(e) => void submit(e)} noValidate className="card">
+        <div className="field">
+          <label htmlFor="token">API token</label>
+          <input
+            id="token"
+            name="token"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+            aria-invalid={error !== null}
+            aria-describedby={error ? 'signin-error' : undefined}
+            required
+          />
+        </div>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </div>
+        <div id="signin-error">{error && <ErrorBox error={error} />}</div>
+        <p className="muted small">
+          The token is kept in this browser tab only (session storage) and sent as a bearer header.
+        </p>
+      </form>
+    </section>
+  );
+}
