@@ -44,7 +44,7 @@ export interface EcrTarget {
   runtime: { name: string; ambient: AwsCredentialIdentityProvider | null };
 }
 
-export type StepReporter = (name: string, message: string) => void;
+export type StepReporter = (name: string, message: string, status?: 'ok' | 'skipped') => void;
 
 const TAG_LIST_TTL_MS = 30_000;
 
@@ -168,7 +168,12 @@ export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: St
     step('config', `${config.os ?? '?'}/${config.architecture ?? '?'}, created ${config.created ?? 'unknown'}`);
   }
 
-  image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
+  // Referrers are extra facts: when the registry cannot list them, the image record is still worth keeping.
+  try {
+    image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
+  } catch (err) {
+    step('referrers', `not listed: ${err instanceof Error ? err.message : String(err)}`, 'skipped');
+  }
   if (manifest.subject) step('subject', `artifact of ${manifest.subject.digest}`);
   return image;
 }

@@ -122,7 +122,7 @@ export class EnrichmentPipeline {
         runtime: { name: runtimeName, ambient: await this.deps.executor.ambientFor(runtime) },
       },
       enrichDeps,
-      (name, message) => step(name, 'ok', message),
+      (name, message, status) => step(name, status ?? 'ok', message),
     );
   }
 

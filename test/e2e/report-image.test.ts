@@ -9,6 +9,14 @@ import { startFaultProxy } from '../peers/fault-proxy.js';
 import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote, git } from '../helpers/git.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+import { startFakeGitHub, type FakeGitHub } from '../peers/fake-github.js';
+import { startFakeJira, type FakeJira } from '../peers/fake-jira.js';
+
+const OTHER_ACCOUNT = '210987654321';
+const OTHER_HOST = `${OTHER_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+const COMMIT = 'c0ffee'.padEnd(40, '1');
+const GH_TOKEN = 'ghp_reportImageTest0123456789';
+const JIRA_TOKEN = 'jira-api-token-report-test';
 
 // Issue 3 end to end: CI reports (the real CLI) → the server persists a job → the runner enriches it from
 // moto (ECR API, IAM enforced) and distribution (registry data plane, ECR-style Basic auth) → the API serves
@@ -22,6 +30,8 @@ let s: EcrIamScenario;
 let remote: Awaited<ReturnType<typeof bareRemote>>;
 let server: ServerHandle;
 let reportToken: string;
+let github: FakeGitHub;
+let jira: FakeJira;
 const seeded: {
   oci?: PushedImage;
   docker?: PushedImage;
@@ -58,6 +68,23 @@ beforeAll(async () => {
   seeded.list = await seed.index('team/multi', 'docker-list', { format: 'docker' });
   seeded.sig = await seed.signature('team/app', seeded.docker);
   seeded.sbom = await seed.sbom('team/app', seeded.oci);
+  // The same manifest bytes in another account's registry: the account comes from the image host.
+  await seed.mirror('team/app', 'shared/base', seeded.oci, 'v1', OTHER_ACCOUNT);
+  github = await startFakeGitHub({
+    token: GH_TOKEN,
+    repos: {
+      'acme/app': {
+        commits: [{ sha: COMMIT, message: 'PAY-7: speed up checkout', author: { name: 'Dev', email: 'dev@acme.test', date: '2026-11-20T10:00:00Z', login: 'dev' } }],
+        pulls: [{ number: 12, title: 'Speed up checkout', state: 'closed', mergedAt: '2026-11-21T09:00:00Z', user: 'dev', head: 'feature/PAY-7', base: 'main', commits: [COMMIT] }],
+      },
+    },
+  });
+  jira = await startFakeJira({
+    flavor: 'cloud',
+    email: 'bot@acme.test',
+    apiToken: JIRA_TOKEN,
+    issues: [{ key: 'PAY-7', summary: 'Checkout is slow', status: 'Done', statusCategory: 'done', assignee: 'Dana' }],
+  });
   await moto.enableIamAuth();
   server = await startImagetrail({
     configRepo: remote.url,
@@ -81,7 +108,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup()]);
+  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup(), github?.stop(), jira?.stop()]);
 });
 
 describe('seeded images, reported with --wait', () => {
@@ -148,6 +175,49 @@ describe('seeded images, reported with --wait', () => {
     const r = await report(`${HOST}/team/app:${tag}`);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.message).toContain('artifact of its subject');
+  });
+});
+
+describe('joins', () => {
+  it('an image in another account is looked up in that account (from the host, not the token)', async () => {
+    const r = await report(`${OTHER_HOST}/shared/base:v1`);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const d = await detailOf(JSON.parse(r.stdout).result.imageId);
+    expect(d).toMatchObject({ registry: OTHER_HOST, repository: 'shared/base', digest: seeded.oci!.digest });
+  });
+
+  it('pull requests from a git.github integration and Jira issues from an issue.jira integration', async () => {
+    const gh = await cli(server, ['integration', 'add', 'github', 'gh', '--api-url', github.apiUrl, '--token-stdin', '--all-runtimes'], { stdin: GH_TOKEN });
+    expect(gh.code, gh.stderr).toBe(0);
+    const jr = await cli(
+      server,
+      ['integration', 'add', 'jira', 'jira', '--base-url', jira.baseUrl, '--email', 'bot@acme.test', '--api-token-stdin', '--project-prefix', 'PAY', '--all-runtimes'],
+      { stdin: JIRA_TOKEN },
+    );
+    expect(jr.code, jr.stderr).toBe(0);
+    const r = await report(`${HOST}/team/app:docker`, [
+      '--git-repo', 'https://github.com/acme/app.git', '--git-branch', 'feature/PAY-7', '--git-sha', COMMIT, '--git-integration', 'gh',
+      '--issue-tracking-integration', 'jira', '--jira-message', 'Deploys PAY-7',
+    ]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const done = JSON.parse(r.stdout);
+    expect(done.steps.map((x: { name: string }) => x.name)).toEqual(expect.arrayContaining(['pull-requests', 'issues']));
+    const d = await detailOf(done.result.imageId);
+    const commit = d.commits.find((c: { sha?: string }) => c.sha === COMMIT);
+    expect(commit.pullRequests).toEqual([expect.objectContaining({ number: 12, title: 'Speed up checkout', state: 'merged' })]);
+    expect(d.issueDetails).toEqual([expect.objectContaining({ key: 'PAY-7', title: 'Checkout is slow', status: 'Done', assignee: 'Dana' })]);
+    const byIssue = await api(server, 'GET', '/api/v1/images?issue=PAY-7');
+    expect(byIssue.json.items.map((i: { id: string }) => i.id)).toContain(done.result.imageId);
+    expect(JSON.stringify(d) + server.logs()).not.toContain(GH_TOKEN);
+    expect(JSON.stringify(d) + server.logs()).not.toContain(JIRA_TOKEN);
+  });
+
+  it('fail-on-not-found fails the report naming the missing issue', async () => {
+    const r = await report(`${HOST}/team/app:docker`, [
+      '--issue-tracking-integration', 'jira', '--jira-message', 'Fixes PAY-404', '--jira-fail-on-not-found',
+    ]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.message).toContain('PAY-404');
   });
 });
 
@@ -277,6 +347,25 @@ describe('faults', () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).result.digest).toBe(seeded.list!.digest);
       expect(proxy.requests.filter((x) => x.fault).length).toBe(5);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('429 and 5xx from the registry are retried too', async () => {
+    const proxy = await startFaultProxy(registry.url);
+    try {
+      const add = await cli(
+        server,
+        ['integration', 'add', 'ecr', 'flaky-registry', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', '--skip-test',
+          '--api-endpoint', moto.endpoint, '--sts-endpoint', moto.endpoint, '--registry-endpoint', proxy.url],
+        { stdin: s.users.ro.secretAccessKey },
+      );
+      expect(add.code, add.stderr).toBe(0);
+      proxy.inject([{ kind: 'status', status: 429, retryAfter: '0' }, { kind: 'status', status: 503 }, { kind: 'status', status: 502 }]);
+      const r = await cli(server, ['report-image', '--image', `${HOST}/team/app:oci`, '--registry-integration', 'flaky-registry', '--no-local-git', '--wait', '--json'], { token: reportToken });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(proxy.requests.filter((x) => x.fault).length).toBe(3);
     } finally {
       await proxy.stop();
     }

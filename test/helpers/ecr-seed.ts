@@ -56,6 +56,25 @@ export class EcrSeeder {
     );
   }
 
+  /**
+   * Copies a pushed image into another repository of the registry (cross-repository blob mounts, then the
+   * same manifest bytes) and of moto, e.g. under another account.
+   */
+  async mirror(from: string, to: string, m: PushedImage, tag: string, registryId?: string): Promise<void> {
+    const auth = 'Basic ' + Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64');
+    for (const blob of [m.config, ...m.layers]) {
+      const res = await fetch(`${this.target.url}/v2/${to}/blobs/uploads/?mount=${blob.digest}&from=${from}`, { method: 'POST', headers: { authorization: auth } });
+      if (res.status !== 201) throw new Error(`mount ${blob.digest} into ${to}: HTTP ${res.status} ${await res.text()}`);
+    }
+    const put = await fetch(`${this.target.url}/v2/${to}/manifests/${tag}`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': m.mediaType },
+      body: Buffer.from(m.bytes),
+    });
+    if (put.status !== 201) throw new Error(`put manifest into ${to}: HTTP ${put.status} ${await put.text()}`);
+    await this.put(to, m, tag, registryId);
+  }
+
   async image(repository: string, tag: string, opts: Parameters<typeof pushImage>[3] = {}): Promise<PushedImage> {
     const pushed = await pushImage(this.target, repository, tag, opts);
     await this.put(repository, pushed, tag);
