@@ -64,7 +64,12 @@ export class ApiClient {
     return new ApiClient(server.replace(/\/+$/, ''), token, o.timeoutMs ?? 120_000);
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders?: Record<string, string>,
+  ): Promise<T> {
     const res = await this.fetch(method, path, body, 'application/json', extraHeaders);
     const text = await res.text();
     const json = text ? safeJson(text) : undefined;

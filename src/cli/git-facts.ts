@@ -16,7 +16,11 @@ export interface LocalGitFacts {
 
 async function git(cwd: string, args: string[]): Promise<string | undefined> {
   try {
-    const { stdout } = await exec('git', args, { cwd, timeout: 5000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const { stdout } = await exec('git', args, {
+      cwd,
+      timeout: 5000,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
     return stdout;
   } catch {
     return undefined;
@@ -38,7 +42,13 @@ export function stripCredentials(url: string): string {
 export async function readLocalGit(cwd: string, sha?: string): Promise<LocalGitFacts> {
   const rev = sha ?? 'HEAD';
   const SEP = '\u001f';
-  const out = await git(cwd, ['log', '-1', `--format=%H${SEP}%P${SEP}%an${SEP}%ae${SEP}%cn${SEP}%ce${SEP}%cI${SEP}%B`, rev, '--']);
+  const out = await git(cwd, [
+    'log',
+    '-1',
+    `--format=%H${SEP}%P${SEP}%an${SEP}%ae${SEP}%cn${SEP}%ce${SEP}%cI${SEP}%B`,
+    rev,
+    '--',
+  ]);
   if (out === undefined) return {};
   const [h, p, an, ae, cn, ce, ci, ...body] = out.split(SEP);
   const facts: LocalGitFacts = {

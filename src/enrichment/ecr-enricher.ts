@@ -53,12 +53,20 @@ const TAG_LIST_TTL_MS = 30_000;
  * proxyEndpoint. DescribeImages and BatchGetImage run in parallel (and are shared with concurrent reports
  * of the same repository); the config blob comes through the registry API with the ECR token.
  */
-export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: StepReporter): Promise<EnrichedImage> {
+export async function enrichEcrImage(
+  t: EcrTarget,
+  deps: EcrEnrichDeps,
+  step: StepReporter,
+): Promise<EnrichedImage> {
   const host = parseEcrHost(t.ref.registry);
   if (!host) {
     throw new InputError(
       `${t.ref.registry} is not an Amazon ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com), but the integration is of type registry.ecr.`,
-      { hints: ['Report the image by its ECR name, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0.'] },
+      {
+        hints: [
+          'Report the image by its ECR name, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0.',
+        ],
+      },
     );
   }
   const region = host.region;
@@ -86,7 +94,9 @@ export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: St
   // moto invents digests unless told one; AWS's digest is the sha256 of the manifest bytes. Trust the bytes.
   const digest = got.digest === computed ? got.digest : computed;
   if (t.ref.digest && t.ref.digest !== digest) {
-    throw new InputError(`The manifest ECR returned for ${t.ref.original} hashes to ${digest}, not the digest asked for.`);
+    throw new InputError(
+      `The manifest ECR returned for ${t.ref.original} hashes to ${digest}, not the digest asked for.`,
+    );
   }
   const manifest = parseManifest(bytes, got.mediaType);
   step('registry', `${manifest.mediaType} ${digest}`);
@@ -131,7 +141,14 @@ export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: St
       const layers = isImageManifest(m) ? m.layers : [];
       const size = d.size + (isImageManifest(m) ? m.config.size : 0) + layers.reduce((n, l) => n + l.size, 0);
       if (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown') {
-        image.referrers.push({ digest: d.digest, kind: 'attestation', mediaType: d.mediaType, ...(d.annotations?.['vnd.docker.reference.type'] ? { artifactType: d.annotations['vnd.docker.reference.type'] } : {}) });
+        image.referrers.push({
+          digest: d.digest,
+          kind: 'attestation',
+          mediaType: d.mediaType,
+          ...(d.annotations?.['vnd.docker.reference.type']
+            ? { artifactType: d.annotations['vnd.docker.reference.type'] }
+            : {}),
+        });
         continue;
       }
       const p: Platform = {
@@ -147,7 +164,11 @@ export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: St
     }
     step('platforms', image.platforms.map(platformText).join(', ') || 'none');
   } else if (isImageManifest(manifest)) {
-    image.layers = manifest.layers.map((l): Layer => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+    image.layers = manifest.layers.map((l): Layer => ({
+      digest: l.digest,
+      size: l.size,
+      mediaType: l.mediaType,
+    }));
     image.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
     const config = await configOf(registry, t.ref.repository, manifest.config.digest, deps);
     if (config.created) image.createdAt = config.created;
@@ -165,7 +186,10 @@ export async function enrichEcrImage(t: EcrTarget, deps: EcrEnrichDeps, step: St
       size: image.size,
       mediaType: manifest.mediaType,
     });
-    step('config', `${config.os ?? '?'}/${config.architecture ?? '?'}, created ${config.created ?? 'unknown'}`);
+    step(
+      'config',
+      `${config.os ?? '?'}/${config.architecture ?? '?'}, created ${config.created ?? 'unknown'}`,
+    );
   }
 
   // Referrers are extra facts: when the registry cannot list them, the image record is still worth keeping.
@@ -182,7 +206,12 @@ function platformText(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
-function registryClientFor(t: EcrTarget, credentials: EcrCredentials, region: string, deps: EcrEnrichDeps): RegistryClient {
+function registryClientFor(
+  t: EcrTarget,
+  credentials: EcrCredentials,
+  region: string,
+  deps: EcrEnrichDeps,
+): RegistryClient {
   const endpoint = t.endpoints?.registry ?? `https://${t.ref.registry}`;
   const key = `${credentials.key}|${endpoint}|${t.endpoints?.api ?? ''}`;
   let client = deps.registries.get(key);
@@ -210,7 +239,12 @@ function registryClientFor(t: EcrTarget, credentials: EcrCredentials, region: st
   return client;
 }
 
-async function configOf(registry: RegistryClient, repository: string, digest: string, deps: EcrEnrichDeps): Promise<ImageConfig> {
+async function configOf(
+  registry: RegistryClient,
+  repository: string,
+  digest: string,
+  deps: EcrEnrichDeps,
+): Promise<ImageConfig> {
   const cached = deps.configs.get(digest);
   if (cached) return cached;
   const bytes = await registry.getBlob(repository, digest, { maxBytes: 8 * 1024 * 1024 });
@@ -223,7 +257,12 @@ async function configOf(registry: RegistryClient, repository: string, digest: st
  * Referrers through the repository's tag list (cached briefly, so a burst of reports costs one list call):
  * the OCI tag schema (`sha256-<hex>` → an index of referrers) and cosign tags (`sha256-<hex>.sig|.att|.sbom`).
  */
-async function referrersOf(registry: RegistryClient, t: EcrTarget, digest: string, deps: EcrEnrichDeps): Promise<Referrer[]> {
+async function referrersOf(
+  registry: RegistryClient,
+  t: EcrTarget,
+  digest: string,
+  deps: EcrEnrichDeps,
+): Promise<Referrer[]> {
   const now = (deps.now ?? Date.now)();
   const key = `${t.ref.registry}/${t.ref.repository}`;
   let entry = deps.tagLists.get(key);
@@ -240,15 +279,31 @@ async function referrersOf(registry: RegistryClient, t: EcrTarget, digest: strin
     const idx = await registry.getManifest(t.ref.repository, base);
     if (isIndex(idx.manifest)) {
       for (const d of idx.manifest.manifests) {
-        out.push({ digest: d.digest, kind: artifactKind(d.artifactType), mediaType: d.mediaType, ...(d.artifactType ? { artifactType: d.artifactType } : {}), tag: base });
+        out.push({
+          digest: d.digest,
+          kind: artifactKind(d.artifactType),
+          mediaType: d.mediaType,
+          ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+          tag: base,
+        });
       }
     }
   }
-  for (const [suffix, kind] of [['sig', 'signature'], ['att', 'attestation'], ['sbom', 'sbom']] as const) {
+  for (const [suffix, kind] of [
+    ['sig', 'signature'],
+    ['att', 'attestation'],
+    ['sbom', 'sbom'],
+  ] as const) {
     const tag = `${base}.${suffix}`;
     if (!tags.has(tag)) continue;
     const m = await registry.getManifest(t.ref.repository, tag);
-    out.push({ digest: m.digest, kind, mediaType: m.mediaType, tag, ...(artifactTypeOf(m.manifest) ? { artifactType: artifactTypeOf(m.manifest)! } : {}) });
+    out.push({
+      digest: m.digest,
+      kind,
+      mediaType: m.mediaType,
+      tag,
+      ...(artifactTypeOf(m.manifest) ? { artifactType: artifactTypeOf(m.manifest)! } : {}),
+    });
   }
   return out;
 }

@@ -3,10 +3,20 @@ import type { GitFacts, ImageReportInput, IssueFacts, PullRequest } from './mode
 
 /** Pull requests of a commit, through a `git.github` integration visible to the runtime. */
 export interface GitEnricher {
-  pullRequests(snap: ConfigSnapshot, runtime: string, integration: string, git: GitFacts): Promise<PullRequest[]>;
+  pullRequests(
+    snap: ConfigSnapshot,
+    runtime: string,
+    integration: string,
+    git: GitFacts,
+  ): Promise<PullRequest[]>;
 }
 
 /** Issues named in the commit message, branch and Jira message, through an `issue.jira` integration. */
 export interface IssueEnricher {
-  issues(snap: ConfigSnapshot, runtime: string, input: ImageReportInput, git: GitFacts | undefined): Promise<IssueFacts[]>;
+  issues(
+    snap: ConfigSnapshot,
+    runtime: string,
+    input: ImageReportInput,
+    git: GitFacts | undefined,
+  ): Promise<IssueFacts[]>;
 }

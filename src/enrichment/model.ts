@@ -11,7 +11,11 @@ const Text = (max: number) => z.string().max(max);
 const Url = z.string().max(2048).url();
 const GitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hex commit SHA');
 
-export const Person = z.object({ name: Text(256).optional(), email: Text(320).optional(), login: Text(100).optional() });
+export const Person = z.object({
+  name: Text(256).optional(),
+  email: Text(320).optional(),
+  login: Text(100).optional(),
+});
 export type Person = z.infer<typeof Person>;
 
 // ---- intake ------------------------------------------------------------------------------------

@@ -9,9 +9,17 @@ import type { RuntimeExecutor } from '../runtimes/executor.js';
 import { availabilityOn } from '../integrations/availability.js';
 import { parseReference } from '../integrations/registry/oci/reference.js';
 import { isArtifactTag } from '../integrations/registry/oci/referrers.js';
+import { repoSlug } from '../integrations/github/repo-slug.js';
 import type { EcrAuth } from '../integrations/registry/ecr/credentials.js';
 import { enrichEcrImage } from './ecr-enricher.js';
-import type { BuildFacts, EnrichedImage, GitFacts, ImageReportInput, IssueFacts, PullRequest } from './model.js';
+import type {
+  BuildFacts,
+  EnrichedImage,
+  GitFacts,
+  ImageReportInput,
+  IssueFacts,
+  PullRequest,
+} from './model.js';
 import type { GitEnricher, IssueEnricher } from './enrichers.js';
 
 export interface PipelineJob {
@@ -72,16 +80,24 @@ export class EnrichmentPipeline {
       }
     }
     if (job.input.issues?.integration) {
-      if (!this.deps.issues) throw new InputError('Issue tracking integrations are not available in this server.');
+      if (!this.deps.issues)
+        throw new InputError('Issue tracking integrations are not available in this server.');
       const found = await this.deps.issues.issues(snap, job.runtime, job.input, git);
       result.issues = found;
-      step('issues', 'ok', found.length ? found.map((i) => `${i.key} (${i.status})`).join(', ') : 'no issue keys found');
+      step(
+        'issues',
+        'ok',
+        found.length ? found.map((i) => `${i.key} (${i.status})`).join(', ') : 'no issue keys found',
+      );
     }
     return result;
   }
 
   /** Registry facts only, nothing stored: `imagetrail inspect --registry-integration`. */
-  async inspect(input: Pick<ImageReportInput, 'image' | 'registryIntegration' | 'runtime'>, runtime: string): Promise<EnrichedImage> {
+  async inspect(
+    input: Pick<ImageReportInput, 'image' | 'registryIntegration' | 'runtime'>,
+    runtime: string,
+  ): Promise<EnrichedImage> {
     return this.registryFacts(this.deps.repo.snapshot(), input, runtime, () => undefined);
   }
 
@@ -92,7 +108,8 @@ export class EnrichmentPipeline {
     step: StepFn,
   ): Promise<EnrichedImage> {
     const runtime = snap.runtimes.get(runtimeName);
-    if (!runtime) throw new InputError(`No runtime named "${runtimeName}" in the shared configuration repository.`);
+    if (!runtime)
+      throw new InputError(`No runtime named "${runtimeName}" in the shared configuration repository.`);
     const can = this.deps.executor.canExecute(runtime);
     if (!can.ok) throw new InputError(`Cannot enrich on runtime "${runtimeName}": ${can.reason}.`);
 
@@ -104,12 +121,18 @@ export class EnrichmentPipeline {
     }
     const entry = this.pickIntegration(snap, runtimeName, input.registryIntegration);
     if (entry.resource.spec.type !== 'registry.ecr') {
-      throw new InputError(`Integration "${entry.name}" is of type ${entry.resource.spec.type}, not a registry integration.`);
+      throw new InputError(
+        `Integration "${entry.name}" is of type ${entry.resource.spec.type}, not a registry integration.`,
+      );
     }
     const spec = entry.resource.spec.ecr;
     const avail = availabilityOn(spec.auth.mode, runtime);
     if (!avail.available) throw new InputError(avail.reason!);
-    step('integration', 'ok', `${entry.name} (${spec.auth.mode}, ${entry.placement.scope === 'all' ? 'all runtimes' : `runtime ${runtimeName}`})`);
+    step(
+      'integration',
+      'ok',
+      `${entry.name} (${spec.auth.mode}, ${entry.placement.scope === 'all' ? 'all runtimes' : `runtime ${runtimeName}`})`,
+    );
 
     const auth = await this.clearAuth(entry, runtimeName);
     const enrichDeps = await this.deps.executor.ecrEnrichDeps();
@@ -154,7 +177,8 @@ export class EnrichmentPipeline {
 
   /** The runtime opens its own sealed secrets; hosted runtimes run here on the control plane's key. */
   private async clearAuth(entry: IntegrationEntry, runtime: string): Promise<EcrAuth> {
-    if (entry.resource.spec.type !== 'registry.ecr') throw new InputError(`Integration "${entry.name}" is not an ECR integration.`);
+    if (entry.resource.spec.type !== 'registry.ecr')
+      throw new InputError(`Integration "${entry.name}" is not an ECR integration.`);
     const auth = entry.resource.spec.ecr.auth;
     if (auth.mode === 'iamRole') return auth;
     const candidates = [await this.deps.keys.get(runtime), await this.deps.keys.get('control-plane')];
@@ -162,7 +186,11 @@ export class EnrichmentPipeline {
     if (!key) {
       throw new UnavailableError(
         `The secret of integration "${entry.name}" is not sealed for runtime "${runtime}" or this control plane.`,
-        { hints: [`Enter it again so it is re-sealed: imagetrail integration edit ${entry.name} --secret-access-key-stdin`] },
+        {
+          hints: [
+            `Enter it again so it is re-sealed: imagetrail integration edit ${entry.name} --secret-access-key-stdin`,
+          ],
+        },
       );
     }
     const secretAccessKey = await unseal(auth.secretAccessKey, key.identity);
@@ -175,16 +203,39 @@ function gitFacts(input: ImageReportInput): GitFacts | undefined {
   const g = input.git;
   if (!g || (!g.repo && !g.sha && !g.branch)) return undefined;
   const out: GitFacts = {};
-  for (const k of ['provider', 'repo', 'branch', 'sha', 'message', 'author', 'committer', 'time', 'parents'] as const) {
+  for (const k of [
+    'provider',
+    'repo',
+    'branch',
+    'sha',
+    'message',
+    'author',
+    'committer',
+    'time',
+    'parents',
+  ] as const) {
     if (g[k] !== undefined) (out as Record<string, unknown>)[k] = g[k];
   }
-  const slug = g.repo ? githubSlug(g.repo) : undefined;
-  if (slug && g.sha && (g.provider === undefined || g.provider === 'github')) out.url = `https://github.com/${slug}/commit/${g.sha}`;
+  const url = githubCommitUrl(g.repo, g.sha, g.provider);
+  if (url) out.url = url;
   return out;
 }
 
-/** `owner/repo` from `owner/repo`, `https://github.com/owner/repo(.git)` or `git@github.com:owner/repo.git`. */
-function githubSlug(repo: string): string | undefined {
-  const m = /^(?:https?:\/\/github\.com\/|git@github\.com:)?([\w.-]+\/[\w.-]+?)(?:\.git)?\/?$/.exec(repo);
-  return m?.[1];
+/** A link to the commit on github.com, when the repository is known to live there. */
+export function githubCommitUrl(
+  repo: string | undefined,
+  sha: string | undefined,
+  provider: string | undefined,
+): string | undefined {
+  if (!repo || !sha) return undefined;
+  const bareSlug = /^[\w.-]+\/[\w.-]+$/.test(repo);
+  const onGitHub =
+    /^(?:https?:\/\/|ssh:\/\/git@|git@)github\.com[/:]/i.test(repo) ||
+    (bareSlug && (provider ?? 'github') === 'github');
+  if (!onGitHub) return undefined;
+  try {
+    return `https://github.com/${repoSlug(repo)}/commit/${sha}`;
+  } catch {
+    return undefined;
+  }
 }

@@ -23,17 +23,25 @@ export interface ReportServiceDeps {
 export class ReportService {
   constructor(private readonly deps: ReportServiceDeps) {}
 
-  async accept(raw: unknown, principal: Principal, idempotencyKey?: string): Promise<{ id: string; created: boolean; runtime: string }> {
+  async accept(
+    raw: unknown,
+    principal: Principal,
+    idempotencyKey?: string,
+  ): Promise<{ id: string; created: boolean; runtime: string }> {
     const input = parseInput(ImageReportInput, raw, 'image report');
     parseReference(input.image);
     const runtime = input.runtime ?? this.deps.localRuntime;
     if (!(hasScope(principal, 'report') || hasScope(principal, `runtime:${runtime}`))) {
-      throw new NotAllowedError(`This token may not report images for runtime "${runtime}": it needs the report scope.`);
+      throw new NotAllowedError(
+        `This token may not report images for runtime "${runtime}": it needs the report scope.`,
+      );
     }
     if (!this.deps.repo.snapshot().runtimes.has(runtime)) {
       throw new InputError(`No runtime named "${runtime}".`, {
         details: [{ path: 'runtime', message: `runtime "${runtime}" does not exist` }],
-        hints: ['Leave CF_RUNTIME_NAME unset to use the server\'s own runtime, or see: imagetrail runtime list'],
+        hints: [
+          "Leave CF_RUNTIME_NAME unset to use the server's own runtime, or see: imagetrail runtime list",
+        ],
       });
     }
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {

@@ -42,7 +42,8 @@ export class ReportRunner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < (this.o.concurrency ?? 4); i++) this.workers.push(this.loop(`${this.ownerBase}-w${i}`));
+    for (let i = 0; i < (this.o.concurrency ?? 4); i++)
+      this.workers.push(this.loop(`${this.ownerBase}-w${i}`));
   }
 
   /** Wakes idle workers: a report was just accepted. */
@@ -96,13 +97,21 @@ export class ReportRunner {
     }
   }
 
-  private async runJob(job: NonNullable<Awaited<ReturnType<ReportStore['claim']>>>, owner: string): Promise<void> {
+  private async runJob(
+    job: NonNullable<Awaited<ReturnType<ReportStore['claim']>>>,
+    owner: string,
+  ): Promise<void> {
     const { reports, images, logger } = this.o;
     const leaseMs = this.o.leaseMs ?? 60_000;
     this.active.add(job.id);
-    const heartbeat = setInterval(() => {
-      reports.heartbeat(job.id, owner, leaseMs).catch((err: unknown) => logger.warn({ err, report: job.id }, 'lease renewal failed'));
-    }, Math.max(250, Math.floor(leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        reports
+          .heartbeat(job.id, owner, leaseMs)
+          .catch((err: unknown) => logger.warn({ err, report: job.id }, 'lease renewal failed'));
+      },
+      Math.max(250, Math.floor(leaseMs / 3)),
+    );
     const steps: Array<Promise<unknown>> = [];
     const step = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string) => {
       steps.push(
@@ -117,26 +126,41 @@ export class ReportRunner {
       );
     };
     try {
-      const pipelineJob: PipelineJob = { id: job.id, input: job.input, runtime: job.runtime, createdAt: job.createdAt };
+      const pipelineJob: PipelineJob = {
+        id: job.id,
+        input: job.input,
+        runtime: job.runtime,
+        createdAt: job.createdAt,
+      };
       const result = await this.o.pipeline.run(pipelineJob, step);
       const recorded = await images.recordEnrichment(result);
       step('recorded', 'ok', `image ${recorded.imageId}${recorded.created ? ' (new)' : ''}`);
       await Promise.all(steps);
-      const done = await reports.succeed(job.id, owner, { imageId: recorded.imageId, digest: result.image.digest });
-      if (!done) logger.warn({ report: job.id }, 'report finished after its lease was taken over; the other worker records it');
+      const done = await reports.succeed(job.id, owner, {
+        imageId: recorded.imageId,
+        digest: result.image.digest,
+      });
+      if (!done)
+        logger.warn(
+          { report: job.id },
+          'report finished after its lease was taken over; the other worker records it',
+        );
     } catch (err) {
       const { message, errorClass, retryable } = classify(err, this.o.redactor);
       step('failed', 'failed', message);
       await Promise.all(steps);
       const base = this.o.retryBaseMs ?? 1000;
-      const retryAt = new Date(Date.now() + Math.min(this.o.retryMaxMs ?? 60_000, base * 2 ** Math.max(0, job.attempts - 1)));
+      const retryAt = new Date(
+        Date.now() + Math.min(this.o.retryMaxMs ?? 60_000, base * 2 ** Math.max(0, job.attempts - 1)),
+      );
       try {
         await reports.fail(job.id, owner, { message, errorClass, retryable, retryAt });
       } catch (storeErr) {
         // The job stays leased and will be taken over when the lease expires: nothing is lost.
         logger.error({ err: storeErr, report: job.id }, 'could not record the failure of a report');
       }
-      if (!isAppError(err) || err.kind === 'internal') logger.error({ err, report: job.id }, 'report failed with an internal error');
+      if (!isAppError(err) || err.kind === 'internal')
+        logger.error({ err, report: job.id }, 'report failed with an internal error');
       else logger.info({ report: job.id, errorClass, retryable }, `report failed: ${message}`);
     } finally {
       clearInterval(heartbeat);
@@ -146,15 +170,23 @@ export class ReportRunner {
 }
 
 /** Which failures are worth retrying: the ones that may go away by themselves. */
-function classify(err: unknown, redactor: Redactor): { message: string; errorClass: string; retryable: boolean } {
+function classify(
+  err: unknown,
+  redactor: Redactor,
+): { message: string; errorClass: string; retryable: boolean } {
   if (isAppError(err)) {
     const retryable = err.kind === 'unavailable' || err.kind === 'unreachable';
     const errorClass = (err as { errorClass?: unknown }).errorClass;
-    return { message: redactor.redact(err.message), errorClass: typeof errorClass === 'string' ? errorClass : err.name, retryable };
+    return {
+      message: redactor.redact(err.message),
+      errorClass: typeof errorClass === 'string' ? errorClass : err.name,
+      retryable,
+    };
   }
   // AWS SDK and socket errors: the same classes and messages as the connection test.
   const c = classifyAwsError(err, { redactor });
-  const retryable = ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) || serverFault(err);
+  const retryable =
+    ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) || serverFault(err);
   return { message: c.message, errorClass: c.errorClass, retryable };
 }
 

@@ -61,8 +61,25 @@ describe('a server killed mid-job', () => {
     try {
       const add = await cli(
         server,
-        ['integration', 'add', 'ecr', 'ecr', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', '--skip-test',
-          '--api-endpoint', proxy.url, '--sts-endpoint', moto.endpoint, '--registry-endpoint', registry.url],
+        [
+          'integration',
+          'add',
+          'ecr',
+          'ecr',
+          '--region',
+          REGION,
+          '--access-key-id',
+          s.users.ro.accessKeyId,
+          '--secret-access-key-stdin',
+          '--all-runtimes',
+          '--skip-test',
+          '--api-endpoint',
+          proxy.url,
+          '--sts-endpoint',
+          moto.endpoint,
+          '--registry-endpoint',
+          registry.url,
+        ],
         { stdin: s.users.ro.secretAccessKey },
       );
       expect(add.code, add.stderr).toBe(0);
@@ -70,7 +87,10 @@ describe('a server killed mid-job', () => {
       proxy.inject(Array.from({ length: 50 }, () => ({ kind: 'hang' as const })));
       const ids: string[] = [];
       for (const img of images) {
-        const r = await api(server, 'POST', '/api/v1/image-reports', { image: `${HOST}/team/durable:${img.reference}`, registryIntegration: 'ecr' });
+        const r = await api(server, 'POST', '/api/v1/image-reports', {
+          image: `${HOST}/team/durable:${img.reference}`,
+          registryIntegration: 'ecr',
+        });
         expect(r.status, r.text).toBe(202);
         ids.push(r.json.id);
       }

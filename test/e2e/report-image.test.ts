@@ -42,14 +42,37 @@ const seeded: {
 } = {};
 
 function endpoints(): string[] {
-  return ['--api-endpoint', moto.endpoint, '--sts-endpoint', moto.endpoint, '--registry-endpoint', registry.url];
+  return [
+    '--api-endpoint',
+    moto.endpoint,
+    '--sts-endpoint',
+    moto.endpoint,
+    '--registry-endpoint',
+    registry.url,
+  ];
 }
 
 async function report(image: string, extra: string[] = [], env: Record<string, string> = {}) {
-  return cli(server, ['report-image', '--image', image, '--registry-integration', 'ecr', '--no-local-git', '--wait', '--wait-timeout', '60', '--json', ...extra], {
-    token: reportToken,
-    env,
-  });
+  return cli(
+    server,
+    [
+      'report-image',
+      '--image',
+      image,
+      '--registry-integration',
+      'ecr',
+      '--no-local-git',
+      '--wait',
+      '--wait-timeout',
+      '60',
+      '--json',
+      ...extra,
+    ],
+    {
+      token: reportToken,
+      env,
+    },
+  );
 }
 
 async function detailOf(id: string) {
@@ -62,7 +85,10 @@ beforeAll(async () => {
   [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
   s = await createEcrIamScenario(moto);
   const seed = new EcrSeeder(moto, registry);
-  seeded.oci = await seed.image('team/app', 'oci', { format: 'oci', labels: { 'org.opencontainers.image.source': 'https://github.com/acme/app', team: 'payments' } });
+  seeded.oci = await seed.image('team/app', 'oci', {
+    format: 'oci',
+    labels: { 'org.opencontainers.image.source': 'https://github.com/acme/app', team: 'payments' },
+  });
   seeded.docker = await seed.image('team/app', 'docker', { format: 'docker' });
   seeded.index = await seed.index('team/multi', 'oci-index', { format: 'oci' });
   seeded.list = await seed.index('team/multi', 'docker-list', { format: 'docker' });
@@ -74,8 +100,25 @@ beforeAll(async () => {
     token: GH_TOKEN,
     repos: {
       'acme/app': {
-        commits: [{ sha: COMMIT, message: 'PAY-7: speed up checkout', author: { name: 'Dev', email: 'dev@acme.test', date: '2026-11-20T10:00:00Z', login: 'dev' } }],
-        pulls: [{ number: 12, title: 'Speed up checkout', state: 'closed', mergedAt: '2026-11-21T09:00:00Z', user: 'dev', head: 'feature/PAY-7', base: 'main', commits: [COMMIT] }],
+        commits: [
+          {
+            sha: COMMIT,
+            message: 'PAY-7: speed up checkout',
+            author: { name: 'Dev', email: 'dev@acme.test', date: '2026-11-20T10:00:00Z', login: 'dev' },
+          },
+        ],
+        pulls: [
+          {
+            number: 12,
+            title: 'Speed up checkout',
+            state: 'closed',
+            mergedAt: '2026-11-21T09:00:00Z',
+            user: 'dev',
+            head: 'feature/PAY-7',
+            base: 'main',
+            commits: [COMMIT],
+          },
+        ],
       },
     },
   });
@@ -83,7 +126,9 @@ beforeAll(async () => {
     flavor: 'cloud',
     email: 'bot@acme.test',
     apiToken: JIRA_TOKEN,
-    issues: [{ key: 'PAY-7', summary: 'Checkout is slow', status: 'Done', statusCategory: 'done', assignee: 'Dana' }],
+    issues: [
+      { key: 'PAY-7', summary: 'Checkout is slow', status: 'Done', statusCategory: 'done', assignee: 'Dana' },
+    ],
   });
   await moto.enableIamAuth();
   server = await startImagetrail({
@@ -92,13 +137,38 @@ beforeAll(async () => {
   });
   const add = await cli(
     server,
-    ['integration', 'add', 'ecr', 'ecr', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', ...endpoints()],
+    [
+      'integration',
+      'add',
+      'ecr',
+      'ecr',
+      '--region',
+      REGION,
+      '--access-key-id',
+      s.users.ro.accessKeyId,
+      '--secret-access-key-stdin',
+      '--all-runtimes',
+      ...endpoints(),
+    ],
     { stdin: s.users.ro.secretAccessKey },
   );
   expect(add.code, add.stderr).toBe(0);
   const noecr = await cli(
     server,
-    ['integration', 'add', 'ecr', 'no-rights', '--region', REGION, '--access-key-id', s.users.noecr.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', '--skip-test', ...endpoints()],
+    [
+      'integration',
+      'add',
+      'ecr',
+      'no-rights',
+      '--region',
+      REGION,
+      '--access-key-id',
+      s.users.noecr.accessKeyId,
+      '--secret-access-key-stdin',
+      '--all-runtimes',
+      '--skip-test',
+      ...endpoints(),
+    ],
     { stdin: s.users.noecr.secretAccessKey },
   );
   expect(noecr.code, noecr.stderr).toBe(0);
@@ -119,16 +189,28 @@ describe('seeded images, reported with --wait', () => {
     expect(done.status).toBe('succeeded');
     expect(done.result.digest).toBe(seeded.oci!.digest);
     const d = await detailOf(done.result.imageId);
-    expect(d).toMatchObject({ registry: HOST, repository: 'team/app', digest: seeded.oci!.digest, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    expect(d).toMatchObject({
+      registry: HOST,
+      repository: 'team/app',
+      digest: seeded.oci!.digest,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    });
     expect(d.tags).toContain('oci');
-    expect(d.platformsDetail).toEqual([expect.objectContaining({ os: 'linux', architecture: 'amd64', digest: seeded.oci!.digest })]);
+    expect(d.platformsDetail).toEqual([
+      expect.objectContaining({ os: 'linux', architecture: 'amd64', digest: seeded.oci!.digest }),
+    ]);
     expect(d.createdAt).toBe(seeded.oci!.created);
     expect(d.labels).toMatchObject({ team: 'payments' });
-    expect(d.layers.map((l: { digest: string }) => l.digest)).toEqual(seeded.oci!.layers.map((l) => l.digest));
+    expect(d.layers.map((l: { digest: string }) => l.digest)).toEqual(
+      seeded.oci!.layers.map((l) => l.digest),
+    );
     expect(d.config.historyCount).toBe(seeded.oci!.historyCount);
-    const expectedSize = seeded.oci!.size + seeded.oci!.config.size + seeded.oci!.layers.reduce((n, l) => n + l.size, 0);
+    const expectedSize =
+      seeded.oci!.size + seeded.oci!.config.size + seeded.oci!.layers.reduce((n, l) => n + l.size, 0);
     expect(d.size).toBe(expectedSize);
-    expect(d.referrers).toEqual(expect.arrayContaining([expect.objectContaining({ digest: seeded.sbom!.digest, kind: 'sbom' })]));
+    expect(d.referrers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ digest: seeded.sbom!.digest, kind: 'sbom' })]),
+    );
     // The CLI showed the steps on stderr as they happened (progress), and JSON alone on stdout.
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
@@ -140,7 +222,9 @@ describe('seeded images, reported with --wait', () => {
     expect(done.result.digest).toBe(seeded.docker!.digest);
     const d = await detailOf(done.result.imageId);
     expect(d.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
-    expect(d.referrers).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'signature', digest: seeded.sig!.digest })]));
+    expect(d.referrers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'signature', digest: seeded.sig!.digest })]),
+    );
     expect(d.tags).not.toEqual(expect.arrayContaining([expect.stringMatching(/\.sig$/)]));
   });
 
@@ -151,8 +235,22 @@ describe('seeded images, reported with --wait', () => {
     expect(done.result.digest).toBe(seeded.index!.digest);
     const d = await detailOf(done.result.imageId);
     expect(d.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    const platforms = d.platformsDetail.map((p: { os: string; architecture: string; variant?: string; digest: string }) => [p.os, p.architecture, p.variant ?? '', p.digest]);
-    expect(platforms).toEqual(seeded.index!.children.map((c) => [c.platform.os, c.platform.architecture, c.platform.variant ?? '', c.digest]));
+    const platforms = d.platformsDetail.map(
+      (p: { os: string; architecture: string; variant?: string; digest: string }) => [
+        p.os,
+        p.architecture,
+        p.variant ?? '',
+        p.digest,
+      ],
+    );
+    expect(platforms).toEqual(
+      seeded.index!.children.map((c) => [
+        c.platform.os,
+        c.platform.architecture,
+        c.platform.variant ?? '',
+        c.digest,
+      ]),
+    );
   });
 
   it('a Docker manifest list: two platforms', async () => {
@@ -161,7 +259,9 @@ describe('seeded images, reported with --wait', () => {
     const d = await detailOf(JSON.parse(r.stdout).result.imageId);
     expect(d.digest).toBe(seeded.list!.digest);
     expect(d.platformsDetail).toHaveLength(2);
-    expect(d.platformsDetail.map((p: { digest: string }) => p.digest).sort()).toEqual(seeded.list!.children.map((c) => c.digest).sort());
+    expect(d.platformsDetail.map((p: { digest: string }) => p.digest).sort()).toEqual(
+      seeded.list!.children.map((c) => c.digest).sort(),
+    );
   });
 
   it('a digest reference', async () => {
@@ -187,25 +287,58 @@ describe('joins', () => {
   });
 
   it('pull requests from a git.github integration and Jira issues from an issue.jira integration', async () => {
-    const gh = await cli(server, ['integration', 'add', 'github', 'gh', '--api-url', github.apiUrl, '--token-stdin', '--all-runtimes'], { stdin: GH_TOKEN });
+    const gh = await cli(
+      server,
+      ['integration', 'add', 'github', 'gh', '--api-url', github.apiUrl, '--token-stdin', '--all-runtimes'],
+      { stdin: GH_TOKEN },
+    );
     expect(gh.code, gh.stderr).toBe(0);
     const jr = await cli(
       server,
-      ['integration', 'add', 'jira', 'jira', '--base-url', jira.baseUrl, '--email', 'bot@acme.test', '--api-token-stdin', '--project-prefix', 'PAY', '--all-runtimes'],
+      [
+        'integration',
+        'add',
+        'jira',
+        'jira',
+        '--base-url',
+        jira.baseUrl,
+        '--email',
+        'bot@acme.test',
+        '--api-token-stdin',
+        '--project-prefix',
+        'PAY',
+        '--all-runtimes',
+      ],
       { stdin: JIRA_TOKEN },
     );
     expect(jr.code, jr.stderr).toBe(0);
     const r = await report(`${HOST}/team/app:docker`, [
-      '--git-repo', 'https://github.com/acme/app.git', '--git-branch', 'feature/PAY-7', '--git-sha', COMMIT, '--git-integration', 'gh',
-      '--issue-tracking-integration', 'jira', '--jira-message', 'Deploys PAY-7',
+      '--git-repo',
+      'https://github.com/acme/app.git',
+      '--git-branch',
+      'feature/PAY-7',
+      '--git-sha',
+      COMMIT,
+      '--git-integration',
+      'gh',
+      '--issue-tracking-integration',
+      'jira',
+      '--jira-message',
+      'Deploys PAY-7',
     ]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const done = JSON.parse(r.stdout);
-    expect(done.steps.map((x: { name: string }) => x.name)).toEqual(expect.arrayContaining(['pull-requests', 'issues']));
+    expect(done.steps.map((x: { name: string }) => x.name)).toEqual(
+      expect.arrayContaining(['pull-requests', 'issues']),
+    );
     const d = await detailOf(done.result.imageId);
     const commit = d.commits.find((c: { sha?: string }) => c.sha === COMMIT);
-    expect(commit.pullRequests).toEqual([expect.objectContaining({ number: 12, title: 'Speed up checkout', state: 'merged' })]);
-    expect(d.issueDetails).toEqual([expect.objectContaining({ key: 'PAY-7', title: 'Checkout is slow', status: 'Done', assignee: 'Dana' })]);
+    expect(commit.pullRequests).toEqual([
+      expect.objectContaining({ number: 12, title: 'Speed up checkout', state: 'merged' }),
+    ]);
+    expect(d.issueDetails).toEqual([
+      expect.objectContaining({ key: 'PAY-7', title: 'Checkout is slow', status: 'Done', assignee: 'Dana' }),
+    ]);
     const byIssue = await api(server, 'GET', '/api/v1/images?issue=PAY-7');
     expect(byIssue.json.items.map((i: { id: string }) => i.id)).toContain(done.result.imageId);
     expect(JSON.stringify(d) + server.logs()).not.toContain(GH_TOKEN);
@@ -214,7 +347,11 @@ describe('joins', () => {
 
   it('fail-on-not-found fails the report naming the missing issue', async () => {
     const r = await report(`${HOST}/team/app:docker`, [
-      '--issue-tracking-integration', 'jira', '--jira-message', 'Fixes PAY-404', '--jira-fail-on-not-found',
+      '--issue-tracking-integration',
+      'jira',
+      '--jira-message',
+      'Fixes PAY-404',
+      '--jira-fail-on-not-found',
     ]);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.message).toContain('PAY-404');
@@ -223,12 +360,25 @@ describe('joins', () => {
 
 describe('idempotency and the image list', () => {
   it('the same report twice gives one image and one build; a new tag on the same digest adds the tag', async () => {
-    const args = ['--workflow-name', 'build-42', '--workflow-url', 'https://ci.example/runs/42', '--git-repo', 'acme/app', '--git-branch', 'main', '--git-sha', 'a'.repeat(40)];
+    const args = [
+      '--workflow-name',
+      'build-42',
+      '--workflow-url',
+      'https://ci.example/runs/42',
+      '--git-repo',
+      'acme/app',
+      '--git-branch',
+      'main',
+      '--git-sha',
+      'a'.repeat(40),
+    ];
     const a = JSON.parse((await report(`${HOST}/team/app:oci`, args)).stdout);
     const b = JSON.parse((await report(`${HOST}/team/app:oci`, args)).stdout);
     expect(a.result.imageId).toBe(b.result.imageId);
     const d = await detailOf(a.result.imageId);
-    expect(d.builds.filter((x: { workflowUrl?: string }) => x.workflowUrl === 'https://ci.example/runs/42')).toHaveLength(1);
+    expect(
+      d.builds.filter((x: { workflowUrl?: string }) => x.workflowUrl === 'https://ci.example/runs/42'),
+    ).toHaveLength(1);
   });
 
   it('lists with filters and pages', async () => {
@@ -236,11 +386,19 @@ describe('idempotency and the image list', () => {
     expect(all.status).toBe(200);
     expect(all.json.items).toHaveLength(2);
     expect(all.json.nextCursor).toEqual(expect.any(String));
-    const next = await api(server, 'GET', `/api/v1/images?limit=2&cursor=${encodeURIComponent(all.json.nextCursor)}`, undefined, reportToken);
+    const next = await api(
+      server,
+      'GET',
+      `/api/v1/images?limit=2&cursor=${encodeURIComponent(all.json.nextCursor)}`,
+      undefined,
+      reportToken,
+    );
     const ids = [...all.json.items, ...next.json.items].map((i: { id: string }) => i.id);
     expect(new Set(ids).size).toBe(ids.length);
     const byRepo = await api(server, 'GET', '/api/v1/images?repository=team/multi');
-    expect(byRepo.json.items.map((i: { digest: string }) => i.digest).sort()).toEqual([seeded.index!.digest, seeded.list!.digest].sort());
+    expect(byRepo.json.items.map((i: { digest: string }) => i.digest).sort()).toEqual(
+      [seeded.index!.digest, seeded.list!.digest].sort(),
+    );
     const byBranch = await api(server, 'GET', '/api/v1/images?branch=main');
     expect(byBranch.json.items.map((i: { digest: string }) => i.digest)).toEqual([seeded.oci!.digest]);
     const byCommit = await api(server, 'GET', `/api/v1/images?commit=${'a'.repeat(12)}`);
@@ -272,7 +430,20 @@ describe('failures are clear and recorded', () => {
   });
 
   it('a missing permission fails naming the action and the managed policy', async () => {
-    const r = await cli(server, ['report-image', '--image', `${HOST}/team/app:oci`, '--registry-integration', 'no-rights', '--no-local-git', '--wait', '--json'], { token: reportToken });
+    const r = await cli(
+      server,
+      [
+        'report-image',
+        '--image',
+        `${HOST}/team/app:oci`,
+        '--registry-integration',
+        'no-rights',
+        '--no-local-git',
+        '--wait',
+        '--json',
+      ],
+      { token: reportToken },
+    );
     expect(r.code).toBe(1);
     const done = JSON.parse(r.stdout);
     expect(done.error.message).toMatch(/ecr:(DescribeImages|BatchGetImage)/);
@@ -283,7 +454,13 @@ describe('failures are clear and recorded', () => {
   it('bad input is a 400 before anything is queued', async () => {
     const bad = await api(server, 'POST', '/api/v1/image-reports', { image: 'UPPER/Case:tag' }, reportToken);
     expect(bad.status).toBe(400);
-    const noRuntime = await api(server, 'POST', '/api/v1/image-reports', { image: `${HOST}/team/app:oci`, runtime: 'nowhere' }, reportToken);
+    const noRuntime = await api(
+      server,
+      'POST',
+      '/api/v1/image-reports',
+      { image: `${HOST}/team/app:oci`, runtime: 'nowhere' },
+      reportToken,
+    );
     expect(noRuntime.status).toBe(400);
     const noImage = await cli(server, ['report-image', '--no-local-git'], { token: reportToken });
     expect(noImage.code).toBe(2);
@@ -299,7 +476,13 @@ describe('CI compatibility', () => {
       await writeFile(join(dir, 'README'), 'x');
       await git(dir, 'add', '.');
       await git(dir, 'commit', '-q', '-m', 'PAY-7: speed up checkout');
-      await git(dir, 'remote', 'add', 'origin', 'https://x-access-token:ghs_secret123456@github.com/acme/app.git');
+      await git(
+        dir,
+        'remote',
+        'add',
+        'origin',
+        'https://x-access-token:ghs_secret123456@github.com/acme/app.git',
+      );
       const sha = (await git(dir, 'rev-parse', 'HEAD')).trim();
       const r = await cli(undefined, ['report-image', '--git-dir', dir, '--wait', '--json'], {
         env: {
@@ -318,10 +501,21 @@ describe('CI compatibility', () => {
       expect(r.stderr).toContain('CF_REGISTRY_PASSWORD is ignored');
       const d = await detailOf(JSON.parse(r.stdout).result.imageId);
       const build = d.builds.find((b: { workflowName?: string }) => b.workflowName === 'gha/123');
-      expect(build).toMatchObject({ workflowUrl: 'https://github.com/acme/app/actions/runs/123', ciType: 'github-actions' });
-      expect(build.git).toMatchObject({ branch: 'feature/PAY-7', sha, repo: 'https://github.com/acme/app.git' });
+      expect(build).toMatchObject({
+        workflowUrl: 'https://github.com/acme/app/actions/runs/123',
+        ciType: 'github-actions',
+      });
+      expect(build.git).toMatchObject({
+        branch: 'feature/PAY-7',
+        sha,
+        repo: 'https://github.com/acme/app.git',
+      });
       const commit = d.commits.find((c: { sha?: string }) => c.sha === sha);
-      expect(commit).toMatchObject({ message: 'PAY-7: speed up checkout', repo: 'https://github.com/acme/app.git', author: { name: 'tester' } });
+      expect(commit).toMatchObject({
+        message: 'PAY-7: speed up checkout',
+        repo: 'https://github.com/acme/app.git',
+        author: { name: 'tester' },
+      });
       expect(commit.parents).toEqual([]);
       expect(JSON.stringify(d)).not.toContain('ghs_secret123456');
     } finally {
@@ -336,14 +530,55 @@ describe('faults', () => {
     try {
       const add = await cli(
         server,
-        ['integration', 'add', 'ecr', 'flaky', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', '--skip-test',
-          '--api-endpoint', proxy.url, '--sts-endpoint', moto.endpoint, '--registry-endpoint', registry.url],
+        [
+          'integration',
+          'add',
+          'ecr',
+          'flaky',
+          '--region',
+          REGION,
+          '--access-key-id',
+          s.users.ro.accessKeyId,
+          '--secret-access-key-stdin',
+          '--all-runtimes',
+          '--skip-test',
+          '--api-endpoint',
+          proxy.url,
+          '--sts-endpoint',
+          moto.endpoint,
+          '--registry-endpoint',
+          registry.url,
+        ],
         { stdin: s.users.ro.secretAccessKey },
       );
       expect(add.code, add.stderr).toBe(0);
-      const throttle = { kind: 'status' as const, status: 400, body: '{"__type":"ThrottlingException","message":"Rate exceeded"}', contentType: 'application/x-amz-json-1.1' };
-      proxy.inject([throttle, throttle, throttle, { kind: 'status', status: 503 }, { kind: 'status', status: 503 }]);
-      const r = await cli(server, ['report-image', '--image', `${HOST}/team/multi:docker-list`, '--registry-integration', 'flaky', '--no-local-git', '--wait', '--json'], { token: reportToken });
+      const throttle = {
+        kind: 'status' as const,
+        status: 400,
+        body: '{"__type":"ThrottlingException","message":"Rate exceeded"}',
+        contentType: 'application/x-amz-json-1.1',
+      };
+      proxy.inject([
+        throttle,
+        throttle,
+        throttle,
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 503 },
+      ]);
+      const r = await cli(
+        server,
+        [
+          'report-image',
+          '--image',
+          `${HOST}/team/multi:docker-list`,
+          '--registry-integration',
+          'flaky',
+          '--no-local-git',
+          '--wait',
+          '--json',
+        ],
+        { token: reportToken },
+      );
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).result.digest).toBe(seeded.list!.digest);
       expect(proxy.requests.filter((x) => x.fault).length).toBe(5);
@@ -357,13 +592,47 @@ describe('faults', () => {
     try {
       const add = await cli(
         server,
-        ['integration', 'add', 'ecr', 'flaky-registry', '--region', REGION, '--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--all-runtimes', '--skip-test',
-          '--api-endpoint', moto.endpoint, '--sts-endpoint', moto.endpoint, '--registry-endpoint', proxy.url],
+        [
+          'integration',
+          'add',
+          'ecr',
+          'flaky-registry',
+          '--region',
+          REGION,
+          '--access-key-id',
+          s.users.ro.accessKeyId,
+          '--secret-access-key-stdin',
+          '--all-runtimes',
+          '--skip-test',
+          '--api-endpoint',
+          moto.endpoint,
+          '--sts-endpoint',
+          moto.endpoint,
+          '--registry-endpoint',
+          proxy.url,
+        ],
         { stdin: s.users.ro.secretAccessKey },
       );
       expect(add.code, add.stderr).toBe(0);
-      proxy.inject([{ kind: 'status', status: 429, retryAfter: '0' }, { kind: 'status', status: 503 }, { kind: 'status', status: 502 }]);
-      const r = await cli(server, ['report-image', '--image', `${HOST}/team/app:oci`, '--registry-integration', 'flaky-registry', '--no-local-git', '--wait', '--json'], { token: reportToken });
+      proxy.inject([
+        { kind: 'status', status: 429, retryAfter: '0' },
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 502 },
+      ]);
+      const r = await cli(
+        server,
+        [
+          'report-image',
+          '--image',
+          `${HOST}/team/app:oci`,
+          '--registry-integration',
+          'flaky-registry',
+          '--no-local-git',
+          '--wait',
+          '--json',
+        ],
+        { token: reportToken },
+      );
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(proxy.requests.filter((x) => x.fault).length).toBe(3);
     } finally {

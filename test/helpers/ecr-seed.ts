@@ -38,7 +38,9 @@ export class EcrSeeder {
   async repository(name: string, registryId?: string): Promise<void> {
     const key = `${registryId ?? ACCOUNT}/${name}`;
     if (this.repos.has(key)) return;
-    await this.ecr.send(new CreateRepositoryCommand({ repositoryName: name, ...(registryId ? { registryId } : {}) }));
+    await this.ecr.send(
+      new CreateRepositoryCommand({ repositoryName: name, ...(registryId ? { registryId } : {}) }),
+    );
     this.repos.add(key);
   }
 
@@ -63,25 +65,38 @@ export class EcrSeeder {
   async mirror(from: string, to: string, m: PushedImage, tag: string, registryId?: string): Promise<void> {
     const auth = 'Basic ' + Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64');
     for (const blob of [m.config, ...m.layers]) {
-      const res = await fetch(`${this.target.url}/v2/${to}/blobs/uploads/?mount=${blob.digest}&from=${from}`, { method: 'POST', headers: { authorization: auth } });
-      if (res.status !== 201) throw new Error(`mount ${blob.digest} into ${to}: HTTP ${res.status} ${await res.text()}`);
+      const res = await fetch(
+        `${this.target.url}/v2/${to}/blobs/uploads/?mount=${blob.digest}&from=${from}`,
+        { method: 'POST', headers: { authorization: auth } },
+      );
+      if (res.status !== 201)
+        throw new Error(`mount ${blob.digest} into ${to}: HTTP ${res.status} ${await res.text()}`);
     }
     const put = await fetch(`${this.target.url}/v2/${to}/manifests/${tag}`, {
       method: 'PUT',
       headers: { authorization: auth, 'content-type': m.mediaType },
       body: Buffer.from(m.bytes),
     });
-    if (put.status !== 201) throw new Error(`put manifest into ${to}: HTTP ${put.status} ${await put.text()}`);
+    if (put.status !== 201)
+      throw new Error(`put manifest into ${to}: HTTP ${put.status} ${await put.text()}`);
     await this.put(to, m, tag, registryId);
   }
 
-  async image(repository: string, tag: string, opts: Parameters<typeof pushImage>[3] = {}): Promise<PushedImage> {
+  async image(
+    repository: string,
+    tag: string,
+    opts: Parameters<typeof pushImage>[3] = {},
+  ): Promise<PushedImage> {
     const pushed = await pushImage(this.target, repository, tag, opts);
     await this.put(repository, pushed, tag);
     return pushed;
   }
 
-  async index(repository: string, tag: string, opts: Parameters<typeof pushIndex>[3] = {}): Promise<PushedIndex> {
+  async index(
+    repository: string,
+    tag: string,
+    opts: Parameters<typeof pushIndex>[3] = {},
+  ): Promise<PushedIndex> {
     const pushed = await pushIndex(this.target, repository, tag, opts);
     // Children first, untagged, each once; then the index with its tag.
     for (const child of pushed.children) await this.put(repository, child);
@@ -97,7 +112,11 @@ export class EcrSeeder {
   }
 
   async sbom(repository: string, subject: PushedManifest): Promise<Awaited<ReturnType<typeof pushArtifact>>> {
-    const art = await pushArtifact(this.target, repository, { digest: subject.digest, size: subject.size, mediaType: subject.mediaType });
+    const art = await pushArtifact(this.target, repository, {
+      digest: subject.digest,
+      size: subject.size,
+      mediaType: subject.mediaType,
+    });
     await this.put(repository, art);
     if (art.tagSchemaIndex) await this.put(repository, art.tagSchemaIndex, subject.digest.replace(':', '-'));
     return art;

@@ -20,12 +20,15 @@ export async function clientFor(cmd: Command, env: NodeJS.ProcessEnv = process.e
       'warning: --token puts the token in the process list; prefer IMAGETRAIL_TOKEN or --token-file.\n',
     );
   }
-  return ApiClient.create({
-    ...(g.server ? { server: g.server } : {}),
-    ...(g.token ? { token: g.token } : {}),
-    ...(g.tokenFile ? { tokenFile: g.tokenFile } : {}),
-    ...(g.dataDir ? { dataDir: g.dataDir } : {}),
-  }, env);
+  return ApiClient.create(
+    {
+      ...(g.server ? { server: g.server } : {}),
+      ...(g.token ? { token: g.token } : {}),
+      ...(g.tokenFile ? { tokenFile: g.tokenFile } : {}),
+      ...(g.dataDir ? { dataDir: g.dataDir } : {}),
+    },
+    env,
+  );
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -52,7 +52,9 @@ export function registerImages(program: Command): void {
         const v = o[k];
         if (typeof v === 'string' && v !== '') q.set(k, v);
       }
-      const page = await (await clientFor(cmd)).request<{ items: ImageSummary[]; nextCursor?: string }>('GET', `/api/v1/images?${q.toString()}`);
+      const page = await (
+        await clientFor(cmd)
+      ).request<{ items: ImageSummary[]; nextCursor?: string }>('GET', `/api/v1/images?${q.toString()}`);
       if (out.json) return printJson(out, page);
       if (page.items.length === 0) return out.out('No images match.');
       out.out(
@@ -63,7 +65,9 @@ export function registerImages(program: Command): void {
             i.tags.join(',') || '-',
             i.digest.slice(0, 19),
             humanSize(i.size),
-            i.platforms.map((p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`).join(',') || '-',
+            i.platforms
+              .map((p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`)
+              .join(',') || '-',
             i.git?.sha ? i.git.sha.slice(0, 8) : '-',
             i.createdAt ?? '-',
           ]),
@@ -86,24 +90,34 @@ export function registerImages(program: Command): void {
         if (digest) q.set('digest', digest);
         else {
           const m = /^(.+?)\/(.+):([\w][\w.-]{0,127})$/.exec(ref);
-          if (!m) throw new InputError(`"${ref}" is not an image id, a digest or a reference such as host/repo:tag`);
+          if (!m)
+            throw new InputError(
+              `"${ref}" is not an image id, a digest or a reference such as host/repo:tag`,
+            );
           q.set('registry', m[1]!);
           q.set('repository', m[2]!);
           q.set('tag', m[3]!);
         }
         const page = await client.request<{ items: ImageSummary[] }>('GET', `/api/v1/images?${q.toString()}`);
         if (page.items.length === 0) {
-          throw new NotFoundError(`No enriched image matches ${ref}.`, { hints: ['Report it first: imagetrail report-image --image … --wait'] });
+          throw new NotFoundError(`No enriched image matches ${ref}.`, {
+            hints: ['Report it first: imagetrail report-image --image … --wait'],
+          });
         }
         id = page.items[0]!.id;
       }
-      const d = await client.request<Record<string, unknown> & ImageSummary>('GET', `/api/v1/images/${encodeURIComponent(id)}`);
+      const d = await client.request<Record<string, unknown> & ImageSummary>(
+        'GET',
+        `/api/v1/images/${encodeURIComponent(id)}`,
+      );
       if (out.json) return printJson(out, d);
       out.out(`${d.registry}/${d.repository}@${d.digest}`);
       out.out(`  tags:      ${d.tags.join(', ') || '-'}`);
       out.out(`  size:      ${humanSize(d.size)}`);
       out.out(`  created:   ${d.createdAt ?? '-'}`);
-      out.out(`  platforms: ${d.platforms.map((p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`).join(', ') || '-'}`);
+      out.out(
+        `  platforms: ${d.platforms.map((p) => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`).join(', ') || '-'}`,
+      );
       if (d.git) out.out(`  git:       ${d.git.repo ?? ''} ${d.git.branch ?? ''} ${d.git.sha ?? ''}`);
       if (d.issues.length) out.out(`  issues:    ${d.issues.join(', ')}`);
     });
@@ -114,13 +128,19 @@ export function registerImages(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const r = await (await clientFor(cmd)).request<{ id: string; status: string; image: string; error?: { message: string }; steps: Array<{ name: string; status: string; message?: string }> }>(
-        'GET',
-        `/api/v1/image-reports/${encodeURIComponent(id)}`,
-      );
+      const r = await (
+        await clientFor(cmd)
+      ).request<{
+        id: string;
+        status: string;
+        image: string;
+        error?: { message: string };
+        steps: Array<{ name: string; status: string; message?: string }>;
+      }>('GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
       if (out.json) return printJson(out, r);
       out.out(`Report ${r.id}: ${r.status} (${r.image})`);
-      for (const s of r.steps) out.out(`  ${s.status === 'failed' ? '✘' : '✔'} ${s.name.padEnd(14)} ${s.message ?? ''}`);
+      for (const s of r.steps)
+        out.out(`  ${s.status === 'failed' ? '✘' : '✔'} ${s.name.padEnd(14)} ${s.message ?? ''}`);
       if (r.error) out.out(`Error: ${r.error.message}`);
     });
 }

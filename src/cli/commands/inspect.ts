@@ -32,7 +32,8 @@ function print(out: Output, f: Facts): void {
   const created = f.config?.created ?? f.createdAt;
   if (created) out.out(`  created:    ${created}`);
   if (f.tags?.length) out.out(`  tags:       ${f.tags.join(', ')}`);
-  for (const p of f.platforms) out.out(`  platform:   ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''} ${p.digest}`);
+  for (const p of f.platforms)
+    out.out(`  platform:   ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''} ${p.digest}`);
   out.out(`  layers:     ${f.layers.length}`);
   for (const r of f.referrers) out.out(`  referrer:   ${r.kind} ${r.digest}${r.tag ? ` (${r.tag})` : ''}`);
 }
@@ -40,42 +41,69 @@ function print(out: Output, f: Facts): void {
 export function registerInspect(program: Command): void {
   program
     .command('inspect <ref>')
-    .description('registry facts of one image (digest, platforms, config, layers, referrers); nothing is stored')
+    .description(
+      'registry facts of one image (digest, platforms, config, layers, referrers); nothing is stored',
+    )
     .option('--registry-integration <name>', 'look the image up on the server through this integration (ECR)')
     .option('--runtime <name>', 'with --registry-integration: the runtime to run on')
-    .option('--creds <user:pass>', 'registry credentials (prefer --creds-stdin: argv is visible to other users)')
+    .option(
+      '--creds <user:pass>',
+      'registry credentials (prefer --creds-stdin: argv is visible to other users)',
+    )
     .option('--creds-stdin', 'read USER:PASS from standard input')
     .option('--plain-http', 'talk plain HTTP to the registry (default only for localhost)')
     .option('--json', 'print JSON')
-    .action(async (ref: string, o: { registryIntegration?: string; runtime?: string; creds?: string; credsStdin?: boolean; plainHttp?: boolean; json?: boolean }, cmd: Command) => {
-      const out = stdio(Boolean(o.json));
-      if (o.registryIntegration) {
-        if (o.creds || o.credsStdin) throw new InputError('Use either --registry-integration or --creds, not both.');
-        const facts = await (await clientFor(cmd)).request<Facts>('POST', '/api/v1/inspect', {
-          image: ref,
-          registryIntegration: o.registryIntegration,
-          ...(o.runtime ? { runtime: o.runtime } : {}),
-        });
+    .action(
+      async (
+        ref: string,
+        o: {
+          registryIntegration?: string;
+          runtime?: string;
+          creds?: string;
+          credsStdin?: boolean;
+          plainHttp?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const out = stdio(Boolean(o.json));
+        if (o.registryIntegration) {
+          if (o.creds || o.credsStdin)
+            throw new InputError('Use either --registry-integration or --creds, not both.');
+          const facts = await (
+            await clientFor(cmd)
+          ).request<Facts>('POST', '/api/v1/inspect', {
+            image: ref,
+            registryIntegration: o.registryIntegration,
+            ...(o.runtime ? { runtime: o.runtime } : {}),
+          });
+          return out.json ? printJson(out, facts) : print(out, facts);
+        }
+        // A generic v2 registry, straight from this process: no server, no AWS SDK.
+        const [{ parseReference, defaultRegistryEndpoint }, { RegistryClient }, { inspectImage }] =
+          await Promise.all([
+            import('../../integrations/registry/oci/reference.js'),
+            import('../../integrations/registry/oci/client.js'),
+            import('../../integrations/registry/oci/inspect.js'),
+          ]);
+        const parsed = parseReference(ref);
+        if (o.creds)
+          process.stderr.write(
+            'warning: --creds puts the password in the process list; prefer --creds-stdin.\n',
+          );
+        const creds = o.credsStdin
+          ? await readStdin()
+          : (o.creds ?? process.env['IMAGETRAIL_REGISTRY_CREDS']);
+        let auth: ConstructorParameters<typeof RegistryClient>[0]['auth'] = { kind: 'none' };
+        if (creds) {
+          const i = creds.indexOf(':');
+          if (i <= 0) throw new InputError('Registry credentials must be USER:PASSWORD.');
+          auth = { kind: 'basic', username: creds.slice(0, i), password: creds.slice(i + 1) };
+        }
+        const endpoint = o.plainHttp ? `http://${parsed.registry}` : defaultRegistryEndpoint(parsed.registry);
+        const client = new RegistryClient({ endpoint, auth });
+        const facts = await inspectImage(client, parsed, { referrers: { cosign: 'list' } });
         return out.json ? printJson(out, facts) : print(out, facts);
-      }
-      // A generic v2 registry, straight from this process: no server, no AWS SDK.
-      const [{ parseReference, defaultRegistryEndpoint }, { RegistryClient }, { inspectImage }] = await Promise.all([
-        import('../../integrations/registry/oci/reference.js'),
-        import('../../integrations/registry/oci/client.js'),
-        import('../../integrations/registry/oci/inspect.js'),
-      ]);
-      const parsed = parseReference(ref);
-      if (o.creds) process.stderr.write('warning: --creds puts the password in the process list; prefer --creds-stdin.\n');
-      const creds = o.credsStdin ? await readStdin() : (o.creds ?? process.env['IMAGETRAIL_REGISTRY_CREDS']);
-      let auth: ConstructorParameters<typeof RegistryClient>[0]['auth'] = { kind: 'none' };
-      if (creds) {
-        const i = creds.indexOf(':');
-        if (i <= 0) throw new InputError('Registry credentials must be USER:PASSWORD.');
-        auth = { kind: 'basic', username: creds.slice(0, i), password: creds.slice(i + 1) };
-      }
-      const endpoint = o.plainHttp ? `http://${parsed.registry}` : defaultRegistryEndpoint(parsed.registry);
-      const client = new RegistryClient({ endpoint, auth });
-      const facts = await inspectImage(client, parsed, { referrers: { cosign: 'list' } });
-      return out.json ? printJson(out, facts) : print(out, facts as unknown as Facts);
-    });
+      },
+    );
 }

@@ -80,19 +80,34 @@ function bool(v: string | undefined, name: string): boolean | undefined {
 function prune<T>(o: T): T | undefined {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) {
+  for (const [k, v] of Object.entries(o) as Array<[string, unknown]>) {
     const p = prune(v);
-    if (p !== undefined && !(typeof p === 'object' && p !== null && !Array.isArray(p) && Object.keys(p).length === 0)) out[k] = p;
+    if (
+      p !== undefined &&
+      !(typeof p === 'object' && p !== null && !Array.isArray(p) && Object.keys(p).length === 0)
+    )
+      out[k] = p;
   }
   return Object.keys(out).length ? (out as T) : undefined;
 }
 
 /** Builds the report body from flags, CF_* variables and the local checkout. Exported for tests. */
-export async function buildReport(o: Flags, env: NodeJS.ProcessEnv, cwd: string, warn: (s: string) => void): Promise<Record<string, unknown>> {
+export async function buildReport(
+  o: Flags,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  warn: (s: string) => void,
+): Promise<Record<string, unknown>> {
   const image = value(o, 'image', env);
-  if (!image) throw new InputError('The image to report is required: --image REF or CF_IMAGE.', { hints: ['e.g. --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2'] });
+  if (!image)
+    throw new InputError('The image to report is required: --image REF or CF_IMAGE.', {
+      hints: ['e.g. --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2'],
+    });
   for (const name of IGNORED) {
-    if (env[name]) warn(`warning: ${name} is ignored: imagetrail takes credentials from integrations in the shared configuration repository, never from CI variables.`);
+    if (env[name])
+      warn(
+        `warning: ${name} is ignored: imagetrail takes credentials from integrations in the shared configuration repository, never from CI variables.`,
+      );
   }
   const sha = value(o, 'gitSha', env);
   const local = o.localGit === false ? {} : await readLocalGit(o.gitDir ?? cwd, sha);
@@ -111,7 +126,13 @@ export async function buildReport(o: Flags, env: NodeJS.ProcessEnv, cwd: string,
       sha: sha ?? local.sha,
       // Commit details only when they describe the reported commit.
       ...(local.sha && (!sha || local.sha.startsWith(sha))
-        ? { message: local.message, author: local.author, committer: local.committer, time: local.time, parents: local.parents }
+        ? {
+            message: local.message,
+            author: local.author,
+            committer: local.committer,
+            time: local.time,
+            parents: local.parents,
+          }
         : {}),
       integration: value(o, 'gitIntegration', env),
     },
@@ -119,7 +140,10 @@ export async function buildReport(o: Flags, env: NodeJS.ProcessEnv, cwd: string,
       integration: issueIntegration,
       projectPrefix: value(o, 'jiraProjectPrefix', env),
       message: value(o, 'jiraMessage', env),
-      failOnNotFound: bool(value(o, 'jiraFailOnNotFound', env), '--jira-fail-on-not-found / CF_JIRA_FAIL_ON_NOT_FOUND'),
+      failOnNotFound: bool(
+        value(o, 'jiraFailOnNotFound', env),
+        '--jira-fail-on-not-found / CF_JIRA_FAIL_ON_NOT_FOUND',
+      ),
     },
     workflow: {
       name: value(o, 'workflowName', env),
@@ -138,14 +162,19 @@ async function waitFor(client: ApiClient, id: string, out: Output, timeoutMs: nu
   for (;;) {
     const r = await client.request<ReportView>('GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
     if (!out.json) {
-      for (const s of r.steps.slice(printed)) out.err(`  ${s.status === 'failed' ? '✘' : '✔'} ${s.name.padEnd(14)} ${s.message ?? ''}`);
+      for (const s of r.steps.slice(printed))
+        out.err(`  ${s.status === 'failed' ? '✘' : '✔'} ${s.name.padEnd(14)} ${s.message ?? ''}`);
     }
     printed = r.steps.length;
     if (r.status === 'succeeded' || r.status === 'failed') return r;
     if (Date.now() > deadline) {
-      throw new CheckFailedError(`Report ${id} is still ${r.status} after ${Math.round(timeoutMs / 1000)} s.`, r, {
-        hints: [`It keeps going on the server; check later with: imagetrail images report ${id}`],
-      });
+      throw new CheckFailedError(
+        `Report ${id} is still ${r.status} after ${Math.round(timeoutMs / 1000)} s.`,
+        r,
+        {
+          hints: [`It keeps going on the server; check later with: imagetrail images report ${id}`],
+        },
+      );
     }
     await sleep(delay);
     delay = Math.min(1000, delay * 1.5);
@@ -155,21 +184,32 @@ async function waitFor(client: ApiClient, id: string, out: Output, timeoutMs: nu
 export function registerReportImage(program: Command): void {
   const cmd = program
     .command('report-image')
-    .description('report an image pushed by CI; the server enriches it with registry, build, Git and Jira facts')
+    .description(
+      'report an image pushed by CI; the server enriches it with registry, build, Git and Jira facts',
+    )
     .option('--image <ref>', 'the image reference (CF_IMAGE)')
-    .option('--registry-integration <name>', 'registry integration to look the image up with (CF_CONTAINER_REGISTRY_INTEGRATION)')
-    .option('--runtime <name>', 'runtime that does the work (CF_RUNTIME_NAME; default: the server\'s own)')
-    .option('--git-provider <provider>', 'github, gitlab, bitbucket, bitbucket-server, gerrit (CF_GIT_PROVIDER)')
-    .option('--git-repo <repo>', 'owner/repo or clone URL (CF_GIT_REPO; default: the checkout\'s origin)')
-    .option('--git-branch <branch>', 'branch (CF_GIT_BRANCH; default: the checkout\'s branch)')
-    .option('--git-sha <sha>', 'commit SHA (CF_GIT_SHA; default: the checkout\'s HEAD)')
+    .option(
+      '--registry-integration <name>',
+      'registry integration to look the image up with (CF_CONTAINER_REGISTRY_INTEGRATION)',
+    )
+    .option('--runtime <name>', "runtime that does the work (CF_RUNTIME_NAME; default: the server's own)")
+    .option(
+      '--git-provider <provider>',
+      'github, gitlab, bitbucket, bitbucket-server, gerrit (CF_GIT_PROVIDER)',
+    )
+    .option('--git-repo <repo>', "owner/repo or clone URL (CF_GIT_REPO; default: the checkout's origin)")
+    .option('--git-branch <branch>', "branch (CF_GIT_BRANCH; default: the checkout's branch)")
+    .option('--git-sha <sha>', "commit SHA (CF_GIT_SHA; default: the checkout's HEAD)")
     .option('--git-integration <name>', 'git.github integration for pull requests (CF_GIT_INTEGRATION)')
     .option('--git-dir <dir>', 'read Git facts from this checkout (default: the current directory)')
     .option('--no-local-git', 'do not read Git facts from the local checkout')
     .option('--issue-tracking-integration <name>', 'issue.jira integration (CF_ISSUE_TRACKING_INTEGRATION)')
     .option('--jira-project-prefix <prefixes>', 'PROJ,OPS or /regex/flags (CF_JIRA_PROJECT_PREFIX)')
     .option('--jira-message <text>', 'text to find issue keys in (CF_JIRA_MESSAGE)')
-    .option('--jira-fail-on-not-found [bool]', 'fail when a referenced issue does not exist (CF_JIRA_FAIL_ON_NOT_FOUND)')
+    .option(
+      '--jira-fail-on-not-found [bool]',
+      'fail when a referenced issue does not exist (CF_JIRA_FAIL_ON_NOT_FOUND)',
+    )
     .option('--workflow-name <name>', 'CI workflow or pipeline name (CF_WORKFLOW_NAME)')
     .option('--workflow-url <url>', 'link to the CI run (CF_WORKFLOW_URL)')
     .option('--logs-url <url>', 'link to the CI logs (CF_LOGS_URL)')
@@ -193,17 +233,24 @@ export function registerReportImage(program: Command): void {
     );
     if (!o.wait) {
       if (out.json) return printJson(out, accepted);
-      out.out(`Report ${accepted.id} accepted for ${String(body['image'])}; follow it with --wait or: imagetrail images report ${accepted.id}`);
+      out.out(
+        `Report ${accepted.id} accepted for ${String(body['image'])}; follow it with --wait or: imagetrail images report ${accepted.id}`,
+      );
       return;
     }
     const seconds = Number(o.waitTimeout);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new InputError('--wait-timeout must be a positive number of seconds');
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new InputError('--wait-timeout must be a positive number of seconds');
     if (!out.json) out.err(`Report ${accepted.id} accepted; enriching ${String(body['image'])}…`);
     const done = await waitFor(client, accepted.id, out, seconds * 1000);
     if (out.json) printJson(out, done);
     if (done.status === 'failed') {
-      throw new CheckFailedError(`Enrichment of ${done.image} failed: ${done.error?.message ?? 'unknown reason'}`, done);
+      throw new CheckFailedError(
+        `Enrichment of ${done.image} failed: ${done.error?.message ?? 'unknown reason'}`,
+        done,
+      );
     }
-    if (!out.json) out.out(`Enriched ${done.image}: ${done.result?.digest ?? ''} (image ${done.result?.imageId ?? '?'})`);
+    if (!out.json)
+      out.out(`Enriched ${done.image}: ${done.result?.digest ?? ''} (image ${done.result?.imageId ?? '?'})`);
   });
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../domain/errors.js';
+import { stripCredentials } from '../git-facts.js';
+import { buildReport } from './report-image.js';
+
+const noGit = { localGit: false };
+
+describe('buildReport', () => {
+  it('maps the CF_* variables, flags win over them, empty values are dropped', async () => {
+    const warnings: string[] = [];
+    const body = await buildReport(
+      { ...noGit, workflowName: 'from-flag' },
+      {
+        CF_IMAGE: 'reg.example/app:1',
+        CF_CONTAINER_REGISTRY_INTEGRATION: 'ecr',
+        CF_RUNTIME_NAME: 'prod',
+        CF_GIT_REPO: 'acme/app',
+        CF_GIT_BRANCH: 'main',
+        CF_WORKFLOW_NAME: 'from-env',
+        CF_WORKFLOW_URL: 'https://ci/1',
+        CF_LOGS_URL: '',
+        CF_JIRA_PROJECT_PREFIX: 'PAY',
+        CF_JIRA_FAIL_ON_NOT_FOUND: 'true',
+        CF_JIRA_INTEGRATION: 'jira',
+      },
+      '/',
+      (w) => warnings.push(w),
+    );
+    expect(body).toEqual({
+      image: 'reg.example/app:1',
+      registryIntegration: 'ecr',
+      runtime: 'prod',
+      git: { repo: 'acme/app', branch: 'main' },
+      issues: { integration: 'jira', projectPrefix: 'PAY', failOnNotFound: true },
+      workflow: { name: 'from-flag', url: 'https://ci/1' },
+    });
+    expect(warnings.join('\n')).toContain('CF_JIRA_INTEGRATION is deprecated');
+  });
+
+  it('warns that credential variables are ignored and never copies them', async () => {
+    const warnings: string[] = [];
+    const body = await buildReport(
+      noGit,
+      { CF_IMAGE: 'a/b:1', CF_REGISTRY_PASSWORD: 'hunter2', CF_GITHUB_TOKEN: 'ghp_x' },
+      '/',
+      (w) => warnings.push(w),
+    );
+    expect(JSON.stringify(body)).not.toMatch(/hunter2|ghp_x/);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('requires the image and a boolean fail-on-not-found', async () => {
+    await expect(buildReport(noGit, {}, '/', () => undefined)).rejects.toBeInstanceOf(InputError);
+    await expect(
+      buildReport(noGit, { CF_IMAGE: 'a/b:1', CF_JIRA_FAIL_ON_NOT_FOUND: 'maybe' }, '/', () => undefined),
+    ).rejects.toThrow(/true or false/);
+  });
+});
+
+describe('stripCredentials', () => {
+  it.each([
+    ['https://x-access-token:ghs_abc@github.com/acme/app.git', 'https://github.com/acme/app.git'],
+    ['https://user@gitlab.com/a/b', 'https://gitlab.com/a/b'],
+    ['git@github.com:acme/app.git', 'git@github.com:acme/app.git'],
+    ['https://github.com/acme/app', 'https://github.com/acme/app'],
+  ])('%s', (input, out) => expect(stripCredentials(input)).toBe(out));
+});
