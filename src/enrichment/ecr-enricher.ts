@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
 import type { EcrClientCache, EcrCredentials } from '../integrations/registry/ecr/clients.js';
-import type { EcrImageLookup } from '../integrations/registry/ecr/images.js';
+import type { EcrImageLookup, EcrManifest, ImageRequest } from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
 import type { LruCache } from '../integrations/registry/oci/cache.js';
 import type { ImageReference } from '../integrations/registry/oci/reference.js';
@@ -28,6 +28,8 @@ export interface EcrEnrichDeps {
   redactor: Redactor;
   /** Image configs by digest: content-addressed, never stale. */
   configs: LruCache<ImageConfig>;
+  /** Manifests by registry/repository@digest (content-addressed; keyed by repository since access is). */
+  manifests?: LruCache<EcrManifest>;
   /** Registry clients per (credentials, endpoint), so their tokens and connections are reused. */
   registries: Map<string, RegistryClient>;
   /** Repository tag lists, briefly, to find referrer tags without a call per report. */
@@ -87,7 +89,7 @@ export async function enrichEcrImage(
   const id = t.ref.digest ? { imageDigest: t.ref.digest } : { imageTag: t.ref.tag ?? 'latest' };
   const [detail, got] = await Promise.all([
     deps.lookup.describe({ ...base, id }),
-    deps.lookup.getManifest({ ...base, id }),
+    manifestOf({ ...base, id }, t.ref.registry, deps),
   ]);
   const bytes = new TextEncoder().encode(got.manifest);
   const computed = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -133,7 +135,7 @@ export async function enrichEcrImage(
     // give layer sizes. buildx attestation manifests (`unknown/unknown`) are referrers, not platforms.
     const children = await Promise.all(
       manifest.manifests.map(async (d) => {
-        const child = await deps.lookup.getManifest({ ...base, id: { imageDigest: d.digest } });
+        const child = await manifestOf({ ...base, id: { imageDigest: d.digest } }, t.ref.registry, deps);
         return { d, m: parseManifest(new TextEncoder().encode(child.manifest), child.mediaType) };
       }),
     );
@@ -200,6 +202,17 @@ export async function enrichEcrImage(
   }
   if (manifest.subject) step('subject', `artifact of ${manifest.subject.digest}`);
   return image;
+}
+
+/** A manifest from ECR, from the cache when asked by digest (a tag may move; a digest never does). */
+async function manifestOf(req: ImageRequest, registry: string, deps: EcrEnrichDeps): Promise<EcrManifest> {
+  const byDigest = 'imageDigest' in req.id ? req.id.imageDigest : undefined;
+  const key = byDigest ? `${registry}/${req.repository}@${byDigest}` : undefined;
+  const cached = key ? deps.manifests?.get(key) : undefined;
+  if (cached) return cached;
+  const m = await deps.lookup.getManifest(req);
+  deps.manifests?.set(`${registry}/${req.repository}@${m.digest}`, m, m.manifest.length);
+  return m;
 }
 
 function platformText(p: Platform): string {

@@ -92,6 +92,7 @@ export class RuntimeExecutor {
         lookup: new EcrImageLookup(clients),
         redactor: this.options.redactor,
         configs: new LruCache({ maxEntries: 5000, maxBytes: 64 * 1024 * 1024 }),
+        manifests: new LruCache({ maxEntries: 5000, maxBytes: 64 * 1024 * 1024 }),
         registries: new Map(),
         tagLists: new Map(),
         ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
