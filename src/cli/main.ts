@@ -1,15 +1,7 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { isAppError } from '../domain/errors.js';
 import { EXIT, ExitCode, exitCodeFor } from './exit-codes.js';
 import { formatError, stdio } from './output.js';
-import { registerServe } from './commands/serve.js';
-import { registerRuntime } from './commands/runtime.js';
-import { registerIntegration } from './commands/integration.js';
-import { registerToken } from './commands/token.js';
-import { registerConfig } from './commands/config.js';
-import { registerReportImage } from './commands/report-image.js';
-import { registerImages } from './commands/images.js';
-import { registerInspect } from './commands/inspect.js';
 import { VERSION } from '../version.js';
 
 /**
@@ -17,6 +9,12 @@ import { VERSION } from '../version.js';
  * from it (exit-codes.ts). Commander's own usage errors exit 2.
  */
 export async function main(argv: string[]): Promise<number> {
+  // Scripts call `--version` to probe for the CLI; it needs no argument parser.
+  if (versionOnly(argv)) {
+    process.stdout.write(VERSION + '\n');
+    return EXIT.ok;
+  }
+  const { Command, CommanderError } = await import('commander');
   const program = new Command('imagetrail')
     // Subcommands have options of their own (`runtime add --version X.Y.Z`), so root options only count
     // before the subcommand; the shared client options are added to every leaf command below.
@@ -29,14 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .showHelpAfterError('(run with --help for usage)');
 
-  registerServe(program);
-  registerRuntime(program);
-  registerIntegration(program);
-  registerToken(program);
-  registerConfig(program);
-  registerReportImage(program);
-  registerImages(program);
-  registerInspect(program);
+  // Only the command group being run is loaded (all of them for help), so start-up stays small.
+  const first = argv.find((a) => !a.startsWith('-'));
+  const wanted = first !== undefined && first in COMMANDS ? [first] : versionOnly(argv) ? [] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
   addGlobalOptions(program);
   forEachCommand(program, (c) => {
     c.exitOverride();
@@ -61,6 +55,23 @@ export async function main(argv: string[]): Promise<number> {
     stdio(false).err(formatError(err, verbose));
     return isAppError(err) ? exitCodeFor(err.kind) : EXIT.failed;
   }
+}
+
+type Register = (program: Command) => void;
+
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  serve: () => import('./commands/serve.js').then((m) => m.registerServe),
+  runtime: () => import('./commands/runtime.js').then((m) => m.registerRuntime),
+  integration: () => import('./commands/integration.js').then((m) => m.registerIntegration),
+  token: () => import('./commands/token.js').then((m) => m.registerToken),
+  config: () => import('./commands/config.js').then((m) => m.registerConfig),
+  'report-image': () => import('./commands/report-image.js').then((m) => m.registerReportImage),
+  images: () => import('./commands/images.js').then((m) => m.registerImages),
+  inspect: () => import('./commands/inspect.js').then((m) => m.registerInspect),
+};
+
+function versionOnly(argv: string[]): boolean {
+  return argv.length > 0 && argv.every((a) => a === '--version' || a === '-V');
 }
 
 function addGlobalOptions(c: Command): void {

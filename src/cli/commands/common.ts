@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiClient } from '../client.js';
+import type { ApiClient } from '../client.js';
 
 export interface GlobalOpts {
   server?: string;
@@ -14,6 +14,8 @@ export function globals(cmd: Command): GlobalOpts {
 }
 
 export async function clientFor(cmd: Command, env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
+  // Loaded on demand: it brings zod, and `--version`/`--help` should not pay for it.
+  const { ApiClient } = await import('../client.js');
   const g = globals(cmd);
   if (g.token) {
     process.stderr.write(
