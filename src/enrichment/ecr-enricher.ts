@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { InputError } from '../domain/errors.js';
+import { AppError, InputError, UnavailableError } from '../domain/errors.js';
+import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js';
 import type { z } from 'zod';
 import { parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
 import type { EcrClientCache, EcrCredentials } from '../integrations/registry/ecr/clients.js';
-import type { EcrImageLookup, EcrManifest, ImageRequest } from '../integrations/registry/ecr/images.js';
+import { EcrApiError, type EcrImageLookup, type EcrManifest, type ImageRequest } from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
 import type { LruCache } from '../integrations/registry/oci/cache.js';
 import type { ImageReference } from '../integrations/registry/oci/reference.js';
@@ -235,21 +236,39 @@ function registryClientFor(
       ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}),
       auth: {
         kind: 'ecr',
-        getToken: async (refresh) =>
-          (
-            await deps.clients.authorizationToken({
+        getToken: async (refresh) => {
+          try {
+            const token = await deps.clients.authorizationToken({
               credentials,
               region,
               ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
               registryHost: t.ref.registry,
               refresh,
-            })
-          ).authorizationToken,
+            });
+            return token.authorizationToken;
+          } catch (err) {
+            throw tokenError(err, deps.redactor);
+          }
+        },
       },
     });
     deps.registries.set(key, client);
   }
   return client;
+}
+
+/**
+ * GetAuthorizationToken (and the AssumeRole behind it) can be throttled or time out like any call; those
+ * must stay retryable, while a refusal of the credentials is final.
+ */
+function tokenError(err: unknown, redactor: Redactor): Error {
+  if (err instanceof AppError) return err;
+  const c = classifyAwsError(err, { redactor, action: 'ecr:GetAuthorizationToken' });
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const transient = ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) || (status !== undefined && status >= 500);
+  return transient
+    ? new UnavailableError(c.message, { cause: err, hints: c.hints })
+    : new EcrApiError(c.errorClass, c.message, c.hints, err);
 }
 
 async function configOf(

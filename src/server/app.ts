@@ -51,12 +51,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthz', async (c) => {
     const snap = deps.repo.snapshot();
-    return c.json({
-      status: 'ok',
-      version: deps.version,
-      configRepo: { commit: snap.commit, problems: snap.problems.length },
-      ...(deps.health ? await deps.health() : {}),
-    });
+    const base = { version: deps.version, configRepo: { commit: snap.commit, problems: snap.problems.length } };
+    try {
+      return c.json({ status: 'ok', ...base, ...(deps.health ? await deps.health() : {}) });
+    } catch (err) {
+      // The process is up but a dependency is not: say so, for load balancers and operators.
+      deps.logger.warn({ err }, 'health check: the database is not available');
+      return c.json({ status: 'degraded', ...base, database: 'unavailable' }, 503);
+    }
   });
 
   const api = new Hono<AppEnv>();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -149,6 +150,18 @@ export function mapError(err: unknown): Mapped {
       name: NAME_BY_STATUS[err.status] ?? 'HTTPError',
       // A 5xx message from middleware is not written for clients; 4xx ones are (e.g. "Malformed JSON").
       message: err.status >= 500 || !err.message ? defaultMessage(err.status) : err.message,
+      hints: [],
+      details: [],
+      headers,
+    };
+  }
+
+  if (isDatabaseUnavailable(err)) {
+    const headers = new Headers({ 'Retry-After': '5' });
+    return {
+      status: 503,
+      name: 'UnavailableError',
+      message: 'The database is not available right now; nothing was changed. Retry shortly.',
       hints: [],
       details: [],
       headers,

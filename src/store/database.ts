@@ -140,6 +140,11 @@ function openPostgres(
   });
   // Without a listener, an idle client's error (server restart) is an uncaught 'error' event and kills the process.
   pool.on('error', (err) => opts.onPoolError?.(err));
+  // A checked-out client whose connection drops between two queries emits 'error' on itself, not on the
+  // pool; the pool discards the dead client when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.onPoolError?.(err));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -147,3 +152,5 @@ function openPostgres(
     close: () => db.destroy(),
   };
 }
+
+export { isDatabaseUnavailable } from './unavailable.js';

@@ -147,6 +147,10 @@ export class EcrImageLookup {
       });
     }
     const c = classifyAwsError(err, { redactor: this.clients.redactor, action, region: req.region, ...(req.endpoint ? { endpoint: req.endpoint } : {}) });
+    if (c.errorClass === 'unknown' && serverFault(err)) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
+      return new EcrApiError('server-error', `ECR answered HTTP ${status} to ${action} for ${req.repository} (a fault on AWS's side; it is retried).`, [], err);
+    }
     return new EcrApiError(c.errorClass, c.message, c.hints, err);
   }
 
