@@ -14,7 +14,25 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  { files: ['**/*.js', '**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    // Plain-JS scripts run on Node; name its globals (TypeScript files get them from @types/node).
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'URL',
+          'URLSearchParams',
+          'process',
+          'console',
+          'Buffer',
+          'setTimeout',
+          'clearTimeout',
+          'performance',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
   {
     // End-to-end tests read untyped JSON that CLIs and APIs print; asserting on it is their whole point.
     files: ['test/**', 'bench/**', 'scripts/**', '**/*.test.ts'],

@@ -244,7 +244,9 @@ describe('ConfigRepo, remote repository', () => {
         message: expect.stringMatching(/invalid since commit [0-9a-f]{12}.*still in use/) as string,
       }),
     );
-    expect(resolveIntegration(snap, 'any', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'eu-west-1' } });
+    expect(resolveIntegration(snap, 'any', 'ecr')?.resource.spec).toMatchObject({
+      ecr: { region: 'eu-west-1' },
+    });
   });
 
   it('applies the precedence rule on what it loaded', async () => {
@@ -255,8 +257,12 @@ describe('ConfigRepo, remote repository', () => {
       await tx.write('resources/runtimes/eu/ecr.yaml', integration('ecr', 'eu-west-1'));
     });
     const snap = repo.snapshot();
-    expect(resolveIntegration(snap, 'eu', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'eu-west-1' } });
-    expect(resolveIntegration(snap, 'us', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'us-east-1' } });
+    expect(resolveIntegration(snap, 'eu', 'ecr')?.resource.spec).toMatchObject({
+      ecr: { region: 'eu-west-1' },
+    });
+    expect(resolveIntegration(snap, 'us', 'ecr')?.resource.spec).toMatchObject({
+      ecr: { region: 'us-east-1' },
+    });
     expect(await repo.lastCommit(['resources/runtimes/eu/ecr.yaml'])).toMatchObject({ subject: 'two' });
   });
 });

@@ -29,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
 
   // Only the command group being run is loaded (all of them for help), so start-up stays small.
   const first = argv.find((a) => !a.startsWith('-'));
-  const wanted = first !== undefined && first in COMMANDS ? [first] : versionOnly(argv) ? [] : Object.keys(COMMANDS);
+  const wanted =
+    first !== undefined && first in COMMANDS ? [first] : versionOnly(argv) ? [] : Object.keys(COMMANDS);
   for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
   addGlobalOptions(program);
   forEachCommand(program, (c) => {

@@ -50,9 +50,13 @@ describe('loadSnapshot', () => {
     expect(snap.problems).toEqual([]);
     expect([...snap.runtimes.keys()].sort()).toEqual(['eu', 'us']);
     expect(snap.integrations).toHaveLength(2);
-    expect(resolveIntegration(snap, 'eu', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'eu-west-1' } });
+    expect(resolveIntegration(snap, 'eu', 'ecr')?.resource.spec).toMatchObject({
+      ecr: { region: 'eu-west-1' },
+    });
     expect(resolveIntegration(snap, 'eu', 'ecr')?.placement).toEqual({ scope: 'runtime', runtime: 'eu' });
-    expect(resolveIntegration(snap, 'us', 'ecr')?.resource.spec).toMatchObject({ ecr: { region: 'us-east-1' } });
+    expect(resolveIntegration(snap, 'us', 'ecr')?.resource.spec).toMatchObject({
+      ecr: { region: 'us-east-1' },
+    });
     expect(resolveIntegration(snap, 'us', 'nope')).toBeUndefined();
     expect(integrationsForRuntime(snap, 'eu').map((e) => e.file)).toEqual(['resources/runtimes/eu/ecr.yaml']);
   });

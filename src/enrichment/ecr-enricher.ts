@@ -8,7 +8,12 @@ import type { z } from 'zod';
 import { parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
 import type { EcrClientCache, EcrCredentials } from '../integrations/registry/ecr/clients.js';
-import { EcrApiError, type EcrImageLookup, type EcrManifest, type ImageRequest } from '../integrations/registry/ecr/images.js';
+import {
+  EcrApiError,
+  type EcrImageLookup,
+  type EcrManifest,
+  type ImageRequest,
+} from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
 import type { LruCache } from '../integrations/registry/oci/cache.js';
 import type { ImageReference } from '../integrations/registry/oci/reference.js';
@@ -265,7 +270,9 @@ function tokenError(err: unknown, redactor: Redactor): Error {
   if (err instanceof AppError) return err;
   const c = classifyAwsError(err, { redactor, action: 'ecr:GetAuthorizationToken' });
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const transient = ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) || (status !== undefined && status >= 500);
+  const transient =
+    ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) ||
+    (status !== undefined && status >= 500);
   return transient
     ? new UnavailableError(c.message, { cause: err, hints: c.hints })
     : new EcrApiError(c.errorClass, c.message, c.hints, err);

@@ -95,7 +95,9 @@ export class RuntimeExecutor {
         manifests: new LruCache({ maxEntries: 5000, maxBytes: 64 * 1024 * 1024 }),
         registries: new Map(),
         tagLists: new Map(),
-        ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+        ...(this.options.requestTimeoutMs !== undefined
+          ? { requestTimeoutMs: this.options.requestTimeoutMs }
+          : {}),
       };
     })();
     return this.enrichDeps;
@@ -152,7 +154,9 @@ export class RuntimeExecutor {
     return {
       runtime: { name: runtime.metadata.name, type: runtime.spec.type },
       redactor: this.options.redactor,
-      ...(this.options.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.options.requestTimeoutMs } : {}),
+      ...(this.options.requestTimeoutMs !== undefined
+        ? { requestTimeoutMs: this.options.requestTimeoutMs }
+        : {}),
     };
   }
 }

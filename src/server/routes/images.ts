@@ -6,7 +6,9 @@ import type { AppDeps, AppEnv } from '../app.js';
 
 export function imageRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  r.get('/', async (c) => c.json(await deps.images.list(parseInput(ImageListQuery, c.req.query(), 'image query'))));
+  r.get('/', async (c) =>
+    c.json(await deps.images.list(parseInput(ImageListQuery, c.req.query(), 'image query'))),
+  );
   r.get('/:id', async (c) => {
     const id = c.req.param('id');
     const image = /^[\w-]{1,100}$/.test(id) ? await deps.images.get(id) : null;

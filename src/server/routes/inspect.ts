@@ -6,7 +6,11 @@ import type { AppDeps, AppEnv } from '../app.js';
 import { jsonBody } from './body.js';
 
 const InspectInput = z
-  .object({ image: z.string().min(1).max(1024), registryIntegration: ResourceName.optional(), runtime: ResourceName.optional() })
+  .object({
+    image: z.string().min(1).max(1024),
+    registryIntegration: ResourceName.optional(),
+    runtime: ResourceName.optional(),
+  })
   .strict();
 
 /** Registry facts of one image through an integration, on a runtime; nothing is stored. */

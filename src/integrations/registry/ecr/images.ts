@@ -22,7 +22,10 @@ export class EcrApiError extends AppError {
     cause: unknown,
   ) {
     super(message, { cause, hints });
-    this.kind = ['throttled', 'timeout', 'endpoint-unreachable'].includes(errorClass) || serverFault(cause) ? 'unavailable' : 'check-failed';
+    this.kind =
+      ['throttled', 'timeout', 'endpoint-unreachable'].includes(errorClass) || serverFault(cause)
+        ? 'unavailable'
+        : 'check-failed';
   }
 }
 
@@ -85,7 +88,9 @@ export class EcrImageLookup {
   ) {}
 
   describe(req: ImageRequest): Promise<EcrImageDetail> {
-    return new Promise((resolve, reject) => this.batchFor(req).describe.push({ id: req.id, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.batchFor(req).describe.push({ id: req.id, resolve, reject }),
+    );
   }
 
   getManifest(req: ImageRequest): Promise<EcrManifest> {
@@ -93,7 +98,9 @@ export class EcrImageLookup {
   }
 
   private batchFor(req: ImageRequest): Batch {
-    const key = [req.credentials.key, req.region, req.endpoint ?? '', req.registryId, req.repository].join('|');
+    const key = [req.credentials.key, req.region, req.endpoint ?? '', req.registryId, req.repository].join(
+      '|',
+    );
     let batch = this.batches.get(key);
     if (!batch || batch.describe.length >= MAX_BATCH || batch.get.length >= MAX_BATCH) {
       if (batch) this.flushNow(key, batch);
@@ -118,7 +125,11 @@ export class EcrImageLookup {
     try {
       this.calls.describeImages++;
       const out = await client.send(
-        new DescribeImagesCommand({ registryId: req.registryId, repositoryName: req.repository, imageIds: ids }),
+        new DescribeImagesCommand({
+          registryId: req.registryId,
+          repositoryName: req.repository,
+          imageIds: ids,
+        }),
       );
       for (const p of pending) {
         const found = (out.imageDetails ?? []).find((d) => matches(p.id, d.imageDigest, d.imageTags));
@@ -141,15 +152,30 @@ export class EcrImageLookup {
     const name = errorName(err);
     if (name === 'ImageNotFoundException') return notFound(req, id);
     if (name === 'RepositoryNotFoundException') {
-      return new NotFoundError(`ECR has no repository ${req.repository} in registry ${req.registryId} (region ${req.region}).`, {
-        cause: err,
-        hints: ['Check the repository name in the image reference, and that the image host names the right account and region.'],
-      });
+      return new NotFoundError(
+        `ECR has no repository ${req.repository} in registry ${req.registryId} (region ${req.region}).`,
+        {
+          cause: err,
+          hints: [
+            'Check the repository name in the image reference, and that the image host names the right account and region.',
+          ],
+        },
+      );
     }
-    const c = classifyAwsError(err, { redactor: this.clients.redactor, action, region: req.region, ...(req.endpoint ? { endpoint: req.endpoint } : {}) });
+    const c = classifyAwsError(err, {
+      redactor: this.clients.redactor,
+      action,
+      region: req.region,
+      ...(req.endpoint ? { endpoint: req.endpoint } : {}),
+    });
     if (c.errorClass === 'unknown' && serverFault(err)) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
-      return new EcrApiError('server-error', `ECR answered HTTP ${status} to ${action} for ${req.repository} (a fault on AWS's side; it is retried).`, [], err);
+      return new EcrApiError(
+        'server-error',
+        `ECR answered HTTP ${status} to ${action} for ${req.repository} (a fault on AWS's side; it is retried).`,
+        [],
+        err,
+      );
     }
     return new EcrApiError(c.errorClass, c.message, c.hints, err);
   }
@@ -227,7 +253,9 @@ function mediaTypeOf(manifest: string): string {
   try {
     const m = JSON.parse(manifest) as { mediaType?: unknown; manifests?: unknown };
     if (typeof m.mediaType === 'string') return m.mediaType;
-    return Array.isArray(m.manifests) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+    return Array.isArray(m.manifests)
+      ? 'application/vnd.oci.image.index.v1+json'
+      : 'application/vnd.oci.image.manifest.v1+json';
   } catch {
     return 'application/octet-stream';
   }
