@@ -4,7 +4,7 @@ import { ConflictError, InputError, UnavailableError } from '../domain/errors.js
 import type { Logger } from '../logging/logger.js';
 import { buildInClusterApplication, type InClusterApplication } from './argo.js';
 import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
-import { safeRelativePath } from './layout.js';
+import { LAYOUT_DIRS, safeRelativePath } from './layout.js';
 import type { ConfigRepoLocation } from './location.js';
 import { loadSnapshot, type ConfigSnapshot } from './snapshot.js';
 import { validateFile, type Problem } from './validate.js';
@@ -341,7 +341,9 @@ export class ConfigRepo {
         .split('\0')
         .filter((f) => f !== '' && f.startsWith(prefix))
         .map((f) => f.slice(prefix.length));
-      if (theirs.some((f) => usedSnapshot || tx.dependsOn(f))) {
+      // The snapshot reads only the layout's folders; others' notes or READMEs are no conflict.
+      const inLayout = (f: string) => LAYOUT_DIRS.some((d) => f === d || f.startsWith(`${d}/`));
+      if (theirs.some((f) => (usedSnapshot && inLayout(f)) || tx.dependsOn(f))) {
         return { outcome: 'conflict', reason: 'others changed what this change was based on' };
       }
       const rebase = await this.git.tryRun(['rebase', '--quiet', `origin/${this.branch}`], {
