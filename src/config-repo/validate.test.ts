@@ -148,4 +148,40 @@ describe('validateFile', () => {
       expect(() => validateFile('runtimes/eu/runtime.yaml', t)).not.toThrow();
     }
   });
+
+  it('holds labels and annotations to the Kubernetes key and value rules', () => {
+    const text =
+      'apiVersion: imagetrail.dev/v1alpha1\nkind: Runtime\nmetadata:\n  name: eu\n  labels:\n' +
+      '    __proto__: x\n    team: platform\n    example.com/tier: "has space"\n  annotations:\n' +
+      '    "bad key": free text is fine here\n    example.com/owner: "Ana, on call"\n' +
+      `spec: {type: hybrid, version: 0.1.30, recipient: ${recipient}}\n`;
+    const r = validateFile('runtimes/eu/runtime.yaml', text);
+    expect(r.resource).toBeUndefined();
+    expect(r.problems.map((p) => p.path).sort()).toEqual([
+      'metadata.annotations.bad key',
+      'metadata.labels.__proto__',
+      'metadata.labels.example.com/tier',
+    ]);
+    for (const p of r.problems) expect(p.message).toMatch(/letters, digits|__proto__ is not allowed/);
+  });
+
+  it('reports YAML alias problems in words, not as an exception', () => {
+    const unresolved = validateFile('runtimes/eu/runtime.yaml', 'apiVersion: *nowhere\n');
+    expect(unresolved.problems).toEqual([
+      expect.objectContaining({ path: '', message: expect.stringMatching(/alias \*nowhere has no anchor/) }),
+    ]);
+    const loop = validateFile('runtimes/eu/runtime.yaml', 'metadata: &m {name: eu, self: *m}\n');
+    expect(loop.problems).toEqual([expect.objectContaining({ message: expect.stringMatching(/a cycle/) })]);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
+    const r = validateFile('runtimes/eu/runtime.yaml', bomb.join('\n') + '\n');
+    expect(r.problems).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/aliases expand too much/) }),
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ArgoApplication } from './argo.js';
 import { API_VERSION, Envelope, SealedValue } from './kinds/common.js';
@@ -101,7 +101,12 @@ function validateUnsafe(file: string, text: string): ValidationResult {
     add('', `one resource per file: found ${nonEmpty.length} YAML documents`);
     return { problems };
   }
-  const data: unknown = nonEmpty[0]!.toJS({ maxAliasCount: 100 });
+  const converted = toData(nonEmpty[0]!);
+  if ('problem' in converted) {
+    add('', converted.problem);
+    return { problems };
+  }
+  const { data } = converted;
 
   // --- envelope
   const env = Envelope.safeParse(data);
@@ -129,6 +134,11 @@ function validateUnsafe(file: string, text: string): ValidationResult {
     return { problems };
   }
 
+  // --- keys zod would drop without a word (it skips __proto__ to avoid prototype pollution)
+  for (const at of findProtoKeys(data, [])) {
+    add(dotPath(at), 'the key __proto__ is not allowed: rename or remove it');
+  }
+
   // --- secrets in clear: reported as such rather than as a bare type error
   const clear = findClearSecrets(schema, data, []);
   for (const p of clear) {
@@ -154,6 +164,36 @@ function validateUnsafe(file: string, text: string): ValidationResult {
 
   const ok = parsed.success && !problems.some((p) => p.severity === 'error');
   return ok ? { resource: parsed.data, problems } : { problems };
+}
+
+const MAX_ALIAS_COUNT = 100;
+
+/** YAML → plain data. The yaml library throws on alias problems, which are the author's to fix. */
+function toData(doc: Document.Parsed): { data: unknown } | { problem: string } {
+  try {
+    const data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    if (isCyclic(data, new Set())) {
+      return {
+        problem:
+          'YAML alias refers to the value that holds it (a cycle): a resource must be a tree; write the value out',
+      };
+    }
+    return { data };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/excessive alias count/i.test(message)) {
+      return {
+        problem: `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} uses of anchors): write the values out instead of nesting aliases`,
+      };
+    }
+    const unresolved = /unresolved alias[^:]*:\s*(.*)$/i.exec(message);
+    if (unresolved) {
+      return {
+        problem: `YAML alias *${unresolved[1]} has no anchor &${unresolved[1]} before it: define the anchor first or write the value out`,
+      };
+    }
+    return { problem: `YAML cannot be read: ${firstLine(message)}` };
+  }
 }
 
 function validateForeign(
@@ -260,6 +300,25 @@ interface ZodInternals {
  * alongside the data; for unions every object option is tried, so a clear-text secret is found even
  * when a sibling field (the wrong `mode`) would make zod report something else.
  */
+function isCyclic(data: unknown, ancestors: Set<object>): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  if (ancestors.has(data)) return true;
+  ancestors.add(data);
+  for (const v of Object.values(data)) if (isCyclic(v, ancestors)) return true;
+  ancestors.delete(data);
+  return false;
+}
+
+function findProtoKeys(data: unknown, at: PropertyKey[]): PropertyKey[][] {
+  if (typeof data !== 'object' || data === null) return [];
+  const out: PropertyKey[][] = [];
+  for (const [k, v] of Object.entries(data)) {
+    if (k === '__proto__') out.push([...at, k]);
+    else out.push(...findProtoKeys(v, [...at, k]));
+  }
+  return out;
+}
+
 function findClearSecrets(schema: unknown, data: unknown, at: PropertyKey[]): PropertyKey[][] {
   if (schema === SealedValue) {
     return typeof data === 'string' || typeof data === 'number' ? [at] : [];
@@ -323,6 +382,8 @@ function issueMessage(i: z.core.$ZodIssue): string {
     return `must be one of ${(i.options as unknown[]).map((o) => JSON.stringify(o)).join(', ')}`;
   }
   if (i.code === 'unrecognized_keys') return `unknown field(s): ${i.keys.join(', ')}`;
+  // A record's bad key: zod says only "Invalid key in record"; the key schema's own message says why.
+  if (i.code === 'invalid_key' && i.issues[0]) return `key ${i.issues[0].message}`;
   return i.message;
 }
 

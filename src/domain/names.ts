@@ -51,12 +51,43 @@ export const RoleSessionName = z
   .string()
   .regex(/^[\w+=,.@-]{2,64}$/, 'must be 2–64 characters of letters, digits and +=,.@-');
 
-/** Endpoint overrides: absolute http(s) URLs without credentials, query or fragment. */
-export const EndpointUrl = z
-  .string()
-  .url('must be an absolute URL such as https://api.ecr.eu-west-1.amazonaws.com')
-  .refine((s) => /^https?:\/\//.test(s), 'must use http or https')
-  .refine((s) => {
-    const u = new URL(s);
-    return !u.username && !u.password && !u.search && !u.hash;
-  }, 'must not contain credentials, a query or a fragment');
+/**
+ * Endpoint overrides: absolute http(s) URLs with a host, without credentials, query or fragment. One
+ * check that parses once: zod runs every refinement even after one fails, so a later `new URL()` would
+ * throw on input an earlier check had already refused.
+ */
+export const EndpointUrl = httpUrl({ query: false, example: 'https://api.ecr.eu-west-1.amazonaws.com' });
+
+/**
+ * Links CI sends (workflow and logs URLs) that the dashboard renders as links: http(s) only, so a
+ * `javascript:` or `data:` URL never becomes a clickable link; a query is fine, credentials are not.
+ */
+export const LinkUrl = httpUrl({ query: true, example: 'https://github.com/acme/app/actions/runs/42' });
+
+function httpUrl(opts: { query: boolean; example: string }) {
+  return z
+    .string()
+    .max(2048, 'must be at most 2048 characters')
+    .check((ctx) => {
+      const problem = httpUrlProblem(ctx.value, opts.query, `such as ${opts.example}`);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });
+}
+
+function httpUrlProblem(s: string, allowQuery: boolean, example: string): string | undefined {
+  if (s.trim() === '') return `must not be empty: give an absolute URL ${example}`;
+  if (s !== s.trim() || /[\s\p{Cc}]/u.test(s)) {
+    return 'must not contain spaces or control characters';
+  }
+  const u = URL.canParse(s) ? new URL(s) : undefined; // URL.parse needs Node 22.1
+  if (!u) return `must be an absolute URL ${example}`;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
+  if (u.hostname === '') return `must name a host, ${example}`;
+  if (u.username || u.password) {
+    return 'must not contain credentials (user:password@): keep secrets out of URLs';
+  }
+  if (!allowQuery && (u.search || u.hash || s.includes('?') || s.includes('#'))) {
+    return 'must not contain a query or a fragment';
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ResourceName } from '../domain/names.js';
+import { LinkUrl, ResourceName } from '../domain/names.js';
 
 /**
  * The contract of image enrichment, shared by the API (report intake, images), the job runner, the store
@@ -8,7 +8,6 @@ import { ResourceName } from '../domain/names.js';
  */
 
 const Text = (max: number) => z.string().max(max);
-const Url = z.string().max(2048).url();
 const GitSha = z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hex commit SHA');
 
 export const Person = z.object({
@@ -62,8 +61,8 @@ export const ImageReportInput = z
     workflow: z
       .object({
         name: Text(1024).optional(),
-        url: Url.optional(),
-        logsUrl: Url.optional(),
+        url: LinkUrl.optional(),
+        logsUrl: LinkUrl.optional(),
         /** CF_CI_TYPE: github-actions, gitlab, jenkins, classic, … */
         ciType: Text(64).optional(),
       })
