@@ -33,7 +33,8 @@ export class ReportService {
     const runtime = input.runtime ?? this.deps.localRuntime;
     if (!(hasScope(principal, 'report') || hasScope(principal, `runtime:${runtime}`))) {
       throw new NotAllowedError(
-        `This token may not report images for runtime "${runtime}": it needs the report scope.`,
+        `The token "${principal.name}" may not report images for runtime "${runtime}": it needs the report scope or runtime:${runtime}.`,
+        { hints: ['Use a token created with --scope report, or the runtime token of that runtime.'] },
       );
     }
     if (!this.deps.repo.snapshot().runtimes.has(runtime)) {

@@ -51,7 +51,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get('/healthz', async (c) => {
     const snap = deps.repo.snapshot();
-    const base = { version: deps.version, configRepo: { commit: snap.commit, problems: snap.problems.length } };
+    const base = {
+      version: deps.version,
+      configRepo: { commit: snap.commit, problems: snap.problems.length },
+    };
     try {
       return c.json({ status: 'ok', ...base, ...(deps.health ? await deps.health() : {}) });
     } catch (err) {
@@ -79,8 +82,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.use('/config', requireScope('admin'));
   api.use('/tokens/*', requireScope('admin'));
   api.use('/tokens', requireScope('admin'));
-  // Reports: any token may try; the service checks the report (or runtime:<name>) scope for the runtime.
-  api.use('/image-reports/*', requireScope('report', 'admin'));
+  // POST /image-reports: any token may try; the service checks the report (or runtime:<name>) scope for
+  // the report's runtime, which only the body names. Reading a report needs the report scope.
+  api.use('/image-reports/:id', requireScope('report', 'admin'));
   api.use('/images/*', requireScope('report', 'admin'));
   api.use('/images', requireScope('report', 'admin'));
   api.use('/inspect', requireScope('report', 'admin'));
