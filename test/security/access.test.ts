@@ -1,0 +1,375 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { bareRemote } from '../helpers/git.js';
+
+// The access matrix: every API route × every kind of credential, against a real server. Failed
+// authentications are slowed down per client address, so each failing credential is sent from its own
+// loopback source address (127.0.x.y): the matrix measures the answers, and the slow-down test below
+// measures the delay from one address on its own.
+
+const LOOP = 'http://127.0.0.1:9';
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+let remote: Awaited<ReturnType<typeof bareRemote>>;
+let server: ServerHandle;
+let port: number;
+const tokens: Record<'admin' | 'report' | 'runtime' | 'revoked', string> = {
+  admin: '',
+  report: '',
+  runtime: '',
+  revoked: '',
+};
+
+let nextAddress = 10;
+/** A fresh loopback source address, so one test's auth failures never slow down another's. */
+function freshAddress(): string {
+  const n = nextAddress++;
+  return `127.0.${Math.floor(n / 250) + 1}.${(n % 250) + 2}`;
+}
+
+interface Res {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: any;
+  text: string;
+  ms: number;
+}
+
+function call(
+  method: string,
+  path: string,
+  opts: { authorization?: string; body?: unknown; from?: string } = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = {};
+    if (opts.authorization !== undefined) headers['authorization'] = opts.authorization;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const started = performance.now();
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers,
+        localAddress: opts.from ?? '127.0.0.1',
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            json,
+            text,
+            ms: performance.now() - started,
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+type Kind = 'admin-only' | 'report';
+interface Route {
+  method: string;
+  path: string;
+  body?: unknown;
+  kind: Kind;
+  /** What an admin (and, on report routes, a report token) gets: the route works, or refuses the input. */
+  ok: number;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', path: '/api/v1/runtimes', kind: 'admin-only', ok: 200 },
+  { method: 'POST', path: '/api/v1/runtimes', body: {}, kind: 'admin-only', ok: 400 },
+  { method: 'GET', path: '/api/v1/runtimes/local', kind: 'admin-only', ok: 200 },
+  { method: 'GET', path: '/api/v1/integrations', kind: 'admin-only', ok: 200 },
+  { method: 'POST', path: '/api/v1/integrations', body: {}, kind: 'admin-only', ok: 400 },
+  { method: 'POST', path: '/api/v1/integrations/test', body: {}, kind: 'admin-only', ok: 400 },
+  { method: 'GET', path: '/api/v1/integrations/acc-ecr', kind: 'admin-only', ok: 200 },
+  {
+    method: 'PATCH',
+    path: '/api/v1/integrations/acc-ecr',
+    body: { description: 'matrix', skipTest: true },
+    kind: 'admin-only',
+    ok: 200,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/integrations/no-such',
+    body: { confirm: 'DELETE' },
+    kind: 'admin-only',
+    ok: 404,
+  },
+  { method: 'POST', path: '/api/v1/integrations/acc-ecr/test', kind: 'admin-only', ok: 422 },
+  { method: 'GET', path: '/api/v1/config', kind: 'admin-only', ok: 200 },
+  { method: 'POST', path: '/api/v1/config/sync', kind: 'admin-only', ok: 200 },
+  { method: 'GET', path: '/api/v1/tokens', kind: 'admin-only', ok: 200 },
+  { method: 'POST', path: '/api/v1/tokens', body: {}, kind: 'admin-only', ok: 400 },
+  { method: 'DELETE', path: '/api/v1/tokens/tok_doesnotexist', kind: 'admin-only', ok: 404 },
+  {
+    method: 'POST',
+    path: '/api/v1/image-reports',
+    body: { image: '127.0.0.1:9/team/app:1', registryIntegration: 'acc-ecr' },
+    kind: 'report',
+    ok: 202,
+  },
+  { method: 'GET', path: '/api/v1/image-reports/rep_doesnotexist', kind: 'report', ok: 404 },
+  { method: 'GET', path: '/api/v1/images', kind: 'report', ok: 200 },
+  { method: 'GET', path: '/api/v1/images/img_doesnotexist', kind: 'report', ok: 404 },
+  { method: 'POST', path: '/api/v1/inspect', body: {}, kind: 'report', ok: 400 },
+];
+
+beforeAll(async () => {
+  remote = await bareRemote();
+  server = await startImagetrail({ configRepo: remote.url });
+  port = Number(new URL(server.url).port);
+  tokens.admin = server.adminToken;
+  const admin = `Bearer ${tokens.admin}`;
+  const mk = async (name: string, scopes: string[]) => {
+    const r = await call('POST', '/api/v1/tokens', { authorization: admin, body: { name, scopes } });
+    expect(r.status, r.text).toBe(201);
+    return r.json as { id: string; token: string };
+  };
+  tokens.report = (await mk('matrix-report', ['report'])).token;
+  tokens.runtime = (await mk('matrix-runtime', ['runtime:local'])).token;
+  const revoked = await mk('matrix-revoked', ['admin']);
+  tokens.revoked = revoked.token;
+  expect((await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.revoked}` })).status).toBe(
+    200,
+  );
+  expect((await call('DELETE', `/api/v1/tokens/${revoked.id}`, { authorization: admin })).status).toBe(200);
+  const ecr = await call('POST', '/api/v1/integrations', {
+    authorization: admin,
+    body: {
+      name: 'acc-ecr',
+      type: 'registry.ecr',
+      sharing: { runtimes: ['local'] },
+      skipTest: true,
+      ecr: {
+        region: 'us-east-1',
+        auth: { mode: 'accessKey', accessKeyId: 'AKIAMATRIXMATRIX0000', secretAccessKey: 'matrix-secret' },
+        endpoints: { api: LOOP, sts: LOOP, registry: LOOP },
+      },
+    },
+  });
+  expect(ecr.status, ecr.text).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await remote?.cleanup();
+});
+
+function bad(): Array<[string, string | undefined]> {
+  const wrong = 'it_' + randomBytes(32).toString('base64url');
+  return [
+    ['no token', undefined],
+    ['empty header', ''],
+    ['"Bearer" alone', 'Bearer'],
+    ['Basic credentials', 'Basic ' + Buffer.from('admin:admin').toString('base64')],
+    ['two tokens', `Bearer ${tokens.admin} ${tokens.admin}`],
+    ['token with a suffix', `Bearer ${tokens.admin}x`],
+    ['token cut short', `Bearer ${tokens.admin.slice(0, -1)}`],
+    ['wrong scheme', `Token ${tokens.admin}`],
+    ['not a token', 'Bearer not-a-real-token'],
+    ['wrong token', `Bearer ${wrong}`],
+    ['revoked token', `Bearer ${tokens.revoked}`],
+  ];
+}
+
+describe('the access matrix', () => {
+  it('/healthz needs no token', async () => {
+    const r = await call('GET', '/healthz');
+    expect(r.status).toBe(200);
+  });
+
+  it(`every route (${ROUTES.length}) refuses missing, malformed, wrong and revoked tokens: 401 with WWW-Authenticate`, async () => {
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      await Promise.all(
+        bad().map(async ([label, authorization]) => {
+          const r = await call(route.method, route.path, {
+            ...(authorization === undefined ? {} : { authorization }),
+            ...(route.body === undefined ? {} : { body: route.body }),
+            from: freshAddress(),
+          });
+          const challenge = String(r.headers['www-authenticate'] ?? '');
+          if (
+            r.status !== 401 ||
+            !/^Bearer /.test(challenge) ||
+            r.json?.error?.name !== 'AuthenticationError'
+          ) {
+            failures.push(
+              `${route.method} ${route.path} with ${label}: ${r.status} ${challenge} ${r.text.slice(0, 200)}`,
+            );
+          }
+        }),
+      );
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('admin gets through on every route (2xx, or the 4xx its input deserves)', async () => {
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.admin}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      if (r.status !== route.ok)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${route.ok}: ${r.text.slice(0, 200)}`,
+        );
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('a report token: 403 naming the admin scope on admin routes, through on report routes', async () => {
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.report}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      const want = route.kind === 'admin-only' ? 403 : route.ok;
+      if (r.status !== want)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
+        );
+      if (want === 403 && !/admin/.test(r.json?.error?.message ?? ''))
+        failures.push(`${route.method} ${route.path}: the 403 does not name the admin scope`);
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('a runtime:local token: 403 on admin routes and reads, and may report images for its own runtime only', async () => {
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.runtime}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      // README: "runtime:<name> acts as that runtime"; the report service accepts it for that runtime.
+      const want = route.method === 'POST' && route.path === '/api/v1/image-reports' ? 202 : 403;
+      if (r.status !== want)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 240)}`,
+        );
+    }
+    // Its own runtime only: another runtime's reports are refused.
+    await call('POST', '/api/v1/runtimes', {
+      authorization: `Bearer ${tokens.admin}`,
+      body: { name: 'other', type: 'hybrid', version: '0.2.0' },
+    });
+    const other = await call('POST', '/api/v1/image-reports', {
+      authorization: `Bearer ${tokens.runtime}`,
+      body: { image: '127.0.0.1:9/team/app:1', registryIntegration: 'acc-ecr', runtime: 'other' },
+    });
+    if (other.status !== 403)
+      failures.push(`report for runtime "other": ${other.status}, expected 403: ${other.text.slice(0, 200)}`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('unknown API paths answer 401 without a token (no route discovery) and 404 with one', async () => {
+    const anon = await call('GET', '/api/v1/secret-admin-thing', { from: freshAddress() });
+    expect([401, 404]).toContain(anon.status);
+    const authed = await call('GET', '/api/v1/secret-admin-thing', {
+      authorization: `Bearer ${tokens.admin}`,
+    });
+    expect(authed.status).toBe(404);
+  });
+});
+
+describe('tokens at rest', () => {
+  it('the database holds sha256 hashes only, never a plaintext token (tables, WAL and raw bytes)', async () => {
+    const file = join(server.dataDir, 'imagetrail.db');
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT * FROM api_tokens').all() as Array<Record<string, unknown>>;
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      const hashes = new Set(rows.map((r) => r['token_hash']));
+      for (const [kind, token] of Object.entries(tokens)) {
+        expect(hashes.has(sha256(token)), `${kind} token is stored as its sha256`).toBe(true);
+        for (const row of rows) {
+          for (const v of Object.values(row)) expect(String(v)).not.toContain(token);
+        }
+        // No other table holds it either (audit events, reports, …).
+        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
+          name: string;
+        }>;
+        for (const { name } of tables) {
+          const dump = JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all());
+          expect(dump, `table ${name}`).not.toContain(token);
+        }
+      }
+      for (const row of rows) expect(String(row['token_hash'])).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      db.close();
+    }
+    for (const suffix of ['', '-wal', '-shm']) {
+      const raw = await readFile(file + suffix).catch(() => Buffer.alloc(0));
+      for (const token of Object.values(tokens))
+        expect(raw.includes(Buffer.from(token)), `imagetrail.db${suffix}`).toBe(false);
+    }
+  });
+
+  it('the token list never shows a token or its hash', async () => {
+    const r = await call('GET', '/api/v1/tokens', { authorization: `Bearer ${tokens.admin}` });
+    expect(r.status).toBe(200);
+    for (const t of Object.values(tokens)) {
+      expect(r.text).not.toContain(t);
+      expect(r.text).not.toContain(sha256(t));
+    }
+  });
+});
+
+describe('guessing tokens', () => {
+  it('repeated failures from one client get slower; other clients and valid tokens are not slowed', async () => {
+    const from = freshAddress();
+    const times: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await call('GET', '/api/v1/runtimes', {
+        authorization: 'Bearer it_' + randomBytes(32).toString('base64url'),
+        from,
+      });
+      expect(r.status).toBe(401);
+      times.push(r.ms);
+    }
+    // Exponential back-off: the 6th failure waits far longer than the 1st (generous ratio, not a time).
+    expect(times[5]!, JSON.stringify(times)).toBeGreaterThan(4 * times[0]!);
+    expect(times[5]!).toBeGreaterThan(times[2]!);
+    // A different client is not punished for it…
+    const other = await call('GET', '/api/v1/runtimes', {
+      authorization: 'Bearer it_' + randomBytes(32).toString('base64url'),
+      from: freshAddress(),
+    });
+    expect(other.status).toBe(401);
+    expect(other.ms).toBeLessThan(times[5]! / 2);
+    // …and a valid token from the slowed-down client still works at once.
+    const ok = await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.admin}`, from });
+    expect(ok.status).toBe(200);
+    expect(ok.ms).toBeLessThan(times[5]! / 2);
+  }, 60_000);
+});
