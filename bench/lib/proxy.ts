@@ -1,0 +1,90 @@
+import { createServer, request, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+// A counting reverse proxy, forwarding like test/peers/fault-proxy.ts but recording the header that names
+// an AWS JSON-protocol action (X-Amz-Target: every ECR call is `POST /`, so the path says nothing) and the
+// status. fault-proxy records method, path and Authorization only.
+
+export interface Seen {
+  method: string;
+  path: string;
+  target?: string;
+  status?: number;
+}
+
+export interface CountingProxy {
+  readonly url: string;
+  readonly requests: Seen[];
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  const requests: Seen[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const seen: Seen = { method: req.method ?? 'GET', path: req.url ?? '/' };
+    const t = req.headers['x-amz-target'];
+    if (typeof t === 'string') seen.target = t.replace(/^.*\./, '');
+    requests.push(seen);
+    const up = request(
+      {
+        hostname: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (upRes) => {
+        seen.status = upRes.statusCode;
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      if (a && typeof a === 'object') resolve(a.port);
+      else reject(new Error('no port'));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    reset: () => void (requests.length = 0),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** What a registry request was: manifest, blob, tags, ping, referrers, other. */
+export function registryKind(s: Seen): string {
+  const p = s.path.split('?')[0]!;
+  if (p === '/v2/' || p === '/v2') return 'ping';
+  if (/\/manifests\//.test(p)) return 'manifest';
+  if (/\/blobs\//.test(p)) return 'blob';
+  if (/\/tags\/list$/.test(p)) return 'tags';
+  if (/\/referrers\//.test(p)) return 'referrers';
+  return 'other';
+}
+
+export function countBy<T>(items: T[], key: (t: T) => string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) {
+    const k = key(i) ?? '?';
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
