@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * How a client authenticates to one registry endpoint.
@@ -40,11 +40,11 @@ export function parseChallenge(header: string | null): AuthChallenge | undefined
 /** Token endpoint answer (Docker token spec): `token`, or the OAuth2 name `access_token`. */
 export const BearerTokenResponse = z
   .object({
-    token: z.string().min(1).optional(),
-    access_token: z.string().min(1).optional(),
-    expires_in: z.number().positive().optional().catch(undefined),
+    token: z.optional(z.string().check(z.minLength(1))),
+    access_token: z.optional(z.string().check(z.minLength(1))),
+    expires_in: z.catch(z.optional(z.number().check(z.positive())), undefined),
   })
-  .refine((t) => t.token !== undefined || t.access_token !== undefined, 'no token in the response');
+  .check(z.refine((t) => t.token !== undefined || t.access_token !== undefined, 'no token in the response'));
 export type BearerTokenResponse = z.infer<typeof BearerTokenResponse>;
 
 export function basicHeader(username: string, password: string): string {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   AppError,
   AuthenticationError,
@@ -22,6 +22,15 @@ import {
 } from './errors.js';
 import { isDigest, parseDigest } from './reference.js';
 import {
+  fetchTransport,
+  nodeTransport,
+  type FetchLike,
+  type Transport,
+  type TransportResponse,
+} from './transport.js';
+
+export type { FetchLike } from './transport.js';
+import {
   MANIFEST_MEDIA_TYPES,
   MediaType,
   type OciIndex,
@@ -31,7 +40,6 @@ import {
 } from './schema.js';
 
 /** The subset of `fetch` the client uses; inject one for tests or a custom undici dispatcher. */
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 export type CallKind = 'ping' | 'manifest' | 'manifest-head' | 'blob' | 'tags' | 'referrers' | 'token';
 
@@ -102,7 +110,7 @@ interface Op {
 
 interface Exchange {
   status: number;
-  headers: Headers;
+  headers: TransportResponse['headers'];
   body: Uint8Array;
   url: string;
 }
@@ -135,7 +143,7 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-const TagList = z.object({ tags: z.array(z.string()).nullish() });
+const TagList = z.object({ tags: z.nullish(z.array(z.string())) });
 
 function sha(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
@@ -210,7 +218,7 @@ export class RegistryClient {
   readonly stats: RegistryCallStats = { requests: 0, byKind: {} };
   private readonly origin: string;
   private readonly host: string;
-  private readonly fetchImpl: FetchLike;
+  private readonly transport: Transport;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly baseMs: number;
@@ -243,7 +251,7 @@ export class RegistryClient {
     this.origin = url.origin;
     this.host = url.host;
     this.endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    this.fetchImpl = options.fetch ?? ((u, init) => fetch(u, init));
+    this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport();
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.retries = options.retries ?? 3;
     this.baseMs = options.backoff?.baseMs ?? 250;
@@ -339,7 +347,8 @@ export class RegistryClient {
     const type = ex.headers.get('content-type')?.split(';')[0]?.trim();
     if (type) out.mediaType = type;
     const length = Number(ex.headers.get('content-length'));
-    if (Number.isSafeInteger(length) && length >= 0 && ex.headers.has('content-length')) out.size = length;
+    if (Number.isSafeInteger(length) && length >= 0 && ex.headers.get('content-length') !== null)
+      out.size = length;
     return out;
   }
 
@@ -500,10 +509,10 @@ export class RegistryClient {
       if (op.accept) headers['accept'] = op.accept;
       if (sendAuth && authorization) headers['authorization'] = authorization;
       this.count(op.kind);
-      const res = await this.fetchImpl(url, { method: op.method, headers, redirect: 'manual', signal });
+      const res = await this.transport(url, { method: op.method, headers, signal });
       const location = res.headers.get('location');
       if (REDIRECTS.has(res.status) && location) {
-        await res.body?.cancel().catch(() => undefined);
+        res.cancel();
         const next = new URL(location, url);
         if (next.protocol !== 'https:' && next.protocol !== 'http:') {
           throw new UnavailableError(`${this.host} redirected to an unsupported URL scheme ${next.protocol}`);
@@ -516,10 +525,15 @@ export class RegistryClient {
         continue;
       }
       const ok = res.status >= 200 && res.status < 300;
-      const body =
-        op.method === 'HEAD'
-          ? new Uint8Array()
-          : await readBody(res, ok ? op.maxBytes : ERROR_BODY_LIMIT, !ok, `${op.kind} ${this.host}`);
+      // A HEAD answer has no body; reading it to its end hands the connection back for reuse.
+      const limit = op.method === 'HEAD' ? 0 : ok ? op.maxBytes : ERROR_BODY_LIMIT;
+      let body: Uint8Array;
+      try {
+        body = await readBody(res, limit, !ok || op.method === 'HEAD', `${op.kind} ${this.host}`);
+      } catch (err) {
+        // A timeout while the body streams surfaces as a reset socket; say what it was.
+        throw timeout.aborted && !(err instanceof AppError) ? timeout.reason : err;
+      }
       return { status: res.status, headers: res.headers, body, url };
     }
     throw new UnavailableError(`${this.host}: more than ${this.maxRedirects} redirects for ${op.kind}`);
@@ -725,21 +739,22 @@ export function nextLink(header: string | null, base: string): string | undefine
  * Reads a body up to `limit` bytes. Over the limit: a success body is refused (PayloadTooLargeError), an
  * error body is truncated (only its first error code matters).
  */
-async function readBody(res: Response, limit: number, truncate: boolean, what: string): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length'));
-  if (!truncate && res.headers.has('content-length') && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new PayloadTooLargeError(`${what}: the response is ${declared} bytes, the limit is ${limit}`);
+async function readBody(
+  res: TransportResponse,
+  limit: number,
+  truncate: boolean,
+  what: string,
+): Promise<Uint8Array> {
+  const length = res.headers.get('content-length');
+  if (!truncate && length !== null && Number(length) > limit) {
+    res.cancel();
+    throw new PayloadTooLargeError(`${what}: the response is ${length} bytes, the limit is ${limit}`);
   }
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+  for await (const value of res.body) {
     if (total + value.length > limit) {
-      await reader.cancel().catch(() => undefined);
+      res.cancel();
       if (truncate) {
         chunks.push(value.subarray(0, limit - total));
         total = limit;

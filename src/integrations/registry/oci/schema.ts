@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// zod/mini, not the full zod: these schemas sit on the start-up path of `imagetrail inspect`, and the
+// full build cannot be tree-shaken (≈ 750 KB of code to load against ≈ 30 KB; docs/benchmarks.md).
+import * as z from 'zod/mini';
 import { ManifestFormatError } from './errors.js';
 
 // Schemas for what registries return. Permissive on purpose: only the fields imagetrail reads are declared,
@@ -30,37 +32,40 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
 export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.OciIndex, MediaType.DockerManifestList];
 
 /** Keeps string values only: annotations are map<string,string> by spec, anything else is noise. */
-const StringMap = z
-  .record(z.string(), z.unknown())
-  .transform((m) =>
+const StringMap = z.pipe(
+  z.record(z.string(), z.unknown()),
+  z.transform((m) =>
     Object.fromEntries(Object.entries(m).filter((e): e is [string, string] => typeof e[1] === 'string')),
-  );
+  ),
+);
 
-export const Digest = z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'not a digest');
+export const Digest = z
+  .string()
+  .check(z.regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'not a digest'));
 
 export const Platform = z.object({
   architecture: z.string(),
   os: z.string(),
-  variant: z.string().optional(),
-  'os.version': z.string().optional(),
+  variant: z.optional(z.string()),
+  'os.version': z.optional(z.string()),
 });
 export type Platform = z.infer<typeof Platform>;
 
 export const Descriptor = z.object({
   mediaType: z.string(),
   digest: Digest,
-  size: z.number().int().nonnegative(),
-  annotations: StringMap.optional(),
-  platform: Platform.optional(),
-  artifactType: z.string().optional(),
+  size: z.int().check(z.nonnegative()),
+  annotations: z.optional(StringMap),
+  platform: z.optional(Platform),
+  artifactType: z.optional(z.string()),
 });
 export type Descriptor = z.infer<typeof Descriptor>;
 
 const ManifestBase = {
   schemaVersion: z.literal(2),
-  annotations: StringMap.optional(),
-  subject: Descriptor.optional(),
-  artifactType: z.string().optional(),
+  annotations: z.optional(StringMap),
+  subject: z.optional(Descriptor),
+  artifactType: z.optional(z.string()),
 };
 
 export const OciImageManifest = z.object({
@@ -96,12 +101,12 @@ export const DockerManifestList = z.object({
 export type DockerManifestList = z.infer<typeof DockerManifestList>;
 
 export const OciArtifactManifest = z.object({
-  schemaVersion: z.literal(2).optional(),
+  schemaVersion: z.optional(z.literal(2)),
   mediaType: z.literal(MediaType.OciArtifactManifest),
-  artifactType: z.string().optional(),
-  blobs: z.array(Descriptor).default([]),
-  subject: Descriptor.optional(),
-  annotations: StringMap.optional(),
+  artifactType: z.optional(z.string()),
+  blobs: z._default(z.array(Descriptor), []),
+  subject: z.optional(Descriptor),
+  annotations: z.optional(StringMap),
 });
 export type OciArtifactManifest = z.infer<typeof OciArtifactManifest>;
 
@@ -120,8 +125,8 @@ function withMediaType(value: unknown): unknown {
   return value;
 }
 
-export const Manifest = z.preprocess(
-  withMediaType,
+export const Manifest = z.pipe(
+  z.transform(withMediaType),
   z.discriminatedUnion('mediaType', [
     OciImageManifest,
     DockerManifest,
@@ -141,32 +146,30 @@ export function isImageManifest(m: Manifest): m is ImageManifest {
   return m.mediaType === MediaType.OciManifest || m.mediaType === MediaType.DockerManifest;
 }
 
+/** An optional field whose malformed value is dropped instead of failing the whole document. */
+const lenient = <T extends z.core.SomeType>(schema: T) => z.catch(z.optional(schema), undefined);
+
 export const HistoryEntry = z.object({
-  created: z.string().optional().catch(undefined),
-  created_by: z.string().optional().catch(undefined),
-  empty_layer: z.boolean().optional().catch(undefined),
-  comment: z.string().optional().catch(undefined),
+  created: lenient(z.string()),
+  created_by: lenient(z.string()),
+  empty_layer: lenient(z.boolean()),
+  comment: lenient(z.string()),
 });
 
 /** The image config blob; OCI and Docker configs share these fields. */
 export const ImageConfig = z.object({
-  created: z.string().optional().catch(undefined),
-  architecture: z.string().optional().catch(undefined),
-  os: z.string().optional().catch(undefined),
-  variant: z.string().optional().catch(undefined),
-  config: z
-    .object({ Labels: StringMap.nullish().catch(undefined) })
-    .nullish()
-    .catch(undefined),
-  history: z.array(z.unknown()).optional().catch(undefined),
+  created: lenient(z.string()),
+  architecture: lenient(z.string()),
+  os: lenient(z.string()),
+  variant: lenient(z.string()),
+  config: z.catch(z.nullish(z.object({ Labels: z.catch(z.nullish(StringMap), undefined) })), undefined),
+  history: lenient(z.array(z.unknown())),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
 /** Registry error body: `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"…","detail":…}]}`. */
 export const RegistryErrorBody = z.object({
-  errors: z.array(
-    z.object({ code: z.string().catch('UNKNOWN'), message: z.string().optional().catch(undefined) }),
-  ),
+  errors: z.array(z.object({ code: z.catch(z.string(), 'UNKNOWN'), message: lenient(z.string()) })),
 });
 export type RegistryErrorBody = z.infer<typeof RegistryErrorBody>;
 
@@ -184,7 +187,7 @@ function decodeJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
