@@ -195,6 +195,17 @@ export async function inspectImage(
   if ('artifactType' in m && m.artifactType !== undefined) facts.artifactType = m.artifactType;
   if ('subject' in m && m.subject !== undefined) facts.subject = m.subject.digest;
 
+  // Referrers need only the top digest: look them up while the platforms and the config are read.
+  const referrers =
+    opts.referrers === false
+      ? Promise.resolve([])
+      : findReferrers(client, repository, top.digest, {
+          ...(typeof opts.referrers === 'object' ? opts.referrers : {}),
+          ...call,
+        });
+  // Observed now, awaited last: a failure of the reads in between must not leave it unhandled.
+  referrers.catch(() => undefined);
+
   if ('manifests' in m) {
     const attestations: Referrer[] = [];
     const children = m.manifests.filter((d) => {
@@ -247,11 +258,8 @@ export async function inspectImage(
     }
   }
 
-  if (opts.referrers !== false) {
-    const ro = typeof opts.referrers === 'object' ? opts.referrers : {};
-    const found = await findReferrers(client, repository, top.digest, { ...ro, ...call });
-    const seen = new Set(facts.referrers.map((r) => r.digest));
-    facts.referrers.push(...found.filter((r) => !seen.has(r.digest)));
-  }
+  const found = await referrers;
+  const seen = new Set(facts.referrers.map((r) => r.digest));
+  facts.referrers.push(...found.filter((r) => !seen.has(r.digest)));
   return facts;
 }

@@ -95,10 +95,16 @@ export async function findReferrers(
   parseDigest(digest);
   const call: CallOptions = opts.signal ? { signal: opts.signal } : {};
   const out = new Map<string, Referrer>();
-  const api = await client.getReferrersIndex(repository, digest, call);
+  const mode = opts.cosign ?? 'head';
+  // In list mode the tag list is read anyway: read it alongside the referrers API, and let it say
+  // whether a tag-schema index exists before asking for one.
+  const [api, listed] = await Promise.all([
+    client.getReferrersIndex(repository, digest, call),
+    mode === 'list' && !opts.tags ? client.listTags(repository, call).then((t) => new Set(t)) : undefined,
+  ]);
   if (api.supported) {
     for (const d of api.index.manifests) out.set(d.digest, fromDescriptor(d, digest, 'referrers-api'));
-  } else {
+  } else if (!listed || listed.has(tagSchemaTag(digest))) {
     try {
       const fallback = await client.getManifest(repository, tagSchemaTag(digest), {
         ...call,
@@ -113,12 +119,11 @@ export async function findReferrers(
     }
   }
 
-  const mode = opts.cosign ?? 'head';
   if (mode !== 'off') {
     const base = tagSchemaTag(digest);
     let candidates = Object.keys(COSIGN_SUFFIXES).map((s) => `${base}.${s}`);
     if (mode === 'list') {
-      const tags = new Set(opts.tags ?? (await client.listTags(repository, call)));
+      const tags = listed ?? new Set(opts.tags);
       candidates = candidates.filter((t) => tags.has(t));
     }
     const found = await Promise.all(
