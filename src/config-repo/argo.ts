@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import type { ConfigRepoLocation } from './location.js';
 

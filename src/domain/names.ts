@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Resource names become file and folder names in the shared configuration repository and Argo CD

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Semantic versions as runtimes report them: MAJOR.MINOR.PATCH with an optional pre-release. */
 export const SemVer = z

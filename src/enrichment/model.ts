@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LinkUrl, ResourceName } from '../domain/names.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import type { IntegrationType } from '../config-repo/kinds/integration-v1alpha1.js';
 import { INTEGRATION_TYPES } from './types/index.js';

@@ -3,7 +3,9 @@ import { isDatabaseUnavailable } from '../store/unavailable.js';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { z } from 'zod';
+// The core class, imported on its own: reaching it through the z namespace (z.core.…) keeps every zod
+// locale in the bundle.
+import { $ZodError } from 'zod/v4/core';
 import { CheckFailedError, isAppError, type ErrorDetail, type ErrorKind } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
@@ -125,7 +127,7 @@ export function mapError(err: unknown): Mapped {
     return { status, name: err.name, message: err.message, hints: [...err.hints], details: [...err.details] };
   }
 
-  if (err instanceof z.core.$ZodError) {
+  if (err instanceof $ZodError) {
     return {
       status: 400,
       name: 'InputError',

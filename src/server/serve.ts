@@ -2,7 +2,7 @@ import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe, type ServerType } from '@hono/node-server';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { createLogger, type Logger } from '../logging/logger.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The audit-trail port: `sql-audit-store.ts` (Kysely) and `fake-audit-store.ts` (in-memory). */
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from '../enrichment/model.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResourceName } from '../../domain/names.js';
 
 export const API_VERSION = 'imagetrail.dev/v1alpha1';

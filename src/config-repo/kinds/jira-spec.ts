@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EndpointUrl } from '../../domain/names.js';
 import { isAppError } from '../../domain/errors.js';
 import { parseKeyMatcher } from '../../integrations/jira/keys.js';

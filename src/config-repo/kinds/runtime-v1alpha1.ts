@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SemVer } from '../../domain/semver.js';
 import { AgeRecipient, API_VERSION, Metadata } from './common.js';
 

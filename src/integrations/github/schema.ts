@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What imagetrail reads from the GitHub REST API (and GitHub Enterprise Server's /api/v3), and nothing

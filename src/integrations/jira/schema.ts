@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The part of a Jira issue imagetrail shows. Same shape from Jira Cloud REST v3 and Jira Server/Data Center

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EndpointUrl } from '../../domain/names.js';
 import type { GitHubSpec } from '../../config-repo/kinds/github-spec.js';
 import { GITHUB_API_URL } from '../github/client.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../domain/errors.js';
 import { EndpointUrl } from '../../domain/names.js';
 import { JiraProjectPrefixes, type JiraSpec } from '../../config-repo/kinds/jira-spec.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../domain/errors.js';
 import {
   AccessKeyId,

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInput } from '../../domain/parse.js';
 import { ResourceName } from '../../domain/names.js';
 import type { AppDeps, AppEnv } from '../app.js';

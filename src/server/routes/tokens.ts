@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import { parseInput } from '../../domain/parse.js';
 import { Scope } from '../../store/token-store.js';

@@ -8,7 +8,7 @@ import type {
   DeserializeHandlerArguments,
   DeserializeHandlerOutput,
 } from '@smithy/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Redactor } from '../../../logging/redactor.js';
 
 /**

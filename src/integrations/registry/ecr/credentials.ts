@@ -1,6 +1,6 @@
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Redactor } from '../../../logging/redactor.js';
 import { secretFingerprint, type EcrClientCache, type EcrCredentials } from './clients.js';
 import { NoAmbientCredentialsError } from './errors.js';

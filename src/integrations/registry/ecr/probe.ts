@@ -7,7 +7,7 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { partition } from '@aws-sdk/core/client';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../../domain/errors.js';
 import { AccessKeyId, AwsRegion } from '../../../domain/names.js';
 import { EcrEndpoints, EcrIamRoleAuth } from '../../../config-repo/kinds/integration-v1alpha1.js';
