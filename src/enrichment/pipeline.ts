@@ -1,9 +1,8 @@
-import { InputError, NotFoundError, UnavailableError } from '../domain/errors.js';
+import { InputError, NotFoundError } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import { resolveIntegration, type ConfigSnapshot, type IntegrationEntry } from '../config-repo/snapshot.js';
-import { unseal } from '../config-repo/sealing.js';
 import type { KeyStore } from '../runtimes/keys.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 import { availabilityOn } from '../integrations/availability.js';
@@ -21,6 +20,7 @@ import type {
   PullRequest,
 } from './model.js';
 import type { GitEnricher, IssueEnricher } from './enrichers.js';
+import { ClientCache, fingerprint, openForRuntime } from './sealed.js';
 
 export interface PipelineJob {
   id: string;
@@ -54,6 +54,8 @@ export interface PipelineDeps {
  * registry facts with the integration's credentials, and join the Git and issue-tracker facts.
  */
 export class EnrichmentPipeline {
+  readonly #opened = new ClientCache<EcrAuth>();
+
   constructor(private readonly deps: PipelineDeps) {}
 
   async run(job: PipelineJob, step: StepFn): Promise<PipelineResult> {
@@ -175,27 +177,26 @@ export class EnrichmentPipeline {
     );
   }
 
-  /** The runtime opens its own sealed secrets; hosted runtimes run here on the control plane's key. */
-  private async clearAuth(entry: IntegrationEntry, runtime: string): Promise<EcrAuth> {
+  /**
+   * The runtime opens its own sealed secrets; hosted runtimes run here on the control plane's key. Opened
+   * once per (integration, runtime, stored settings), not per report: unsealing is a few ms of CPU.
+   */
+  private clearAuth(entry: IntegrationEntry, runtime: string): Promise<EcrAuth> {
     if (entry.resource.spec.type !== 'registry.ecr')
       throw new InputError(`Integration "${entry.name}" is not an ECR integration.`);
     const auth = entry.resource.spec.ecr.auth;
-    if (auth.mode === 'iamRole') return auth;
-    const candidates = [await this.deps.keys.get(runtime), await this.deps.keys.get('control-plane')];
-    const key = candidates.find((k) => k && auth.secretAccessKey.recipients.includes(k.recipient));
-    if (!key) {
-      throw new UnavailableError(
-        `The secret of integration "${entry.name}" is not sealed for runtime "${runtime}" or this control plane.`,
-        {
-          hints: [
-            `Enter it again so it is re-sealed: imagetrail integration edit ${entry.name} --secret-access-key-stdin`,
-          ],
-        },
-      );
-    }
-    const secretAccessKey = await unseal(auth.secretAccessKey, key.identity);
-    this.deps.redactor.register(secretAccessKey);
-    return { mode: 'accessKey', accessKeyId: auth.accessKeyId, secretAccessKey };
+    if (auth.mode === 'iamRole') return Promise.resolve(auth);
+    return this.#opened.get(entry.name, runtime, fingerprint(auth), async () => ({
+      mode: 'accessKey',
+      accessKeyId: auth.accessKeyId,
+      secretAccessKey: await openForRuntime(
+        this.deps,
+        entry,
+        runtime,
+        auth.secretAccessKey,
+        `Enter it again so it is re-sealed: imagetrail integration edit ${entry.name} --secret-access-key-stdin`,
+      ),
+    }));
   }
 }
 

@@ -451,6 +451,44 @@ describe('failures are clear and recorded', () => {
     expect(done.attempts).toBe(1); // permission errors are not retried
   });
 
+  it('an edited secret takes effect on the next report (the opened secret is cached per stored value)', async () => {
+    const edit = (secret: string, ...flags: string[]) =>
+      cli(server, ['integration', 'edit', 'rotating', '--secret-access-key-stdin', ...flags, '--json'], {
+        stdin: secret,
+      });
+    const add = await cli(
+      server,
+      [
+        'integration',
+        'add',
+        'ecr',
+        'rotating',
+        '--region',
+        REGION,
+        '--access-key-id',
+        s.users.ro.accessKeyId,
+        '--secret-access-key-stdin',
+        '--all-runtimes',
+        ...endpoints(),
+      ],
+      { stdin: s.users.ro.secretAccessKey },
+    );
+    expect(add.code, add.stderr).toBe(0);
+    const via = ['--registry-integration', 'rotating'];
+    expect((await report(`${HOST}/team/app:oci`, via)).code).toBe(0);
+    // The same key ID with a wrong secret: only the sealed value changes.
+    const wrong = await edit(`${s.users.ro.secretAccessKey}x`, '--skip-test');
+    expect(wrong.code, wrong.stderr).toBe(0);
+    const refused = await report(`${HOST}/team/app:oci`, via);
+    expect(refused.code).toBe(1);
+    // AWS answers a bad signature on ECR with InvalidSignatureException (→ wrong-secret); moto answers
+    // every ECR refusal, bad signatures included, with the same XML 403, which reads as a denial.
+    expect(['wrong-secret', 'permission-missing']).toContain(JSON.parse(refused.stdout).error.errorClass);
+    const right = await edit(s.users.ro.secretAccessKey);
+    expect(right.code, right.stderr).toBe(0);
+    expect((await report(`${HOST}/team/app:oci`, via)).code).toBe(0);
+  });
+
   it('bad input is a 400 before anything is queued', async () => {
     const bad = await api(server, 'POST', '/api/v1/image-reports', { image: 'UPPER/Case:tag' }, reportToken);
     expect(bad.status).toBe(400);
