@@ -34,7 +34,8 @@ export class ReportRunner {
   private readonly ownerBase = `runner-${randomUUID()}`;
   private running = false;
   private readonly workers: Array<Promise<void>> = [];
-  private wake?: () => void;
+  /** Idle workers, each waiting to be woken. */
+  private readonly waiters = new Set<() => void>();
   private readonly active = new Set<string>();
 
   constructor(private readonly o: RunnerOptions) {}
@@ -48,12 +49,12 @@ export class ReportRunner {
 
   /** Wakes idle workers: a report was just accepted. */
   notify(): void {
-    this.wake?.();
+    for (const wake of [...this.waiters]) wake();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.notify();
     await Promise.all(this.workers);
     this.workers.length = 0;
   }
@@ -63,20 +64,17 @@ export class ReportRunner {
     return this.active.size;
   }
 
+  /** Waits for a notify, or for the poll interval (jobs from other processes, retries coming due). */
   private async idle(): Promise<void> {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(done, this.o.pollMs ?? 1000);
-      const prev = this.wake;
-      function done() {
-        clearTimeout(t);
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
         resolve();
-      }
-      this.wake = () => {
-        prev?.();
-        done();
       };
+      const timer = setTimeout(wake, this.o.pollMs ?? 1000);
+      this.waiters.add(wake);
     });
-    this.wake = undefined;
   }
 
   private async loop(owner: string): Promise<void> {
