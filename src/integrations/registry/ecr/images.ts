@@ -69,54 +69,75 @@ interface Batch {
   req: ImageRequest;
   describe: Array<Pending<EcrImageDetail>>;
   get: Array<Pending<EcrManifest>>;
-  timer?: NodeJS.Timeout;
+}
+
+/** One repository's (credentials, region, registry) queue: the batch being filled, and calls in flight. */
+interface Lane {
+  next?: Batch;
+  inFlight: number;
 }
 
 /**
- * Looks images up in ECR, sharing calls between concurrent reports: lookups for one repository (same
- * credentials, region and registry) that arrive within a short window go out as one DescribeImages and
- * one BatchGetImage of up to 100 ids each, and the two calls run in parallel.
+ * Looks images up in ECR, sharing calls between concurrent reports. Per repository (same credentials,
+ * region and registry), lookups go out at once when nothing is in flight for it, and otherwise wait for
+ * the call in flight and then go out together: one DescribeImages and one BatchGetImage of up to 100 ids,
+ * the two in parallel. A lone report waits for nothing; a burst costs a few calls, not one per report.
  */
 export class EcrImageLookup {
-  private readonly batches = new Map<string, Batch>();
+  private readonly lanes = new Map<string, Lane>();
   /** Counts the ECR calls made, for benchmarks and tests of the call budget. */
   readonly calls = { describeImages: 0, batchGetImage: 0 };
 
-  constructor(
-    private readonly clients: EcrClientCache,
-    private readonly opts: { windowMs?: number } = {},
-  ) {}
+  constructor(private readonly clients: EcrClientCache) {}
 
   describe(req: ImageRequest): Promise<EcrImageDetail> {
     return new Promise((resolve, reject) =>
-      this.batchFor(req).describe.push({ id: req.id, resolve, reject }),
+      this.enqueue(req, (b) => b.describe.push({ id: req.id, resolve, reject })),
     );
   }
 
   getManifest(req: ImageRequest): Promise<EcrManifest> {
-    return new Promise((resolve, reject) => this.batchFor(req).get.push({ id: req.id, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.enqueue(req, (b) => b.get.push({ id: req.id, resolve, reject })),
+    );
   }
 
-  private batchFor(req: ImageRequest): Batch {
+  private enqueue(req: ImageRequest, add: (batch: Batch) => void): void {
     const key = [req.credentials.key, req.region, req.endpoint ?? '', req.registryId, req.repository].join(
       '|',
     );
-    let batch = this.batches.get(key);
-    if (!batch || batch.describe.length >= MAX_BATCH || batch.get.length >= MAX_BATCH) {
-      if (batch) this.flushNow(key, batch);
-      batch = { req, describe: [], get: [] };
-      this.batches.set(key, batch);
-      const b = batch;
-      b.timer = setTimeout(() => this.flushNow(key, b), this.opts.windowMs ?? 2);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { inFlight: 0 };
+      this.lanes.set(key, lane);
     }
-    return batch;
+    if (!lane.next) {
+      lane.next = { req, describe: [], get: [] };
+      // An idle lane sends after this turn of the event loop, so the DescribeImages and BatchGetImage
+      // lookups of one report, asked together, share the batch; a busy lane sends when its call ends.
+      if (lane.inFlight === 0) {
+        const l = lane;
+        setImmediate(() => this.flush(key, l));
+      }
+    }
+    add(lane.next);
+    if (lane.next.describe.length >= MAX_BATCH || lane.next.get.length >= MAX_BATCH) this.flush(key, lane);
   }
 
-  private flushNow(key: string, batch: Batch): void {
-    if (batch.timer) clearTimeout(batch.timer);
-    if (this.batches.get(key) === batch) this.batches.delete(key);
-    if (batch.describe.length) void this.runDescribe(batch.req, batch.describe);
-    if (batch.get.length) void this.runGet(batch.req, batch.get);
+  private flush(key: string, lane: Lane): void {
+    const batch = lane.next;
+    if (!batch) return;
+    lane.next = undefined;
+    lane.inFlight++;
+    const calls: Array<Promise<void>> = [];
+    if (batch.describe.length) calls.push(this.runDescribe(batch.req, batch.describe));
+    if (batch.get.length) calls.push(this.runGet(batch.req, batch.get));
+    void Promise.allSettled(calls).then(() => {
+      lane.inFlight--;
+      if (lane.inFlight > 0) return;
+      if (lane.next) this.flush(key, lane);
+      else if (this.lanes.get(key) === lane) this.lanes.delete(key);
+    });
   }
 
   private async runDescribe(req: ImageRequest, pending: Array<Pending<EcrImageDetail>>): Promise<void> {

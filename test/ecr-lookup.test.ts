@@ -1,0 +1,193 @@
+import { createServer, request, type Server } from 'node:http';
+import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EcrClientCache } from '../src/integrations/registry/ecr/clients.js';
+import { EcrImageLookup, type ImageRequest } from '../src/integrations/registry/ecr/images.js';
+import { Redactor } from '../src/logging/redactor.js';
+import { startMoto, type MotoPeer } from './peers/moto.js';
+import { ACCOUNT, REGION } from './helpers/ecr-seed.js';
+import { createHash } from 'node:crypto';
+
+// How EcrImageLookup shares DescribeImages / BatchGetImage calls between concurrent reports, against moto
+// through a gate proxy that holds every request until the test lets it through, so "a call is in flight"
+// is a fact of the test, not a matter of timing.
+
+interface Held {
+  target: string;
+  body: string;
+  release: () => void;
+}
+
+interface Gate {
+  url: string;
+  held: Held[];
+  seen: Array<{ target: string; ids: number }>;
+  /** Lets every held request (and, from now on, every new one) through. */
+  open(): void;
+  close(): void;
+  stop(): Promise<void>;
+}
+
+async function startGate(upstream: string): Promise<Gate> {
+  const up = new URL(upstream);
+  let isOpen = false;
+  const gate: Gate = {
+    url: '',
+    held: [],
+    seen: [],
+    open() {
+      isOpen = true;
+      for (const h of gate.held.splice(0)) h.release();
+    },
+    close() {
+      isOpen = false;
+    },
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const target =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
+      const ids = (JSON.parse(body || '{}') as { imageIds?: unknown[] }).imageIds?.length ?? 0;
+      gate.seen.push({ target, ids });
+      const release = () => {
+        const out = request(
+          { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        out.on('error', () => res.destroy());
+        out.end(body);
+      };
+      if (isOpen) release();
+      else gate.held.push({ target, body, release });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  gate.url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return gate;
+}
+
+const REPO = 'lookup/app';
+const TAGS = Array.from({ length: 12 }, (_, i) => `t${i}`);
+const digests = new Map<string, string>();
+
+let moto: MotoPeer;
+let gate: Gate;
+let lookup: EcrImageLookup;
+
+const req = (tag: string): ImageRequest => ({
+  credentials: {
+    key: 'test',
+    provider: () => Promise.resolve({ accessKeyId: 'AKIATESTLOOKUP00000', secretAccessKey: 'x' }),
+  },
+  region: REGION,
+  endpoint: gate.url,
+  registryId: ACCOUNT,
+  repository: REPO,
+  id: { imageTag: tag },
+  maxAttempts: 1,
+});
+
+/** What a report asks: both lookups at once. */
+const both = (tag: string) => Promise.all([lookup.describe(req(tag)), lookup.getManifest(req(tag))]);
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  const ecr = new ECRClient({
+    region: REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'AKIASEEDER000000000', secretAccessKey: 'seed' },
+  });
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: REPO }));
+  for (const tag of TAGS) {
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: `sha256:${createHash('sha256').update(tag).digest('hex')}`,
+        size: 2,
+      },
+      layers: [],
+    });
+    const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
+    digests.set(tag, digest);
+    await ecr.send(
+      new PutImageCommand({
+        repositoryName: REPO,
+        imageManifest: manifest,
+        imageTag: tag,
+        imageDigest: digest,
+      }),
+    );
+  }
+  gate = await startGate(moto.endpoint);
+}, 60_000);
+
+afterAll(async () => {
+  await gate?.stop();
+  await moto?.stop();
+});
+
+describe('EcrImageLookup against moto', () => {
+  it('lookups asked in one turn share one DescribeImages and one BatchGetImage', async () => {
+    gate.seen.length = 0;
+    lookup = new EcrImageLookup(new EcrClientCache({ redactor: new Redactor() }));
+    gate.open();
+    const results = await Promise.all(TAGS.map(both));
+    expect(gate.seen).toEqual([
+      expect.objectContaining({ target: expect.stringMatching(/DescribeImages|BatchGetImage/), ids: 12 }),
+      expect.objectContaining({ target: expect.stringMatching(/DescribeImages|BatchGetImage/), ids: 12 }),
+    ]);
+    expect(new Set(gate.seen.map((s) => s.target))).toEqual(new Set(['DescribeImages', 'BatchGetImage']));
+    expect(lookup.calls).toEqual({ describeImages: 1, batchGetImage: 1 });
+    // Each caller gets its own image back, not a neighbour's.
+    TAGS.forEach((tag, i) => {
+      expect(results[i]![0].imageDigest).toBe(digests.get(tag));
+      expect(results[i]![1].digest).toBe(digests.get(tag));
+    });
+  });
+
+  it('a lone lookup goes out at once; lookups arriving while it is in flight go out together after it', async () => {
+    gate.seen.length = 0;
+    lookup = new EcrImageLookup(new EcrClientCache({ redactor: new Redactor() }));
+    gate.close();
+    const first = both('t0');
+    // Both calls of the first report reach the (closed) gate without waiting for anything else.
+    await until(() => gate.held.length === 2);
+    const rest = TAGS.slice(1).map(both);
+    // Nothing more is sent while the first calls are in flight…
+    await new Promise((r) => setTimeout(r, 100));
+    expect(gate.seen).toHaveLength(2);
+    gate.open();
+    const results = await Promise.all([first, ...rest]);
+    // …then the eleven waiting reports share one call of each kind.
+    expect(gate.seen.map((s) => s.ids)).toEqual([1, 1, 11, 11]);
+    expect(lookup.calls).toEqual({ describeImages: 2, batchGetImage: 2 });
+    TAGS.forEach((tag, i) => expect(results[i]![1].digest).toBe(digests.get(tag)));
+  });
+
+  it('one unknown tag in a shared batch fails only its own report', async () => {
+    gate.seen.length = 0;
+    lookup = new EcrImageLookup(new EcrClientCache({ redactor: new Redactor() }));
+    gate.open();
+    const [good, bad] = await Promise.allSettled([both('t3'), both('missing')]);
+    expect(good.status).toBe('fulfilled');
+    expect(bad.status).toBe('rejected');
+    expect(String((bad as PromiseRejectedResult).reason)).toMatch(/missing/);
+  });
+});
