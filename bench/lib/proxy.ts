@@ -10,6 +10,9 @@ export interface Seen {
   path: string;
   target?: string;
   status?: number;
+  /** performance.now() when the request arrived and when its answer began. */
+  at: number;
+  answeredAt?: number;
 }
 
 export interface CountingProxy {
@@ -24,7 +27,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const requests: Seen[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
-    const seen: Seen = { method: req.method ?? 'GET', path: req.url ?? '/' };
+    const seen: Seen = { method: req.method ?? 'GET', path: req.url ?? '/', at: performance.now() };
     const t = req.headers['x-amz-target'];
     if (typeof t === 'string') seen.target = t.replace(/^.*\./, '');
     requests.push(seen);
@@ -38,6 +41,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       },
       (upRes) => {
         seen.status = upRes.statusCode;
+        seen.answeredAt = performance.now();
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
       },
