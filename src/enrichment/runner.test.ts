@@ -37,7 +37,7 @@ function heldPipeline() {
           registryType: 'registry.ecr',
         },
         build: { reportId: job.id, runtime: job.runtime, reportedAt: new Date().toISOString() },
-      } as PipelineResult;
+      };
     },
   };
 }
