@@ -41,6 +41,31 @@ const seeded: {
   sbom?: PushedManifest;
 } = {};
 
+/** Adds an access-key ECR integration shared with all runtimes; `flags`: --skip-test, endpoint overrides. */
+function addKeyIntegration(
+  name: string,
+  user: { accessKeyId: string; secretAccessKey: string },
+  flags: string[],
+) {
+  return cli(
+    server,
+    [
+      'integration',
+      'add',
+      'ecr',
+      name,
+      '--region',
+      REGION,
+      '--access-key-id',
+      user.accessKeyId,
+      '--secret-access-key-stdin',
+      '--all-runtimes',
+      ...flags,
+    ],
+    { stdin: user.secretAccessKey },
+  );
+}
+
 function endpoints(): string[] {
   return [
     '--api-endpoint',
@@ -135,42 +160,9 @@ beforeAll(async () => {
     configRepo: remote.url,
     env: { IMAGETRAIL_REPORT_RETRY_BASE_MS: '100', IMAGETRAIL_REPORT_POLL_MS: '200' },
   });
-  const add = await cli(
-    server,
-    [
-      'integration',
-      'add',
-      'ecr',
-      'ecr',
-      '--region',
-      REGION,
-      '--access-key-id',
-      s.users.ro.accessKeyId,
-      '--secret-access-key-stdin',
-      '--all-runtimes',
-      ...endpoints(),
-    ],
-    { stdin: s.users.ro.secretAccessKey },
-  );
+  const add = await addKeyIntegration('ecr', s.users.ro, endpoints());
   expect(add.code, add.stderr).toBe(0);
-  const noecr = await cli(
-    server,
-    [
-      'integration',
-      'add',
-      'ecr',
-      'no-rights',
-      '--region',
-      REGION,
-      '--access-key-id',
-      s.users.noecr.accessKeyId,
-      '--secret-access-key-stdin',
-      '--all-runtimes',
-      '--skip-test',
-      ...endpoints(),
-    ],
-    { stdin: s.users.noecr.secretAccessKey },
-  );
+  const noecr = await addKeyIntegration('no-rights', s.users.noecr, ['--skip-test', ...endpoints()]);
   expect(noecr.code, noecr.stderr).toBe(0);
   const tok = await cli(server, ['token', 'create', 'ci', '--scope', 'report', '--json']);
   reportToken = JSON.parse(tok.stdout).token;
@@ -456,23 +448,7 @@ describe('failures are clear and recorded', () => {
       cli(server, ['integration', 'edit', 'rotating', '--secret-access-key-stdin', ...flags, '--json'], {
         stdin: secret,
       });
-    const add = await cli(
-      server,
-      [
-        'integration',
-        'add',
-        'ecr',
-        'rotating',
-        '--region',
-        REGION,
-        '--access-key-id',
-        s.users.ro.accessKeyId,
-        '--secret-access-key-stdin',
-        '--all-runtimes',
-        ...endpoints(),
-      ],
-      { stdin: s.users.ro.secretAccessKey },
-    );
+    const add = await addKeyIntegration('rotating', s.users.ro, endpoints());
     expect(add.code, add.stderr).toBe(0);
     const via = ['--registry-integration', 'rotating'];
     expect((await report(`${HOST}/team/app:oci`, via)).code).toBe(0);
@@ -566,29 +542,15 @@ describe('faults', () => {
   it('throttling and 5xx from the ECR API are retried until the report is enriched', async () => {
     const proxy = await startFaultProxy(moto.endpoint);
     try {
-      const add = await cli(
-        server,
-        [
-          'integration',
-          'add',
-          'ecr',
-          'flaky',
-          '--region',
-          REGION,
-          '--access-key-id',
-          s.users.ro.accessKeyId,
-          '--secret-access-key-stdin',
-          '--all-runtimes',
-          '--skip-test',
-          '--api-endpoint',
-          proxy.url,
-          '--sts-endpoint',
-          moto.endpoint,
-          '--registry-endpoint',
-          registry.url,
-        ],
-        { stdin: s.users.ro.secretAccessKey },
-      );
+      const add = await addKeyIntegration('flaky', s.users.ro, [
+        '--skip-test',
+        '--api-endpoint',
+        proxy.url,
+        '--sts-endpoint',
+        moto.endpoint,
+        '--registry-endpoint',
+        registry.url,
+      ]);
       expect(add.code, add.stderr).toBe(0);
       const throttle = {
         kind: 'status' as const,
@@ -628,29 +590,15 @@ describe('faults', () => {
   it('429 and 5xx from the registry are retried too', async () => {
     const proxy = await startFaultProxy(registry.url);
     try {
-      const add = await cli(
-        server,
-        [
-          'integration',
-          'add',
-          'ecr',
-          'flaky-registry',
-          '--region',
-          REGION,
-          '--access-key-id',
-          s.users.ro.accessKeyId,
-          '--secret-access-key-stdin',
-          '--all-runtimes',
-          '--skip-test',
-          '--api-endpoint',
-          moto.endpoint,
-          '--sts-endpoint',
-          moto.endpoint,
-          '--registry-endpoint',
-          proxy.url,
-        ],
-        { stdin: s.users.ro.secretAccessKey },
-      );
+      const add = await addKeyIntegration('flaky-registry', s.users.ro, [
+        '--skip-test',
+        '--api-endpoint',
+        moto.endpoint,
+        '--sts-endpoint',
+        moto.endpoint,
+        '--registry-endpoint',
+        proxy.url,
+      ]);
       expect(add.code, add.stderr).toBe(0);
       proxy.inject([
         { kind: 'status', status: 429, retryAfter: '0' },
