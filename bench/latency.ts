@@ -195,7 +195,7 @@ export const latencyBench: Benchmark = {
             ? [
                 '',
                 'Why the goal is still missed (read with the phase table): the `registry` phase holds DescribeImages ‖ BatchGetImage *in',
-                "parallel*, yet moto serves one request at a time (Python), so the pair does not overlap there as it does on AWS, and the",
+                'parallel*, yet moto serves one request at a time (Python), so the pair does not overlap there as it does on AWS, and the',
                 "phase costs about the bare client's two sequential calls. On top come what the bare client does not do: persisting the",
                 'job and each step, the claim, the config snapshot and client lookups, and recording the image. The `config` phase is',
                 'one blob GET through RegistryClient (digest verified, size-capped), against a bare GET that checks nothing.',
