@@ -16,13 +16,15 @@ interface Counts {
   BatchGetImage: number;
   GetAuthorizationToken: number;
   otherEcr: number;
+  /** STS requests (AssumeRole in IAM-role mode; none with an access key). */
+  sts: number;
   manifest: number;
   blob: number;
   tags: number;
   otherRegistry: number;
 }
 
-function counts(ecr: CountingProxy, reg: CountingProxy): Counts {
+function counts(ecr: CountingProxy, sts: CountingProxy, reg: CountingProxy): Counts {
   const e = countBy(ecr.requests, (s) => s.target);
   const r = countBy(reg.requests, (s) =>
     s.method === 'GET' || s.method === 'HEAD' ? registryKind(s) : `${s.method} ${registryKind(s)}`,
@@ -35,6 +37,7 @@ function counts(ecr: CountingProxy, reg: CountingProxy): Counts {
     BatchGetImage,
     GetAuthorizationToken,
     otherEcr: sum(restE),
+    sts: sts.requests.length,
     manifest,
     blob,
     tags,
@@ -47,6 +50,7 @@ const KEYS: Array<keyof Counts> = [
   'BatchGetImage',
   'GetAuthorizationToken',
   'otherEcr',
+  'sts',
   'manifest',
   'blob',
   'tags',
@@ -78,16 +82,22 @@ export const callsBench: Benchmark = {
     try {
       const env = await startServerWithEcr(peers);
       try {
-        const { ecrProxy, registryProxy } = env;
+        const { ecrProxy, stsProxy, registryProxy } = env;
         const reset = () => {
           ecrProxy.reset();
+          stsProxy.reset();
           registryProxy.reset();
         };
-        const measure = async (image: string): Promise<Counts> => {
-          reset();
-          await reportAndWait(env, image);
-          return counts(ecrProxy, registryProxy);
-        };
+        const measureOn =
+          (e: typeof env) =>
+          async (image: string): Promise<Counts> => {
+            e.ecrProxy.reset();
+            e.stsProxy.reset();
+            e.registryProxy.reset();
+            await reportAndWait(e, image);
+            return counts(e.ecrProxy, e.stsProxy, e.registryProxy);
+          };
+        const measure = measureOn(env);
         const rows: Array<Array<string | number>> = [];
         const data: Record<string, unknown> = {};
         const row = (label: string, c: Counts | Record<keyof Counts, string>, goal: string) =>
@@ -113,14 +123,14 @@ export const callsBench: Benchmark = {
         row(
           `single-arch, warm: each of ${n} distinct images (min–max per report)`,
           range,
-          '1 / 1 / 0 / 0 · 0 / 1 / 0 / 0',
+          '1 / 1 / 0 / 0 / 0 · 0 / 1 / 0 / 0',
         );
 
         ctx.log('calls: index');
         const idxWarm = await measure(`${HOST}/bench/multi:warmup`);
         row('OCI index (2 platforms), 1st in its repository', idxWarm, '—');
         const idx = await measure(`${HOST}/bench/multi:idx`);
-        row('OCI index (2 platforms), warm', idx, '1 / 2 / 0 / 0 · 0 / 0 / 0 / 0');
+        row('OCI index (2 platforms), warm', idx, '1 / 2 / 0 / 0 / 0 · 0 / 0 / 0 / 0');
         data['index'] = { first: idxWarm, warm: idx };
 
         ctx.log(`calls: burst of ${burst} concurrent reports`);
@@ -135,7 +145,7 @@ export const callsBench: Benchmark = {
         );
         const failedInBurst = ended.filter((v) => v.status !== 'succeeded');
         if (failedInBurst.length) throw new Error(`burst: ${JSON.stringify(failedInBurst[0]?.error)}`);
-        const b = counts(ecrProxy, registryProxy);
+        const b = counts(ecrProxy, stsProxy, registryProxy);
         const t0 = ecrProxy.requests[0]?.at ?? 0;
         const timeline = ecrProxy.requests.map((r) => ({
           target: r.target,
@@ -152,9 +162,41 @@ export const callsBench: Benchmark = {
         row(
           `burst: ${burst} distinct images of one new repository reported at once (total)`,
           b,
-          `< ${burst} / < ${burst} / 0 / 0 · 0 / ${burst} / 1 / 0`,
+          `< ${burst} / < ${burst} / 0 / 0 / 0 · 0 / ${burst} / 1 / 0`,
         );
         data['burst'] = b;
+
+        ctx.log(`calls: IAM-role integration, ${n} reports`);
+        const roleEnv = await startServerWithEcr(peers, { mode: 'iamRole' });
+        let roleOk = false;
+        try {
+          const measureRole = measureOn(roleEnv);
+          // The connection test at `add` (GetCallerIdentity, AssumeRole, …) already opened the role session.
+          const stsAtAdd = countBy(roleEnv.stsProxy.requests, () => 'all')['all'] ?? 0;
+          const roleFirst = await measureRole(`${HOST}/bench/calls:warmup`);
+          row(
+            `IAM role (chained from the server identity), 1st report after start (the test at \`add\` made ${stsAtAdd} STS calls)`,
+            roleFirst,
+            '—',
+          );
+          data['iamRoleStsAtAdd'] = stsAtAdd;
+          const rolePer: Counts[] = [];
+          for (let i = 0; i < n; i++) rolePer.push(await measureRole(`${HOST}/bench/calls:v${i}`));
+          const stsWarm = rolePer.reduce((a, c) => a + c.sts, 0);
+          const gatWarm = rolePer.reduce((a, c) => a + c.GetAuthorizationToken, 0);
+          row(
+            `IAM role, warm: ${n} more reports (total)`,
+            Object.fromEntries(KEYS.map((k) => [k, String(rolePer.reduce((a, c) => a + c[k], 0))])) as Record<
+              keyof Counts,
+              string
+            >,
+            `${n} / ${n} / 0 / 0 / 0 · 0 / ${n} / 0 / 0`,
+          );
+          data['iamRole'] = { first: roleFirst, warm: rolePer };
+          roleOk = stsWarm === 0 && gatWarm === 0;
+        } finally {
+          await roleEnv.stop();
+        }
 
         const ok = per.every(
           (c) =>
@@ -165,6 +207,7 @@ export const callsBench: Benchmark = {
             c.manifest === 0 &&
             c.tags === 0 &&
             c.otherEcr === 0 &&
+            c.sts === 0 &&
             c.otherRegistry === 0,
         );
         const markdown = [
@@ -175,6 +218,7 @@ export const callsBench: Benchmark = {
               'BatchGetImage',
               'GetAuthorizationToken',
               'other ECR',
+              'STS',
               'registry manifest GET',
               'registry blob GET',
               'registry tags GET',
@@ -186,6 +230,9 @@ export const callsBench: Benchmark = {
           '',
           `Goal for a warm single-arch report: DescribeImages + BatchGetImage + one blob GET, no GetAuthorizationToken — ${ok ? 'met on every report' : '**missed** (see below)'}.`,
           '',
+          `Goal in IAM-role mode: AssumeRole once per session (the SDK refreshes it before it expires), no STS call or`,
+          `GetAuthorizationToken on warm reports — ${roleOk ? 'met' : '**missed**'}.`,
+          '',
           `Goal for concurrent reports of one repository (DESIGN: they share DescribeImages/BatchGetImage batches): the burst of ${burst} made`,
           `${b.DescribeImages} DescribeImages and ${b.BatchGetImage} BatchGetImage${b.DescribeImages >= burst ? ' — **missed**' : ''}.`,
           'EcrImageLookup sends a lone lookup at once; lookups for a repository that arrive while a call for it is in flight wait',
@@ -196,7 +243,9 @@ export const callsBench: Benchmark = {
           'of moto (`--api-endpoint`) and of the registry (`--registry-endpoint`). Each report is POSTed and waited for before the next;',
           'counts are reset between reports. "Warm" = after a first report in the same repository (token, tag list and SDK client cached).',
           'The tag list (for cosign/tag-schema referrers) is cached 30 s per repository, so a report in a repository not seen for 30 s',
-          'costs one `tags/list` GET more.',
+          'costs one `tags/list` GET more. The IAM-role rows use a second server whose own identity (the keys of a user allowed to',
+          'assume the role, in its environment) chains into a read-only role, through a counting proxy in front of STS',
+          '(`--sts-endpoint`); its caches start cold, so every one of its reports reads its config blob.',
         ].join('\n');
         return { markdown, data };
       } finally {

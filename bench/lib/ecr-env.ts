@@ -24,6 +24,7 @@ export interface EcrEnv {
   registry: RegistryPeer;
   scenario: EcrIamScenario;
   ecrProxy: CountingProxy;
+  stsProxy: CountingProxy;
   registryProxy: CountingProxy;
   server: ServerHandle;
   reportToken: string;
@@ -54,17 +55,34 @@ export async function startPeers(seed: (s: EcrSeeder) => Promise<void>): Promise
   }
 }
 
+/**
+ * `mode: 'iamRole'`: the integration assumes the scenario's open role, chained from the server's own
+ * identity (the `chain` user's keys in its environment, as an IRSA pod would have a web identity).
+ */
 export async function startServerWithEcr(
   peers: { moto: MotoPeer; registry: RegistryPeer; scenario: EcrIamScenario },
-  opts: { database?: string; env?: Record<string, string> } = {},
+  opts: { database?: string; env?: Record<string, string>; mode?: 'accessKey' | 'iamRole' } = {},
 ): Promise<Omit<EcrEnv, 'moto' | 'registry' | 'scenario'>> {
   const ecrProxy = await startCountingProxy(peers.moto.endpoint);
+  const stsProxy = await startCountingProxy(peers.moto.endpoint);
   const registryProxy = await startCountingProxy(peers.registry.url);
+  const proxies = [ecrProxy, stsProxy, registryProxy];
+  const role = opts.mode === 'iamRole';
+  const { ro, chain } = peers.scenario.users;
   let server: ServerHandle | undefined;
   try {
     server = await startImagetrail({
       ...(opts.database ? { database: opts.database } : {}),
-      env: { ...opts.env },
+      env: {
+        ...(role
+          ? {
+              AWS_ACCESS_KEY_ID: chain.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: chain.secretAccessKey,
+              AWS_REGION: REGION,
+            }
+          : {}),
+        ...opts.env,
+      },
     });
     const add = await cli(
       server,
@@ -75,18 +93,18 @@ export async function startServerWithEcr(
         'ecr',
         '--region',
         REGION,
-        '--access-key-id',
-        peers.scenario.users.ro.accessKeyId,
-        '--secret-access-key-stdin',
+        ...(role
+          ? ['--role-arn', peers.scenario.roles.enrichOpen.arn]
+          : ['--access-key-id', ro.accessKeyId, '--secret-access-key-stdin']),
         '--all-runtimes',
         '--api-endpoint',
         ecrProxy.url,
         '--sts-endpoint',
-        peers.moto.endpoint,
+        stsProxy.url,
         '--registry-endpoint',
         registryProxy.url,
       ],
-      { stdin: peers.scenario.users.ro.secretAccessKey },
+      role ? {} : { stdin: ro.secretAccessKey },
     );
     if (add.code !== 0) throw new Error(`integration add failed: ${add.stderr}`);
     const tok = await cli(server, ['token', 'create', 'ci', '--scope', 'report', '--json']);
@@ -95,17 +113,18 @@ export async function startServerWithEcr(
     const s = server;
     return {
       ecrProxy,
+      stsProxy,
       registryProxy,
       server: s,
       reportToken,
       async stop() {
         await s.stop();
-        await Promise.all([ecrProxy.stop(), registryProxy.stop()]);
+        await Promise.all(proxies.map((p) => p.stop()));
       },
     };
   } catch (err) {
     await server?.stop();
-    await Promise.all([ecrProxy.stop(), registryProxy.stop()]);
+    await Promise.all(proxies.map((p) => p.stop()));
     throw err;
   }
 }
