@@ -1,12 +1,15 @@
 // Bundles the CLI and server into dist/ with esbuild. Code splitting keeps the AWS SDK out of the
 // start-up path: commands that need it import it dynamically.
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-// Start clean: chunk names carry content hashes, so stale chunks of earlier builds would pile up.
-rmSync('dist', { recursive: true, force: true });
+// Start clean: chunk names carry content hashes, so stale chunks of earlier builds would pile up. dist/web
+// is the dashboard's (vite empties it itself), so it stays.
+for (const f of existsSync('dist') ? readdirSync('dist') : []) {
+  if (f !== 'web') rmSync(`dist/${f}`, { recursive: true, force: true });
+}
 
 await build({
   entryPoints: { cli: 'src/cli/bin.ts' },
