@@ -11,9 +11,12 @@ import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 
 // The dashboard end to end: a real `imagetrail serve` (moto with IAM enforced as ECR and STS, distribution
 // as the registry data plane, a bare Git remote as the shared configuration repository) driven in Debian's
-// Chromium through playwright-core. It also writes the README's screenshots to docs/screenshots/.
+// Chromium through playwright-core. It also takes the README's screenshots: into docs/screenshots/ when
+// asked (`npm run screenshots`), else into a temporary folder, so a test run leaves the checkout as it was.
 
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const UPDATE_DOCS = process.env['IMAGETRAIL_UPDATE_SCREENSHOTS'] === '1';
+const DOCS_SHOTS = join(ROOT, 'docs', 'screenshots');
+let SHOTS = DOCS_SHOTS;
 const GIT_SHA = '0123456789abcdef0123456789abcdef01234567';
 
 let moto: MotoPeer;
@@ -90,7 +93,8 @@ beforeAll(async () => {
   expect(tok.code, tok.stderr).toBe(0);
   reportOnlyToken = JSON.parse(tok.stdout).token;
 
-  await mkdir(SHOTS, { recursive: true });
+  if (UPDATE_DOCS) await mkdir(SHOTS, { recursive: true });
+  else SHOTS = await mkdtemp(join(tmpdir(), 'imagetrail-shots-'));
   browserDir = await mkdtemp(join(tmpdir(), 'imagetrail-chromium-'));
   context = await chromium.launchPersistentContext(browserDir, {
     executablePath: '/usr/bin/chromium',
@@ -110,6 +114,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  if (SHOTS !== DOCS_SHOTS) await rm(SHOTS, { recursive: true, force: true });
   await context?.close();
   if (browserDir) await rm(browserDir, { recursive: true, force: true });
   await server?.stop();
