@@ -28,8 +28,6 @@ import {
   type Transport,
   type TransportResponse,
 } from './transport.js';
-
-export type { FetchLike } from './transport.js';
 import {
   MANIFEST_MEDIA_TYPES,
   MediaType,
@@ -39,7 +37,7 @@ import {
   type Manifest,
 } from './schema.js';
 
-/** The subset of `fetch` the client uses; inject one for tests or a custom undici dispatcher. */
+export type { FetchLike } from './transport.js';
 
 export type CallKind = 'ping' | 'manifest' | 'manifest-head' | 'blob' | 'tags' | 'referrers' | 'token';
 
@@ -53,6 +51,7 @@ export interface RegistryClientOptions {
   /** Base URL of the registry API, e.g. `https://123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
   endpoint: string;
   auth: RegistryAuth;
+  /** Answers scripted by a fetch-shaped function (tests); by default the client talks node:http. */
   fetch?: FetchLike;
   /** Tokens and passwords are registered here as soon as the client holds them. */
   redactor?: Redactor;
@@ -346,9 +345,9 @@ export class RegistryClient {
     if (digest && isDigest(digest)) out.digest = digest;
     const type = ex.headers.get('content-type')?.split(';')[0]?.trim();
     if (type) out.mediaType = type;
-    const length = Number(ex.headers.get('content-length'));
-    if (Number.isSafeInteger(length) && length >= 0 && ex.headers.get('content-length') !== null)
-      out.size = length;
+    const declared = ex.headers.get('content-length');
+    const length = Number(declared);
+    if (declared !== null && Number.isSafeInteger(length) && length >= 0) out.size = length;
     return out;
   }
 
