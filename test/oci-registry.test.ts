@@ -350,6 +350,10 @@ describe('inspectImage', () => {
     const listed = await findReferrers(c, REPO, ociImage.digest, { cosign: 'list' });
     expect(listed).toHaveLength(2);
     expect(await findReferrers(c, REPO, dockerImage.digest)).toEqual([]);
+    // In list mode the tag list says there is no tag-schema index for this image: no GET for one.
+    const manifestGets = c.stats.byKind.manifest ?? 0;
+    expect(await findReferrers(c, REPO, dockerImage.digest, { cosign: 'list' })).toEqual([]);
+    expect(c.stats.byKind.manifest ?? 0).toBe(manifestGets);
   });
 
   it('an artifact reports its subject and artifactType', async () => {
