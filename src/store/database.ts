@@ -144,6 +144,9 @@ function openPostgres(
   // pool; the pool discards the dead client when it is released.
   pool.on('connect', (client) => {
     client.on('error', (err) => opts.onPoolError?.(err));
+    // Every query here reads a page by index; a parallel plan only adds its workers' start-up (≈ 50 ms on
+    // 2 cores, measured on the 1M-image list filters in docs/benchmarks.md). Queued before any other query.
+    client.query('SET max_parallel_workers_per_gather = 0').catch((err: Error) => opts.onPoolError?.(err));
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {

@@ -87,6 +87,29 @@ describe('SQLite settings', () => {
   });
 });
 
+describe('PostgreSQL settings', () => {
+  it('turns parallel plans off on every pooled connection', async () => {
+    const t = await createTestDatabase('postgres');
+    try {
+      // More than one connection at once, so the setting is seen on connections opened in parallel too.
+      const shows = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          t.db.connection().execute(async (c) => {
+            const r = await sql<{
+              max_parallel_workers_per_gather: string;
+            }>`SHOW max_parallel_workers_per_gather`.execute(c);
+            await sql`SELECT pg_sleep(0.05)`.execute(c);
+            return r.rows[0]?.max_parallel_workers_per_gather;
+          }),
+        ),
+      );
+      expect(shows).toEqual(['0', '0', '0', '0']);
+    } finally {
+      await t.destroy();
+    }
+  });
+});
+
 describe.each(eachDatabase())('migrations (%s)', (engine) => {
   const database = useTestDatabase(engine, { migrate: false });
 
