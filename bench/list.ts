@@ -130,7 +130,9 @@ export const listBench: Benchmark = {
       `${runs} times (plus untimed warm-ups) in 5 round-robin rounds. Data from bench/seed-images.ts: ~500 repositories, 10% on \`ghcr.io\`,`,
       '`latest` on 1% of images, 1 build in 7 on a feature branch, 1 in 5 linked to one of 1000 issues; the commit is a 12-character',
       'prefix of a build in the middle of the data. `GET /healthz` (which counts reports by status) is the same-run reference for',
-      'one HTTP round trip through the server.',
+      'one HTTP round trip through the server. The tag, branch and issue filters on PostgreSQL walk the `updated_at` index and',
+      "probe each image; imagetrail's connections run without parallel plans, whose worker start-up used to double their time",
+      '(docs/decisions/0005-postgres-no-parallel-plans.md, which also names the index change that would make them cheap).',
     ].join('\n');
     return {
       markdown,
