@@ -53,8 +53,23 @@ afterEach(async () => {
   runner = undefined;
 });
 
-const quiet = (redactor: Redactor) =>
-  createLogger(redactor, { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+/** A runner on fresh in-memory stores and a held pipeline, started; `afterEach` stops it. */
+function startRunner(opts: { concurrency: number; pollMs: number }) {
+  const reports = new FakeReportStore();
+  const pipeline = heldPipeline();
+  const redactor = new Redactor();
+  runner = new ReportRunner({
+    reports,
+    images: new FakeImageStore(),
+    pipeline,
+    redactor,
+    logger: createLogger(redactor, { destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
+    ...opts,
+  });
+  runner.start();
+  return { reports, pipeline, runner };
+}
+
 /** Lets every pending promise and I/O callback run (real setImmediate, whatever the fake timers do). */
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -62,19 +77,8 @@ const settle = async () => {
 
 describe('ReportRunner', () => {
   it('reports accepted one after another run side by side, each woken by its notify (not by polling)', async () => {
-    const reports = new FakeReportStore();
-    const pipeline = heldPipeline();
-    const redactor = new Redactor();
-    runner = new ReportRunner({
-      reports,
-      images: new FakeImageStore(),
-      pipeline,
-      redactor,
-      logger: createLogger(redactor, { destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-      concurrency: 4,
-      pollMs: 60_000, // longer than the test: only notify() can wake an idle worker
-    });
-    runner.start();
+    // pollMs longer than the test: only notify() can wake an idle worker.
+    const { reports, pipeline, runner } = startRunner({ concurrency: 4, pollMs: 60_000 });
     await new Promise((r) => setTimeout(r, 20)); // every worker found nothing and went idle
     for (let i = 0; i < 4; i++) {
       await reports.enqueue({ image: `registry.example/team/app:${i}` }, { runtime: 'local' });
@@ -93,25 +97,13 @@ describe('ReportRunner', () => {
     await until(() => pipeline.started.length === 5);
     expect(pipeline.started).toHaveLength(5);
     pipeline.releaseAll();
-    await until(() => runner!.busy === 0);
+    await until(() => runner.busy === 0);
     expect((await reports.counts()).succeeded).toBe(5);
   });
 
   it('a worker woken by its poll timer does not take the other idle workers out of reach of notify', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    const reports = new FakeReportStore();
-    const pipeline = heldPipeline();
-    const redactor = new Redactor();
-    runner = new ReportRunner({
-      reports,
-      images: new FakeImageStore(),
-      pipeline,
-      redactor,
-      logger: quiet(redactor),
-      concurrency: 2,
-      pollMs: 1000,
-    });
-    runner.start();
+    const { reports, pipeline, runner } = startRunner({ concurrency: 2, pollMs: 1000 });
     await settle(); // both workers idle, their poll timers due at t = 1000
     await reports.enqueue({ image: 'registry.example/team/app:1' }, { runtime: 'local' });
     runner.notify();
