@@ -5,7 +5,14 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
-import { api, cli, ROOT, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import {
+  addEcrKeyIntegration,
+  api,
+  cli,
+  ROOT,
+  startImagetrail,
+  type ServerHandle,
+} from '../helpers/imagetrail.js';
 import { bareRemote, git } from '../helpers/git.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 
@@ -339,28 +346,14 @@ describe('images', () => {
   let apiImageId: string;
 
   beforeAll(async () => {
-    const add = await cli(
-      server,
-      [
-        'integration',
-        'add',
-        'ecr',
-        'ecr',
-        '--region',
-        REGION,
-        '--access-key-id',
-        s.users.ro.accessKeyId,
-        '--secret-access-key-stdin',
-        '--all-runtimes',
-        '--api-endpoint',
-        moto.endpoint,
-        '--sts-endpoint',
-        moto.endpoint,
-        '--registry-endpoint',
-        registry.url,
-      ],
-      { stdin: s.users.ro.secretAccessKey },
-    );
+    const add = await addEcrKeyIntegration(server, 'ecr', s.users.ro, [
+      '--api-endpoint',
+      moto.endpoint,
+      '--sts-endpoint',
+      moto.endpoint,
+      '--registry-endpoint',
+      registry.url,
+    ]);
     expect(add.code, add.stderr).toBe(0);
     const report = (image: string, extra: string[]) =>
       cli(server, [

@@ -6,9 +6,9 @@ import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } f
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import { startFaultProxy, type FaultProxy } from '../peers/fault-proxy.js';
 import type { PushedImage } from '../peers/images.js';
-import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { addEcrKeyIntegration, api, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote } from '../helpers/git.js';
-import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+import { EcrSeeder, HOST } from '../helpers/ecr-seed.js';
 
 // A server killed with SIGKILL while enriching loses no accepted report: after a restart on the same data
 // directory, every report is enriched, once. The fault proxy in front of moto holds ECR calls so that the
@@ -59,29 +59,15 @@ describe('a server killed mid-job', () => {
   it('resumes every accepted report after restart, each enriched once', async () => {
     let server: ServerHandle = await startImagetrail({ configRepo: remote.url, dataDir, env: SERVER_ENV });
     try {
-      const add = await cli(
-        server,
-        [
-          'integration',
-          'add',
-          'ecr',
-          'ecr',
-          '--region',
-          REGION,
-          '--access-key-id',
-          s.users.ro.accessKeyId,
-          '--secret-access-key-stdin',
-          '--all-runtimes',
-          '--skip-test',
-          '--api-endpoint',
-          proxy.url,
-          '--sts-endpoint',
-          moto.endpoint,
-          '--registry-endpoint',
-          registry.url,
-        ],
-        { stdin: s.users.ro.secretAccessKey },
-      );
+      const add = await addEcrKeyIntegration(server, 'ecr', s.users.ro, [
+        '--skip-test',
+        '--api-endpoint',
+        proxy.url,
+        '--sts-endpoint',
+        moto.endpoint,
+        '--registry-endpoint',
+        registry.url,
+      ]);
       expect(add.code, add.stderr).toBe(0);
       // Every ECR call hangs until the server is gone.
       proxy.inject(Array.from({ length: 50 }, () => ({ kind: 'hang' as const })));

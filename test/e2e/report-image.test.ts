@@ -6,7 +6,7 @@ import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } f
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import type { PushedImage, PushedIndex, PushedManifest } from '../peers/images.js';
 import { startFaultProxy } from '../peers/fault-proxy.js';
-import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote, git } from '../helpers/git.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 import { startFakeGitHub, type FakeGitHub } from '../peers/fake-github.js';
@@ -40,31 +40,6 @@ const seeded: {
   sig?: PushedManifest;
   sbom?: PushedManifest;
 } = {};
-
-/** Adds an access-key ECR integration shared with all runtimes; `flags`: --skip-test, endpoint overrides. */
-function addKeyIntegration(
-  name: string,
-  user: { accessKeyId: string; secretAccessKey: string },
-  flags: string[],
-) {
-  return cli(
-    server,
-    [
-      'integration',
-      'add',
-      'ecr',
-      name,
-      '--region',
-      REGION,
-      '--access-key-id',
-      user.accessKeyId,
-      '--secret-access-key-stdin',
-      '--all-runtimes',
-      ...flags,
-    ],
-    { stdin: user.secretAccessKey },
-  );
-}
 
 function endpoints(): string[] {
   return [
@@ -160,9 +135,12 @@ beforeAll(async () => {
     configRepo: remote.url,
     env: { IMAGETRAIL_REPORT_RETRY_BASE_MS: '100', IMAGETRAIL_REPORT_POLL_MS: '200' },
   });
-  const add = await addKeyIntegration('ecr', s.users.ro, endpoints());
+  const add = await addEcrKeyIntegration(server, 'ecr', s.users.ro, endpoints());
   expect(add.code, add.stderr).toBe(0);
-  const noecr = await addKeyIntegration('no-rights', s.users.noecr, ['--skip-test', ...endpoints()]);
+  const noecr = await addEcrKeyIntegration(server, 'no-rights', s.users.noecr, [
+    '--skip-test',
+    ...endpoints(),
+  ]);
   expect(noecr.code, noecr.stderr).toBe(0);
   const tok = await cli(server, ['token', 'create', 'ci', '--scope', 'report', '--json']);
   reportToken = JSON.parse(tok.stdout).token;
@@ -448,7 +426,7 @@ describe('failures are clear and recorded', () => {
       cli(server, ['integration', 'edit', 'rotating', '--secret-access-key-stdin', ...flags, '--json'], {
         stdin: secret,
       });
-    const add = await addKeyIntegration('rotating', s.users.ro, endpoints());
+    const add = await addEcrKeyIntegration(server, 'rotating', s.users.ro, endpoints());
     expect(add.code, add.stderr).toBe(0);
     const via = ['--registry-integration', 'rotating'];
     expect((await report(`${HOST}/team/app:oci`, via)).code).toBe(0);
@@ -542,7 +520,7 @@ describe('faults', () => {
   it('throttling and 5xx from the ECR API are retried until the report is enriched', async () => {
     const proxy = await startFaultProxy(moto.endpoint);
     try {
-      const add = await addKeyIntegration('flaky', s.users.ro, [
+      const add = await addEcrKeyIntegration(server, 'flaky', s.users.ro, [
         '--skip-test',
         '--api-endpoint',
         proxy.url,
@@ -590,7 +568,7 @@ describe('faults', () => {
   it('429 and 5xx from the registry are retried too', async () => {
     const proxy = await startFaultProxy(registry.url);
     try {
-      const add = await addKeyIntegration('flaky-registry', s.users.ro, [
+      const add = await addEcrKeyIntegration(server, 'flaky-registry', s.users.ro, [
         '--skip-test',
         '--api-endpoint',
         moto.endpoint,

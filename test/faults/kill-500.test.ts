@@ -2,9 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { addEcrKeyIntegration, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote } from '../helpers/git.js';
-import { REGION } from '../helpers/ecr-seed.js';
 import {
   getJson,
   mapLimit,
@@ -67,29 +66,15 @@ describe('SIGKILL during 500 concurrent reports', () => {
   it('after restart every report succeeds, each exactly once in effect', async () => {
     const started = Date.now();
     server = await startImagetrail({ configRepo: remote.url, dataDir, env: SERVER_ENV });
-    const add = await cli(
-      server,
-      [
-        'integration',
-        'add',
-        'ecr',
-        'ecr',
-        '--region',
-        REGION,
-        '--access-key-id',
-        world.iam.users.ro.accessKeyId,
-        '--secret-access-key-stdin',
-        '--all-runtimes',
-        '--skip-test',
-        '--api-endpoint',
-        world.moto.endpoint,
-        '--sts-endpoint',
-        world.moto.endpoint,
-        '--registry-endpoint',
-        world.registry.url,
-      ],
-      { stdin: world.iam.users.ro.secretAccessKey },
-    );
+    const add = await addEcrKeyIntegration(server, 'ecr', world.iam.users.ro, [
+      '--skip-test',
+      '--api-endpoint',
+      world.moto.endpoint,
+      '--sts-endpoint',
+      world.moto.endpoint,
+      '--registry-endpoint',
+      world.registry.url,
+    ]);
     expect(add.code, add.stderr).toBe(0);
 
     const ids = new Array<string | undefined>(TOTAL);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { REGION } from './ecr-seed.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin', 'imagetrail');
@@ -151,4 +152,33 @@ export async function api(
     json = undefined;
   }
   return { status: res.status, json, text };
+}
+
+/**
+ * `imagetrail integration add ecr NAME` in access-key mode, shared with all runtimes, the secret on stdin.
+ * `flags`: --skip-test, endpoint overrides, --json.
+ */
+export function addEcrKeyIntegration(
+  server: Pick<ServerHandle, 'url' | 'adminToken'>,
+  name: string,
+  keys: { accessKeyId: string; secretAccessKey: string },
+  flags: string[],
+): Promise<CliResult> {
+  return cli(
+    server,
+    [
+      'integration',
+      'add',
+      'ecr',
+      name,
+      '--region',
+      REGION,
+      '--access-key-id',
+      keys.accessKeyId,
+      '--secret-access-key-stdin',
+      '--all-runtimes',
+      ...flags,
+    ],
+    { stdin: keys.secretAccessKey },
+  );
 }
