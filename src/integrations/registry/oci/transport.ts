@@ -60,15 +60,15 @@ const require = createRequire(import.meta.url);
 export function nodeTransport(): Transport {
   // Each loaded on first use: node:https brings TLS, which a plain-HTTP registry never needs.
   let plain: { module: typeof Http; agent: Http.Agent } | undefined;
-  let secure: { module: typeof Https; agent: Https.Agent } | undefined;
-  const forProtocol = (protocol: string) => {
-    if (protocol === 'https:') {
-      const module = require('node:https') as typeof Https;
-      return (secure ??= { module, agent: new module.Agent({ keepAlive: true }) });
-    }
-    const module = require('node:http') as typeof Http;
-    return (plain ??= { module, agent: new module.Agent({ keepAlive: true }) });
-  };
+  let secure: { module: typeof Https; agent: Http.Agent } | undefined;
+  const load = <M extends typeof Http | typeof Https>(module: M) => ({
+    module,
+    agent: new module.Agent({ keepAlive: true }),
+  });
+  const forProtocol = (protocol: string) =>
+    protocol === 'https:'
+      ? (secure ??= load(require('node:https') as typeof Https))
+      : (plain ??= load(require('node:http') as typeof Http));
   return (url, init) =>
     new Promise((resolve, reject) => {
       const u = new URL(url);
