@@ -103,9 +103,15 @@ export class EcrImageLookup {
   }
 
   private enqueue(req: ImageRequest, add: (batch: Batch) => void): void {
-    const key = [req.credentials.key, req.region, req.endpoint ?? '', req.registryId, req.repository].join(
-      '|',
-    );
+    const key = [
+      req.credentials.key,
+      req.region,
+      req.endpoint ?? '',
+      req.fips ?? false,
+      req.dualStack ?? false,
+      req.registryId,
+      req.repository,
+    ].join('|');
     let lane = this.lanes.get(key);
     if (!lane) {
       lane = { inFlight: 0 };
