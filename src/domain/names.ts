@@ -15,13 +15,13 @@ export const ResourceName = z
   );
 export type ResourceName = z.infer<typeof ResourceName>;
 
-/** AWS region names as the SDK's partitions spell them: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+/**
+ * AWS region names as the SDK's partitions spell them: us-east-1, eu-central-2, us-gov-west-1, cn-north-1,
+ * us-isob-east-1, eusc-de-east-1 (European Sovereign Cloud).
+ */
 export const AwsRegion = z
   .string()
-  .regex(
-    /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
-    'must be an AWS region name such as us-east-1 or eu-west-1',
-  );
+  .regex(/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region name such as us-east-1 or eu-west-1');
 
 /**
  * IAM role ARNs: arn:<partition>:iam::<12-digit account>:role/<optional path/><name>.

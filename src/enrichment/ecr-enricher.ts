@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { AppError, InputError, UnavailableError } from '../domain/errors.js';
 import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
+import { isTransientClass } from '../integrations/registry/ecr/codes/index.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js';
 import type { z } from 'zod';
-import { parseEcrHost } from '../integrations/registry/ecr/host.js';
+import { notEcrHostReason, parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
-import type { EcrClientCache, EcrCredentials } from '../integrations/registry/ecr/clients.js';
+import type { ClientRequest, EcrClientCache } from '../integrations/registry/ecr/clients.js';
 import {
   EcrApiError,
   type EcrImageLookup,
@@ -68,14 +69,8 @@ export async function enrichEcrImage(
 ): Promise<EnrichedImage> {
   const host = parseEcrHost(t.ref.registry);
   if (!host) {
-    throw new InputError(
-      `${t.ref.registry} is not an Amazon ECR registry host (<account>.dkr.ecr.<region>.amazonaws.com), but the integration is of type registry.ecr.`,
-      {
-        hints: [
-          'Report the image by its ECR name, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0.',
-        ],
-      },
-    );
+    const why = notEcrHostReason(t.ref.registry);
+    throw new InputError(why.message, { hints: why.hints });
   }
   const region = host.region;
   const credentials = integrationCredentials(t.auth, {
@@ -89,6 +84,8 @@ export async function enrichEcrImage(
     credentials,
     region,
     ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
+    ...(host.fips ? { fips: true } : {}),
+    ...(host.dualStack ? { dualStack: true } : {}),
     registryId: host.account,
     repository: t.ref.repository,
   };
@@ -109,7 +106,8 @@ export async function enrichEcrImage(
   const manifest = parseManifest(bytes, got.mediaType);
   step('registry', `${manifest.mediaType} ${digest}`);
 
-  const registry = registryClientFor(t, credentials, region, deps);
+  const { registryId: _id, repository: _repo, ...api } = base;
+  const registry = registryClientFor(t, api, deps);
   const image: EnrichedImage = {
     registry: t.ref.registry,
     repository: t.ref.repository,
@@ -225,14 +223,9 @@ function platformText(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
-function registryClientFor(
-  t: EcrTarget,
-  credentials: EcrCredentials,
-  region: string,
-  deps: EcrEnrichDeps,
-): RegistryClient {
+function registryClientFor(t: EcrTarget, api: ClientRequest, deps: EcrEnrichDeps): RegistryClient {
   const endpoint = t.endpoints?.registry ?? `https://${t.ref.registry}`;
-  const key = `${credentials.key}|${endpoint}|${t.endpoints?.api ?? ''}`;
+  const key = `${api.credentials.key}|${endpoint}|${t.endpoints?.api ?? ''}`;
   let client = deps.registries.get(key);
   if (!client) {
     client = new RegistryClient({
@@ -244,9 +237,7 @@ function registryClientFor(
         getToken: async (refresh) => {
           try {
             const token = await deps.clients.authorizationToken({
-              credentials,
-              region,
-              ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
+              ...api,
               registryHost: t.ref.registry,
               refresh,
             });
@@ -270,9 +261,7 @@ function tokenError(err: unknown, redactor: Redactor): Error {
   if (err instanceof AppError) return err;
   const c = classifyAwsError(err, { redactor, action: 'ecr:GetAuthorizationToken' });
   const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const transient =
-    ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) ||
-    (status !== undefined && status >= 500);
+  const transient = isTransientClass(c.errorClass) || (status !== undefined && status >= 500);
   return transient
     ? new UnavailableError(c.message, { cause: err, hints: c.hints })
     : new EcrApiError(c.errorClass, c.message, c.hints, err);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '../domain/errors.js';
 import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
+import { isTransientClass } from '../integrations/registry/ecr/codes/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ImageStore } from '../store/image-store.js';
@@ -183,8 +184,7 @@ function classify(
   }
   // AWS SDK and socket errors: the same classes and messages as the connection test.
   const c = classifyAwsError(err, { redactor });
-  const retryable =
-    ['throttled', 'timeout', 'endpoint-unreachable'].includes(c.errorClass) || serverFault(err);
+  const retryable = isTransientClass(c.errorClass) || serverFault(err);
   return { message: c.message, errorClass: c.errorClass, retryable };
 }
 

@@ -163,3 +163,24 @@ describe('registry.ecr', () => {
     ).rejects.toThrow(/secret access key/);
   });
 });
+
+describe('registry.ecr region', () => {
+  const base = samples['registry.ecr'];
+  it.each([
+    'us-iso-east-1',
+    'us-isob-east-1',
+    'eu-isoe-west-1',
+    'us-isof-south-1',
+    'eusc-de-east-1',
+    'cn-north-1',
+  ])('accepts %s: image hosts of its partition are recognized', (region) => {
+    expect(registryEcr.createInput.safeParse({ ...base, region }).success).toBe(true);
+  });
+  it('refuses a region of no AWS partition on add and edit, saying why', () => {
+    for (const schema of [registryEcr.createInput, registryEcr.patchInput]) {
+      const r = schema.safeParse({ ...base, region: 'xx-east-1' });
+      expect(r.success).toBe(false);
+      expect(JSON.stringify(r.error?.issues)).toMatch(/no ECR image host of it could be recognized/);
+    }
+  });
+});

@@ -1,16 +1,10 @@
 import * as z from 'zod';
 import { InputError } from '../../domain/errors.js';
-import {
-  AccessKeyId,
-  AwsRegion,
-  EndpointUrl,
-  ExternalId,
-  IamRoleArn,
-  RoleSessionName,
-} from '../../domain/names.js';
+import { AccessKeyId, EndpointUrl, ExternalId, IamRoleArn, RoleSessionName } from '../../domain/names.js';
 import type { EcrSpec } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { EcrConnectionInput } from '../registry/ecr/index.js';
 import { availabilityOn } from '../availability.js';
+import { EcrRegion } from '../registry/ecr/partitions.js';
 import { dropUndefined, type IntegrationTypeHandler } from './handler.js';
 
 /** What a caller sends to create or test an ECR integration: the secret in clear, once, in a body. */
@@ -43,7 +37,8 @@ export const EcrEndpointsInput = z
 
 export const EcrInput = z
   .object({
-    region: AwsRegion,
+    // Refused unless image hosts of the region's partition can be recognized (host.ts).
+    region: EcrRegion,
     auth: z.discriminatedUnion('mode', [EcrIamRoleInput, EcrAccessKeyInput], {
       error: 'auth.mode must be "iamRole" or "accessKey"',
     }),
@@ -58,7 +53,7 @@ export type EcrInput = z.infer<typeof EcrInput>;
  */
 export const EcrPatch = z
   .object({
-    region: AwsRegion.optional(),
+    region: EcrRegion.optional(),
     auth: z
       .discriminatedUnion('mode', [
         EcrIamRoleInput.partial({ roleArn: true }),

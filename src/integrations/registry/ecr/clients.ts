@@ -41,6 +41,9 @@ export interface ClientRequest {
   endpoint?: string;
   requestTimeoutMs?: number;
   maxAttempts?: number;
+  /** From a FIPS / dual-stack registry host: ECR API calls go to the matching ECR endpoint (not STS). */
+  fips?: boolean;
+  dualStack?: boolean;
 }
 
 export interface EcrAuthToken {
@@ -117,7 +120,13 @@ export class EcrClientCache {
     const key = this.clientKey(req);
     let c = this.ecrClients.get(key);
     if (!c) {
-      c = new ECRClient(this.clientConfig(req));
+      c = new ECRClient({
+        ...this.clientConfig(req),
+        // The SDK refuses these flags with a custom endpoint; an override says where to go anyway.
+        // Only ever set to true, so AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT still apply otherwise.
+        ...(!req.endpoint && req.fips ? { useFipsEndpoint: true } : {}),
+        ...(!req.endpoint && req.dualStack ? { useDualstackEndpoint: true } : {}),
+      });
       // Some ECR-compatible endpoints (moto) answer errors as XML; recover name and message (see below).
       c.middlewareStack.add(xmlErrorMiddleware, {
         step: 'deserialize',
@@ -203,7 +212,15 @@ export class EcrClientCache {
   private clientKey(req: ClientRequest): string {
     const t = req.requestTimeoutMs ?? this.opts.requestTimeoutMs;
     const a = req.maxAttempts ?? this.opts.maxAttempts;
-    return [req.credentials.key, req.region, req.endpoint ?? '', t, a].join('|');
+    return [
+      req.credentials.key,
+      req.region,
+      req.endpoint ?? '',
+      t,
+      a,
+      req.fips ?? false,
+      req.dualStack ?? false,
+    ].join('|');
   }
 
   private clientConfig(req: ClientRequest) {

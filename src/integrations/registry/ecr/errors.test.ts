@@ -44,7 +44,7 @@ describe('classifyAwsError', () => {
     ['Whatever', 429, 'throttled'],
     ['RequestTimeout', 408, 'timeout'],
     ['RegionDisabledException', 403, 'unknown-region'],
-    ['ServerException', 500, 'unknown'],
+    ['ServerException', 500, 'server-error'],
   ])('%s (HTTP %i) → %s', (name, status, cls) => {
     expect(classifyAwsError(sdkError(name, 'msg', status), ctx()).errorClass).toBe(cls);
   });

@@ -1,21 +1,9 @@
 import { AuthenticationError } from '../../../domain/errors.js';
 import type { Redactor } from '../../../logging/redactor.js';
 
-export type AwsErrorClass =
-  | 'unknown-access-key'
-  | 'wrong-secret'
-  | 'expired-credentials'
-  | 'no-ambient-credentials'
-  | 'trust-policy'
-  | 'external-id'
-  | 'permission-missing'
-  | 'repository-policy'
-  | 'unknown-region'
-  | 'endpoint-unreachable'
-  | 'timeout'
-  | 'throttled'
-  | 'registry-auth'
-  | 'unknown';
+import { codeEntry, type AwsErrorClass } from './codes/index.js';
+
+export type { AwsErrorClass };
 
 export interface ClassifiedAwsError {
   errorClass: AwsErrorClass;
@@ -303,6 +291,17 @@ function classify(err: unknown, ctx: ClassifyContext): ClassifiedAwsError {
         'Check the endpoint override URL, DNS and outbound network access from the runtime.',
         'In a private subnet, check the VPC endpoints (com.amazonaws.<region>.ecr.api, .ecr.dkr, .sts) or the NAT route.',
       ],
+    });
+  }
+
+  // Codes the tables in codes/ describe fully; AccessDenied and RegionDisabled below need more context.
+  const coded = codeEntry(f.names);
+  if (coded && coded.entry.via !== 'rules') {
+    const { errorClass, meaning, hints } = coded.entry;
+    return withAction({
+      errorClass,
+      message: `${meaning} (${coded.code})${where}: ${raw}`,
+      hints: [...hints],
     });
   }
 

@@ -1,4 +1,5 @@
 import { partition } from '@aws-sdk/core/client';
+import { AWS_PARTITIONS, dualStackRegistrySuffix, partitionOf, type PartitionId } from './partitions.js';
 
 /** What an ECR registry host says about itself. */
 export interface EcrHost {
@@ -6,38 +7,48 @@ export interface EcrHost {
   host: string;
   account: string;
   region: string;
+  /** `dkr.ecr-fips` / `dkr-ecr-fips`: API calls go to ECR's FIPS endpoint too. */
   fips: boolean;
-  /** AWS partition: aws, aws-cn, aws-us-gov. */
-  partition: 'aws' | 'aws-cn' | 'aws-us-gov';
+  /** `dkr-ecr.<region>.on.aws` (IPv4 and IPv6): API calls go to ECR's dual-stack endpoint too. */
+  dualStack: boolean;
+  partition: PartitionId;
 }
 
-// Private registries only; dual-stack hosts (`dkr-ecr.<region>.on.aws`) and ECR Public are not handled.
-const ECR_HOST = /^(\d{12})\.dkr\.ecr(-fips)?\.([a-z]{2}(?:-gov)?-[a-z]+-\d{1,2})\.amazonaws\.com(\.cn)?$/;
+// `dkr.ecr` is the IPv4 registry, `dkr-ecr` the dual-stack one; the suffix is checked against the partition.
+const ECR_HOST = /^(\d{12})\.dkr([.-])ecr(-fips)?\.([a-z]{2,4}(?:-[a-z]+)+-\d{1,2})\.([a-z0-9.-]+)$/;
 
 /**
- * Parses `<acct>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` (an optional `:443` is tolerated). Returns
- * undefined for anything else, including hosts whose region and suffix disagree (cn-* outside .com.cn), so
- * callers can fall back to treating the host as a generic registry.
+ * Parses a private ECR registry host of any partition in the SDK's partition data:
+ * `<acct>.dkr.ecr[-fips].<region>.<dnsSuffix>` and the dual-stack `<acct>.dkr-ecr[-fips].<region>.on.<…>`
+ * (an optional `:443` is tolerated). Returns undefined for anything else, including a suffix that is not the
+ * region's partition's (cn-* outside .com.cn), so callers can say why the host is not one.
  */
 export function parseEcrHost(input: string): EcrHost | undefined {
   const host = input.trim().toLowerCase().replace(/:443$/, '');
   const m = ECR_HOST.exec(host);
   if (!m) return undefined;
-  const [, account, fips, region, cn] = m;
-  if (account === undefined || region === undefined) return undefined;
-  const isCnRegion = region.startsWith('cn-');
-  if (isCnRegion !== (cn !== undefined)) return undefined;
-  const part = isCnRegion ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-  return { host, account, region, fips: fips !== undefined, partition: part };
+  const [, account, sep, fips, region, suffix] = m;
+  if (account === undefined || region === undefined || suffix === undefined) return undefined;
+  const p = partitionOf(region);
+  if (!p) return undefined;
+  const dualStack = sep === '-';
+  if (suffix !== (dualStack ? dualStackRegistrySuffix(p) : p.dnsSuffix)) return undefined;
+  return { host, account, region, fips: fips !== undefined, dualStack, partition: p.id };
 }
 
 /**
  * The registry host for an account and region, the inverse of `parseEcrHost`. The DNS suffix comes from the
- * SDK's partition data so China regions get `.amazonaws.com.cn`.
+ * partition data so China regions get `.amazonaws.com.cn`, ISO regions `.c2s.ic.gov`, and so on.
  */
-export function ecrRegistryHost(account: string, region: string, opts: { fips?: boolean } = {}): string {
-  const { dnsSuffix } = partition(region);
-  return `${account}.dkr.ecr${opts.fips ? '-fips' : ''}.${region}.${dnsSuffix}`;
+export function ecrRegistryHost(
+  account: string,
+  region: string,
+  opts: { fips?: boolean; dualStack?: boolean } = {},
+): string {
+  const p = partitionOf(region);
+  const fips = opts.fips ? '-fips' : '';
+  if (opts.dualStack && p) return `${account}.dkr-ecr${fips}.${region}.${dualStackRegistrySuffix(p)}`;
+  return `${account}.dkr.ecr${fips}.${region}.${p?.dnsSuffix ?? partition(region).dnsSuffix}`;
 }
 
 /**
@@ -47,4 +58,43 @@ export function ecrRegistryHost(account: string, region: string, opts: { fips?: 
 export function isKnownRegion(region: string): boolean {
   // partition() answers every input (falling back to the aws partition); only listed regions carry a description.
   return (partition(region) as { description?: string }).description !== undefined;
+}
+
+/** The host forms imagetrail recognizes, for messages. */
+export const ECR_HOST_FORMS = [
+  '<account>.dkr.ecr.<region>.<partition suffix> (amazonaws.com, amazonaws.com.cn, amazonaws.eu, c2s.ic.gov, sc2s.sgov.gov, cloud.adc-e.uk, csp.hci.ic.gov)',
+  '<account>.dkr.ecr-fips.<region>.<partition suffix> (FIPS)',
+  '<account>.dkr-ecr[-fips].<region>.on.aws (dual-stack; on.amazonwebservices.com.cn in China)',
+];
+
+/**
+ * Why a host is not a private ECR registry host, for the error a report gets. ECR Public gets its own answer:
+ * its registry (`public.ecr.aws`) is anonymous-pull and has its own API (`ecr-public`, us-east-1 only), which
+ * registry.ecr integrations do not call.
+ */
+export function notEcrHostReason(input: string): { message: string; hints: string[] } {
+  const host = input.trim().toLowerCase().replace(/:443$/, '');
+  if (host === 'public.ecr.aws' || host === 'ecr-public.aws.com') {
+    return {
+      message: `${host} is Amazon ECR Public, which registry.ecr integrations do not support: they read private ECR registries (<account>.dkr.ecr.<region>.amazonaws.com) through the ECR API.`,
+      hints: [
+        'Report the image from the private ECR repository it was pushed to or replicated into (for example a pull-through cache rule for ECR Public in your own registry: <account>.dkr.ecr.<region>.amazonaws.com/ecr-public/<repository>).',
+      ],
+    };
+  }
+  const region = /\.dkr[.-]ecr(?:-fips)?\.([a-z0-9-]+)\./.exec(host)?.[1];
+  const p = region ? partitionOf(region) : undefined;
+  return {
+    message: `${input} is not an Amazon ECR registry host, but the integration is of type registry.ecr.${
+      region && !p
+        ? ` Its region ${region} is in no AWS partition this build knows (${AWS_PARTITIONS.map((x) => x.id).join(', ')}).`
+        : region && p
+          ? ` Registry hosts of ${region} end in .${p.dnsSuffix} (or .${dualStackRegistrySuffix(p)} for dual-stack), with a 12-digit account.`
+          : ''
+    }`,
+    hints: [
+      `Report the image by its ECR name, e.g. ${ecrRegistryHost('123456789012', region && p ? region : 'eu-west-1')}/app:1.0.`,
+      `Recognized host forms: ${ECR_HOST_FORMS.join('; ')}.`,
+    ],
+  };
 }

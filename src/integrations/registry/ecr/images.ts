@@ -2,11 +2,13 @@ import {
   BatchGetImageCommand,
   DescribeImagesCommand,
   type ImageDetail as EcrImageDetail,
+  type ImageFailure,
   type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
 import { AppError, NotFoundError, type ErrorKind } from '../../../domain/errors.js';
 import type { ClientRequest, EcrClientCache } from './clients.js';
 import { classifyAwsError } from './errors.js';
+import { imageFailureEntry, isTransientClass } from './codes/index.js';
 
 /**
  * An ECR API failure during enrichment, classified like the connection test's checks (same classes, same
@@ -22,10 +24,7 @@ export class EcrApiError extends AppError {
     cause: unknown,
   ) {
     super(message, { cause, hints });
-    this.kind =
-      ['throttled', 'timeout', 'endpoint-unreachable'].includes(errorClass) || serverFault(cause)
-        ? 'unavailable'
-        : 'check-failed';
+    this.kind = isTransientClass(errorClass) || serverFault(cause) ? 'unavailable' : 'check-failed';
   }
 }
 
@@ -103,9 +102,15 @@ export class EcrImageLookup {
   }
 
   private enqueue(req: ImageRequest, add: (batch: Batch) => void): void {
-    const key = [req.credentials.key, req.region, req.endpoint ?? '', req.registryId, req.repository].join(
-      '|',
-    );
+    const key = [
+      req.credentials.key,
+      req.region,
+      req.endpoint ?? '',
+      req.fips ?? false,
+      req.dualStack ?? false,
+      req.registryId,
+      req.repository,
+    ].join('|');
     let lane = this.lanes.get(key);
     if (!lane) {
       lane = { inFlight: 0 };
@@ -227,18 +232,20 @@ export class EcrImageLookup {
           continue;
         }
         const failure = (out.failures ?? []).find((f) => f.imageId && sameId(f.imageId, p.id));
-        p.reject(
-          failure?.failureCode === 'ImageNotFound' || !failure
-            ? notFound(req, p.id)
-            : new NotFoundError(
-                `ECR could not return ${describeId(req, p.id)}: ${failure.failureCode ?? ''} ${failure.failureReason ?? ''}`.trim(),
-              ),
-        );
+        p.reject(failure ? imageFailureError(req, p.id, failure) : notFound(req, p.id));
       }
     } catch (err) {
       for (const p of pending) p.reject(this.wrap(err, req, p.id, 'ecr:BatchGetImage'));
     }
   }
+}
+
+/** A BatchGetImage per-image failure, classified by its code (codes/image-failures.ts), not all "not found". */
+function imageFailureError(req: ImageRequest, id: ImageIdentifier, failure: ImageFailure): Error {
+  if (failure.failureCode === 'ImageNotFound') return notFound(req, id);
+  const { errorClass, meaning, hints } = imageFailureEntry(failure.failureCode);
+  const message = `${meaning}: ECR could not return ${describeId(req, id)} (BatchGetImage ${failure.failureCode ?? ''}: ${failure.failureReason ?? ''}).`;
+  return new EcrApiError(errorClass, message, [...hints], failure);
 }
 
 function matches(id: ImageIdentifier, digest: string | undefined, tags: string[] | undefined): boolean {
