@@ -44,8 +44,6 @@ const KUBERNETES_FORMATS = new Set([
 /** Keywords copied as they are (same meaning in JSON Schema 2020-12 and OpenAPI v3.0). */
 const COPIED = [
   'description',
-  'minLength',
-  'maxLength',
   'minimum',
   'maximum',
   'multipleOf',
@@ -66,7 +64,24 @@ const IGNORED = new Set(['$schema', 'title', 'examples', 'propertyNames', 'id', 
  * Such a pattern is dropped: zod, which imagetrail runs on every file, still enforces it.
  */
 export function isRe2Compatible(pattern: string): boolean {
-  return !/\(\?<?[=!]|\\[1-9]|\\k</.test(pattern);
+  if (/\(\?<?[=!]|\\[1-9]|\\k</.test(pattern)) return false;
+  // RE2 refuses repeat counts above 1000.
+  return ![...pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)].some(
+    (m) => Number(m[1]) > 1000 || Number(m[2] ?? 0) > 1000,
+  );
+}
+
+/**
+ * A whole-string character class with a long repeat, `^[…]{a,b}$`, is the same as `^[…]+$` with
+ * minLength a and maxLength b, which RE2 can take.
+ */
+function re2Pattern(pattern: string): JsonSchema {
+  if (isRe2Compatible(pattern)) return { pattern };
+  const m = /^\^(\[(?:[^\]\\]|\\.)+\])\{(\d+),(\d+)\}\$$/.exec(pattern);
+  if (m && isRe2Compatible(`^${m[1]}+$`)) {
+    return { pattern: `^${m[1]}+$`, minLength: Number(m[2]), maxLength: Number(m[3]) };
+  }
+  return {};
 }
 
 export class StructuralSchemaError extends Error {}
@@ -114,7 +129,7 @@ function convertKeyword(out: JsonSchema, key: string, value: unknown, node: Json
       out['enum'] = value;
       return;
     case 'pattern':
-      if (typeof value === 'string' && isRe2Compatible(value)) out['pattern'] = value;
+      if (typeof value === 'string') mergeBounds(out, re2Pattern(value));
       return;
     case 'format':
       if (typeof value === 'string' && KUBERNETES_FORMATS.has(value)) out['format'] = value;
@@ -137,12 +152,26 @@ function convertKeyword(out: JsonSchema, key: string, value: unknown, node: Json
     case 'items':
       out['items'] = toStructural(value, `${at}[]`);
       return;
+    case 'minLength':
+    case 'maxLength':
+      mergeBounds(out, { [key]: value });
+      return;
     default:
       if ((COPIED as readonly string[]).includes(key)) {
         out[key] = value;
         return;
       }
       fail(at, `keyword ${key} has no structural equivalent here`);
+  }
+}
+
+/** Sets pattern and length bounds, keeping the tighter bound when one is already there. */
+function mergeBounds(out: JsonSchema, add: JsonSchema): void {
+  for (const [k, v] of Object.entries(add)) {
+    const cur = out[k];
+    if (typeof cur === 'number' && typeof v === 'number')
+      out[k] = k === 'minLength' ? Math.max(cur, v) : Math.min(cur, v);
+    else out[k] = v;
   }
 }
 
