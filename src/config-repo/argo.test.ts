@@ -57,7 +57,11 @@ describe('in-cluster Application', () => {
     });
     expect(text.split('\n')[0]).toMatch(/^# NOTE: spec\.source\.repoURL is a path on imagetrail's host/);
     const doc = ArgoApplication.parse(parse(text));
-    expect(doc.spec.source).toMatchObject({ repoURL: '/data/cfg', targetRevision: 'main', path: 'resources' });
+    expect(doc.spec.source).toMatchObject({
+      repoURL: '/data/cfg',
+      targetRevision: 'main',
+      path: 'resources',
+    });
     expect(doc.metadata['annotations']).toEqual({
       'imagetrail.dev/repo-url-note': expect.stringMatching(/Argo CD cannot reach.*Git URL/) as string,
     });
@@ -66,7 +70,11 @@ describe('in-cluster Application', () => {
 
   it('treats a bare repository given as a path or file:// URL as a host path too', () => {
     for (const url of ['/srv/cfg.git', 'file:///srv/cfg.git']) {
-      const app = buildInClusterApplication({ runtime: 'eu', location: { kind: 'remote', url }, branch: 'main' });
+      const app = buildInClusterApplication({
+        runtime: 'eu',
+        location: { kind: 'remote', url },
+        branch: 'main',
+      });
       expect(app.metadata.annotations?.['imagetrail.dev/repo-url-note']).toMatch(/Git URL/);
     }
   });

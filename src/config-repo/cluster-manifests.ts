@@ -73,12 +73,15 @@ export function upgradeDocument(doc: Document, desired: InClusterApplication, ru
   };
   const source = desired.spec.source;
   const revision = doc.getIn(['spec', 'source', 'targetRevision']) as unknown;
-  if (revision === undefined || revision === 'HEAD') set(['spec', 'source', 'targetRevision'], source.targetRevision);
+  if (revision === undefined || revision === 'HEAD')
+    set(['spec', 'source', 'targetRevision'], source.targetRevision);
   if (doc.getIn(['spec', 'source', 'directory', 'include']) === legacyInclude(runtime)) {
     set(['spec', 'source', 'directory', 'include'], source.directory.include);
   }
   const options = doc.getIn(['spec', 'syncPolicy', 'syncOptions']);
-  const present = isSeq(options) ? options.items.map((i) => String((i as { value?: unknown }).value ?? i)) : [];
+  const present = isSeq(options)
+    ? options.items.map((i) => String((i as { value?: unknown }).value ?? i))
+    : [];
   for (const option of IN_CLUSTER_SYNC_OPTIONS) {
     const key = option.split('=')[0]!;
     // Someone who set the option either way chose it; only a missing option is added.
@@ -90,7 +93,11 @@ export function upgradeDocument(doc: Document, desired: InClusterApplication, ru
   }
   const note = desired.metadata.annotations?.[REPO_URL_NOTE_ANNOTATION];
   const repoURL = doc.getIn(['spec', 'source', 'repoURL']);
-  if (note && repoURL === source.repoURL && !doc.hasIn(['metadata', 'annotations', REPO_URL_NOTE_ANNOTATION])) {
+  if (
+    note &&
+    repoURL === source.repoURL &&
+    !doc.hasIn(['metadata', 'annotations', REPO_URL_NOTE_ANNOTATION])
+  ) {
     set(['metadata', 'annotations', REPO_URL_NOTE_ANNOTATION], note);
   }
   return edited;
