@@ -113,10 +113,26 @@ describe('validateFile', () => {
     expect(validateFile('README.md', '# hi')).toEqual({ problems: [] });
     const app = validateFile(
       'runtimes/eu/in-cluster.yaml',
-      renderInClusterApplication({ runtime: 'eu', location: { kind: 'local', path: '/x' } }),
+      renderInClusterApplication({
+        runtime: 'eu',
+        location: { kind: 'remote', url: 'https://git.example/acme/cfg.git' },
+        branch: 'main',
+      }),
     );
     expect(app.problems).toEqual([]);
     expect(app.resource).toMatchObject({ kind: 'Application' });
+    // A path on imagetrail's host cannot be cloned by Argo CD: config status says so.
+    const local = validateFile(
+      'runtimes/eu/in-cluster.yaml',
+      renderInClusterApplication({ runtime: 'eu', location: { kind: 'local', path: '/x' }, branch: 'main' }),
+    );
+    expect(local.problems).toEqual([
+      expect.objectContaining({
+        path: 'spec.source.repoURL',
+        severity: 'warning',
+        message: expect.stringMatching(/Argo CD cannot reach.*Git URL/) as string,
+      }),
+    ]);
     expect(
       validateFile(
         'resources/control-planes/sealing-key.yaml',

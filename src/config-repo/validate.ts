@@ -1,6 +1,6 @@
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
-import { ArgoApplication } from './argo.js';
+import { applicationWarnings, ArgoApplication } from './argo.js';
 import { API_VERSION, Envelope, SealedValue } from './kinds/common.js';
 import { ControlPlaneV1alpha1 } from './kinds/control-plane-v1alpha1.js';
 import { IntegrationV1alpha1 } from './kinds/integration-v1alpha1.js';
@@ -220,6 +220,7 @@ function validateForeign(
         'warning',
       );
     }
+    for (const w of applicationWarnings(r.data)) add(w.path, w.message, 'warning');
     return { resource: r.data, problems };
   }
   if (

@@ -6,6 +6,7 @@ import { buildInClusterApplication, type InClusterApplication } from './argo.js'
 import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
 import { LAYOUT_DIRS, safeRelativePath } from './layout.js';
 import type { ConfigRepoLocation } from './location.js';
+import { ensureRemoteHead } from './remote-head.js';
 import { loadSnapshot, type ConfigSnapshot } from './snapshot.js';
 import { validateFile, type Problem } from './validate.js';
 
@@ -112,6 +113,10 @@ export class ConfigRepo {
     } else {
       const dir = path.resolve(options.workDir);
       const branch = await openRemote(git, dir, loc.url, loc.ref, loc.subPath ?? '');
+      // A plain `git clone` of the remote must show what imagetrail pushed (its HEAD may be dangling).
+      await ensureRemoteHead(git, dir, loc.url, branch, options.logger).catch((err: unknown) => {
+        options.logger?.warn({ err }, 'config repo: cannot check the remote default branch');
+      });
       repo = new ConfigRepo(loc, git, dir, loc.subPath ?? '', branch, options.logger, maxAttempts);
     }
     await repo.sync();
@@ -140,7 +145,7 @@ export class ConfigRepo {
 
   /** The Argo CD Application for `runtimes/<runtime>/in-cluster.yaml`, pointing at this repository. */
   inClusterApplication(runtime: string): InClusterApplication {
-    return buildInClusterApplication({ runtime, location: this.location });
+    return buildInClusterApplication({ runtime, location: this.location, branch: this.branch });
   }
 
   /** The newest commit touching any of `files` (relative to the configuration root). */

@@ -5,6 +5,7 @@ import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { SemVer } from '../domain/semver.js';
 import type { Logger } from '../logging/logger.js';
+import { renderApplication } from '../config-repo/argo.js';
 import { AgeRecipient, API_VERSION } from '../config-repo/kinds/common.js';
 import type { ControlPlaneV1alpha1 } from '../config-repo/kinds/control-plane-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
@@ -103,7 +104,7 @@ export class RuntimeService {
         await tx.write(runtimePath(input.name), stringify(runtime));
         await tx.write(
           runtimeInClusterPath(input.name),
-          stringify(this.deps.repo.inClusterApplication(input.name)),
+          renderApplication(this.deps.repo.inClusterApplication(input.name)),
         );
         // A runtime that joins can use the all-runtimes integrations at once: re-seal their secrets for it.
         const withRuntime: ConfigSnapshot = {
@@ -170,7 +171,7 @@ export class RuntimeService {
         if (!(await tx.exists(runtimeInClusterPath(localRuntime)))) {
           await tx.write(
             runtimeInClusterPath(localRuntime),
-            stringify(this.deps.repo.inClusterApplication(localRuntime)),
+            renderApplication(this.deps.repo.inClusterApplication(localRuntime)),
           );
         }
         const withRuntime: ConfigSnapshot = {

@@ -8,6 +8,7 @@ import { parseInput } from '../domain/parse.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Redactor } from '../logging/redactor.js';
 import { parseLocation } from '../config-repo/location.js';
+import { ensureClusterManifests } from '../config-repo/cluster-manifests.js';
 import { ConfigRepo } from '../config-repo/workspace.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
@@ -90,6 +91,7 @@ export async function startServer(
   const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
   await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion);
+  await ensureClusterManifests(repo, logger);
 
   const reportStore = new SqlReportStore({ db: store.db });
   const images = new SqlImageStore({ db: store.db });
