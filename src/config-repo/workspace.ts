@@ -223,8 +223,8 @@ export class ConfigRepo {
           return { result, commit: pushed.outcome === 'pushed' ? this.current.commit : null };
         } catch (err) {
           tx.close();
-          await this.rollback(base, tx);
-          await this.journal.end().catch(() => undefined);
+          // A failed rollback keeps the record, so that the next start finishes it.
+          if (await this.rollback(base, tx)) await this.journal.end().catch(() => undefined);
           throw err;
         }
       }
@@ -394,15 +394,17 @@ export class ConfigRepo {
     );
   }
 
-  private async rollback(base: string | null, tx: Transaction): Promise<void> {
+  private async rollback(base: string | null, tx: Transaction): Promise<boolean> {
     try {
       await this.git.tryRun(['rebase', '--abort'], { cwd: this.repoDir });
       if (base) await this.git.run(['reset', '--quiet', '--hard', base], { cwd: this.repoDir });
       // The tree was clean when the mutation began, so every untracked file here is the mutation's.
       await this.git.run(['clean', '-ffdq', '--', this.subPath || '.'], { cwd: this.repoDir });
       for (const rel of tx.createdFiles()) await rm(path.join(this.root, rel), { force: true });
+      return true;
     } catch (err) {
-      this.logger?.warn({ err }, 'config repo: rollback failed; the next sync resets the clone');
+      this.logger?.warn({ err }, 'config repo: rollback failed; the next start or sync undoes the change');
+      return false;
     }
   }
 
