@@ -69,6 +69,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'report-image': () => import('./commands/report-image.js').then((m) => m.registerReportImage),
   images: () => import('./commands/images.js').then((m) => m.registerImages),
   inspect: () => import('./commands/inspect.js').then((m) => m.registerInspect),
+  status: () => import('./commands/status.js').then((m) => m.registerStatus),
 };
 
 function versionOnly(argv: string[]): boolean {

@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ControlPlaneV1alpha1 } from './kinds/control-plane-v1alpha1.js';
 import type { IntegrationV1alpha1 } from './kinds/integration-v1alpha1.js';
@@ -64,7 +64,16 @@ export async function loadSnapshot(
   const files = new Map<string, FileState>();
 
   const paths: string[] = [];
-  for (const dir of LAYOUT_DIRS) await walk(rootDir, dir, 0, paths, problems);
+  for (const dir of LAYOUT_DIRS) {
+    // A layout folder (or a folder above it) committed as a symlink would make readdir follow it out of
+    // the repository (`runtimes -> /`): refuse it, say where it is, never follow it.
+    const link = await symlinkOnPath(rootDir, dir);
+    if (link) {
+      if (!problems.some((p) => p.file === link)) problems.push(symlinkProblem(link));
+      continue;
+    }
+    await walk(rootDir, dir, 0, paths, problems);
+  }
   paths.sort();
 
   for (const rel of paths) {
@@ -182,18 +191,37 @@ async function walk(
     const child = `${rel}/${d.name}`;
     if (d.isSymbolicLink()) {
       // A symlink could point outside the repository and make us read (and report) any file.
-      problems.push({
-        file: child,
-        path: '',
-        severity: 'warning',
-        message: 'symbolic links are not followed; ignored',
-      });
+      problems.push(symlinkProblem(child));
     } else if (d.isDirectory()) {
       if (depth + 1 <= MAX_DEPTH) await walk(root, child, depth + 1, out, problems);
     } else if (d.isFile()) {
       out.push(child);
     }
   }
+}
+
+/** The first path segment of `rel` (under `root`) that is a symbolic link, or undefined. */
+async function symlinkOnPath(root: string, rel: string): Promise<string | undefined> {
+  let cur = '';
+  for (const seg of rel.split('/')) {
+    cur = cur ? `${cur}/${seg}` : seg;
+    try {
+      if ((await lstat(path.join(root, cur))).isSymbolicLink()) return cur;
+    } catch {
+      return undefined; // missing: nothing below it either
+    }
+  }
+  return undefined;
+}
+
+function symlinkProblem(file: string): Problem {
+  return {
+    file,
+    path: '',
+    severity: 'error',
+    message:
+      'is a symbolic link; links in the configuration repository are never followed, so nothing in it is used (replace it with a folder or file)',
+  };
 }
 
 function short(sha: string | null | undefined): string {

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -9,6 +9,8 @@ import type { ConfigRepoLocation } from './location.js';
 import { ensureRemoteHead } from './remote-head.js';
 import { loadSnapshot, type ConfigSnapshot } from './snapshot.js';
 import { validateFile, type Problem } from './validate.js';
+import { exists, Transaction } from './transaction.js';
+import { MutationJournal, recoverInterruptedMutation } from './recovery.js';
 
 /** What a mutation's callback may do; paths are relative to the configuration root (the sub-path). */
 export interface ConfigTx {
@@ -36,6 +38,10 @@ export interface ConfigRepoOptions {
   logger?: Pick<Logger, 'info' | 'warn'>;
   /** How many times a mutation is re-applied when others push first. */
   maxAttempts?: number;
+  /** Where the change in progress is recorded, to undo it after a crash (see recovery.ts). */
+  journalFile?: string;
+  /** Called between the steps of a mutation; crash tests kill the process there. */
+  faultPoint?: (point: 'written' | 'staged' | 'committed') => void;
 }
 
 export interface LastCommit {
@@ -97,6 +103,8 @@ export class ConfigRepo {
     private readonly branch: string,
     private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined,
     private readonly maxAttempts: number,
+    private readonly journal: MutationJournal,
+    private readonly faultPoint: NonNullable<ConfigRepoOptions['faultPoint']>,
   ) {
     this.current = { commit: null, runtimes: new Map(), integrations: [], problems: [], files: new Map() };
   }
@@ -105,20 +113,29 @@ export class ConfigRepo {
     const git = options.git instanceof Git ? options.git : new Git(options.git);
     const loc = options.location;
     const maxAttempts = options.maxAttempts ?? 5;
-    let repo: ConfigRepo;
-    if (loc.kind === 'local') {
-      const dir = path.resolve(loc.path);
-      const branch = await openLocal(git, dir);
-      repo = new ConfigRepo(loc, git, dir, '', branch, options.logger, maxAttempts);
-    } else {
-      const dir = path.resolve(options.workDir);
-      const branch = await openRemote(git, dir, loc.url, loc.ref, loc.subPath ?? '');
+    const journal = new MutationJournal(options.journalFile);
+    const fault = options.faultPoint ?? (() => undefined);
+    const dir = path.resolve(loc.kind === 'local' ? loc.path : options.workDir);
+    const subPath = loc.kind === 'local' ? '' : (loc.subPath ?? '');
+    const branch =
+      loc.kind === 'local'
+        ? await openLocal(git, dir)
+        : await openRemote(git, dir, loc.url, loc.ref, subPath);
+    if (loc.kind === 'remote') {
       // A plain `git clone` of the remote must show what imagetrail pushed (its HEAD may be dangling).
       await ensureRemoteHead(git, dir, loc.url, branch, options.logger).catch((err: unknown) => {
         options.logger?.warn({ err }, 'config repo: cannot check the remote default branch');
       });
-      repo = new ConfigRepo(loc, git, dir, loc.subPath ?? '', branch, options.logger, maxAttempts);
     }
+    const repo = new ConfigRepo(loc, git, dir, subPath, branch, options.logger, maxAttempts, journal, fault);
+    await recoverInterruptedMutation({
+      git,
+      repoDir: dir,
+      subPath,
+      isRemote: loc.kind === 'remote',
+      journal,
+      logger: options.logger,
+    });
     await repo.sync();
     return repo;
   }
@@ -173,6 +190,7 @@ export class ConfigRepo {
         await this.syncLocked();
         await this.assertClean();
         const base = await this.git.revParse(this.repoDir, 'HEAD');
+        if (base) await this.journal.begin(base, msg);
         const tx = new Transaction(this.root);
         try {
           this.watchSnapshot = true;
@@ -182,11 +200,18 @@ export class ConfigRepo {
           });
           tx.close();
           await this.assertValid(tx.changed());
+          this.faultPoint('written');
           await this.git.run(['add', '-A', '--', this.subPath || '.'], { cwd: this.repoDir });
+          this.faultPoint('staged');
           const staged = await this.git.tryRun(['diff', '--cached', '--quiet'], { cwd: this.repoDir });
-          if (staged.exitCode === 0) return { result, commit: null };
+          if (staged.exitCode === 0) {
+            await this.journal.end();
+            return { result, commit: null };
+          }
           await this.git.run(['commit', '--quiet', '--no-verify', '-m', msg], { cwd: this.repoDir });
+          this.faultPoint('committed');
           if (!this.isRemote) {
+            await this.journal.end(); // durable from here on: the API may acknowledge it
             await this.reload();
             return { result, commit: this.current.commit };
           }
@@ -200,14 +225,17 @@ export class ConfigRepo {
             await this.rollback(base, tx);
             continue;
           }
+          await this.journal.end(); // pushed: durable, the API may acknowledge it
           await this.reload();
           return { result, commit: pushed.outcome === 'pushed' ? this.current.commit : null };
         } catch (err) {
           tx.close();
-          await this.rollback(base, tx);
+          // A failed rollback keeps the record, so that the next start finishes it.
+          if (await this.rollback(base, tx)) await this.journal.end().catch(() => undefined);
           throw err;
         }
       }
+      await this.journal.end();
       throw new ConflictError(
         `the shared configuration repository kept changing underneath; gave up after ${this.maxAttempts} attempts`,
         { cause: lastReason, hints: ['Retry in a moment.'] },
@@ -373,138 +401,22 @@ export class ConfigRepo {
     );
   }
 
-  private async rollback(base: string | null, tx: Transaction): Promise<void> {
+  private async rollback(base: string | null, tx: Transaction): Promise<boolean> {
     try {
       await this.git.tryRun(['rebase', '--abort'], { cwd: this.repoDir });
       if (base) await this.git.run(['reset', '--quiet', '--hard', base], { cwd: this.repoDir });
       // The tree was clean when the mutation began, so every untracked file here is the mutation's.
       await this.git.run(['clean', '-ffdq', '--', this.subPath || '.'], { cwd: this.repoDir });
       for (const rel of tx.createdFiles()) await rm(path.join(this.root, rel), { force: true });
+      return true;
     } catch (err) {
-      this.logger?.warn({ err }, 'config repo: rollback failed; the next sync resets the clone');
+      this.logger?.warn({ err }, 'config repo: rollback failed; the next start or sync undoes the change');
+      return false;
     }
   }
 
   private repoRel(rel: string): string {
     return this.subPath ? `${this.subPath}/${rel}` : rel;
-  }
-}
-
-/** The files a mutation touched, confined to the configuration root, and unusable once it ends. */
-class Transaction implements ConfigTx {
-  private open = true;
-  private readonly touched = new Set<string>();
-  private readonly created = new Set<string>();
-  private readonly readSet = new Set<string>();
-  private readonly listedDirs = new Set<string>();
-
-  constructor(private readonly root: string) {}
-
-  close(): void {
-    this.open = false;
-  }
-
-  changed(): string[] {
-    return [...this.touched].sort();
-  }
-
-  createdFiles(): string[] {
-    return [...this.created];
-  }
-
-  /** Whether a change to `rel` by someone else could change what this transaction did. */
-  dependsOn(rel: string): boolean {
-    if (this.touched.has(rel) || this.readSet.has(rel)) return true;
-    for (const d of this.listedDirs) if (d === '' || rel.startsWith(`${d}/`)) return true;
-    return false;
-  }
-
-  async read(rel: string): Promise<string | undefined> {
-    const abs = await this.resolve(rel);
-    this.readSet.add(safeRelativePath(rel));
-    try {
-      return await readFile(abs, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-  }
-
-  async write(rel: string, text: string): Promise<void> {
-    const abs = await this.resolve(rel);
-    const norm = safeRelativePath(rel);
-    if (!(await exists(abs))) this.created.add(norm);
-    await mkdir(path.dirname(abs), { recursive: true });
-    await writeFile(abs, text, 'utf8');
-    this.touched.add(norm);
-  }
-
-  async remove(rel: string): Promise<void> {
-    const abs = await this.resolve(rel);
-    const norm = safeRelativePath(rel);
-    await rm(abs, { force: true });
-    this.touched.add(norm);
-    // Git does not keep empty folders; removing them keeps the tree equal to what a clone would show.
-    let dir = path.dirname(abs);
-    while (dir.startsWith(this.root + path.sep)) {
-      try {
-        await rmdir(dir);
-      } catch {
-        break;
-      }
-      dir = path.dirname(dir);
-    }
-  }
-
-  async list(dir: string): Promise<string[]> {
-    const abs = dir === '' || dir === '.' ? this.checkOpen(this.root) : await this.resolve(dir);
-    this.listedDirs.add(dir === '' || dir === '.' ? '' : safeRelativePath(dir));
-    try {
-      return (await readdir(abs)).sort();
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      throw err;
-    }
-  }
-
-  async exists(rel: string): Promise<boolean> {
-    const abs = await this.resolve(rel);
-    this.readSet.add(safeRelativePath(rel));
-    return exists(abs);
-  }
-
-  private checkOpen<T>(v: T): T {
-    if (!this.open) throw new InputError('the mutation has ended; its transaction can no longer be used');
-    return v;
-  }
-
-  /** Refuses symlinks on the way, so a link committed into the repo cannot redirect a write outside it. */
-  private async resolve(rel: string): Promise<string> {
-    this.checkOpen(undefined);
-    const norm = safeRelativePath(rel);
-    let cur = this.root;
-    for (const seg of norm.split('/')) {
-      cur = path.join(cur, seg);
-      try {
-        if ((await lstat(cur)).isSymbolicLink()) {
-          throw new InputError(`${norm}: symbolic links in the configuration repository are not followed`);
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-        throw err;
-      }
-    }
-    return path.join(this.root, norm);
-  }
-}
-
-async function exists(abs: string): Promise<boolean> {
-  try {
-    await stat(abs);
-    return true;
-  } catch {
-    return false;
   }
 }
 

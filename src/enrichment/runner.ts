@@ -60,6 +60,11 @@ export class ReportRunner {
     this.workers.length = 0;
   }
 
+  /** Whether the workers run (for /readyz). */
+  get started(): boolean {
+    return this.running;
+  }
+
   /** Reports being enriched right now (for /healthz and tests). */
   get busy(): number {
     return this.active.size;

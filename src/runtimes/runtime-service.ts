@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import * as z from 'zod';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InputError, NotFoundError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { SemVer } from '../domain/semver.js';
@@ -11,7 +11,7 @@ import type { ControlPlaneV1alpha1 } from '../config-repo/kinds/control-plane-v1
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import { controlPlanePath, runtimeInClusterPath, runtimePath } from '../config-repo/layout.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
-import type { ConfigRepo } from '../config-repo/workspace.js';
+import type { ConfigRepo, ConfigTx } from '../config-repo/workspace.js';
 import { availabilityOfSpec } from '../integrations/availability.js';
 import { handlerFor, sectionOf } from '../integrations/types/index.js';
 import type { Actor, IntegrationService } from '../integrations/integration-service.js';
@@ -167,13 +167,7 @@ export class RuntimeService {
             description: 'runs in-process in imagetrail serve',
           },
         };
-        await tx.write(runtimePath(localRuntime), stringify(rt));
-        if (!(await tx.exists(runtimeInClusterPath(localRuntime)))) {
-          await tx.write(
-            runtimeInClusterPath(localRuntime),
-            renderApplication(this.deps.repo.inClusterApplication(localRuntime)),
-          );
-        }
+        const written = await this.writeLocalRuntime(tx, localRuntime, rt);
         const withRuntime: ConfigSnapshot = {
           ...fresh,
           controlPlane: {
@@ -182,11 +176,33 @@ export class RuntimeService {
             metadata: { name: 'control-plane' },
             spec: { recipient: cp.recipient },
           },
-          runtimes: new Map([...fresh.runtimes, [localRuntime, rt]]),
+          runtimes: written ? new Map([...fresh.runtimes, [localRuntime, rt]]) : fresh.runtimes,
         };
         await this.deps.integrations.resealAll(tx, withRuntime);
       },
     );
+  }
+
+  /**
+   * The in-process runtime's files. When the repository refuses them (its runtimes/ folder is a symlink,
+   * which is never followed), the control plane is still registered and the server still starts:
+   * `config status` names the bad entry.
+   */
+  private async writeLocalRuntime(tx: ConfigTx, name: string, rt: RuntimeV1alpha1): Promise<boolean> {
+    try {
+      await tx.write(runtimePath(name), stringify(rt));
+      if (!(await tx.exists(runtimeInClusterPath(name)))) {
+        await tx.write(
+          runtimeInClusterPath(name),
+          renderApplication(this.deps.repo.inClusterApplication(name)),
+        );
+      }
+      return true;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      this.deps.logger.error({ err }, `cannot register the in-process runtime ${name}: ${err.message}`);
+      return false;
+    }
   }
 
   private view(snap: ConfigSnapshot, name: string): RuntimeView {

@@ -14,6 +14,8 @@ import { runtimeRoutes } from './routes/runtimes.js';
 import { configRoutes } from './routes/config.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { serveDashboard } from './static.js';
+import { probeRoutes, type ReadinessCheck } from './probes.js';
+import { clearDiskFullOnWrite, type DiskFullState } from './disk-full.js';
 import { reportRoutes } from './routes/reports.js';
 import { imageRoutes } from './routes/images.js';
 import { inspectRoutes } from './routes/inspect.js';
@@ -36,6 +38,10 @@ export interface AppDeps {
   localRuntime: string;
   /** Extra health facts (the runner's queue) for /healthz. */
   health?: () => Promise<Record<string, unknown>>;
+  /** Named checks for /readyz. */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Set by a write that failed on a full disk; turns /healthz and /readyz red until a write succeeds. */
+  diskFull?: DiskFullState;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -46,23 +52,16 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** The composition of the HTTP edge: each feature is a sub-app; handlers only parse, call and answer. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.onError(errorHandler({ logger: deps.logger, redactor: deps.redactor }));
+  app.onError(
+    errorHandler({
+      logger: deps.logger,
+      redactor: deps.redactor,
+      ...(deps.diskFull ? { diskFull: deps.diskFull } : {}),
+    }),
+  );
   app.notFound(notFoundHandler);
 
-  app.get('/healthz', async (c) => {
-    const snap = deps.repo.snapshot();
-    const base = {
-      version: deps.version,
-      configRepo: { commit: snap.commit, problems: snap.problems.length },
-    };
-    try {
-      return c.json({ status: 'ok', ...base, ...(deps.health ? await deps.health() : {}) });
-    } catch (err) {
-      // The process is up but a dependency is not: say so, for load balancers and operators.
-      deps.logger.warn({ err }, 'health check: the database is not available');
-      return c.json({ status: 'degraded', ...base, database: 'unavailable' }, 503);
-    }
-  });
+  app.route('/', probeRoutes(deps));
 
   const api = new Hono<AppEnv>();
   api.use(
@@ -73,6 +72,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       },
     }),
   );
+  if (deps.diskFull) api.use(clearDiskFullOnWrite(deps.diskFull));
   api.use(bearerAuth({ tokens: deps.tokens }));
   api.use('/integrations/*', requireScope('admin'));
   api.use('/integrations', requireScope('admin'));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
+import { DISK_FULL_MESSAGE, isDiskFull, type DiskFullState } from './disk-full.js';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -50,6 +51,8 @@ export interface ErrorBody {
 export interface ErrorHandlerDeps {
   logger: Pick<Logger, 'error' | 'warn' | 'info'>;
   redactor: Redactor;
+  /** Told about every error, to notice a full disk (which turns /healthz red). */
+  diskFull?: Pick<DiskFullState, 'note'>;
 }
 
 const GENERIC_MESSAGE =
@@ -62,6 +65,7 @@ export const BEARER_CHALLENGE = 'Bearer realm="imagetrail"';
 export function errorHandler(deps: ErrorHandlerDeps): ErrorHandler {
   return (err, c) => {
     const id = randomUUID();
+    deps.diskFull?.note(err);
     const mapped = mapError(err);
     const where = { errorId: id, method: c.req.method, path: c.req.path, status: mapped.status };
 
@@ -155,6 +159,17 @@ export function mapError(err: unknown): Mapped {
       hints: [],
       details: [],
       headers,
+    };
+  }
+
+  if (isDiskFull(err)) {
+    return {
+      status: 503,
+      name: 'UnavailableError',
+      message: DISK_FULL_MESSAGE,
+      hints: ['Check the free space of the data directory (df -h) and of the database server.'],
+      details: [],
+      headers: new Headers({ 'Retry-After': '30' }),
     };
   }
 

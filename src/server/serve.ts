@@ -1,8 +1,9 @@
 import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { serve as honoServe, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import * as z from 'zod';
+import { InputError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { createLogger, type Logger } from '../logging/logger.js';
@@ -26,6 +27,10 @@ import { KeyStore } from '../runtimes/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
 import { RuntimeService } from '../runtimes/runtime-service.js';
 import { createApp } from './app.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { DiskFullState } from './disk-full.js';
+import { listenHttp } from './listen.js';
+import { readinessChecks } from './readiness.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -69,18 +74,50 @@ export async function startServer(
   const logger = createLogger(redactor, { level: opts.logLevel });
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Before anything in the data directory is opened: a second server must touch nothing.
+  const lock = await lockDataDir(dataDir);
+  try {
+    return await startLocked(opts, dataDir, lock, { redactor, logger }, version, runtimeVersion);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
 
+async function startLocked(
+  opts: z.output<typeof ServeOptions>,
+  dataDir: string,
+  lock: DataDirLock,
+  { redactor, logger }: { redactor: Redactor; logger: Logger },
+  version: string,
+  runtimeVersion: string,
+): Promise<RunningServer> {
   const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
   const store = openDatabase(database, {
     redactor,
     onPoolError: (err) => logger.warn({ err }, 'database connection error'),
   });
-  await migrateToLatest(store.db);
+  const closeStore = () => store.close().catch(() => undefined);
+  try {
+    await migrateToLatest(store.db);
+  } catch (err) {
+    await closeStore();
+    throw err;
+  }
   const tokens = new SqlTokenStore({ db: store.db });
   const audit = new SqlAuditStore({ db: store.db });
 
   const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
-  const repo = await ConfigRepo.open({ location, workDir: join(dataDir, 'config-repo'), logger });
+  const repo = await ConfigRepo.open({
+    location,
+    workDir: join(dataDir, 'config-repo'),
+    journalFile: join(dataDir, 'config-repo-journal.json'),
+    logger,
+    ...faultHook(),
+  }).catch(async (err: unknown) => {
+    await closeStore();
+    throw err;
+  });
   const keys = new KeyStore(dataDir);
   const executor = new RuntimeExecutor({
     localRuntime: opts.runtimeName,
@@ -90,7 +127,16 @@ export async function startServer(
   });
   const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
-  await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion);
+  await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion).catch(async (err: unknown) => {
+    // An invalid repository (a symlinked layout folder, say) is reported by `config status`; the server
+    // still starts so that the operator can see and fix it.
+    if (err instanceof InputError) {
+      logger.error({ err }, `cannot register the in-process runtime ${opts.runtimeName}: ${err.message}`);
+      return;
+    }
+    await closeStore();
+    throw err;
+  });
   await ensureClusterManifests(repo, logger);
 
   const reportStore = new SqlReportStore({ db: store.db });
@@ -128,6 +174,7 @@ export async function startServer(
   }
   if (opts.syncIntervalSeconds > 0) repo.startAutoSync(opts.syncIntervalSeconds * 1000);
 
+  const diskFull = new DiskFullState();
   const app = createApp({
     version,
     logger,
@@ -141,11 +188,17 @@ export async function startServer(
     pipeline,
     localRuntime: opts.runtimeName,
     health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
+    readiness: readinessChecks({ reports: reportStore, repo, runner }),
+    diskFull,
   });
-  const server: ServerType = await new Promise((ok, fail) => {
-    const s = honoServe({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => ok(s));
-    s.once('error', fail);
-  });
+  let server: ServerType;
+  try {
+    server = await listenHttp(app.fetch, opts.port, opts.host);
+  } catch (err) {
+    repo.stopAutoSync();
+    await closeStore();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
@@ -169,6 +222,21 @@ export async function startServer(
       await new Promise<void>((ok) => server.close(() => ok()));
       await store.close();
       await rm(join(dataDir, 'server.json'), { force: true });
+      await lock.release();
+    },
+  };
+}
+
+/**
+ * IMAGETRAIL_TEST_FAULT=<point> makes the server SIGKILL itself at that point of a configuration
+ * change (see ConfigRepoOptions.faultPoint): the crash tests' way to stop it between two Git steps.
+ */
+function faultHook(): { faultPoint?: (point: string) => void } {
+  const at = process.env['IMAGETRAIL_TEST_FAULT'];
+  if (!at) return {};
+  return {
+    faultPoint: (point) => {
+      if (point === at) process.kill(process.pid, 'SIGKILL');
     },
   };
 }

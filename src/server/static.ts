@@ -7,7 +7,8 @@ import type { MiddlewareHandler } from 'hono';
 /**
  * Serves the dashboard (the Vite build in `dist/web`) at `/`:
  * - files under `assets/` carry a content hash in their name, so they are cached for a year, immutable;
- * - any other GET that is not a file and not an API path gets `index.html` (client-side routes), never cached;
+ * - a GET of one of the dashboard's own routes gets `index.html` (client-side routes), never cached;
+ *   any other path falls through to the JSON not-found handler;
  * - every answer has a Content-Security-Policy without inline scripts or styles, `nosniff`, no framing.
  * API paths (`/api/…`) and `/healthz` are left to the routes and the JSON not-found handler.
  */
@@ -59,8 +60,20 @@ export function defaultDashboardRoot(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'index.html')));
 }
 
+/**
+ * The dashboard's client-side routes (web/src/app.tsx): only these get index.html. Anything else that is
+ * not a file (`/metrics`, `/readyz`, a typo under `/api/`) is left to the JSON not-found handler, so probes
+ * and scrapers never mistake the dashboard for an answer.
+ */
+const DASHBOARD_ROUTES = ['/integrations', '/runtimes', '/images'];
+
+function isDashboardRoute(path: string): boolean {
+  if (path === '/' || path === '/signin' || path === '/index.html') return true;
+  return DASHBOARD_ROUTES.some((r) => path === r || path.startsWith(r + '/'));
+}
+
 function isApiPath(path: string): boolean {
-  return path === '/api' || path.startsWith('/api/') || path === '/healthz';
+  return path === '/api' || path.startsWith('/api/');
 }
 
 export interface DashboardOptions {
@@ -89,6 +102,7 @@ export function serveDashboard(opts: DashboardOptions = {}): MiddlewareHandler {
     const method = c.req.method;
     if ((method !== 'GET' && method !== 'HEAD') || isApiPath(c.req.path)) return next();
     if (!root) {
+      if (!isDashboardRoute(c.req.path)) return next();
       return c.text(
         'The dashboard is not built: run "npm run build" (or "npm run build:web") and restart the server.\n',
         404,
@@ -123,6 +137,7 @@ export function serveDashboard(opts: DashboardOptions = {}): MiddlewareHandler {
     if (path.startsWith('/assets/') || extname(path) !== '') {
       return c.text('Not found\n', 404, { ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
     }
+    if (!isDashboardRoute(path)) return next();
     const html = await readIndex(root);
     const headers = {
       ...SECURITY_HEADERS,
