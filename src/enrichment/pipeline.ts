@@ -1,8 +1,9 @@
-import { InputError, NotFoundError } from '../domain/errors.js';
+import { InputError } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
-import { resolveIntegration, type ConfigSnapshot, type IntegrationEntry } from '../config-repo/snapshot.js';
+import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.js';
+import { chooseRegistryIntegration } from './registry-choice.js';
 import type { KeyStore } from '../runtimes/keys.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 import { availabilityOn } from '../integrations/availability.js';
@@ -121,7 +122,7 @@ export class EnrichmentPipeline {
         `${input.image} is a signature/attestation tag, not an image: it is recorded as an artifact of its subject (${ref.tag.replace(/^(sha\d+)-([0-9a-f]+).*$/, '$1:$2')}) when that image is reported.`,
       );
     }
-    const entry = this.pickIntegration(snap, runtimeName, input.registryIntegration);
+    const entry = chooseRegistryIntegration(snap, runtimeName, input.registryIntegration, ref);
     if (entry.resource.spec.type !== 'registry.ecr') {
       throw new InputError(
         `Integration "${entry.name}" is of type ${entry.resource.spec.type}, not a registry integration.`,
@@ -148,32 +149,6 @@ export class EnrichmentPipeline {
       },
       enrichDeps,
       (name, message, status) => step(name, status ?? 'ok', message),
-    );
-  }
-
-  /**
-   * The integration named in the report, as the runtime sees it (a runtime's own copy wins over the
-   * all-runtimes one). Without a name, the one registry integration the runtime can see, if only one.
-   */
-  private pickIntegration(snap: ConfigSnapshot, runtime: string, name: string | undefined): IntegrationEntry {
-    if (name) {
-      const entry = resolveIntegration(snap, runtime, name);
-      if (!entry) {
-        throw new NotFoundError(`Runtime "${runtime}" has no registry integration named "${name}".`, {
-          hints: [`See what it can use: imagetrail runtime show ${runtime}`],
-        });
-      }
-      return entry;
-    }
-    const names = [...new Set(snap.integrations.map((e) => e.name))];
-    const visible = names
-      .map((n) => resolveIntegration(snap, runtime, n))
-      .filter((e): e is IntegrationEntry => e !== undefined && e.resource.spec.type === 'registry.ecr');
-    if (visible.length === 1) return visible[0]!;
-    throw new InputError(
-      visible.length === 0
-        ? `Runtime "${runtime}" has no registry integration to look the image up with.`
-        : `Name the registry integration to use (CF_CONTAINER_REGISTRY_INTEGRATION / --registry-integration): runtime "${runtime}" can use ${visible.map((e) => e.name).join(', ')}.`,
     );
   }
 

@@ -6,6 +6,8 @@ import type { Principal } from '../store/token-store.js';
 import type { ReportStore } from '../store/report-store.js';
 import { hasScope } from '../server/auth.js';
 import { ImageReportInput, type ReportView } from './model.js';
+import { chooseRegistryIntegration } from './registry-choice.js';
+import { listReports, type ReportPage } from './report-list.js';
 
 export interface ReportServiceDeps {
   reports: ReportStore;
@@ -29,7 +31,7 @@ export class ReportService {
     idempotencyKey?: string,
   ): Promise<{ id: string; created: boolean; runtime: string }> {
     const input = parseInput(ImageReportInput, raw, 'image report');
-    parseReference(input.image);
+    const ref = parseReference(input.image);
     const runtime = input.runtime ?? this.deps.localRuntime;
     if (!(hasScope(principal, 'report') || hasScope(principal, `runtime:${runtime}`))) {
       throw new NotAllowedError(
@@ -45,6 +47,7 @@ export class ReportService {
         ],
       });
     }
+    chooseRegistryIntegration(this.deps.repo.snapshot(), runtime, input.registryIntegration, ref);
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
       throw new InputError('Idempotency-Key must be 1–200 characters of letters, digits and ._:-');
     }
@@ -54,6 +57,10 @@ export class ReportService {
     });
     this.deps.onAccepted?.();
     return { id, created, runtime };
+  }
+
+  list(query: unknown): Promise<ReportPage> {
+    return listReports(this.deps.reports, query);
   }
 
   async get(id: string): Promise<ReportView> {

@@ -85,6 +85,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // POST /image-reports: any token may try; the service checks the report (or runtime:<name>) scope for
   // the report's runtime, which only the body names. Reading a report needs the report scope.
   api.use('/image-reports/:id', requireScope('report', 'admin'));
+  api.on('GET', '/image-reports', requireScope('report', 'admin'));
   api.use('/images/*', requireScope('report', 'admin'));
   api.use('/images', requireScope('report', 'admin'));
   api.use('/inspect', requireScope('report', 'admin'));

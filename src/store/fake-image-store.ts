@@ -18,6 +18,7 @@ import {
   type RecordResult,
 } from './image-store.js';
 import { createSortableIdGenerator } from './sortable-id.js';
+import { uniqueBy } from './sql-image-children.js';
 
 interface FakeImage {
   id: string;
@@ -69,6 +70,7 @@ export class FakeImageStore implements ImageStore {
       this.images.set(img.id, img);
     }
     img.facts = structuredClone(image);
+    img.facts.platforms = uniqueBy(img.facts.platforms, (p) => p.digest);
     img.updatedAt = at;
     for (const tag of [...new Set(image.tags)].sort()) if (!img.tags.has(tag)) img.tags.set(tag, at);
 

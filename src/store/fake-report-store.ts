@@ -189,9 +189,15 @@ export class FakeReportStore implements ReportStore {
 
   list(query: ReportListQuery = {}): Promise<ReportView[]> {
     return attempt(() => {
-      const { status, limit } = parseInput(ReportListQuery, query, 'report list query');
+      const q = parseInput(ReportListQuery, query, 'report list query');
+      const { status, limit } = q;
+      const since = q.since === undefined ? undefined : new Date(q.since).toISOString();
       return [...this.jobs.values()]
         .filter((j) => status === undefined || j.status === status)
+        .filter((j) => q.runtime === undefined || j.runtime === q.runtime)
+        .filter((j) => q.image === undefined || j.input.image.startsWith(q.image))
+        .filter((j) => since === undefined || j.createdAt >= since)
+        .filter((j) => q.beforeId === undefined || j.id < q.beforeId)
         .sort((a, b) => cmp(b.id, a.id))
         .slice(0, limit)
         .map(view);

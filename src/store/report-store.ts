@@ -74,6 +74,16 @@ export type FailOutcome = false | { status: 'queued'; nextAttemptAt: string } | 
 
 export const ReportListQuery = z.object({
   status: ReportStatus.optional(),
+  runtime: ResourceName.optional(),
+  /** The reported reference, or a prefix of it (`<registry>/<repository>` finds every tag). */
+  image: z.string().min(1).max(1024).optional(),
+  /** Accepted at or after this ISO time. */
+  since: z.iso.datetime({ offset: true }).optional(),
+  /** Keyset paging: only reports older than this id (ids sort by acceptance). */
+  beforeId: z
+    .string()
+    .regex(/^[\w-]{1,100}$/)
+    .optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export type ReportListQuery = z.input<typeof ReportListQuery>;

@@ -62,6 +62,8 @@ export interface ImageReportsTable {
   idempotency_key: string | null;
   created_at: string;
   updated_at: string;
+  /** The reported reference (also inside `input`), for the list filter. Null only before migration 0003. */
+  image: string | null;
 }
 
 export interface ImagesTable {
@@ -102,6 +104,8 @@ export interface ImagePlatformsTable {
   variant: string | null;
   size: Int8;
   media_type: string;
+  /** JSON of the platform's own config facts (`PlatformConfig`), when read. */
+  config: string | null;
 }
 
 export interface ImageReferrersTable {

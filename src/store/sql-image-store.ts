@@ -24,6 +24,7 @@ import {
 } from './image-store.js';
 import type { BuildsTable, Database, ImagesTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
+import { addTags, replacePlatformsAndReferrers } from './sql-image-children.js';
 
 export interface SqlImageStoreDeps {
   db: Kysely<Database>;
@@ -106,54 +107,8 @@ export class SqlImageStore implements ImageStore {
       .executeTakeFirstOrThrow();
     const created = imageId === newImageId;
 
-    // Tags accumulate: a tag seen once stays on the digest (the registry may have moved it since).
-    const tags = [...new Set(image.tags)].sort();
-    if (tags.length > 0) {
-      await trx
-        .insertInto('image_tags')
-        .values(tags.map((tag) => ({ image_id: imageId, tag, first_seen_at: at })))
-        .onConflict((oc) => oc.columns(['image_id', 'tag']).doNothing())
-        .execute();
-    }
-
-    // Platforms and referrers are registry facts: replaced by the newest.
-    if (!created) {
-      await trx.deleteFrom('image_platforms').where('image_id', '=', imageId).execute();
-      await trx.deleteFrom('image_referrers').where('image_id', '=', imageId).execute();
-    }
-    if (image.platforms.length > 0) {
-      await trx
-        .insertInto('image_platforms')
-        .values(
-          image.platforms.map((p, position) => ({
-            image_id: imageId,
-            position,
-            digest: p.digest,
-            os: p.os,
-            architecture: p.architecture,
-            variant: p.variant ?? null,
-            size: p.size,
-            media_type: p.mediaType,
-          })),
-        )
-        .execute();
-    }
-    const referrers = [...new Map(image.referrers.map((x) => [x.digest, x])).values()];
-    if (referrers.length > 0) {
-      await trx
-        .insertInto('image_referrers')
-        .values(
-          referrers.map((x) => ({
-            image_id: imageId,
-            digest: x.digest,
-            kind: x.kind,
-            artifact_type: x.artifactType ?? null,
-            media_type: x.mediaType,
-            tag: x.tag ?? null,
-          })),
-        )
-        .execute();
-    }
+    await addTags(trx, imageId, image.tags, at);
+    await replacePlatformsAndReferrers(trx, imageId, image, !created);
 
     const git = r.git;
     const sha = git?.sha?.toLowerCase();

@@ -24,6 +24,7 @@ import {
 } from './report-store.js';
 import type { Database, ImageReportsTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
+import { prefixEnd } from './image-store.js';
 import { parseInput } from '../domain/parse.js';
 
 export interface SqlReportStoreDeps {
@@ -61,6 +62,7 @@ export class SqlReportStore implements ReportStore {
         id,
         status: 'queued',
         input: JSON.stringify(input),
+        image: input.image,
         runtime: opts.runtime,
         attempts: 0,
         max_attempts: opts.maxAttempts,
@@ -272,11 +274,18 @@ export class SqlReportStore implements ReportStore {
   }
 
   async list(query: ReportListQuery = {}): Promise<ReportView[]> {
-    const { status, limit } = parseInput(ReportListQuery, query, 'report list query');
+    const q = parseInput(ReportListQuery, query, 'report list query');
+    const { status, limit } = q;
     const rows = await this.db
       .selectFrom('image_reports')
       .selectAll()
       .$if(status !== undefined, (qb) => qb.where('status', '=', status ?? 'queued'))
+      .$if(q.runtime !== undefined, (qb) => qb.where('runtime', '=', q.runtime ?? ''))
+      .$if(q.image !== undefined, (qb) =>
+        qb.where('image', '>=', q.image ?? '').where('image', '<', prefixEnd(q.image ?? '')),
+      )
+      .$if(q.since !== undefined, (qb) => qb.where('created_at', '>=', new Date(q.since ?? 0).toISOString()))
+      .$if(q.beforeId !== undefined, (qb) => qb.where('id', '<', q.beforeId ?? ''))
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();

@@ -131,11 +131,15 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: '/api/v1/image-reports',
-    body: { image: '127.0.0.1:9/team/app:1', registryIntegration: 'acc-ecr' },
+    body: {
+      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1',
+      registryIntegration: 'acc-ecr',
+    },
     kind: 'report',
     ok: 202,
   },
   { method: 'GET', path: '/api/v1/image-reports/rep_doesnotexist', kind: 'report', ok: 404 },
+  { method: 'GET', path: '/api/v1/image-reports?status=failed', kind: 'report', ok: 200 },
   { method: 'GET', path: '/api/v1/images', kind: 'report', ok: 200 },
   { method: 'GET', path: '/api/v1/images/img_doesnotexist', kind: 'report', ok: 404 },
   { method: 'POST', path: '/api/v1/inspect', body: {}, kind: 'report', ok: 400 },
@@ -285,7 +289,11 @@ describe('the access matrix', () => {
     });
     const other = await call('POST', '/api/v1/image-reports', {
       authorization: `Bearer ${tokens.runtime}`,
-      body: { image: '127.0.0.1:9/team/app:1', registryIntegration: 'acc-ecr', runtime: 'other' },
+      body: {
+        image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1',
+        registryIntegration: 'acc-ecr',
+        runtime: 'other',
+      },
     });
     if (other.status !== 403)
       failures.push(`report for runtime "other": ${other.status}, expected 403: ${other.text.slice(0, 200)}`);

@@ -11,6 +11,7 @@ export function reportRoutes(deps: AppDeps): Hono<AppEnv> {
     c.header('Location', `/api/v1/image-reports/${res.id}`);
     return c.json({ ...report, links: { self: `/api/v1/image-reports/${res.id}` } }, 202);
   });
+  r.get('/', async (c) => c.json(await deps.reports.list(c.req.query())));
   r.get('/:id', async (c) => c.json(await deps.reports.get(c.req.param('id'))));
   return r;
 }

@@ -32,7 +32,7 @@ describe('parseReference', () => {
     [`ghcr.io/o/r@${D}`, { registry: 'ghcr.io', repository: 'o/r', digest: D }],
     [`ghcr.io/o/r:v1@${D}`, { registry: 'ghcr.io', repository: 'o/r', tag: 'v1', digest: D }],
     [`nginx@${D}`, { registry: 'docker.io', repository: 'library/nginx', digest: D }],
-    ['Example.com/a__b/c-d/e.f:_T', { registry: 'Example.com', repository: 'a__b/c-d/e.f', tag: '_T' }],
+    ['Example.com/a__b/c-d/e.f:_T', { registry: 'example.com', repository: 'a__b/c-d/e.f', tag: '_T' }],
     ['localhost:5000', { registry: 'docker.io', repository: 'library/localhost', tag: '5000' }],
   ])('%s', (input, expected) => {
     const ref = parseReference(input);

@@ -1,5 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { InputError } from '../../../domain/errors.js';
+import { canonicalRegistry, DOCKER_HUB } from './registry-host.js';
 
 /**
  * An image reference parsed per the distribution reference grammar
@@ -7,7 +8,7 @@ import { InputError } from '../../../domain/errors.js';
  * does it: `nginx` → `docker.io/library/nginx:latest`.
  */
 export interface ImageReference {
-  /** Registry host as written (with `:port`, IPv6 in brackets); Docker Hub is always `docker.io`. */
+  /** Registry host, canonical: lower case, default port dropped (IPv6 in brackets); Docker Hub is `docker.io`. */
   registry: string;
   /** Repository path, lowercase components separated by `/`, e.g. `library/nginx`. */
   repository: string;
@@ -19,10 +20,9 @@ export interface ImageReference {
   original: string;
 }
 
-export const DOCKER_HUB = 'docker.io';
+export { DOCKER_HUB };
 /** Docker Hub's registry API is not served on `docker.io` itself. */
 export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
 /** distribution's NameTotalLengthMax: domain + `/` + path. */
 export const NAME_MAX_LENGTH = 255;
@@ -170,7 +170,8 @@ export function parseReference(input: string): ImageReference {
     registry = DOCKER_HUB;
     repository = rest;
   }
-  if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) registry = DOCKER_HUB;
+  // One registry, one name: lower case, no default port, one Docker Hub (see registry-host.ts).
+  registry = canonicalRegistry(registry);
   validatePath(repository, original);
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
   const nameLength = registry.length + 1 + repository.length;
