@@ -84,7 +84,9 @@ export class EnrichmentPipeline {
     if (job.input.issues?.integration) {
       if (!this.deps.issues)
         throw new InputError('Issue tracking integrations are not available in this server.');
-      const found = await this.deps.issues.issues(snap, job.runtime, job.input, git);
+      const found = await this.deps.issues.issues(snap, job.runtime, job.input, git, (m) =>
+        step('issue-keys', 'skipped', m),
+      );
       result.issues = found;
       step(
         'issues',

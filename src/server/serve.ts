@@ -19,7 +19,7 @@ import { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import { ReportRunner } from '../enrichment/runner.js';
 import { ReportService } from '../enrichment/report-service.js';
 import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
-import { JiraIssueEnricher } from '../enrichment/issue-enricher.js';
+import { DEFAULT_MAX_ISSUE_KEYS, JiraIssueEnricher } from '../enrichment/issue-enricher.js';
 import { IntegrationService } from '../integrations/integration-service.js';
 import { KeyStore } from '../runtimes/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
@@ -44,6 +44,8 @@ export const ServeOptions = z.object({
   reportLeaseMs: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
   reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
   reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
+  /** Jira issue keys looked up per report (CI writes the text they are found in). */
+  maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -100,7 +102,7 @@ export async function startServer(
     redactor,
     logger,
     git: new GitHubGitEnricher({ keys, redactor }),
-    issues: new JiraIssueEnricher({ keys, redactor }),
+    issues: new JiraIssueEnricher({ keys, redactor, maxKeys: opts.maxIssueKeys }),
   });
   const runner = new ReportRunner({
     reports: reportStore,

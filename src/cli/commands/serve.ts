@@ -32,6 +32,11 @@ export function registerServe(program: Command): void {
       'pull the shared configuration repository every N seconds (0: only on demand)',
       process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60',
     )
+    .option(
+      '--max-issue-keys <n>',
+      'Jira issue keys looked up per report, at most; the rest are named in the report (env IMAGETRAIL_MAX_ISSUE_KEYS, default 50)',
+      process.env['IMAGETRAIL_MAX_ISSUE_KEYS'],
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -53,6 +58,7 @@ export function registerServe(program: Command): void {
           reportPollMs: env['IMAGETRAIL_REPORT_POLL_MS'],
           reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
           logLevel: env['IMAGETRAIL_LOG_LEVEL'],
+          maxIssueKeys: o['maxIssueKeys'],
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,
