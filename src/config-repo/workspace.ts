@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, readFile, realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { Logger } from '../logging/logger.js';
 import { buildInClusterApplication, type InClusterApplication } from './argo.js';
 import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
@@ -35,6 +36,8 @@ export interface ConfigRepoOptions {
   logger?: Pick<Logger, 'info' | 'warn'>;
   /** How many times a mutation is re-applied when others push first. */
   maxAttempts?: number;
+  /** Where credentials may be sent (`--allow-endpoint`); other endpoints are reported by `config status`. */
+  endpoints?: EndpointPolicy;
 }
 
 export interface LastCommit {
@@ -79,6 +82,7 @@ class AsyncMutex {
  */
 export class ConfigRepo {
   private readonly mutex = new AsyncMutex();
+  private endpoints: { endpoints?: EndpointPolicy } = {};
   private current: ConfigSnapshot;
   private timer: NodeJS.Timeout | undefined;
   private autoSyncBusy = false;
@@ -114,6 +118,7 @@ export class ConfigRepo {
       const branch = await openRemote(git, dir, loc.url, loc.ref, loc.subPath ?? '');
       repo = new ConfigRepo(loc, git, dir, loc.subPath ?? '', branch, options.logger, maxAttempts);
     }
+    if (options.endpoints) repo.endpoints = { endpoints: options.endpoints };
     await repo.sync();
     return repo;
   }
@@ -258,7 +263,7 @@ export class ConfigRepo {
 
   private async reload(): Promise<ConfigSnapshot> {
     const commit = await this.git.revParse(this.repoDir, 'HEAD');
-    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git });
+    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git, ...this.endpoints });
     return this.current;
   }
 

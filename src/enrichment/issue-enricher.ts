@@ -1,4 +1,6 @@
 import { InputError, NotFoundError } from '../domain/errors.js';
+import { assertSpecEndpoints } from '../config-repo/endpoints.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import { JiraClient, type JiraClientOptions } from '../integrations/jira/client.js';
 import { findIssueKeys, parseKeyMatcher } from '../integrations/jira/keys.js';
@@ -16,6 +18,8 @@ export interface JiraEnricherDeps {
   fetch?: JiraClientOptions['fetch'];
   /** Issue keys looked up per report; the rest are named in a step and left out. Default 50. */
   maxKeys?: number;
+  /** Where credentials may be sent (`--allow-endpoint`), checked again right before sending. */
+  endpoints?: EndpointPolicy;
 }
 
 export const DEFAULT_MAX_ISSUE_KEYS = 50;
@@ -51,6 +55,7 @@ export class JiraIssueEnricher implements IssueEnricher {
         `Integration "${name}" is a ${spec.type} integration; issues need an issue.jira one (CF_ISSUE_TRACKING_INTEGRATION).`,
       );
     }
+    assertSpecEndpoints(spec, this.deps.endpoints ?? { allow: [] });
     const jira = spec.jira;
     const prefixes = input.issues?.projectPrefix ?? jira.projectPrefixes;
     if (!prefixes) {

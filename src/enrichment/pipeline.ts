@@ -1,4 +1,6 @@
 import { InputError, NotFoundError } from '../domain/errors.js';
+import { assertSpecEndpoints } from '../config-repo/endpoints.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
@@ -47,6 +49,8 @@ export interface PipelineDeps {
   logger: Logger;
   git?: GitEnricher;
   issues?: IssueEnricher;
+  /** Where credentials may be sent (`--allow-endpoint`), checked again right before sending. */
+  endpoints?: EndpointPolicy;
 }
 
 /**
@@ -129,6 +133,7 @@ export class EnrichmentPipeline {
         `Integration "${entry.name}" is of type ${entry.resource.spec.type}, not a registry integration.`,
       );
     }
+    assertSpecEndpoints(entry.resource.spec, this.deps.endpoints ?? { allow: [] });
     const spec = entry.resource.spec.ecr;
     const avail = availabilityOn(spec.auth.mode, runtime);
     if (!avail.available) throw new InputError(avail.reason!);

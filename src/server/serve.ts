@@ -1,4 +1,5 @@
 import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { parseEndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe, type ServerType } from '@hono/node-server';
@@ -45,6 +46,8 @@ export const ServeOptions = z.object({
   reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
   reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
   /** Jira issue keys looked up per report (CI writes the text they are found in). */
+  /** `--allow-endpoint`: hosts credentials may be sent to over http, or as non-AWS ECR API/STS endpoints. */
+  allowEndpoints: z.array(z.string()).default([]),
   maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -81,7 +84,13 @@ export async function startServer(
   const audit = new SqlAuditStore({ db: store.db });
 
   const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
-  const repo = await ConfigRepo.open({ location, workDir: join(dataDir, 'config-repo'), logger });
+  const endpoints = parseEndpointPolicy(opts.allowEndpoints);
+  const repo = await ConfigRepo.open({
+    location,
+    workDir: join(dataDir, 'config-repo'),
+    logger,
+    endpoints,
+  });
   const keys = new KeyStore(dataDir);
   const executor = new RuntimeExecutor({
     localRuntime: opts.runtimeName,
@@ -89,7 +98,7 @@ export async function startServer(
     requestTimeoutMs: opts.awsRequestTimeoutMs,
     maxAttempts: opts.awsMaxAttempts,
   });
-  const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
+  const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit, endpoints });
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
   await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion);
 
@@ -101,8 +110,9 @@ export async function startServer(
     executor,
     redactor,
     logger,
-    git: new GitHubGitEnricher({ keys, redactor }),
-    issues: new JiraIssueEnricher({ keys, redactor, maxKeys: opts.maxIssueKeys }),
+    endpoints,
+    git: new GitHubGitEnricher({ keys, redactor, endpoints }),
+    issues: new JiraIssueEnricher({ keys, redactor, maxKeys: opts.maxIssueKeys, endpoints }),
   });
   const runner = new ReportRunner({
     reports: reportStore,

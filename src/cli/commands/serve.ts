@@ -37,6 +37,11 @@ export function registerServe(program: Command): void {
       'Jira issue keys looked up per report, at most; the rest are named in the report (env IMAGETRAIL_MAX_ISSUE_KEYS, default 50)',
       process.env['IMAGETRAIL_MAX_ISSUE_KEYS'],
     )
+    .option(
+      '--allow-endpoint <pattern>',
+      'let integrations send credentials to this host or host:port (* wildcard) over http, or use it as a non-AWS ECR API/STS endpoint; repeatable (env IMAGETRAIL_ALLOW_ENDPOINTS, comma-separated). Metadata addresses are refused regardless',
+      (value: string, prev: string[] | undefined) => [...(prev ?? []), value],
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -59,6 +64,9 @@ export function registerServe(program: Command): void {
           reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
           logLevel: env['IMAGETRAIL_LOG_LEVEL'],
           maxIssueKeys: o['maxIssueKeys'],
+          allowEndpoints:
+            (o['allowEndpoint'] as unknown as string[] | undefined) ??
+            (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,
