@@ -1,4 +1,5 @@
 import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { removePointer, writePointer } from './pointer.js';
 import { parseEndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +32,8 @@ export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   dataDir: z.string().min(1).default('.imagetrail'),
+  /** Write the discovery pointer in the user's config directory (serve on the default data directory). */
+  registerPointer: z.boolean().default(false),
   /** Local path or Git URL (`URL[/sub/path][?ref=branch]`); default: a local repo in the data directory. */
   configRepo: z.string().min(1).optional(),
   /** `sqlite:FILE` or `postgres://…`; default: SQLite in the data directory. */
@@ -163,6 +166,7 @@ export async function startServer(
   await writeFile(join(dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }) + '\n', {
     mode: 0o600,
   });
+  if (opts.registerPointer) await writePointer({ url, pid: process.pid, dataDir });
   logger.info(
     { url, dataDir, configRepo: location.kind, database: store.dialect },
     `imagetrail ${version} listening on ${url}`,
@@ -179,6 +183,7 @@ export async function startServer(
       await new Promise<void>((ok) => server.close(() => ok()));
       await store.close();
       await rm(join(dataDir, 'server.json'), { force: true });
+      if (opts.registerPointer) await removePointer(process.pid);
     },
   };
 }

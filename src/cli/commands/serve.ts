@@ -52,6 +52,8 @@ export function registerServe(program: Command): void {
           port: o['port'],
           host: o['host'],
           dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail',
+          // Only the default data directory is registered for discovery (README: "Finding the server").
+          registerPointer: !(g.dataDir ?? env['IMAGETRAIL_DATA_DIR']),
           configRepo: o['configRepo'] ?? env['IMAGETRAIL_CONFIG_REPO'],
           database: o['database'] ?? env['IMAGETRAIL_DATABASE'],
           runtimeName: o['runtimeName'],
