@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { discoverServer } from './discovery.js';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { AppError } from '../domain/errors.js';
@@ -45,10 +46,8 @@ export class ApiClient {
   ) {}
 
   static async create(o: ClientOptions, env: NodeJS.ProcessEnv = process.env): Promise<ApiClient> {
-    const dataDir = o.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail';
-    let server = o.server ?? env['IMAGETRAIL_SERVER'];
-    if (!server) server = await readServerFile(dataDir);
-    server ??= 'http://127.0.0.1:8080';
+    const local = await discoverServer(o, env);
+    const server = local.server;
     if (!/^https?:\/\//.test(server)) {
       throw new InputError(`--server must be an http(s) URL, got "${server}"`, {
         hints: ['e.g. --server http://127.0.0.1:8080'],
@@ -56,8 +55,8 @@ export class ApiClient {
     }
     let token = o.token ?? env['IMAGETRAIL_TOKEN'];
     if (!token && o.tokenFile) token = (await readFile(o.tokenFile, 'utf8')).trim();
-    if (!token)
-      token = await readFile(join(dataDir, 'admin-token'), 'utf8').then(
+    if (!token && local.dataDir)
+      token = await readFile(join(local.dataDir, 'admin-token'), 'utf8').then(
         (t) => t.trim(),
         () => undefined,
       );
@@ -205,13 +204,4 @@ function describeFetchError(err: unknown): string {
   if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
   if ((err as Error).name === 'TimeoutError') return 'timed out';
   return cause?.message ?? (err as Error).message;
-}
-
-async function readServerFile(dataDir: string): Promise<string | undefined> {
-  try {
-    const j = JSON.parse(await readFile(join(dataDir, 'server.json'), 'utf8')) as { url?: unknown };
-    return typeof j.url === 'string' ? j.url : undefined;
-  } catch {
-    return undefined;
-  }
 }

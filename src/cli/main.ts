@@ -79,7 +79,7 @@ function versionOnly(argv: string[]): boolean {
 function addGlobalOptions(c: Command): void {
   c.option(
     '--server <url>',
-    'imagetrail server URL (env IMAGETRAIL_SERVER; default from <data-dir>/server.json or http://127.0.0.1:8080)',
+    'imagetrail server URL (env IMAGETRAIL_SERVER, then CF_HOST; default: <data-dir>/server.json when --data-dir or IMAGETRAIL_DATA_DIR is given, else the local server registered in ~/.config/imagetrail, else http://127.0.0.1:8080)',
   )
     .option(
       '--token <token>',

@@ -1,4 +1,6 @@
 import type { Dirent } from 'node:fs';
+import { STRICT_ENDPOINTS, type EndpointPolicy } from '../domain/endpoints.js';
+import { specEndpointProblems } from './endpoints.js';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ControlPlaneV1alpha1 } from './kinds/control-plane-v1alpha1.js';
@@ -42,6 +44,8 @@ export interface LoadSnapshotOptions {
   /** The commit the tree is at; looked up with `git rev-parse HEAD` when not given. */
   commit?: string | null;
   git?: Git;
+  /** Where credentials may be sent; endpoints outside it are reported as problems. Default: strict. */
+  endpoints?: EndpointPolicy;
 }
 
 const MAX_DEPTH = 6;
@@ -122,6 +126,10 @@ export async function loadSnapshot(
     }
   }
   crossRules(snap);
+  for (const e of snap.integrations)
+    snap.problems.push(
+      ...specEndpointProblems(e.file, e.resource.spec, options.endpoints ?? STRICT_ENDPOINTS),
+    );
   return snap;
 }
 

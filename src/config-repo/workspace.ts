@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { Logger } from '../logging/logger.js';
 import { buildInClusterApplication, type InClusterApplication } from './argo.js';
 import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
@@ -42,6 +43,8 @@ export interface ConfigRepoOptions {
   journalFile?: string;
   /** Called between the steps of a mutation; crash tests kill the process there. */
   faultPoint?: (point: 'written' | 'staged' | 'committed') => void;
+  /** Where credentials may be sent (`--allow-endpoint`); other endpoints are reported by `config status`. */
+  endpoints?: EndpointPolicy;
 }
 
 export interface LastCommit {
@@ -86,6 +89,7 @@ class AsyncMutex {
  */
 export class ConfigRepo {
   private readonly mutex = new AsyncMutex();
+  private endpoints: { endpoints?: EndpointPolicy } = {};
   private current: ConfigSnapshot;
   private timer: NodeJS.Timeout | undefined;
   private autoSyncBusy = false;
@@ -136,6 +140,7 @@ export class ConfigRepo {
       journal,
       logger: options.logger,
     });
+    if (options.endpoints) repo.endpoints = { endpoints: options.endpoints };
     await repo.sync();
     return repo;
   }
@@ -291,7 +296,7 @@ export class ConfigRepo {
 
   private async reload(): Promise<ConfigSnapshot> {
     const commit = await this.git.revParse(this.repoDir, 'HEAD');
-    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git });
+    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git, ...this.endpoints });
     return this.current;
   }
 

@@ -18,5 +18,7 @@ export interface IssueEnricher {
     runtime: string,
     input: ImageReportInput,
     git: GitFacts | undefined,
+    /** Says what was left out (keys over the cap), for the report's steps. */
+    note?: (message: string) => void,
   ): Promise<IssueFacts[]>;
 }

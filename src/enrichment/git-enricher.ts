@@ -1,4 +1,6 @@
 import { InputError, NotFoundError } from '../domain/errors.js';
+import { assertSpecEndpoints } from '../config-repo/endpoints.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import { GitHubClient, type GitHubClientOptions } from '../integrations/github/client.js';
 import type { Redactor } from '../logging/redactor.js';
@@ -13,6 +15,8 @@ export interface GitHubEnricherDeps {
   /** Per GitHub call; the client's default (10 s) otherwise. */
   timeoutMs?: number;
   fetch?: GitHubClientOptions['fetch'];
+  /** Where credentials may be sent (`--allow-endpoint`), checked again right before sending. */
+  endpoints?: EndpointPolicy;
 }
 
 /**
@@ -43,6 +47,7 @@ export class GitHubGitEnricher implements GitEnricher {
         `Integration "${integration}" is a ${spec.type} integration; pull requests need a git.github one (CF_GIT_INTEGRATION).`,
       );
     }
+    assertSpecEndpoints(spec, this.deps.endpoints ?? { allow: [] });
     // Without a repository and a commit there is nothing to ask GitHub about.
     if (!git.repo || !git.sha) return [];
     const github = spec.github;

@@ -1,4 +1,6 @@
 import { InputError, NotFoundError } from '../domain/errors.js';
+import { assertSpecEndpoints } from '../config-repo/endpoints.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import { JiraClient, type JiraClientOptions } from '../integrations/jira/client.js';
 import { findIssueKeys, parseKeyMatcher } from '../integrations/jira/keys.js';
@@ -14,7 +16,13 @@ export interface JiraEnricherDeps {
   /** Per Jira call; the client's default (10 s) otherwise. */
   timeoutMs?: number;
   fetch?: JiraClientOptions['fetch'];
+  /** Issue keys looked up per report; the rest are named in a step and left out. Default 50. */
+  maxKeys?: number;
+  /** Where credentials may be sent (`--allow-endpoint`), checked again right before sending. */
+  endpoints?: EndpointPolicy;
 }
+
+export const DEFAULT_MAX_ISSUE_KEYS = 50;
 
 /**
  * Issues named in a report (the Jira message, the commit message, the branch), through the `issue.jira`
@@ -31,6 +39,7 @@ export class JiraIssueEnricher implements IssueEnricher {
     runtime: string,
     input: ImageReportInput,
     git: GitFacts | undefined,
+    note: (message: string) => void = () => undefined,
   ): Promise<IssueFacts[]> {
     const name = input.issues?.integration;
     if (!name) return [];
@@ -46,6 +55,7 @@ export class JiraIssueEnricher implements IssueEnricher {
         `Integration "${name}" is a ${spec.type} integration; issues need an issue.jira one (CF_ISSUE_TRACKING_INTEGRATION).`,
       );
     }
+    assertSpecEndpoints(spec, this.deps.endpoints ?? { allow: [] });
     const jira = spec.jira;
     const prefixes = input.issues?.projectPrefix ?? jira.projectPrefixes;
     if (!prefixes) {
@@ -65,8 +75,16 @@ export class JiraIssueEnricher implements IssueEnricher {
       git?.message ?? input.git?.message,
       git?.branch ?? input.git?.branch,
     ].filter((t): t is string => typeof t === 'string' && t !== '');
-    const keys = findIssueKeys(texts, matcher);
-    if (keys.length === 0) return [];
+    const all = findIssueKeys(texts, matcher);
+    if (all.length === 0) return [];
+    // CI writes the commit message: thousands of keys must not become thousands of Jira calls.
+    const max = this.deps.maxKeys ?? DEFAULT_MAX_ISSUE_KEYS;
+    const keys = all.slice(0, max);
+    if (all.length > max) {
+      note(
+        `found ${all.length} issue keys; looked up the first ${max} (the server's --max-issue-keys), left out ${all.length - max}`,
+      );
+    }
 
     const client = await this.#clients.get(entry.name, runtime, fingerprint(jira), async () => {
       const auth =

@@ -1,4 +1,6 @@
 import { InputError } from '../domain/errors.js';
+import { assertSpecEndpoints } from '../config-repo/endpoints.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
@@ -48,6 +50,8 @@ export interface PipelineDeps {
   logger: Logger;
   git?: GitEnricher;
   issues?: IssueEnricher;
+  /** Where credentials may be sent (`--allow-endpoint`), checked again right before sending. */
+  endpoints?: EndpointPolicy;
 }
 
 /**
@@ -85,7 +89,9 @@ export class EnrichmentPipeline {
     if (job.input.issues?.integration) {
       if (!this.deps.issues)
         throw new InputError('Issue tracking integrations are not available in this server.');
-      const found = await this.deps.issues.issues(snap, job.runtime, job.input, git);
+      const found = await this.deps.issues.issues(snap, job.runtime, job.input, git, (m) =>
+        step('issue-keys', 'skipped', m),
+      );
       result.issues = found;
       step(
         'issues',
@@ -128,6 +134,7 @@ export class EnrichmentPipeline {
         `Integration "${entry.name}" is of type ${entry.resource.spec.type}, not a registry integration.`,
       );
     }
+    assertSpecEndpoints(entry.resource.spec, this.deps.endpoints ?? { allow: [] });
     const spec = entry.resource.spec.ecr;
     const avail = availabilityOn(spec.auth.mode, runtime);
     if (!avail.available) throw new InputError(avail.reason!);

@@ -5,6 +5,7 @@ import { parseReference } from '../integrations/registry/oci/reference.js';
 import type { Principal } from '../store/token-store.js';
 import type { ReportStore } from '../store/report-store.js';
 import { hasScope } from '../server/auth.js';
+import { idempotencyScope, reusedKey } from './idempotency.js';
 import { ImageReportInput, type ReportView } from './model.js';
 import { chooseRegistryIntegration } from './registry-choice.js';
 import { listReports, type ReportPage } from './report-list.js';
@@ -51,10 +52,11 @@ export class ReportService {
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
       throw new InputError('Idempotency-Key must be 1–200 characters of letters, digits and ._:-');
     }
-    const { id, created } = await this.deps.reports.enqueue(input, {
+    const { id, created, differentInput } = await this.deps.reports.enqueue(input, {
       runtime,
-      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(idempotencyKey ? { idempotencyKey, idempotencyScope: idempotencyScope(principal, runtime) } : {}),
     });
+    if (differentInput) throw reusedKey(principal, id);
     this.deps.onAccepted?.();
     return { id, created, runtime };
   }

@@ -1,4 +1,6 @@
 import { stringify } from 'yaml';
+import { assertSectionEndpoints } from '../config-repo/endpoints.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { z } from 'zod';
 import {
   CheckFailedError,
@@ -91,6 +93,8 @@ export interface Actor {
 
 export interface IntegrationServiceDeps {
   repo: ConfigRepo;
+  /** Where credentials may be sent (`--allow-endpoint`); default: https or loopback only. */
+  endpoints?: EndpointPolicy;
   keys: KeyStore;
   executor: RuntimeExecutor;
   redactor: Redactor;
@@ -141,6 +145,7 @@ export class IntegrationService {
     const h = handlerFor(input.type);
     const settings = this.sectionInput(h, h.createInput, input, true);
     this.registerSecrets(h, settings);
+    assertSectionEndpoints(h.section, settings, this.deps.endpoints);
     const mode = h.modeOf(settings);
     const snap = this.deps.repo.snapshot();
     this.assertNameFree(snap, input.name);
@@ -198,6 +203,7 @@ export class IntegrationService {
     const sharing = input.sharing ?? sharingOf(entries);
     const settings = await h.merge(sectionOf(current.resource.spec), patch, this.unsealer(name, h));
     this.registerSecrets(h, settings);
+    assertSectionEndpoints(h.section, settings, this.deps.endpoints);
     const targets = this.targets(snap, sharing, h, settings);
 
     const test = input.skipTest
@@ -312,6 +318,7 @@ export class IntegrationService {
     const h = handlerFor(effective.resource.spec.type);
     // A stored integration is its own settings with no edit: merging nothing unseals what the test needs.
     const settings = await h.merge(sectionOf(effective.resource.spec), undefined, this.unsealer(name, h));
+    assertSectionEndpoints(h.section, settings, this.deps.endpoints);
     return h.test(settings, runtime, this.deps.executor, onCheck);
   }
 
@@ -342,6 +349,7 @@ export class IntegrationService {
       throw sectionError(complete.error, h.section, 'to test the draft');
     }
     this.registerSecrets(h, settings);
+    assertSectionEndpoints(h.section, settings, this.deps.endpoints);
     const sharing = input.sharing ?? { allRuntimes: true as const };
     const targets = this.targets(snap, sharing, h, settings);
     const runtimeName = this.pickTestRuntime(

@@ -1,4 +1,6 @@
 import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { removePointer, writePointer } from './pointer.js';
+import { parseEndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
@@ -21,7 +23,7 @@ import { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import { ReportRunner } from '../enrichment/runner.js';
 import { ReportService } from '../enrichment/report-service.js';
 import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
-import { JiraIssueEnricher } from '../enrichment/issue-enricher.js';
+import { DEFAULT_MAX_ISSUE_KEYS, JiraIssueEnricher } from '../enrichment/issue-enricher.js';
 import { IntegrationService } from '../integrations/integration-service.js';
 import { KeyStore } from '../runtimes/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
@@ -36,6 +38,8 @@ export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   dataDir: z.string().min(1).default('.imagetrail'),
+  /** Write the discovery pointer in the user's config directory (serve on the default data directory). */
+  registerPointer: z.boolean().default(false),
   /** Local path or Git URL (`URL[/sub/path][?ref=branch]`); default: a local repo in the data directory. */
   configRepo: z.string().min(1).optional(),
   /** `sqlite:FILE` or `postgres://…`; default: SQLite in the data directory. */
@@ -50,6 +54,10 @@ export const ServeOptions = z.object({
   reportLeaseMs: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
   reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
   reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
+  /** Jira issue keys looked up per report (CI writes the text they are found in). */
+  /** `--allow-endpoint`: hosts credentials may be sent to over http, or as non-AWS ECR API/STS endpoints. */
+  allowEndpoints: z.array(z.string()).default([]),
+  maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -108,11 +116,13 @@ async function startLocked(
   const audit = new SqlAuditStore({ db: store.db });
 
   const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
+  const endpoints = parseEndpointPolicy(opts.allowEndpoints);
   const repo = await ConfigRepo.open({
     location,
     workDir: join(dataDir, 'config-repo'),
     journalFile: join(dataDir, 'config-repo-journal.json'),
     logger,
+    endpoints,
     ...faultHook(),
   }).catch(async (err: unknown) => {
     await closeStore();
@@ -125,7 +135,7 @@ async function startLocked(
     requestTimeoutMs: opts.awsRequestTimeoutMs,
     maxAttempts: opts.awsMaxAttempts,
   });
-  const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
+  const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit, endpoints });
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
   await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion).catch(async (err: unknown) => {
     // An invalid repository (a symlinked layout folder, say) is reported by `config status`; the server
@@ -147,8 +157,9 @@ async function startLocked(
     executor,
     redactor,
     logger,
-    git: new GitHubGitEnricher({ keys, redactor }),
-    issues: new JiraIssueEnricher({ keys, redactor }),
+    endpoints,
+    git: new GitHubGitEnricher({ keys, redactor, endpoints }),
+    issues: new JiraIssueEnricher({ keys, redactor, maxKeys: opts.maxIssueKeys, endpoints }),
   });
   const runner = new ReportRunner({
     reports: reportStore,
@@ -206,6 +217,7 @@ async function startLocked(
   await writeFile(join(dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }) + '\n', {
     mode: 0o600,
   });
+  if (opts.registerPointer) await writePointer({ url, pid: process.pid, dataDir });
   logger.info(
     { url, dataDir, configRepo: location.kind, database: store.dialect },
     `imagetrail ${version} listening on ${url}`,
@@ -222,6 +234,7 @@ async function startLocked(
       await new Promise<void>((ok) => server.close(() => ok()));
       await store.close();
       await rm(join(dataDir, 'server.json'), { force: true });
+      if (opts.registerPointer) await removePointer(process.pid);
       await lock.release();
     },
   };

@@ -7,6 +7,7 @@ import {
   parseEnqueue,
   parseLeaseMs,
   parseStep,
+  reportHash,
   retryDelayMs,
   type ClaimedJob,
   type EnqueueOptions,
@@ -30,7 +31,9 @@ interface Job {
   error: { message: string; errorClass?: string } | null;
   steps: ReportStep[];
   result: { imageId: string; digest: string } | null;
+  /** `scope key`: the key cannot hold a space, so the pair is unambiguous. */
   idempotencyKey: string | null;
+  inputHash: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -52,9 +55,14 @@ export class FakeReportStore implements ReportStore {
   enqueue(rawInput: ImageReportInput, rawOpts: EnqueueOptions): Promise<EnqueueResult> {
     return attempt(() => {
       const { input, opts } = parseEnqueue(rawInput, rawOpts);
-      if (opts.idempotencyKey !== undefined) {
-        for (const j of this.jobs.values())
-          if (j.idempotencyKey === opts.idempotencyKey) return { id: j.id, created: false };
+      const hash = reportHash(input, opts.runtime);
+      const idem =
+        opts.idempotencyKey === undefined ? null : `${opts.idempotencyScope} ${opts.idempotencyKey}`;
+      for (const j of this.jobs.values()) {
+        if (idem === null || j.idempotencyKey !== idem) continue;
+        return j.inputHash === hash
+          ? { id: j.id, created: false }
+          : { id: j.id, created: false, differentInput: true as const };
       }
       const now = this.now();
       const at = now.toISOString();
@@ -72,7 +80,8 @@ export class FakeReportStore implements ReportStore {
         error: null,
         steps: [],
         result: null,
-        idempotencyKey: opts.idempotencyKey ?? null,
+        idempotencyKey: idem,
+        inputHash: hash,
         createdAt: at,
         updatedAt: at,
       });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
@@ -24,6 +25,8 @@ export const EnqueueOptions = z
     runtime: ResourceName,
     /** Same key → same job: a CI retry of one report does not enqueue it twice. */
     idempotencyKey: z.string().min(1).max(200).optional(),
+    /** Where the key is unique: who accepted the report and for which runtime (`report@edge`). */
+    idempotencyScope: z.string().min(1).max(300).default('global'),
     maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
   })
   .strict();
@@ -33,6 +36,15 @@ export interface EnqueueResult {
   id: string;
   /** False when the idempotency key named an existing job, whose id is returned. */
   created: boolean;
+  /** Set when that existing job was reported with other content: the key was reused, not retried. */
+  differentInput?: true;
+}
+
+/** What makes two reports "the same" for an idempotency key: the content and the runtime. */
+export function reportHash(input: ImageReportInput, runtime: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([runtime, input]))
+    .digest('hex');
 }
 
 export const ClaimOptions = z.object({

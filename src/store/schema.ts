@@ -59,7 +59,13 @@ export interface ImageReportsTable {
   steps: string;
   result_image_id: string | null;
   result_digest: string | null;
+  /** Keys of reports accepted before migration 0003; no longer written. */
   idempotency_key: string | null;
+  /** Idempotency: the key is unique within its scope (who accepted the report, for which runtime). */
+  idem_scope: string | null;
+  idem_key: string | null;
+  /** SHA-256 of the report's content, to refuse a reused key with other content. */
+  input_hash: string | null;
   created_at: string;
   updated_at: string;
   /** The reported reference (also inside `input`), for the list filter. Null only before migration 0003. */

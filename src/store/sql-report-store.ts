@@ -14,6 +14,7 @@ import {
   parseEnqueue,
   parseLeaseMs,
   parseStep,
+  reportHash,
   retryDelayMs,
   type ClaimedJob,
   type EnqueueOptions,
@@ -56,6 +57,7 @@ export class SqlReportStore implements ReportStore {
     const now = this.now();
     const at = now.toISOString();
     const id = this.nextId(now);
+    const hash = reportHash(input, opts.runtime);
     const row = await this.db
       .insertInto('image_reports')
       .values({
@@ -74,24 +76,30 @@ export class SqlReportStore implements ReportStore {
         steps: '[]',
         result_image_id: null,
         result_digest: null,
-        idempotency_key: opts.idempotencyKey ?? null,
+        idempotency_key: null,
+        idem_scope: opts.idempotencyKey ? opts.idempotencyScope : null,
+        idem_key: opts.idempotencyKey ?? null,
+        input_hash: hash,
         created_at: at,
         updated_at: at,
       })
       // A concurrent enqueue with the same key waits for ours on PostgreSQL, then does nothing.
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .onConflict((oc) => oc.columns(['idem_scope', 'idem_key']).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (row) return { id: row.id, created: true };
 
     const existing = await this.db
       .selectFrom('image_reports')
-      .select('id')
-      .where('idempotency_key', '=', opts.idempotencyKey ?? null)
+      .select(['id', 'input_hash'])
+      .where('idem_scope', '=', opts.idempotencyScope)
+      .where('idem_key', '=', opts.idempotencyKey ?? null)
       .executeTakeFirst();
     if (!existing)
       throw new InternalError('enqueue conflicted on an idempotency key that then did not exist');
-    return { id: existing.id, created: false };
+    return existing.input_hash === hash
+      ? { id: existing.id, created: false }
+      : { id: existing.id, created: false, differentInput: true };
   }
 
   async get(id: string): Promise<ReportView | null> {

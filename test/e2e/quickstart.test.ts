@@ -32,7 +32,8 @@ describe('README quickstart', () => {
     const cwd = await mkdtemp(join(tmpdir(), 'imagetrail-quickstart-'));
     dirs.push(cwd);
     const port = await freePort();
-    const env = baseEnv({ IMAGETRAIL_PORT: String(port) });
+    // The server registers itself in the user's config directory (never the current directory): a fresh one.
+    const env = baseEnv({ IMAGETRAIL_PORT: String(port), XDG_CONFIG_HOME: join(cwd, 'user-config') });
     const server = spawn(process.execPath, [BIN, 'serve'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     server.stderr.on('data', (d: Buffer) => (log += d.toString()));

@@ -110,6 +110,13 @@ export async function startFakeJira(opts: FakeJiraOptions): Promise<FakeJira> {
       );
       return;
     }
+    const search = new RegExp(
+      `^${ctx}/rest/api/(${opts.flavor === 'cloud' ? '[23]/search/jql' : '2/search'})$`,
+    );
+    if (req.method === 'GET' && search.test(url.pathname)) {
+      answerSearch(res, url, opts, origin + ctx);
+      return;
+    }
     const m = new RegExp(`^${ctx}/rest/api/(${versions})/issue/([^/]+)$`).exec(url.pathname);
     if (req.method !== 'GET' || !m) {
       // Jira's own 404 for an unknown REST path is an HTML page; a JSON body is enough for the client.
@@ -147,6 +154,61 @@ export async function startFakeJira(opts: FakeJiraOptions): Promise<FakeJira> {
       await server.stop();
     },
   };
+}
+
+/**
+ * JQL search, the `key in (K1, K2, …)` form only (the one imagetrail sends). Cloud: the enhanced search
+ * `GET /rest/api/{2|3}/search/jql` (jql, fields, maxResults, nextPageToken; answers `{issues, isLast}`),
+ * https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get.
+ * Server/DC: `GET /rest/api/2/search` (jql, fields, maxResults, validateQuery; answers `{startAt,
+ * maxResults, total, issues}`), https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/search.
+ * Under strict validation (the Server/DC default) a key that does not exist is a 400 naming it; with
+ * `validateQuery=warn` (and on Cloud) such keys are left out of the answer. A moved issue matches its old
+ * key and is answered under its new one.
+ */
+function answerSearch(res: ServerResponse, url: URL, opts: FakeJiraOptions, base: string): void {
+  const m = /^\s*(?:issue)?key\s+in\s*\(([^)]*)\)\s*$/i.exec(url.searchParams.get('jql') ?? '');
+  if (!m) {
+    sendJson(res, 400, { errorMessages: ['Error in the JQL Query.'], errors: {} });
+    return;
+  }
+  const asked = (m[1] ?? '')
+    .split(',')
+    .map((k) => k.trim().replace(/^"|"$/g, '').toUpperCase())
+    .filter((k) => k !== '');
+  const match = (k: string) => opts.issues.find((i) => i.key === k || (i.formerKeys ?? []).includes(k));
+  const unknown = asked.filter((k) => !match(k));
+  const strict = opts.flavor === 'server' && (url.searchParams.get('validateQuery') ?? 'strict') === 'strict';
+  if (strict && unknown.length > 0) {
+    sendJson(res, 400, {
+      errorMessages: unknown.map((k) => `An issue with key '${k}' does not exist for field 'key'.`),
+      errors: {},
+    });
+    return;
+  }
+  const max = Math.min(
+    Number(url.searchParams.get('maxResults') ?? 50) || 50,
+    opts.flavor === 'cloud' ? 5000 : 1000,
+  );
+  const found = [...new Set(asked.map(match).filter((i): i is FakeIssue => i !== undefined))];
+  const version = /\/api\/3\//.test(url.pathname) ? '3' : '2';
+  const wanted = url.searchParams.get('fields')?.split(',');
+  const issues = found.slice(0, max).map((i) => issuePayload(i, base, version, opts.flavor, wanted));
+  sendJson(
+    res,
+    200,
+    opts.flavor === 'cloud'
+      ? { issues, isLast: found.length <= max }
+      : {
+          startAt: 0,
+          maxResults: max,
+          total: found.length,
+          issues,
+          ...(unknown.length > 0
+            ? { warningMessages: unknown.map((k) => `The issue key '${k}' for field 'key' is invalid.`) }
+            : {}),
+        },
+  );
 }
 
 function issuePayload(

@@ -83,11 +83,35 @@ describe.each(subjects)('report store (%s)', (_label, setup) => {
     const c = await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'ci-run-2' });
     const d = await store.enqueue(input(), { runtime: 'local' });
     expect(a.created).toBe(true);
-    expect(b).toEqual({ id: a.id, created: false });
+    expect(b).toEqual({ id: a.id, created: false, differentInput: true });
+    expect(await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'ci-run-1' })).toEqual({
+      id: a.id,
+      created: false,
+    });
     expect(c.created).toBe(true);
     expect(new Set([a.id, c.id, d.id]).size).toBe(3);
     expect((await store.get(a.id))?.image).toBe('registry.example.com/team/app:1.0');
     expect((await store.counts()).queued).toBe(3);
+  });
+
+  it('keys are unique per scope: the same key in another scope is another report', async () => {
+    const store = subject.store();
+    const key = { idempotencyKey: 'build-7' };
+    const ci = await store.enqueue(input(), { runtime: 'edge', ...key, idempotencyScope: 'report@edge' });
+    const edge = await store.enqueue(input(), {
+      runtime: 'edge',
+      ...key,
+      idempotencyScope: 'runtime:edge@edge',
+    });
+    const other = await store.enqueue(input(), { runtime: 'b', ...key, idempotencyScope: 'runtime:b@b' });
+    expect([ci.created, edge.created, other.created]).toEqual([true, true, true]);
+    expect(new Set([ci.id, edge.id, other.id]).size).toBe(3);
+    const again = await store.enqueue(input(), {
+      runtime: 'edge',
+      ...key,
+      idempotencyScope: 'runtime:edge@edge',
+    });
+    expect(again).toEqual({ id: edge.id, created: false });
   });
 
   it('claims the oldest due job once, with its input, and runs it to success', async () => {

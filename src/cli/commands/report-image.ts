@@ -40,7 +40,6 @@ const IGNORED = [
   'CF_BITBUCKET_PASSWORD',
   'CF_JIRA_API_TOKEN',
   'CF_JIRA_SERVER_PAT',
-  'CF_HOST',
 ];
 
 type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>> & {

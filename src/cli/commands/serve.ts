@@ -32,6 +32,16 @@ export function registerServe(program: Command): void {
       'pull the shared configuration repository every N seconds (0: only on demand)',
       process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60',
     )
+    .option(
+      '--max-issue-keys <n>',
+      'Jira issue keys looked up per report, at most; the rest are named in the report (env IMAGETRAIL_MAX_ISSUE_KEYS, default 50)',
+      process.env['IMAGETRAIL_MAX_ISSUE_KEYS'],
+    )
+    .option(
+      '--allow-endpoint <pattern>',
+      'let integrations send credentials to this host or host:port (* wildcard) over http, or use it as a non-AWS ECR API/STS endpoint; repeatable (env IMAGETRAIL_ALLOW_ENDPOINTS, comma-separated). Metadata addresses are refused regardless',
+      (value: string, prev: string[] | undefined) => [...(prev ?? []), value],
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -42,6 +52,8 @@ export function registerServe(program: Command): void {
           port: o['port'],
           host: o['host'],
           dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail',
+          // Only the default data directory is registered for discovery (README: "Finding the server").
+          registerPointer: !(g.dataDir ?? env['IMAGETRAIL_DATA_DIR']),
           configRepo: o['configRepo'] ?? env['IMAGETRAIL_CONFIG_REPO'],
           database: o['database'] ?? env['IMAGETRAIL_DATABASE'],
           runtimeName: o['runtimeName'],
@@ -53,6 +65,10 @@ export function registerServe(program: Command): void {
           reportPollMs: env['IMAGETRAIL_REPORT_POLL_MS'],
           reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
           logLevel: env['IMAGETRAIL_LOG_LEVEL'],
+          maxIssueKeys: o['maxIssueKeys'],
+          allowEndpoints:
+            (o['allowEndpoint'] as unknown as string[] | undefined) ??
+            (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,

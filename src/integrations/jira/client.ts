@@ -18,7 +18,8 @@ import {
   type RetryPolicy,
 } from '../github/http.js';
 import type { z } from 'zod';
-import { Issue, Myself } from './schema.js';
+import { Issue, Myself, SearchResults } from './schema.js';
+import { searchUrl } from './search.js';
 
 export type JiraAuth =
   /** Jira Cloud: Basic with the Atlassian account email and an API token; REST v3. */
@@ -36,8 +37,10 @@ export interface JiraClientOptions {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
-  /** Issues fetched at once by `getIssues`; Jira Cloud rate-limits per user. Default 4. */
+  /** Per-key lookups run at once when a search batch falls back to them. Default 4. */
   concurrency?: number;
+  /** Keys per JQL search (`key in (…)`) in `getIssues`. Default 50. */
+  batchSize?: number;
 }
 
 /** What the dashboard shows for an issue. */
@@ -69,6 +72,7 @@ export class JiraClient {
   readonly #http: PeerHttpOptions;
   readonly #redactor: Redactor;
   readonly #concurrency: number;
+  readonly #batchSize: number;
   readonly #kind: JiraAuth['kind'];
 
   constructor(opts: JiraClientOptions) {
@@ -93,6 +97,7 @@ export class JiraClient {
     }
     this.baseUrl = normaliseBaseUrl(opts.baseUrl);
     this.#concurrency = Math.max(1, opts.concurrency ?? 4);
+    this.#batchSize = Math.min(100, Math.max(1, opts.batchSize ?? 50));
     this.#http = {
       service: 'Jira',
       fetch: opts.fetch ?? globalThis.fetch,
@@ -155,15 +160,14 @@ export class JiraClient {
     const bad = wanted.filter((k) => !ISSUE_KEY.test(k));
     if (bad.length > 0) throw new InputError(`Not Jira issue keys: ${bad.join(', ')}.`);
 
-    const results: (JiraIssue | undefined)[] = new Array<JiraIssue | undefined>(wanted.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < wanted.length) {
-        const i = next++;
-        results[i] = await this.#fetchIssue(wanted[i] as string);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, wanted.length) }, worker));
+    // One JQL search per batch, not one GET per key: a report naming thousands of keys must not turn into
+    // thousands of calls with the integration's credentials (the caller caps the keys too).
+    const byKey = new Map<string, JiraIssue>();
+    for (let i = 0; i < wanted.length; i += this.#batchSize) {
+      for (const [k, issue] of await this.#searchBatch(wanted.slice(i, i + this.#batchSize)))
+        byKey.set(k, issue);
+    }
+    const results = wanted.map((k) => byKey.get(k));
 
     const issues: JiraIssue[] = [];
     const notFound: string[] = [];
@@ -191,6 +195,46 @@ export class JiraClient {
     return { issues, notFound };
   }
 
+  /**
+   * Issues of one batch by asked key. A moved issue comes back under its new key only, and strict JQL
+   * validation answers 400 when a key's project is unknown: those batches fall back to one GET per key.
+   */
+  async #searchBatch(keys: readonly string[]): Promise<Map<string, JiraIssue>> {
+    const what = `issues ${keys.length === 1 ? keys[0] : `${keys[0]} … (${keys.length} keys)`}`;
+    const url = searchUrl(this.baseUrl, this.#kind, keys);
+    const res = await getWithRetry(
+      url,
+      { accept: 'application/json', authorization: this.#authorization, 'user-agent': 'imagetrail' },
+      what,
+      this.#http,
+    );
+    const out = new Map<string, JiraIssue>();
+    const missing = new Set(keys);
+    let moved = false;
+    if (res.status !== 400) {
+      this.#check(res, what);
+      for (const issue of this.#parse(res, SearchResults, what).issues) {
+        const found = this.#toIssue(issue);
+        if (missing.delete(found.key)) out.set(found.key, found);
+        else moved = true;
+      }
+    }
+    // Rare: an issue came back under a key not asked for (it was moved), or the query was refused. Only
+    // then is each unanswered key of this batch looked up on its own, to know which old key it answers.
+    if (res.status !== 400 && !moved) return out;
+    const rest = [...missing];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < rest.length) {
+        const k = rest[next++] as string;
+        const found = await this.#fetchIssue(k);
+        if (found) out.set(k, found);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, rest.length) }, worker));
+    return out;
+  }
+
   /** The issue, or undefined for 404; throws for everything else. */
   async #fetchIssue(key: string): Promise<JiraIssue | undefined> {
     const what = `issue ${key}`;
@@ -204,7 +248,10 @@ export class JiraClient {
     );
     if (res.status === 404) return undefined;
     this.#check(res, what);
-    const issue = this.#parse(res, Issue, what);
+    return this.#toIssue(this.#parse(res, Issue, what));
+  }
+
+  #toIssue(issue: Issue): JiraIssue {
     return {
       key: issue.key,
       title: issue.fields.summary,

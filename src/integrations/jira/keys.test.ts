@@ -116,3 +116,25 @@ describe('findIssueKeys', () => {
     );
   });
 });
+
+describe('hostile patterns (CF_JIRA_PROJECT_PREFIX comes from CI)', () => {
+  it('a catastrophic-backtracking pattern runs in linear time and finds nothing that is not a key', () => {
+    // On a backtracking engine `/^(a+)+$/` against 40 a's and a "!" takes 2^40 steps (the server froze).
+    const m = parseKeyMatcher('/^(a+)+$/');
+    expect(findIssueKeys(['a'.repeat(40) + '!', 'a'.repeat(64 * 1024) + '!'], m)).toEqual([]);
+    expect(findIssueKeys(['PROJ-1 x'], parseKeyMatcher('/(\\w+)+-\\d+/'))).toEqual(['PROJ-1']);
+  });
+
+  it('empty matches advance instead of looping', () => {
+    expect(findIssueKeys(['PROJ-1 PROJ-2'], parseKeyMatcher('/(PROJ-\\d+)?/'))).toEqual(['PROJ-1', 'PROJ-2']);
+  });
+
+  it.each([
+    ['a backreference', '/(a+)\\1/'],
+    ['a lookahead', '/PROJ-(?=\\d)/'],
+    ['an unknown flag', '/PROJ-\\d+/d'],
+    ['an over-long pattern', `/${'(PROJ)'.repeat(40)}-\\d+/`],
+  ])('refuses %s with a clear input error', (_what, spec) => {
+    expect(() => parseKeyMatcher(spec)).toThrow(InputError);
+  });
+});

@@ -29,3 +29,7 @@ export const Myself = z.object({
   displayName: z.string(),
 });
 export type Myself = z.infer<typeof Myself>;
+
+/** A JQL search page (`/rest/api/3/search/jql`, `/rest/api/2/search`): only the issues are read. */
+export const SearchResults = z.object({ issues: z.array(Issue) });
+export type SearchResults = z.infer<typeof SearchResults>;

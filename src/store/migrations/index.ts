@@ -4,6 +4,7 @@ import type { Database } from '../schema.js';
 import { initial } from './0001-initial.js';
 import { images } from './0002-images.js';
 import { reportsAndIdentity } from './0003-reports-and-identity.js';
+import { scopedIdempotency } from './0004-scoped-idempotency.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -14,6 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-images': images,
   '0003-reports-and-identity': reportsAndIdentity,
+  '0004-scoped-idempotency': scopedIdempotency,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {
