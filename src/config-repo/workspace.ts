@@ -6,7 +6,7 @@ import { buildInClusterApplication, type InClusterApplication } from './argo.js'
 import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
 import { LAYOUT_DIRS, safeRelativePath } from './layout.js';
 import type { ConfigRepoLocation } from './location.js';
-import { loadSnapshot, type ConfigSnapshot } from './snapshot.js';
+import { loadSnapshot, type ConfigSnapshot, type ResourceVerifier } from './snapshot.js';
 import { validateFile, type Problem } from './validate.js';
 
 /** What a mutation's callback may do; paths are relative to the configuration root (the sub-path). */
@@ -35,6 +35,8 @@ export interface ConfigRepoOptions {
   logger?: Pick<Logger, 'info' | 'warn'>;
   /** How many times a mutation is re-applied when others push first. */
   maxAttempts?: number;
+  /** Checks against keys and pins outside Git, run on every load (sealed-value bindings, recipients). */
+  verify?: ResourceVerifier;
 }
 
 export interface LastCommit {
@@ -85,6 +87,7 @@ export class ConfigRepo {
   /** Set while a mutation's callback runs, to learn whether it based decisions on the snapshot. */
   private watchSnapshot = false;
   private snapshotUsed = false;
+  private verify: ResourceVerifier | undefined;
 
   private constructor(
     private readonly location: ConfigRepoLocation,
@@ -114,6 +117,7 @@ export class ConfigRepo {
       const branch = await openRemote(git, dir, loc.url, loc.ref, loc.subPath ?? '');
       repo = new ConfigRepo(loc, git, dir, loc.subPath ?? '', branch, options.logger, maxAttempts);
     }
+    repo.verify = options.verify;
     await repo.sync();
     return repo;
   }
@@ -258,7 +262,11 @@ export class ConfigRepo {
 
   private async reload(): Promise<ConfigSnapshot> {
     const commit = await this.git.revParse(this.repoDir, 'HEAD');
-    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git });
+    this.current = await loadSnapshot(this.root, this.current, {
+      commit,
+      git: this.git,
+      ...(this.verify ? { verify: this.verify } : {}),
+    });
     return this.current;
   }
 
