@@ -121,7 +121,7 @@ export function createSealedVerifier(deps: VerifierDeps) {
     if (r.kind === 'Integration') return integration(rel, r as IntegrationV1alpha1);
     if (r.kind === 'ControlPlane' && 'recipient' in r.spec)
       return recipient(rel, r.spec.recipient, deps.pins.controlPlane(), 'the control plane');
-    if (r.kind === 'Runtime' && 'recipient' in r.spec)
+    if (r.kind === 'Runtime')
       return recipient(
         rel,
         r.spec.recipient,
