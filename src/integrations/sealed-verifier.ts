@@ -118,8 +118,8 @@ export function createSealedVerifier(deps: VerifierDeps) {
   };
 
   return async (rel: string, r: Resource): Promise<Check> => {
-    if (r.kind === 'Integration') return integration(rel, r as IntegrationV1alpha1);
-    if (r.kind === 'ControlPlane' && 'recipient' in r.spec)
+    if (r.kind === 'Integration') return integration(rel, r);
+    if (r.kind === 'ControlPlane')
       return recipient(rel, r.spec.recipient, deps.pins.controlPlane(), 'the control plane');
     if (r.kind === 'Runtime')
       return recipient(
