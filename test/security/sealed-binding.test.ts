@@ -223,12 +223,30 @@ describe('finding 1: a sealed value is bound to its integration, field and desti
     await revert();
   });
 
-  it('a sealed value reads by hand with the stock age CLI: binding and value', async () => {
-    const sealed = (await sealedOf(`${SHARED}/gh.yaml`, (d) => d.spec.github.token)) as { sealed: string };
-    const { stdout } = await exec('sh', ['-c', `printf '%s' "$SEALED" | age -d -i "$KEY" | jq -r .value`], {
-      env: { ...process.env, SEALED: sealed.sealed, KEY: join(dataDir, 'keys', 'runtimes', 'local.agekey') },
-    });
+  it('a sealed value reads by hand with the README command (yq -r | age -d | jq -r .value)', async () => {
+    await person.pull();
+    const key = join(dataDir, 'keys', 'runtimes', 'local.agekey');
+    const { stdout } = await exec(
+      'sh',
+      ['-c', `yq -r '.spec.github.token.sealed' ${SHARED}/gh.yaml | age -d -i "$KEY" | jq -r .value`],
+      { cwd: person.dir, env: { ...process.env, KEY: key } },
+    );
     expect(stdout.trim()).toBe(GH_TOKEN);
+    const plain = await exec(
+      'sh',
+      ['-c', `yq -r '.spec.github.token.sealed' ${SHARED}/gh.yaml | age -d -i "$KEY"`],
+      {
+        cwd: person.dir,
+        env: { ...process.env, KEY: key },
+      },
+    );
+    expect(JSON.parse(plain.stdout).binding).toEqual({
+      kind: 'Integration',
+      type: 'git.github',
+      name: 'gh',
+      field: 'spec.github.token',
+      destinations: { apiUrl: github.apiUrl },
+    });
   });
 });
 
