@@ -57,8 +57,11 @@ export class FakeRecipientPinStore implements RecipientPinStore {
   list(): Promise<RecipientPin[]> {
     return Promise.resolve([...this.pins.values()].sort((a, b) => a.owner.localeCompare(b.owner)));
   }
+  // Validation errors become rejections, as from the SQL store.
   set(pin: RecipientPin): Promise<void> {
-    this.pins.set(pin.owner, RecipientPin.parse(pin));
-    return Promise.resolve();
+    return new Promise((resolve) => {
+      this.pins.set(pin.owner, RecipientPin.parse(pin));
+      resolve();
+    });
   }
 }
