@@ -40,7 +40,18 @@ export interface ConfigSnapshot {
 }
 export type Snapshot = ConfigSnapshot;
 
+/**
+ * A check that needs more than the file: keys and pins kept outside Git (sealed values bound to their
+ * place, pinned recipients). `reject` makes the resource count as invalid, so its last valid version keeps
+ * serving, or nothing does.
+ */
+export type ResourceVerifier = (
+  rel: string,
+  resource: Resource,
+) => Promise<{ problems: Problem[]; reject: boolean }>;
+
 export interface LoadSnapshotOptions {
+  verify?: ResourceVerifier;
   /** The commit the tree is at; looked up with `git rev-parse HEAD` when not given. */
   commit?: string | null;
   git?: Git;
@@ -94,6 +105,11 @@ export async function loadSnapshot(
       continue;
     }
     const v = validateFile(rel, text);
+    if (v.resource && options.verify) {
+      const checked = await options.verify(rel, v.resource);
+      v.problems.push(...checked.problems);
+      if (checked.reject) delete v.resource;
+    }
     problems.push(...v.problems);
     if (v.resource) {
       files.set(rel, { resource: v.resource, validAt: commit });

@@ -8,7 +8,7 @@ import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js'
 import { LAYOUT_DIRS, safeRelativePath } from './layout.js';
 import type { ConfigRepoLocation } from './location.js';
 import { ensureRemoteHead } from './remote-head.js';
-import { loadSnapshot, type ConfigSnapshot } from './snapshot.js';
+import { loadSnapshot, type ConfigSnapshot, type ResourceVerifier } from './snapshot.js';
 import { validateFile, type Problem } from './validate.js';
 import { exists, Transaction } from './transaction.js';
 import { MutationJournal, recoverInterruptedMutation } from './recovery.js';
@@ -45,6 +45,8 @@ export interface ConfigRepoOptions {
   faultPoint?: (point: 'written' | 'staged' | 'committed') => void;
   /** Where credentials may be sent (`--allow-endpoint`); other endpoints are reported by `config status`. */
   endpoints?: EndpointPolicy;
+  /** Checks against keys and pins outside Git, run on every load (sealed-value bindings, recipients). */
+  verify?: ResourceVerifier;
 }
 
 export interface LastCommit {
@@ -96,6 +98,7 @@ export class ConfigRepo {
   /** Set while a mutation's callback runs, to learn whether it based decisions on the snapshot. */
   private watchSnapshot = false;
   private snapshotUsed = false;
+  private verify: ResourceVerifier | undefined;
 
   private constructor(
     private readonly location: ConfigRepoLocation,
@@ -141,6 +144,7 @@ export class ConfigRepo {
       logger: options.logger,
     });
     if (options.endpoints) repo.endpoints = { endpoints: options.endpoints };
+    repo.verify = options.verify;
     await repo.sync();
     return repo;
   }
@@ -296,7 +300,12 @@ export class ConfigRepo {
 
   private async reload(): Promise<ConfigSnapshot> {
     const commit = await this.git.revParse(this.repoDir, 'HEAD');
-    this.current = await loadSnapshot(this.root, this.current, { commit, git: this.git, ...this.endpoints });
+    this.current = await loadSnapshot(this.root, this.current, {
+      commit,
+      git: this.git,
+      ...this.endpoints,
+      ...(this.verify ? { verify: this.verify } : {}),
+    });
     return this.current;
   }
 

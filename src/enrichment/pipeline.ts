@@ -168,7 +168,8 @@ export class EnrichmentPipeline {
       throw new InputError(`Integration "${entry.name}" is not an ECR integration.`);
     const auth = entry.resource.spec.ecr.auth;
     if (auth.mode === 'iamRole') return Promise.resolve(auth);
-    return this.#opened.get(entry.name, runtime, fingerprint(auth), async () => ({
+    // The whole section: a changed endpoint must not reuse a secret opened for the old one.
+    return this.#opened.get(entry.name, runtime, fingerprint(entry.resource.spec.ecr), async () => ({
       mode: 'accessKey',
       accessKeyId: auth.accessKeyId,
       secretAccessKey: await openForRuntime(

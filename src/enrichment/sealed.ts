@@ -2,13 +2,15 @@ import { createHash } from 'node:crypto';
 import { UnavailableError } from '../domain/errors.js';
 import type { SealedValue } from '../config-repo/kinds/common.js';
 import type { IntegrationEntry } from '../config-repo/snapshot.js';
-import { unseal } from '../config-repo/sealing.js';
+import { bindingOfStored, openBound } from '../integrations/sealed-secrets.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { KeyStore } from '../runtimes/keys.js';
 
 /**
  * Opens a sealed secret as `runtime` would: with the runtime's own key, else (hosted runtimes, which run in
- * this process) with the control plane's. The clear value is registered with the redactor before use.
+ * this process) with the control plane's. The value is returned only if it was sealed for this integration,
+ * field and destinations (checked here again, at the point of use, whatever the snapshot said). The clear
+ * value is registered with the redactor before use.
  */
 export async function openForRuntime(
   deps: { keys: KeyStore; redactor: Redactor },
@@ -25,7 +27,13 @@ export async function openForRuntime(
       { hints: [reenterHint] },
     );
   }
-  const clear = await unseal(value, key.identity, { redactor: deps.redactor });
+  const clear = await openBound(value, {
+    identity: key.identity,
+    expected: bindingOfStored(entry.name, entry.resource.spec, value),
+    redactor: deps.redactor,
+    file: entry.file,
+    reenterHint,
+  });
   deps.redactor.register(clear);
   return clear;
 }

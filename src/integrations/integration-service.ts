@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { assertSectionEndpoints } from '../config-repo/endpoints.js';
 import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { z } from 'zod';
@@ -12,10 +11,9 @@ import {
 import { parseInput, zodDetails } from '../domain/parse.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { Logger } from '../logging/logger.js';
-import { API_VERSION, type SealedValue } from '../config-repo/kinds/common.js';
+import { API_VERSION } from '../config-repo/kinds/common.js';
 import { IntegrationV1alpha1, type IntegrationType } from '../config-repo/kinds/integration-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
-import { seal, unseal } from '../config-repo/sealing.js';
 import { integrationPath } from '../config-repo/layout.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.js';
@@ -23,6 +21,9 @@ import { resolveIntegration } from '../config-repo/snapshot.js';
 import type { KeyStore } from '../runtimes/keys.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 import { availabilityOfSpec, type Availability } from './availability.js';
+import { recipientsFor, type RecipientSource } from './recipients.js';
+import { resealAll, toYaml, type ResealResult } from './reseal.js';
+import { assertSameDestinations, sealFor, storedSecretOpener } from './sealed-secrets.js';
 import {
   CreateIntegrationInput,
   DeleteIntegrationInput,
@@ -99,6 +100,8 @@ export interface IntegrationServiceDeps {
   executor: RuntimeExecutor;
   redactor: Redactor;
   logger: Logger;
+  /** Recipients pinned outside Git; sealing never takes them from the repository. */
+  pins: RecipientSource;
   audit?: {
     record(event: {
       actorTokenId: string;
@@ -201,7 +204,9 @@ export class IntegrationService {
     const h = handlerFor(current.resource.spec.type);
     const patch = this.sectionInput(h, h.patchInput, input, false);
     const sharing = input.sharing ?? sharingOf(entries);
-    const settings = await h.merge(sectionOf(current.resource.spec), patch, this.unsealer(name, h));
+    const opener = this.opener(current);
+    const settings = await h.merge(sectionOf(current.resource.spec), patch, opener.unseal);
+    assertSameDestinations(h, name, sectionOf(current.resource.spec), settings, opener.reused);
     this.registerSecrets(h, settings);
     assertSectionEndpoints(h.section, settings, this.deps.endpoints);
     const targets = this.targets(snap, sharing, h, settings);
@@ -226,10 +231,14 @@ export class IntegrationService {
             { hints: ['Look at it again (imagetrail integration show) and repeat the edit.'] },
           );
         }
-        const freshSettings = await h.merge(
+        const freshOpener = this.opener(freshCurrent);
+        const freshSettings = await h.merge(sectionOf(freshCurrent.resource.spec), patch, freshOpener.unseal);
+        assertSameDestinations(
+          h,
+          name,
           sectionOf(freshCurrent.resource.spec),
-          patch,
-          this.unsealer(name, h),
+          freshSettings,
+          freshOpener.reused,
         );
         if (!input.skipTest && JSON.stringify(freshSettings) !== JSON.stringify(settings)) {
           throw new ConflictError(
@@ -269,6 +278,8 @@ export class IntegrationService {
       commit,
       skipTest: input.skipTest,
     });
+    if (opener.reused.length > 0)
+      await this.auditSecretUse(actor, 'edit-reseal', name, h, settings, opener.reused);
     const integration = await this.get(name);
     return { integration, commit, ...(test ? { test } : {}) };
   }
@@ -300,6 +311,7 @@ export class IntegrationService {
   async test(
     name: string,
     runtimeName: string | undefined,
+    actor: Actor,
     onCheck?: (c: IntegrationCheck) => void,
   ): Promise<IntegrationTestResult> {
     const snap = this.deps.repo.snapshot();
@@ -317,13 +329,19 @@ export class IntegrationService {
     const runtime = snap.runtimes.get(chosenName)!;
     const h = handlerFor(effective.resource.spec.type);
     // A stored integration is its own settings with no edit: merging nothing unseals what the test needs.
-    const settings = await h.merge(sectionOf(effective.resource.spec), undefined, this.unsealer(name, h));
+    const opener = this.opener(effective);
+    const settings = await h.merge(sectionOf(effective.resource.spec), undefined, opener.unseal);
     assertSectionEndpoints(h.section, settings, this.deps.endpoints);
+    await this.auditSecretUse(actor, 'test', name, h, settings, opener.reused, chosenName);
     return h.test(settings, runtime, this.deps.executor, onCheck);
   }
 
   /** Tests settings that are not committed yet (the dashboard's "Test connection" before "Commit"). */
-  async testDraft(raw: unknown, onCheck?: (c: IntegrationCheck) => void): Promise<IntegrationTestResult> {
+  async testDraft(
+    raw: unknown,
+    actor: Actor,
+    onCheck?: (c: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult> {
     this.registerRawSecrets(raw);
     const input = parseInput(TestDraftInput, raw);
     const snap = this.deps.repo.snapshot();
@@ -339,12 +357,17 @@ export class IntegrationService {
     const h = handlerFor(type);
     const draft = this.sectionInput(h, h.draftInput, input, true);
     let settings: unknown;
+    let reused: string[] = [];
     const complete = h.createInput.safeParse(draft);
     if (complete.success) {
       settings = complete.data;
     } else if (stored && stored.resource.spec.type === h.type) {
-      // Editing in the dashboard: secret fields are write-only, so an empty one means "keep the stored one".
-      settings = await h.merge(sectionOf(stored.resource.spec), draft, this.unsealer(stored.name, h));
+      // Editing in the dashboard: secret fields are write-only, so an empty one means "keep the stored one" —
+      // but only for the destinations it was sealed for: a new URL needs the secret typed in again.
+      const opener = this.opener(stored);
+      settings = await h.merge(sectionOf(stored.resource.spec), draft, opener.unseal);
+      assertSameDestinations(h, stored.name, sectionOf(stored.resource.spec), settings, opener.reused);
+      reused = opener.reused;
     } else {
       throw sectionError(complete.error, h.section, 'to test the draft');
     }
@@ -357,36 +380,22 @@ export class IntegrationService {
       input.runtime,
       input.name ?? 'the draft integration',
     );
+    if (stored && reused.length > 0)
+      await this.auditSecretUse(actor, 'draft-test', stored.name, h, settings, reused, runtimeName);
     return h.test(settings, snap.runtimes.get(runtimeName)!, this.deps.executor, onCheck);
   }
 
   /**
-   * Re-seals every integration's secrets, of every type, for the runtimes that can use it now (after a
-   * runtime joins). Files whose recipients are already right are left alone.
+   * Re-seals every integration's secrets, of every type, for the pinned recipients of the runtimes that can
+   * use it now (after a runtime joins); see `reseal.ts`.
    */
-  async resealAll(
+  resealAll(
     tx: { write(path: string, text: string): Promise<void> },
     snap: ConfigSnapshot,
-  ): Promise<string[]> {
-    const changed: string[] = [];
-    for (const entry of snap.integrations) {
-      const h = handlerFor(entry.resource.spec.type);
-      const section = sectionOf(entry.resource.spec);
-      const fields = h.sealedFields(section);
-      if (fields.length === 0) continue;
-      const recipients = this.recipientsFor(snap, entry.placement, (rt) => h.availability(section, rt));
-      const stale = fields.filter((f) => [...f.value.recipients].sort().join(',') !== recipients.join(','));
-      if (stale.length === 0) continue;
-      const resealed: IntegrationV1alpha1 = structuredClone(entry.resource);
-      const target = sectionOf(resealed.spec) as Record<string, unknown>;
-      for (const f of stale) {
-        const clear = await this.unsealWithControlPlane(f.value, entry.name, h);
-        setAt(target, f.path, await seal(clear, recipients));
-      }
-      await tx.write(entry.file, toYaml(resealed));
-      changed.push(entry.file);
-    }
-    return changed;
+    opts: { migrateUnbound?: boolean; pins?: RecipientSource } = {},
+  ): Promise<ResealResult> {
+    const deps = { ...this.deps, pins: opts.pins ?? this.deps.pins };
+    return resealAll(tx, snap, deps, opts);
   }
 
   // ---- rules ----------------------------------------------------------------------------------
@@ -495,24 +504,6 @@ export class IntegrationService {
 
   // ---- resources ------------------------------------------------------------------------------
 
-  /** The control plane plus every runtime of the placement that can use the integration. */
-  private recipientsFor(
-    snap: ConfigSnapshot,
-    placement: Placement,
-    availability: (runtime: Runtime) => Availability,
-  ): string[] {
-    const controlPlane = snap.controlPlane?.spec.recipient;
-    if (!controlPlane)
-      throw new InternalError('the shared configuration repository has no control-plane recipient');
-    const out = new Set([controlPlane]);
-    const runtimes =
-      placement.scope === 'all'
-        ? [...snap.runtimes.values()]
-        : [snap.runtimes.get(placement.runtime)].filter((r): r is RuntimeV1alpha1 => r !== undefined);
-    for (const r of runtimes) if (availability(r).available) out.add(r.spec.recipient);
-    return [...out].sort();
-  }
-
   private async buildResource(
     snap: ConfigSnapshot,
     name: string,
@@ -521,8 +512,8 @@ export class IntegrationService {
     settings: unknown,
     placement: Placement,
   ): Promise<IntegrationV1alpha1> {
-    const recipients = this.recipientsFor(snap, placement, (rt) => h.availability(settings, rt));
-    const section = await h.build(settings, (clear) => seal(clear, recipients));
+    const recipients = recipientsFor(snap, this.deps.pins, placement, (rt) => h.availability(settings, rt));
+    const section = await h.build(settings, sealFor(h, name, settings, recipients));
     const resource = {
       apiVersion: API_VERSION,
       kind: 'Integration',
@@ -583,25 +574,9 @@ export class IntegrationService {
     return parsed.data;
   }
 
-  private unsealer(name: string, h: AnyIntegrationTypeHandler) {
-    return (value: SealedValue) => this.unsealWithControlPlane(value, name, h);
-  }
-
-  private async unsealWithControlPlane(
-    value: SealedValue,
-    name: string,
-    h: AnyIntegrationTypeHandler,
-  ): Promise<string> {
-    const key = await this.deps.keys.get('control-plane');
-    if (!key || !value.recipients.includes(key.recipient)) {
-      throw new ConflictError(
-        `The secret of integration "${name}" is not sealed for this control plane's key, so it cannot be read or re-sealed.`,
-        { hints: [h.reenterSecretHint(name)] },
-      );
-    }
-    const clear = await unseal(value, key.identity);
-    this.deps.redactor.register(clear);
-    return clear;
+  /** Opens the stored secrets of one integration, only where they are bound to be used. */
+  private opener(e: IntegrationEntry) {
+    return storedSecretOpener(this.deps, { name: e.name, file: e.file, spec: e.resource.spec });
   }
 
   private registerSecrets(h: AnyIntegrationTypeHandler, settings: unknown): void {
@@ -692,6 +667,26 @@ export class IntegrationService {
     });
   }
 
+  /** Every admin action that uses a stored secret, with where it goes; never the secret itself. */
+  private async auditSecretUse(
+    actor: Actor,
+    use: 'test' | 'draft-test' | 'edit-reseal',
+    name: string,
+    h: AnyIntegrationTypeHandler,
+    settings: unknown,
+    fields: string[],
+    runtime?: string,
+  ): Promise<void> {
+    const destinations = h.destinations(settings);
+    await this.audit(actor, 'integration.secret-use', name, {
+      use,
+      type: h.type,
+      fields,
+      destinations,
+      ...(runtime ? { runtime } : {}),
+    });
+  }
+
   private async audit(
     actor: Actor,
     action: string,
@@ -721,15 +716,6 @@ function sectionError(error: z.ZodError, section: string, why?: string): InputEr
   return new InputError(`Invalid input${why ? ` ${why}` : ''}: ${summary}`, { details });
 }
 
-/** Sets a dot path inside a plain object (a sealed field of a section). */
-function setAt(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  const last = keys.pop()!;
-  let cur: Record<string, unknown> = target;
-  for (const k of keys) cur = cur[k] as Record<string, unknown>;
-  cur[last] = value;
-}
-
 function placementsFor(sharing: Sharing): Placement[] {
   if ('allRuntimes' in sharing) return [{ scope: 'all' }];
   return [...new Set(sharing.runtimes)].sort().map((runtime) => ({ scope: 'runtime' as const, runtime }));
@@ -756,12 +742,4 @@ function primaryEntry(entries: IntegrationEntry[]): IntegrationEntry {
     [...entries].sort((a, b) => a.file.localeCompare(b.file))[0];
   if (!e) throw new InternalError('primaryEntry of no entries');
   return e;
-}
-
-function toYaml(resource: IntegrationV1alpha1): string {
-  return (
-    '# Managed by imagetrail. Secret values are sealed with age for the runtimes that use them and the control plane;\n' +
-    '# change this resource with `imagetrail integration edit` (hand edits are validated on sync).\n' +
-    stringify(resource, { lineWidth: 0 })
-  );
 }

@@ -1,21 +1,23 @@
 import { stringify } from 'yaml';
 import * as z from 'zod';
-import { ConflictError, InputError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { SemVer } from '../domain/semver.js';
 import type { Logger } from '../logging/logger.js';
 import { renderApplication } from '../config-repo/argo.js';
 import { AgeRecipient, API_VERSION } from '../config-repo/kinds/common.js';
-import type { ControlPlaneV1alpha1 } from '../config-repo/kinds/control-plane-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
-import { controlPlanePath, runtimeInClusterPath, runtimePath } from '../config-repo/layout.js';
+import { runtimeInClusterPath, runtimePath } from '../config-repo/layout.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
-import type { ConfigRepo, ConfigTx } from '../config-repo/workspace.js';
+import type { ConfigRepo } from '../config-repo/workspace.js';
 import { availabilityOfSpec } from '../integrations/availability.js';
 import { handlerFor, sectionOf } from '../integrations/types/index.js';
 import type { Actor, IntegrationService } from '../integrations/integration-service.js';
+import { overlayPins } from '../integrations/recipients.js';
+import { ensureBootstrap } from './bootstrap.js';
 import type { KeyStore } from './keys.js';
+import type { RecipientPins } from './recipient-pins.js';
 import type { RuntimeExecutor } from './executor.js';
 
 export const AddRuntimeInput = z
@@ -54,6 +56,8 @@ export interface RuntimeServiceDeps {
   executor: RuntimeExecutor;
   integrations: IntegrationService;
   logger: Logger;
+  /** Recipients pinned outside Git: `runtime add` sets the new runtime's, as an authenticated admin. */
+  pins: RecipientPins;
 }
 
 export class RuntimeService {
@@ -111,9 +115,15 @@ export class RuntimeService {
           ...snap,
           runtimes: new Map([...snap.runtimes, [input.name, runtime]]),
         };
-        await this.deps.integrations.resealAll(tx, withRuntime);
+        const pending = new Map([[`runtime/${input.name}`, recipient]]);
+        await this.deps.integrations.resealAll(tx, withRuntime, {
+          pins: overlayPins(this.deps.pins, pending),
+        });
       },
     );
+    // Pinned once committed: from here on this key, not what Git says, is what secrets are sealed for.
+    await this.deps.pins.pinRuntime(input.name, recipient, 'admin', actor.id);
+    await this.deps.repo.sync();
     this.deps.logger.info({ actor: actor.name, runtime: input.name, commit }, 'runtime.add');
     return {
       runtime: this.get(input.name),
@@ -122,87 +132,9 @@ export class RuntimeService {
     };
   }
 
-  /**
-   * On start: the control plane's recipient and the in-process runtime must be declared in the repo, with
-   * the keys this data directory holds. Runs as one commit, and only when something is missing.
-   */
-  async ensureBootstrap(localRuntime: string, version: string): Promise<void> {
-    const cp = await this.deps.keys.getOrCreate('control-plane');
-    const local = await this.deps.keys.getOrCreate(localRuntime);
-    const snap = this.deps.repo.snapshot();
-    const needCp = snap.controlPlane?.spec.recipient !== cp.recipient;
-    const existing = snap.runtimes.get(localRuntime);
-    const needLocal =
-      !existing ||
-      existing.spec.recipient !== local.recipient ||
-      existing.spec.version !== version ||
-      existing.spec.type !== 'hybrid';
-    if (!needCp && !needLocal) return;
-    if (snap.controlPlane && needCp) {
-      this.deps.logger.warn(
-        'the repository names another control-plane key; secrets sealed for it cannot be re-sealed by this server until they are entered again',
-      );
-    }
-    await this.deps.repo.mutate(
-      `runtime: register control plane and in-process runtime ${localRuntime} ${version}`,
-      async (tx) => {
-        const fresh = this.deps.repo.snapshot();
-        if (fresh.controlPlane?.spec.recipient !== cp.recipient) {
-          const doc: ControlPlaneV1alpha1 = {
-            apiVersion: API_VERSION,
-            kind: 'ControlPlane',
-            metadata: { name: 'control-plane' },
-            spec: { recipient: cp.recipient },
-          };
-          await tx.write(controlPlanePath(), stringify(doc));
-        }
-        const rt: RuntimeV1alpha1 = {
-          apiVersion: API_VERSION,
-          kind: 'Runtime',
-          metadata: { name: localRuntime },
-          spec: {
-            type: 'hybrid',
-            version,
-            recipient: local.recipient,
-            description: 'runs in-process in imagetrail serve',
-          },
-        };
-        const written = await this.writeLocalRuntime(tx, localRuntime, rt);
-        const withRuntime: ConfigSnapshot = {
-          ...fresh,
-          controlPlane: {
-            apiVersion: API_VERSION,
-            kind: 'ControlPlane',
-            metadata: { name: 'control-plane' },
-            spec: { recipient: cp.recipient },
-          },
-          runtimes: written ? new Map([...fresh.runtimes, [localRuntime, rt]]) : fresh.runtimes,
-        };
-        await this.deps.integrations.resealAll(tx, withRuntime);
-      },
-    );
-  }
-
-  /**
-   * The in-process runtime's files. When the repository refuses them (its runtimes/ folder is a symlink,
-   * which is never followed), the control plane is still registered and the server still starts:
-   * `config status` names the bad entry.
-   */
-  private async writeLocalRuntime(tx: ConfigTx, name: string, rt: RuntimeV1alpha1): Promise<boolean> {
-    try {
-      await tx.write(runtimePath(name), stringify(rt));
-      if (!(await tx.exists(runtimeInClusterPath(name)))) {
-        await tx.write(
-          runtimeInClusterPath(name),
-          renderApplication(this.deps.repo.inClusterApplication(name)),
-        );
-      }
-      return true;
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      this.deps.logger.error({ err }, `cannot register the in-process runtime ${name}: ${err.message}`);
-      return false;
-    }
+  /** On start: pins and declares the control plane's and the in-process runtime's keys (`bootstrap.ts`). */
+  ensureBootstrap(localRuntime: string, version: string): Promise<void> {
+    return ensureBootstrap(this.deps, localRuntime, version);
   }
 
   private view(snap: ConfigSnapshot, name: string): RuntimeView {
@@ -227,7 +159,8 @@ export class RuntimeService {
       name,
       type: rt.spec.type,
       version: rt.spec.version,
-      recipient: rt.spec.recipient,
+      // The pinned key is the one secrets are sealed for; Git's copy may have been changed by anyone.
+      recipient: this.deps.pins.runtime(name) ?? rt.spec.recipient,
       ...(rt.spec.description ? { description: rt.spec.description } : {}),
       inProcess: this.deps.executor.canExecute(rt).ok,
       integrations,

@@ -17,6 +17,9 @@ import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { SqlTokenStore } from '../store/sql-token-store.js';
 import { SqlAuditStore } from '../store/sql-audit-store.js';
+import { SqlRecipientPinStore } from '../store/recipient-pin-store.js';
+import { createSealedVerifier } from '../integrations/sealed-verifier.js';
+import { RecipientPins } from '../runtimes/recipient-pins.js';
 import { SqlReportStore } from '../store/sql-report-store.js';
 import { SqlImageStore } from '../store/sql-image-store.js';
 import { EnrichmentPipeline } from '../enrichment/pipeline.js';
@@ -117,26 +120,40 @@ async function startLocked(
 
   const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
   const endpoints = parseEndpointPolicy(opts.allowEndpoints);
+  const keys = new KeyStore(dataDir);
+  // Recipients come from the store, not Git; every resource read from Git is checked against them and
+  // against the binding sealed into each secret (docs/security.md).
+  const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit);
+  const verify = createSealedVerifier({ keys, redactor, pins });
   const repo = await ConfigRepo.open({
     location,
     workDir: join(dataDir, 'config-repo'),
     journalFile: join(dataDir, 'config-repo-journal.json'),
     logger,
     endpoints,
+    verify,
     ...faultHook(),
   }).catch(async (err: unknown) => {
     await closeStore();
     throw err;
   });
-  const keys = new KeyStore(dataDir);
   const executor = new RuntimeExecutor({
     localRuntime: opts.runtimeName,
     redactor,
     requestTimeoutMs: opts.awsRequestTimeoutMs,
     maxAttempts: opts.awsMaxAttempts,
   });
-  const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit, endpoints });
-  const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
+  const integrations = new IntegrationService({
+    repo,
+    keys,
+    executor,
+    redactor,
+    logger,
+    audit,
+    endpoints,
+    pins,
+  });
+  const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger, pins });
   await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion).catch(async (err: unknown) => {
     // An invalid repository (a symlinked layout folder, say) is reported by `config status`; the server
     // still starts so that the operator can see and fix it.

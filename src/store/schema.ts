@@ -190,6 +190,13 @@ export interface BuildIssuesTable {
   issue_key: string;
 }
 
+export interface RecipientPinsTable {
+  owner: string;
+  recipient: string;
+  source: string;
+  pinned_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
@@ -204,4 +211,5 @@ export interface Database {
   commit_pull_requests: CommitPullRequestsTable;
   issues: IssuesTable;
   build_issues: BuildIssuesTable;
+  recipient_pins: RecipientPinsTable;
 }

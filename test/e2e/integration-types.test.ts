@@ -32,7 +32,7 @@ async function remoteFile(path: string): Promise<string> {
   return git(remote.path, 'show', `main:${path}`);
 }
 
-/** Decrypts a sealed value with the in-process runtime's identity, using the stock age CLI. */
+/** Decrypts a sealed value with the in-process runtime's identity, using the stock age CLI; returns the value. */
 async function ageDecrypt(sealed: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'age-'));
   try {
@@ -43,7 +43,8 @@ async function ageDecrypt(sealed: string): Promise<string> {
       join(server.dataDir, 'keys', 'runtimes', 'local.agekey'),
       join(dir, 'sealed.age'),
     ]);
-    return stdout;
+    // The plaintext is `{v, binding, value}`: the secret with where it may be used.
+    return (JSON.parse(stdout) as { value: string }).value;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

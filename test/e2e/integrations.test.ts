@@ -210,7 +210,8 @@ describe('access key integrations', () => {
         join(server.dataDir, 'keys', 'runtimes', 'local.agekey'),
         join(dir, 'sealed.age'),
       ]);
-      expect(stdout).toBe(s.users.ro.secretAccessKey);
+      // The plaintext is the value with its binding (integration, field, destinations).
+      expect(JSON.parse(stdout).value).toBe(s.users.ro.secretAccessKey);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -492,7 +493,8 @@ describe('edits, deletes and hand edits', () => {
         JSON.parse(r.stdout).keyFile,
         join(dir, 'sealed.age'),
       ]);
-      expect(stdout).toBe(s.users.ro.secretAccessKey);
+      // The plaintext is the value with its binding (integration, field, destinations).
+      expect(JSON.parse(stdout).value).toBe(s.users.ro.secretAccessKey);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -39,11 +39,15 @@ export const gitGithub: IntegrationTypeHandler<'git.github', GitHubInput, GitHub
   },
 
   async build(input, seal) {
-    return { ...(input.apiUrl ? { apiUrl: input.apiUrl } : {}), token: await seal(input.token) };
+    return { ...(input.apiUrl ? { apiUrl: input.apiUrl } : {}), token: await seal(input.token, 'token') };
   },
 
   sealedFields(section) {
     return [{ path: 'token', value: section.token }];
+  },
+
+  destinations(settings) {
+    return { apiUrl: settings.apiUrl ?? GITHUB_API_URL };
   },
 
   view(section) {

@@ -19,8 +19,11 @@ export type SectionOf<T extends IntegrationType> = T extends IntegrationType
 
 /** Opens one stored secret (with the control plane's key); `field` names it in errors. */
 export type Unsealer = (value: SealedValue, field: string) => Promise<string>;
-/** Seals one clear secret for the recipients of the placement being written. */
-export type Sealer = (clear: string) => Promise<SealedValue>;
+/**
+ * Seals one clear secret for the recipients of the placement being written, bound to the field (its dot
+ * path within the section, as `sealedFields` names it) and to the settings' destinations.
+ */
+export type Sealer = (clear: string, field: string) => Promise<SealedValue>;
 
 /**
  * Everything the integration service, the CLI and the API need to know about one integration type. The
@@ -56,6 +59,11 @@ export interface IntegrationTypeHandler<T extends IntegrationType, Input, Patch,
   build(input: Input, seal: Sealer): Promise<Section>;
   /** The sealed fields of a stored section, by dot path within the section (for re-sealing). */
   sealedFields(section: Section): Array<{ path: string; value: SealedValue }>;
+  /**
+   * Every place the secrets are sent to (effective URLs, endpoints, region), by setting path within the
+   * section. A sealed value is bound to these; changing one needs the secret entered again.
+   */
+  destinations(settings: Input | Section): Record<string, string>;
   /** What the API shows; secrets only as `{ set: true }`. */
   view(section: Section): Record<string, unknown>;
   /** Whether a runtime can use these settings, and why not. */

@@ -101,8 +101,12 @@ export const issueJira: IntegrationTypeHandler<'issue.jira', JiraInput, JiraPatc
   async build(input, seal) {
     const auth: JiraSpec['auth'] =
       input.auth.kind === 'cloud'
-        ? { kind: 'cloud', email: input.auth.email, apiToken: await seal(input.auth.apiToken) }
-        : { kind: 'server', pat: await seal(input.auth.pat) };
+        ? {
+            kind: 'cloud',
+            email: input.auth.email,
+            apiToken: await seal(input.auth.apiToken, 'auth.apiToken'),
+          }
+        : { kind: 'server', pat: await seal(input.auth.pat, 'auth.pat') };
     return dropUndefined({
       baseUrl: input.baseUrl,
       auth,
@@ -115,6 +119,10 @@ export const issueJira: IntegrationTypeHandler<'issue.jira', JiraInput, JiraPatc
     return section.auth.kind === 'cloud'
       ? [{ path: 'auth.apiToken', value: section.auth.apiToken }]
       : [{ path: 'auth.pat', value: section.auth.pat }];
+  },
+
+  destinations(settings) {
+    return { baseUrl: settings.baseUrl };
   },
 
   view(section) {

@@ -135,7 +135,7 @@ export const registryEcr: IntegrationTypeHandler<'registry.ecr', EcrInput, EcrPa
         ? {
             mode: 'accessKey',
             accessKeyId: ecr.auth.accessKeyId,
-            secretAccessKey: await seal(ecr.auth.secretAccessKey),
+            secretAccessKey: await seal(ecr.auth.secretAccessKey, 'auth.secretAccessKey'),
           }
         : dropUndefined({
             mode: 'iamRole' as const,
@@ -155,6 +155,17 @@ export const registryEcr: IntegrationTypeHandler<'registry.ecr', EcrInput, EcrPa
     return section.auth.mode === 'accessKey'
       ? [{ path: 'auth.secretAccessKey', value: section.auth.secretAccessKey }]
       : [];
+  },
+
+  destinations(settings) {
+    // The region picks the default AWS endpoints; each override replaces one of them.
+    const ep = settings.endpoints ?? {};
+    return dropUndefined({
+      region: settings.region,
+      'endpoints.api': ep.api,
+      'endpoints.sts': ep.sts,
+      'endpoints.registry': ep.registry,
+    }) as Record<string, string>;
   },
 
   view(e) {

@@ -22,8 +22,10 @@ export function integrationRoutes(deps: AppDeps): Hono<AppEnv> {
   // A draft test runs before anything is committed (the dashboard's "Test connection").
   r.post('/test', async (c) => {
     const body = await jsonBody(c);
-    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.testDraft(body, onCheck));
-    const result = await svc.testDraft(body);
+    const actor = actorOf(c);
+    if (wantsStream(c))
+      return streamChecks(c, deps.redactor, (onCheck) => svc.testDraft(body, actor, onCheck));
+    const result = await svc.testDraft(body, actor);
     return c.json(result, result.ok ? 200 : 422);
   });
 
@@ -46,8 +48,9 @@ export function integrationRoutes(deps: AppDeps): Hono<AppEnv> {
     const n = name(c.req.param('name'));
     const runtime = c.req.query('runtime');
     const rt = runtime === undefined ? undefined : parseInput(ResourceName, runtime, 'runtime name');
-    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.test(n, rt, onCheck));
-    const result = await svc.test(n, rt);
+    const actor = actorOf(c);
+    if (wantsStream(c)) return streamChecks(c, deps.redactor, (onCheck) => svc.test(n, rt, actor, onCheck));
+    const result = await svc.test(n, rt, actor);
     return c.json(result, result.ok ? 200 : 422);
   });
 

@@ -5,6 +5,7 @@ import { initial } from './0001-initial.js';
 import { images } from './0002-images.js';
 import { reportsAndIdentity } from './0003-reports-and-identity.js';
 import { scopedIdempotency } from './0004-scoped-idempotency.js';
+import { recipientPins } from './0005-recipient-pins.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -16,6 +17,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-images': images,
   '0003-reports-and-identity': reportsAndIdentity,
   '0004-scoped-idempotency': scopedIdempotency,
+  '0005-recipient-pins': recipientPins,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -647,7 +647,7 @@ function IntegrationForm({ runtimes, view }: { runtimes: RuntimeView[]; view: In
                 error={errors.secretAccessKey}
                 help={
                   ctx.secretStored
-                    ? 'A secret is stored. Leave this empty to keep it, or type a new one to replace it.'
+                    ? 'A secret is stored. Leave this empty to keep it, or type a new one to replace it. Changing the region or an endpoint needs it typed again: it is sealed for where it is sent.'
                     : 'Write-only: it is sent once and stored sealed.'
                 }
               >
