@@ -44,6 +44,8 @@ export const ServeOptions = z.object({
   reportLeaseMs: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
   reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
   reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
+  /** The URL clients reach this server at; Codefresh's client is told to send reports there. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -138,6 +140,7 @@ export async function startServer(
     images,
     pipeline,
     localRuntime: opts.runtimeName,
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
   });
   const server: ServerType = await new Promise((ok, fail) => {

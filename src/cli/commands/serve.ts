@@ -32,6 +32,10 @@ export function registerServe(program: Command): void {
       'pull the shared configuration repository every N seconds (0: only on demand)',
       process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60',
     )
+    .option(
+      '--public-url <url>',
+      "the URL CI reaches this server at, told to Codefresh's report-image client (env IMAGETRAIL_PUBLIC_URL)",
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -53,6 +57,7 @@ export function registerServe(program: Command): void {
           reportPollMs: env['IMAGETRAIL_REPORT_POLL_MS'],
           reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
           logLevel: env['IMAGETRAIL_LOG_LEVEL'],
+          publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,
