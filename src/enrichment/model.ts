@@ -161,6 +161,8 @@ export interface BuildFacts {
   workflowUrl?: string;
   logsUrl?: string;
   ciType?: string;
+  /** The Dockerfile the CI reported (CF_DOCKERFILE_CONTENT). */
+  dockerfile?: string;
   runtime: string;
   reportId: string;
   reportedAt: string;

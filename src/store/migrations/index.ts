@@ -3,6 +3,7 @@ import { InternalError, UnavailableError } from '../../domain/errors.js';
 import type { Database } from '../schema.js';
 import { initial } from './0001-initial.js';
 import { images } from './0002-images.js';
+import { buildDockerfile } from './0003-build-dockerfile.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -12,6 +13,7 @@ import { images } from './0002-images.js';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
   '0002-images': images,
+  '0003-build-dockerfile': buildDockerfile,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -4,8 +4,9 @@ import { MAX_DOCKERFILE_BYTES, type CfNote } from '../../../enrichment/codefresh
 
 /**
  * The variables of a Codefresh report-image request. The client sends them as the query string, or, when
- * the runtime it looked up is 0.1.33 or newer, as one `data=` parameter: base64 of the zlib-deflated
+ * the runtime it looked up is new enough (client: `gte(runtimeVersion, '0.0.553')`), as one `data=` parameter: base64 of the zlib-deflated
  * (RFC 1950) `k=v&…` string, in which `CF_DOCKERFILE_CONTENT` is itself base64(deflate(Dockerfile)).
+ * That inner string is not percent-encoded (client `src/utils.ts` `getQueryStringCompressed`).
  * Here both forms come back as plain variables, with `CF_DOCKERFILE_CONTENT` as base64 of the Dockerfile.
  * Inflating is capped, so a small `data=` cannot expand into a large allocation (zip bomb).
  */
@@ -20,7 +21,7 @@ export function cfQueryVariables(url: URL): { vars: Record<string, string>; note
   if (data === null) return { vars: toRecord(url.searchParams), notes };
 
   const text = inflateCapped(base64Bytes(data, 'data'), MAX_INFLATED_QUERY_BYTES, 'data').toString('utf8');
-  const vars = toRecord(new URLSearchParams(text));
+  const vars = splitUnescaped(text);
   const dockerfile = vars['CF_DOCKERFILE_CONTENT'];
   if (dockerfile !== undefined && dockerfile !== '') {
     try {
@@ -36,6 +37,21 @@ export function cfQueryVariables(url: URL): { vars: Record<string, string>; note
     }
   }
   return { vars, notes };
+}
+
+/**
+ * The client joins `${k}=${v}` with '&' without escaping, so a value may hold '&', '=', '+' or '%'. Names
+ * always match CF_[A-Z_]+ (the client keeps no others), so a variable starts only where one follows '&'.
+ */
+function splitUnescaped(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(/&(?=CF_[A-Z_]+=)/)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const k = part.slice(0, eq);
+    if (!Object.hasOwn(out, k)) out[k] = part.slice(eq + 1);
+  }
+  return out;
 }
 
 function toRecord(params: URLSearchParams): Record<string, string> {
