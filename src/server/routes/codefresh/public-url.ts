@@ -18,11 +18,7 @@ export function publicBaseUrl(c: Context, configured: string | undefined): strin
   const url = new URL(c.req.url);
   if (LOOPBACK.test(url.hostname)) return url.origin;
   throw new InputError(
-    'imagetrail does not know its public URL, so it cannot tell the client where the runtime is.',
-    {
-      hints: [
-        'Start the server with --public-url https://imagetrail.example.com (env IMAGETRAIL_PUBLIC_URL).',
-      ],
-    },
+    'imagetrail does not know its public URL, so it cannot tell the client where the runtime is: start it with --public-url URL (env IMAGETRAIL_PUBLIC_URL).',
+    { hints: ['e.g. --public-url https://imagetrail.example.com'] },
   );
 }
