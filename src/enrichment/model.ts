@@ -68,6 +68,8 @@ export const ImageReportInput = z
       })
       .strict()
       .optional(),
+    /** CF_DOCKERFILE_CONTENT (decoded): the Dockerfile of the build, kept with it. */
+    dockerfile: Text(64 * 1024).optional(),
   })
   .strict();
 export type ImageReportInput = z.infer<typeof ImageReportInput>;
@@ -159,6 +161,8 @@ export interface BuildFacts {
   workflowUrl?: string;
   logsUrl?: string;
   ciType?: string;
+  /** The Dockerfile the CI reported (CF_DOCKERFILE_CONTENT). */
+  dockerfile?: string;
   runtime: string;
   reportId: string;
   reportedAt: string;

@@ -74,6 +74,7 @@ export class EnrichmentPipeline {
       ...(job.input.workflow?.url ? { workflowUrl: job.input.workflow.url } : {}),
       ...(job.input.workflow?.logsUrl ? { logsUrl: job.input.workflow.logsUrl } : {}),
       ...(job.input.workflow?.ciType ? { ciType: job.input.workflow.ciType } : {}),
+      ...(job.input.dockerfile ? { dockerfile: job.input.dockerfile } : {}),
     };
 
     const result: PipelineResult = { image, build };

@@ -22,6 +22,11 @@ import { inspectRoutes } from './routes/inspect.js';
 import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import type { ReportService } from '../enrichment/report-service.js';
 import type { ImageStore } from '../store/image-store.js';
+import {
+  codefreshRoutes,
+  DEFAULT_STREAM_TIMERS,
+  type CodefreshStreamTimers,
+} from './routes/codefresh/routes.js';
 
 export interface AppDeps {
   version: string;
@@ -42,6 +47,10 @@ export interface AppDeps {
   readiness?: Record<string, ReadinessCheck>;
   /** Set by a write that failed on a full disk; turns /healthz and /readyz red until a write succeeds. */
   diskFull?: DiskFullState;
+  /** The URL clients reach this server at (--public-url), for Codefresh's runtime lookup. */
+  publicUrl?: string;
+  /** Timers of the Codefresh-compatible report stream (tests shorten them). */
+  codefreshStream?: Partial<CodefreshStreamTimers>;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -97,6 +106,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/config', configRoutes(deps));
   api.route('/tokens', tokenRoutes(deps));
   app.route('/api/v1', api);
+  app.route(
+    '/',
+    codefreshRoutes({
+      ...deps,
+      publicUrl: deps.publicUrl,
+      stream: { ...DEFAULT_STREAM_TIMERS, ...deps.codefreshStream },
+    }),
+  );
   app.use('*', serveDashboard()); // the dashboard (dist/web) at /, after the API
   return app;
 }

@@ -51,6 +51,26 @@ interface ErrorJson {
 }
 
 describe('bearerAuth', () => {
+  it('takes a raw "Authorization: <token>" only where rawToken is set (the Codefresh client endpoints)', async () => {
+    const tokens = new FakeTokenStore();
+    const { token } = await tokens.create({ name: 'ci', scopes: ['report'] });
+    const raw = { headers: { Authorization: token, 'x-test-client': 'raw' } };
+    const api = await buildApp(tokens, { clock: fakeClock() }).request('/api/whoami', raw);
+    expect(api.status).toBe(401);
+    expect(((await api.json()) as ErrorJson).error.message).toBe(
+      'The Authorization header is not a bearer token.',
+    );
+    const compat = buildApp(tokens, { clock: fakeClock(), rawToken: true });
+    expect((await compat.request('/api/whoami', raw)).status).toBe(200);
+    expect((await compat.request('/api/whoami', bearer(token))).status).toBe(200);
+    const clock = fakeClock();
+    const wrong = await buildApp(tokens, { clock, rawToken: true }).request('/api/whoami', {
+      headers: { Authorization: 'not-a-token' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(clock.sleeps).toHaveLength(1); // a wrong raw token is slowed down like a wrong bearer token
+  });
+
   it('sets the principal for a valid token and records the use', async () => {
     const tokens = new FakeTokenStore();
     const { id, token } = await tokens.create({ name: 'ci', scopes: ['report'] });

@@ -41,9 +41,15 @@ export interface BearerAuthOptions {
   touchIntervalMs?: number;
   /** A failed `touch` must not fail the request; it is reported here. */
   onTouchError?: (err: unknown) => void;
+  /**
+   * Also take `Authorization: <token>` without the "Bearer" scheme, as Codefresh's report-image client sends
+   * it. Only for the Codefresh-compatible endpoints; the API itself stays Bearer-only.
+   */
+  rawToken?: boolean;
 }
 
 const BEARER = /^Bearer +([^\s]+) *$/i;
+const RAW = /^ *([^\s]+) *$/;
 
 /** Remote address as @hono/node-server exposes it (`c.env.incoming`), without depending on that package. */
 function nodePeerAddress(c: Context): string {
@@ -80,7 +86,7 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AuthEn
         hints: ['Send it as "Authorization: Bearer <token>" (the CLI reads --token or IMAGETRAIL_TOKEN).'],
       });
     }
-    const token = BEARER.exec(header)?.[1];
+    const token = BEARER.exec(header)?.[1] ?? (options.rawToken ? RAW.exec(header)?.[1] : undefined);
     const principal = token ? await options.tokens.verify(token) : null;
     if (!principal) {
       await slowDown(clientAddress(c));

@@ -61,6 +61,8 @@ export const ServeOptions = z.object({
   /** `--allow-endpoint`: hosts credentials may be sent to over http, or as non-AWS ECR API/STS endpoints. */
   allowEndpoints: z.array(z.string()).default([]),
   maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
+  /** The URL clients reach this server at; Codefresh's client is told to send reports there. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -215,6 +217,7 @@ async function startLocked(
     images,
     pipeline,
     localRuntime: opts.runtimeName,
+    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
     readiness: readinessChecks({ reports: reportStore, repo, runner }),
     diskFull,

@@ -140,6 +140,8 @@ export interface BuildsTable {
   git_branch: string | null;
   /** Lowercase hex. */
   git_sha: string | null;
+  /** CF_DOCKERFILE_CONTENT, decoded (migration 0003). */
+  dockerfile: string | null;
 }
 
 export interface CommitsTable {

@@ -199,6 +199,7 @@ export class SqlImageStore implements ImageStore {
         git_repo: git?.repo ?? null,
         git_branch: git?.branch ?? null,
         git_sha: sha ?? null,
+        dockerfile: build.dockerfile ?? null,
       })
       // The same build reported again: remember the latest report of it (never move back in time).
       .onConflict((oc) =>
@@ -216,6 +217,7 @@ export class SqlImageStore implements ImageStore {
             .else(eb.ref('builds.reported_at'))
             .end(),
           ci_type: eb.fn.coalesce(eb.ref('excluded.ci_type'), eb.ref('builds.ci_type')),
+          dockerfile: eb.fn.coalesce(eb.ref('excluded.dockerfile'), eb.ref('builds.dockerfile')),
         })),
       )
       .returning('id')
@@ -535,6 +537,7 @@ export class SqlImageStore implements ImageStore {
             workflowUrl: b.workflow_url,
             logsUrl: b.logs_url,
             ciType: b.ci_type,
+            dockerfile: b.dockerfile,
           }),
         };
         const git = gitOf(b, true);

@@ -302,6 +302,19 @@ describe.each(subjects)('image store (%s)', (label, setup) => {
     expect(detail?.issueDetails.map((i) => i.key)).toEqual(['OPS-7', 'PROJ-1']);
   });
 
+  it('keeps the Dockerfile with its build; a repeat of the build without one keeps it', async () => {
+    const store = subject.store(manualClock().now);
+    const r = report(5);
+    r.build = { ...r.build, dockerfile: 'FROM alpine:3.20\nRUN echo "<b>&amp;</b>"\n' };
+    const res = await store.recordEnrichment(r);
+    const again = report(5);
+    again.build = { ...again.build, reportId: 'rep_5b', reportedAt: '2025-01-01T00:00:05.000Z' };
+    expect(await store.recordEnrichment(again)).toMatchObject({ buildId: res.buildId, buildCreated: false });
+    const detail = await store.get(res.imageId);
+    expect(detail?.builds).toHaveLength(1);
+    expect(detail?.builds[0]?.dockerfile).toBe('FROM alpine:3.20\nRUN echo "<b>&amp;</b>"\n');
+  });
+
   it('filters by repository (exact and prefix), registry, tag, branch, commit, issue and digest', async () => {
     const clock = manualClock();
     const store = subject.store(clock.now);

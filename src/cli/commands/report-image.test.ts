@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../domain/errors.js';
 import { stripCredentials } from '../git-facts.js';
 import { buildReport } from './report-image.js';
+import { cfClientEnv } from '../../enrichment/codefresh/cf-client-env.js';
 
 const noGit = { localGit: false };
 
@@ -47,6 +48,38 @@ describe('buildReport', () => {
     );
     expect(JSON.stringify(body)).not.toMatch(/hunter2|ghp_x/);
     expect(warnings).toHaveLength(2);
+  });
+
+  it('honours CF_GIT_REVISION and Codefresh spellings; CF_HOST is the server, not a credential', async () => {
+    const warnings: string[] = [];
+    const sha = 'abc1234'.padEnd(40, '0');
+    const body = await buildReport(
+      noGit,
+      {
+        CF_IMAGE: 'a/b:1',
+        CF_HOST: 'https://imagetrail.example',
+        CF_API_KEY: 'key',
+        CF_GIT_REVISION: sha,
+        CF_GIT_PROVIDER: 'GitHub',
+        CF_JIRA_FAIL_ON_NOT_FOUND: 'on',
+        CF_CONTAINER_REGISTRY_INTEGRATION: 'GHCR_GITHUB_TOKEN_AUTHENTICATION',
+        CF_GERRIT_PASSWORD: 'gerrit-pw',
+      },
+      '/',
+      (w) => warnings.push(w),
+    );
+    expect(body).toEqual({
+      image: 'a/b:1',
+      registryIntegration: 'ghcr-github-token-authentication',
+      git: { provider: 'github', sha },
+      issues: { failOnNotFound: true },
+    });
+    expect(warnings.join('\n')).not.toContain('CF_HOST');
+    expect(warnings.join('\n')).toContain('warning: CF_GERRIT_PASSWORD is ignored');
+    expect(cfClientEnv({ CF_HOST: 'https://imagetrail.example', CF_API_KEY: 'key' })).toMatchObject({
+      IMAGETRAIL_SERVER: 'https://imagetrail.example',
+      IMAGETRAIL_TOKEN: 'key',
+    });
   });
 
   it('requires the image and a boolean fail-on-not-found', async () => {

@@ -5,42 +5,16 @@ import { printJson, stdio, type Output } from '../output.js';
 import { readLocalGit } from '../git-facts.js';
 import type { ApiClient } from '../client.js';
 import { clientFor } from './common.js';
+import {
+  CF_FIELDS,
+  cfReportBody,
+  readCfVariables,
+  type CfValues,
+} from '../../enrichment/codefresh/cf-variables.js';
+import { cfClientEnv } from '../../enrichment/codefresh/cf-client-env.js';
 
-/** Each flag and the Codefresh-compatible variable it falls back to. */
-const FLAGS = {
-  image: 'CF_IMAGE',
-  registryIntegration: 'CF_CONTAINER_REGISTRY_INTEGRATION',
-  runtime: 'CF_RUNTIME_NAME',
-  gitProvider: 'CF_GIT_PROVIDER',
-  gitRepo: 'CF_GIT_REPO',
-  gitBranch: 'CF_GIT_BRANCH',
-  gitSha: 'CF_GIT_SHA',
-  gitIntegration: 'CF_GIT_INTEGRATION',
-  issueTrackingIntegration: 'CF_ISSUE_TRACKING_INTEGRATION',
-  jiraProjectPrefix: 'CF_JIRA_PROJECT_PREFIX',
-  jiraMessage: 'CF_JIRA_MESSAGE',
-  jiraFailOnNotFound: 'CF_JIRA_FAIL_ON_NOT_FOUND',
-  workflowName: 'CF_WORKFLOW_NAME',
-  workflowUrl: 'CF_WORKFLOW_URL',
-  logsUrl: 'CF_LOGS_URL',
-  ciType: 'CF_CI_TYPE',
-} as const;
-
-/** Codefresh variables that pass credentials or settings imagetrail keeps in integrations instead. */
-const IGNORED = [
-  'CF_REGISTRY_USERNAME',
-  'CF_REGISTRY_PASSWORD',
-  'CF_REGISTRY_DOMAIN',
-  'CF_DOCKERHUB_USERNAME',
-  'CF_DOCKERHUB_PASSWORD',
-  'CF_GOOGLE_JSON_KEY',
-  'CF_AWS_ROLE',
-  'CF_GITHUB_TOKEN',
-  'CF_GITLAB_TOKEN',
-  'CF_BITBUCKET_PASSWORD',
-  'CF_JIRA_API_TOKEN',
-  'CF_JIRA_SERVER_PAT',
-];
+/** Each flag and the Codefresh-compatible variable it falls back to (the shared CF_* mapping). */
+const FLAGS = CF_FIELDS;
 
 type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>> & {
   wait?: boolean;
@@ -61,33 +35,11 @@ interface ReportView {
   result?: { imageId: string; digest: string };
 }
 
-function value(o: Flags, key: keyof typeof FLAGS, env: NodeJS.ProcessEnv): string | undefined {
+function value(o: Flags, key: keyof typeof FLAGS, cf: CfValues): string | undefined {
   const v = o[key];
   if (typeof v === 'string' && v !== '') return v;
   if (v === true) return 'true';
-  const e = env[FLAGS[key]];
-  return e === undefined || e === '' ? undefined : e;
-}
-
-function bool(v: string | undefined, name: string): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (/^(true|1|yes)$/i.test(v)) return true;
-  if (/^(false|0|no)$/i.test(v)) return false;
-  throw new InputError(`${name} must be true or false, got "${v}"`);
-}
-
-function prune<T>(o: T): T | undefined {
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) return o;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o) as Array<[string, unknown]>) {
-    const p = prune(v);
-    if (
-      p !== undefined &&
-      !(typeof p === 'object' && p !== null && !Array.isArray(p) && Object.keys(p).length === 0)
-    )
-      out[k] = p;
-  }
-  return Object.keys(out).length ? (out as T) : undefined;
+  return cf[key];
 }
 
 /** Builds the report body from flags, CF_* variables and the local checkout. Exported for tests. */
@@ -97,61 +49,36 @@ export async function buildReport(
   cwd: string,
   warn: (s: string) => void,
 ): Promise<Record<string, unknown>> {
-  const image = value(o, 'image', env);
+  const cf = readCfVariables(env, 'cli');
+  const values: CfValues = { ...cf.values };
+  for (const key of Object.keys(FLAGS) as Array<keyof typeof FLAGS>) {
+    const v = value(o, key, cf.values);
+    if (v !== undefined) values[key] = v;
+  }
+  const image = values.image;
   if (!image)
     throw new InputError('The image to report is required: --image REF or CF_IMAGE.', {
       hints: ['e.g. --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2'],
     });
-  for (const name of IGNORED) {
-    if (env[name])
-      warn(
-        `warning: ${name} is ignored: imagetrail takes credentials from integrations in the shared configuration repository, never from CI variables.`,
-      );
-  }
-  const sha = value(o, 'gitSha', env);
+  const sha = values.gitSha;
   const local = o.localGit === false ? {} : await readLocalGit(o.gitDir ?? cwd, sha);
-  const issueIntegration = value(o, 'issueTrackingIntegration', env) ?? env['CF_JIRA_INTEGRATION'];
-  if (!value(o, 'issueTrackingIntegration', env) && env['CF_JIRA_INTEGRATION']) {
-    warn('warning: CF_JIRA_INTEGRATION is deprecated; use CF_ISSUE_TRACKING_INTEGRATION.');
-  }
-  const body = {
-    image,
-    registryIntegration: value(o, 'registryIntegration', env),
-    runtime: value(o, 'runtime', env),
-    git: {
-      provider: value(o, 'gitProvider', env),
-      repo: value(o, 'gitRepo', env) ?? local.repo,
-      branch: value(o, 'gitBranch', env) ?? local.branch,
-      sha: sha ?? local.sha,
-      // Commit details only when they describe the reported commit.
-      ...(local.sha && (!sha || local.sha.startsWith(sha))
-        ? {
-            message: local.message,
-            author: local.author,
-            committer: local.committer,
-            time: local.time,
-            parents: local.parents,
-          }
-        : {}),
-      integration: value(o, 'gitIntegration', env),
-    },
-    issues: {
-      integration: issueIntegration,
-      projectPrefix: value(o, 'jiraProjectPrefix', env),
-      message: value(o, 'jiraMessage', env),
-      failOnNotFound: bool(
-        value(o, 'jiraFailOnNotFound', env),
-        '--jira-fail-on-not-found / CF_JIRA_FAIL_ON_NOT_FOUND',
-      ),
-    },
-    workflow: {
-      name: value(o, 'workflowName', env),
-      url: value(o, 'workflowUrl', env),
-      logsUrl: value(o, 'logsUrl', env),
-      ciType: value(o, 'ciType', env),
-    },
-  };
-  return prune(body) ?? { image };
+  const body = cfReportBody(values, cf.notes, {
+    repo: local.repo,
+    branch: local.branch,
+    sha: local.sha,
+    // Commit details only when they describe the reported commit.
+    ...(local.sha && (!sha || local.sha.startsWith(sha))
+      ? {
+          message: local.message,
+          author: local.author,
+          committer: local.committer,
+          time: local.time,
+          parents: local.parents,
+        }
+      : {}),
+  });
+  for (const n of cf.notes) warn(`${n.level === 'warn' ? 'warning' : 'note'}: ${n.text}`);
+  return body;
 }
 
 async function waitFor(client: ApiClient, id: string, out: Output, timeoutMs: number): Promise<ReportView> {
@@ -198,7 +125,7 @@ export function registerReportImage(program: Command): void {
     )
     .option('--git-repo <repo>', "owner/repo or clone URL (CF_GIT_REPO; default: the checkout's origin)")
     .option('--git-branch <branch>', "branch (CF_GIT_BRANCH; default: the checkout's branch)")
-    .option('--git-sha <sha>', "commit SHA (CF_GIT_SHA; default: the checkout's HEAD)")
+    .option('--git-sha <sha>', "commit SHA (CF_GIT_REVISION; default: the checkout's HEAD)")
     .option('--git-integration <name>', 'git.github integration for pull requests (CF_GIT_INTEGRATION)')
     .option('--git-dir <dir>', 'read Git facts from this checkout (default: the current directory)')
     .option('--no-local-git', 'do not read Git facts from the local checkout')
@@ -220,10 +147,7 @@ export function registerReportImage(program: Command): void {
   cmd.action(async (o: Flags, c: Command) => {
     const out = stdio(Boolean(o.json));
     const body = await buildReport(o, process.env, process.cwd(), (s) => out.err(s));
-    // CF_API_KEY is how the tool users migrate from passes its token.
-    const env = { ...process.env };
-    if (!env['IMAGETRAIL_TOKEN'] && env['CF_API_KEY']) env['IMAGETRAIL_TOKEN'] = env['CF_API_KEY'];
-    const client = await clientFor(c, env);
+    const client = await clientFor(c, cfClientEnv(process.env));
     const accepted = await client.request<ReportView>(
       'POST',
       '/api/v1/image-reports',

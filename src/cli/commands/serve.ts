@@ -42,6 +42,10 @@ export function registerServe(program: Command): void {
       'let integrations send credentials to this host or host:port (* wildcard) over http, or use it as a non-AWS ECR API/STS endpoint; repeatable (env IMAGETRAIL_ALLOW_ENDPOINTS, comma-separated). Metadata addresses are refused regardless',
       (value: string, prev: string[] | undefined) => [...(prev ?? []), value],
     )
+    .option(
+      '--public-url <url>',
+      "the URL CI reaches this server at, told to Codefresh's report-image client (env IMAGETRAIL_PUBLIC_URL)",
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -69,6 +73,7 @@ export function registerServe(program: Command): void {
           allowEndpoints:
             (o['allowEndpoint'] as unknown as string[] | undefined) ??
             (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
+          publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,

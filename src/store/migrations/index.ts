@@ -6,6 +6,7 @@ import { images } from './0002-images.js';
 import { reportsAndIdentity } from './0003-reports-and-identity.js';
 import { scopedIdempotency } from './0004-scoped-idempotency.js';
 import { recipientPins } from './0005-recipient-pins.js';
+import { buildDockerfile } from './0006-build-dockerfile.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -18,6 +19,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-reports-and-identity': reportsAndIdentity,
   '0004-scoped-idempotency': scopedIdempotency,
   '0005-recipient-pins': recipientPins,
+  '0006-build-dockerfile': buildDockerfile,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -246,6 +246,7 @@ export const ImageDetail = ImageSummary.extend({
       workflowUrl: z.string().optional(),
       logsUrl: z.string().optional(),
       ciType: z.string().optional(),
+      dockerfile: z.string().optional(),
       runtime: z.string(),
       reportId: z.string(),
       reportedAt: z.string(),

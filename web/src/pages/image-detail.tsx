@@ -4,6 +4,7 @@ import { ImageDetail } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { bytes, platform, safeUrl, shortSha, when } from '../format.js';
 import { Link } from '../router.js';
+import { DockerfileCard } from '../components/dockerfile.js';
 
 function ExtLink({ href, children }: { href: string | undefined; children: ReactNode }) {
   const url = safeUrl(href);
@@ -356,6 +357,7 @@ function Detail({ d }: { d: ImageDetail }) {
         )}
       </section>
 
+      <DockerfileCard builds={d.builds} />
       {d.builds.length > 1 && (
         <section className="card" aria-labelledby="builds-title">
           <h2 id="builds-title">Builds ({d.builds.length})</h2>
