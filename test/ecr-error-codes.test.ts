@@ -42,7 +42,8 @@ describe('ECR error codes moto produces', () => {
 
   beforeAll(async () => {
     moto = await startMoto();
-    clients = new EcrClientCache({ redactor: new Redactor(), maxAttempts: 1 });
+    // Generous timeout: moto on a loaded machine can be slow; this test is about codes, not latency.
+    clients = new EcrClientCache({ redactor: new Redactor(), maxAttempts: 1, requestTimeoutMs: 60_000 });
     const ecr = clients.ecr({ credentials: creds, region: REGION, endpoint: moto.endpoint });
     await ecr.send(new CreateRepositoryCommand({ repositoryName: REPO }));
     const manifest = JSON.stringify({
