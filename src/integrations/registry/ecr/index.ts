@@ -1,4 +1,6 @@
-export { parseEcrHost, ecrRegistryHost, isKnownRegion, type EcrHost } from './host.js';
+export { parseEcrHost, ecrRegistryHost, isKnownRegion, notEcrHostReason, type EcrHost } from './host.js';
+export { AWS_PARTITIONS, EcrRegion, partitionOf, type AwsPartition, type PartitionId } from './partitions.js';
+export { CLASS_RETRY, isTransientClass, codeEntry, imageFailureEntry } from './codes/index.js';
 export {
   EcrClientCache,
   secretFingerprint,

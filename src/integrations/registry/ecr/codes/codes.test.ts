@@ -136,3 +136,15 @@ describe('classification follows the tables', () => {
     expect(CLASS_RETRY[imageFailureEntry('SomethingNew').errorClass]).toBe('final');
   });
 });
+
+describe('docs/ecr.md', () => {
+  it('has a row for every code, with its class and retry decision', () => {
+    const doc = readFileSync(new URL('../../../../../docs/ecr.md', import.meta.url), 'utf8');
+    for (const [code, entry] of Object.entries({ ...API_ERROR_CODES, ...IMAGE_FAILURE_CODES })) {
+      const row = doc.split('\n').find((l) => l.includes(`| \`${code}\``));
+      expect(row, code).toBeDefined();
+      expect(row).toContain(`\`${entry.errorClass}\``);
+      expect(row).toMatch(CLASS_RETRY[entry.errorClass] === 'transient' ? /\| yes +\|/ : /\| no +\|/);
+    }
+  });
+});
