@@ -11,8 +11,8 @@ export interface ReportServiceDeps {
   reports: ReportStore;
   repo: Pick<ConfigRepo, 'snapshot'>;
   localRuntime: string;
-  /** Called after a report is persisted, to wake the runner. */
-  onAccepted?: () => void;
+  /** Called after a report is persisted, to wake the runner and count it (`created`: not a replay). */
+  onAccepted?: (accepted: { runtime: string; created: boolean }) => void;
 }
 
 /**
@@ -52,7 +52,7 @@ export class ReportService {
       runtime,
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
-    this.deps.onAccepted?.();
+    this.deps.onAccepted?.({ runtime, created });
     return { id, created, runtime };
   }
 

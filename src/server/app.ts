@@ -20,6 +20,8 @@ import { inspectRoutes } from './routes/inspect.js';
 import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import type { ReportService } from '../enrichment/report-service.js';
 import type { ImageStore } from '../store/image-store.js';
+import type { PrometheusMetrics } from './metrics/prometheus.js';
+import { httpMetrics, metricsRoute } from './metrics/http.js';
 
 export interface AppDeps {
   version: string;
@@ -36,6 +38,8 @@ export interface AppDeps {
   localRuntime: string;
   /** Extra health facts (the runner's queue) for /healthz. */
   health?: () => Promise<Record<string, unknown>>;
+  /** This server's metrics; without it there is no /metrics and nothing is timed. */
+  metrics?: PrometheusMetrics;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -48,6 +52,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(errorHandler({ logger: deps.logger, redactor: deps.redactor }));
   app.notFound(notFoundHandler);
+  if (deps.metrics) app.use('*', httpMetrics(deps.metrics));
 
   app.get('/healthz', async (c) => {
     const snap = deps.repo.snapshot();
@@ -96,6 +101,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/config', configRoutes(deps));
   api.route('/tokens', tokenRoutes(deps));
   app.route('/api/v1', api);
+  if (deps.metrics) app.route('/metrics', metricsRoute(deps.metrics, deps.tokens));
   app.use('*', serveDashboard()); // the dashboard (dist/web) at /, after the API
   return app;
 }

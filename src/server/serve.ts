@@ -25,6 +25,8 @@ import { KeyStore } from '../runtimes/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
 import { RuntimeService } from '../runtimes/runtime-service.js';
 import { createApp } from './app.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
+import { meteredFetch } from '../integrations/metered-fetch.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -77,15 +79,26 @@ export async function startServer(
   await migrateToLatest(store.db);
   const tokens = new SqlTokenStore({ db: store.db });
   const audit = new SqlAuditStore({ db: store.db });
+  const metrics = new PrometheusMetrics({
+    queueStats: () => reportStore.queueStats(),
+    runtimes: () => repo.snapshot().runtimes.keys(),
+  });
 
   const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
-  const repo = await ConfigRepo.open({ location, workDir: join(dataDir, 'config-repo'), logger });
+  const repo = await ConfigRepo.open({
+    location,
+    workDir: join(dataDir, 'config-repo'),
+    logger,
+    git: { telemetry: metrics },
+  });
+  metrics.configSynced(true);
   const keys = new KeyStore(dataDir);
   const executor = new RuntimeExecutor({
     localRuntime: opts.runtimeName,
     redactor,
     requestTimeoutMs: opts.awsRequestTimeoutMs,
     maxAttempts: opts.awsMaxAttempts,
+    telemetry: metrics,
   });
   const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
@@ -99,8 +112,8 @@ export async function startServer(
     executor,
     redactor,
     logger,
-    git: new GitHubGitEnricher({ keys, redactor }),
-    issues: new JiraIssueEnricher({ keys, redactor }),
+    git: new GitHubGitEnricher({ keys, redactor, fetch: meteredFetch('github', metrics) }),
+    issues: new JiraIssueEnricher({ keys, redactor, fetch: meteredFetch('jira', metrics) }),
   });
   const runner = new ReportRunner({
     reports: reportStore,
@@ -112,19 +125,29 @@ export async function startServer(
     leaseMs: opts.reportLeaseMs,
     pollMs: opts.reportPollMs,
     retryBaseMs: opts.reportRetryBaseMs,
+    telemetry: metrics,
   });
   const reports = new ReportService({
     reports: reportStore,
     repo,
     localRuntime: opts.runtimeName,
-    onAccepted: () => runner.notify(),
+    onAccepted: ({ runtime, created }) => {
+      if (created) metrics.reportAccepted(runtime);
+      runner.notify();
+    },
   });
 
   const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
   for (const p of repo.snapshot().problems) {
     logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
   }
-  if (opts.syncIntervalSeconds > 0) repo.startAutoSync(opts.syncIntervalSeconds * 1000);
+  if (opts.syncIntervalSeconds > 0) {
+    const onError = (err: unknown) => {
+      metrics.configSynced(false);
+      logger.warn({ err }, 'config repo: periodic sync failed');
+    };
+    repo.startAutoSync(opts.syncIntervalSeconds * 1000, onError, () => metrics.configSynced(true));
+  }
 
   const app = createApp({
     version,
@@ -138,6 +161,7 @@ export async function startServer(
     images,
     pipeline,
     localRuntime: opts.runtimeName,
+    metrics,
     health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
   });
   const server: ServerType = await new Promise((ok, fail) => {
