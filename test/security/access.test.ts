@@ -18,10 +18,11 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
 let remote: Awaited<ReturnType<typeof bareRemote>>;
 let server: ServerHandle;
 let port: number;
-const tokens: Record<'admin' | 'report' | 'runtime' | 'revoked', string> = {
+const tokens: Record<'admin' | 'report' | 'runtime' | 'metrics' | 'revoked', string> = {
   admin: '',
   report: '',
   runtime: '',
+  metrics: '',
   revoked: '',
 };
 
@@ -90,7 +91,7 @@ function call(
   });
 }
 
-type Kind = 'admin-only' | 'report';
+type Kind = 'admin-only' | 'report' | 'metrics';
 interface Route {
   method: string;
   path: string;
@@ -139,6 +140,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/v1/images', kind: 'report', ok: 200 },
   { method: 'GET', path: '/api/v1/images/img_doesnotexist', kind: 'report', ok: 404 },
   { method: 'POST', path: '/api/v1/inspect', body: {}, kind: 'report', ok: 400 },
+  { method: 'GET', path: '/metrics', kind: 'metrics', ok: 200 },
 ];
 
 beforeAll(async () => {
@@ -154,6 +156,7 @@ beforeAll(async () => {
   };
   tokens.report = (await mk('matrix-report', ['report'])).token;
   tokens.runtime = (await mk('matrix-runtime', ['runtime:local'])).token;
+  tokens.metrics = (await mk('matrix-metrics', ['metrics'])).token;
   const revoked = await mk('matrix-revoked', ['admin']);
   tokens.revoked = revoked.token;
   expect((await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.revoked}` })).status).toBe(
@@ -246,20 +249,21 @@ describe('the access matrix', () => {
     expect(failures, failures.join('\n')).toEqual([]);
   });
 
-  it('a report token: 403 naming the admin scope on admin routes, through on report routes', async () => {
+  it('a report token: 403 naming the scope needed on admin and metrics routes, through on report routes', async () => {
     const failures: string[] = [];
     for (const route of ROUTES) {
       const r = await call(route.method, route.path, {
         authorization: `Bearer ${tokens.report}`,
         ...(route.body === undefined ? {} : { body: route.body }),
       });
-      const want = route.kind === 'admin-only' ? 403 : route.ok;
+      const want = route.kind === 'report' ? route.ok : 403;
       if (r.status !== want)
         failures.push(
           `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
         );
-      if (want === 403 && !/admin/.test(r.json?.error?.message ?? ''))
-        failures.push(`${route.method} ${route.path}: the 403 does not name the admin scope`);
+      const needed = route.kind === 'metrics' ? 'metrics' : 'admin';
+      if (want === 403 && !(r.json?.error?.message ?? '').includes(`"${needed}"`))
+        failures.push(`${route.method} ${route.path}: the 403 does not name the ${needed} scope`);
     }
     expect(failures, failures.join('\n')).toEqual([]);
   });
@@ -289,6 +293,22 @@ describe('the access matrix', () => {
     });
     if (other.status !== 403)
       failures.push(`report for runtime "other": ${other.status}, expected 403: ${other.text.slice(0, 200)}`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('a metrics token (a Prometheus server): /metrics only, 403 on every API route', async () => {
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.metrics}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      const want = route.kind === 'metrics' ? route.ok : 403;
+      if (r.status !== want)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
+        );
+    }
     expect(failures, failures.join('\n')).toEqual([]);
   });
 
