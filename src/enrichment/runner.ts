@@ -115,23 +115,7 @@ export class ReportRunner {
     );
     const steps: Array<Promise<unknown>> = [];
     const telemetry = this.o.telemetry ?? noTelemetry;
-    let lastStepAt = performance.now();
-    const step = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string) => {
-      // Steps are reported when they end, so a step took the time since the one before it.
-      const at = performance.now();
-      telemetry.enrichmentStep(name, (at - lastStepAt) / 1000);
-      lastStepAt = at;
-      steps.push(
-        reports
-          .appendStep(job.id, owner, {
-            name,
-            status,
-            ...(message ? { message: this.o.redactor.redact(message) } : {}),
-            at: new Date().toISOString(),
-          })
-          .catch(() => undefined),
-      );
-    };
+    const step = this.stepRecorder(job.id, owner, steps, telemetry);
     try {
       const pipelineJob: PipelineJob = {
         id: job.id,
@@ -180,6 +164,27 @@ export class ReportRunner {
       clearInterval(heartbeat);
       this.active.delete(job.id);
     }
+  }
+
+  /** Appends each step to the report (writes collected in `steps`) and times it for the metrics. */
+  private stepRecorder(id: string, owner: string, steps: Array<Promise<unknown>>, telemetry: Telemetry) {
+    let lastStepAt = performance.now();
+    return (name: string, status: 'ok' | 'failed' | 'skipped', message?: string): void => {
+      // Steps are reported when they end, so a step took the time since the one before it.
+      const at = performance.now();
+      telemetry.enrichmentStep(name, (at - lastStepAt) / 1000);
+      lastStepAt = at;
+      steps.push(
+        this.o.reports
+          .appendStep(id, owner, {
+            name,
+            status,
+            ...(message ? { message: this.o.redactor.redact(message) } : {}),
+            at: new Date().toISOString(),
+          })
+          .catch(() => undefined),
+      );
+    };
   }
 }
 

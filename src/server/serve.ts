@@ -141,13 +141,7 @@ export async function startServer(
   for (const p of repo.snapshot().problems) {
     logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
   }
-  if (opts.syncIntervalSeconds > 0) {
-    const onError = (err: unknown) => {
-      metrics.configSynced(false);
-      logger.warn({ err }, 'config repo: periodic sync failed');
-    };
-    repo.startAutoSync(opts.syncIntervalSeconds * 1000, onError, () => metrics.configSynced(true));
-  }
+  if (opts.syncIntervalSeconds > 0) startConfigSync(repo, opts.syncIntervalSeconds, metrics, logger);
 
   const app = createApp({
     version,
@@ -193,6 +187,20 @@ export async function startServer(
       await rm(join(dataDir, 'server.json'), { force: true });
     },
   };
+}
+
+/** The periodic pull of the shared configuration; its successes and failures feed /metrics. */
+function startConfigSync(
+  repo: ConfigRepo,
+  seconds: number,
+  metrics: PrometheusMetrics,
+  logger: Logger,
+): void {
+  const onError = (err: unknown) => {
+    metrics.configSynced(false);
+    logger.warn({ err }, 'config repo: periodic sync failed');
+  };
+  repo.startAutoSync(seconds * 1000, onError, () => metrics.configSynced(true));
 }
 
 /** The first start makes an admin token and writes it, 0600, where only the operator can read it. */
