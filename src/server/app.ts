@@ -8,6 +8,7 @@ import type { IntegrationService } from '../integrations/integration-service.js'
 import type { RuntimeService } from '../runtimes/runtime-service.js';
 import type { TokenStore } from '../store/token-store.js';
 import { bearerAuth, requireScope, type AuthVariables } from './auth.js';
+import { readsOr } from './read-access.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { runtimeRoutes } from './routes/runtimes.js';
@@ -79,19 +80,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   api.use(bearerAuth({ tokens: deps.tokens }));
-  api.use('/integrations/*', requireScope('admin'));
-  api.use('/integrations', requireScope('admin'));
-  api.use('/runtimes/*', requireScope('admin'));
-  api.use('/runtimes', requireScope('admin'));
+  // A viewer reads integrations (no route returns a secret) and runtimes; every other method is admin's.
+  const adminOrViewerReads = readsOr(['admin', 'viewer'], ['admin']);
+  api.use('/integrations/*', adminOrViewerReads);
+  api.use('/integrations', adminOrViewerReads);
+  api.use('/runtimes/*', adminOrViewerReads);
+  api.use('/runtimes', adminOrViewerReads);
   api.use('/config/*', requireScope('admin'));
   api.use('/config', requireScope('admin'));
   api.use('/tokens/*', requireScope('admin'));
   api.use('/tokens', requireScope('admin'));
   // POST /image-reports: any token may try; the service checks the report (or runtime:<name>) scope for
   // the report's runtime, which only the body names. Reading a report needs the report scope.
-  api.use('/image-reports/:id', requireScope('report', 'admin'));
-  api.use('/images/*', requireScope('report', 'admin'));
-  api.use('/images', requireScope('report', 'admin'));
+  api.use('/image-reports/:id', requireScope('report', 'admin', 'viewer'));
+  api.use('/images/*', requireScope('report', 'admin', 'viewer'));
+  api.use('/images', requireScope('report', 'admin', 'viewer'));
   api.use('/inspect', requireScope('report', 'admin'));
   api.route('/inspect', inspectRoutes(deps));
   api.route('/image-reports', reportRoutes(deps));

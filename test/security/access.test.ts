@@ -18,8 +18,9 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
 let remote: Awaited<ReturnType<typeof bareRemote>>;
 let server: ServerHandle;
 let port: number;
-const tokens: Record<'admin' | 'report' | 'runtime' | 'metrics' | 'revoked', string> = {
+const tokens: Record<'admin' | 'report' | 'runtime' | 'metrics' | 'viewer' | 'revoked', string> = {
   admin: '',
+  viewer: '',
   report: '',
   runtime: '',
   metrics: '',
@@ -157,6 +158,7 @@ beforeAll(async () => {
   tokens.report = (await mk('matrix-report', ['report'])).token;
   tokens.runtime = (await mk('matrix-runtime', ['runtime:local'])).token;
   tokens.metrics = (await mk('matrix-metrics', ['metrics'])).token;
+  tokens.viewer = (await mk('matrix-viewer', ['viewer'])).token;
   const revoked = await mk('matrix-revoked', ['admin']);
   tokens.revoked = revoked.token;
   expect((await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.revoked}` })).status).toBe(
@@ -308,6 +310,26 @@ describe('the access matrix', () => {
         failures.push(
           `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
         );
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('a viewer token: reads images, reports, runtimes and integrations; 403 on every mutation and the rest', async () => {
+    const failures: string[] = [];
+    const reads = /^\/api\/v1\/(images|image-reports|runtimes|integrations)(\/|$)/;
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.viewer}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      const want = route.method === 'GET' && reads.test(route.path) ? route.ok : 403;
+      if (r.status !== want)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
+        );
+      // The secret access key is never shown (the key ID is an identifier, shown as to an admin).
+      if (want !== 403 && r.text.includes('matrix-secret'))
+        failures.push(`${route.method} ${route.path}: the answer holds the secret access key`);
     }
     expect(failures, failures.join('\n')).toEqual([]);
   });
