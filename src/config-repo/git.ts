@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { UnavailableError } from '../domain/errors.js';
 import type { Redactor } from '../logging/redactor.js';
+import { timedRemoteCall, type Telemetry } from '../domain/telemetry.js';
 import { stripUrlCredentials } from './location.js';
 
 export interface GitIdentity {
@@ -19,7 +20,12 @@ export interface GitOptions {
   env?: NodeJS.ProcessEnv;
   /** Applied to stderr in error messages, on top of URL credential stripping. */
   redactor?: Redactor;
+  /** Calls that talk to a remote (fetch, push, clone…) are timed and counted here. */
+  telemetry?: Telemetry;
 }
+
+/** Subcommands that reach the remote; the rest are local and not counted as remote calls. */
+const REMOTE_COMMANDS = new Set(['fetch', 'push', 'pull', 'clone', 'ls-remote']);
 
 export interface GitResult {
   stdout: string;
@@ -75,9 +81,11 @@ export class Git {
   private readonly timeoutMs: number;
   private readonly env: NodeJS.ProcessEnv;
   private readonly redactor: Redactor | undefined;
+  private readonly telemetry: Telemetry | undefined;
 
   constructor(options: GitOptions = {}) {
     this.binary = options.binary ?? 'git';
+    this.telemetry = options.telemetry;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.redactor = options.redactor;
     const identity = options.identity ?? DEFAULT_GIT_IDENTITY;
@@ -101,6 +109,19 @@ export class Git {
 
   /** Runs `git <args>`; a non-zero exit becomes a GitCommandError with sanitised stderr. */
   run(args: readonly string[], options: RunOptions = {}): Promise<GitResult> {
+    const command = args[0] ?? '';
+    if (!this.telemetry || !REMOTE_COMMANDS.has(command)) return this.exec(args, options);
+    return timedRemoteCall(
+      this.telemetry,
+      'git',
+      command,
+      () => this.exec(args, options),
+      () => 'ok',
+      (err) => (err instanceof GitCommandError && err.timedOut ? 'timeout' : 'error'),
+    );
+  }
+
+  private exec(args: readonly string[], options: RunOptions): Promise<GitResult> {
     const timeout = options.timeoutMs ?? this.timeoutMs;
     return new Promise((resolve, reject) => {
       execFile(

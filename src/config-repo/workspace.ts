@@ -253,12 +253,13 @@ export class ConfigRepo {
   }
 
   /** Pulls every `intervalMs`; errors are logged and the last good snapshot keeps serving. */
-  startAutoSync(intervalMs: number, onError?: (err: unknown) => void): void {
+  startAutoSync(intervalMs: number, onError?: (err: unknown) => void, onSynced?: () => void): void {
     this.stopAutoSync();
     this.timer = setInterval(() => {
       if (this.autoSyncBusy) return;
       this.autoSyncBusy = true;
       this.sync()
+        .then(() => onSynced?.())
         .catch((err: unknown) => {
           if (onError) onError(err);
           else this.logger?.warn({ err }, 'config repo: periodic sync failed');

@@ -17,6 +17,9 @@ import {
 } from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
 import type { LruCache } from '../integrations/registry/oci/cache.js';
+import { nodeTransport } from '../integrations/registry/oci/transport.js';
+import { meteredTransport } from '../integrations/registry/oci/metered-transport.js';
+import type { Telemetry } from '../domain/telemetry.js';
 import type { ImageReference } from '../integrations/registry/oci/reference.js';
 import { artifactKind, isArtifactTag, tagSchemaTag } from '../integrations/registry/oci/referrers.js';
 import {
@@ -43,6 +46,8 @@ export interface EcrEnrichDeps {
   tagLists: Map<string, { at: number; tags: Promise<string[]> }>;
   requestTimeoutMs?: number;
   now?: () => number;
+  /** Registry calls are counted here (through the client's transport). */
+  telemetry?: Telemetry;
 }
 
 export interface EcrTarget {
@@ -232,6 +237,7 @@ function registryClientFor(t: EcrTarget, api: ClientRequest, deps: EcrEnrichDeps
       endpoint,
       redactor: deps.redactor,
       ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}),
+      ...(deps.telemetry ? { transport: meteredTransport(nodeTransport(), deps.telemetry) } : {}),
       auth: {
         kind: 'ecr',
         getToken: async (refresh) => {

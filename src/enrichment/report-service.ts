@@ -14,8 +14,8 @@ export interface ReportServiceDeps {
   reports: ReportStore;
   repo: Pick<ConfigRepo, 'snapshot'>;
   localRuntime: string;
-  /** Called after a report is persisted, to wake the runner. */
-  onAccepted?: () => void;
+  /** Called after a report is persisted, to wake the runner and count it (`created`: not a replay). */
+  onAccepted?: (accepted: { runtime: string; created: boolean }) => void;
 }
 
 /**
@@ -57,7 +57,7 @@ export class ReportService {
       ...(idempotencyKey ? { idempotencyKey, idempotencyScope: idempotencyScope(principal, runtime) } : {}),
     });
     if (differentInput) throw reusedKey(principal, id);
-    this.deps.onAccepted?.();
+    this.deps.onAccepted?.({ runtime, created });
     return { id, created, runtime };
   }
 

@@ -5,7 +5,9 @@ import { Redactor } from '../logging/redactor.js';
 import { FakeImageStore } from '../store/fake-image-store.js';
 import { FakeReportStore } from '../store/fake-report-store.js';
 import type { PipelineJob, PipelineResult } from './pipeline.js';
-import { ReportRunner } from './runner.js';
+import { ReportRunner, type RunnerOptions } from './runner.js';
+import { UnavailableError, NotFoundError } from '../domain/errors.js';
+import { noTelemetry, type Telemetry } from '../domain/telemetry.js';
 
 // The runner's scheduling, on the in-memory stores: which jobs run when. The pipeline is a stand-in that
 // holds every job until the test lets it finish, so "running at the same time" is observable.
@@ -54,17 +56,26 @@ afterEach(async () => {
 });
 
 /** A runner on fresh in-memory stores and a held pipeline, started; `afterEach` stops it. */
-function startRunner(opts: { concurrency: number; pollMs: number }) {
+function startRunner(opts: {
+  concurrency: number;
+  pollMs: number;
+  retryBaseMs?: number;
+  telemetry?: Telemetry;
+  pipeline?: RunnerOptions['pipeline'];
+}) {
   const reports = new FakeReportStore();
   const pipeline = heldPipeline();
   const redactor = new Redactor();
   runner = new ReportRunner({
     reports,
     images: new FakeImageStore(),
-    pipeline,
+    pipeline: opts.pipeline ?? pipeline,
     redactor,
     logger: createLogger(redactor, { destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-    ...opts,
+    concurrency: opts.concurrency,
+    pollMs: opts.pollMs,
+    ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   });
   runner.start();
   return { reports, pipeline, runner };
@@ -122,5 +133,50 @@ describe('ReportRunner', () => {
     expect(pipeline.started).toHaveLength(3);
     pipeline.releaseAll();
     await settle();
+  });
+
+  it('tells the metrics how each run ended (by reason class) and how long each step took', async () => {
+    const events: string[] = [];
+    const telemetry: Telemetry = {
+      ...noTelemetry,
+      reportFinished: (runtime, outcome, reason) => events.push(`${runtime} ${outcome} ${reason ?? '-'}`),
+      enrichmentStep: (step, seconds) => {
+        expect(seconds).toBeGreaterThanOrEqual(0);
+        events.push(`step ${step}`);
+      },
+    };
+    let calls = 0;
+    const pipeline: RunnerOptions['pipeline'] = {
+      // The first report: unavailable once (retried), then through; the second: not found (failed for good).
+      run: async (job, step) => {
+        calls++;
+        if (job.input.image.endsWith(':missing')) throw new NotFoundError('no such tag');
+        if (calls === 1) throw new UnavailableError('registry answered 503');
+        step('manifest', 'ok');
+        const held = heldPipeline();
+        const result = held.run(job);
+        held.releaseAll();
+        return result;
+      },
+    };
+    const { reports, runner } = startRunner({
+      concurrency: 1,
+      pollMs: 20,
+      retryBaseMs: 10,
+      telemetry,
+      pipeline,
+    });
+    await reports.enqueue({ image: 'registry.example/team/app:1' }, { runtime: 'local' });
+    runner.notify();
+    await until(() => events.includes('local succeeded -'));
+    await reports.enqueue({ image: 'registry.example/team/app:missing' }, { runtime: 'local' });
+    runner.notify();
+    await until(() => events.some((e) => e.startsWith('local failed')));
+    expect(events.filter((e) => !e.startsWith('step'))).toEqual([
+      'local retrying UnavailableError',
+      'local succeeded -',
+      'local failed NotFoundError',
+    ]);
+    expect(events).toEqual(expect.arrayContaining(['step manifest', 'step recorded', 'step failed']));
   });
 });

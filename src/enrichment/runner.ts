@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ReportStore } from '../store/report-store.js';
+import { noTelemetry, type Telemetry } from '../domain/telemetry.js';
 import type { EnrichmentPipeline, PipelineJob } from './pipeline.js';
 
 export interface RunnerOptions {
@@ -23,6 +24,8 @@ export interface RunnerOptions {
   /** Retry backoff base; attempt n waits base × 2^(n−1), capped. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Step durations and run outcomes, for /metrics. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -117,18 +120,8 @@ export class ReportRunner {
       Math.max(250, Math.floor(leaseMs / 3)),
     );
     const steps: Array<Promise<unknown>> = [];
-    const step = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string) => {
-      steps.push(
-        reports
-          .appendStep(job.id, owner, {
-            name,
-            status,
-            ...(message ? { message: this.o.redactor.redact(message) } : {}),
-            at: new Date().toISOString(),
-          })
-          .catch(() => undefined),
-      );
-    };
+    const telemetry = this.o.telemetry ?? noTelemetry;
+    const step = this.stepRecorder(job.id, owner, steps, telemetry);
     try {
       const pipelineJob: PipelineJob = {
         id: job.id,
@@ -144,7 +137,8 @@ export class ReportRunner {
         imageId: recorded.imageId,
         digest: result.image.digest,
       });
-      if (!done)
+      if (done) telemetry.reportFinished(job.runtime, 'succeeded');
+      else
         logger.warn(
           { report: job.id },
           'report finished after its lease was taken over; the other worker records it',
@@ -158,7 +152,13 @@ export class ReportRunner {
         Date.now() + Math.min(this.o.retryMaxMs ?? 60_000, base * 2 ** Math.max(0, job.attempts - 1)),
       );
       try {
-        await reports.fail(job.id, owner, { message, errorClass, retryable, retryAt });
+        const outcome = await reports.fail(job.id, owner, { message, errorClass, retryable, retryAt });
+        if (outcome)
+          telemetry.reportFinished(
+            job.runtime,
+            outcome.status === 'queued' ? 'retrying' : 'failed',
+            errorClass,
+          );
       } catch (storeErr) {
         // The job stays leased and will be taken over when the lease expires: nothing is lost.
         logger.error({ err: storeErr, report: job.id }, 'could not record the failure of a report');
@@ -170,6 +170,27 @@ export class ReportRunner {
       clearInterval(heartbeat);
       this.active.delete(job.id);
     }
+  }
+
+  /** Appends each step to the report (writes collected in `steps`) and times it for the metrics. */
+  private stepRecorder(id: string, owner: string, steps: Array<Promise<unknown>>, telemetry: Telemetry) {
+    let lastStepAt = performance.now();
+    return (name: string, status: 'ok' | 'failed' | 'skipped', message?: string): void => {
+      // Steps are reported when they end, so a step took the time since the one before it.
+      const at = performance.now();
+      telemetry.enrichmentStep(name, (at - lastStepAt) / 1000);
+      lastStepAt = at;
+      steps.push(
+        this.o.reports
+          .appendStep(id, owner, {
+            name,
+            status,
+            ...(message ? { message: this.o.redactor.redact(message) } : {}),
+            at: new Date().toISOString(),
+          })
+          .catch(() => undefined),
+      );
+    };
   }
 }
 

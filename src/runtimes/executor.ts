@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Redactor } from '../logging/redactor.js';
+import type { Telemetry } from '../domain/telemetry.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import type * as EcrModule from '../integrations/registry/ecr/index.js';
 import type { EcrEnrichDeps } from '../enrichment/ecr-enricher.js';
@@ -19,6 +20,8 @@ export interface ExecutorOptions {
   redactor: Redactor;
   requestTimeoutMs?: number;
   maxAttempts?: number;
+  /** Remote calls (ECR, STS, registries) and token-cache use are reported here. */
+  telemetry?: Telemetry;
 }
 
 export type ExecutableCheck = { ok: true } | { ok: false; reason: string };
@@ -75,6 +78,7 @@ export class RuntimeExecutor {
         ? { requestTimeoutMs: this.options.requestTimeoutMs }
         : {}),
       ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
+      ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
     });
     return this.clients;
   }
@@ -95,6 +99,7 @@ export class RuntimeExecutor {
         manifests: new LruCache({ maxEntries: 5000, maxBytes: 64 * 1024 * 1024 }),
         registries: new Map(),
         tagLists: new Map(),
+        ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
         ...(this.options.requestTimeoutMs !== undefined
           ? { requestTimeoutMs: this.options.requestTimeoutMs }
           : {}),

@@ -8,6 +8,7 @@ import type { IntegrationService } from '../integrations/integration-service.js'
 import type { RuntimeService } from '../runtimes/runtime-service.js';
 import type { TokenStore } from '../store/token-store.js';
 import { bearerAuth, requireScope, type AuthVariables } from './auth.js';
+import { readsOr } from './read-access.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { runtimeRoutes } from './routes/runtimes.js';
@@ -27,6 +28,8 @@ import {
   DEFAULT_STREAM_TIMERS,
   type CodefreshStreamTimers,
 } from './routes/codefresh/routes.js';
+import type { PrometheusMetrics } from './metrics/prometheus.js';
+import { httpMetrics, metricsRoute } from './metrics/http.js';
 
 export interface AppDeps {
   version: string;
@@ -51,6 +54,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** Timers of the Codefresh-compatible report stream (tests shorten them). */
   codefreshStream?: Partial<CodefreshStreamTimers>;
+  /** This server's metrics; without it there is no /metrics and nothing is timed. */
+  metrics?: PrometheusMetrics;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -69,6 +74,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   app.notFound(notFoundHandler);
+  if (deps.metrics) app.use('*', httpMetrics(deps.metrics));
 
   app.route('/', probeRoutes(deps));
 
@@ -83,20 +89,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   if (deps.diskFull) api.use(clearDiskFullOnWrite(deps.diskFull));
   api.use(bearerAuth({ tokens: deps.tokens }));
-  api.use('/integrations/*', requireScope('admin'));
-  api.use('/integrations', requireScope('admin'));
-  api.use('/runtimes/*', requireScope('admin'));
-  api.use('/runtimes', requireScope('admin'));
+  // A viewer reads integrations (no route returns a secret) and runtimes; every other method is admin's.
+  const adminOrViewerReads = readsOr(['admin', 'viewer'], ['admin']);
+  api.use('/integrations/*', adminOrViewerReads);
+  api.use('/integrations', adminOrViewerReads);
+  api.use('/runtimes/*', adminOrViewerReads);
+  api.use('/runtimes', adminOrViewerReads);
   api.use('/config/*', requireScope('admin'));
   api.use('/config', requireScope('admin'));
   api.use('/tokens/*', requireScope('admin'));
   api.use('/tokens', requireScope('admin'));
   // POST /image-reports: any token may try; the service checks the report (or runtime:<name>) scope for
   // the report's runtime, which only the body names. Reading a report needs the report scope.
-  api.use('/image-reports/:id', requireScope('report', 'admin'));
-  api.on('GET', '/image-reports', requireScope('report', 'admin'));
-  api.use('/images/*', requireScope('report', 'admin'));
-  api.use('/images', requireScope('report', 'admin'));
+  api.use('/image-reports/:id', requireScope('report', 'admin', 'viewer'));
+  api.on('GET', '/image-reports', requireScope('report', 'admin', 'viewer'));
+  api.use('/images/*', requireScope('report', 'admin', 'viewer'));
+  api.use('/images', requireScope('report', 'admin', 'viewer'));
   api.use('/inspect', requireScope('report', 'admin'));
   api.route('/inspect', inspectRoutes(deps));
   api.route('/image-reports', reportRoutes(deps));
@@ -114,6 +122,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       stream: { ...DEFAULT_STREAM_TIMERS, ...deps.codefreshStream },
     }),
   );
+  if (deps.metrics) app.route('/metrics', metricsRoute(deps.metrics, deps.tokens));
   app.use('*', serveDashboard()); // the dashboard (dist/web) at /, after the API
   return app;
 }

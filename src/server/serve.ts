@@ -36,6 +36,8 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { DiskFullState } from './disk-full.js';
 import { listenHttp } from './listen.js';
 import { readinessChecks } from './readiness.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
+import { meteredFetch } from '../integrations/metered-fetch.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -119,6 +121,10 @@ async function startLocked(
   }
   const tokens = new SqlTokenStore({ db: store.db });
   const audit = new SqlAuditStore({ db: store.db });
+  const metrics = new PrometheusMetrics({
+    queueStats: () => reportStore.queueStats(),
+    runtimes: () => repo.snapshot().runtimes.keys(),
+  });
 
   const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
   const endpoints = parseEndpointPolicy(opts.allowEndpoints);
@@ -127,23 +133,26 @@ async function startLocked(
   // against the binding sealed into each secret (docs/security.md).
   const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit);
   const verify = createSealedVerifier({ keys, redactor, pins });
-  const repo = await ConfigRepo.open({
+  const repo: ConfigRepo = await ConfigRepo.open({
     location,
     workDir: join(dataDir, 'config-repo'),
     journalFile: join(dataDir, 'config-repo-journal.json'),
     logger,
     endpoints,
     verify,
+    git: { telemetry: metrics },
     ...faultHook(),
   }).catch(async (err: unknown) => {
     await closeStore();
     throw err;
   });
+  metrics.configSynced(true);
   const executor = new RuntimeExecutor({
     localRuntime: opts.runtimeName,
     redactor,
     requestTimeoutMs: opts.awsRequestTimeoutMs,
     maxAttempts: opts.awsMaxAttempts,
+    telemetry: metrics,
   });
   const integrations = new IntegrationService({
     repo,
@@ -177,8 +186,14 @@ async function startLocked(
     redactor,
     logger,
     endpoints,
-    git: new GitHubGitEnricher({ keys, redactor, endpoints }),
-    issues: new JiraIssueEnricher({ keys, redactor, maxKeys: opts.maxIssueKeys, endpoints }),
+    git: new GitHubGitEnricher({ keys, redactor, endpoints, fetch: meteredFetch('github', metrics) }),
+    issues: new JiraIssueEnricher({
+      keys,
+      redactor,
+      maxKeys: opts.maxIssueKeys,
+      endpoints,
+      fetch: meteredFetch('jira', metrics),
+    }),
   });
   const runner = new ReportRunner({
     reports: reportStore,
@@ -190,19 +205,23 @@ async function startLocked(
     leaseMs: opts.reportLeaseMs,
     pollMs: opts.reportPollMs,
     retryBaseMs: opts.reportRetryBaseMs,
+    telemetry: metrics,
   });
   const reports = new ReportService({
     reports: reportStore,
     repo,
     localRuntime: opts.runtimeName,
-    onAccepted: () => runner.notify(),
+    onAccepted: ({ runtime, created }) => {
+      if (created) metrics.reportAccepted(runtime);
+      runner.notify();
+    },
   });
 
   const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
   for (const p of repo.snapshot().problems) {
     logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
   }
-  if (opts.syncIntervalSeconds > 0) repo.startAutoSync(opts.syncIntervalSeconds * 1000);
+  if (opts.syncIntervalSeconds > 0) startConfigSync(repo, opts.syncIntervalSeconds, metrics, logger);
 
   const diskFull = new DiskFullState();
   const app = createApp({
@@ -218,6 +237,7 @@ async function startLocked(
     pipeline,
     localRuntime: opts.runtimeName,
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    metrics,
     health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
     readiness: readinessChecks({ reports: reportStore, repo, runner }),
     diskFull,
@@ -272,6 +292,20 @@ function faultHook(): { faultPoint?: (point: string) => void } {
       if (point === at) process.kill(process.pid, 'SIGKILL');
     },
   };
+}
+
+/** The periodic pull of the shared configuration; its successes and failures feed /metrics. */
+function startConfigSync(
+  repo: ConfigRepo,
+  seconds: number,
+  metrics: PrometheusMetrics,
+  logger: Logger,
+): void {
+  const onError = (err: unknown) => {
+    metrics.configSynced(false);
+    logger.warn({ err }, 'config repo: periodic sync failed');
+  };
+  repo.startAutoSync(seconds * 1000, onError, () => metrics.configSynced(true));
 }
 
 /** The first start makes an admin token and writes it, 0600, where only the operator can read it. */

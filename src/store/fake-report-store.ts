@@ -14,6 +14,7 @@ import {
   type EnqueueResult,
   type FailOptions,
   type FailOutcome,
+  type QueueStat,
   type ReportStore,
 } from './report-store.js';
 import { createSortableIdGenerator } from './sortable-id.js';
@@ -194,6 +195,20 @@ export class FakeReportStore implements ReportStore {
     const out = { ...EMPTY_COUNTS };
     for (const j of this.jobs.values()) out[j.status] += 1;
     return Promise.resolve(out);
+  }
+
+  queueStats(): Promise<QueueStat[]> {
+    const byRuntime = new Map<string, QueueStat>();
+    for (const j of this.jobs.values()) {
+      if (j.status !== 'queued') continue;
+      const s = byRuntime.get(j.runtime);
+      if (!s) byRuntime.set(j.runtime, { runtime: j.runtime, queued: 1, oldestCreatedAt: j.createdAt });
+      else {
+        s.queued += 1;
+        if (j.createdAt < s.oldestCreatedAt) s.oldestCreatedAt = j.createdAt;
+      }
+    }
+    return Promise.resolve([...byRuntime.values()]);
   }
 
   list(query: ReportListQuery = {}): Promise<ReportView[]> {

@@ -84,6 +84,13 @@ export interface FailOptions {
 /** False: refused, the caller no longer holds the lease. Otherwise where the job went. */
 export type FailOutcome = false | { status: 'queued'; nextAttemptAt: string } | { status: 'failed' };
 
+export interface QueueStat {
+  runtime: string;
+  queued: number;
+  /** ISO time the longest-waiting queued report was accepted. */
+  oldestCreatedAt: string;
+}
+
 export const ReportListQuery = z.object({
   status: ReportStatus.optional(),
   runtime: ResourceName.optional(),
@@ -114,6 +121,8 @@ export interface ReportStore {
   succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean>;
   fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome>;
   counts(): Promise<Record<ReportStatus, number>>;
+  /** Per runtime: reports waiting to run (queued, incl. retries) and when the oldest of them was accepted. */
+  queueStats(): Promise<QueueStat[]>;
   /** Newest first. */
   list(query?: ReportListQuery): Promise<ReportView[]>;
 }

@@ -21,6 +21,7 @@ import {
   type EnqueueResult,
   type FailOptions,
   type FailOutcome,
+  type QueueStat,
   type ReportStore,
 } from './report-store.js';
 import type { Database, ImageReportsTable } from './schema.js';
@@ -279,6 +280,20 @@ export class SqlReportStore implements ReportStore {
     const out = { ...EMPTY_COUNTS };
     for (const r of rows) out[r.status] = Number(r.n);
     return out;
+  }
+
+  async queueStats(): Promise<QueueStat[]> {
+    const rows = await this.db
+      .selectFrom('image_reports')
+      .where('status', '=', 'queued')
+      .select((eb) => [
+        'runtime',
+        eb.fn.countAll<string | number>().as('n'),
+        eb.fn.min('created_at').as('oldest'),
+      ])
+      .groupBy('runtime')
+      .execute();
+    return rows.map((r) => ({ runtime: r.runtime ?? '', queued: Number(r.n), oldestCreatedAt: r.oldest }));
   }
 
   async list(query: ReportListQuery = {}): Promise<ReportView[]> {

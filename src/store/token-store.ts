@@ -7,10 +7,16 @@ import { ResourceName } from '../domain/names.js';
  * (`fake-token-store.ts`) both implement it and share the hashing and validation below.
  */
 
-/** `admin` implies every scope; `report` may report images; `runtime:<name>` acts as that runtime. */
+/**
+ * `admin` implies every scope; `report` may report images; `runtime:<name>` acts as that runtime;
+ * `metrics` may only scrape `/metrics` (a Prometheus server's token); `viewer` may read images, reports,
+ * runtimes and integrations and change nothing.
+ */
 export const Scope = z.union([
   z.literal('admin'),
   z.literal('report'),
+  z.literal('metrics'),
+  z.literal('viewer'),
   z
     .templateLiteral(['runtime:', z.string()])
     .refine((s) => ResourceName.safeParse(s.slice('runtime:'.length)).success, {

@@ -18,10 +18,12 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
 let remote: Awaited<ReturnType<typeof bareRemote>>;
 let server: ServerHandle;
 let port: number;
-const tokens: Record<'admin' | 'report' | 'runtime' | 'revoked', string> = {
+const tokens: Record<'admin' | 'report' | 'runtime' | 'metrics' | 'viewer' | 'revoked', string> = {
   admin: '',
+  viewer: '',
   report: '',
   runtime: '',
+  metrics: '',
   revoked: '',
 };
 
@@ -90,7 +92,7 @@ function call(
   });
 }
 
-type Kind = 'admin-only' | 'report';
+type Kind = 'admin-only' | 'report' | 'metrics';
 interface Route {
   method: string;
   path: string;
@@ -143,6 +145,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/v1/images', kind: 'report', ok: 200 },
   { method: 'GET', path: '/api/v1/images/img_doesnotexist', kind: 'report', ok: 404 },
   { method: 'POST', path: '/api/v1/inspect', body: {}, kind: 'report', ok: 400 },
+  { method: 'GET', path: '/metrics', kind: 'metrics', ok: 200 },
 ];
 
 beforeAll(async () => {
@@ -158,6 +161,8 @@ beforeAll(async () => {
   };
   tokens.report = (await mk('matrix-report', ['report'])).token;
   tokens.runtime = (await mk('matrix-runtime', ['runtime:local'])).token;
+  tokens.metrics = (await mk('matrix-metrics', ['metrics'])).token;
+  tokens.viewer = (await mk('matrix-viewer', ['viewer'])).token;
   const revoked = await mk('matrix-revoked', ['admin']);
   tokens.revoked = revoked.token;
   expect((await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.revoked}` })).status).toBe(
@@ -250,20 +255,21 @@ describe('the access matrix', () => {
     expect(failures, failures.join('\n')).toEqual([]);
   });
 
-  it('a report token: 403 naming the admin scope on admin routes, through on report routes', async () => {
+  it('a report token: 403 naming the scope needed on admin and metrics routes, through on report routes', async () => {
     const failures: string[] = [];
     for (const route of ROUTES) {
       const r = await call(route.method, route.path, {
         authorization: `Bearer ${tokens.report}`,
         ...(route.body === undefined ? {} : { body: route.body }),
       });
-      const want = route.kind === 'admin-only' ? 403 : route.ok;
+      const want = route.kind === 'report' ? route.ok : 403;
       if (r.status !== want)
         failures.push(
           `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
         );
-      if (want === 403 && !/admin/.test(r.json?.error?.message ?? ''))
-        failures.push(`${route.method} ${route.path}: the 403 does not name the admin scope`);
+      const needed = route.kind === 'metrics' ? 'metrics' : 'admin';
+      if (want === 403 && !(r.json?.error?.message ?? '').includes(`"${needed}"`))
+        failures.push(`${route.method} ${route.path}: the 403 does not name the ${needed} scope`);
     }
     expect(failures, failures.join('\n')).toEqual([]);
   });
@@ -297,6 +303,42 @@ describe('the access matrix', () => {
     });
     if (other.status !== 403)
       failures.push(`report for runtime "other": ${other.status}, expected 403: ${other.text.slice(0, 200)}`);
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('a metrics token (a Prometheus server): /metrics only, 403 on every API route', async () => {
+    const failures: string[] = [];
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.metrics}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      const want = route.kind === 'metrics' ? route.ok : 403;
+      if (r.status !== want)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
+        );
+    }
+    expect(failures, failures.join('\n')).toEqual([]);
+  });
+
+  it('a viewer token: reads images, reports, runtimes and integrations; 403 on every mutation and the rest', async () => {
+    const failures: string[] = [];
+    const reads = /^\/api\/v1\/(images|image-reports|runtimes|integrations)(\/|$)/;
+    for (const route of ROUTES) {
+      const r = await call(route.method, route.path, {
+        authorization: `Bearer ${tokens.viewer}`,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
+      const want = route.method === 'GET' && reads.test(route.path) ? route.ok : 403;
+      if (r.status !== want)
+        failures.push(
+          `${route.method} ${route.path}: ${r.status}, expected ${want}: ${r.text.slice(0, 200)}`,
+        );
+      // The secret access key is never shown (the key ID is an identifier, shown as to an admin).
+      if (want !== 403 && r.text.includes('matrix-secret'))
+        failures.push(`${route.method} ${route.path}: the answer holds the secret access key`);
+    }
     expect(failures, failures.join('\n')).toEqual([]);
   });
 

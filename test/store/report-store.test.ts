@@ -289,6 +289,29 @@ describe.each(subjects)('report store (%s)', (_label, setup) => {
     await expect(store.list({ limit: 0 })).rejects.toBeInstanceOf(InputError);
   });
 
+  it('queueStats: per runtime, what waits (retries included) and since when the oldest waits', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const t0 = clock.now().toISOString();
+    const a = await store.enqueue(input('a:1'), { runtime: 'local' });
+    clock.advance(1000);
+    await store.enqueue(input('b:1'), { runtime: 'local' });
+    const t1 = clock.now().toISOString();
+    await store.enqueue(input('c:1'), { runtime: 'edge' });
+    clock.advance(1000);
+    const byRuntime = async () => Object.fromEntries((await store.queueStats()).map((q) => [q.runtime, q]));
+    expect(await byRuntime()).toEqual({
+      local: { runtime: 'local', queued: 2, oldestCreatedAt: t0 },
+      edge: { runtime: 'edge', queued: 1, oldestCreatedAt: t1 },
+    });
+    // Running is not waiting; a failure to be retried waits again, still as old as its acceptance.
+    const job = await store.claim({ owner: 'w', leaseMs: 30_000 });
+    expect(job?.id).toBe(a.id);
+    expect((await byRuntime())['local']).toMatchObject({ queued: 1 });
+    await store.fail(a.id, 'w', { message: 'throttled', retryable: true });
+    expect((await byRuntime())['local']).toEqual({ runtime: 'local', queued: 2, oldestCreatedAt: t0 });
+  });
+
   if (_label === 'fake') return;
 
   it('4 workers on separate connections claim 200 jobs concurrently, each exactly once', async () => {

@@ -17,7 +17,7 @@ export function registerToken(program: Command): void {
     .description('create a token; it is printed once and stored only as a hash')
     .requiredOption(
       '--scope <scopes...>',
-      'admin, report or runtime:<name> (repeat or comma-separate)',
+      'admin, report, viewer, metrics or runtime:<name> (repeat or comma-separate)',
       collect,
     )
     .option('--json', 'print JSON')

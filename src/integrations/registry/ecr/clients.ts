@@ -10,6 +10,8 @@ import type {
 } from '@smithy/types';
 import * as z from 'zod';
 import type { Redactor } from '../../../logging/redactor.js';
+import { noTelemetry, type Telemetry } from '../../../domain/telemetry.js';
+import { awsCallMetrics } from './metrics.js';
 
 /**
  * A credentials provider plus a stable key naming whose credentials they are; clients and tokens are cached
@@ -32,6 +34,8 @@ export interface EcrClientCacheOptions {
   /** Cache time for a token whose `expiresAt` is already past on receipt; default 1 h. */
   fallbackTokenTtlMs?: number;
   now?: () => number;
+  /** ECR and STS calls and token-cache use, for /metrics. */
+  telemetry?: Telemetry;
 }
 
 export interface ClientRequest {
@@ -89,6 +93,7 @@ export class EcrClientCache {
       tokenRefreshMarginMs: opts.tokenRefreshMarginMs ?? 15 * MINUTE,
       fallbackTokenTtlMs: opts.fallbackTokenTtlMs ?? 60 * MINUTE,
       now: opts.now ?? Date.now,
+      telemetry: opts.telemetry ?? noTelemetry,
     };
   }
 
@@ -133,6 +138,7 @@ export class EcrClientCache {
         priority: 'low',
         name: 'imagetrailXmlError',
       });
+      c.middlewareStack.add(awsCallMetrics(this.opts.telemetry, 'ecr'), awsCallMetrics.options);
       this.ecrClients.set(key, c);
     }
     return c;
@@ -143,6 +149,7 @@ export class EcrClientCache {
     let c = this.stsClients.get(key);
     if (!c) {
       c = new STSClient(this.clientConfig(req));
+      c.middlewareStack.add(awsCallMetrics(this.opts.telemetry, 'sts'), awsCallMetrics.options);
       this.stsClients.set(key, c);
     }
     return c;
@@ -158,7 +165,11 @@ export class EcrClientCache {
   ): Promise<EcrAuthToken> {
     const key = `${req.credentials.key}|${req.registryHost.toLowerCase()}`;
     const cached = this.tokens.get(key);
-    if (!req.refresh && cached && cached.cachedUntil > this.now()) return cached;
+    if (!req.refresh && cached && cached.cachedUntil > this.now()) {
+      this.opts.telemetry.tokenCache('ecr-authorization', 'hit');
+      return cached;
+    }
+    if (!req.refresh) this.opts.telemetry.tokenCache('ecr-authorization', 'miss');
     const pending = this.pendingTokens.get(key);
     if (!req.refresh && pending) return pending;
     const p = this.fetchToken(req).finally(() => this.pendingTokens.delete(key));

@@ -51,8 +51,9 @@ export interface RegistryClientOptions {
   /** Base URL of the registry API, e.g. `https://123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
   endpoint: string;
   auth: RegistryAuth;
-  /** Answers scripted by a fetch-shaped function (tests); by default the client talks node:http. */
+  /** Answers scripted by a fetch-shaped function (tests), or a given transport; default: node:http. */
   fetch?: FetchLike;
+  transport?: Transport;
   /** Tokens and passwords are registered here as soon as the client holds them. */
   redactor?: Redactor;
   /** Per attempt, covering connect, headers, redirects and the body. Default 15 s. */
@@ -250,7 +251,7 @@ export class RegistryClient {
     this.origin = url.origin;
     this.host = url.host;
     this.endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport();
+    this.transport = options.transport ?? (options.fetch ? fetchTransport(options.fetch) : nodeTransport());
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.retries = options.retries ?? 3;
     this.baseMs = options.backoff?.baseMs ?? 250;
