@@ -173,6 +173,21 @@ describe('the unchanged Codefresh client', () => {
     expect(provider.lines.at(-1)!.text).toContain('InputError: CF_GIT_PROVIDER must be one of');
   });
 
+  it('a runtime:local token (a runtime token) reports through the runtime it names', async () => {
+    const tok = await cli(server, ['token', 'create', 'rt', '--scope', 'runtime:local', '--json']);
+    const rtToken = JSON.parse(tok.stdout).token as string;
+    const run = await runCodefreshClient(
+      env({ CF_API_KEY: rtToken, CF_RUNTIME_NAME: 'local', CF_PLATFORM_URL: server.url }),
+    );
+    expect(run.code, JSON.stringify(run.lines)).toBe(0);
+    const other = await runCodefreshClient(
+      env({ CF_API_KEY: rtToken, CF_RUNTIME_NAME: 'staging', CF_PLATFORM_URL: server.url }),
+    );
+    expect(other.code).toBe(1);
+    // graphql-request prints the GraphQL error body as JSON.
+    expect(other.lines.at(-1)!.text).toContain('may not report images for runtime \\"staging\\"');
+  });
+
   it('a client that drops the stream does not cancel the report', async () => {
     const run = await runCodefreshClient(
       env({ CF_HOST: server.url, CF_WORKFLOW_URL: 'https://ci.example.test/drop' }),

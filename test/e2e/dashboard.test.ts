@@ -23,6 +23,8 @@ import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 
 const UPDATE_DOCS = process.env['IMAGETRAIL_UPDATE_SCREENSHOTS'] === '1';
 const DOCS_SHOTS = join(ROOT, 'docs', 'screenshots');
+const DOCKERFILE =
+  'FROM node:24-alpine\nCOPY . /app\nRUN echo "<script>alert(1)</script>"\nCMD ["node", "/app"]\n';
 let SHOTS = DOCS_SHOTS;
 const GIT_SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -355,20 +357,24 @@ describe('images', () => {
       registry.url,
     ]);
     expect(add.code, add.stderr).toBe(0);
-    const report = (image: string, extra: string[]) =>
-      cli(server, [
-        'report-image',
-        '--image',
-        image,
-        '--registry-integration',
-        'ecr',
-        '--no-local-git',
-        '--wait',
-        '--wait-timeout',
-        '60',
-        '--json',
-        ...extra,
-      ]);
+    const report = (image: string, extra: string[], env: Record<string, string> = {}) =>
+      cli(
+        server,
+        [
+          'report-image',
+          '--image',
+          image,
+          '--registry-integration',
+          'ecr',
+          '--no-local-git',
+          '--wait',
+          '--wait-timeout',
+          '60',
+          '--json',
+          ...extra,
+        ],
+        { env },
+      );
     const web = await report(`${HOST}/team/web:v1`, [
       '--git-repo',
       'acme/web',
@@ -378,20 +384,24 @@ describe('images', () => {
       GIT_SHA,
     ]);
     expect(web.code, web.stderr).toBe(0);
-    const apiImg = await report(`${HOST}/team/api:1.0.0`, [
-      '--git-repo',
-      'acme/api',
-      '--git-branch',
-      'feature/PAY-12-refunds',
-      '--git-sha',
-      GIT_SHA.split('').reverse().join(''),
-      '--workflow-name',
-      'api build',
-      '--workflow-url',
-      'https://ci.example.com/runs/42',
-      '--logs-url',
-      'https://ci.example.com/runs/42/logs',
-    ]);
+    const apiImg = await report(
+      `${HOST}/team/api:1.0.0`,
+      [
+        '--git-repo',
+        'acme/api',
+        '--git-branch',
+        'feature/PAY-12-refunds',
+        '--git-sha',
+        GIT_SHA.split('').reverse().join(''),
+        '--workflow-name',
+        'api build',
+        '--workflow-url',
+        'https://ci.example.com/runs/42',
+        '--logs-url',
+        'https://ci.example.com/runs/42/logs',
+      ],
+      { CF_DOCKERFILE_CONTENT: Buffer.from(DOCKERFILE).toString('base64') },
+    );
     expect(apiImg.code, apiImg.stderr).toBe(0);
     apiImageId = JSON.parse(apiImg.stdout).result.imageId;
   }, 180_000);
@@ -452,6 +462,10 @@ describe('images', () => {
     ).toBeGreaterThan(0);
     expect(await page.getByText('payments').count()).toBeGreaterThan(0);
     expect(await page.getByRole('region', { name: 'Referrers table' }).innerText()).toContain('signature');
+    // The reported Dockerfile (CF_DOCKERFILE_CONTENT), as text: its markup is shown, not run.
+    const dockerfile = page.getByRole('region', { name: 'Dockerfile' });
+    expect(await dockerfile.locator('pre').innerText()).toBe(DOCKERFILE);
+    expect(await page.locator('pre.dockerfile script').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'image-detail.png'), fullPage: true });
   });
 });
