@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { InputError } from '../src/domain/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -225,6 +226,26 @@ describe('JiraIssueEnricher', () => {
       message: 'PROJ-1 PROJ-404',
     });
     expect(lenient.map((i) => i.key)).toEqual(['PROJ-1']);
+  });
+
+  it('a hand-edited base URL that may not carry credentials is refused before anything is sent', async () => {
+    // Issue 8: the YAML validation reports it (config status); this is the defence in depth behind it.
+    const local = await keys.getOrCreate('local');
+    const pat = await seal(JIRA_PAT, [local.recipient]);
+    const enricher = new JiraIssueEnricher({ keys, redactor: new Redactor() });
+    const before = jira.requests.length;
+    for (const baseUrl of ['http://example.com/jira', 'https://169.254.169.254']) {
+      const snap = snapshotOf(
+        entry('tickets', {
+          type: 'issue.jira',
+          jira: { baseUrl, auth: { kind: 'server', pat }, projectPrefixes: 'PROJ' },
+        }),
+      );
+      await expect(enricher.issues(snap, 'local', report({}), { message: 'PROJ-1' })).rejects.toBeInstanceOf(
+        InputError,
+      );
+    }
+    expect(jira.requests.length).toBe(before);
   });
 
   it('without any prefix it says where to set one; no keys means no Jira call', async () => {

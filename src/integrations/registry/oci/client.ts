@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_MAX_TAG_LIST_BYTES, TagPages } from './tag-pages.js';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import * as z from 'zod/mini';
 import {
@@ -66,6 +67,8 @@ export interface RegistryClientOptions {
   /** Default cap for `getBlob` when the call gives none. Default 16 MiB. */
   maxBlobBytes?: number;
   maxRedirects?: number;
+  /** Bytes of tag-list JSON read per listing, all pages together. Default 16 MiB. */
+  maxTagListBytes?: number;
   /** Upper bound on tag pages followed through `Link`. Default 100. */
   maxTagPages?: number;
   random?: () => number;
@@ -228,6 +231,7 @@ export class RegistryClient {
   private readonly maxBlobBytes: number;
   private readonly maxRedirects: number;
   private readonly maxTagPages: number;
+  private readonly maxTagListBytes: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly userAgent: string;
@@ -261,6 +265,7 @@ export class RegistryClient {
     this.maxBlobBytes = options.maxBlobBytes ?? 16 * 1024 * 1024;
     this.maxRedirects = options.maxRedirects ?? 5;
     this.maxTagPages = options.maxTagPages ?? 100;
+    this.maxTagListBytes = options.maxTagListBytes ?? DEFAULT_MAX_TAG_LIST_BYTES;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms, signal) => sleepFor(ms, undefined, signal ? { signal } : {}));
     this.userAgent = options.userAgent ?? 'imagetrail';
@@ -380,34 +385,29 @@ export class RegistryClient {
   /** All tags, following `Link: <…>; rel="next"` pages up to `maxTagPages`. */
   async listTags(repository: string, opts: CallOptions & { pageSize?: number } = {}): Promise<string[]> {
     validateRepository(repository);
-    const tags: string[] = [];
+    const what = `Tags of ${this.host}/${repository}`;
+    const pages = new TagPages(what, this.origin, this.maxTagListBytes);
     let url: string | undefined =
       `${this.endpoint}/v2/${repository}/tags/list${opts.pageSize ? `?n=${opts.pageSize}` : ''}`;
     for (let page = 0; url !== undefined; page++) {
-      if (page >= this.maxTagPages) {
-        throw new PayloadTooLargeError(
-          `Tags of ${this.host}/${repository}: more than ${this.maxTagPages} pages`,
-        );
-      }
+      if (page >= this.maxTagPages)
+        throw new PayloadTooLargeError(`${what}: more than ${this.maxTagPages} pages`);
       const ex: Exchange = await this.exchange({
         kind: 'tags',
         method: 'GET',
         url,
         accept: 'application/json',
         scope: pullScope(repository),
-        maxBytes: this.maxManifestBytes,
+        maxBytes: pages.limit(this.maxManifestBytes),
         ...sig(opts),
       });
       if (ex.status !== 200) throw this.httpError(ex, { repository, noun: 'Tags of' });
       const parsed = TagList.safeParse(safeJson(ex.body));
-      if (!parsed.success)
-        throw new UnavailableError(
-          `Tags of ${this.host}/${repository}: the registry sent an unreadable tag list`,
-        );
-      tags.push(...(parsed.data.tags ?? []));
-      url = nextLink(ex.headers.get('link'), ex.url);
+      if (!parsed.success) throw new UnavailableError(`${what}: the registry sent an unreadable tag list`);
+      pages.add(ex.body.byteLength, parsed.data.tags ?? []);
+      url = pages.next(nextLink(ex.headers.get('link'), ex.url));
     }
-    return tags;
+    return pages.tags;
   }
 
   /**
