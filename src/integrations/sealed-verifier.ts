@@ -25,17 +25,7 @@ type Check = { problems: Problem[]; reject: boolean };
  * Openings are cached by ciphertext and expected binding, so a periodic sync does not decrypt again.
  */
 export function createSealedVerifier(deps: VerifierDeps) {
-  const cache = new Map<string, string[] | 'unbound'>();
-  const verdict = async (value: SealedValue, expected: SealBinding, identity: string) => {
-    const k = createHash('sha256').update(value.sealed).update(JSON.stringify(expected)).digest('hex');
-    const hit = cache.get(k);
-    if (hit) return hit;
-    const opened = await openSealed(value, identity, { redactor: deps.redactor });
-    const v = opened.bound ? bindingDifferences(opened.binding, expected) : ('unbound' as const);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(k, v);
-    return v;
-  };
+  const verdict = bindingVerdicts(deps.redactor);
 
   const integration = async (rel: string, r: IntegrationV1alpha1): Promise<Check> => {
     const key = await deps.keys.get('control-plane');
@@ -89,46 +79,78 @@ export function createSealedVerifier(deps: VerifierDeps) {
     return out;
   };
 
-  const recipient = (rel: string, inGit: string, pinned: string | undefined, what: string): Check => {
-    if (pinned === inGit) return { problems: [], reject: false };
-    if (pinned === undefined) {
-      if (!deps.pins.established) return { problems: [], reject: false };
-      return {
-        problems: [
-          problem(
-            rel,
-            'spec.recipient',
-            `${what} has no pinned recipient, so no secret is sealed for it. Register it through the API: imagetrail runtime add (or remove this file).`,
-            'warning',
-          ),
-        ],
-        reject: false,
-      };
-    }
+  return async (rel: string, r: Resource): Promise<Check> => {
+    if (r.kind === 'Integration') return integration(rel, r);
+    if (r.kind === 'ControlPlane')
+      return recipientCheck(
+        rel,
+        r.spec.recipient,
+        deps.pins.controlPlane(),
+        'the control plane',
+        deps.pins.established,
+      );
+    if (r.kind === 'Runtime')
+      return recipientCheck(
+        rel,
+        r.spec.recipient,
+        deps.pins.runtime(r.metadata.name),
+        `runtime "${r.metadata.name}"`,
+        deps.pins.established,
+      );
+    return { problems: [], reject: false };
+  };
+}
+
+/**
+ * What differs between a sealed value's binding and the expected one ('unbound' for the old form), cached by
+ * ciphertext and expected binding so that a periodic sync does not decrypt again.
+ */
+function bindingVerdicts(redactor: Redactor) {
+  const cache = new Map<string, string[] | 'unbound'>();
+  return async (value: SealedValue, expected: SealBinding, identity: string) => {
+    const k = createHash('sha256').update(value.sealed).update(JSON.stringify(expected)).digest('hex');
+    const hit = cache.get(k);
+    if (hit) return hit;
+    const opened = await openSealed(value, identity, { redactor });
+    const v = opened.bound ? bindingDifferences(opened.binding, expected) : ('unbound' as const);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(k, v);
+    return v;
+  };
+}
+
+/** A recipient in Git against its pin: reported when they differ, never used (sealing reads the pins). */
+function recipientCheck(
+  rel: string,
+  inGit: string,
+  pinned: string | undefined,
+  what: string,
+  established: boolean,
+): Check {
+  if (pinned === inGit) return { problems: [], reject: false };
+  if (pinned === undefined) {
+    if (!established) return { problems: [], reject: false };
     return {
       problems: [
         problem(
           rel,
           'spec.recipient',
-          `does not match the recipient pinned for ${what} (${pinned}); the value in Git is ignored and nothing is sealed for it. Put back ${pinned}, or change the key through the API.`,
+          `${what} has no pinned recipient, so no secret is sealed for it. Register it through the API: imagetrail runtime add (or remove this file).`,
+          'warning',
         ),
       ],
       reject: false,
     };
-  };
-
-  return async (rel: string, r: Resource): Promise<Check> => {
-    if (r.kind === 'Integration') return integration(rel, r);
-    if (r.kind === 'ControlPlane')
-      return recipient(rel, r.spec.recipient, deps.pins.controlPlane(), 'the control plane');
-    if (r.kind === 'Runtime')
-      return recipient(
+  }
+  return {
+    problems: [
+      problem(
         rel,
-        r.spec.recipient,
-        deps.pins.runtime(r.metadata.name),
-        `runtime "${r.metadata.name}"`,
-      );
-    return { problems: [], reject: false };
+        'spec.recipient',
+        `does not match the recipient pinned for ${what} (${pinned}); the value in Git is ignored and nothing is sealed for it. Put back ${pinned}, or change the key through the API.`,
+      ),
+    ],
+    reject: false,
   };
 }
 
