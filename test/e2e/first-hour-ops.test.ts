@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +179,34 @@ describe('symbolic links in the configuration repository', () => {
       const list = await cli(server, ['integration', 'list', '--json']);
       expect(list.code, list.stderr).toBe(0);
       expect(list.stdout).toContain('"shared"');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('GET /integrations reads the Git history once', () => {
+  it('one git log for the whole list, whatever the number of integrations, with each last commit right', async () => {
+    // A git on PATH that records its arguments, then runs the real git.
+    const bin = await tempDir('imagetrail-git-spy-');
+    const calls = join(bin, 'calls.log');
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$1" >> '${calls}'\nexec /usr/bin/git "$@"\n`);
+    await chmod(join(bin, 'git'), 0o755);
+    const server = await startImagetrail({ env: { PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
+    try {
+      const created = ['one', 'two', 'three', 'four', 'five', 'six'];
+      for (const name of created) {
+        const r = await addEcrKeyIntegration(server, name, KEYS, ['--skip-test']);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      await writeFile(calls, '');
+      const list = await api(server, 'GET', '/api/v1/integrations');
+      expect(list.status).toBe(200);
+      const logs = (await readFile(calls, 'utf8')).split('\n').filter((l) => l === 'log');
+      expect(logs).toHaveLength(1);
+      const items = list.json.items as Array<{ name: string; lastCommit?: { subject: string } }>;
+      expect(items.map((i) => i.name).sort()).toEqual([...created].sort());
+      for (const i of items) expect(i.lastCommit?.subject, i.name).toContain(i.name);
     } finally {
       await server.stop();
     }
