@@ -8,7 +8,7 @@ import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Redactor } from '../logging/redactor.js';
-import { parseLocation } from '../config-repo/location.js';
+import { parseLocation, type ConfigRepoLocation } from '../config-repo/location.js';
 import { ConfigRepo } from '../config-repo/workspace.js';
 import { openDatabase } from '../store/database.js';
 import { migrateToLatest } from '../store/migrations/index.js';
@@ -83,70 +83,146 @@ export async function startServer(
   }
 }
 
+type Ctx = { redactor: Redactor; logger: Logger };
+type Opts = z.output<typeof ServeOptions>;
+
 async function startLocked(
-  opts: z.output<typeof ServeOptions>,
+  opts: Opts,
   dataDir: string,
   lock: DataDirLock,
-  { redactor, logger }: { redactor: Redactor; logger: Logger },
+  ctx: Ctx,
   version: string,
   runtimeVersion: string,
 ): Promise<RunningServer> {
-  const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
-  const store = openDatabase(database, {
-    redactor,
-    onPoolError: (err) => logger.warn({ err }, 'database connection error'),
-  });
-  const closeStore = () => store.close().catch(() => undefined);
+  const { redactor, logger } = ctx;
+  const store = await openStore(opts, dataDir, ctx);
+  let repo: ConfigRepo | undefined;
   try {
-    await migrateToLatest(store.db);
+    const tokens = new SqlTokenStore({ db: store.db });
+    const audit = new SqlAuditStore({ db: store.db });
+    const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
+    repo = await openConfigRepo(location, dataDir, logger);
+    const keys = new KeyStore(dataDir);
+    const executor = new RuntimeExecutor({
+      localRuntime: opts.runtimeName,
+      redactor,
+      requestTimeoutMs: opts.awsRequestTimeoutMs,
+      maxAttempts: opts.awsMaxAttempts,
+    });
+    const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
+    const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
+    await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
+    const enrichment = buildEnrichment(opts, ctx, { db: store.db, repo, keys, executor });
+    const { reportStore, runner } = enrichment;
+
+    const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
+    for (const p of repo.snapshot().problems) {
+      logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
+    }
+    if (opts.syncIntervalSeconds > 0) repo.startAutoSync(opts.syncIntervalSeconds * 1000);
+
+    const app = createApp({
+      version,
+      logger,
+      redactor,
+      repo,
+      tokens,
+      integrations,
+      runtimes,
+      reports: enrichment.reports,
+      images: enrichment.images,
+      pipeline: enrichment.pipeline,
+      localRuntime: opts.runtimeName,
+      health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
+      readiness: readinessChecks({ reports: reportStore, repo, runner }),
+      diskFull: new DiskFullState(),
+    });
+    const server = await listenHttp(app.fetch, opts.port, opts.host);
+    const url = await publish(server, opts.host, dataDir);
+    logger.info(
+      { url, dataDir, configRepo: location.kind, database: store.dialect },
+      `imagetrail ${version} listening on ${url}`,
+    );
+    // Started once the API listens; jobs a crashed process left running are taken over when their lease ends.
+    runner.start();
+    const openRepo = repo;
+    return {
+      url,
+      ...(adminTokenFile ? { adminTokenFile } : {}),
+      async close() {
+        openRepo.stopAutoSync();
+        await runner.stop();
+        await new Promise<void>((ok) => server.close(() => ok()));
+        await store.close();
+        await rm(join(dataDir, 'server.json'), { force: true });
+        await lock.release();
+      },
+    };
   } catch (err) {
-    await closeStore();
+    repo?.stopAutoSync();
+    await store.close().catch(() => undefined);
     throw err;
   }
-  const tokens = new SqlTokenStore({ db: store.db });
-  const audit = new SqlAuditStore({ db: store.db });
+}
 
-  const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
-  const repo = await ConfigRepo.open({
+function openConfigRepo(location: ConfigRepoLocation, dataDir: string, logger: Logger): Promise<ConfigRepo> {
+  return ConfigRepo.open({
     location,
     workDir: join(dataDir, 'config-repo'),
     journalFile: join(dataDir, 'config-repo-journal.json'),
     logger,
     ...faultHook(),
-  }).catch(async (err: unknown) => {
-    await closeStore();
-    throw err;
   });
-  const keys = new KeyStore(dataDir);
-  const executor = new RuntimeExecutor({
-    localRuntime: opts.runtimeName,
-    redactor,
-    requestTimeoutMs: opts.awsRequestTimeoutMs,
-    maxAttempts: opts.awsMaxAttempts,
-  });
-  const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
-  const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
-  await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion).catch(async (err: unknown) => {
-    // An invalid repository (a symlinked layout folder, say) is reported by `config status`; the server
-    // still starts so that the operator can see and fix it.
-    if (err instanceof InputError) {
-      logger.error({ err }, `cannot register the in-process runtime ${opts.runtimeName}: ${err.message}`);
-      return;
-    }
-    await closeStore();
-    throw err;
-  });
+}
 
-  const reportStore = new SqlReportStore({ db: store.db });
-  const images = new SqlImageStore({ db: store.db });
+async function openStore(opts: Opts, dataDir: string, { redactor, logger }: Ctx) {
+  const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
+  const store = openDatabase(database, {
+    redactor,
+    onPoolError: (err) => logger.warn({ err }, 'database connection error'),
+  });
+  try {
+    await migrateToLatest(store.db);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}
+
+/**
+ * Registers the control plane and the in-process runtime. An invalid repository (a symlinked layout folder,
+ * say) is reported by `config status`; the server still starts so that the operator can see and fix it.
+ */
+async function bootstrap(runtimes: RuntimeService, name: string, version: string, logger: Logger) {
+  try {
+    await runtimes.ensureBootstrap(name, version);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    logger.error({ err }, `cannot register the in-process runtime ${name}: ${err.message}`);
+  }
+}
+
+function buildEnrichment(
+  opts: Opts,
+  { redactor, logger }: Ctx,
+  deps: {
+    db: ReturnType<typeof openDatabase>['db'];
+    repo: ConfigRepo;
+    keys: KeyStore;
+    executor: RuntimeExecutor;
+  },
+) {
+  const reportStore = new SqlReportStore({ db: deps.db });
+  const images = new SqlImageStore({ db: deps.db });
   const pipeline = new EnrichmentPipeline({
-    repo,
-    keys,
-    executor,
+    repo: deps.repo,
+    keys: deps.keys,
+    executor: deps.executor,
     redactor,
     logger,
-    git: new GitHubGitEnricher({ keys, redactor }),
-    issues: new JiraIssueEnricher({ keys, redactor }),
+    git: new GitHubGitEnricher({ keys: deps.keys, redactor }),
+    issues: new JiraIssueEnricher({ keys: deps.keys, redactor }),
   });
   const runner = new ReportRunner({
     reports: reportStore,
@@ -161,68 +237,22 @@ async function startLocked(
   });
   const reports = new ReportService({
     reports: reportStore,
-    repo,
+    repo: deps.repo,
     localRuntime: opts.runtimeName,
     onAccepted: () => runner.notify(),
   });
+  return { reportStore, images, pipeline, runner, reports };
+}
 
-  const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
-  for (const p of repo.snapshot().problems) {
-    logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
-  }
-  if (opts.syncIntervalSeconds > 0) repo.startAutoSync(opts.syncIntervalSeconds * 1000);
-
-  const diskFull = new DiskFullState();
-  const app = createApp({
-    version,
-    logger,
-    redactor,
-    repo,
-    tokens,
-    integrations,
-    runtimes,
-    reports,
-    images,
-    pipeline,
-    localRuntime: opts.runtimeName,
-    health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
-    readiness: readinessChecks({ reports: reportStore, repo, runner }),
-    diskFull,
-  });
-  let server: ServerType;
-  try {
-    server = await listenHttp(app.fetch, opts.port, opts.host);
-  } catch (err) {
-    repo.stopAutoSync();
-    await closeStore();
-    throw err;
-  }
+/** Writes `server.json`, which lets local clients (the CLI, tests) find a server started on port 0. */
+async function publish(server: ServerType, listenHost: string, dataDir: string): Promise<string> {
   const { port } = server.address() as AddressInfo;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const url = `http://${host}:${port}`;
-  // Lets local clients (the CLI, tests) find a server started on port 0.
   await writeFile(join(dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }) + '\n', {
     mode: 0o600,
   });
-  logger.info(
-    { url, dataDir, configRepo: location.kind, database: store.dialect },
-    `imagetrail ${version} listening on ${url}`,
-  );
-  // Started once the API listens; jobs a crashed process left running are taken over when their lease ends.
-  runner.start();
-
-  return {
-    url,
-    ...(adminTokenFile ? { adminTokenFile } : {}),
-    async close() {
-      repo.stopAutoSync();
-      await runner.stop();
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await store.close();
-      await rm(join(dataDir, 'server.json'), { force: true });
-      await lock.release();
-    },
-  };
+  return url;
 }
 
 /**
