@@ -137,7 +137,7 @@ describe('probes and unknown paths', () => {
   });
 });
 
-describe('symbolic links in the configuration repository', () => {
+describe('symbolic links in the configuration repository', { timeout: 180_000 }, () => {
   it('a layout folder committed as a symlink to / is reported, never followed; the server starts and changes work', async () => {
     const repo = await tempDir('imagetrail-symlink-repo-');
     await git(repo, 'init', '-q', '-b', 'main');
@@ -185,7 +185,7 @@ describe('symbolic links in the configuration repository', () => {
   });
 });
 
-describe('GET /integrations reads the Git history once', () => {
+describe('GET /integrations reads the Git history once', { timeout: 240_000 }, () => {
   it('one git log for the whole list, whatever the number of integrations, with each last commit right', async () => {
     // A git on PATH that records its arguments, then runs the real git.
     const bin = await tempDir('imagetrail-git-spy-');

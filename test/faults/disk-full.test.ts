@@ -32,7 +32,7 @@ async function fillUp(file: string): Promise<void> {
   }
 }
 
-describe('disk full (SQLite on a full tmpfs)', () => {
+describe('disk full (SQLite on a full tmpfs)', { timeout: 180_000 }, () => {
   it('report intake answers 503 with a clear message, /healthz and /readyz turn red, and recover', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'imagetrail-diskfull-'));
     mounts.push(dataDir);
