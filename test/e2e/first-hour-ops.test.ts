@@ -41,7 +41,7 @@ function serve(args: string[]) {
   });
 }
 
-describe('one server per data directory', () => {
+describe('one server per data directory', { timeout: 180_000 }, () => {
   it('a second `serve` on the same data directory exits with an error naming the holder and touches nothing', async () => {
     const dataDir = await tempDir('imagetrail-lock-');
     const first = await startImagetrail({ dataDir });
@@ -76,7 +76,7 @@ describe('one server per data directory', () => {
   });
 });
 
-describe('probes and unknown paths', () => {
+describe('probes and unknown paths', { timeout: 180_000 }, () => {
   it('/livez and /readyz answer JSON; /metrics and unknown paths are JSON 404s, never the dashboard', async () => {
     const server = await startImagetrail();
     try {
