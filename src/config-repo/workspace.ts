@@ -12,6 +12,7 @@ import { loadSnapshot, type ConfigSnapshot, type ResourceVerifier } from './snap
 import { validateFile, type Problem } from './validate.js';
 import { exists, Transaction } from './transaction.js';
 import { MutationJournal, recoverInterruptedMutation } from './recovery.js';
+import { lastCommitsOf, type LastCommit } from './history.js';
 
 /** What a mutation's callback may do; paths are relative to the configuration root (the sub-path). */
 export interface ConfigTx {
@@ -49,11 +50,7 @@ export interface ConfigRepoOptions {
   verify?: ResourceVerifier;
 }
 
-export interface LastCommit {
-  sha: string;
-  subject: string;
-  time: string;
-}
+export type { LastCommit } from './history.js';
 
 const INITIAL_MESSAGE = 'imagetrail: initialise shared configuration repository';
 const README = `# imagetrail shared configuration
@@ -183,6 +180,21 @@ export class ConfigRepo {
     });
     const [sha, subject, time] = r.stdout.trim().split('\0');
     return r.exitCode === 0 && sha && subject !== undefined && time ? { sha, subject, time } : null;
+  }
+
+  /**
+   * For each group of files (relative to the configuration root), the newest commit touching any of them,
+   * from one pass over the history of the layout folders.
+   */
+  async lastCommits(groups: ReadonlyArray<readonly string[]>): Promise<Array<LastCommit | null>> {
+    const rels = groups.map((g) => g.map((f) => this.repoRel(safeRelativePath(f))));
+    const scopes = LAYOUT_DIRS.map((d) => this.repoRel(d));
+    const found = await lastCommitsOf(this.git, this.repoDir, scopes, rels.flat());
+    return rels.map((g) => {
+      const hits = g.map((f) => found.get(f)).filter((c): c is LastCommit => c !== undefined);
+      // ISO 8601 times with the committer's offset: compare as dates, newest wins.
+      return hits.sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0] ?? null;
+    });
   }
 
   /**

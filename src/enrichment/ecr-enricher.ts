@@ -16,6 +16,7 @@ import {
   type ImageRequest,
 } from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
+import { RegistryTimeoutError, RegistryUnreachableError } from '../integrations/registry/oci/errors.js';
 import type { LruCache } from '../integrations/registry/oci/cache.js';
 import { nodeTransport } from '../integrations/registry/oci/transport.js';
 import { meteredTransport } from '../integrations/registry/oci/metered-transport.js';
@@ -207,6 +208,8 @@ export async function enrichEcrImage(
   try {
     image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
   } catch (err) {
+    // A registry that does not answer at all is a failure to say, never a quiet "not listed".
+    if (err instanceof RegistryTimeoutError || err instanceof RegistryUnreachableError) throw err;
     step('referrers', `not listed: ${err instanceof Error ? err.message : String(err)}`, 'skipped');
   }
   if (manifest.subject) step('subject', `artifact of ${manifest.subject.digest}`);

@@ -129,7 +129,12 @@ export class IntegrationService {
 
   async listWithCommits(): Promise<IntegrationView[]> {
     const views = this.list();
-    await Promise.all(views.map((v) => this.addLastCommit(v)));
+    // One pass over the history for all of them, not one git per integration.
+    const commits = await this.deps.repo.lastCommits(views.map((v) => v.placements.map((p) => p.file)));
+    views.forEach((v, i) => {
+      const c = commits[i];
+      if (c) v.lastCommit = c;
+    });
     return views;
   }
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
 import { removePointer, writePointer } from './pointer.js';
-import { parseEndpointPolicy } from '../domain/endpoints.js';
+import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
@@ -59,9 +59,9 @@ export const ServeOptions = z.object({
   reportLeaseMs: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
   reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
   reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
-  /** Jira issue keys looked up per report (CI writes the text they are found in). */
   /** `--allow-endpoint`: hosts credentials may be sent to over http, or as non-AWS ECR API/STS endpoints. */
   allowEndpoints: z.array(z.string()).default([]),
+  /** Jira issue keys looked up per report (CI writes the text they are found in). */
   maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
   /** The URL clients reach this server at; Codefresh's client is told to send reports there. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -99,96 +99,190 @@ export async function startServer(
   }
 }
 
+type Ctx = { redactor: Redactor; logger: Logger };
+type Opts = z.output<typeof ServeOptions>;
+
 async function startLocked(
-  opts: z.output<typeof ServeOptions>,
+  opts: Opts,
   dataDir: string,
   lock: DataDirLock,
-  { redactor, logger }: { redactor: Redactor; logger: Logger },
+  ctx: Ctx,
   version: string,
   runtimeVersion: string,
 ): Promise<RunningServer> {
+  const { redactor, logger } = ctx;
+  const store = await openStore(opts, dataDir, ctx);
+  let repo: ConfigRepo | undefined;
+  try {
+    const tokens = new SqlTokenStore({ db: store.db });
+    const audit = new SqlAuditStore({ db: store.db });
+    const reportStore = new SqlReportStore({ db: store.db });
+    const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
+    const endpoints = parseEndpointPolicy(opts.allowEndpoints);
+    const keys = new KeyStore(dataDir);
+    const openRepo = (): ConfigRepo | undefined => repo;
+    const metrics = new PrometheusMetrics({
+      queueStats: () => reportStore.queueStats(),
+      runtimes: () => openRepo()?.snapshot().runtimes.keys() ?? [],
+    });
+    // Recipients come from the store, not Git; every resource read from Git is checked against them and
+    // against the binding sealed into each secret (docs/security.md).
+    const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit);
+    const verify = createSealedVerifier({ keys, redactor, pins });
+    repo = await ConfigRepo.open({
+      location,
+      workDir: join(dataDir, 'config-repo'),
+      journalFile: join(dataDir, 'config-repo-journal.json'),
+      logger,
+      endpoints,
+      verify,
+      git: { telemetry: metrics },
+      ...faultHook(),
+    });
+    metrics.configSynced(true);
+    const executor = new RuntimeExecutor({
+      localRuntime: opts.runtimeName,
+      redactor,
+      requestTimeoutMs: opts.awsRequestTimeoutMs,
+      maxAttempts: opts.awsMaxAttempts,
+      telemetry: metrics,
+    });
+    const integrations = new IntegrationService({
+      repo,
+      keys,
+      executor,
+      redactor,
+      logger,
+      audit,
+      endpoints,
+      pins,
+    });
+    const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger, pins });
+    await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
+    await ensureClusterManifests(repo, logger);
+    const enrichment = buildEnrichment(opts, ctx, {
+      db: store.db,
+      reportStore,
+      repo,
+      keys,
+      executor,
+      endpoints,
+      metrics,
+    });
+    const { runner } = enrichment;
+
+    const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
+    for (const p of repo.snapshot().problems) {
+      logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
+    }
+    if (opts.syncIntervalSeconds > 0) startConfigSync(repo, opts.syncIntervalSeconds, metrics, logger);
+
+    const app = createApp({
+      version,
+      logger,
+      redactor,
+      repo,
+      tokens,
+      integrations,
+      runtimes,
+      reports: enrichment.reports,
+      images: enrichment.images,
+      pipeline: enrichment.pipeline,
+      localRuntime: opts.runtimeName,
+      ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+      metrics,
+      health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
+      readiness: readinessChecks({ reports: reportStore, repo, runner }),
+      diskFull: new DiskFullState(),
+    });
+    const server = await listenHttp(app.fetch, opts.port, opts.host);
+    const url = await publish(server, opts.host, dataDir);
+    if (opts.registerPointer) await writePointer({ url, pid: process.pid, dataDir });
+    logger.info(
+      { url, dataDir, configRepo: location.kind, database: store.dialect },
+      `imagetrail ${version} listening on ${url}`,
+    );
+    // Started once the API listens; jobs a crashed process left running are taken over when their lease ends.
+    runner.start();
+    const liveRepo = repo;
+    return {
+      url,
+      ...(adminTokenFile ? { adminTokenFile } : {}),
+      async close() {
+        liveRepo.stopAutoSync();
+        await runner.stop();
+        await new Promise<void>((ok) => server.close(() => ok()));
+        await store.close();
+        await rm(join(dataDir, 'server.json'), { force: true });
+        if (opts.registerPointer) await removePointer(process.pid);
+        await lock.release();
+      },
+    };
+  } catch (err) {
+    repo?.stopAutoSync();
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function openStore(opts: Opts, dataDir: string, { redactor, logger }: Ctx) {
   const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
   const store = openDatabase(database, {
     redactor,
     onPoolError: (err) => logger.warn({ err }, 'database connection error'),
   });
-  const closeStore = () => store.close().catch(() => undefined);
   try {
     await migrateToLatest(store.db);
   } catch (err) {
-    await closeStore();
+    await store.close().catch(() => undefined);
     throw err;
   }
-  const tokens = new SqlTokenStore({ db: store.db });
-  const audit = new SqlAuditStore({ db: store.db });
-  const metrics = new PrometheusMetrics({
-    queueStats: () => reportStore.queueStats(),
-    runtimes: () => repo.snapshot().runtimes.keys(),
-  });
+  return store;
+}
 
-  const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
-  const endpoints = parseEndpointPolicy(opts.allowEndpoints);
-  const keys = new KeyStore(dataDir);
-  // Recipients come from the store, not Git; every resource read from Git is checked against them and
-  // against the binding sealed into each secret (docs/security.md).
-  const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit);
-  const verify = createSealedVerifier({ keys, redactor, pins });
-  const repo: ConfigRepo = await ConfigRepo.open({
-    location,
-    workDir: join(dataDir, 'config-repo'),
-    journalFile: join(dataDir, 'config-repo-journal.json'),
-    logger,
-    endpoints,
-    verify,
-    git: { telemetry: metrics },
-    ...faultHook(),
-  }).catch(async (err: unknown) => {
-    await closeStore();
-    throw err;
-  });
-  metrics.configSynced(true);
-  const executor = new RuntimeExecutor({
-    localRuntime: opts.runtimeName,
-    redactor,
-    requestTimeoutMs: opts.awsRequestTimeoutMs,
-    maxAttempts: opts.awsMaxAttempts,
-    telemetry: metrics,
-  });
-  const integrations = new IntegrationService({
-    repo,
-    keys,
-    executor,
-    redactor,
-    logger,
-    audit,
-    endpoints,
-    pins,
-  });
-  const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger, pins });
-  await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion).catch(async (err: unknown) => {
-    // An invalid repository (a symlinked layout folder, say) is reported by `config status`; the server
-    // still starts so that the operator can see and fix it.
-    if (err instanceof InputError) {
-      logger.error({ err }, `cannot register the in-process runtime ${opts.runtimeName}: ${err.message}`);
-      return;
-    }
-    await closeStore();
-    throw err;
-  });
-  await ensureClusterManifests(repo, logger);
+/**
+ * Registers the control plane and the in-process runtime. An invalid repository (a symlinked layout folder,
+ * say) is reported by `config status`; the server still starts so that the operator can see and fix it.
+ */
+async function bootstrap(runtimes: RuntimeService, name: string, version: string, logger: Logger) {
+  try {
+    await runtimes.ensureBootstrap(name, version);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    logger.error({ err }, `cannot register the in-process runtime ${name}: ${err.message}`);
+  }
+}
 
-  const reportStore = new SqlReportStore({ db: store.db });
-  const images = new SqlImageStore({ db: store.db });
+function buildEnrichment(
+  opts: Opts,
+  { redactor, logger }: Ctx,
+  deps: {
+    db: ReturnType<typeof openDatabase>['db'];
+    reportStore: SqlReportStore;
+    repo: ConfigRepo;
+    keys: KeyStore;
+    executor: RuntimeExecutor;
+    endpoints: EndpointPolicy;
+    metrics: PrometheusMetrics;
+  },
+) {
+  const { reportStore, endpoints, metrics } = deps;
+  const images = new SqlImageStore({ db: deps.db });
   const pipeline = new EnrichmentPipeline({
-    repo,
-    keys,
-    executor,
+    repo: deps.repo,
+    keys: deps.keys,
+    executor: deps.executor,
     redactor,
     logger,
     endpoints,
-    git: new GitHubGitEnricher({ keys, redactor, endpoints, fetch: meteredFetch('github', metrics) }),
+    git: new GitHubGitEnricher({
+      keys: deps.keys,
+      redactor,
+      endpoints,
+      fetch: meteredFetch('github', metrics),
+    }),
     issues: new JiraIssueEnricher({
-      keys,
+      keys: deps.keys,
       redactor,
       maxKeys: opts.maxIssueKeys,
       endpoints,
@@ -209,75 +303,25 @@ async function startLocked(
   });
   const reports = new ReportService({
     reports: reportStore,
-    repo,
+    repo: deps.repo,
     localRuntime: opts.runtimeName,
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
       runner.notify();
     },
   });
+  return { reportStore, images, pipeline, runner, reports };
+}
 
-  const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
-  for (const p of repo.snapshot().problems) {
-    logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
-  }
-  if (opts.syncIntervalSeconds > 0) startConfigSync(repo, opts.syncIntervalSeconds, metrics, logger);
-
-  const diskFull = new DiskFullState();
-  const app = createApp({
-    version,
-    logger,
-    redactor,
-    repo,
-    tokens,
-    integrations,
-    runtimes,
-    reports,
-    images,
-    pipeline,
-    localRuntime: opts.runtimeName,
-    ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
-    metrics,
-    health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
-    readiness: readinessChecks({ reports: reportStore, repo, runner }),
-    diskFull,
-  });
-  let server: ServerType;
-  try {
-    server = await listenHttp(app.fetch, opts.port, opts.host);
-  } catch (err) {
-    repo.stopAutoSync();
-    await closeStore();
-    throw err;
-  }
+/** Writes `server.json`, which lets local clients (the CLI, tests) find a server started on port 0. */
+async function publish(server: ServerType, listenHost: string, dataDir: string): Promise<string> {
   const { port } = server.address() as AddressInfo;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const url = `http://${host}:${port}`;
-  // Lets local clients (the CLI, tests) find a server started on port 0.
   await writeFile(join(dataDir, 'server.json'), JSON.stringify({ url, pid: process.pid }) + '\n', {
     mode: 0o600,
   });
-  if (opts.registerPointer) await writePointer({ url, pid: process.pid, dataDir });
-  logger.info(
-    { url, dataDir, configRepo: location.kind, database: store.dialect },
-    `imagetrail ${version} listening on ${url}`,
-  );
-  // Started once the API listens; jobs a crashed process left running are taken over when their lease ends.
-  runner.start();
-
-  return {
-    url,
-    ...(adminTokenFile ? { adminTokenFile } : {}),
-    async close() {
-      repo.stopAutoSync();
-      await runner.stop();
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await store.close();
-      await rm(join(dataDir, 'server.json'), { force: true });
-      if (opts.registerPointer) await removePointer(process.pid);
-      await lock.release();
-    },
-  };
+  return url;
 }
 
 /**

@@ -480,7 +480,7 @@ describe('narrow window (375 px)', () => {
       overflow['integrations'] = await horizontalOverflow(p);
       await p.screenshot({ path: join(SHOTS, 'narrow-integrations.png'), fullPage: true });
       for (const [name, path, heading] of [
-        ['form', '/integrations/new', 'Add an Amazon ECR integration'],
+        ['form', '/integrations/_new', 'Add an Amazon ECR integration'],
         ['edit', '/integrations/web-ecr', /Edit integration/],
         ['runtimes', '/runtimes', 'Runtimes'],
         ['images', '/images', 'Images'],

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ function serve(args: string[]) {
   });
 }
 
-describe('one server per data directory', () => {
+describe('one server per data directory', { timeout: 180_000 }, () => {
   it('a second `serve` on the same data directory exits with an error naming the holder and touches nothing', async () => {
     const dataDir = await tempDir('imagetrail-lock-');
     const first = await startImagetrail({ dataDir });
@@ -76,7 +76,7 @@ describe('one server per data directory', () => {
   });
 });
 
-describe('probes and unknown paths', () => {
+describe('probes and unknown paths', { timeout: 180_000 }, () => {
   it('/livez and /readyz answer JSON; /metrics and unknown paths are JSON 404s, never the dashboard', async () => {
     const server = await startImagetrail();
     try {
@@ -137,7 +137,7 @@ describe('probes and unknown paths', () => {
   });
 });
 
-describe('symbolic links in the configuration repository', () => {
+describe('symbolic links in the configuration repository', { timeout: 180_000 }, () => {
   it('a layout folder committed as a symlink to / is reported, never followed; the server starts and changes work', async () => {
     const repo = await tempDir('imagetrail-symlink-repo-');
     await git(repo, 'init', '-q', '-b', 'main');
@@ -179,6 +179,34 @@ describe('symbolic links in the configuration repository', () => {
       const list = await cli(server, ['integration', 'list', '--json']);
       expect(list.code, list.stderr).toBe(0);
       expect(list.stdout).toContain('"shared"');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('GET /integrations reads the Git history once', { timeout: 240_000 }, () => {
+  it('one git log for the whole list, whatever the number of integrations, with each last commit right', async () => {
+    // A git on PATH that records its arguments, then runs the real git.
+    const bin = await tempDir('imagetrail-git-spy-');
+    const calls = join(bin, 'calls.log');
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho "$1" >> '${calls}'\nexec /usr/bin/git "$@"\n`);
+    await chmod(join(bin, 'git'), 0o755);
+    const server = await startImagetrail({ env: { PATH: `${bin}:${process.env['PATH'] ?? ''}` } });
+    try {
+      const created = ['one', 'two', 'three', 'four', 'five', 'six'];
+      for (const name of created) {
+        const r = await addEcrKeyIntegration(server, name, KEYS, ['--skip-test']);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      await writeFile(calls, '');
+      const list = await api(server, 'GET', '/api/v1/integrations');
+      expect(list.status).toBe(200);
+      const logs = (await readFile(calls, 'utf8')).split('\n').filter((l) => l === 'log');
+      expect(logs).toHaveLength(1);
+      const items = list.json.items as Array<{ name: string; lastCommit?: { subject: string } }>;
+      expect(items.map((i) => i.name).sort()).toEqual([...created].sort());
+      for (const i of items) expect(i.lastCommit?.subject, i.name).toContain(i.name);
     } finally {
       await server.stop();
     }

@@ -110,69 +110,73 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('README quickstart, pasted as one block into a terminal whose PATH starts with Node 20', () => {
-  it('starts the server on Node >= 22, waits for it, and lists the runtime with the token found on its own', async () => {
-    // The premise: the machine's Node is older than 22.
-    expect(execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' })).toMatch(/^v(1\d|2[01])\./);
-    // A checkout of its own (the data directory lands in it), sharing this one's build and Node.
-    const cwd = await mkdtemp(join(tmpdir(), 'imagetrail-quickstart-block-'));
-    dirs.push(cwd);
-    for (const entry of ['bin', 'dist', 'scripts', 'node_modules', '.tools', 'package.json'])
-      await symlink(join(ROOT, entry), join(cwd, entry));
-    const port = await freePort();
-    const env = baseEnv({ IMAGETRAIL_PORT: String(port), PATH: OLD_NODE_PATH });
-    const block = await quickstartBlock();
-    const r = await runShell(cwd, block, env);
-    const serverFile = join(cwd, '.imagetrail', 'server.json');
-    const pid = (JSON.parse(await readFile(serverFile, 'utf8')) as { pid: number }).pid;
-    try {
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).not.toMatch(/SyntaxError|enableCompileCache|No such file/);
-      expect(r.stdout).toContain(`ready: http://127.0.0.1:${port}`);
-      expect(r.stdout).toMatch(/\blocal\b.*hybrid/);
-      // The server runs on the checkout's Node 24, not on the /usr/bin/node first on PATH.
-      expect(await readlink(`/proc/${pid}/exe`)).toBe(await realpath(join(ROOT, '.tools/node/bin/node')));
-    } finally {
-      process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 200 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
-    }
-    expect(alive(pid)).toBe(false);
-  });
-
-  it('Node older than 22 gets a clear error naming the requirement and scripts/setup-node.sh (exit 2, no stack)', async () => {
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const p = spawn('/usr/bin/node', [BIN, 'runtime', 'list'], {
-        env: baseEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+describe(
+  'README quickstart, pasted as one block into a terminal whose PATH starts with Node 20',
+  { timeout: 180_000 },
+  () => {
+    it('starts the server on Node >= 22, waits for it, and lists the runtime with the token found on its own', async () => {
+      // The premise: the machine's Node is older than 22.
+      expect(execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' })).toMatch(/^v(1\d|2[01])\./);
+      // A checkout of its own (the data directory lands in it), sharing this one's build and Node.
+      const cwd = await mkdtemp(join(tmpdir(), 'imagetrail-quickstart-block-'));
+      dirs.push(cwd);
+      for (const entry of ['bin', 'dist', 'scripts', 'node_modules', '.tools', 'package.json'])
+        await symlink(join(ROOT, entry), join(cwd, entry));
+      const port = await freePort();
+      const env = baseEnv({ IMAGETRAIL_PORT: String(port), PATH: OLD_NODE_PATH });
+      const block = await quickstartBlock();
+      const r = await runShell(cwd, block, env);
+      const serverFile = join(cwd, '.imagetrail', 'server.json');
+      const pid = (JSON.parse(await readFile(serverFile, 'utf8')) as { pid: number }).pid;
+      try {
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).not.toMatch(/SyntaxError|enableCompileCache|No such file/);
+        expect(r.stdout).toContain(`ready: http://127.0.0.1:${port}`);
+        expect(r.stdout).toMatch(/\blocal\b.*hybrid/);
+        // The server runs on the checkout's Node 24, not on the /usr/bin/node first on PATH.
+        expect(await readlink(`/proc/${pid}/exe`)).toBe(await realpath(join(ROOT, '.tools/node/bin/node')));
+      } finally {
+        process.kill(pid, 'SIGTERM');
+        for (let i = 0; i < 200 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(alive(pid)).toBe(false);
     });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Node.js >= 22 is required');
-    expect(r.stderr).toContain('v20.');
-    expect(r.stderr).toContain('source scripts/setup-node.sh');
-    expect(r.stderr).not.toMatch(/SyntaxError|\n\s+at /);
-  });
 
-  it('a checkout without .tools/ runs `node` from PATH and says the same when it is too old', async () => {
-    const cwd = await mkdtemp(join(tmpdir(), 'imagetrail-no-tools-'));
-    dirs.push(cwd);
-    await mkdir(join(cwd, 'bin'));
-    await copyFile(BIN, join(cwd, 'bin', 'imagetrail'));
-    await symlink(join(ROOT, 'dist'), join(cwd, 'dist'));
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const p = spawn(join(cwd, 'bin', 'imagetrail'), ['--version'], {
-        env: baseEnv({ PATH: OLD_NODE_PATH }),
-        stdio: ['ignore', 'pipe', 'pipe'],
+    it('Node older than 22 gets a clear error naming the requirement and scripts/setup-node.sh (exit 2, no stack)', async () => {
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        const p = spawn('/usr/bin/node', [BIN, 'runtime', 'list'], {
+          env: baseEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.on('close', (code) => resolve({ code: code ?? -1, stderr }));
       });
-      let stderr = '';
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Node.js >= 22 is required');
+      expect(r.stderr).toContain('v20.');
+      expect(r.stderr).toContain('source scripts/setup-node.sh');
+      expect(r.stderr).not.toMatch(/SyntaxError|\n\s+at /);
     });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('/usr/bin/node is v20.');
-    expect(r.stderr).toContain('scripts/setup-node.sh');
-  });
-});
+
+    it('a checkout without .tools/ runs `node` from PATH and says the same when it is too old', async () => {
+      const cwd = await mkdtemp(join(tmpdir(), 'imagetrail-no-tools-'));
+      dirs.push(cwd);
+      await mkdir(join(cwd, 'bin'));
+      await copyFile(BIN, join(cwd, 'bin', 'imagetrail'));
+      await symlink(join(ROOT, 'dist'), join(cwd, 'dist'));
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        const p = spawn(join(cwd, 'bin', 'imagetrail'), ['--version'], {
+          env: baseEnv({ PATH: OLD_NODE_PATH }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.on('close', (code) => resolve({ code: code ?? -1, stderr }));
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('/usr/bin/node is v20.');
+      expect(r.stderr).toContain('scripts/setup-node.sh');
+    });
+  },
+);

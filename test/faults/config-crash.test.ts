@@ -26,7 +26,7 @@ async function names(server: Parameters<typeof cli>[0]): Promise<string[]> {
   return (JSON.parse(r.stdout) as Array<{ name: string }>).map((i) => i.name).sort();
 }
 
-describe('SIGKILL during a configuration change (local mode)', () => {
+describe('SIGKILL during a configuration change (local mode)', { timeout: 240_000 }, () => {
   for (const point of ['written', 'staged', 'committed'] as const) {
     it(`killed once ${point}: the unacknowledged integration is gone, the acknowledged one stays, changes work`, async () => {
       const dataDir = await mkdtemp(join(tmpdir(), `imagetrail-crash-${point}-`));

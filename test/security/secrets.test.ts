@@ -550,7 +550,7 @@ describe('a run with distinctive secrets', () => {
         '/integrations/ecr',
         '/integrations/gh',
         '/integrations/jira',
-        '/integrations/new',
+        '/integrations/_new',
         '/runtimes',
         '/images',
         `/images/${imageId}`,

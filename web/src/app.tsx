@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { onUnauthorized, session } from './api/client.js';
-import { Link, match, RouterProvider, useRouter } from './router.js';
+import { Link, match, NEW_INTEGRATION_PATH, RouterProvider, useRouter } from './router.js';
 import { SignIn } from './pages/sign-in.js';
 import { IntegrationsPage } from './pages/integrations.js';
 import { IntegrationFormPage } from './pages/integration-form.js';
@@ -115,7 +115,9 @@ function Page(): ReactNode {
   }, [path, navigate]);
   if (path === '/' || path === '/signin') return null;
   if (match('/integrations', path)) return <IntegrationsPage />;
-  if (match('/integrations/new', path)) return <IntegrationFormPage key="new" />;
+  // The create form lives at a path no integration name can take (DNS labels never start with "_"), so
+  // an integration named "new" opens like any other.
+  if (match(NEW_INTEGRATION_PATH, path)) return <IntegrationFormPage key="_new" />;
   const edit = match('/integrations/:name', path);
   if (edit?.['name']) return <IntegrationFormPage key={edit['name']} name={edit['name']} />;
   if (match('/runtimes', path)) return <RuntimesPage />;

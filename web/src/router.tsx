@@ -91,3 +91,6 @@ export function match(pattern: string, path: string): Record<string, string> | n
   }
   return params;
 }
+
+/** The "add an integration" page; `/integrations/<name>` opens the integration of that name, even "new". */
+export const NEW_INTEGRATION_PATH = '/integrations/_new';

@@ -2,7 +2,7 @@ import { request } from '../api/client.js';
 import { IntegrationList, type EcrView, type IntegrationView } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortSha, when } from '../format.js';
-import { Link } from '../router.js';
+import { Link, NEW_INTEGRATION_PATH } from '../router.js';
 
 export const MODE_LABEL: Record<EcrView['mode'], string> = {
   iamRole: 'IAM role',
@@ -26,7 +26,7 @@ export function IntegrationsPage() {
         <PageTitle>
           <span id="integrations-title">Integrations</span>
         </PageTitle>
-        <Link to="/integrations/new" className="button primary">
+        <Link to={NEW_INTEGRATION_PATH} className="button primary">
           Add ECR integration
         </Link>
       </div>
@@ -45,7 +45,7 @@ export function IntegrationsPage() {
       )}
       {list.state === 'ok' && list.data.items.length === 0 && (
         <p className="empty">
-          No integrations yet. <Link to="/integrations/new">Add an Amazon ECR integration</Link>.
+          No integrations yet. <Link to={NEW_INTEGRATION_PATH}>Add an Amazon ECR integration</Link>.
         </p>
       )}
       {list.state === 'ok' && list.data.items.length > 0 && (

@@ -1,0 +1,65 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addEcrKeyIntegration, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+
+// Dashboard routing in Debian's Chromium (playwright-core), against a real `imagetrail serve`: an
+// integration may be named "new" (a valid DNS label), so it must open like any other, and the
+// "add an integration" page must still be reachable.
+
+let server: ServerHandle;
+let browserDir: string;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  server = await startImagetrail();
+  const add = await addEcrKeyIntegration(
+    server,
+    'new',
+    { accessKeyId: 'AKIAROUTENEW00000000', secretAccessKey: 'route-new-secret-key-000000000000000000' },
+    ['--skip-test'],
+  );
+  expect(add.code, add.stderr).toBe(0);
+  browserDir = await mkdtemp(join(tmpdir(), 'imagetrail-chromium-routes-'));
+  context = await chromium.launchPersistentContext(browserDir, {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.stop();
+  if (browserDir) await rm(browserDir, { recursive: true, force: true });
+});
+
+describe('dashboard routes', () => {
+  it('an integration named "new" opens from the list, and "Add ECR integration" still opens the form', async () => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(server.url + '/');
+    await page.getByLabel('API token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+
+    await page.getByRole('link', { name: 'new', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit integration “new”' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/integrations/new');
+
+    // A bookmark or a pasted address works the same.
+    await page.goto(server.url + '/integrations/new');
+    await page.getByRole('heading', { level: 1, name: 'Edit integration “new”' }).waitFor();
+
+    await page.goto(server.url + '/integrations');
+    await page.getByRole('link', { name: 'Add ECR integration' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Add an Amazon ECR integration' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/integrations/_new');
+  });
+});
