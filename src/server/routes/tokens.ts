@@ -9,7 +9,9 @@ import { jsonBody } from './body.js';
 const CreateToken = z
   .object({
     name: z.string().min(1).max(100),
-    scopes: z.array(Scope).min(1, 'give at least one scope: admin, report, viewer, metrics or runtime:<name>'),
+    scopes: z
+      .array(Scope)
+      .min(1, 'give at least one scope: admin, report, viewer, metrics or runtime:<name>'),
   })
   .strict();
 
