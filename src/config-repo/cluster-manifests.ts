@@ -72,7 +72,7 @@ export function upgradeDocument(doc: Document, desired: InClusterApplication, ru
     edited = true;
   };
   const source = desired.spec.source;
-  const revision = doc.getIn(['spec', 'source', 'targetRevision']) as unknown;
+  const revision = doc.getIn(['spec', 'source', 'targetRevision']);
   if (revision === undefined || revision === 'HEAD')
     set(['spec', 'source', 'targetRevision'], source.targetRevision);
   if (doc.getIn(['spec', 'source', 'directory', 'include']) === legacyInclude(runtime)) {
