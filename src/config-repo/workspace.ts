@@ -115,9 +115,7 @@ export class ConfigRepo {
       const dir = path.resolve(options.workDir);
       const branch = await openRemote(git, dir, loc.url, loc.ref, loc.subPath ?? '');
       // A plain `git clone` of the remote must show what imagetrail pushed (its HEAD may be dangling).
-      await ensureRemoteHead(git, dir, loc.url, branch, options.logger).catch((err: unknown) => {
-        options.logger?.warn({ err }, 'config repo: cannot check the remote default branch');
-      });
+      await ensureRemoteHead(git, dir, loc.url, branch, options.logger);
       repo = new ConfigRepo(loc, git, dir, loc.subPath ?? '', branch, options.logger, maxAttempts);
     }
     await repo.sync();
