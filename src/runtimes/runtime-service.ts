@@ -6,6 +6,7 @@ import { parseInput } from '../domain/parse.js';
 import { SemVer } from '../domain/semver.js';
 import type { Logger } from '../logging/logger.js';
 import { renderApplication } from '../config-repo/argo.js';
+import { writeClusterManifests } from '../config-repo/cluster-manifests.js';
 import { AgeRecipient, API_VERSION } from '../config-repo/kinds/common.js';
 import type { ControlPlaneV1alpha1 } from '../config-repo/kinds/control-plane-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
@@ -185,6 +186,8 @@ export class RuntimeService {
           runtimes: new Map([...fresh.runtimes, [localRuntime, rt]]),
         };
         await this.deps.integrations.resealAll(tx, withRuntime);
+        // A first start lands the CRDs in the same commit (one push instead of two).
+        await writeClusterManifests(tx, this.deps.repo, withRuntime.runtimes.keys());
       },
     );
   }

@@ -91,7 +91,10 @@ export async function startServer(
   const integrations = new IntegrationService({ repo, keys, executor, redactor, logger, audit });
   const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger });
   await runtimes.ensureBootstrap(opts.runtimeName, runtimeVersion);
-  await ensureClusterManifests(repo, logger);
+  // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
+  await ensureClusterManifests(repo, logger).catch((err: unknown) => {
+    logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
+  });
 
   const reportStore = new SqlReportStore({ db: store.db });
   const images = new SqlImageStore({ db: store.db });

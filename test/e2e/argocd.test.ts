@@ -50,6 +50,15 @@ afterAll(async () => {
 
 describe('Argo CD can sync what imagetrail writes', () => {
   it('a plain clone holds CRDs for every kind it syncs, and every manifest passes the upstream schemas', async () => {
+    // The first start lands the CRDs with the control plane and the local runtime, in one commit.
+    const history = (await exec('git', ['log', '--format=%s', 'main'], { cwd: bare })).stdout
+      .trim()
+      .split('\n');
+    expect(history).toHaveLength(2);
+    expect(history[0]).toMatch(/^runtime: register control plane and in-process runtime local /);
+    const first = (await exec('git', ['ls-tree', '-r', '--name-only', 'main'], { cwd: bare })).stdout;
+    expect(first).toContain('resources/crds/integrations.imagetrail.dev.yaml');
+
     const gh = ['integration', 'add', 'github', 'gh', '--api-url', 'https://ghe.example/api/v3'];
     const jira = ['integration', 'add', 'jira', 'tickets', '--base-url', 'https://acme.atlassian.net'];
     const role = ['--role-arn', 'arn:aws:iam::123456789012:role/reader'];
