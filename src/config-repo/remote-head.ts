@@ -3,6 +3,8 @@ import type { Logger } from '../logging/logger.js';
 import type { Git } from './git.js';
 
 export type RemoteHeadState =
+  /** Could not be checked (the remote did not answer); logged, never fatal. */
+  | { state: 'unknown' }
   /** The remote's HEAD names a branch that exists: a plain `git clone` checks something out. */
   | { state: 'ok'; head: string }
   /** It was dangling on a bare repository on this host, and now points at imagetrail's branch. */
@@ -31,6 +33,21 @@ function localBarePath(url: string): string | null {
  * server (GitHub, GitLab, …) the default branch is a server setting: report it.
  */
 export async function ensureRemoteHead(
+  git: Git,
+  cloneDir: string,
+  url: string,
+  branch: string,
+  logger?: Pick<Logger, 'warn'>,
+): Promise<RemoteHeadState> {
+  try {
+    return await checkRemoteHead(git, cloneDir, url, branch, logger);
+  } catch (err) {
+    logger?.warn({ err }, 'config repo: cannot check the remote default branch (HEAD)');
+    return { state: 'unknown' };
+  }
+}
+
+async function checkRemoteHead(
   git: Git,
   cloneDir: string,
   url: string,

@@ -62,6 +62,7 @@ Managed by imagetrail; changes made here by hand are picked up and validated.
     resources/control-planes/control-plane.yaml              the control plane's age recipient
     runtimes/<runtime>/runtime.yaml                          kind Runtime
     runtimes/<runtime>/in-cluster.yaml                       Argo CD Application syncing the runtime's folders
+    resources/crds/<kind>.imagetrail.dev.yaml                CRDs for these kinds (generated; Argo CD applies them first)
 
 Secret fields are sealed with age; decrypt one with \`age -d -i KEYFILE\`.
 `;

@@ -7,6 +7,7 @@ import { controlPlanePath, runtimeInClusterPath, runtimePath } from '../config-r
 import type { ConfigSnapshot } from '../config-repo/snapshot.js';
 import type { ConfigRepo, ConfigTx } from '../config-repo/workspace.js';
 import { renderApplication } from '../config-repo/argo.js';
+import { writeClusterManifests } from '../config-repo/cluster-manifests.js';
 import { InputError } from '../domain/errors.js';
 import type { IntegrationService } from '../integrations/integration-service.js';
 import { overlayPins } from '../integrations/recipients.js';
@@ -90,6 +91,8 @@ export async function ensureBootstrap(
         migrateUnbound: firstStart,
         pins: overlayPins(deps.pins, pending),
       });
+      // A first start lands the CRDs in the same commit (one push instead of two).
+      await writeClusterManifests(tx, deps.repo, withRuntime.runtimes.keys());
     });
   }
   await persistPins(deps, pending, trusted);

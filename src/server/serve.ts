@@ -159,7 +159,10 @@ async function startLocked(
     });
     const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger, pins });
     await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
-    await ensureClusterManifests(repo, logger);
+    // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
+    await ensureClusterManifests(repo, logger).catch((err: unknown) => {
+      logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
+    });
     const enrichment = buildEnrichment(opts, ctx, {
       db: store.db,
       reportStore,

@@ -253,7 +253,7 @@ function mergeField(a: JsonSchema, b: JsonSchema, at: string): JsonSchema {
   const { enum: ea, ...ra } = a;
   const { enum: eb, ...rb } = b;
   if (Array.isArray(ea) && Array.isArray(eb) && sameJson(ra, rb)) {
-    return { ...ra, enum: [...new Set([...ea, ...eb])] };
+    return { ...ra, enum: [...new Set([...(ea as unknown[]), ...(eb as unknown[])])] };
   }
   return fail(at, 'union variants declare this field differently');
 }
