@@ -116,7 +116,14 @@ function Detail({ d }: { d: ImageDetail }) {
             <Row k="Build">
               {build ? (
                 <>
-                  <ExtLink href={build.workflowUrl}>{build.workflowName ?? 'workflow'}</ExtLink>
+                  {/* The report's own name for the run; without one, say what is known, never a made-up name. */}
+                  {build.workflowName !== undefined ? (
+                    <ExtLink href={build.workflowUrl}>{build.workflowName}</ExtLink>
+                  ) : build.workflowUrl !== undefined ? (
+                    <ExtLink href={build.workflowUrl}>{build.ciType ?? 'CI'} run</ExtLink>
+                  ) : (
+                    <span className="muted">no workflow name reported</span>
+                  )}
                   {build.logsUrl && (
                     <>
                       {' · '}
