@@ -7,6 +7,7 @@ import type {
   IssueFacts,
   Layer,
   Platform,
+  PlatformConfig,
   PullRequest,
   Referrer,
   ScanSummary,
@@ -515,6 +516,7 @@ export class SqlImageStore implements ImageStore {
           mediaType: p.media_type,
         };
         if (p.variant !== null) out.variant = p.variant;
+        if (p.config !== null) out.config = parseJson<PlatformConfig>(p.config, {});
         return out;
       }),
       layers: parseJson<Layer[]>(row.layers, []),
