@@ -105,18 +105,24 @@ interface IndexWalk {
 export async function indexFacts(index: Manifest, r: IndexReaders): Promise<IndexFacts> {
   const w: IndexWalk = { images: [], attestations: [], notes: [] };
   await walk(index, r, 0, w);
-  const source =
-    w.images.find((e) => e.d.platform?.os === 'linux' && e.d.platform.architecture === 'amd64') ??
-    w.images[0];
-  const ordered = source ? [source, ...w.images.filter((e) => e !== source)] : [];
   const configs = new Map<string, ImageConfig>();
-  await Promise.all(
-    ordered.map(async (e, i) => {
-      if (!isImageManifest(e.m)) return;
-      if (i < MAX_PLATFORM_CONFIGS || !e.d.platform)
-        configs.set(e.d.digest, await r.config(e.m.config.digest));
-    }),
-  );
+  const readConfigs = (list: Entry[]) =>
+    Promise.all(
+      list.map(async (e) => {
+        if (isImageManifest(e.m) && !configs.has(e.d.digest))
+          configs.set(e.d.digest, await r.config(e.m.config.digest));
+      }),
+    );
+  // An entry without a platform in the index: its config says which it is.
+  await readConfigs(w.images.filter((e) => !e.d.platform));
+  const isAmd64 = (e: Entry) => {
+    const os = e.d.platform?.os ?? configs.get(e.d.digest)?.os;
+    const arch = e.d.platform?.architecture ?? configs.get(e.d.digest)?.architecture;
+    return os === 'linux' && arch === 'amd64';
+  };
+  const source = w.images.find(isAmd64) ?? w.images[0];
+  const ordered = source ? [source, ...w.images.filter((e) => e !== source)] : [];
+  await readConfigs(ordered.slice(0, MAX_PLATFORM_CONFIGS));
   if (ordered.length > MAX_PLATFORM_CONFIGS)
     w.notes.push(`config read for ${MAX_PLATFORM_CONFIGS} of ${ordered.length} platforms`);
 
