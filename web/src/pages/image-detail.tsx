@@ -305,7 +305,22 @@ function Detail({ d }: { d: ImageDetail }) {
       <section className="card" aria-labelledby="labels-title">
         <h2 id="labels-title">Labels and annotations</h2>
         {labels.length === 0 && annotations.length === 0 && <p className="muted">None.</p>}
+        {d.config?.labelsFrom && (
+          <p className="muted small" data-labels-from={d.config.labelsFrom.digest}>
+            An index has no config of its own: created time, labels and environment are those of its{' '}
+            {d.config.labelsFrom.platform} image <code className="wrap">{d.config.labelsFrom.digest}</code>.
+          </p>
+        )}
         {labels.length > 0 && <KeyValues title="Labels" entries={labels} />}
+        {d.config?.env && d.config.env.length > 0 && (
+          <KeyValues
+            title="Environment"
+            entries={d.config.env.map((e): [string, string] => {
+              const i = e.indexOf('=');
+              return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+            })}
+          />
+        )}
         {annotations.length > 0 && <KeyValues title="Annotations" entries={annotations} />}
       </section>
 
