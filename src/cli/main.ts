@@ -68,6 +68,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   config: () => import('./commands/config.js').then((m) => m.registerConfig),
   'report-image': () => import('./commands/report-image.js').then((m) => m.registerReportImage),
   images: () => import('./commands/images.js').then((m) => m.registerImages),
+  reports: () => import('./commands/reports.js').then((m) => m.registerReports),
   inspect: () => import('./commands/inspect.js').then((m) => m.registerInspect),
   status: () => import('./commands/status.js').then((m) => m.registerStatus),
 };

@@ -32,6 +32,7 @@ import {
   type Manifest,
 } from '../integrations/registry/oci/schema.js';
 import type { EnrichedImage, Layer, Platform, Referrer } from './model.js';
+import { applyIndexFacts, indexFacts, safeEnv } from './index-facts.js';
 
 export interface EcrEnrichDeps {
   clients: EcrClientCache;
@@ -141,40 +142,23 @@ export async function enrichEcrImage(
   }
 
   if (isIndex(manifest)) {
-    // Every child platform: the index says OS/arch/variant; the children (one BatchGetImage, batched)
-    // give layer sizes. buildx attestation manifests (`unknown/unknown`) are referrers, not platforms.
-    const children = await Promise.all(
-      manifest.manifests.map(async (d) => {
-        const child = await manifestOf({ ...base, id: { imageDigest: d.digest } }, t.ref.registry, deps);
-        return { d, m: parseManifest(new TextEncoder().encode(child.manifest), child.mediaType) };
-      }),
-    );
-    for (const { d, m } of children) {
-      const layers = isImageManifest(m) ? m.layers : [];
-      const size = d.size + (isImageManifest(m) ? m.config.size : 0) + layers.reduce((n, l) => n + l.size, 0);
-      if (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown') {
-        image.referrers.push({
-          digest: d.digest,
-          kind: 'attestation',
-          mediaType: d.mediaType,
-          ...(d.annotations?.['vnd.docker.reference.type']
-            ? { artifactType: d.annotations['vnd.docker.reference.type'] }
-            : {}),
-        });
-        continue;
-      }
-      const p: Platform = {
-        os: d.platform?.os ?? 'unknown',
-        architecture: d.platform?.architecture ?? 'unknown',
-        digest: d.digest,
-        size,
-        mediaType: d.mediaType,
-      };
-      if (d.platform?.variant) p.variant = d.platform.variant;
-      image.platforms.push(p);
-      image.size += size;
-    }
+    // Platforms (nested indexes followed), attestations apart, and the created time, labels and Env of
+    // one platform image, since an index has no config of its own (index-facts.ts).
+    const facts = await indexFacts(manifest, {
+      manifest: async (digest) => {
+        const child = await manifestOf({ ...base, id: { imageDigest: digest } }, t.ref.registry, deps);
+        return parseManifest(new TextEncoder().encode(child.manifest), child.mediaType);
+      },
+      config: (digest) => configOf(registry, t.ref.repository, digest, deps),
+    });
+    applyIndexFacts(image, facts);
     step('platforms', image.platforms.map(platformText).join(', ') || 'none');
+    if (facts.config?.labelsFrom)
+      step(
+        'config',
+        `created, labels and Env from ${facts.config.labelsFrom.platform} ${facts.config.labelsFrom.digest}`,
+      );
+    for (const note of facts.notes) step('index', note, 'skipped');
   } else if (isImageManifest(manifest)) {
     image.layers = manifest.layers.map((l): Layer => ({
       digest: l.digest,
@@ -185,10 +169,12 @@ export async function enrichEcrImage(
     const config = await configOf(registry, t.ref.repository, manifest.config.digest, deps);
     if (config.created) image.createdAt = config.created;
     image.labels = config.config?.Labels ?? {};
+    const env = safeEnv(config.config?.Env);
     image.config = {
       ...(config.os ? { os: config.os } : {}),
       ...(config.architecture ? { architecture: config.architecture } : {}),
       historyCount: config.history?.length ?? 0,
+      ...(env ? { env } : {}),
     };
     image.platforms.push({
       os: config.os ?? 'unknown',

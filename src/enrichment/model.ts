@@ -106,6 +106,25 @@ export interface Platform {
   digest: string;
   size: number;
   mediaType: string;
+  /** The platform's own config facts, when read. */
+  config?: PlatformConfig;
+}
+
+/** What one platform image's config says. `env` values of secret-looking names are redacted. */
+export interface PlatformConfig {
+  created?: string;
+  labels?: Record<string, string>;
+  env?: string[];
+}
+
+/** Config facts of an image; for an index, those of the platform named by `labelsFrom`. */
+export interface ConfigSummary {
+  os?: string;
+  architecture?: string;
+  historyCount: number;
+  env?: string[];
+  /** Index only: the platform image the created time, labels and Env were taken from. */
+  labelsFrom?: { digest: string; platform: string };
 }
 
 export interface Layer {
@@ -149,7 +168,7 @@ export interface EnrichedImage {
   layers: Layer[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  config?: { os?: string; architecture?: string; historyCount: number };
+  config?: ConfigSummary;
   scan?: ScanSummary;
   referrers: Referrer[];
   /** `registry.ecr` | `registry.oci` … */
@@ -225,7 +244,7 @@ export interface ImageDetail extends ImageSummary {
   layers: Layer[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  config?: { os?: string; architecture?: string; historyCount: number };
+  config?: ConfigSummary;
   scan?: ScanSummary;
   referrers: Referrer[];
   builds: Array<BuildFacts & { id: string; git?: GitFacts }>;

@@ -244,11 +244,13 @@ export class FakeImageStore implements ImageStore {
         workflowUrl: latest.facts.workflowUrl,
         reportedAt: latest.facts.reportedAt,
       });
-      const g = this.gitOf(latest, true);
-      if (g) {
-        const git = definedOnly({ repo: g.repo, branch: g.branch, sha: g.sha, message: g.message });
-        if (Object.keys(git).length > 0) s.git = git;
-      }
+    }
+    // The newest build that had Git facts: a later report without them does not blank the commit.
+    const withGit = this.buildsOf(i.id).find((b) => b.git?.sha !== undefined || b.git?.branch !== undefined);
+    const g = withGit ? this.gitOf(withGit, true) : undefined;
+    if (g) {
+      const git = definedOnly({ repo: g.repo, branch: g.branch, sha: g.sha, message: g.message });
+      if (Object.keys(git).length > 0) s.git = git;
     }
     return s;
   }

@@ -66,8 +66,9 @@ export async function replacePlatformsAndReferrers(
     variant: p.variant ?? null,
     size: p.size,
     media_type: p.mediaType,
+    config: p.config ? JSON.stringify(p.config) : null,
   }));
-  for (const batch of batches(platforms, 8)) {
+  for (const batch of batches(platforms, 9)) {
     await trx.insertInto('image_platforms').values(batch).execute();
   }
   const referrers = uniqueBy(image.referrers, (x) => x.digest).map((x) => ({

@@ -6,8 +6,8 @@ import type {
   ImageSummary,
   IssueFacts,
   Layer,
-  Person,
   Platform,
+  PlatformConfig,
   PullRequest,
   Referrer,
   ScanSummary,
@@ -22,9 +22,10 @@ import {
   type ImageStore,
   type RecordResult,
 } from './image-store.js';
-import type { BuildsTable, Database, ImagesTable } from './schema.js';
+import type { Database, ImagesTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { addTags, replacePlatformsAndReferrers } from './sql-image-children.js';
+import { compact, gitOf, group, parseJson, type BuildRow, type CommitJoin } from './sql-image-rows.js';
 
 export interface SqlImageStoreDeps {
   db: Kysely<Database>;
@@ -33,15 +34,6 @@ export interface SqlImageStoreDeps {
 }
 
 type ImageRow = Selectable<ImagesTable>;
-type BuildRow = Selectable<BuildsTable>;
-interface CommitJoin {
-  c_message: string | null;
-  c_author: string | null;
-  c_committer: string | null;
-  c_time: string | null;
-  c_url: string | null;
-  c_parents: string | null;
-}
 
 export class SqlImageStore implements ImageStore {
   private readonly db: Kysely<Database>;
@@ -332,7 +324,7 @@ export class SqlImageStore implements ImageStore {
   private async summaries(rows: ImageRow[]): Promise<ImageSummary[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const [tags, platforms, builds, issues] = await Promise.all([
+    const [tags, platforms, builds, gitBuilds, issues] = await Promise.all([
       this.db
         .selectFrom('image_tags')
         .select(['image_id', 'tag'])
@@ -348,6 +340,7 @@ export class SqlImageStore implements ImageStore {
         .orderBy('position')
         .execute(),
       this.latestBuilds(ids),
+      this.latestBuilds(ids, true),
       this.db
         .selectFrom('build_issues')
         .innerJoin('builds', 'builds.id', 'build_issues.build_id')
@@ -362,6 +355,7 @@ export class SqlImageStore implements ImageStore {
     const platformsOf = group(platforms, (p) => p.image_id);
     const issuesOf = group(issues, (i) => i.image_id);
     const buildOf = new Map(builds.map((b) => [b.image_id, b]));
+    const gitBuildOf = new Map(gitBuilds.map((b) => [b.image_id, b]));
 
     return rows.map((r) => {
       const s: ImageSummary = {
@@ -389,15 +383,21 @@ export class SqlImageStore implements ImageStore {
           workflowUrl: b.workflow_url,
           reportedAt: b.reported_at,
         }) as NonNullable<ImageSummary['latestBuild']>;
-        const git = compact({ repo: b.git_repo, branch: b.git_branch, sha: b.git_sha, message: b.c_message });
+      }
+      const g = gitBuildOf.get(r.id);
+      if (g) {
+        const git = compact({ repo: g.git_repo, branch: g.git_branch, sha: g.git_sha, message: g.c_message });
         if (Object.keys(git).length > 0) s.git = git;
       }
       return s;
     });
   }
 
-  /** The newest build of each image, with its commit message: one query with a window function. */
-  private latestBuilds(ids: string[]): Promise<Array<BuildRow & CommitJoin>> {
+  /**
+   * The newest build of each image, with its commit message: one query with a window function. `withGit`:
+   * the newest build that had Git facts, so a later report without them does not blank the image's commit.
+   */
+  private latestBuilds(ids: string[], withGit = false): Promise<Array<BuildRow & CommitJoin>> {
     const ranked = this.db
       .selectFrom('builds')
       .selectAll()
@@ -407,7 +407,10 @@ export class SqlImageStore implements ImageStore {
           .over((ob) => ob.partitionBy('image_id').orderBy('reported_at', 'desc').orderBy('id', 'desc'))
           .as('rn'),
       )
-      .where('image_id', 'in', ids);
+      .where('image_id', 'in', ids)
+      .$if(withGit, (qb) =>
+        qb.where((eb) => eb.or([eb('git_sha', 'is not', null), eb('git_branch', 'is not', null)])),
+      );
     return this.db
       .selectFrom(ranked.as('b'))
       .leftJoin('commits as c', (join) =>
@@ -515,6 +518,7 @@ export class SqlImageStore implements ImageStore {
           mediaType: p.media_type,
         };
         if (p.variant !== null) out.variant = p.variant;
+        if (p.config !== null) out.config = parseJson<PlatformConfig>(p.config, {});
         return out;
       }),
       layers: parseJson<Layer[]>(row.layers, []),
@@ -578,49 +582,5 @@ export class SqlImageStore implements ImageStore {
       .where('digest', '=', digest)
       .executeTakeFirst();
     return row?.id ?? null;
-  }
-}
-
-/** Git facts of a build joined with its commit row; `withBranch` false for the per-commit list. */
-function gitOf(b: BuildRow & CommitJoin, withBranch: boolean): GitFacts {
-  const git: GitFacts = compact({
-    provider: b.git_provider,
-    repo: b.git_repo,
-    branch: withBranch ? b.git_branch : null,
-    sha: b.git_sha,
-    message: b.c_message,
-    time: b.c_time,
-    url: b.c_url,
-  });
-  if (b.c_author !== null) git.author = parseJson<Person>(b.c_author, {});
-  if (b.c_committer !== null) git.committer = parseJson<Person>(b.c_committer, {});
-  if (b.c_parents !== null) git.parents = parseJson<string[]>(b.c_parents, []);
-  return git;
-}
-
-/** Drops null fields: the read models use absent optional fields, never nulls. */
-function compact<T extends Record<string, string | null>>(o: T): { [K in keyof T]?: string } {
-  const out: { [K in keyof T]?: string } = {};
-  for (const [k, v] of Object.entries(o)) if (v !== null) out[k as keyof T] = v;
-  return out;
-}
-
-function group<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
-
-// Stored by this store from typed values; lenient on read so one odd row cannot break a page.
-function parseJson<T>(json: string, fallback: T): T {
-  try {
-    return JSON.parse(json) as T;
-  } catch {
-    return fallback;
   }
 }

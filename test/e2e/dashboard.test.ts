@@ -468,6 +468,50 @@ describe('images', () => {
     expect(await page.locator('pre.dockerfile script').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'image-detail.png'), fullPage: true });
   });
+
+  it('an index names the platform image its labels come from; no made-up build name (issue 9)', async () => {
+    await page.goto(server.url + '/images');
+    await page.getByRole('link', { name: 'team/web' }).click();
+    await page.getByRole('heading', { level: 1, name: /team\/web/ }).waitFor();
+    const labels = await page
+      .locator('section.card', { has: page.getByRole('heading', { name: 'Labels and annotations' }) })
+      .innerText();
+    expect(labels).toMatch(/those of its linux\/amd64 image sha256:/);
+    expect(labels).toContain('PATH');
+    const summary = await page
+      .locator('section.card', { has: page.getByRole('heading', { name: 'Summary' }) })
+      .innerText();
+    expect(summary).toContain('no workflow name reported');
+    expect(summary).not.toMatch(/^workflow$/m);
+  });
+
+  it('Reports lists a report that failed after CI moved on, with its reason (issue 9)', async () => {
+    const r = await cli(server, [
+      'report-image',
+      '--image',
+      `${HOST}/team/web:missing`,
+      '--registry-integration',
+      'ecr',
+      '--no-local-git',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const id = JSON.parse(r.stdout).id as string;
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.waitForURL(/status=failed/);
+    const row = page.locator(`tr[data-report="${id}"]`);
+    for (let i = 0; i < 50 && (await row.count()) === 0; i++) {
+      await new Promise((res) => setTimeout(res, 300));
+      await page.reload();
+    }
+    const text = await row.innerText();
+    expect(text).toContain('failed');
+    expect(text).toContain(`${HOST}/team/web:missing`);
+    expect(text).toMatch(/missing/);
+    await page.screenshot({ path: join(SHOTS, 'reports.png'), fullPage: true });
+  });
 });
 
 describe('narrow window (375 px)', () => {

@@ -67,3 +67,40 @@ describe.each(eachDatabase())('an index of more than 5,000 entries (%s)', (engin
     expect(detail?.tags).toHaveLength(5_200);
   });
 });
+
+describe.each(eachDatabase())('Git facts across reports (%s)', (engine) => {
+  const database = useTestDatabase(engine);
+
+  it('a later report without Git facts does not blank the commit and branch the list shows', async () => {
+    let t = Date.parse('2026-01-01T00:00:00.000Z');
+    const store = new SqlImageStore({ db: database().db, now: () => new Date((t += 1000)) });
+    const image = { ...bigIndex(2), repository: 'team/git', digest: `sha256:${hex(4242)}` };
+    const sha = hex(7, 40);
+    const first = await store.recordEnrichment({
+      image,
+      build: {
+        runtime: 'local',
+        reportId: 'rep_a',
+        reportedAt: '2026-01-01T00:00:00.000Z',
+        workflowName: 'ci',
+      },
+      git: { repo: 'acme/app', branch: 'main', sha, message: 'feat: x' },
+    });
+    await store.recordEnrichment({
+      image,
+      build: {
+        runtime: 'local',
+        reportId: 'rep_b',
+        reportedAt: '2026-01-02T00:00:00.000Z',
+        workflowName: 'retag',
+      },
+    });
+    const page = await store.list({ repository: 'team/git', limit: 10 });
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]!.latestBuild?.workflowName).toBe('retag');
+    expect(page.items[0]!.git).toEqual({ repo: 'acme/app', branch: 'main', sha, message: 'feat: x' });
+    const detail = await store.get(first.imageId);
+    expect(detail?.git).toMatchObject({ sha, branch: 'main' });
+    expect(detail?.commits.map((c) => c.sha)).toEqual([sha]);
+  });
+});

@@ -7,6 +7,7 @@ import { IntegrationFormPage } from './pages/integration-form.js';
 import { RuntimesPage } from './pages/runtimes.js';
 import { ImagesPage } from './pages/images.js';
 import { ImageDetailPage } from './pages/image-detail.js';
+import { ReportsPage } from './pages/reports.js';
 
 /** A message that outlives a navigation ("Deleted prod-ecr in commit 1a2b3c4"), read by the next page. */
 interface Notice {
@@ -66,6 +67,7 @@ function Shell() {
               <NavItem to="/integrations" label="Integrations" />
               <NavItem to="/runtimes" label="Runtimes" />
               <NavItem to="/images" label="Images" />
+              <NavItem to="/reports" label="Reports" />
             </ul>
           </nav>
         )}
@@ -122,6 +124,7 @@ function Page(): ReactNode {
   if (edit?.['name']) return <IntegrationFormPage key={edit['name']} name={edit['name']} />;
   if (match('/runtimes', path)) return <RuntimesPage />;
   if (match('/images', path)) return <ImagesPage />;
+  if (match('/reports', path)) return <ReportsPage />;
   const img = match('/images/:id', path);
   if (img?.['id']) return <ImageDetailPage key={img['id']} id={img['id']} />;
   return (

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InputError, NotFoundError } from '../../domain/errors.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor } from './common.js';
+import { showReport } from './reports.js';
 
 interface ImageSummary {
   id: string;
@@ -124,23 +125,7 @@ export function registerImages(program: Command): void {
 
   images
     .command('report <id>')
-    .description('show the status of an image report')
+    .description('show the status of an image report (the same as: imagetrail reports show ID)')
     .option('--json', 'print JSON')
-    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
-      const out = stdio(Boolean(o.json));
-      const r = await (
-        await clientFor(cmd)
-      ).request<{
-        id: string;
-        status: string;
-        image: string;
-        error?: { message: string };
-        steps: Array<{ name: string; status: string; message?: string }>;
-      }>('GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
-      if (out.json) return printJson(out, r);
-      out.out(`Report ${r.id}: ${r.status} (${r.image})`);
-      for (const s of r.steps)
-        out.out(`  ${s.status === 'failed' ? '✘' : '✔'} ${s.name.padEnd(14)} ${s.message ?? ''}`);
-      if (r.error) out.out(`Error: ${r.error.message}`);
-    });
+    .action((id: string, o: { json?: boolean }, cmd: Command) => showReport(cmd, id, Boolean(o.json)));
 }

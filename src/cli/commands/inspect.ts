@@ -14,9 +14,10 @@ interface Facts {
   platforms: Array<{ os: string; architecture: string; variant?: string; digest: string }>;
   layers: unknown[];
   referrers: Array<{ kind: string; digest: string; tag?: string }>;
-  config?: { created?: string };
+  config?: { created?: string; labelsFrom?: { digest: string; platform: string }; env?: string[] };
   createdAt?: string;
   tags?: string[];
+  tagsPartial?: boolean;
 }
 
 async function readStdin(): Promise<string> {
@@ -31,7 +32,13 @@ function print(out: Output, f: Facts): void {
   out.out(`  size:       ${humanSize(f.size)}`);
   const created = f.config?.created ?? f.createdAt;
   if (created) out.out(`  created:    ${created}`);
-  if (f.tags?.length) out.out(`  tags:       ${f.tags.join(', ')}`);
+  out.out(
+    `  tags:       ${f.tags?.length ? f.tags.join(', ') : '-'}${f.tagsPartial ? ' (first 200 tags checked)' : ''}`,
+  );
+  if (f.config?.labelsFrom)
+    out.out(
+      `  labels of:  ${f.config.labelsFrom.platform} ${f.config.labelsFrom.digest} (an index has no config)`,
+    );
   for (const p of f.platforms)
     out.out(`  platform:   ${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''} ${p.digest}`);
   out.out(`  layers:     ${f.layers.length}`);
@@ -80,12 +87,17 @@ export function registerInspect(program: Command): void {
           return out.json ? printJson(out, facts) : print(out, facts);
         }
         // A generic v2 registry, straight from this process: no server, no AWS SDK.
-        const [{ parseReference, defaultRegistryEndpoint }, { RegistryClient }, { inspectImage }] =
-          await Promise.all([
-            import('../../integrations/registry/oci/reference.js'),
-            import('../../integrations/registry/oci/client.js'),
-            import('../../integrations/registry/oci/inspect.js'),
-          ]);
+        const [
+          { parseReference, defaultRegistryEndpoint },
+          { RegistryClient },
+          { inspectImage },
+          { tagsOfDigest },
+        ] = await Promise.all([
+          import('../../integrations/registry/oci/reference.js'),
+          import('../../integrations/registry/oci/client.js'),
+          import('../../integrations/registry/oci/inspect.js'),
+          import('../../integrations/registry/oci/tags-of.js'),
+        ]);
         const parsed = parseReference(ref);
         if (o.creds)
           process.stderr.write(
@@ -103,7 +115,9 @@ export function registerInspect(program: Command): void {
         const endpoint = o.plainHttp ? `http://${parsed.registry}` : defaultRegistryEndpoint(parsed.registry);
         const client = new RegistryClient({ endpoint, auth });
         const facts = await inspectImage(client, parsed, { referrers: { cosign: 'list' } });
-        return out.json ? printJson(out, facts) : print(out, facts);
+        const { tags, partial } = await tagsOfDigest(client, parsed.repository, facts.digest);
+        const withTags = { ...facts, tags, ...(partial ? { tagsPartial: true } : {}) };
+        return out.json ? printJson(out, withTags) : print(out, withTags);
       },
     );
 }

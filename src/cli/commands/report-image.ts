@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { CheckFailedError, InputError } from '../../domain/errors.js';
 import { printJson, stdio, type Output } from '../output.js';
-import { readLocalGit } from '../git-facts.js';
+import { chooseLocalGit, describeGitSources } from '../git-source.js';
 import type { ApiClient } from '../client.js';
 import { clientFor } from './common.js';
 import {
@@ -16,11 +16,18 @@ import { cfClientEnv } from '../../enrichment/codefresh/cf-client-env.js';
 /** Each flag and the Codefresh-compatible variable it falls back to (the shared CF_* mapping). */
 const FLAGS = CF_FIELDS;
 
+const GIT_FLAG_NAMES = {
+  repo: '--git-repo / CF_GIT_REPO',
+  branch: '--git-branch / CF_GIT_BRANCH',
+  sha: '--git-sha / CF_GIT_REVISION',
+};
+
 type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>> & {
   wait?: boolean;
   waitTimeout?: string;
   json?: boolean;
   gitDir?: string;
+  gitFromCwd?: boolean;
   localGit?: boolean;
   idempotencyKey?: string;
 };
@@ -61,7 +68,19 @@ export async function buildReport(
       hints: ['e.g. --image 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2'],
     });
   const sha = values.gitSha;
-  const local = o.localGit === false ? {} : await readLocalGit(o.gitDir ?? cwd, sha);
+  const given = { repo: values.gitRepo, branch: values.gitBranch, sha };
+  const choice = await chooseLocalGit(
+    {
+      ...(o.gitDir !== undefined ? { gitDir: o.gitDir } : {}),
+      ...(o.gitFromCwd ? { gitFromCwd: true } : {}),
+      ...(o.localGit === false ? { localGit: false } : {}),
+      ...(given.repo !== undefined ? { repo: given.repo } : {}),
+      ...(sha !== undefined ? { sha } : {}),
+    },
+    cwd,
+  );
+  const local = choice.facts;
+  warn(describeGitSources(given, GIT_FLAG_NAMES, choice));
   const body = cfReportBody(values, cf.notes, {
     repo: local.repo,
     branch: local.branch,
@@ -98,7 +117,7 @@ async function waitFor(client: ApiClient, id: string, out: Output, timeoutMs: nu
         `Report ${id} is still ${r.status} after ${Math.round(timeoutMs / 1000)} s.`,
         r,
         {
-          hints: [`It keeps going on the server; check later with: imagetrail images report ${id}`],
+          hints: [`It keeps going on the server; check later with: imagetrail reports show ${id}`],
         },
       );
     }
@@ -123,12 +142,19 @@ export function registerReportImage(program: Command): void {
       '--git-provider <provider>',
       'github, gitlab, bitbucket, bitbucket-server, gerrit (CF_GIT_PROVIDER)',
     )
-    .option('--git-repo <repo>', "owner/repo or clone URL (CF_GIT_REPO; default: the checkout's origin)")
+    .option(
+      '--git-repo <repo>',
+      'owner/repo or clone URL (CF_GIT_REPO); the current directory is read for Git facts only when its origin is this repository',
+    )
     .option('--git-branch <branch>', "branch (CF_GIT_BRANCH; default: the checkout's branch)")
     .option('--git-sha <sha>', "commit SHA (CF_GIT_REVISION; default: the checkout's HEAD)")
     .option('--git-integration <name>', 'git.github integration for pull requests (CF_GIT_INTEGRATION)')
-    .option('--git-dir <dir>', 'read Git facts from this checkout (default: the current directory)')
-    .option('--no-local-git', 'do not read Git facts from the local checkout')
+    .option('--git-dir <dir>', 'read Git facts from this checkout')
+    .option(
+      '--git-from-cwd',
+      "read Git facts from the current directory's checkout even when --git-repo / CF_GIT_REPO does not name it",
+    )
+    .option('--no-local-git', 'do not read Git facts from any local checkout')
     .option('--issue-tracking-integration <name>', 'issue.jira integration (CF_ISSUE_TRACKING_INTEGRATION)')
     .option('--jira-project-prefix <prefixes>', 'PROJ,OPS or /regex/flags (CF_JIRA_PROJECT_PREFIX)')
     .option('--jira-message <text>', 'text to find issue keys in (CF_JIRA_MESSAGE)')
@@ -157,7 +183,7 @@ export function registerReportImage(program: Command): void {
     if (!o.wait) {
       if (out.json) return printJson(out, accepted);
       out.out(
-        `Report ${accepted.id} accepted for ${String(body['image'])}; follow it with --wait or: imagetrail images report ${accepted.id}`,
+        `Report ${accepted.id} accepted for ${String(body['image'])}; follow it with --wait or: imagetrail reports show ${accepted.id}`,
       );
       return;
     }

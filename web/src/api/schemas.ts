@@ -229,7 +229,13 @@ export const ImageDetail = ImageSummary.extend({
   labels: z.record(z.string(), z.string()),
   annotations: z.record(z.string(), z.string()),
   config: z
-    .object({ os: z.string().optional(), architecture: z.string().optional(), historyCount: z.number() })
+    .object({
+      os: z.string().optional(),
+      architecture: z.string().optional(),
+      historyCount: z.number(),
+      env: z.array(z.string()).optional(),
+      labelsFrom: z.object({ digest: z.string(), platform: z.string() }).optional(),
+    })
     .optional(),
   scan: z
     .object({
@@ -273,3 +279,19 @@ export const contractChecks: [
   Accepts<typeof ImageSummary, ImageSummaryModel>,
   Accepts<typeof ImageDetail, ImageDetailModel>,
 ] = [true, true];
+
+// ---- image reports (contract: ReportView in src/enrichment/model.ts) -------------------------------------
+
+export const ReportView = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  attempts: z.number(),
+  image: z.string(),
+  runtime: z.string().nullable(),
+  error: z.object({ message: z.string(), errorClass: z.string().optional() }).optional(),
+  result: z.object({ imageId: z.string(), digest: z.string() }).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ReportView = z.infer<typeof ReportView>;
+export const ReportList = z.object({ items: z.array(ReportView), nextCursor: z.string().optional() });

@@ -117,7 +117,14 @@ function Detail({ d }: { d: ImageDetail }) {
             <Row k="Build">
               {build ? (
                 <>
-                  <ExtLink href={build.workflowUrl}>{build.workflowName ?? 'workflow'}</ExtLink>
+                  {/* The report's own name for the run; without one, say what is known, never a made-up name. */}
+                  {build.workflowName !== undefined ? (
+                    <ExtLink href={build.workflowUrl}>{build.workflowName}</ExtLink>
+                  ) : build.workflowUrl !== undefined ? (
+                    <ExtLink href={build.workflowUrl}>{build.ciType ?? 'CI'} run</ExtLink>
+                  ) : (
+                    <span className="muted">no workflow name reported</span>
+                  )}
                   {build.logsUrl && (
                     <>
                       {' · '}
@@ -299,7 +306,22 @@ function Detail({ d }: { d: ImageDetail }) {
       <section className="card" aria-labelledby="labels-title">
         <h2 id="labels-title">Labels and annotations</h2>
         {labels.length === 0 && annotations.length === 0 && <p className="muted">None.</p>}
+        {d.config?.labelsFrom && (
+          <p className="muted small" data-labels-from={d.config.labelsFrom.digest}>
+            An index has no config of its own: created time, labels and environment are those of its{' '}
+            {d.config.labelsFrom.platform} image <code className="wrap">{d.config.labelsFrom.digest}</code>.
+          </p>
+        )}
         {labels.length > 0 && <KeyValues title="Labels" entries={labels} />}
+        {d.config?.env && d.config.env.length > 0 && (
+          <KeyValues
+            title="Environment"
+            entries={d.config.env.map((e): [string, string] => {
+              const i = e.indexOf('=');
+              return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
+            })}
+          />
+        )}
         {annotations.length > 0 && <KeyValues title="Annotations" entries={annotations} />}
       </section>
 

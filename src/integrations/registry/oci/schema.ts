@@ -162,7 +162,15 @@ export const ImageConfig = z.object({
   architecture: lenient(z.string()),
   os: lenient(z.string()),
   variant: lenient(z.string()),
-  config: z.catch(z.nullish(z.object({ Labels: z.catch(z.nullish(StringMap), undefined) })), undefined),
+  config: z.catch(
+    z.nullish(
+      z.object({
+        Labels: z.catch(z.nullish(StringMap), undefined),
+        Env: z.catch(z.nullish(z.array(z.string()).check(z.maxLength(10_000))), undefined),
+      }),
+    ),
+    undefined,
+  ),
   history: lenient(z.array(z.unknown())),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;

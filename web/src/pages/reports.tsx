@@ -1,0 +1,163 @@
+import { useState } from 'react';
+import { request } from '../api/client.js';
+import { ReportList } from '../api/schemas.js';
+import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { when } from '../format.js';
+import { Link, useRouter } from '../router.js';
+
+const STATUSES = ['', 'failed', 'queued', 'running', 'succeeded'] as const;
+
+/**
+ * Image reports as CI sent them, newest first, failed ones with their reason: a CI step without --wait goes
+ * green when the report is accepted, so this is where a later failure shows.
+ */
+export function ReportsPage() {
+  const { search, navigate } = useRouter();
+  const status = search.get('status') ?? '';
+  const image = search.get('image') ?? '';
+  const [draft, setDraft] = useState(image);
+  const [cursors, setCursors] = useState<{ key: string; stack: string[] }>({ key: '', stack: [] });
+  const key = `${status}\u0000${image}`;
+  const stack = cursors.key === key ? cursors.stack : [];
+  const cursor = stack.at(-1);
+
+  const [list, reload] = useLoad(
+    (signal) => {
+      const q = new URLSearchParams({ limit: '25' });
+      if (status) q.set('status', status);
+      if (image) q.set('image', image);
+      if (cursor) q.set('cursor', cursor);
+      return request(`/image-reports?${q.toString()}`, ReportList, { signal });
+    },
+    [key, cursor],
+  );
+
+  const go = (s: string, img: string) => {
+    const q = new URLSearchParams();
+    if (s) q.set('status', s);
+    if (img.trim()) q.set('image', img.trim());
+    navigate(`/reports${q.size ? `?${q.toString()}` : ''}`);
+  };
+
+  return (
+    <section aria-labelledby="reports-title">
+      <PageTitle>
+        <span id="reports-title">Reports</span>
+      </PageTitle>
+      <form
+        className="card filters"
+        role="search"
+        aria-label="Filter reports"
+        onSubmit={(e) => {
+          e.preventDefault();
+          go(status, draft);
+        }}
+      >
+        <div className="field">
+          <label htmlFor="filter-status">Status</label>
+          <select id="filter-status" value={status} onChange={(e) => go(e.target.value, draft)}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s || 'any'}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="filter-image">Image (or its start)</label>
+          <input
+            id="filter-image"
+            type="search"
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            spellCheck={false}
+            autoComplete="off"
+          />
+        </div>
+        <div className="actions">
+          <button type="submit" className="primary">
+            Apply filters
+          </button>
+        </div>
+      </form>
+      {list.state === 'loading' && <Loading what="reports" />}
+      {list.state === 'error' && (
+        <>
+          <ErrorBox error={list.error} />
+          <button type="button" onClick={reload}>
+            Retry
+          </button>
+        </>
+      )}
+      {list.state === 'ok' && list.data.items.length === 0 && (
+        <p className="muted" role="status">
+          No report matches.
+        </p>
+      )}
+      {list.state === 'ok' && list.data.items.length > 0 && (
+        <TableWrap label="Reports">
+          <table className="data">
+            <caption className="visually-hidden">Image reports</caption>
+            <thead>
+              <tr>
+                <th scope="col">Accepted</th>
+                <th scope="col">Status</th>
+                <th scope="col">Image</th>
+                <th scope="col">Runtime</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((r) => (
+                <tr key={r.id} data-report={r.id}>
+                  <td title={r.id}>{when(r.createdAt)}</td>
+                  <td>
+                    <span
+                      className={`badge ${r.status === 'failed' ? 'badge-failed' : r.status === 'succeeded' ? 'badge-ok' : ''}`}
+                    >
+                      {r.status}
+                    </span>
+                  </td>
+                  <th scope="row" className="wrap">
+                    <code>{r.image}</code>
+                  </th>
+                  <td>{r.runtime ?? '—'}</td>
+                  <td className="wrap">
+                    {r.error ? (
+                      <span className="small">
+                        {r.error.message}
+                        {r.error.errorClass && <span className="muted"> ({r.error.errorClass})</span>}
+                      </span>
+                    ) : r.result ? (
+                      <Link to={`/images/${encodeURIComponent(r.result.imageId)}`}>the image</Link>
+                    ) : (
+                      <span className="muted">attempt {r.attempts}</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      )}
+      {list.state === 'ok' && (stack.length > 0 || list.data.nextCursor) && (
+        <nav className="pager" aria-label="Pages">
+          <button
+            type="button"
+            disabled={stack.length === 0}
+            onClick={() => setCursors({ key, stack: stack.slice(0, -1) })}
+          >
+            ← Newer
+          </button>
+          <button
+            type="button"
+            disabled={!list.data.nextCursor}
+            onClick={() => setCursors({ key, stack: [...stack, list.data.nextCursor ?? ''] })}
+          >
+            Older →
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
