@@ -4,7 +4,7 @@ import { InputError } from './errors.js';
  * Where credentials may be sent. Endpoint URLs are written by admins through the API and by anyone who can
  * push to the shared configuration repository, so they are hostile input: a Git writer must not be able to
  * point an integration's secret at a host of their choosing in clear text, nor at the cloud metadata
- * service. Rules (ADR XXXX-sec-input-endpoint-policy):
+ * service. Rules (ADR 0007, hostile input):
  *
  * - Link-local and metadata addresses are always refused, allowlisted or not.
  * - `https://` is required, except for loopback hosts and hosts on the server's allowlist.

@@ -16,7 +16,7 @@ const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-\d+$/;
 const REGEX_SPEC = /^\/(.+)\/([a-z]*)$/s;
 /**
  * The pattern comes from CI (`CF_JIRA_PROJECT_PREFIX`) or a Git writer, so it is hostile input: it runs on
- * RE2 (re2js, linear time in the text, no backtracking) and is kept short. ADR: XXXX-sec-input-linear-patterns.
+ * RE2 (re2js, linear time in the text, no backtracking) and is kept short. ADR 0007 (hostile input).
  */
 export const MAX_PATTERN_LENGTH = 200;
 /** JavaScript flags that mean something to RE2; `g`/`y` are dropped before, `u` is RE2's default. */
