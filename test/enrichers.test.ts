@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigSnapshot, IntegrationEntry } from '../src/config-repo/snapshot.js';
 import type { IntegrationV1alpha1 } from '../src/config-repo/kinds/integration-v1alpha1.js';
-import { seal } from '../src/config-repo/sealing.js';
+import { sealFor } from '../src/integrations/sealed-secrets.js';
+import { handlerFor } from '../src/integrations/types/index.js';
 import { KeyStore } from '../src/runtimes/keys.js';
 import { Redactor } from '../src/logging/redactor.js';
 import { GitHubGitEnricher } from '../src/enrichment/git-enricher.js';
@@ -28,6 +29,21 @@ let keys: KeyStore;
 
 function snapshotOf(...entries: IntegrationEntry[]): ConfigSnapshot {
   return { commit: null, runtimes: new Map(), integrations: entries, problems: [], files: new Map() };
+}
+
+/** Seals a GitHub token bound to integration `name` and its API URL, as imagetrail does (ADR 0006). */
+function sealGitHub(name: string, apiUrl: string, token: string, recipients: string[]) {
+  return sealFor(handlerFor('git.github'), name, { apiUrl }, recipients)(token, 'token');
+}
+
+/** Seals a Jira Server PAT bound to integration `name` and its base URL. */
+function sealJiraPat(name: string, baseUrl: string, pat: string, recipients: string[]) {
+  return sealFor(
+    handlerFor('issue.jira'),
+    name,
+    { baseUrl, auth: { kind: 'server' } },
+    recipients,
+  )(pat, 'auth.pat');
 }
 
 function entry(name: string, spec: IntegrationV1alpha1['spec'], runtime?: string): IntegrationEntry {
@@ -100,7 +116,10 @@ describe('GitHubGitEnricher', () => {
     const cp = await keys.getOrCreate('control-plane');
     const spec = {
       type: 'git.github' as const,
-      github: { apiUrl: github.apiUrl, token: await seal(GH_TOKEN, [local.recipient, cp.recipient]) },
+      github: {
+        apiUrl: github.apiUrl,
+        token: await sealGitHub('gh', github.apiUrl, GH_TOKEN, [local.recipient, cp.recipient]),
+      },
     };
     const redactor = new Redactor();
     const enricher = new GitHubGitEnricher({ keys, redactor });
@@ -133,7 +152,12 @@ describe('GitHubGitEnricher', () => {
         type: 'issue.jira',
         jira: {
           baseUrl: jira.baseUrl,
-          auth: { kind: 'server', pat: await seal(JIRA_PAT, [(await keys.getOrCreate('local')).recipient]) },
+          auth: {
+            kind: 'server',
+            pat: await sealJiraPat('tickets', jira.baseUrl, JIRA_PAT, [
+              (await keys.getOrCreate('local')).recipient,
+            ]),
+          },
         },
       }),
     );
@@ -149,7 +173,10 @@ describe('GitHubGitEnricher', () => {
     const stranger = await (await import('../src/config-repo/sealing.js')).generateIdentity();
     const spec = {
       type: 'git.github' as const,
-      github: { apiUrl: github.apiUrl, token: await seal(GH_TOKEN, [stranger.recipient]) },
+      github: {
+        apiUrl: github.apiUrl,
+        token: await sealGitHub('gh', github.apiUrl, GH_TOKEN, [stranger.recipient]),
+      },
     };
     const enricher = new GitHubGitEnricher({ keys, redactor: new Redactor() });
     await expect(
@@ -166,7 +193,10 @@ describe('JiraIssueEnricher', () => {
         type: 'issue.jira',
         jira: {
           baseUrl: jira.baseUrl,
-          auth: { kind: 'server', pat: await seal(JIRA_PAT, [local.recipient]) },
+          auth: {
+            kind: 'server',
+            pat: await sealJiraPat('tickets', jira.baseUrl, JIRA_PAT, [local.recipient]),
+          },
           ...extra,
         },
       }),
@@ -231,10 +261,11 @@ describe('JiraIssueEnricher', () => {
   it('a hand-edited base URL that may not carry credentials is refused before anything is sent', async () => {
     // Issue 8: the YAML validation reports it (config status); this is the defence in depth behind it.
     const local = await keys.getOrCreate('local');
-    const pat = await seal(JIRA_PAT, [local.recipient]);
     const enricher = new JiraIssueEnricher({ keys, redactor: new Redactor() });
     const before = jira.requests.length;
     for (const baseUrl of ['http://example.com/jira', 'https://169.254.169.254']) {
+      // Bound to that very URL, so the endpoint rule (not the binding) is what refuses it.
+      const pat = await sealJiraPat('tickets', baseUrl, JIRA_PAT, [local.recipient]);
       const snap = snapshotOf(
         entry('tickets', {
           type: 'issue.jira',

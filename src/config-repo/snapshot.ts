@@ -105,6 +105,10 @@ export async function loadSnapshot(
       continue;
     }
     const v = validateFile(rel, text);
+    // Endpoints are checked on what Git holds now, even when the file is refused below for another reason.
+    if (v.resource?.kind === 'Integration') {
+      v.problems.push(...specEndpointProblems(rel, v.resource.spec, options.endpoints ?? STRICT_ENDPOINTS));
+    }
     if (v.resource && options.verify) {
       const checked = await options.verify(rel, v.resource);
       v.problems.push(...checked.problems);
@@ -142,10 +146,6 @@ export async function loadSnapshot(
     }
   }
   crossRules(snap);
-  for (const e of snap.integrations)
-    snap.problems.push(
-      ...specEndpointProblems(e.file, e.resource.spec, options.endpoints ?? STRICT_ENDPOINTS),
-    );
   return snap;
 }
 

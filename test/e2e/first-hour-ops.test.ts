@@ -89,14 +89,14 @@ describe('probes and unknown paths', { timeout: 180_000 }, () => {
         status: 'ready',
         checks: { store: { ok: true }, configRepo: { ok: true }, runner: { ok: true } },
       });
-      for (const path of [
-        '/metrics',
-        '/api/v1/nope',
-        '/api/v2/images',
-        '/wp-admin',
-        '/readyz/x',
-        '/healthz/',
-      ]) {
+      // /metrics is Prometheus text (docs/metrics.md), never the dashboard.
+      const metrics = await fetch(server.url + '/metrics', {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      });
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toContain('text/plain');
+      expect(await metrics.text()).not.toContain('<html');
+      for (const path of ['/api/v1/nope', '/api/v2/images', '/wp-admin', '/readyz/x', '/healthz/']) {
         const r = await fetch(server.url + path, {
           headers: { authorization: `Bearer ${server.adminToken}` },
         });

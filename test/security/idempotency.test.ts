@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { addEcrKeyIntegration, api, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote } from '../helpers/git.js';
 
 // Issue 8, finding 5: Idempotency-Key was global, so a runtime token could read a CI report by reusing its
@@ -25,8 +25,9 @@ async function post(token: string, key: string, body: Record<string, unknown>) {
 }
 
 const report = (runtime: string, tag = '1') => ({
-  // Nothing listens on port 9: the reports are accepted and later fail; only intake matters here.
-  image: `127.0.0.1:9/team/app:${tag}`,
+  // The integration's endpoints are port 9, where nothing listens: the reports are accepted (intake checks the
+  // integration exists for the runtime and the host is ECR) and later fail; only intake matters here.
+  image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:${tag}`,
   registryIntegration: 'none',
   runtime,
 });
@@ -40,6 +41,22 @@ beforeAll(async () => {
     version: '0.2.0',
   });
   expect(edge.status, edge.text).toBe(201);
+  const unreachable = 'http://127.0.0.1:9';
+  const added = await addEcrKeyIntegration(
+    server,
+    'none',
+    { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'idempotency-test-secret-0000000000000000' },
+    [
+      '--skip-test',
+      '--api-endpoint',
+      unreachable,
+      '--sts-endpoint',
+      unreachable,
+      '--registry-endpoint',
+      unreachable,
+    ],
+  );
+  expect(added.code, added.stderr).toBe(0);
   const mk = async (name: string, scopes: string[]) => {
     const r = await api(server, 'POST', '/api/v1/tokens', { name, scopes });
     expect(r.status, r.text).toBe(201);
@@ -81,7 +98,7 @@ describe('Idempotency-Key is scoped to the token grant and the runtime', () => {
       undefined,
       tokens.ci,
     );
-    expect(got.json['image']).toBe('127.0.0.1:9/team/app:1');
+    expect(got.json['image']).toBe(report('edge').image);
   });
 
   it('runtime:local and runtime:edge do not share keys either', async () => {
