@@ -69,6 +69,7 @@ async function report(env: Env, write: (s: string) => void): Promise<void> {
   if (done.status === 'failed')
     throw new CheckFailedError(
       `Enrichment of ${done.image} failed: ${done.error?.message ?? 'unknown reason'}`,
+      done,
     );
   write(`Enriched ${done.image}: ${done.result?.digest ?? ''}`);
 }
