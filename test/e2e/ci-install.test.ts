@@ -226,14 +226,15 @@ describe('the GitHub Action', () => {
     expect(rep.json).toMatchObject({ status: 'succeeded', image: `${HOST}/team/app:1.0.0` });
   });
 
-  it('an image no integration can read fails with ::error:: naming the problem and a non-zero exit', async () => {
+  it('a report refused at intake fails with ::error:: naming the problem and exit 2', async () => {
     const r = await runAction({
       'imagetrail-url': server.url,
       'imagetrail-token': reportToken,
       image: `${HOST}/team/app:1.0.0`,
       'registry-integration': 'no-such-integration',
     });
-    expect(r.code).not.toBe(0);
+    // Refused at intake (HTTP 400): the CLI's exit code for bad input.
+    expect(r.code, r.stdout).toBe(2);
     const error = r.stdout.split('\n').find((l) => l.startsWith('::error::'));
     expect(error).toContain('no-such-integration');
     expect(r.outputs['digest']).toBeUndefined();
