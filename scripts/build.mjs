@@ -30,3 +30,20 @@ await build({
   define: { __IMAGETRAIL_VERSION__: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 });
+
+// The GitHub Action's entry (action.yml): one self-contained file, because the runner executes the
+// Action's checkout as it is, without installing dependencies.
+await build({
+  entryPoints: { action: 'src/action/entry.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  target: 'node22',
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  define: { __IMAGETRAIL_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});

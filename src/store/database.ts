@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { InputError, UnavailableError } from '../domain/errors.js';
@@ -98,12 +99,31 @@ export function openDatabase(url: string, opts: OpenDatabaseOptions = {}): Datab
   return loc.dialect === 'sqlite' ? openSqlite(loc.file, opts) : openPostgres(loc, opts);
 }
 
+/**
+ * better-sqlite3 is a native addon and an optional dependency of the package (the CI-side commands never
+ * need it), so it is loaded only when a SQLite store is opened, with a clear error when it is absent.
+ */
+function loadSqlite(): typeof SqliteDatabase {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof SqliteDatabase;
+  } catch (err) {
+    throw new UnavailableError('the SQLite driver (better-sqlite3) is not installed', {
+      cause: err,
+      hints: [
+        'It is an optional dependency: install it next to imagetrail (npm install better-sqlite3),',
+        'or use PostgreSQL: --database postgres://USER@HOST:5432/DB.',
+      ],
+    });
+  }
+}
+
 function openSqlite(file: string, opts: OpenDatabaseOptions): DatabaseHandle {
   const memory = file === ':memory:';
+  const Sqlite = loadSqlite();
   let sqlite: SqliteDatabase.Database;
   try {
     if (!memory) mkdirSync(dirname(file), { recursive: true });
-    sqlite = new SqliteDatabase(file);
+    sqlite = new Sqlite(file);
   } catch (err) {
     throw new UnavailableError(`cannot open the SQLite database ${file}`, {
       cause: err,

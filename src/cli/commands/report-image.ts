@@ -32,7 +32,7 @@ type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>> & {
   idempotencyKey?: string;
 };
 
-interface ReportView {
+export interface ReportView {
   id: string;
   status: 'queued' | 'running' | 'succeeded' | 'failed';
   attempts: number;
@@ -100,7 +100,13 @@ export async function buildReport(
   return body;
 }
 
-async function waitFor(client: ApiClient, id: string, out: Output, timeoutMs: number): Promise<ReportView> {
+/** Polls the report until it settles, printing each new step (shared with the GitHub Action). */
+export async function waitFor(
+  client: ApiClient,
+  id: string,
+  out: Output,
+  timeoutMs: number,
+): Promise<ReportView> {
   const deadline = Date.now() + timeoutMs;
   let printed = 0;
   let delay = 200;
