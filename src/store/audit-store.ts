@@ -29,19 +29,23 @@ export interface AuditEvent {
 }
 
 /** An event id, as `createAuditIdGenerator` makes them: also the paging cursor. */
-export const AuditEventId = z.string().regex(/^[0-9]{15}-[0-9]{6}-[0-9a-f]{12}$/, 'must be an audit event id');
+export const AuditEventId = z
+  .string()
+  .regex(/^[0-9]{15}-[0-9]{6}-[0-9a-f]{12}$/, 'must be an audit event id');
+
+/** One action (`token.create`) or a family of them (`integration.*`). */
+export const AuditActionFilter = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*(\.\*)?$/,
+    'must be an action such as token.create, or a family such as integration.*',
+  )
+  .max(100);
 
 export const AuditListQuery = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
   /** Only this action, or every action under it when it ends in `.*` (`integration.*`). */
-  action: z
-    .string()
-    .regex(
-      /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*(\.\*)?$/,
-      'must be an action such as token.create, or a family such as integration.*',
-    )
-    .max(100)
-    .optional(),
+  action: AuditActionFilter.optional(),
   /** Only events by these tokens (empty: none match); absent: every actor, the server included. */
   actorTokenIds: z.array(z.string().min(1)).optional(),
   /** Only events at or after this instant (ISO 8601). */
