@@ -65,6 +65,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   runtime: () => import('./commands/runtime.js').then((m) => m.registerRuntime),
   integration: () => import('./commands/integration.js').then((m) => m.registerIntegration),
   token: () => import('./commands/token.js').then((m) => m.registerToken),
+  audit: () => import('./commands/audit.js').then((m) => m.registerAudit),
   config: () => import('./commands/config.js').then((m) => m.registerConfig),
   'report-image': () => import('./commands/report-image.js').then((m) => m.registerReportImage),
   images: () => import('./commands/images.js').then((m) => m.registerImages),

@@ -7,6 +7,7 @@ import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { IntegrationService } from '../integrations/integration-service.js';
 import type { RuntimeService } from '../runtimes/runtime-service.js';
 import type { TokenStore } from '../store/token-store.js';
+import type { AuditStore } from '../store/audit-store.js';
 import { bearerAuth, requireScope, type AuthVariables } from './auth.js';
 import { readsOr } from './read-access.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -14,6 +15,8 @@ import { integrationRoutes } from './routes/integrations.js';
 import { runtimeRoutes } from './routes/runtimes.js';
 import { configRoutes } from './routes/config.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { auditRoutes } from './routes/audit.js';
+import { sessionRoutes } from './routes/session.js';
 import { serveDashboard } from './static.js';
 import { probeRoutes, type ReadinessCheck } from './probes.js';
 import { clearDiskFullOnWrite, type DiskFullState } from './disk-full.js';
@@ -37,6 +40,8 @@ export interface AppDeps {
   redactor: Redactor;
   repo: ConfigRepo;
   tokens: TokenStore;
+  /** The audit trail: admin actions and sign-ins, read by admins only. */
+  audit: AuditStore;
   integrations: IntegrationService;
   runtimes: RuntimeService;
   reports: ReportService;
@@ -99,6 +104,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.use('/config', requireScope('admin'));
   api.use('/tokens/*', requireScope('admin'));
   api.use('/tokens', requireScope('admin'));
+  // The trail names who did what and when: an admin's to read, not a viewer's (docs/security.md).
+  api.use('/audit', requireScope('admin'));
+  api.use('/audit/*', requireScope('admin'));
+  // Signing in to the dashboard needs a token that can use it.
+  api.use('/session', requireScope('admin', 'viewer'));
   // POST /image-reports: any token may try; the service checks the report (or runtime:<name>) scope for
   // the report's runtime, which only the body names. Reading a report needs the report scope.
   api.use('/image-reports/:id', requireScope('report', 'admin', 'viewer'));
@@ -113,6 +123,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/runtimes', runtimeRoutes(deps));
   api.route('/config', configRoutes(deps));
   api.route('/tokens', tokenRoutes(deps));
+  api.route('/audit', auditRoutes(deps));
+  api.route('/session', sessionRoutes(deps));
   app.route('/api/v1', api);
   app.route(
     '/',

@@ -186,6 +186,7 @@ async function startLocked(
       redactor,
       repo,
       tokens,
+      audit,
       integrations,
       runtimes,
       reports: enrichment.reports,

@@ -28,14 +28,41 @@ export interface AuditEvent {
   detail: Record<string, unknown>;
 }
 
+/** An event id, as `createAuditIdGenerator` makes them: also the paging cursor. */
+export const AuditEventId = z
+  .string()
+  .regex(/^[0-9]{15}-[0-9]{6}-[0-9a-f]{12}$/, 'must be an audit event id');
+
+/** One action (`token.create`) or a family of them (`integration.*`). */
+export const AuditActionFilter = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*(\.\*)?$/,
+    'must be an action such as token.create, or a family such as integration.*',
+  )
+  .max(100);
+
 export const AuditListQuery = z.object({
   limit: z.number().int().min(1).max(1000).default(100),
+  /** Only this action, or every action under it when it ends in `.*` (`integration.*`). */
+  action: AuditActionFilter.optional(),
+  /** Only events by these tokens (empty: none match); absent: every actor, the server included. */
+  actorTokenIds: z.array(z.string().min(1)).optional(),
+  /** Only events at or after this instant (ISO 8601). */
+  since: z.iso.datetime({ offset: true }).optional(),
+  /** Only events older than this one: the `id` of the last event of the previous page. */
+  before: AuditEventId.optional(),
 });
 export type AuditListQuery = z.input<typeof AuditListQuery>;
 
+/** `since` as stored (`Date#toISOString`), so that text comparison orders instants. */
+export function normalizeSince(since: string | undefined): string | undefined {
+  return since === undefined ? undefined : new Date(since).toISOString();
+}
+
 export interface AuditStore {
   record(event: NewAuditEvent): Promise<AuditEvent>;
-  /** Newest first, at most `limit` (default 100, max 1000). */
+  /** Newest first (by id, whose prefix is the time), at most `limit` (default 100, max 1000), filtered. */
   list(query?: AuditListQuery): Promise<AuditEvent[]>;
 }
 

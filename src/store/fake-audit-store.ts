@@ -2,6 +2,7 @@ import {
   AuditListQuery,
   NewAuditEvent,
   createAuditIdGenerator,
+  normalizeSince,
   type AuditEvent,
   type AuditStore,
 } from './audit-store.js';
@@ -46,10 +47,20 @@ export class FakeAuditStore implements AuditStore {
   }
 
   private listNow(query: AuditListQuery): AuditEvent[] {
-    const { limit } = AuditListQuery.parse(query);
-    const out = [...this.rows]
-      .sort((a, b) => (a.at === b.at ? cmp(b.id, a.id) : cmp(b.at, a.at)))
-      .slice(0, limit)
+    const q = AuditListQuery.parse(query);
+    const since = normalizeSince(q.since);
+    const family = q.action?.endsWith('.*') ? q.action.slice(0, -1) : undefined;
+    const out = this.rows
+      .filter(
+        (e) =>
+          (q.action === undefined || (family ? e.action.startsWith(family) : e.action === q.action)) &&
+          (q.actorTokenIds === undefined ||
+            (e.actorTokenId !== null && q.actorTokenIds.includes(e.actorTokenId))) &&
+          (since === undefined || e.at >= since) &&
+          (q.before === undefined || e.id < q.before),
+      )
+      .sort((a, b) => cmp(b.id, a.id))
+      .slice(0, q.limit)
       .map((e) => structuredClone(e));
     return out;
   }

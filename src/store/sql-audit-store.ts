@@ -4,6 +4,7 @@ import {
   AuditListQuery,
   NewAuditEvent,
   createAuditIdGenerator,
+  normalizeSince,
   type AuditEvent,
   type AuditStore,
 } from './audit-store.js';
@@ -44,14 +45,19 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async list(query: AuditListQuery = {}): Promise<AuditEvent[]> {
-    const { limit } = AuditListQuery.parse(query);
-    const rows = await this.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .orderBy('at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
+    const q = AuditListQuery.parse(query);
+    if (q.actorTokenIds?.length === 0) return [];
+    let select = this.db.selectFrom('audit_events').selectAll();
+    if (q.action?.endsWith('.*')) {
+      // The action grammar has no `%` or `_`, so the prefix is literal in LIKE.
+      select = select.where('action', 'like', `${q.action.slice(0, -1)}%`);
+    } else if (q.action) select = select.where('action', '=', q.action);
+    if (q.actorTokenIds) select = select.where('actor_token_id', 'in', q.actorTokenIds);
+    const since = normalizeSince(q.since);
+    if (since) select = select.where('at', '>=', since);
+    if (q.before) select = select.where('id', '<', q.before);
+    // Ids start with the event's time, so id order is time order and a stable cursor at once.
+    const rows = await select.orderBy('id', 'desc').limit(q.limit).execute();
     return rows.map((r) => ({
       id: r.id,
       at: r.at,

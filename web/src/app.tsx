@@ -8,6 +8,7 @@ import { RuntimesPage } from './pages/runtimes.js';
 import { ImagesPage } from './pages/images.js';
 import { ImageDetailPage } from './pages/image-detail.js';
 import { ReportsPage } from './pages/reports.js';
+import { AuditPage } from './pages/audit.js';
 
 /** A message that outlives a navigation ("Deleted prod-ecr in commit 1a2b3c4"), read by the next page. */
 interface Notice {
@@ -68,6 +69,7 @@ function Shell() {
               <NavItem to="/runtimes" label="Runtimes" />
               <NavItem to="/images" label="Images" />
               <NavItem to="/reports" label="Reports" />
+              <NavItem to="/audit" label="Audit" />
             </ul>
           </nav>
         )}
@@ -125,6 +127,7 @@ function Page(): ReactNode {
   if (match('/runtimes', path)) return <RuntimesPage />;
   if (match('/images', path)) return <ImagesPage />;
   if (match('/reports', path)) return <ReportsPage />;
+  if (match('/audit', path)) return <AuditPage />;
   const img = match('/images/:id', path);
   if (img?.['id']) return <ImageDetailPage key={img['id']} id={img['id']} />;
   return (

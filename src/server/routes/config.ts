@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app.js';
+import { recordAudit } from './audit.js';
 
 /** The shared configuration repository's state: which commit is applied and what is wrong in it. */
 export function configRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -10,8 +11,11 @@ export function configRoutes(deps: AppDeps): Hono<AppEnv> {
   };
   r.get('/', (c) => c.json(status()));
   r.post('/sync', async (c) => {
+    const before = deps.repo.snapshot().commit;
     await deps.repo.sync();
-    return c.json(status());
+    const after = status();
+    await recordAudit(deps.audit, c, 'config.sync', null, { from: before, to: after.commit });
+    return c.json(after);
   });
   return r;
 }

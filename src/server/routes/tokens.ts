@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import { parseInput } from '../../domain/parse.js';
 import { Scope } from '../../store/token-store.js';
 import type { AppDeps, AppEnv } from '../app.js';
+import { recordAudit } from './audit.js';
 import { jsonBody } from './body.js';
 
 const CreateToken = z
@@ -21,12 +22,14 @@ export function tokenRoutes(deps: AppDeps): Hono<AppEnv> {
   r.post('/', async (c) => {
     const input = parseInput(CreateToken, await jsonBody(c));
     const created = await deps.tokens.create(input);
+    await recordAudit(deps.audit, c, 'token.create', created.id, { name: input.name, scopes: input.scopes });
     // The plaintext token is shown once, here; only its hash is stored.
     return c.json(created, 201);
   });
   r.delete('/:id', async (c) => {
     const ok = await deps.tokens.revoke(c.req.param('id'));
     if (!ok) throw new NotFoundError(`No token with id "${c.req.param('id')}".`);
+    await recordAudit(deps.audit, c, 'token.revoke', c.req.param('id'));
     return c.json({ revoked: true });
   });
   return r;

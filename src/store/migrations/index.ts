@@ -7,6 +7,7 @@ import { reportsAndIdentity } from './0003-reports-and-identity.js';
 import { scopedIdempotency } from './0004-scoped-idempotency.js';
 import { recipientPins } from './0005-recipient-pins.js';
 import { buildDockerfile } from './0006-build-dockerfile.js';
+import { auditFilters } from './0007-audit-filters.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -20,6 +21,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-scoped-idempotency': scopedIdempotency,
   '0005-recipient-pins': recipientPins,
   '0006-build-dockerfile': buildDockerfile,
+  '0007-audit-filters': auditFilters,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, request, session } from '../api/client.js';
-import { RuntimeList } from '../api/schemas.js';
+import { SessionView } from '../api/audit.js';
 import { ErrorBox, PageTitle } from '../components/ui.js';
 
 const MESSAGES: Partial<Record<ApiError['kind'], string>> = {
@@ -29,7 +29,12 @@ export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expire
     setBusy(true);
     setError(null);
     try {
-      await request('/runtimes', RuntimeList, { token: t, signal: AbortSignal.timeout(20_000) });
+      // The server checks the token and records the sign-in on the audit trail; the token stays here.
+      await request('/session', SessionView, {
+        method: 'POST',
+        token: t,
+        signal: AbortSignal.timeout(20_000),
+      });
       session.set(t);
       setToken('');
       onSignedIn();

@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { printJson, stdio, table } from '../output.js';
+import { clientFor } from './common.js';
+
+interface AuditItem {
+  id: string;
+  at: string;
+  actor: { id: string; name: string } | null;
+  action: string;
+  target: string | null;
+  detail: Record<string, unknown>;
+}
+
+const FILTERS = ['action', 'actor', 'since', 'limit', 'cursor'] as const;
+
+export function registerAudit(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('the audit trail: configuration, token and runtime changes, secret uses, sign-ins (admin)');
+
+  audit
+    .command('list')
+    .description('list audit events, newest first')
+    .option('--action <action>', 'one action (token.create) or a family (integration.*)')
+    .option('--actor <token>', 'the acting token, by id or name')
+    .option('--since <time>', 'at or after this ISO 8601 time, e.g. 2030-01-31T00:00:00Z')
+    .option('--limit <n>', 'page size (1–1000)', '50')
+    .option('--cursor <cursor>', 'the next page, from a previous output')
+    .option('--json', 'print JSON ({ items, nextCursor })')
+    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const out = stdio(Boolean(o['json']));
+      const q = new URLSearchParams();
+      for (const k of FILTERS) {
+        const v = o[k];
+        if (typeof v === 'string' && v !== '') q.set(k, v);
+      }
+      const page = await (
+        await clientFor(cmd)
+      ).request<{ items: AuditItem[]; nextCursor: string | null }>('GET', `/api/v1/audit?${q.toString()}`);
+      if (out.json) return printJson(out, page);
+      if (page.items.length === 0) return out.out('No audit events match.');
+      out.out(
+        table([
+          ['TIME', 'ACTOR', 'ACTION', 'TARGET', 'DETAIL'],
+          ...page.items.map((e) => [
+            e.at,
+            e.actor?.name ?? '(server)',
+            e.action,
+            e.target ?? '-',
+            summarize(e.detail),
+          ]),
+        ]),
+      );
+      if (page.nextCursor) out.out(`(more: --cursor ${page.nextCursor})`);
+    });
+}
+
+/** `key=value` pairs on one line; nested values as compact JSON, cut to stay readable. */
+function summarize(detail: Record<string, unknown>): string {
+  const text = Object.entries(detail)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return text.length > 160 ? text.slice(0, 159) + '…' : text || '-';
+}
