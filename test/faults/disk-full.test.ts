@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addEcrKeyIntegration, api, startImagetrail } from '../helpers/imagetrail.js';
+import { addUnreachableEcrIntegration, api, startImagetrail } from '../helpers/imagetrail.js';
 
 // A real full disk, not a mock: the data directory is a small tmpfs (the tests run as root, as CI does),
 // filled up with a file until the kernel answers ENOSPC. Report intake must then answer 503 saying the disk
@@ -39,24 +39,7 @@ describe('disk full (SQLite on a full tmpfs)', { timeout: 180_000 }, () => {
     await exec('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', dataDir]);
     const server = await startImagetrail({ dataDir });
     try {
-      // Intake needs a registry integration for the image's host; nothing listens on port 9, so the
-      // reports are accepted and fail later: only intake and the probes matter here.
-      const unreachable = 'http://127.0.0.1:9';
-      const added = await addEcrKeyIntegration(
-        server,
-        'ecr',
-        { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'disk-full-test-secret-00000000000000000' },
-        [
-          '--skip-test',
-          '--api-endpoint',
-          unreachable,
-          '--sts-endpoint',
-          unreachable,
-          '--registry-endpoint',
-          unreachable,
-        ],
-      );
-      expect(added.code, added.stderr).toBe(0);
+      await addUnreachableEcrIntegration(server, 'ecr');
       const report = (tag: string) =>
         api(server, 'POST', '/api/v1/image-reports', {
           image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:${tag}`,

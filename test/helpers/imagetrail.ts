@@ -182,3 +182,30 @@ export function addEcrKeyIntegration(
     { stdin: keys.secretAccessKey },
   );
 }
+
+/**
+ * An access-key ECR integration named `name`, shared with all runtimes, whose endpoints are port 9 where
+ * nothing listens: reports naming it pass intake (the integration exists, the host is ECR) and fail later.
+ * For tests about intake, idempotency and probes, where enrichment does not matter.
+ */
+export async function addUnreachableEcrIntegration(
+  server: Pick<ServerHandle, 'url' | 'adminToken'>,
+  name: string,
+): Promise<void> {
+  const unreachable = 'http://127.0.0.1:9';
+  const added = await addEcrKeyIntegration(
+    server,
+    name,
+    { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: `${name}-unreachable-test-secret-000000000000` },
+    [
+      '--skip-test',
+      '--api-endpoint',
+      unreachable,
+      '--sts-endpoint',
+      unreachable,
+      '--registry-endpoint',
+      unreachable,
+    ],
+  );
+  if (added.code !== 0) throw new Error(`integration add ${name} failed: ${added.stderr}`);
+}

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addEcrKeyIntegration, api, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import {
+  addUnreachableEcrIntegration,
+  api,
+  startImagetrail,
+  type ServerHandle,
+} from '../helpers/imagetrail.js';
 import { bareRemote } from '../helpers/git.js';
 
 // Issue 8, finding 5: Idempotency-Key was global, so a runtime token could read a CI report by reusing its
@@ -41,22 +46,7 @@ beforeAll(async () => {
     version: '0.2.0',
   });
   expect(edge.status, edge.text).toBe(201);
-  const unreachable = 'http://127.0.0.1:9';
-  const added = await addEcrKeyIntegration(
-    server,
-    'none',
-    { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'idempotency-test-secret-0000000000000000' },
-    [
-      '--skip-test',
-      '--api-endpoint',
-      unreachable,
-      '--sts-endpoint',
-      unreachable,
-      '--registry-endpoint',
-      unreachable,
-    ],
-  );
-  expect(added.code, added.stderr).toBe(0);
+  await addUnreachableEcrIntegration(server, 'none');
   const mk = async (name: string, scopes: string[]) => {
     const r = await api(server, 'POST', '/api/v1/tokens', { name, scopes });
     expect(r.status, r.text).toBe(201);

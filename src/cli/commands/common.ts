@@ -42,3 +42,16 @@ export function collect(value: string, previous: string[] = []): string[] {
       .filter(Boolean),
   ];
 }
+
+/** The query string of a list command: each filter option given a non-empty value, by its own name. */
+export function filterQuery(
+  o: Record<string, string | boolean | undefined>,
+  filters: readonly string[],
+): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const k of filters) {
+    const v = o[k];
+    if (typeof v === 'string' && v !== '') q.set(k, v);
+  }
+  return q;
+}

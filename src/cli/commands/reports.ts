@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { printJson, stdio, table } from '../output.js';
-import { clientFor } from './common.js';
+import { clientFor, filterQuery } from './common.js';
 
 interface ReportView {
   id: string;
@@ -45,11 +45,7 @@ export function registerReports(program: Command): void {
     .option('--json', 'print JSON ({ items, nextCursor })')
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
-      const q = new URLSearchParams();
-      for (const k of FILTERS) {
-        const v = o[k];
-        if (typeof v === 'string' && v !== '') q.set(k, v);
-      }
+      const q = filterQuery(o, FILTERS);
       const page = await (
         await clientFor(cmd)
       ).request<{ items: ReportView[]; nextCursor?: string }>('GET', `/api/v1/image-reports?${q.toString()}`);
