@@ -9,6 +9,7 @@ import { ImagesPage } from './pages/images.js';
 import { ImageDetailPage } from './pages/image-detail.js';
 import { ReportsPage } from './pages/reports.js';
 import { AuditPage } from './pages/audit.js';
+import { PrincipalProvider, ReadOnlyBadge, ReadOnlyPage, useCanWrite } from './principal.js';
 
 /** A message that outlives a navigation ("Deleted prod-ecr in commit 1a2b3c4"), read by the next page. */
 interface Notice {
@@ -32,7 +33,9 @@ export function App() {
 
 function Shell() {
   const { path, navigate } = useRouter();
-  const [signedIn, setSignedIn] = useState(() => session.token() !== null);
+  // A token kept without whom it belongs to (a tab signed in before scopes were kept) signs in again.
+  const [principal, setPrincipal] = useState(() => (session.token() !== null ? session.principal() : null));
+  const signedIn = principal !== null;
   const [notice, setNotice] = useState<Notice | null>(null);
   const [expired, setExpired] = useState(false);
 
@@ -41,62 +44,65 @@ function Shell() {
       onUnauthorized(() => {
         session.clear();
         setExpired(true);
-        setSignedIn(false);
+        setPrincipal(null);
       }),
     [],
   );
 
   const signOut = useCallback(() => {
     session.clear();
-    setSignedIn(false);
+    setPrincipal(null);
     setExpired(false);
     navigate('/signin');
   }, [navigate]);
 
   return (
-    <NoticeContext.Provider value={{ notice, setNotice }}>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="topbar">
-        <div className="brand">
-          <Link to="/integrations">imagetrail</Link>
-        </div>
-        {signedIn && (
-          <nav aria-label="Main">
-            <ul>
-              <NavItem to="/integrations" label="Integrations" />
-              <NavItem to="/runtimes" label="Runtimes" />
-              <NavItem to="/images" label="Images" />
-              <NavItem to="/reports" label="Reports" />
-              <NavItem to="/audit" label="Audit" />
-            </ul>
-          </nav>
-        )}
-        {signedIn && (
-          <button type="button" className="button-link signout" onClick={signOut}>
-            Sign out
-          </button>
-        )}
-      </header>
-      <main id="main" tabIndex={-1}>
-        <div className="notice-region" aria-live="polite" role="status">
-          {signedIn && notice && notice.path === path && <p className="box box-ok">{notice.text}</p>}
-        </div>
-        {signedIn ? (
-          <Page />
-        ) : (
-          <SignIn
-            expired={expired}
-            onSignedIn={() => {
-              setSignedIn(true);
-              setExpired(false);
-              if (path === '/' || path === '/signin') navigate('/integrations', { replace: true });
-            }}
-          />
-        )}
-      </main>
-    </NoticeContext.Provider>
+    <PrincipalProvider value={principal}>
+      <NoticeContext.Provider value={{ notice, setNotice }}>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="topbar">
+          <div className="brand">
+            <Link to="/integrations">imagetrail</Link>
+          </div>
+          {signedIn && (
+            <nav aria-label="Main">
+              <ul>
+                <NavItem to="/integrations" label="Integrations" />
+                <NavItem to="/runtimes" label="Runtimes" />
+                <NavItem to="/images" label="Images" />
+                <NavItem to="/reports" label="Reports" />
+                {principal.scopes.includes('admin') && <NavItem to="/audit" label="Audit" />}
+              </ul>
+            </nav>
+          )}
+          {signedIn && <ReadOnlyBadge />}
+          {signedIn && (
+            <button type="button" className="button-link signout" onClick={signOut}>
+              Sign out
+            </button>
+          )}
+        </header>
+        <main id="main" tabIndex={-1}>
+          <div className="notice-region" aria-live="polite" role="status">
+            {signedIn && notice && notice.path === path && <p className="box box-ok">{notice.text}</p>}
+          </div>
+          {signedIn ? (
+            <Page />
+          ) : (
+            <SignIn
+              expired={expired}
+              onSignedIn={(p) => {
+                setPrincipal(p);
+                setExpired(false);
+                if (path === '/' || path === '/signin') navigate('/integrations', { replace: true });
+              }}
+            />
+          )}
+        </main>
+      </NoticeContext.Provider>
+    </PrincipalProvider>
   );
 }
 
@@ -114,6 +120,7 @@ function NavItem({ to, label }: { to: string; label: string }) {
 
 function Page(): ReactNode {
   const { path, navigate } = useRouter();
+  const canWrite = useCanWrite();
   useEffect(() => {
     if (path === '/' || path === '/signin') navigate('/integrations', { replace: true });
   }, [path, navigate]);
@@ -121,9 +128,16 @@ function Page(): ReactNode {
   if (match('/integrations', path)) return <IntegrationsPage />;
   // The create form lives at a path no integration name can take (DNS labels never start with "_"), so
   // an integration named "new" opens like any other.
-  if (match(NEW_INTEGRATION_PATH, path)) return <IntegrationFormPage key="_new" />;
+  // A viewer gets a plain "read-only" page at the add and edit addresses, not a form the server would refuse.
+  if (match(NEW_INTEGRATION_PATH, path))
+    return canWrite ? <IntegrationFormPage key="_new" /> : <ReadOnlyPage what="add integrations" />;
   const edit = match('/integrations/:name', path);
-  if (edit?.['name']) return <IntegrationFormPage key={edit['name']} name={edit['name']} />;
+  if (edit?.['name'])
+    return canWrite ? (
+      <IntegrationFormPage key={edit['name']} name={edit['name']} />
+    ) : (
+      <ReadOnlyPage what="edit, test or delete integrations" />
+    );
   if (match('/runtimes', path)) return <RuntimesPage />;
   if (match('/images', path)) return <ImagesPage />;
   if (match('/reports', path)) return <ReportsPage />;

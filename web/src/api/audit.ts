@@ -14,3 +14,4 @@ export type AuditItem = z.infer<typeof AuditItem>;
 export const AuditPage = z.object({ items: z.array(AuditItem), nextCursor: z.string().nullable() });
 
 export const SessionView = z.object({ id: z.string(), name: z.string(), scopes: z.array(z.string()) });
+export type SessionView = z.infer<typeof SessionView>;

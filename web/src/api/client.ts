@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { SessionView } from './audit.js';
 import { ErrorBody, StreamLine, type Check, type ErrorPayload } from './schemas.js';
 
 /**
@@ -37,8 +38,13 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'imagetrail.token';
+const PRINCIPAL_KEY = 'imagetrail.principal';
 
-/** The token lives in sessionStorage (this tab only, gone when it closes), never in a URL. */
+/**
+ * The token lives in sessionStorage (this tab only, gone when it closes), never in a URL. Next to it, whom
+ * the sign-in said it belongs to (name, scopes), so the dashboard can hide what the token may not do; the
+ * server still checks every request.
+ */
 export const session = {
   token(): string | null {
     try {
@@ -47,11 +53,21 @@ export const session = {
       return null;
     }
   },
-  set(token: string): void {
+  principal(): SessionView | null {
+    try {
+      const parsed = SessionView.safeParse(JSON.parse(sessionStorage.getItem(PRINCIPAL_KEY) ?? 'null'));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  },
+  set(token: string, principal: SessionView): void {
     sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(PRINCIPAL_KEY, JSON.stringify(principal));
   },
   clear(): void {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(PRINCIPAL_KEY);
   },
 };
 

@@ -3,6 +3,7 @@ import { IntegrationList, type EcrView, type IntegrationView } from '../api/sche
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortSha, when } from '../format.js';
 import { Link, NEW_INTEGRATION_PATH } from '../router.js';
+import { useCanWrite, WriteOnly } from '../principal.js';
 
 export const MODE_LABEL: Record<EcrView['mode'], string> = {
   iamRole: 'IAM role',
@@ -26,9 +27,11 @@ export function IntegrationsPage() {
         <PageTitle>
           <span id="integrations-title">Integrations</span>
         </PageTitle>
-        <Link to={NEW_INTEGRATION_PATH} className="button primary">
-          Add ECR integration
-        </Link>
+        <WriteOnly>
+          <Link to={NEW_INTEGRATION_PATH} className="button primary">
+            Add ECR integration
+          </Link>
+        </WriteOnly>
       </div>
       <p className="muted">
         Registry integrations are resources in the shared configuration repository; secrets are sealed. A
@@ -45,7 +48,10 @@ export function IntegrationsPage() {
       )}
       {list.state === 'ok' && list.data.items.length === 0 && (
         <p className="empty">
-          No integrations yet. <Link to={NEW_INTEGRATION_PATH}>Add an Amazon ECR integration</Link>.
+          No integrations yet.{' '}
+          <WriteOnly>
+            <Link to={NEW_INTEGRATION_PATH}>Add an Amazon ECR integration</Link>.
+          </WriteOnly>
         </p>
       )}
       {list.state === 'ok' && list.data.items.length > 0 && (
@@ -66,7 +72,7 @@ export function IntegrationsPage() {
               {list.data.items.map((i) => (
                 <tr key={i.name} data-integration={i.name}>
                   <th scope="row">
-                    <Link to={`/integrations/${encodeURIComponent(i.name)}`}>{i.name}</Link>
+                    <IntegrationName name={i.name} />
                     {i.description && <div className="muted small">{i.description}</div>}
                     {i.problems.length > 0 && (
                       <div
@@ -102,6 +108,11 @@ export function IntegrationsPage() {
       )}
     </section>
   );
+}
+
+/** The name links to the edit page for an admin; a viewer (who has no edit page) reads it as text. */
+export function IntegrationName({ name }: { name: string }) {
+  return useCanWrite() ? <Link to={`/integrations/${encodeURIComponent(name)}`}>{name}</Link> : <>{name}</>;
 }
 
 export function Availability({ items }: { items: IntegrationView['availability'] }) {

@@ -1,8 +1,7 @@
 import { request } from '../api/client.js';
 import { RuntimeList } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
-import { Link } from '../router.js';
-import { modeLabel } from './integrations.js';
+import { IntegrationName, modeLabel } from './integrations.js';
 
 /** Runtimes: where registry work runs, and which integrations each one can use (and why not). */
 export function RuntimesPage() {
@@ -57,7 +56,7 @@ export function RuntimesPage() {
                           <li key={i.name}>
                             <span className={`badge ${i.available ? 'badge-ok' : 'badge-bad'}`}>
                               <span aria-hidden="true">{i.available ? '✓' : '✕'}</span>{' '}
-                              <Link to={`/integrations/${encodeURIComponent(i.name)}`}>{i.name}</Link>
+                              <IntegrationName name={i.name} />
                               <span className="visually-hidden">
                                 {i.available ? ': usable' : ': not usable'}
                               </span>

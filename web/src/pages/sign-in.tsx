@@ -7,14 +7,20 @@ const MESSAGES: Partial<Record<ApiError['kind'], string>> = {
   unreachable:
     'Cannot reach the imagetrail server. Check that `imagetrail serve` is running and reachable from here.',
   unauthorized: 'The server refused this token: it is not valid or has been revoked.',
-  forbidden: 'This token is valid, but it lacks the admin scope the dashboard needs.',
+  forbidden: 'This token is valid, but it lacks the admin or viewer scope the dashboard needs.',
 };
 
 /**
  * Sign-in with an API token. The token is checked against the API before it is kept, and kept only in
  * sessionStorage: this tab, until it closes; never in a URL.
  */
-export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expired: boolean }) {
+export function SignIn({
+  onSignedIn,
+  expired,
+}: {
+  onSignedIn: (who: SessionView) => void;
+  expired: boolean;
+}) {
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -30,14 +36,14 @@ export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expire
     setError(null);
     try {
       // The server checks the token and records the sign-in on the audit trail; the token stays here.
-      await request('/session', SessionView, {
+      const who = await request('/session', SessionView, {
         method: 'POST',
         token: t,
         signal: AbortSignal.timeout(20_000),
       });
-      session.set(t);
+      session.set(t, who);
       setToken('');
-      onSignedIn();
+      onSignedIn(who);
     } catch (err) {
       const e2 = err instanceof ApiError ? err : new ApiError('server', String(err), undefined);
       const friendly = MESSAGES[e2.kind];
@@ -67,9 +73,9 @@ export function SignIn({ onSignedIn, expired }: { onSignedIn: () => void; expire
         </p>
       )}
       <p>
-        Use an API token with the <code>admin</code> scope. The first one is in the server&apos;s data
-        directory (<code>.imagetrail/admin-token</code>); more with{' '}
-        <code>imagetrail token create NAME --scope admin</code>.
+        Use an API token with the <code>admin</code> scope (or <code>viewer</code>, to look without changing
+        anything). The first one is in the server&apos;s data directory (<code>.imagetrail/admin-token</code>
+        ); more with <code>imagetrail token create NAME --scope admin</code>.
       </p>
       <form onSubmit={(e) => void submit(e)} noValidate className="card">
         <div className="field">
