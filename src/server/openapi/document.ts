@@ -22,7 +22,11 @@ type Json = Record<string, unknown>;
 
 /** Request schemas are what callers send: the input side of coercions and defaults. */
 function schemaOf(schema: z.ZodType): Json {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Json;
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Json;
   delete json['$schema'];
   return json;
 }

@@ -68,7 +68,13 @@ export const OPERATIONS: readonly Operation[] = [
     scopes: REPORT_READ,
     query: ReportListParams,
   },
-  { method: 'get', path: '/image-reports/{id}', summary: 'One image report', tag: 'reports', scopes: REPORT_READ },
+  {
+    method: 'get',
+    path: '/image-reports/{id}',
+    summary: 'One image report',
+    tag: 'reports',
+    scopes: REPORT_READ,
+  },
   {
     method: 'get',
     path: '/images',
@@ -106,7 +112,13 @@ export const OPERATIONS: readonly Operation[] = [
     body: TestDraftInput,
     streams: true,
   },
-  { method: 'get', path: '/integrations/{name}', summary: 'One integration', tag: 'integrations', scopes: READ },
+  {
+    method: 'get',
+    path: '/integrations/{name}',
+    summary: 'One integration',
+    tag: 'integrations',
+    scopes: READ,
+  },
   {
     method: 'patch',
     path: '/integrations/{name}',
@@ -180,7 +192,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/session',
-    summary: "Dashboard sign-in: whose token this is",
+    summary: 'Dashboard sign-in: whose token this is',
     tag: 'session',
     scopes: READ,
   },
