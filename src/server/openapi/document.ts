@@ -55,7 +55,7 @@ const errorRef = { $ref: '#/components/responses/Error' };
 function operationObject(op: Operation): Json {
   const success = op.success ?? 200;
   const content: Json = { 'application/json': { schema: { type: 'object' } } };
-  if (op.streams) content['text/event-stream'] = { schema: { type: 'string' } };
+  if (op.streams) content['application/x-ndjson'] = { schema: { type: 'string' } };
   return {
     operationId: `${op.method}${op.path.replace(/[^\w]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     summary: op.summary,

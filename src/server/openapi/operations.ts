@@ -33,7 +33,7 @@ export interface Operation {
   query?: z.ZodObject;
   /** The status of a successful answer. */
   success?: 200 | 201 | 202;
-  /** Answers with `text/event-stream` check progress when asked with `Accept: text/event-stream`. */
+  /** Streams each check as NDJSON when asked with `Accept: application/x-ndjson` (routes/stream.ts). */
   streams?: boolean;
 }
 
