@@ -47,7 +47,14 @@ function parameters(op: Operation): Json[] {
     required: required.has(name),
     schema,
   }));
-  return [...path, ...queryParams];
+  const headers = Object.entries(op.headers ?? {}).map(([name, description]) => ({
+    name,
+    in: 'header',
+    required: false,
+    description,
+    schema: { type: 'string' },
+  }));
+  return [...path, ...queryParams, ...headers];
 }
 
 const errorRef = { $ref: '#/components/responses/Error' };

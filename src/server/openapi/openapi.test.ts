@@ -71,6 +71,9 @@ describe('OpenAPI document', () => {
     expect(doc.paths['/audit']?.['get']?.parameters?.map((p) => p.name)).toEqual(
       expect.arrayContaining(['action', 'actor', 'since', 'cursor', 'limit']),
     );
+    expect(doc.paths['/image-reports']?.['post']?.parameters?.map((p) => p.name)).toEqual([
+      'Idempotency-Key',
+    ]);
     expect(doc.paths['/images/{id}']?.['get']?.parameters?.map((p) => p.name)).toEqual(['id']);
   });
 

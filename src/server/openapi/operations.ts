@@ -31,6 +31,8 @@ export interface Operation {
   /** The JSON request body (required when present). */
   body?: z.ZodType;
   query?: z.ZodObject;
+  /** Optional request headers the route reads, with what they do. */
+  headers?: Record<string, string>;
   /** The status of a successful answer. */
   success?: 200 | 201 | 202;
   /** Streams each check as NDJSON when asked with `Accept: application/x-ndjson` (routes/stream.ts). */
@@ -58,6 +60,10 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'reports',
     scopes: ['report', 'runtime:<name>', 'admin'],
     body: ImageReportInput,
+    headers: {
+      'Idempotency-Key':
+        'A retry with the same key and body returns the first report instead of a second one.',
+    },
     success: 202,
   },
   {
