@@ -87,7 +87,7 @@ describe('OpenAPI document', () => {
     expect((await app.request('/api/v1/tokens')).status).toBe(401);
   });
 
-  it('docs/api.md lists the routes of the registry (UPDATE_API_DOCS=1 rewrites the list)', async () => {
+  it('docs/api.md lists the routes of the registry (IMAGETRAIL_UPDATE_API_DOCS=1 rewrites the list)', async () => {
     const file = new URL('../../../docs/api.md', import.meta.url);
     const text = await readFile(file, 'utf8');
     const start = text.indexOf(ROUTES_BEGIN);
@@ -95,10 +95,7 @@ describe('OpenAPI document', () => {
     expect(start).toBeGreaterThan(-1);
     expect(end).toBeGreaterThan(start);
     const fresh = `${text.slice(0, start)}${ROUTES_BEGIN}\n\n${routeList()}\n\n${text.slice(end)}`;
-    if (process.env['UPDATE_API_DOCS'] === '1') await writeFile(file, fresh);
-    else
-      expect(text, 'docs/api.md is stale: run UPDATE_API_DOCS=1 npx vitest run src/server/openapi').toBe(
-        fresh,
-      );
+    if (process.env['IMAGETRAIL_UPDATE_API_DOCS'] === '1') await writeFile(file, fresh);
+    else expect(text, 'docs/api.md is stale: run npm run api-docs').toBe(fresh);
   });
 });
