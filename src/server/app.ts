@@ -33,6 +33,7 @@ import {
 } from './routes/codefresh/routes.js';
 import type { PrometheusMetrics } from './metrics/prometheus.js';
 import { httpMetrics, metricsRoute } from './metrics/http.js';
+import { openApiHandler } from './openapi/route.js';
 
 export interface AppDeps {
   version: string;
@@ -82,6 +83,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use('*', httpMetrics(deps.metrics));
 
   app.route('/', probeRoutes(deps));
+
+  // Before the API's bearer auth: the API description is public (src/server/openapi/route.ts).
+  app.get('/api/v1/openapi.json', openApiHandler(deps.version));
 
   const api = new Hono<AppEnv>();
   api.use(

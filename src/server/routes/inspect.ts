@@ -5,7 +5,7 @@ import { ResourceName } from '../../domain/names.js';
 import type { AppDeps, AppEnv } from '../app.js';
 import { jsonBody } from './body.js';
 
-const InspectInput = z
+export const InspectInput = z
   .object({
     image: z.string().min(1).max(1024),
     registryIntegration: ResourceName.optional(),

@@ -7,7 +7,7 @@ import type { AppDeps, AppEnv } from '../app.js';
 import { recordAudit } from './audit.js';
 import { jsonBody } from './body.js';
 
-const CreateToken = z
+export const CreateToken = z
   .object({
     name: z.string().min(1).max(100),
     scopes: z
