@@ -113,6 +113,30 @@ describe('the Audit page', () => {
     await page.close();
   });
 
+  it('pages through the trail: "Older →" shows the next events, "← Newer" comes back', async () => {
+    // 55 more token.create events: with the viewer's, 56, over two pages of 50.
+    for (let i = 0; i < 55; i++) {
+      const t = await api(server, 'POST', '/api/v1/tokens', { name: `pager-${i}`, scopes: ['report'] });
+      expect(t.status, t.text).toBe(201);
+    }
+    const page = await context.newPage();
+    await signIn(page, server.adminToken);
+    await page.goto(server.url + '/audit?action=token.create');
+    const rows = page.getByRole('table', { name: 'Audit events, newest first' }).locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(50);
+    expect(await rows.first().innerText()).toContain('pager-54');
+    const newer = page.getByRole('button', { name: '← Newer' });
+    expect(await newer.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Older →' }).click();
+    await expect.poll(() => rows.count()).toBe(6);
+    expect(await rows.last().innerText()).toContain('dash-viewer');
+    expect(await page.getByRole('button', { name: 'Older →' }).isDisabled()).toBe(true);
+    await newer.click();
+    await expect.poll(() => rows.count()).toBe(50);
+    expect(await rows.first().innerText()).toContain('pager-54');
+    await page.close();
+  });
+
   it('a viewer signs in (and that is recorded), but may not read the trail', async () => {
     const page = await context.newPage();
     await signIn(page, viewerToken);

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { request } from '../api/client.js';
 import { AuditPage as AuditPageSchema, type AuditItem } from '../api/audit.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
@@ -20,10 +21,9 @@ export function AuditPage() {
     since: search.get('since') ?? '',
   };
   const [draft, setDraft] = useState<Filters>(applied);
-  const [cursors, setCursors] = useState<{ key: string; stack: string[] }>({ key: '', stack: [] });
   const key = FILTERS.map((f) => applied[f]).join('\u0000');
-  const stack = cursors.key === key ? cursors.stack : [];
-  const cursor = stack.at(-1);
+  const pages = useCursorPages(key);
+  const cursor = pages.cursor;
 
   const [list, reload] = useLoad(
     (signal) => {
@@ -93,24 +93,7 @@ export function AuditPage() {
         </p>
       )}
       {list.state === 'ok' && list.data.items.length > 0 && <AuditTable items={list.data.items} />}
-      {list.state === 'ok' && (stack.length > 0 || list.data.nextCursor) && (
-        <nav className="pager" aria-label="Pages">
-          <button
-            type="button"
-            disabled={stack.length === 0}
-            onClick={() => setCursors({ key, stack: stack.slice(0, -1) })}
-          >
-            ← Newer
-          </button>
-          <button
-            type="button"
-            disabled={!list.data.nextCursor}
-            onClick={() => setCursors({ key, stack: [...stack, list.data.nextCursor ?? ''] })}
-          >
-            Older →
-          </button>
-        </nav>
-      )}
+      {list.state === 'ok' && <Pager pages={pages} nextCursor={list.data.nextCursor} />}
     </section>
   );
 }

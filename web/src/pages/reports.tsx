@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { request } from '../api/client.js';
 import { ReportList } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
@@ -16,10 +17,9 @@ export function ReportsPage() {
   const status = search.get('status') ?? '';
   const image = search.get('image') ?? '';
   const [draft, setDraft] = useState(image);
-  const [cursors, setCursors] = useState<{ key: string; stack: string[] }>({ key: '', stack: [] });
   const key = `${status}\u0000${image}`;
-  const stack = cursors.key === key ? cursors.stack : [];
-  const cursor = stack.at(-1);
+  const pages = useCursorPages(key);
+  const cursor = pages.cursor;
 
   const [list, reload] = useLoad(
     (signal) => {
@@ -140,24 +140,7 @@ export function ReportsPage() {
           </table>
         </TableWrap>
       )}
-      {list.state === 'ok' && (stack.length > 0 || list.data.nextCursor) && (
-        <nav className="pager" aria-label="Pages">
-          <button
-            type="button"
-            disabled={stack.length === 0}
-            onClick={() => setCursors({ key, stack: stack.slice(0, -1) })}
-          >
-            ← Newer
-          </button>
-          <button
-            type="button"
-            disabled={!list.data.nextCursor}
-            onClick={() => setCursors({ key, stack: [...stack, list.data.nextCursor ?? ''] })}
-          >
-            Older →
-          </button>
-        </nav>
-      )}
+      {list.state === 'ok' && <Pager pages={pages} nextCursor={list.data.nextCursor} />}
     </section>
   );
 }
