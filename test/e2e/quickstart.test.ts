@@ -123,11 +123,20 @@ describe(
       for (const entry of ['bin', 'dist', 'scripts', 'node_modules', '.tools', 'package.json'])
         await symlink(join(ROOT, entry), join(cwd, entry));
       const port = await freePort();
-      const env = baseEnv({ IMAGETRAIL_PORT: String(port), PATH: OLD_NODE_PATH });
+      // The discovery pointer goes to a config directory of this test's own, never the real user's, where
+      // another server could be registered (or this one would stay registered).
+      const env = baseEnv({
+        IMAGETRAIL_PORT: String(port),
+        PATH: OLD_NODE_PATH,
+        XDG_CONFIG_HOME: join(cwd, 'user-config'),
+      });
       const block = await quickstartBlock();
       const r = await runShell(cwd, block, env);
       const serverFile = join(cwd, '.imagetrail', 'server.json');
-      const pid = (JSON.parse(await readFile(serverFile, 'utf8')) as { pid: number }).pid;
+      const published = await readFile(serverFile, 'utf8').catch(() => {
+        throw new Error(`the block left no server.json (exit ${r.code})\n${r.stdout}\n${r.stderr}`);
+      });
+      const pid = (JSON.parse(published) as { pid: number }).pid;
       try {
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).not.toMatch(/SyntaxError|enableCompileCache|No such file/);
