@@ -11,7 +11,7 @@ import type {
   PullRequest,
   Referrer,
   ScanSummary,
-} from '../enrichment/model.js';
+} from '../contract/images.js';
 import {
   buildKey,
   encodeCursor,
