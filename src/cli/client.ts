@@ -1,20 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { discoverServer } from './discovery.js';
 import { join } from 'node:path';
-import * as z from 'zod';
-import type { AppError } from '../domain/errors.js';
 import {
   AuthenticationError,
-  CheckFailedError,
-  ConflictError,
   InputError,
-  InternalError,
-  NotAllowedError,
-  NotFoundError,
-  PayloadTooLargeError,
   UnavailableError,
   UnreachableError,
+  type AppError,
 } from '../domain/errors.js';
+import { decodeError, ERROR_CODEC, kindForName } from '../domain/error-codec.js';
+import { ErrorBody } from '../contract/errors.js';
 
 export interface ClientOptions {
   server?: string;
@@ -23,16 +18,6 @@ export interface ClientOptions {
   dataDir?: string;
   timeoutMs?: number;
 }
-
-const ErrorBody = z.object({
-  error: z.object({
-    name: z.string().optional(),
-    message: z.string(),
-    hints: z.array(z.string()).optional(),
-    details: z.array(z.object({ path: z.string().optional(), message: z.string() })).optional(),
-  }),
-  result: z.unknown().optional(),
-});
 
 /**
  * The CLI's view of the API. Server errors come back as the same taxonomy the server threw, so exit codes
@@ -107,7 +92,11 @@ export class ApiClient {
     if (!final) throw new UnavailableError('The server closed the connection before the test finished.');
     if (final['type'] === 'error') {
       const err = final['error'] as Record<string, unknown>;
-      throw this.toError(statusForName(String(err['name'])), { error: err, result: err['result'] }, '');
+      throw this.toError(
+        ERROR_CODEC[kindForName(String(err['name'])) ?? 'internal'].status,
+        { error: err, result: err['result'] },
+        '',
+      );
     }
     return final['result'];
   }
@@ -145,50 +134,20 @@ export class ApiClient {
 
   private toError(status: number, json: unknown, text: string): AppError {
     const parsed = ErrorBody.safeParse(json);
-    const message = parsed.success ? parsed.data.error.message : `HTTP ${status}: ${text.slice(0, 200)}`;
-    const o = parsed.success
-      ? { hints: parsed.data.error.hints ?? [], details: parsed.data.error.details ?? [] }
-      : {};
-    switch (status) {
-      case 400:
-        return new InputError(message, o);
-      case 401:
-        return new AuthenticationError(message, {
-          ...o,
-          hints: [
-            ...(o.hints ?? []),
-            'Pass a token with IMAGETRAIL_TOKEN (or --token-file); the first admin token is in <data-dir>/admin-token.',
-          ],
-        });
-      case 403:
-        return new NotAllowedError(message, o);
-      case 404:
-        return new NotFoundError(message, o);
-      case 409:
-        return new ConflictError(message, o);
-      case 413:
-        return new PayloadTooLargeError(message, o);
-      case 422:
-        return new CheckFailedError(message, parsed.success ? parsed.data.result : undefined, o);
-      case 503:
-        return new UnavailableError(message, o);
-      default:
-        return new InternalError(message, o);
-    }
+    const err = parsed.success
+      ? decodeError(status, parsed.data.error, parsed.data.result)
+      : decodeError(status, { message: `HTTP ${status}: ${text.slice(0, 200)}` });
+    // The server reached us; what it could not reach is one of its peers: the request failed (exit 1).
+    if (err.kind === 'unreachable') return new UnavailableError(err.message, err);
+    if (err.kind !== 'authentication') return err;
+    return new AuthenticationError(err.message, {
+      details: err.details,
+      hints: [
+        ...err.hints,
+        'Pass a token with IMAGETRAIL_TOKEN (or --token-file); the first admin token is in <data-dir>/admin-token.',
+      ],
+    });
   }
-}
-
-function statusForName(name: string): number {
-  const map: Record<string, number> = {
-    InputError: 400,
-    AuthenticationError: 401,
-    NotAllowedError: 403,
-    NotFoundError: 404,
-    ConflictError: 409,
-    CheckFailedError: 422,
-    UnavailableError: 503,
-  };
-  return map[name] ?? 500;
 }
 
 function safeJson(text: string): unknown {

@@ -8,45 +8,25 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 // locale in the bundle.
 import { $ZodError } from 'zod/v4/core';
 import { CheckFailedError, isAppError, type ErrorDetail, type ErrorKind } from '../domain/errors.js';
+import { ERROR_CODEC, kindForStatus } from '../domain/error-codec.js';
+import type { ErrorBody as ErrorBodySchema } from '../contract/errors.js';
+import type * as z from 'zod';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 
-/**
- * THE mapping of the error taxonomy to HTTP. Routes and middleware throw `AppError`s (or let zod throw);
- * nothing else picks a status code. `Record<ErrorKind, …>` makes a new kind a compile error until mapped here.
- */
-export const STATUS_BY_KIND: Readonly<Record<ErrorKind, ContentfulStatusCode>> = {
-  input: 400,
-  authentication: 401,
-  'not-allowed': 403,
-  'not-found': 404,
-  conflict: 409,
-  'payload-too-large': 413,
-  'check-failed': 422,
-  internal: 500,
-  // The server could not reach a peer it depends on (Git remote, registry): the upstream failed, not us.
-  unreachable: 502,
-  unavailable: 503,
-};
+/** The statuses of the error taxonomy (the one codec: src/domain/error-codec.ts). */
+export const STATUS_BY_KIND = Object.fromEntries(
+  Object.entries(ERROR_CODEC).map(([kind, c]) => [kind, c.status as ContentfulStatusCode]),
+) as Readonly<Record<ErrorKind, ContentfulStatusCode>>;
 
 /** Names for statuses that reach us as HTTPException from Hono's own middleware, so bodies look alike. */
-const NAME_BY_STATUS: Partial<Record<number, string>> = {
-  400: 'InputError',
-  401: 'AuthenticationError',
-  403: 'NotAllowedError',
-  404: 'NotFoundError',
-  409: 'ConflictError',
-  413: 'PayloadTooLargeError',
-  422: 'CheckFailedError',
-  502: 'UnreachableError',
-  503: 'UnavailableError',
-};
-
-export interface ErrorBody {
-  error: { name: string; message: string; hints: string[]; details: ErrorDetail[]; id: string };
-  /** `CheckFailedError.result`: the machine-readable outcome of the check that failed. */
-  result?: unknown;
+function nameOfStatus(status: number): string | undefined {
+  const kind = kindForStatus(status);
+  return kind === 'internal' ? undefined : ERROR_CODEC[kind].name;
 }
+
+/** What the handler sends: the contract's error body, with the id always set. */
+export type ErrorBody = z.output<typeof ErrorBodySchema> & { error: { id: string } };
 
 export interface ErrorHandlerDeps {
   logger: Pick<Logger, 'error' | 'warn' | 'info'>;
@@ -153,7 +133,7 @@ export function mapError(err: unknown): Mapped {
     });
     return {
       status: err.status,
-      name: NAME_BY_STATUS[err.status] ?? 'HTTPError',
+      name: nameOfStatus(err.status) ?? 'HTTPError',
       // A 5xx message from middleware is not written for clients; 4xx ones are (e.g. "Malformed JSON").
       message: err.status >= 500 || !err.message ? defaultMessage(err.status) : err.message,
       hints: [],
@@ -199,7 +179,7 @@ function dotPath(path: readonly PropertyKey[]): string {
 }
 
 function defaultMessage(status: number): string {
-  return NAME_BY_STATUS[status] ? `Request refused (${status}).` : `HTTP ${status}`;
+  return nameOfStatus(status) ? `Request refused (${status}).` : `HTTP ${status}`;
 }
 
 function respond(c: Context, body: ErrorBody, status: ContentfulStatusCode, headers: Headers): Response {

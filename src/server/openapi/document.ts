@@ -1,21 +1,13 @@
 import * as z from 'zod';
-import type { ErrorBody } from '../error-handler.js';
+import type { ErrorBody as HandlerErrorBody } from '../error-handler.js';
+import { ErrorBody } from '../../contract/errors.js';
 import { OPERATIONS, type Operation } from './operations.js';
 
-/** The error body every failed request answers with (`error-handler.ts`), as a schema for the document. */
-export const ErrorResponse = z.object({
-  error: z.object({
-    name: z.string(),
-    message: z.string(),
-    hints: z.array(z.string()),
-    details: z.array(z.object({ path: z.string().optional(), message: z.string() })),
-    id: z.string(),
-  }),
-  result: z.unknown().optional(),
-});
+/** The error body every failed request answers with: the shared contract's, as the handler sends it. */
+export const ErrorResponse = ErrorBody.extend({ error: ErrorBody.shape.error.extend({ id: z.string() }) });
 // The schema above must describe exactly the handler's `ErrorBody`: a change to either breaks the build.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const errorBodyMatches: Same<z.infer<typeof ErrorResponse>, ErrorBody> = true;
+const errorBodyMatches: Same<z.output<typeof ErrorResponse>, HandlerErrorBody> = true;
 void errorBodyMatches;
 
 type Json = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ErrorBody } from '../../../src/contract/errors.js';
 import type {
   ImageDetail as ImageDetailModel,
   ImageSummary as ImageSummaryModel,
@@ -11,19 +12,10 @@ import type {
 
 // ---- errors ------------------------------------------------------------------------------------------
 
-export const ErrorDetail = z.object({ path: z.string(), message: z.string() });
-export type ErrorDetail = z.infer<typeof ErrorDetail>;
-
-export const ErrorPayload = z.object({
-  name: z.string(),
-  message: z.string(),
-  hints: z.array(z.string()).default([]),
-  details: z.array(ErrorDetail).default([]),
-  id: z.string().optional(),
-});
+// The error body is the shared contract's (src/contract/errors.ts).
+export { ErrorBody, ErrorDetail } from '../../../src/contract/errors.js';
+export const ErrorPayload = ErrorBody.shape.error;
 export type ErrorPayload = z.infer<typeof ErrorPayload>;
-
-export const ErrorBody = z.object({ error: ErrorPayload, result: z.unknown().optional() });
 
 // ---- runtimes ----------------------------------------------------------------------------------------
 

@@ -330,7 +330,7 @@ function IntegrationForm({ runtimes, view }: { runtimes: RuntimeView[]; view: In
     // Field errors go next to their fields; the error box in the run panel lists the rest.
     const fieldErrors: Errors = {};
     for (const d of err.details) {
-      const k = fieldOfPath(d.path);
+      const k = fieldOfPath(d.path ?? '');
       if (k) fieldErrors[k] = fieldErrors[k] ? `${fieldErrors[k]} ${d.message}` : d.message;
     }
     if (Object.keys(fieldErrors).length) setErrors(fieldErrors);
