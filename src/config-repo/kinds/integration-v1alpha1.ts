@@ -11,8 +11,8 @@ import { API_VERSION, Metadata, SealedValue } from './common.js';
 import { GitHubSpec } from './github-spec.js';
 import { JiraSpec } from './jira-spec.js';
 
-/** Minimum runtime version able to use access-key ECR integrations (from the product spec). */
-export const ACCESS_KEY_MIN_RUNTIME_VERSION = '0.1.27';
+// Defined with the rule in the shared contract, which the dashboard checks before sending.
+export { ACCESS_KEY_MIN_RUNTIME_VERSION } from '../../contract/integrations.js';
 
 export const EcrIamRoleAuth = z.object({
   mode: z.literal('iamRole'),
