@@ -9,6 +9,17 @@ import { compareSemver } from '../domain/semver.js';
  * Answers are read leniently (objects not strict): a newer server may add fields.
  */
 
+/** The formats of names and settings, checked in the browser before sending (the server checks again). */
+export {
+  AccessKeyId,
+  AwsRegion,
+  EndpointUrl,
+  ExternalId,
+  IamRoleArn,
+  ResourceName,
+  RoleSessionName,
+} from '../domain/names.js';
+
 // ---- requests ----------------------------------------------------------------------------------------
 
 /** Where an integration is shared: every runtime, or the named ones. */
