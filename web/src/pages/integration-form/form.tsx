@@ -8,7 +8,8 @@ import { Link } from '../../router.js';
 import { Availability } from '../integrations.js';
 import { FieldControl } from './fields.js';
 import { visibleFields, type FieldGroup, type TypeForm } from './model.js';
-import { buildRequest, useRun, type RunWhat } from './run.js';
+import { buildRequest, type RunWhat } from './request.js';
+import { useRun } from './run.js';
 import { RuntimeSharing } from './sharing.js';
 import { useFormState } from './state.js';
 
