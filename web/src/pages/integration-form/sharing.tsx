@@ -5,16 +5,7 @@ import type { RuntimeView } from '../../api/schemas.js';
  * cannot use it (the type's rule, e.g. ECR's IAM role on a hosted runtime) says why, before anything is
  * sent; shared with all, those runtimes are listed as "unavailable" for information.
  */
-export function RuntimeSharing({
-  runtimes,
-  shareAll,
-  selected,
-  rule,
-  error,
-  disabled,
-  onShareAll,
-  onSelected,
-}: {
+interface SharingProps {
   runtimes: RuntimeView[];
   shareAll: boolean;
   selected: string[];
@@ -23,12 +14,10 @@ export function RuntimeSharing({
   disabled: boolean;
   onShareAll: (all: boolean) => void;
   onSelected: (names: string[]) => void;
-}) {
-  const warnings = shareAll
-    ? runtimes
-        .map((rt) => ({ rt, why: rule(rt) }))
-        .filter((x): x is { rt: RuntimeView; why: string } => x.why !== undefined)
-    : [];
+}
+
+export function RuntimeSharing(props: SharingProps) {
+  const { runtimes, shareAll, selected, rule, error, disabled, onShareAll, onSelected } = props;
   return (
     <fieldset
       className={`group${error ? ' field-invalid' : ''}`}
@@ -75,22 +64,31 @@ export function RuntimeSharing({
           ))}
         </ul>
       )}
-      {warnings.length > 0 && (
-        <div className="box box-info small" role="note">
-          Shared with all runtimes, it will be unavailable on:
-          <ul>
-            {warnings.map((w) => (
-              <li key={w.rt.name}>{w.why}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {shareAll && <UnavailableNote runtimes={runtimes} rule={rule} />}
       {error && (
         <p className="field-error" id="runtimes-error">
           {error}
         </p>
       )}
     </fieldset>
+  );
+}
+
+/** Shared with all runtimes, those that cannot use it are listed, for information. */
+function UnavailableNote({ runtimes, rule }: Pick<SharingProps, 'runtimes' | 'rule'>) {
+  const warnings = runtimes
+    .map((rt) => ({ rt, why: rule(rt) }))
+    .filter((x): x is { rt: RuntimeView; why: string } => x.why !== undefined);
+  if (warnings.length === 0) return null;
+  return (
+    <div className="box box-info small" role="note">
+      Shared with all runtimes, it will be unavailable on:
+      <ul>
+        {warnings.map((w) => (
+          <li key={w.rt.name}>{w.why}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
