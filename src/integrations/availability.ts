@@ -1,9 +1,6 @@
-import { compareSemver } from '../domain/semver.js';
+import { ecrRuleViolation, type EcrAuthMode } from '../contract/integrations.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
-import {
-  ACCESS_KEY_MIN_RUNTIME_VERSION,
-  type IntegrationSpec,
-} from '../config-repo/kinds/integration-v1alpha1.js';
+import type { IntegrationSpec } from '../config-repo/kinds/integration-v1alpha1.js';
 
 export interface Availability {
   runtime: string;
@@ -13,29 +10,17 @@ export interface Availability {
 }
 
 type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
-type AuthMode = 'iamRole' | 'accessKey';
+type AuthMode = EcrAuthMode;
 
 /**
  * Rules 2 and 3 of the spec, for one runtime: IAM-role integrations need the runtime's own cloud
- * identity, which hosted runtimes do not have; access-key integrations need runtime ≥ 0.1.27.
+ * identity, which hosted runtimes do not have; access-key integrations need runtime ≥ 0.1.27. The rule
+ * is the shared contract's, so the dashboard checks it with the same words before sending.
  */
 export function availabilityOn(mode: AuthMode, runtime: Runtime): Availability {
   const name = runtime.metadata.name;
-  if (mode === 'iamRole' && runtime.spec.type === 'hosted') {
-    return {
-      runtime: name,
-      available: false,
-      reason: `IAM role integrations are not supported on hosted runtimes: runtime "${name}" is hosted and has no cloud identity to assume the role from. Use an access key, or share the integration with hybrid runtimes only.`,
-    };
-  }
-  if (mode === 'accessKey' && compareSemver(runtime.spec.version, ACCESS_KEY_MIN_RUNTIME_VERSION) < 0) {
-    return {
-      runtime: name,
-      available: false,
-      reason: `Access key integrations need runtime version ${ACCESS_KEY_MIN_RUNTIME_VERSION} or higher: runtime "${name}" runs ${runtime.spec.version}. Upgrade the runtime, or use an IAM role.`,
-    };
-  }
-  return { runtime: name, available: true };
+  const reason = ecrRuleViolation(mode, { name, type: runtime.spec.type, version: runtime.spec.version });
+  return reason ? { runtime: name, available: false, reason } : { runtime: name, available: true };
 }
 
 /**

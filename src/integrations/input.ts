@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import type { IntegrationType } from '../config-repo/kinds/integration-v1alpha1.js';
+import { Sharing } from '../contract/integrations.js';
 import { INTEGRATION_TYPES } from './types/index.js';
 
 /**
@@ -9,14 +10,7 @@ import { INTEGRATION_TYPES } from './types/index.js';
  * `types/`), so that a new type adds a handler and not a branch here.
  */
 
-export const Sharing = z.union(
-  [
-    z.object({ allRuntimes: z.literal(true) }).strict(),
-    z.object({ runtimes: z.array(ResourceName).min(1, 'name at least one runtime').max(100) }).strict(),
-  ],
-  { error: 'sharing must be {"allRuntimes": true} or {"runtimes": ["name", …]}' },
-);
-export type Sharing = z.infer<typeof Sharing>;
+export { Sharing } from '../contract/integrations.js';
 
 export const IntegrationTypeName = z.enum(INTEGRATION_TYPES as [IntegrationType, ...IntegrationType[]], {
   error: `type must be one of ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(', ')}`,
@@ -69,6 +63,4 @@ export const TestDraftInput = z
   .strict();
 export type TestDraftInput = z.infer<typeof TestDraftInput>;
 
-export const DeleteIntegrationInput = z
-  .object({ confirm: z.literal('DELETE', { error: 'type DELETE in "confirm" to delete the integration' }) })
-  .strict();
+export { DeleteIntegrationRequest as DeleteIntegrationInput } from '../contract/integrations.js';

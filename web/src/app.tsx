@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { onUnauthorized, session } from './api/client.js';
 import { Link, match, NEW_INTEGRATION_PATH, RouterProvider, useRouter } from './router.js';
 import { SignIn } from './pages/sign-in.js';
@@ -10,18 +10,7 @@ import { ImageDetailPage } from './pages/image-detail.js';
 import { ReportsPage } from './pages/reports.js';
 import { AuditPage } from './pages/audit.js';
 import { PrincipalProvider, ReadOnlyBadge, ReadOnlyPage, useCanWrite } from './principal.js';
-
-/** A message that outlives a navigation ("Deleted prod-ecr in commit 1a2b3c4"), read by the next page. */
-interface Notice {
-  text: string;
-  /** The page it is for; it shows only there. */
-  path: string;
-}
-const NoticeContext = createContext<{ notice: Notice | null; setNotice: (n: Notice | null) => void }>({
-  notice: null,
-  setNotice: () => undefined,
-});
-export const useNotice = () => useContext(NoticeContext);
+import { NoticeContext, type Notice } from './notice.js';
 
 export function App() {
   return (

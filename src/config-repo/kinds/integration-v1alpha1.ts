@@ -11,9 +11,6 @@ import { API_VERSION, Metadata, SealedValue } from './common.js';
 import { GitHubSpec } from './github-spec.js';
 import { JiraSpec } from './jira-spec.js';
 
-/** Minimum runtime version able to use access-key ECR integrations (from the product spec). */
-export const ACCESS_KEY_MIN_RUNTIME_VERSION = '0.1.27';
-
 export const EcrIamRoleAuth = z.object({
   mode: z.literal('iamRole'),
   roleArn: IamRoleArn,

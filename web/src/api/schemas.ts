@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ErrorBody } from '../../../src/contract/errors.js';
+import { Check } from '../../../src/contract/integrations.js';
 import type {
   ImageDetail as ImageDetailModel,
   ImageSummary as ImageSummaryModel,
@@ -13,15 +14,13 @@ import type {
 // ---- errors ------------------------------------------------------------------------------------------
 
 // The error body is the shared contract's (src/contract/errors.ts).
-export { ErrorBody, ErrorDetail } from '../../../src/contract/errors.js';
+export { ErrorBody } from '../../../src/contract/errors.js';
 export const ErrorPayload = ErrorBody.shape.error;
 export type ErrorPayload = z.infer<typeof ErrorPayload>;
 
 // ---- runtimes ----------------------------------------------------------------------------------------
 
 export const RuntimeType = z.enum(['hybrid', 'hosted']);
-export const AuthMode = z.enum(['iamRole', 'accessKey']);
-export type AuthMode = z.infer<typeof AuthMode>;
 
 export const RuntimeView = z.object({
   name: z.string(),
@@ -44,89 +43,16 @@ export const RuntimeView = z.object({
 export type RuntimeView = z.infer<typeof RuntimeView>;
 export const RuntimeList = z.object({ items: z.array(RuntimeView) });
 
-// ---- integrations ------------------------------------------------------------------------------------
+// ---- integrations and connection tests (the shared contract, src/contract/integrations.ts) ------------
 
-export const SharingView = z.union([
-  z.object({ allRuntimes: z.literal(true) }),
-  z.object({ runtimes: z.array(z.string()) }),
-]);
-export type SharingView = z.infer<typeof SharingView>;
-
-export const Endpoints = z.object({
-  api: z.string().optional(),
-  sts: z.string().optional(),
-  registry: z.string().optional(),
-});
-
-export const EcrView = z.object({
-  region: z.string(),
-  mode: AuthMode,
-  roleArn: z.string().optional(),
-  externalId: z.string().optional(),
-  sessionName: z.string().optional(),
-  durationSeconds: z.number().optional(),
-  accessKeyId: z.string().optional(),
-  secretAccessKey: z.object({ set: z.boolean() }).optional(),
-  endpoints: Endpoints.optional(),
-});
-export type EcrView = z.infer<typeof EcrView>;
-
-/** Any integration type; the ECR section is there for `registry.ecr` (other types are listed, edited in the CLI). */
-export const IntegrationView = z.object({
-  name: z.string(),
-  type: z.string(),
-  description: z.string().optional(),
-  ecr: EcrView.optional(),
-  sharing: SharingView,
-  placements: z.array(
-    z.object({ scope: z.enum(['all', 'runtime']), runtime: z.string().optional(), file: z.string() }),
-  ),
-  availability: z.array(
-    z.object({
-      runtime: z.string(),
-      available: z.boolean(),
-      reason: z.string().optional(),
-      source: z.enum(['all-runtimes', 'runtime']).optional(),
-    }),
-  ),
-  lastCommit: z.object({ sha: z.string(), subject: z.string(), time: z.string() }).optional(),
-  problems: z
-    .array(z.object({ file: z.string(), path: z.string(), message: z.string(), severity: z.string() }))
-    .default([]),
-});
-export type IntegrationView = z.infer<typeof IntegrationView>;
-export const IntegrationList = z.object({ items: z.array(IntegrationView) });
-
-// ---- connection tests --------------------------------------------------------------------------------
-
-export const Check = z.object({
-  name: z.string(),
-  ok: z.boolean(),
-  message: z.string(),
-  errorClass: z.string().optional(),
-  hints: z.array(z.string()).optional(),
-  action: z.string().optional(),
-  durationMs: z.number().optional(),
-  skipped: z.boolean().optional(),
-});
-export type Check = z.infer<typeof Check>;
-
-export const TestResult = z.object({
-  ok: z.boolean(),
-  runtime: z.object({ name: z.string(), type: RuntimeType }).optional(),
-  checks: z.array(Check),
-  identity: z.object({ arn: z.string(), account: z.string(), userId: z.string() }).optional(),
-});
-export type TestResult = z.infer<typeof TestResult>;
-
-export const MutationResult = z.object({
-  integration: IntegrationView,
-  commit: z.string().nullable(),
-  test: TestResult.optional(),
-});
-export type MutationResult = z.infer<typeof MutationResult>;
-
-export const DeleteResult = z.object({ commit: z.string().nullable(), removed: z.array(z.string()) });
+export {
+  Check,
+  DeleteResult,
+  IntegrationList,
+  IntegrationView,
+  MutationResult,
+  TestResult,
+} from '../../../src/contract/integrations.js';
 
 /** One NDJSON line of a streamed test or mutation. The error may carry the failed test's result. */
 export const StreamLine = z.discriminatedUnion('type', [

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ApiError } from '../api/client.js';
 import type { Check, TestResult } from '../api/schemas.js';
+import { identityText } from '../../../src/contract/integrations.js';
 import { ErrorBox } from './ui.js';
 
 /**
@@ -105,10 +106,10 @@ function RunEnd({ outcome }: { outcome: Extract<RunState, { phase: 'done' }>['ou
         <p className="box box-ok run-end" role="status" data-end="ok">
           <strong>Connection test passed</strong>
           {outcome.result.runtime && <> on runtime “{outcome.result.runtime.name}”</>}
-          {outcome.result.identity && (
+          {outcome.result.identity && identityText(outcome.result.identity) && (
             <>
               {' '}
-              as <code>{outcome.result.identity.arn}</code>
+              as <code>{identityText(outcome.result.identity)}</code>
             </>
           )}
           . You can commit.

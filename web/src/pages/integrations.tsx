@@ -1,24 +1,58 @@
 import { request } from '../api/client.js';
-import { IntegrationList, type EcrView, type IntegrationView } from '../api/schemas.js';
+import { IntegrationList, type IntegrationView } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortSha, when } from '../format.js';
 import { Link, NEW_INTEGRATION_PATH } from '../router.js';
 import { useCanWrite, WriteOnly } from '../principal.js';
+import { addPath, TYPE_FORMS, typeFormFor } from './integration-form/registry.js';
 
-export const MODE_LABEL: Record<EcrView['mode'], string> = {
+/** The way each type authenticates, as the API's one word says it (ECR mode, `token`, Jira auth kind). */
+export const MODE_LABEL: Record<string, string> = {
   iamRole: 'IAM role',
   accessKey: 'Access key',
+  token: 'Token',
+  cloud: 'Email + API token',
+  server: 'Personal access token',
 };
 
 export function modeLabel(mode: string): string {
-  return mode === 'iamRole' || mode === 'accessKey' ? MODE_LABEL[mode] : mode;
+  return Object.hasOwn(MODE_LABEL, mode) ? (MODE_LABEL[mode] as string) : mode;
+}
+
+/** One line for the list's Type column: the type's own summary, or its name for a type this dashboard lacks. */
+function typeText(i: IntegrationView): string {
+  return typeFormFor(i.type)?.summary(i) ?? i.type;
+}
+
+function modeOf(i: IntegrationView): string {
+  const mode = i.mode ?? i.ecr?.mode;
+  return mode ? modeLabel(mode) : '—';
+}
+
+/** One add button per type the dashboard can add. */
+function AddButtons() {
+  return (
+    <WriteOnly>
+      <span className="add-buttons">
+        {Object.values(TYPE_FORMS).map((f) => (
+          <Link
+            key={f.type}
+            to={addPath(f, NEW_INTEGRATION_PATH)}
+            className={f.type === 'registry.ecr' ? 'button primary' : 'button'}
+          >
+            {f.addLabel}
+          </Link>
+        ))}
+      </span>
+    </WriteOnly>
+  );
 }
 
 export function sharingText(s: IntegrationView['sharing']): string {
   return 'allRuntimes' in s ? 'All runtimes' : s.runtimes.join(', ');
 }
 
-/** Registry integrations: where each is shared, whether each runtime can use it and why not, its last commit. */
+/** Integrations of every type: where each is shared, whether each runtime can use it and why not, its last commit. */
 export function IntegrationsPage() {
   const [list, reload] = useLoad((signal) => request('/integrations', IntegrationList, { signal }), []);
   return (
@@ -27,15 +61,11 @@ export function IntegrationsPage() {
         <PageTitle>
           <span id="integrations-title">Integrations</span>
         </PageTitle>
-        <WriteOnly>
-          <Link to={NEW_INTEGRATION_PATH} className="button primary">
-            Add ECR integration
-          </Link>
-        </WriteOnly>
+        <AddButtons />
       </div>
       <p className="muted">
-        Registry integrations are resources in the shared configuration repository; secrets are sealed. A
-        change may take a moment to reach each runtime.
+        Integrations (registries, Git hosts, issue trackers) are resources in the shared configuration
+        repository; secrets are sealed. A change may take a moment to reach each runtime.
       </p>
       {list.state === 'loading' && <Loading what="integrations" />}
       {list.state === 'error' && (
@@ -46,14 +76,7 @@ export function IntegrationsPage() {
           </button>
         </>
       )}
-      {list.state === 'ok' && list.data.items.length === 0 && (
-        <p className="empty">
-          No integrations yet.{' '}
-          <WriteOnly>
-            <Link to={NEW_INTEGRATION_PATH}>Add an Amazon ECR integration</Link>.
-          </WriteOnly>
-        </p>
-      )}
+      {list.state === 'ok' && list.data.items.length === 0 && <p className="empty">No integrations yet.</p>}
       {list.state === 'ok' && list.data.items.length > 0 && (
         <TableWrap label="Integrations">
           <table className="data">
@@ -83,8 +106,8 @@ export function IntegrationsPage() {
                       </div>
                     )}
                   </th>
-                  <td>{i.ecr ? `Amazon ECR (${i.ecr.region})` : i.type}</td>
-                  <td>{i.ecr ? MODE_LABEL[i.ecr.mode] : '—'}</td>
+                  <td>{typeText(i)}</td>
+                  <td>{modeOf(i)}</td>
                   <td>{sharingText(i.sharing)}</td>
                   <td>
                     <Availability items={i.availability} />

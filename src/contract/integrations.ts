@@ -1,0 +1,199 @@
+import * as z from 'zod';
+import { ResourceName } from '../domain/names.js';
+import { compareSemver } from '../domain/semver.js';
+
+/**
+ * The integrations API as both ends see it: what the server answers and the envelopes callers send, and
+ * ECR's runtime rules, which the dashboard checks before sending. Browser-safe: zod and the domain's
+ * format schemas only, nothing from the config repository or Node (the dashboard bundles this file).
+ * Answers are read leniently (objects not strict): a newer server may add fields.
+ */
+
+/** The formats of names and settings, checked in the browser before sending (the server checks again). */
+export {
+  AccessKeyId,
+  AwsRegion,
+  EndpointUrl,
+  ExternalId,
+  IamRoleArn,
+  ResourceName,
+  RoleSessionName,
+} from '../domain/names.js';
+
+// ---- requests ----------------------------------------------------------------------------------------
+
+/** Where an integration is shared: every runtime, or the named ones. */
+export const Sharing = z.union(
+  [
+    z.object({ allRuntimes: z.literal(true) }).strict(),
+    z.object({ runtimes: z.array(ResourceName).min(1, 'name at least one runtime').max(100) }).strict(),
+  ],
+  { error: 'sharing must be {"allRuntimes": true} or {"runtimes": ["name", …]}' },
+);
+export type Sharing = z.infer<typeof Sharing>;
+
+/** The settings section of each type, named after it: `{ "type": "git.github", "github": { … } }`. */
+export const INTEGRATION_SECTIONS = {
+  'registry.ecr': 'ecr',
+  'git.github': 'github',
+  'issue.jira': 'jira',
+} as const;
+export type IntegrationTypeName = keyof typeof INTEGRATION_SECTIONS;
+export type IntegrationSection = (typeof INTEGRATION_SECTIONS)[IntegrationTypeName];
+
+/** `DELETE /integrations/{name}` needs the word typed, as the dashboard's dialog and the CLI ask. */
+export const DeleteIntegrationRequest = z
+  .object({ confirm: z.literal('DELETE', { error: 'type DELETE in "confirm" to delete the integration' }) })
+  .strict();
+
+// ---- ECR's runtime rules (spec rules 2 and 3) ---------------------------------------------------------
+
+/** Minimum runtime version able to use access-key ECR integrations (from the product spec). */
+export const ACCESS_KEY_MIN_RUNTIME_VERSION = '0.1.27';
+
+export type EcrAuthMode = 'iamRole' | 'accessKey';
+
+/**
+ * Why a runtime cannot use an ECR integration of this auth mode, or undefined: IAM roles need the
+ * runtime's own cloud identity, which hosted runtimes lack; access keys need runtime ≥ 0.1.27. A version
+ * that is not semantic is left to the server (which refuses such runtimes when they are added).
+ */
+export function ecrRuleViolation(
+  mode: EcrAuthMode,
+  rt: { name: string; type: 'hybrid' | 'hosted'; version: string },
+): string | undefined {
+  if (mode === 'iamRole' && rt.type === 'hosted') {
+    return `IAM role integrations are not supported on hosted runtimes: runtime "${rt.name}" is hosted and has no cloud identity to assume the role from. Use an access key, or share the integration with hybrid runtimes only.`;
+  }
+  if (mode === 'accessKey' && olderThan(rt.version, ACCESS_KEY_MIN_RUNTIME_VERSION)) {
+    return `Access key integrations need runtime version ${ACCESS_KEY_MIN_RUNTIME_VERSION} or higher: runtime "${rt.name}" runs ${rt.version}. Upgrade the runtime, or use an IAM role.`;
+  }
+  return undefined;
+}
+
+function olderThan(version: string, min: string): boolean {
+  try {
+    return compareSemver(version, min) < 0;
+  } catch {
+    return false;
+  }
+}
+
+// ---- answers -----------------------------------------------------------------------------------------
+
+/** A write-only secret: the API says whether one is stored, never what it is. */
+export const SecretSet = z.object({ set: z.boolean() });
+
+export const SharingView = z.union([
+  z.object({ allRuntimes: z.literal(true) }),
+  z.object({ runtimes: z.array(z.string()) }),
+]);
+export type SharingView = z.infer<typeof SharingView>;
+
+export const EcrView = z.object({
+  region: z.string(),
+  mode: z.enum(['iamRole', 'accessKey']),
+  roleArn: z.string().optional(),
+  externalId: z.string().optional(),
+  sessionName: z.string().optional(),
+  durationSeconds: z.number().optional(),
+  accessKeyId: z.string().optional(),
+  secretAccessKey: SecretSet.optional(),
+  endpoints: z
+    .object({ api: z.string().optional(), sts: z.string().optional(), registry: z.string().optional() })
+    .optional(),
+});
+export type EcrView = z.infer<typeof EcrView>;
+
+/** The effective API URL (github.com's when none was set). */
+export const GitHubView = z.object({ apiUrl: z.string(), token: SecretSet });
+export type GitHubView = z.infer<typeof GitHubView>;
+
+export const JiraView = z.object({
+  baseUrl: z.string(),
+  auth: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('cloud'), email: z.string(), apiToken: SecretSet }),
+    z.object({ kind: z.literal('server'), pat: SecretSet }),
+  ]),
+  projectPrefixes: z.string().optional(),
+  failOnNotFound: z.boolean().optional(),
+});
+export type JiraView = z.infer<typeof JiraView>;
+
+export const AvailabilityView = z.object({
+  runtime: z.string(),
+  available: z.boolean(),
+  reason: z.string().optional(),
+  source: z.enum(['all-runtimes', 'runtime']).optional(),
+});
+
+/** Any integration: its type's settings under the type's section key, secrets only as `{ set }`. */
+export const IntegrationView = z.object({
+  name: z.string(),
+  type: z.string(),
+  description: z.string().optional(),
+  /** One word for the way it authenticates: ECR's auth mode, Jira's auth kind, `token` for GitHub. */
+  mode: z.string().optional(),
+  ecr: EcrView.optional(),
+  github: GitHubView.optional(),
+  jira: JiraView.optional(),
+  sharing: SharingView,
+  placements: z.array(
+    z.object({ scope: z.enum(['all', 'runtime']), runtime: z.string().optional(), file: z.string() }),
+  ),
+  availability: z.array(AvailabilityView),
+  lastCommit: z.object({ sha: z.string(), subject: z.string(), time: z.string() }).optional(),
+  problems: z
+    .array(z.object({ file: z.string(), path: z.string(), message: z.string(), severity: z.string() }))
+    .default([]),
+});
+export type IntegrationView = z.infer<typeof IntegrationView>;
+
+export const IntegrationList = z.object({ items: z.array(IntegrationView) });
+export type IntegrationList = z.infer<typeof IntegrationList>;
+
+/** One step of a connection test, streamed as it ends. */
+export const Check = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  message: z.string(),
+  errorClass: z.string().optional(),
+  hints: z.array(z.string()).optional(),
+  action: z.string().optional(),
+  durationMs: z.number().optional(),
+  skipped: z.boolean().optional(),
+});
+export type Check = z.infer<typeof Check>;
+
+/** Who the credentials act as: ECR `{ arn, account, userId }`, GitHub `{ login }`, Jira `{ displayName }`. */
+export const Identity = z.object({
+  arn: z.string().optional(),
+  account: z.string().optional(),
+  login: z.string().optional(),
+  displayName: z.string().optional(),
+  name: z.string().optional(),
+});
+export type Identity = z.infer<typeof Identity>;
+
+/** The one line a person reads: the ARN, the GitHub login or the Jira display name. */
+export function identityText(i: Identity): string | undefined {
+  return i.arn ?? i.login ?? i.displayName ?? i.name;
+}
+
+export const TestResult = z.object({
+  ok: z.boolean(),
+  runtime: z.object({ name: z.string(), type: z.enum(['hybrid', 'hosted']) }).optional(),
+  checks: z.array(Check),
+  identity: Identity.optional(),
+});
+export type TestResult = z.infer<typeof TestResult>;
+
+export const MutationResult = z.object({
+  integration: IntegrationView,
+  commit: z.string().nullable(),
+  test: TestResult.optional(),
+});
+export type MutationResult = z.infer<typeof MutationResult>;
+
+export const DeleteResult = z.object({ commit: z.string().nullable(), removed: z.array(z.string()) });
+export type DeleteResult = z.infer<typeof DeleteResult>;

@@ -1,0 +1,55 @@
+import { EndpointUrl } from '../../../../src/contract/integrations.js';
+import { filled, type TypeForm, type Values } from './model.js';
+
+/** `git.github`: pull requests of a commit, from github.com or GitHub Enterprise Server, with a token. */
+export const githubForm: TypeForm<'git.github'> = {
+  type: 'git.github',
+  section: 'github',
+  title: 'GitHub',
+  addTitle: 'Add a GitHub integration',
+  addLabel: 'Add GitHub integration',
+  fields: [
+    {
+      kind: 'url',
+      key: 'apiUrl',
+      label: 'API URL (optional)',
+      group: 'main',
+      path: 'github.apiUrl',
+      schema: EndpointUrl,
+      placeholder: 'https://api.github.com',
+      help: 'Empty for github.com; https://HOST/api/v3 for GitHub Enterprise Server.',
+    },
+    {
+      kind: 'secret',
+      key: 'token',
+      label: 'Token',
+      group: 'auth',
+      path: 'github.token',
+      help: 'A fine-grained or classic token that can read the repositories’ commits and pull requests.',
+    },
+  ],
+  destinations: { keys: ['apiUrl'], words: 'the API URL' },
+  initial: {},
+
+  fromView(view): Values {
+    return view.github ? { apiUrl: view.github.apiUrl } : {};
+  },
+
+  storedSecrets(view) {
+    return view.github?.token.set ? ['token'] : [];
+  },
+
+  sectionBody(v, mode) {
+    // An empty API URL on an edit goes back to github.com; an empty token keeps the stored one.
+    if (mode === 'edit') return { apiUrl: v['apiUrl'] || null, ...filled({ token: v['token'] }) };
+    return filled({ apiUrl: v['apiUrl'], token: v['token'] });
+  },
+
+  summary(view) {
+    return view.github ? `GitHub (${hostOf(view.github.apiUrl)})` : 'GitHub';
+  },
+};
+
+function hostOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).host : url;
+}

@@ -1,0 +1,224 @@
+import type { z } from 'zod';
+import {
+  ResourceName,
+  type IntegrationSection,
+  type IntegrationTypeName,
+} from '../../../../src/contract/integrations.js';
+import type { IntegrationView, RuntimeView } from '../../api/schemas.js';
+
+/**
+ * The integration form as data. Each type (ECR, GitHub, Jira) describes its fields, how a stored
+ * integration fills them, and the section it sends; one form component renders any of them, and one
+ * validator checks them before anything is sent.
+ */
+
+/** The type's field values, by field key (a checkbox is 'true' or ''). */
+export type Values = Record<string, string>;
+
+/** Where a field is shown: at the top, in the Authentication group, or under Advanced. */
+export type FieldGroup = 'main' | 'auth' | 'advanced';
+
+interface FieldBase {
+  /** The form state key, the input's id and the base of its help and error ids. */
+  key: string;
+  label: string;
+  group: FieldGroup;
+  /** The server's `details[].path` for this field (e.g. `github.token`): its errors are shown here. */
+  path?: string;
+  help?: string;
+  /** Shown (and checked, and sent) only when this holds. */
+  when?: (v: Values) => boolean;
+}
+
+export interface TextFieldSpec extends FieldBase {
+  kind: 'text' | 'url' | 'email' | 'number';
+  /** Required fields are always checked; optional ones only when filled in. */
+  required?: boolean;
+  /** The format, checked in the browser (the server checks it again). */
+  schema?: z.ZodType;
+  check?: (value: string) => string | undefined;
+  placeholder?: string;
+  min?: number;
+  max?: number;
+}
+
+/** Write-only: sent once, sealed; on edit an empty field keeps the stored secret, a typed one replaces it. */
+export interface SecretFieldSpec extends FieldBase {
+  kind: 'secret';
+}
+
+/** A segmented choice (the auth mode); each option may bring a paragraph of help. */
+export interface ChoiceFieldSpec extends FieldBase {
+  kind: 'choice';
+  options: Array<{ value: string; label: string; help?: string }>;
+}
+
+export interface CheckboxFieldSpec extends FieldBase {
+  kind: 'checkbox';
+}
+
+export type FieldSpec = TextFieldSpec | SecretFieldSpec | ChoiceFieldSpec | CheckboxFieldSpec;
+
+/** What the section builder sends: a new integration, an edit, or a draft test. */
+export type SendMode = 'create' | 'edit' | 'draft';
+
+export interface TypeForm<T extends IntegrationTypeName = IntegrationTypeName> {
+  type: T;
+  section: IntegrationSection;
+  /** "Amazon ECR": in headings and the list. */
+  title: string;
+  /** The heading of the add page. */
+  addTitle: string;
+  /** The add button on the list. */
+  addLabel: string;
+  fields: FieldSpec[];
+  /** A paragraph under Advanced. */
+  advancedHelp?: string;
+  /** Changing these needs the secret typed again: secrets are sealed for where they are sent. */
+  destinations: { keys: string[]; words: string };
+  initial: Values;
+  fromView(view: IntegrationView): Values;
+  /** The secret field keys whose secret the stored integration has, for the values as they are now. */
+  storedSecrets(view: IntegrationView, v: Values): string[];
+  /** The settings section sent to the API (secrets left out when empty: the stored ones are kept). */
+  sectionBody(v: Values, mode: SendMode): Record<string, unknown>;
+  /** Why a runtime cannot use this integration (ECR's rules), or undefined. */
+  runtimeRule?(v: Values, rt: RuntimeView): string | undefined;
+  /** One line for the list's Type column. */
+  summary(view: IntegrationView): string;
+}
+
+export interface FormState {
+  name: string;
+  description: string;
+  shareAll: boolean;
+  runtimes: string[];
+  skipTest: boolean;
+  testRuntime: string;
+  values: Values;
+}
+
+export type Errors = Record<string, string>;
+
+export function emptyState(form: TypeForm): FormState {
+  return {
+    name: '',
+    description: '',
+    shareAll: true,
+    runtimes: [],
+    skipTest: false,
+    testRuntime: '',
+    values: { ...form.initial },
+  };
+}
+
+export function stateFromView(form: TypeForm, view: IntegrationView): FormState {
+  return {
+    ...emptyState(form),
+    name: view.name,
+    description: view.description ?? '',
+    shareAll: 'allRuntimes' in view.sharing,
+    runtimes: 'runtimes' in view.sharing ? view.sharing.runtimes : [],
+    values: { ...form.initial, ...form.fromView(view) },
+  };
+}
+
+export function visibleFields(form: TypeForm, v: Values): FieldSpec[] {
+  return form.fields.filter((f) => !f.when || f.when(v));
+}
+
+/**
+ * The secrets an empty field keeps: those the stored integration has, unless a destination changed
+ * (the server refuses to send a secret somewhere it was not sealed for).
+ */
+export function keptSecrets(
+  form: TypeForm,
+  view: IntegrationView | undefined,
+  v: Values,
+): ReadonlySet<string> {
+  if (!view) return new Set();
+  const stored = form.fromView(view);
+  const moved = form.destinations.keys.some((k) => (v[k] ?? '') !== (stored[k] ?? ''));
+  return new Set(moved ? [] : form.storedSecrets(view, v));
+}
+
+/** Field keys in the order they are shown: the first one with an error takes focus. */
+export function fieldOrder(form: TypeForm, v: Values): string[] {
+  const keys = (g: FieldGroup) =>
+    visibleFields(form, v)
+      .filter((f) => f.group === g && f.kind !== 'choice')
+      .map((f) => f.key);
+  return [
+    'name',
+    'description',
+    ...keys('main'),
+    ...keys('auth'),
+    'runtimes',
+    ...keys('advanced'),
+    'testRuntime',
+  ];
+}
+
+/** Server `details[].path` → the form field that shows it. */
+export function fieldOfPath(form: TypeForm, path: string): string | undefined {
+  if (path === 'name' || path === 'description') return path;
+  if (path === 'testRuntime' || path === 'runtime') return 'testRuntime';
+  if (path === 'sharing' || path.startsWith('sharing.')) return 'runtimes';
+  return form.fields.find((f) => f.path === path)?.key;
+}
+
+function firstIssue(schema: z.ZodType, value: string): string | undefined {
+  const r = schema.safeParse(value);
+  return r.success ? undefined : r.error.issues[0]?.message;
+}
+
+function fieldError(f: FieldSpec, value: string, kept: ReadonlySet<string>): string | undefined {
+  if (f.kind === 'secret') {
+    return value === '' && !kept.has(f.key) ? `the ${f.label.toLowerCase()} is required` : undefined;
+  }
+  if (f.kind !== 'text' && f.kind !== 'url' && f.kind !== 'email' && f.kind !== 'number') return undefined;
+  if (value === '' && !f.required) return undefined;
+  if (f.schema) {
+    const issue = firstIssue(f.schema, value);
+    if (issue) return issue;
+  } else if (value === '') return 'required';
+  return f.check?.(value);
+}
+
+export interface ValidationContext {
+  editing: boolean;
+  kept: ReadonlySet<string>;
+  runtimes: RuntimeView[];
+}
+
+/** The spec's rules and each field's format, checked before anything is sent. */
+export function validate(form: TypeForm, s: FormState, ctx: ValidationContext): Errors {
+  const e: Errors = {};
+  const add = (k: string, m: string | undefined) => {
+    if (m) e[k] = m;
+  };
+  if (!ctx.editing) add('name', firstIssue(ResourceName, s.name));
+  if (s.description.length > 500) add('description', 'must be at most 500 characters');
+  for (const f of visibleFields(form, s.values)) add(f.key, fieldError(f, s.values[f.key] ?? '', ctx.kept));
+  if (!s.shareAll) {
+    if (s.runtimes.length === 0) add('runtimes', 'select at least one runtime, or share with all runtimes');
+    const problems = s.runtimes
+      .map((n) => ctx.runtimes.find((r) => r.name === n))
+      .map((rt) => (rt ? form.runtimeRule?.(s.values, rt) : undefined))
+      .filter((m): m is string => m !== undefined);
+    if (problems.length) add('runtimes', problems.join(' '));
+  }
+  return e;
+}
+
+/** The sharing part of a request. */
+export function sharingBody(s: FormState) {
+  return s.shareAll ? { allRuntimes: true as const } : { runtimes: s.runtimes };
+}
+
+/** Drops empty optional values: `{ a: '', b: 'x' }` → `{ b: 'x' }`. */
+export function filled(o: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) if (v) out[k] = v;
+  return out;
+}
