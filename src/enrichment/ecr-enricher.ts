@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { AppError, InputError, UnavailableError } from '../domain/errors.js';
-import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
-import { isTransientClass } from '../integrations/registry/ecr/codes/index.js';
+import { classifyRemoteFailure } from '../integrations/remote-failure.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js';
 import type { z } from 'zod';
@@ -254,10 +253,8 @@ function registryClientFor(t: EcrTarget, api: ClientRequest, deps: EcrEnrichDeps
  */
 function tokenError(err: unknown, redactor: Redactor): Error {
   if (err instanceof AppError) return err;
-  const c = classifyAwsError(err, { redactor, action: 'ecr:GetAuthorizationToken' });
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const transient = isTransientClass(c.errorClass) || (status !== undefined && status >= 500);
-  return transient
+  const c = classifyRemoteFailure(err, redactor, { action: 'ecr:GetAuthorizationToken' });
+  return c.retryable
     ? new UnavailableError(c.message, { cause: err, hints: c.hints })
     : new EcrApiError(c.errorClass, c.message, c.hints, err);
 }
