@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { notEcrHostReason, parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
 import type { ClientRequest, EcrClientCache } from '../integrations/registry/ecr/clients.js';
+import { ecrTokenAuth } from '../integrations/registry/ecr/registry-auth.js';
 import {
   EcrApiError,
   type EcrImageLookup,
@@ -226,21 +227,13 @@ function registryClientFor(t: EcrTarget, api: ClientRequest, deps: EcrEnrichDeps
       redactor: deps.redactor,
       ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}),
       ...(deps.telemetry ? { transport: meteredTransport(nodeTransport(), deps.telemetry) } : {}),
-      auth: {
-        kind: 'ecr',
-        getToken: async (refresh) => {
-          try {
-            const token = await deps.clients.authorizationToken({
-              ...api,
-              registryHost: t.ref.registry,
-              refresh,
-            });
-            return token.authorizationToken;
-          } catch (err) {
-            throw tokenError(err, deps.redactor);
-          }
-        },
-      },
+      auth: ecrTokenAuth({
+        clients: deps.clients,
+        request: api,
+        registryHost: t.ref.registry,
+        redactor: deps.redactor,
+        mapError: (err) => tokenError(err, deps.redactor),
+      }),
     });
     deps.registries.set(key, client);
   }

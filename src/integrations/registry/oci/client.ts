@@ -8,6 +8,7 @@ import {
   ERROR_BODY_LIMIT,
   RegistryHttp,
   sig,
+  type Exchange,
   type HttpSettings,
   type RegistryCallStats,
 } from './exchange.js';
@@ -102,16 +103,18 @@ export class RegistryClient {
 
   /** `GET /v2/`: the endpoint speaks the registry API and accepts the credentials. */
   async ping(opts: CallOptions = {}): Promise<{ apiVersion?: string }> {
-    const ex = await this.http.exchange({
-      kind: 'ping',
-      method: 'GET',
-      url: `${this.endpoint}/v2/`,
-      maxBytes: ERROR_BODY_LIMIT,
-      ...sig(opts),
-    });
+    const ex = await this.base(opts);
     if (ex.status !== 200) throw this.http.error(ex, { noun: 'Registry API' });
     const apiVersion = ex.headers.get('docker-distribution-api-version') ?? undefined;
     return apiVersion === undefined ? {} : { apiVersion };
+  }
+
+  /**
+   * `GET /v2/` → its final status (after the auth round trip and any retries), for connection tests
+   * that explain each status in their own terms. Transport failures still throw.
+   */
+  async apiStatus(opts: CallOptions = {}): Promise<{ status: number }> {
+    return { status: (await this.base(opts)).status };
   }
 
   getManifest(
@@ -152,6 +155,11 @@ export class RegistryClient {
     opts: CallOptions & { artifactType?: string } = {},
   ): Promise<ReferrersApiResult> {
     return getReferrersIndex(this.http, repository, digest, { ...opts, maxBytes: this.maxManifestBytes });
+  }
+
+  private base(opts: CallOptions): Promise<Exchange> {
+    const url = `${this.endpoint}/v2/`;
+    return this.http.exchange({ kind: 'ping', method: 'GET', url, maxBytes: ERROR_BODY_LIMIT, ...sig(opts) });
   }
 }
 
