@@ -11,7 +11,7 @@ const request: ClientRequest = { credentials: creds, region: 'eu-west-1' };
 /** The real token cache, with an ECR client that answers GetAuthorizationToken (or fails). */
 class TokenCache extends EcrClientCache {
   calls = 0;
-  failWith: unknown;
+  failWith: Error | undefined;
   override ecr(_req: ClientRequest): ECRClient {
     return {
       send: () => {
