@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationError } from '../../../domain/errors.js';
 import { RegistryClient, type FetchLike, type RegistryClientOptions } from './client.js';
+import { MAX_CACHED_SCOPES } from './token-auth.js';
 
 // The Bearer flow's trust rules with a strict scripted fetch (the real-peer flow is in
 // test/oci-bearer.test.ts): which origin gets which credentials, and how long a token is kept.
@@ -134,5 +135,18 @@ describe('token realm trust', () => {
     vi.setSystemTime(Date.now() + 61 * 60 * 1000);
     await c.ping();
     expect(c.stats.byKind.token).toBe(2);
+  });
+
+  it('keeps tokens for a bounded number of scopes, dropping the oldest', async () => {
+    const f = bearerRegistry('https://r.example', 'https://r.example/token');
+    const c = client(f, { endpoint: 'https://r.example' });
+    const tokens = () => c.stats.byKind.token ?? 0;
+    const repos = Array.from({ length: MAX_CACHED_SCOPES + 1 }, (_, i) => `r${i}`);
+    for (const r of repos) await c.headManifest(r, 'v1');
+    expect(tokens()).toBe(repos.length);
+    await c.headManifest(repos.at(-1)!, 'v1'); // the newest scope: still cached
+    expect(tokens()).toBe(repos.length);
+    await c.headManifest('r0', 'v1'); // the oldest: dropped, asked for again
+    expect(tokens()).toBe(repos.length + 1);
   });
 });

@@ -13,6 +13,8 @@ const KNOWN_REALMS: Readonly<Record<string, readonly string[]>> = {
 
 /** Longest a token is kept, whatever `expires_in` says. */
 const MAX_TOKEN_TTL_MS = 60 * 60 * 1000;
+/** Scopes with a cached token; the scope comes from the registry's challenge, so the cache is bounded. */
+export const MAX_CACHED_SCOPES = 256;
 
 /**
  * The authentication layer of one client: the integration's credential strategy, plus the Bearer token
@@ -128,6 +130,8 @@ export class TokenAuthenticator implements Authenticator {
     this.http.settings.redactor?.register(token);
     // The token spec: 60 s when unstated; renew 10 s early so a token never expires in flight.
     const ttl = Math.min((parsed.data.expires_in ?? 60) * 1000, MAX_TOKEN_TTL_MS);
+    this.tokens.delete(scope);
+    if (this.tokens.size >= MAX_CACHED_SCOPES) this.tokens.delete(this.tokens.keys().next().value ?? '');
     this.tokens.set(scope, { token, expiresAt: this.now() + Math.max(0, ttl - 10_000) });
     return token;
   }
