@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { AppError, InputError, UnavailableError } from '../domain/errors.js';
-import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
-import { isTransientClass } from '../integrations/registry/ecr/codes/index.js';
+import { classifyRemoteFailure } from '../integrations/remote-failure.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js';
 import type { z } from 'zod';
 import { notEcrHostReason, parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
 import type { ClientRequest } from '../integrations/registry/ecr/clients.js';
+import { ecrTokenAuth } from '../integrations/registry/ecr/registry-auth.js';
 import { EcrApiError, type EcrManifest, type ImageRequest } from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
 import { RegistryTimeoutError, RegistryUnreachableError } from '../integrations/registry/oci/errors.js';
@@ -203,21 +203,13 @@ function registryClientFor(t: EcrTarget, api: ClientRequest, deps: EcrEnrichDeps
       redactor: deps.redactor,
       ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}),
       ...(deps.telemetry ? { transport: meteredTransport(nodeTransport(), deps.telemetry) } : {}),
-      auth: {
-        kind: 'ecr',
-        getToken: async (refresh) => {
-          try {
-            const token = await deps.clients.authorizationToken({
-              ...api,
-              registryHost: t.ref.registry,
-              refresh,
-            });
-            return token.authorizationToken;
-          } catch (err) {
-            throw tokenError(err, deps.redactor);
-          }
-        },
-      },
+      auth: ecrTokenAuth({
+        clients: deps.clients,
+        request: api,
+        registryHost: t.ref.registry,
+        redactor: deps.redactor,
+        mapError: (err) => tokenError(err, deps.redactor),
+      }),
     });
     deps.registries.set(key, client);
   }
@@ -230,10 +222,8 @@ function registryClientFor(t: EcrTarget, api: ClientRequest, deps: EcrEnrichDeps
  */
 function tokenError(err: unknown, redactor: Redactor): Error {
   if (err instanceof AppError) return err;
-  const c = classifyAwsError(err, { redactor, action: 'ecr:GetAuthorizationToken' });
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  const transient = isTransientClass(c.errorClass) || (status !== undefined && status >= 500);
-  return transient
+  const c = classifyRemoteFailure(err, redactor, { action: 'ecr:GetAuthorizationToken' });
+  return c.retryable
     ? new UnavailableError(c.message, { cause: err, hints: c.hints })
     : new EcrApiError(c.errorClass, c.message, c.hints, err);
 }

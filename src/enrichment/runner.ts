@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isAppError } from '../domain/errors.js';
-import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
-import { isTransientClass } from '../integrations/registry/ecr/codes/index.js';
+import { backoffMs } from '../domain/retry.js';
+import { classifyRemoteFailure } from '../integrations/remote-failure.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ImageStore } from '../store/image-store.js';
@@ -144,13 +144,11 @@ export class ReportRunner {
           'report finished after its lease was taken over; the other worker records it',
         );
     } catch (err) {
-      const { message, errorClass, retryable } = classify(err, this.o.redactor);
+      const { message, errorClass, retryable } = classifyRemoteFailure(err, this.o.redactor);
       step('failed', 'failed', message);
       await Promise.all(steps);
-      const base = this.o.retryBaseMs ?? 1000;
-      const retryAt = new Date(
-        Date.now() + Math.min(this.o.retryMaxMs ?? 60_000, base * 2 ** Math.max(0, job.attempts - 1)),
-      );
+      const backoff = { baseMs: this.o.retryBaseMs ?? 1000, maxMs: this.o.retryMaxMs ?? 60_000 };
+      const retryAt = new Date(Date.now() + backoffMs({ ...backoff, jitter: 'none' }, job.attempts - 1));
       try {
         const outcome = await reports.fail(job.id, owner, { message, errorClass, retryable, retryAt });
         if (outcome)
@@ -192,29 +190,4 @@ export class ReportRunner {
       );
     };
   }
-}
-
-/** Which failures are worth retrying: the ones that may go away by themselves. */
-function classify(
-  err: unknown,
-  redactor: Redactor,
-): { message: string; errorClass: string; retryable: boolean } {
-  if (isAppError(err)) {
-    const retryable = err.kind === 'unavailable' || err.kind === 'unreachable';
-    const errorClass = (err as { errorClass?: unknown }).errorClass;
-    return {
-      message: redactor.redact(err.message),
-      errorClass: typeof errorClass === 'string' ? errorClass : err.name,
-      retryable,
-    };
-  }
-  // AWS SDK and socket errors: the same classes and messages as the connection test.
-  const c = classifyAwsError(err, { redactor });
-  const retryable = isTransientClass(c.errorClass) || serverFault(err);
-  return { message: c.message, errorClass: c.errorClass, retryable };
-}
-
-function serverFault(err: unknown): boolean {
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return (err as { $fault?: string })?.$fault === 'server' || (status !== undefined && status >= 500);
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
+import { backoffMs } from '../domain/retry.js';
 import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from '../contract/images.js';
 
 /**
@@ -129,7 +130,7 @@ export interface ReportStore {
 
 /** Exponential backoff: 2 s, 4 s, 8 s … capped at 5 minutes. `attempts` is the number of runs so far. */
 export function retryDelayMs(attempts: number): number {
-  return Math.min(2000 * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
+  return backoffMs({ baseMs: 2000, maxMs: 5 * 60_000, jitter: 'none' }, attempts - 1);
 }
 
 export function parseEnqueue(

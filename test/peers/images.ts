@@ -8,6 +8,8 @@ export interface PushTarget {
   url: string;
   username?: string;
   password?: string;
+  /** Sent as is instead of Basic (a Bearer token for a token-auth registry). */
+  authorization?: string;
 }
 
 export interface PushedManifest {
@@ -57,7 +59,8 @@ export function sha256(bytes: Uint8Array): string {
 
 function headers(t: PushTarget, extra: Record<string, string> = {}): Record<string, string> {
   const h = { ...extra };
-  if (t.username !== undefined) {
+  if (t.authorization !== undefined) h['authorization'] = t.authorization;
+  else if (t.username !== undefined) {
     h['authorization'] = `Basic ${Buffer.from(`${t.username}:${t.password ?? ''}`).toString('base64')}`;
   }
   return h;

@@ -1,5 +1,6 @@
 import { InputError, UnavailableError, UnreachableError } from '../../domain/errors.js';
 import type { Redactor } from '../../logging/redactor.js';
+import { backoffMs, parseRetryAfter, type Backoff } from '../../domain/retry.js';
 
 /**
  * The outbound HTTP both the GitHub and the Jira clients need: a timeout on every call (headers and body),
@@ -66,6 +67,9 @@ export class PeerTimeoutError extends UnavailableError {}
 /** 5xx answers worth one more try: gateways and overload, not application bugs (500). */
 const TRANSIENT = new Set([502, 503, 504]);
 
+/** Without a `Retry-After`, retries wait 500 ms, 1 s, 2 s …, capped by the policy's `maxWaitMs`. */
+const PEER_BACKOFF: Backoff = { baseMs: 500, maxMs: Number.POSITIVE_INFINITY, jitter: 'none' };
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -99,7 +103,7 @@ export async function getWithRetry(
     }
     if (attempt === attempts) break;
     // Without a hint, back off exponentially from 500 ms; either way never beyond the cap.
-    await sleep(Math.min(asked ?? 500 * 2 ** (attempt - 1), opts.retry.maxWaitMs));
+    await sleep(Math.min(asked ?? backoffMs(PEER_BACKOFF, attempt - 1), opts.retry.maxWaitMs));
   }
   // `last` is set: the loop only falls through after at least one throttled or transient answer.
   const final = last as PeerResponse;
@@ -193,11 +197,7 @@ async function readCapped(res: Response, max: number): Promise<string> {
 
 /** `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now. */
 export function retryAfterMs(headers: Headers, nowMs: number): number | undefined {
-  const v = headers.get('retry-after')?.trim();
-  if (!v) return undefined;
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+  return parseRetryAfter(headers.get('retry-after'), nowMs);
 }
 
 function isTimeout(err: unknown): boolean {

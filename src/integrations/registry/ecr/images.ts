@@ -8,7 +8,8 @@ import {
 import { AppError, NotFoundError, type ErrorKind } from '../../../domain/errors.js';
 import type { ClientRequest, EcrClientCache } from './clients.js';
 import { classifyAwsError } from './errors.js';
-import { imageFailureEntry, isTransientClass } from './codes/index.js';
+import { imageFailureEntry } from './codes/index.js';
+import { isServerFault, isTransientFailure } from '../../remote-failure.js';
 
 /**
  * An ECR API failure during enrichment, classified like the connection test's checks (same classes, same
@@ -24,13 +25,8 @@ export class EcrApiError extends AppError {
     cause: unknown,
   ) {
     super(message, { cause, hints });
-    this.kind = isTransientClass(errorClass) || serverFault(cause) ? 'unavailable' : 'check-failed';
+    this.kind = isTransientFailure(errorClass, cause) ? 'unavailable' : 'check-failed';
   }
-}
-
-function serverFault(err: unknown): boolean {
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return (err as { $fault?: string })?.$fault === 'server' || (status !== undefined && status >= 500);
 }
 
 /** Every manifest media type, so ECR hands back indexes and lists as stored instead of converting them. */
@@ -194,7 +190,7 @@ export class EcrImageLookup {
       region: req.region,
       ...(req.endpoint ? { endpoint: req.endpoint } : {}),
     });
-    if (c.errorClass === 'unknown' && serverFault(err)) {
+    if (c.errorClass === 'unknown' && isServerFault(err)) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500;
       return new EcrApiError(
         'server-error',

@@ -32,6 +32,7 @@ export {
   type ClassifiedAwsError,
   type ClassifyContext,
 } from './errors.js';
+export { ecrTokenAuth, ecrTokenInHand, type EcrRegistryAuthDeps } from './registry-auth.js';
 export {
   testEcrConnection,
   EcrConnectionInput,

@@ -6,84 +6,36 @@ import {
 } from '@aws-sdk/client-ecr';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { partition } from '@aws-sdk/core/client';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import * as z from 'zod';
 import { InputError } from '../../../domain/errors.js';
-import { AccessKeyId, AwsRegion } from '../../../domain/names.js';
-import { EcrEndpoints, EcrIamRoleAuth } from '../../../config-repo/kinds/integration-v1alpha1.js';
-import type { Redactor } from '../../../logging/redactor.js';
-import type { ClientRequest, EcrAuthToken, EcrClientCache, EcrCredentials } from './clients.js';
+import type { ClientRequest, EcrAuthToken, EcrCredentials } from './clients.js';
 import { ambientCredentials, integrationCredentials, type CredentialsDeps } from './credentials.js';
-import { classifyAwsError, RegistryHttpError, type AwsErrorClass, type ClassifyContext } from './errors.js';
+import type { AwsErrorClass, ClassifyContext } from './errors.js';
 import { ecrRegistryHost, isKnownRegion } from './host.js';
+import { CheckRecorder, type CheckOutcome } from './probe-checks.js';
+import { checkRegistry } from './probe-registry.js';
+import {
+  checkOrder,
+  EcrConnectionInput,
+  PROBE_REPOSITORY,
+  type EcrCallerIdentity,
+  type EcrCheck,
+  type EcrProbeContext,
+  type EcrProbeOptions,
+  type EcrTestResult,
+} from './probe-types.js';
 
-/** Repository that should not exist: AWS authorizes an action before it looks the repository up. */
-export const PROBE_REPOSITORY = 'imagetrail-permission-probe';
-
-/** What to test: an ECR integration's spec with the secret unsealed. */
-export const EcrConnectionInput = z.object({
-  region: AwsRegion,
-  auth: z.discriminatedUnion('mode', [
-    EcrIamRoleAuth,
-    z.object({ mode: z.literal('accessKey'), accessKeyId: AccessKeyId, secretAccessKey: z.string().min(1) }),
-  ]),
-  endpoints: EcrEndpoints.optional(),
-});
-export type EcrConnectionInput = z.infer<typeof EcrConnectionInput>;
-
-export interface EcrProbeContext {
-  runtime: { name: string; type: 'hybrid' | 'hosted'; ambient: AwsCredentialIdentityProvider | null };
-  clients: EcrClientCache;
-  redactor: Redactor;
-  requestTimeoutMs?: number;
-  maxAttempts?: number;
-}
-
-export type EcrCheckName =
-  | 'region'
-  | 'ambient-identity'
-  | 'assume-role'
-  | 'identity'
-  | 'ecr:GetAuthorizationToken'
-  | 'ecr:DescribeRepositories'
-  | 'ecr:DescribeImages'
-  | 'ecr:BatchGetImage'
-  | 'ecr:DescribeImageScanFindings'
-  | 'registry';
-
-export interface EcrCheck {
-  name: EcrCheckName;
-  ok: boolean;
-  message: string;
-  errorClass?: AwsErrorClass;
-  hints?: string[];
-  /** IAM action the check exercised. */
-  action?: string;
-  durationMs: number;
-  /** Not run: an earlier check it depends on failed (ok=false), or it does not apply (ok=true). */
-  skipped?: boolean;
-}
-
-/** Name used by the service and server layers for one streamed check. */
-export type ProbeCheck = EcrCheck;
-
-export interface EcrCallerIdentity {
-  arn: string;
-  account: string;
-  userId: string;
-}
-
-export interface EcrTestResult {
-  ok: boolean;
-  runtime: { name: string; type: 'hybrid' | 'hosted' };
-  checks: EcrCheck[];
-  identity?: EcrCallerIdentity;
-}
-
-export interface EcrProbeOptions {
-  /** Called as each check finishes (streamed to the dashboard); concurrent checks finish in any order. */
-  onCheck?: (check: EcrCheck) => void;
-}
+export {
+  EcrConnectionInput,
+  PROBE_REPOSITORY,
+  type EcrCallerIdentity,
+  type EcrCheck,
+  type EcrCheckName,
+  type EcrProbeContext,
+  type EcrProbeOptions,
+  type EcrTestResult,
+  type ProbeCheck,
+} from './probe-types.js';
 
 const CallerIdentity = z.object({ Arn: z.string(), Account: z.string(), UserId: z.string() });
 
@@ -96,6 +48,12 @@ const CREDENTIAL_CLASSES = new Set<AwsErrorClass>([
 ]);
 /** Classes meaning the ECR API endpoint cannot be used at all. */
 const CONNECTIVITY_CLASSES = new Set<AwsErrorClass>(['endpoint-unreachable', 'timeout', 'unknown-region']);
+
+type PermissionCheck =
+  'ecr:DescribeRepositories' | 'ecr:DescribeImages' | 'ecr:BatchGetImage' | 'ecr:DescribeImageScanFindings';
+
+/** Absent-repository answers that still prove the action was allowed. */
+const NOT_FOUND = new Set(['RepositoryNotFoundException', 'ImageNotFoundException', 'ScanNotFoundException']);
 
 /**
  * Test connection: runs, in order, every check enrichment depends on and says for each what failed and how
@@ -115,21 +73,28 @@ export async function testEcrConnection(
       details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
     });
   }
-  const input = parsed.data;
-  return new Probe(input, ctx, opts).run();
+  return new Probe(parsed.data, ctx, opts).run();
+}
+
+/** What the identity checks found, for the ECR checks that follow. */
+interface Signed {
+  creds: EcrCredentials;
+  identity: EcrCallerIdentity | undefined;
+  /** Whose credentials, for messages. */
+  label: string;
 }
 
 class Probe {
-  private readonly checks: EcrCheck[] = [];
   private readonly region: string;
   private readonly regionKnown: boolean;
   private readonly dnsSuffix: string;
   private readonly deps: CredentialsDeps;
+  private readonly recorder: CheckRecorder;
 
   constructor(
     private readonly input: EcrConnectionInput,
     private readonly ctx: EcrProbeContext,
-    private readonly opts: EcrProbeOptions,
+    opts: EcrProbeOptions,
   ) {
     this.region = input.region;
     this.regionKnown = isKnownRegion(input.region);
@@ -143,195 +108,191 @@ class Probe {
       ...(ctx.requestTimeoutMs ? { requestTimeoutMs: ctx.requestTimeoutMs } : {}),
       ...(ctx.maxAttempts ? { maxAttempts: ctx.maxAttempts } : {}),
     };
+    const regionKnown = this.regionKnown || input.endpoints?.api !== undefined;
+    this.recorder = new CheckRecorder(
+      { redactor: ctx.redactor, region: this.region, regionKnown },
+      opts.onCheck,
+    );
   }
 
   async run(): Promise<EcrTestResult> {
-    const { input, ctx } = this;
     this.regionCheck();
-
-    let callerArn: string | undefined;
-    if (input.auth.mode === 'iamRole') {
-      const ambient = ambientCredentials(this.deps);
-      const amb = await this.check(
-        'ambient-identity',
-        'sts:GetCallerIdentity',
-        this.stsLabel(),
-        () => this.callerIdentity(ambient),
-        { credentialsLabel: `the identity of runtime ${ctx.runtime.name}` },
-        (id) => `Runtime ${ctx.runtime.name} runs as ${id.arn}.`,
-      );
-      if (!amb.ok) return this.finish(undefined, `the runtime's own AWS identity failed (ambient-identity)`);
-      callerArn = amb.value.arn;
-    }
-
-    const creds = integrationCredentials(input.auth, this.deps);
-    if (input.auth.mode === 'iamRole') {
-      const role = input.auth;
-      const assumed = await this.check(
-        'assume-role',
-        'sts:AssumeRole',
-        this.stsLabel(),
-        // Force a real AssumeRole even if a session is cached: the test must prove the trust holds now.
-        () => creds.provider({ forceRefresh: true }),
-        {
-          roleArn: role.roleArn,
-          ...(role.externalId !== undefined ? { externalId: role.externalId } : {}),
-          ...(callerArn ? { callerArn } : {}),
-          credentialsLabel: `the identity of runtime ${ctx.runtime.name}`,
-        },
-        (c) =>
-          `Assumed ${role.roleArn}${role.externalId !== undefined ? ' with the external ID' : ''}` +
-          (c.expiration ? `; session valid until ${c.expiration.toISOString()}.` : '.'),
-      );
-      if (!assumed.ok) return this.finish(undefined, 'the role could not be assumed (assume-role)');
-    }
-
-    const label =
-      input.auth.mode === 'accessKey'
-        ? `the access key ${input.auth.accessKeyId}`
-        : `the session of ${input.auth.roleArn}`;
-    const idc = await this.check(
-      'identity',
-      'sts:GetCallerIdentity',
-      this.stsLabel(),
-      () => this.callerIdentity(creds),
-      { credentialsLabel: label },
-      (id) => `Signed in as ${id.arn} (account ${id.account}).`,
-    );
-    const identity = idc.ok ? idc.value : undefined;
-    if (!idc.ok && idc.errorClass && CREDENTIAL_CLASSES.has(idc.errorClass)) {
-      return this.finish(identity, 'the credentials were rejected (identity)');
-    }
-
+    const signed = await this.signIn();
+    if ('failed' in signed) return this.finish(signed.identity, signed.failed);
+    const { identity, label } = signed;
     const ecrCtx: Partial<ClassifyContext> = {
       credentialsLabel: label,
       ...(identity ? { callerArn: identity.arn } : {}),
     };
     const registryUrl = this.registryUrl(identity?.account);
     const registryHost = registryUrl ? new URL(registryUrl).host : this.fallbackRegistryHost();
-    const req = this.request(creds, input.endpoints?.api);
-    const tok = await this.check(
-      'ecr:GetAuthorizationToken',
-      'ecr:GetAuthorizationToken',
-      this.apiLabel(),
-      () => ctx.clients.authorizationToken({ ...req, registryHost, refresh: true }),
-      ecrCtx,
-      (t) => tokenMessage(t, ctx.clients.now()),
-    );
-    if (
-      !tok.ok &&
-      tok.errorClass &&
-      (CREDENTIAL_CLASSES.has(tok.errorClass) || CONNECTIVITY_CLASSES.has(tok.errorClass))
-    ) {
+    const req = this.request(signed.creds, this.input.endpoints?.api);
+    const tok = await this.recorder.run({
+      name: 'ecr:GetAuthorizationToken',
+      action: 'ecr:GetAuthorizationToken',
+      endpoint: this.apiLabel(),
+      fn: () => this.ctx.clients.authorizationToken({ ...req, registryHost, refresh: true }),
+      context: ecrCtx,
+      describe: (t) => tokenMessage(t, this.ctx.clients.now()),
+    });
+    const fatal =
+      !tok.ok && (CREDENTIAL_CLASSES.has(tok.errorClass) || CONNECTIVITY_CLASSES.has(tok.errorClass));
+    if (fatal) {
       return this.finish(identity, `the ECR API failed (ecr:GetAuthorizationToken: ${tok.errorClass})`);
     }
+    const slots = await Promise.all([
+      ...this.permissionChecks(req, ecrCtx),
+      this.registryCheck(tok, registryUrl, signed.creds.key, ecrCtx),
+    ]);
+    // Concurrent checks finish in any order; the result lists them in the documented order.
+    for (const s of slots) this.recorder.checks.push(s.check);
+    return this.finish(identity);
+  }
 
-    const ecr = ctx.clients.ecr(req);
+  /** The runtime's own identity and the role (role mode), then who the integration signs in as. */
+  private async signIn(): Promise<Signed | { failed: string; identity?: EcrCallerIdentity }> {
+    const { input, ctx } = this;
+    const runtimeLabel = `the identity of runtime ${ctx.runtime.name}`;
+    let callerArn: string | undefined;
+    if (input.auth.mode === 'iamRole') {
+      const ambient = ambientCredentials(this.deps);
+      const amb = await this.recorder.run({
+        name: 'ambient-identity',
+        action: 'sts:GetCallerIdentity',
+        endpoint: this.stsLabel(),
+        fn: () => this.callerIdentity(ambient),
+        context: { credentialsLabel: runtimeLabel },
+        describe: (id) => `Runtime ${ctx.runtime.name} runs as ${id.arn}.`,
+      });
+      if (!amb.ok) return { failed: `the runtime's own AWS identity failed (ambient-identity)` };
+      callerArn = amb.value.arn;
+    }
+    const creds = integrationCredentials(input.auth, this.deps);
+    if (input.auth.mode === 'iamRole') {
+      const role = input.auth;
+      const assumed = await this.recorder.run({
+        name: 'assume-role',
+        action: 'sts:AssumeRole',
+        endpoint: this.stsLabel(),
+        // Force a real AssumeRole even if a session is cached: the test must prove the trust holds now.
+        fn: () => creds.provider({ forceRefresh: true }),
+        context: {
+          roleArn: role.roleArn,
+          ...(role.externalId !== undefined ? { externalId: role.externalId } : {}),
+          ...(callerArn ? { callerArn } : {}),
+          credentialsLabel: runtimeLabel,
+        },
+        describe: (c) =>
+          `Assumed ${role.roleArn}${role.externalId !== undefined ? ' with the external ID' : ''}` +
+          (c.expiration ? `; session valid until ${c.expiration.toISOString()}.` : '.'),
+      });
+      if (!assumed.ok) return { failed: 'the role could not be assumed (assume-role)' };
+    }
+    const label =
+      input.auth.mode === 'accessKey'
+        ? `the access key ${input.auth.accessKeyId}`
+        : `the session of ${input.auth.roleArn}`;
+    const idc = await this.recorder.run({
+      name: 'identity',
+      action: 'sts:GetCallerIdentity',
+      endpoint: this.stsLabel(),
+      fn: () => this.callerIdentity(creds),
+      context: { credentialsLabel: label },
+      describe: (id) => `Signed in as ${id.arn} (account ${id.account}).`,
+    });
+    const identity = idc.ok ? idc.value : undefined;
+    if (!idc.ok && CREDENTIAL_CLASSES.has(idc.errorClass)) {
+      return { failed: 'the credentials were rejected (identity)' };
+    }
+    return { creds, identity, label };
+  }
+
+  /** The read actions enrichment needs, probed on an absent repository (AWS authorizes first). */
+  private permissionChecks(req: ClientRequest, context: Partial<ClassifyContext>) {
+    const ecr = this.ctx.clients.ecr(req);
     const notFoundIsOk = async (send: () => Promise<unknown>): Promise<'exists' | 'not-found'> => {
       try {
         await send();
         return 'exists';
       } catch (err) {
-        const name = (err as { name?: unknown }).name;
-        if (
-          name === 'RepositoryNotFoundException' ||
-          name === 'ImageNotFoundException' ||
-          name === 'ScanNotFoundException'
-        ) {
-          return 'not-found';
-        }
+        if (NOT_FOUND.has((err as { name?: unknown }).name as string)) return 'not-found';
         throw err;
       }
     };
-    const permitted = (action: string) => (r: 'exists' | 'not-found') =>
-      `Allowed to call ${action}` +
-      (r === 'not-found' ? ` (probed on the absent repository ${PROBE_REPOSITORY}).` : '.');
-    const slots = await Promise.all([
-      this.check(
+    const probe = (action: PermissionCheck, send: () => Promise<unknown>, onAbsent: boolean) =>
+      this.recorder.run(
+        {
+          name: action,
+          action,
+          endpoint: this.apiLabel(),
+          fn: () => (onAbsent ? notFoundIsOk(send) : send().then(() => 'exists' as const)),
+          context,
+          describe: (r: 'exists' | 'not-found') =>
+            `Allowed to call ${action}` +
+            (onAbsent && r === 'not-found' ? ` (probed on the absent repository ${PROBE_REPOSITORY}).` : '.'),
+        },
+        false,
+      );
+    const repositoryName = PROBE_REPOSITORY;
+    const imageId = { imageTag: 'latest' };
+    return [
+      probe(
         'ecr:DescribeRepositories',
-        'ecr:DescribeRepositories',
-        this.apiLabel(),
         () => ecr.send(new DescribeRepositoriesCommand({ maxResults: 1 })),
-        ecrCtx,
-        () => 'Allowed to call ecr:DescribeRepositories.',
         false,
       ),
-      this.check(
+      probe(
         'ecr:DescribeImages',
-        'ecr:DescribeImages',
-        this.apiLabel(),
-        () =>
-          notFoundIsOk(() =>
-            ecr.send(new DescribeImagesCommand({ repositoryName: PROBE_REPOSITORY, maxResults: 1 })),
-          ),
-        ecrCtx,
-        permitted('ecr:DescribeImages'),
-        false,
+        () => ecr.send(new DescribeImagesCommand({ repositoryName, maxResults: 1 })),
+        true,
       ),
-      this.check(
+      probe(
         'ecr:BatchGetImage',
-        'ecr:BatchGetImage',
-        this.apiLabel(),
-        () =>
-          notFoundIsOk(() =>
-            ecr.send(
-              new BatchGetImageCommand({
-                repositoryName: PROBE_REPOSITORY,
-                imageIds: [{ imageTag: 'latest' }],
-              }),
-            ),
-          ),
-        ecrCtx,
-        permitted('ecr:BatchGetImage'),
-        false,
+        () => ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [imageId] })),
+        true,
       ),
-      this.check(
+      probe(
         'ecr:DescribeImageScanFindings',
-        'ecr:DescribeImageScanFindings',
-        this.apiLabel(),
-        () =>
-          notFoundIsOk(() =>
-            ecr.send(
-              new DescribeImageScanFindingsCommand({
-                repositoryName: PROBE_REPOSITORY,
-                imageId: { imageTag: 'latest' },
-                maxResults: 1,
-              }),
-            ),
-          ),
-        ecrCtx,
-        permitted('ecr:DescribeImageScanFindings'),
-        false,
+        () => ecr.send(new DescribeImageScanFindingsCommand({ repositoryName, imageId, maxResults: 1 })),
+        true,
       ),
-      tok.ok && registryUrl
-        ? this.check(
-            'registry',
-            undefined,
-            registryUrl,
-            () => this.registryGet(registryUrl, tok.value, creds.key),
-            ecrCtx,
-            () => `The registry ${registryUrl} accepted the ECR token (GET /v2/ → 200).`,
-            false,
-          )
-        : Promise.resolve(
-            this.skipped(
-              'registry',
-              tok.ok
-                ? 'Skipped: the account is unknown (identity failed) and no registry endpoint override is set.'
-                : 'Skipped: no ECR authorization token (ecr:GetAuthorizationToken failed).',
-              false,
-            ),
-          ),
-    ]);
-    // Concurrent checks finish in any order; the result lists them in the documented order.
-    for (const s of slots) this.checks.push(s.check);
-    return this.finish(identity);
+    ];
+  }
+
+  private registryCheck(
+    tok: CheckOutcome<EcrAuthToken>,
+    registryUrl: string | undefined,
+    credentialsKey: string,
+    context: Partial<ClassifyContext>,
+  ): Promise<{ check: EcrCheck }> {
+    if (!tok.ok || !registryUrl) {
+      const why = tok.ok
+        ? 'Skipped: the account is unknown (identity failed) and no registry endpoint override is set.'
+        : 'Skipped: no ECR authorization token (ecr:GetAuthorizationToken failed).';
+      return Promise.resolve(this.recorder.skipped('registry', why, false));
+    }
+    const deps = {
+      clients: this.ctx.clients,
+      redactor: this.ctx.redactor,
+      timeoutMs: this.ctx.requestTimeoutMs ?? 10_000,
+      transport: this.ctx.registryTransport,
+    };
+    return this.recorder.run(
+      {
+        name: 'registry',
+        endpoint: registryUrl,
+        fn: () => checkRegistry(registryUrl, tok.value, credentialsKey, deps),
+        context,
+        describe: () => `The registry ${registryUrl} accepted the ECR token (GET /v2/ → 200).`,
+      },
+      false,
+    );
   }
 
   private regionCheck(): void {
     const start = performance.now();
     const done = (c: Omit<EcrCheck, 'name' | 'durationMs'>): void =>
-      this.record({ name: 'region', durationMs: Math.round(performance.now() - start), ...c });
+      this.recorder.emit({ name: 'region', durationMs: Math.round(performance.now() - start), ...c });
     if (this.input.endpoints?.api) {
       done({
         ok: true,
@@ -357,21 +318,6 @@ class Probe {
     const sts = this.ctx.clients.sts(this.request(creds, this.input.endpoints?.sts));
     const res = CallerIdentity.parse(await sts.send(new GetCallerIdentityCommand({})));
     return { arn: res.Arn, account: res.Account, userId: res.UserId };
-  }
-
-  private async registryGet(url: string, token: EcrAuthToken, credentialsKey: string): Promise<void> {
-    const v2 = `${url.replace(/\/+$/, '')}/v2/`;
-    const res = await fetch(v2, {
-      headers: { Authorization: `Basic ${token.authorizationToken}` },
-      // A redirect here would be unexpected and must not carry the token elsewhere.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(this.ctx.requestTimeoutMs ?? 10_000),
-    });
-    await res.body?.cancel();
-    if (res.status !== 200) {
-      if (res.status === 401) this.ctx.clients.forgetAuthorizationToken(credentialsKey, new URL(url).host);
-      throw new RegistryHttpError(res.status, v2, `GET ${v2} answered HTTP ${res.status}, expected 200.`);
-    }
   }
 
   private request(credentials: EcrCredentials, endpoint: string | undefined): ClientRequest {
@@ -402,94 +348,14 @@ class Probe {
     return this.input.endpoints?.sts ?? `https://sts.${this.region}.${this.dnsSuffix}`;
   }
 
-  /**
-   * Runs one check; a thrown error becomes a failed check with a classified message. With `record` false
-   * the caller appends it (concurrent checks keep the documented order).
-   */
-  private async check<T>(
-    name: EcrCheckName,
-    action: string | undefined,
-    endpoint: string,
-    fn: () => Promise<T>,
-    cctx: Partial<ClassifyContext>,
-    describe: (value: T) => string,
-    record = true,
-  ): Promise<
-    | { ok: true; value: T; check: EcrCheck; errorClass?: undefined }
-    | { ok: false; errorClass: AwsErrorClass; check: EcrCheck }
-  > {
-    const start = performance.now();
-    const ms = (): number => Math.round(performance.now() - start);
-    try {
-      const value = await fn();
-      const check: EcrCheck = {
-        name,
-        ok: true,
-        message: this.ctx.redactor.redact(describe(value)),
-        ...(action ? { action } : {}),
-        durationMs: ms(),
-      };
-      this.emit(check, record);
-      return { ok: true, value, check };
-    } catch (err) {
-      const c = classifyAwsError(err, {
-        redactor: this.ctx.redactor,
-        ...(action ? { action } : {}),
-        endpoint,
-        region: this.region,
-        regionKnown: this.regionKnown || this.input.endpoints?.api !== undefined,
-        ...cctx,
-      });
-      const check: EcrCheck = {
-        name,
-        ok: false,
-        message: c.message,
-        errorClass: c.errorClass,
-        hints: c.hints,
-        ...((c.action ?? action) ? { action: c.action ?? action } : {}),
-        durationMs: ms(),
-      };
-      this.emit(check, record);
-      return { ok: false, errorClass: c.errorClass, check };
-    }
-  }
-
-  private skipped(name: EcrCheckName, message: string, record = true): { ok: false; check: EcrCheck } {
-    const check: EcrCheck = { name, ok: false, skipped: true, message, durationMs: 0 };
-    this.emit(check, record);
-    return { ok: false, check };
-  }
-
-  private emit(check: EcrCheck, record: boolean): void {
-    if (record) this.checks.push(check);
-    this.opts.onCheck?.(check);
-  }
-
-  private record(check: EcrCheck): void {
-    this.emit(check, true);
-  }
-
   /** Reports every check not yet run as skipped because of `reason`, then the overall result. */
   private finish(identity: EcrCallerIdentity | undefined, reason?: string): EcrTestResult {
-    if (reason) {
-      const order: EcrCheckName[] = [
-        'region',
-        ...(this.input.auth.mode === 'iamRole' ? (['ambient-identity', 'assume-role'] as const) : []),
-        'identity',
-        'ecr:GetAuthorizationToken',
-        'ecr:DescribeRepositories',
-        'ecr:DescribeImages',
-        'ecr:BatchGetImage',
-        'ecr:DescribeImageScanFindings',
-        'registry',
-      ];
-      const done = new Set(this.checks.map((c) => c.name));
-      for (const name of order) if (!done.has(name)) this.skipped(name, `Skipped: ${reason}.`);
-    }
+    if (reason) this.recorder.skipRest(checkOrder(this.input.auth.mode), reason);
+    const checks = this.recorder.checks;
     return {
-      ok: this.checks.every((c) => c.ok),
+      ok: checks.every((c) => c.ok),
       runtime: { name: this.ctx.runtime.name, type: this.ctx.runtime.type },
-      checks: this.checks,
+      checks,
       ...(identity ? { identity } : {}),
     };
   }

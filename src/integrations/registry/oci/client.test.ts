@@ -81,6 +81,8 @@ describe('Bearer token flow', () => {
     const c = new RegistryClient({
       endpoint: 'https://registry.example',
       auth: { kind: 'basic', username: 'me', password: 's3cret-pw' },
+      // The realm is on another origin: credentials go there only when the integration says so.
+      trustedTokenRealms: ['https://auth.example'],
       fetch: f,
       redactor,
     });
