@@ -27,6 +27,7 @@ export async function recordEnrichment(
   // it reads anything, so a concurrent writer in another process waits (busy_timeout) instead of failing.
   const imageId = await upsertImage(trx, r.image, ids.imageId, at);
   const created = imageId === ids.imageId;
+  if (!created) await refreshListCopies(trx, imageId, at);
 
   await addTags(trx, imageId, r.image.tags, at);
   await replacePlatformsAndReferrers(trx, imageId, r.image, !created);
@@ -38,8 +39,8 @@ export async function recordEnrichment(
     await linkPullRequests(trx, repo, sha, r.pullRequests ?? [], at);
   }
 
-  const buildId = await upsertBuild(trx, r, imageId, ids.buildId, sha);
-  await linkIssues(trx, buildId, r.issues ?? [], at);
+  const buildId = await upsertBuild(trx, r, { imageId, newId: ids.buildId, sha, at });
+  await linkIssues(trx, { buildId, imageId, at }, r.issues ?? []);
 
   return { imageId, buildId, created, buildCreated: buildId === ids.buildId };
 }
@@ -86,6 +87,17 @@ async function upsertImage(trx: Trx, image: EnrichedImage, newId: string, at: st
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
+}
+
+/**
+ * The image's `updated_at` just moved to `at`: so do its copies on the rows the list filters read by index
+ * (tags, builds, build-issue links; migration 0008). The image row is already locked by the upsert, so no
+ * other recording of this image interleaves; rows inserted after this carry `at` themselves.
+ */
+async function refreshListCopies(trx: Trx, imageId: string, at: string): Promise<void> {
+  for (const table of ['image_tags', 'builds', 'build_issues'] as const) {
+    await trx.updateTable(table).set({ image_updated_at: at }).where('image_id', '=', imageId).execute();
+  }
 }
 
 async function upsertCommit(trx: Trx, repo: string, sha: string, git: GitFacts, at: string): Promise<void> {
@@ -163,12 +175,19 @@ async function linkPullRequests(
     .execute();
 }
 
+interface BuildTarget {
+  imageId: string;
+  /** Used when the build is new. */
+  newId: string;
+  /** Lowercase. */
+  sha: string | undefined;
+  at: string;
+}
+
 async function upsertBuild(
   trx: Trx,
   r: EnrichmentRecord,
-  imageId: string,
-  newId: string,
-  sha: string | undefined,
+  { imageId, newId, sha, at }: BuildTarget,
 ): Promise<string> {
   const { build, git } = r;
   const { id } = await trx
@@ -189,6 +208,7 @@ async function upsertBuild(
       git_branch: git?.branch ?? null,
       git_sha: sha ?? null,
       dockerfile: build.dockerfile ?? null,
+      image_updated_at: at,
     })
     // The same build reported again: remember the latest report of it (never move back in time).
     .onConflict((oc) =>
@@ -205,6 +225,7 @@ async function upsertBuild(
           reported_at: eb.case().when(newer, '>=', current).then(newer).else(current).end(),
           ci_type: eb.fn.coalesce(eb.ref('excluded.ci_type'), eb.ref('builds.ci_type')),
           dockerfile: eb.fn.coalesce(eb.ref('excluded.dockerfile'), eb.ref('builds.dockerfile')),
+          image_updated_at: eb.ref('excluded.image_updated_at'),
         };
       }),
     )
@@ -213,7 +234,17 @@ async function upsertBuild(
   return id;
 }
 
-async function linkIssues(trx: Trx, buildId: string, list: readonly IssueFacts[], at: string): Promise<void> {
+interface IssueLinkTarget {
+  buildId: string;
+  imageId: string;
+  at: string;
+}
+
+async function linkIssues(
+  trx: Trx,
+  { buildId, imageId, at }: IssueLinkTarget,
+  list: readonly IssueFacts[],
+): Promise<void> {
   // Sorted by key for the same lock-order reason as pull requests.
   const issues = [...new Map(list.map((i) => [i.key, i])).values()].sort((a, b) =>
     a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
@@ -245,7 +276,9 @@ async function linkIssues(trx: Trx, buildId: string, list: readonly IssueFacts[]
     .execute();
   await trx
     .insertInto('build_issues')
-    .values(issues.map((i) => ({ build_id: buildId, issue_key: i.key })))
+    .values(
+      issues.map((i) => ({ build_id: buildId, issue_key: i.key, image_id: imageId, image_updated_at: at })),
+    )
     .onConflict((oc) => oc.columns(['build_id', 'issue_key']).doNothing())
     .execute();
 }
