@@ -105,17 +105,19 @@ function pageQuery(db: Db, q: NormalizedListQuery): ImagesQuery {
   const driver = FILTERS.findIndex((f) => f.index?.value(q) !== undefined);
   const index = FILTERS[driver]?.index;
   if (index !== undefined) {
+    // The copies equal `images.updated_at`, so the index's top N are this page, in this order.
     const others = FILTERS.filter((_, i) => i !== driver);
     return page.where('id', 'in', db.selectFrom(topKeys(db, index, q, others).as('k')).select('k.image_id'));
   }
-  let all = page.limit(q.limit + 1);
+  let all = page;
   for (const f of FILTERS) all = f.where(all, q);
   // Keyset: `(updated_at, id) < cursor`, written so the first term is a plain range on the index.
   const c = q.cursor;
-  if (c === undefined) return all;
-  return all
-    .where('updated_at', '<=', c.updatedAt)
-    .where((eb) => eb.or([eb('updated_at', '<', c.updatedAt), eb('id', '<', c.id)]));
+  if (c !== undefined)
+    all = all
+      .where('updated_at', '<=', c.updatedAt)
+      .where((eb) => eb.or([eb('updated_at', '<', c.updatedAt), eb('id', '<', c.id)]));
+  return all.limit(q.limit + 1);
 }
 
 /**
@@ -123,25 +125,21 @@ function pageQuery(db: Db, q: NormalizedListQuery): ImagesQuery {
  * pass the `others` filters the query uses (a probe by id), so the page is still full.
  */
 function topKeys(db: Db, index: ListIndex, q: NormalizedListQuery, others: readonly ListFilter[]) {
-  const value = index.value(q) ?? '';
-  const matching = db.selectFrom('images').select('id');
-  let narrowed = matching;
-  for (const f of others) narrowed = f.where(narrowed, q);
-  const c = q.cursor;
-  return db
+  let keys = db
     .selectFrom(index.table)
     .select(['image_updated_at', 'image_id'])
-    .$if(index.distinct, (k) => k.distinct())
-    .where(index.column, '=', value)
-    .$if(c !== undefined, (k) =>
-      k
-        .where('image_updated_at', '<=', c?.updatedAt ?? '')
-        .where((eb) =>
-          eb.or([eb('image_updated_at', '<', c?.updatedAt ?? ''), eb('image_id', '<', c?.id ?? '')]),
-        ),
-    )
-    .$if(narrowed !== matching, (k) => k.where('image_id', 'in', narrowed))
+    .where(index.column, '=', index.value(q) ?? '')
     .orderBy('image_updated_at', 'desc')
     .orderBy('image_id', 'desc')
     .limit(q.limit + 1);
+  if (index.distinct) keys = keys.distinct();
+  const c = q.cursor;
+  if (c !== undefined)
+    keys = keys
+      .where('image_updated_at', '<=', c.updatedAt)
+      .where((eb) => eb.or([eb('image_updated_at', '<', c.updatedAt), eb('image_id', '<', c.id)]));
+  const matching = db.selectFrom('images').select('id');
+  let narrowed = matching;
+  for (const f of others) narrowed = f.where(narrowed, q);
+  return narrowed === matching ? keys : keys.where('image_id', 'in', narrowed);
 }
