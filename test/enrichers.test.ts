@@ -7,11 +7,11 @@ import type { ConfigSnapshot, IntegrationEntry } from '../src/config-repo/snapsh
 import type { IntegrationV1alpha1 } from '../src/config-repo/kinds/integration-v1alpha1.js';
 import { sealFor } from '../src/integrations/sealed-secrets.js';
 import { handlerFor } from '../src/integrations/types/index.js';
-import { KeyStore } from '../src/runtimes/keys.js';
+import { KeyStore } from '../src/config-repo/keys.js';
 import { Redactor } from '../src/logging/redactor.js';
 import { GitHubGitEnricher } from '../src/enrichment/git-enricher.js';
 import { JiraIssueEnricher } from '../src/enrichment/issue-enricher.js';
-import type { ImageReportInput } from '../src/enrichment/model.js';
+import type { ImageReportInput } from '../src/contract/images.js';
 import { startFakeGitHub, type FakeGitHub } from './peers/fake-github.js';
 import { startFakeJira, type FakeJira } from './peers/fake-jira.js';
 

@@ -6,7 +6,7 @@ import { AuthenticationError, InputError, NotFoundError, UnreachableError } from
 import { GitHubClient } from '../src/integrations/github/client.js';
 import { PeerTimeoutError, RateLimitedError } from '../src/integrations/github/http.js';
 import { JiraClient } from '../src/integrations/jira/client.js';
-import { findIssueKeys, parseKeyMatcher } from '../src/integrations/jira/keys.js';
+import { findIssueKeys, parseKeyMatcher } from '../src/domain/issue-keys.js';
 import { Redactor } from '../src/logging/redactor.js';
 import { startFakeGitHub, type FakeGitHub } from './peers/fake-github.js';
 import { startFakeJira, type FakeJira } from './peers/fake-jira.js';

@@ -8,7 +8,7 @@ import {
 import { startRegistry, type RegistryPeer } from '../../test/peers/registry.js';
 import { api, cli, startImagetrail, type ServerHandle } from '../../test/helpers/imagetrail.js';
 import { ACCOUNT, EcrSeeder, HOST, REGION } from '../../test/helpers/ecr-seed.js';
-import type { ReportView } from '../../src/enrichment/model.js';
+import type { ReportView } from '../../src/contract/images.js';
 import { startCountingProxy, type CountingProxy } from './proxy.js';
 
 export { ACCOUNT, HOST, REGION };

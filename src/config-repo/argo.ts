@@ -4,8 +4,8 @@ import { ResourceName } from '../domain/names.js';
 import type { ConfigRepoLocation } from './location.js';
 
 export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
-export const ENTITY_LABEL = 'imagetrail.dev/entity';
-export const RUNTIME_LABEL = 'imagetrail.dev/runtime';
+const ENTITY_LABEL = 'imagetrail.dev/entity';
+const RUNTIME_LABEL = 'imagetrail.dev/runtime';
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
 /**

@@ -7,7 +7,6 @@ import { ResourceName } from '../domain/names.js';
  * (Codefresh ISC-compatible). Every name is validated before it becomes a path segment, so no caller can
  * build a path outside these folders.
  */
-export const RESOURCES_DIR = 'resources';
 export const ALL_RUNTIMES_DIR = 'resources/all-runtimes-all-clusters';
 export const RUNTIME_RESOURCES_DIR = 'resources/runtimes';
 export const CONTROL_PLANES_DIR = 'resources/control-planes';
@@ -38,10 +37,6 @@ export function integrationPath(placement: Placement, integration: string): stri
   return placement.scope === 'all'
     ? `${ALL_RUNTIMES_DIR}/${file}`
     : `${RUNTIME_RESOURCES_DIR}/${name(placement.runtime, 'runtime name')}/${file}`;
-}
-
-export function runtimeResourcesDir(runtime: string): string {
-  return `${RUNTIME_RESOURCES_DIR}/${name(runtime, 'runtime name')}`;
 }
 
 export function runtimeDir(runtime: string): string {

@@ -38,7 +38,6 @@ export interface ConfigSnapshot {
   problems: Problem[];
   files: Map<string, FileState>;
 }
-export type Snapshot = ConfigSnapshot;
 
 /**
  * A check that needs more than the file: keys and pins kept outside Git (sealed values bound to their
@@ -190,10 +189,6 @@ export function integrationsForRuntime(
   return names
     .map((n) => resolveIntegration(snapshot, runtime, n))
     .filter((e): e is IntegrationEntry => e !== undefined);
-}
-
-export function emptySnapshot(commit: string | null = null): ConfigSnapshot {
-  return { commit, runtimes: new Map(), integrations: [], problems: [], files: new Map() };
 }
 
 async function walk(

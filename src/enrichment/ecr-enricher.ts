@@ -8,19 +8,13 @@ import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js'
 import type { z } from 'zod';
 import { notEcrHostReason, parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';
-import type { ClientRequest, EcrClientCache } from '../integrations/registry/ecr/clients.js';
-import {
-  EcrApiError,
-  type EcrImageLookup,
-  type EcrManifest,
-  type ImageRequest,
-} from '../integrations/registry/ecr/images.js';
+import type { ClientRequest } from '../integrations/registry/ecr/clients.js';
+import { EcrApiError, type EcrManifest, type ImageRequest } from '../integrations/registry/ecr/images.js';
 import { RegistryClient } from '../integrations/registry/oci/client.js';
 import { RegistryTimeoutError, RegistryUnreachableError } from '../integrations/registry/oci/errors.js';
-import type { LruCache } from '../integrations/registry/oci/cache.js';
 import { nodeTransport } from '../integrations/registry/oci/transport.js';
 import { meteredTransport } from '../integrations/registry/oci/metered-transport.js';
-import type { Telemetry } from '../domain/telemetry.js';
+import type { EcrEnrichDeps } from '../integrations/registry/ecr/enrich-deps.js';
 import type { ImageReference } from '../integrations/registry/oci/reference.js';
 import { artifactKind, isArtifactTag, tagSchemaTag } from '../integrations/registry/oci/referrers.js';
 import {
@@ -31,26 +25,8 @@ import {
   type ImageConfig,
   type Manifest,
 } from '../integrations/registry/oci/schema.js';
-import type { EnrichedImage, Layer, Platform, Referrer } from './model.js';
+import type { EnrichedImage, Layer, Platform, Referrer } from '../contract/images.js';
 import { applyIndexFacts, indexFacts, safeEnv } from './index-facts.js';
-
-export interface EcrEnrichDeps {
-  clients: EcrClientCache;
-  lookup: EcrImageLookup;
-  redactor: Redactor;
-  /** Image configs by digest: content-addressed, never stale. */
-  configs: LruCache<ImageConfig>;
-  /** Manifests by registry/repository@digest (content-addressed; keyed by repository since access is). */
-  manifests?: LruCache<EcrManifest>;
-  /** Registry clients per (credentials, endpoint), so their tokens and connections are reused. */
-  registries: Map<string, RegistryClient>;
-  /** Repository tag lists, briefly, to find referrer tags without a call per report. */
-  tagLists: Map<string, { at: number; tags: Promise<string[]> }>;
-  requestTimeoutMs?: number;
-  now?: () => number;
-  /** Registry calls are counted here (through the client's transport). */
-  telemetry?: Telemetry;
-}
 
 export interface EcrTarget {
   ref: ImageReference;

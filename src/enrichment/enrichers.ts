@@ -1,5 +1,5 @@
 import type { ConfigSnapshot } from '../config-repo/snapshot.js';
-import type { GitFacts, ImageReportInput, IssueFacts, PullRequest } from './model.js';
+import type { GitFacts, ImageReportInput, IssueFacts, PullRequest } from '../contract/images.js';
 
 /** Pull requests of a commit, through a `git.github` integration visible to the runtime. */
 export interface GitEnricher {

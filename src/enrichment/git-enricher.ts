@@ -4,9 +4,9 @@ import type { EndpointPolicy } from '../domain/endpoints.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import { GitHubClient, type GitHubClientOptions } from '../integrations/github/client.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { GitEnricher } from './enrichers.js';
-import type { GitFacts, PullRequest } from './model.js';
+import type { GitFacts, PullRequest } from '../contract/images.js';
 import { ClientCache, fingerprint, openForRuntime } from './sealed.js';
 
 export interface GitHubEnricherDeps {

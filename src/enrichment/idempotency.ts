@@ -1,5 +1,5 @@
 import { ConflictError } from '../domain/errors.js';
-import { hasScope } from '../server/auth.js';
+import { hasScope } from '../store/token-store.js';
 import type { Principal } from '../store/token-store.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Descriptor, ImageConfig, Manifest } from '../integrations/registry/oci/schema.js';
 import { isImageManifest, isIndex } from '../integrations/registry/oci/schema.js';
-import type { ConfigSummary, EnrichedImage, Platform, PlatformConfig, Referrer } from './model.js';
+import type { ConfigSummary, EnrichedImage, Platform, PlatformConfig, Referrer } from '../contract/images.js';
 
 /** Nested indexes are followed this deep (an index of indexes of images is 2); deeper ones are marked. */
 export const MAX_INDEX_DEPTH = 4;

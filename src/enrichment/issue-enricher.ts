@@ -3,11 +3,11 @@ import { assertSpecEndpoints } from '../config-repo/endpoints.js';
 import type { EndpointPolicy } from '../domain/endpoints.js';
 import { resolveIntegration, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import { JiraClient, type JiraClientOptions } from '../integrations/jira/client.js';
-import { findIssueKeys, parseKeyMatcher } from '../integrations/jira/keys.js';
+import { findIssueKeys, parseKeyMatcher } from '../domain/issue-keys.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { IssueEnricher } from './enrichers.js';
-import type { GitFacts, ImageReportInput, IssueFacts } from './model.js';
+import type { GitFacts, ImageReportInput, IssueFacts } from '../contract/images.js';
 import { ClientCache, fingerprint, openForRuntime } from './sealed.js';
 
 export interface JiraEnricherDeps {

@@ -6,7 +6,7 @@ import type { Redactor } from '../logging/redactor.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.js';
 import { chooseRegistryIntegration } from './registry-choice.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 import { availabilityOn } from '../integrations/availability.js';
 import { parseReference } from '../integrations/registry/oci/reference.js';
@@ -21,7 +21,7 @@ import type {
   ImageReportInput,
   IssueFacts,
   PullRequest,
-} from './model.js';
+} from '../contract/images.js';
 import type { GitEnricher, IssueEnricher } from './enrichers.js';
 import { ClientCache, fingerprint, openForRuntime } from './sealed.js';
 

@@ -3,7 +3,7 @@ import { InputError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
 import type { ReportStore } from '../store/report-store.js';
-import { ReportStatus, type ReportView } from './model.js';
+import { ReportStatus, type ReportView } from '../contract/images.js';
 
 /** `GET /api/v1/image-reports` query: filters and a keyset cursor, newest first. */
 export const ReportListParams = z

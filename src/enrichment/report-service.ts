@@ -4,9 +4,9 @@ import type { ConfigRepo } from '../config-repo/workspace.js';
 import { parseReference } from '../integrations/registry/oci/reference.js';
 import type { Principal } from '../store/token-store.js';
 import type { ReportStore } from '../store/report-store.js';
-import { hasScope } from '../server/auth.js';
+import { hasScope } from '../store/token-store.js';
 import { idempotencyScope, reusedKey } from './idempotency.js';
-import { ImageReportInput, type ReportView } from './model.js';
+import { ImageReportInput, type ReportView } from '../contract/images.js';
 import { chooseRegistryIntegration } from './registry-choice.js';
 import { listReports, type ReportPage } from './report-list.js';
 

@@ -4,7 +4,7 @@ import type { SealedValue } from '../config-repo/kinds/common.js';
 import type { IntegrationEntry } from '../config-repo/snapshot.js';
 import { bindingOfStored, openBound } from '../integrations/sealed-secrets.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 
 /**
  * Opens a sealed secret as `runtime` would: with the runtime's own key, else (hosted runtimes, which run in

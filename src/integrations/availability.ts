@@ -51,8 +51,3 @@ export function availabilityOfSpec(spec: IntegrationSpec, runtime: Runtime): Ava
       return { runtime: runtime.metadata.name, available: true };
   }
 }
-
-/** Availability on each runtime an integration is shared with. */
-export function availabilityFor(mode: AuthMode, runtimes: Iterable<Runtime>): Availability[] {
-  return [...runtimes].map((r) => availabilityOn(mode, r)).sort((a, b) => a.runtime.localeCompare(b.runtime));
-}

@@ -18,8 +18,8 @@ import { integrationPath } from '../config-repo/layout.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.js';
 import { resolveIntegration } from '../config-repo/snapshot.js';
-import type { KeyStore } from '../runtimes/keys.js';
-import type { RuntimeExecutor } from '../runtimes/executor.js';
+import type { KeyStore } from '../config-repo/keys.js';
+import type { IntegrationExecutor } from './types/executor.js';
 import { availabilityOfSpec, type Availability } from './availability.js';
 import { recipientsFor, type RecipientSource } from './recipients.js';
 import { resealAll, toYaml, type ResealResult } from './reseal.js';
@@ -97,7 +97,7 @@ export interface IntegrationServiceDeps {
   /** Where credentials may be sent (`--allow-endpoint`); default: https or loopback only. */
   endpoints?: EndpointPolicy;
   keys: KeyStore;
-  executor: RuntimeExecutor;
+  executor: IntegrationExecutor;
   redactor: Redactor;
   logger: Logger;
   /** Recipients pinned outside Git; sealing never takes them from the repository. */

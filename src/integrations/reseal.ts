@@ -5,7 +5,7 @@ import { bindingDifferences, openSealed, sealBound } from '../config-repo/sealed
 import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import { recipientsFor, type RecipientSource } from './recipients.js';
 import { bindingFor } from './sealed-secrets.js';
 import { handlerFor, sectionOf } from './types/index.js';

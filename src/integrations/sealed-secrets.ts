@@ -8,7 +8,7 @@ import {
   type SealBinding,
 } from '../config-repo/sealed-binding.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { AnyIntegrationTypeHandler } from './types/index.js';
 import { handlerFor, sectionOf } from './types/index.js';
 

@@ -5,7 +5,7 @@ import type { SealedValue } from '../config-repo/kinds/common.js';
 import { bindingDifferences, openSealed, type SealBinding } from '../config-repo/sealed-binding.js';
 import type { Problem, Resource } from '../config-repo/validate.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../runtimes/keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { RecipientSource } from './recipients.js';
 import { bindingFor } from './sealed-secrets.js';
 import { handlerFor, sectionOf } from './types/index.js';

@@ -11,7 +11,7 @@ import { writeClusterManifests } from '../config-repo/cluster-manifests.js';
 import { InputError } from '../domain/errors.js';
 import type { IntegrationService } from '../integrations/integration-service.js';
 import { overlayPins } from '../integrations/recipients.js';
-import type { KeyStore } from './keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { RecipientPins } from './recipient-pins.js';
 
 export interface BootstrapDeps {

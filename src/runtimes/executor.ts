@@ -3,7 +3,7 @@ import type { Redactor } from '../logging/redactor.js';
 import type { Telemetry } from '../domain/telemetry.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import type * as EcrModule from '../integrations/registry/ecr/index.js';
-import type { EcrEnrichDeps } from '../enrichment/ecr-enricher.js';
+import type { EcrEnrichDeps } from '../integrations/registry/ecr/enrich-deps.js';
 import type {
   EcrClientCache,
   EcrConnectionInput,
@@ -13,6 +13,7 @@ import type {
 import type { GitHubConnectionInput } from '../integrations/github/probe.js';
 import type { JiraConnectionInput } from '../integrations/jira/probe.js';
 import type { IntegrationCheck, IntegrationTestResult } from '../integrations/types/test-result.js';
+import type { ExecutableCheck, IntegrationExecutor } from '../integrations/types/executor.js';
 
 export interface ExecutorOptions {
   /** The hybrid runtime this process runs (`imagetrail serve` runs one, named `local` by default). */
@@ -24,15 +25,13 @@ export interface ExecutorOptions {
   telemetry?: Telemetry;
 }
 
-export type ExecutableCheck = { ok: true } | { ok: false; reason: string };
-
 /**
  * Runs registry work on behalf of a runtime, in this process. The local hybrid runtime uses the process's
  * own AWS identity (the SDK's default chain: env, IRSA web identity, ECS/EC2 roles, profiles). Hosted
  * runtimes run here too, but with no cloud identity at all, which is what makes IAM-role mode impossible
  * on them. Other hybrid runtimes hold their own identity elsewhere; remote agents are on the roadmap.
  */
-export class RuntimeExecutor {
+export class RuntimeExecutor implements IntegrationExecutor {
   private ecr?: Promise<typeof EcrModule>;
   private clients?: EcrClientCache;
   private enrichDeps?: Promise<EcrEnrichDeps>;

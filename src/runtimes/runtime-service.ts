@@ -16,7 +16,7 @@ import { handlerFor, sectionOf } from '../integrations/types/index.js';
 import type { Actor, IntegrationService } from '../integrations/integration-service.js';
 import { overlayPins } from '../integrations/recipients.js';
 import { ensureBootstrap } from './bootstrap.js';
-import type { KeyStore } from './keys.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { RecipientPins } from './recipient-pins.js';
 import type { RuntimeExecutor } from './executor.js';
 

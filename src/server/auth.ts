@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { AuthenticationError, NotAllowedError } from '../domain/errors.js';
-import type { Principal, Scope, TokenStore } from '../store/token-store.js';
+import { hasScope, type Principal, type Scope, type TokenStore } from '../store/token-store.js';
 
 /**
  * Bearer-token authentication and scope checks for the API. Both throw taxonomy errors
@@ -109,11 +109,6 @@ export function bearerAuth(options: BearerAuthOptions): MiddlewareHandler<AuthEn
     c.set('principal', principal);
     await next();
   });
-}
-
-/** `admin` implies every scope. */
-export function hasScope(principal: Principal, scope: Scope): boolean {
-  return principal.scopes.includes('admin') || principal.scopes.includes(scope);
 }
 
 /**

@@ -28,7 +28,7 @@ import { ReportService } from '../enrichment/report-service.js';
 import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
 import { DEFAULT_MAX_ISSUE_KEYS, JiraIssueEnricher } from '../enrichment/issue-enricher.js';
 import { IntegrationService } from '../integrations/integration-service.js';
-import { KeyStore } from '../runtimes/keys.js';
+import { KeyStore } from '../config-repo/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
 import { RuntimeService } from '../runtimes/runtime-service.js';
 import { createApp } from './app.js';

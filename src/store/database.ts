@@ -175,5 +175,3 @@ function openPostgres(
     close: () => db.destroy(),
   };
 }
-
-export { isDatabaseUnavailable } from './unavailable.js';

@@ -7,7 +7,7 @@ import type {
   ImageSummary,
   IssueFacts,
   PullRequest,
-} from '../enrichment/model.js';
+} from '../contract/images.js';
 import {
   buildKey,
   encodeCursor,

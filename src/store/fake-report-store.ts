@@ -1,4 +1,4 @@
-import type { ImageReportInput, ReportStatus, ReportStep, ReportView } from '../enrichment/model.js';
+import type { ImageReportInput, ReportStatus, ReportStep, ReportView } from '../contract/images.js';
 import { parseInput } from '../domain/parse.js';
 import {
   ClaimOptions,

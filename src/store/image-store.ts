@@ -11,7 +11,7 @@ import {
   type ImageSummary,
   type IssueFacts,
   type PullRequest,
-} from '../enrichment/model.js';
+} from '../contract/images.js';
 
 /**
  * The image-record port: `sql-image-store.ts` (Kysely, SQLite and PostgreSQL) and `fake-image-store.ts`

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
-import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from '../enrichment/model.js';
+import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from '../contract/images.js';
 
 /**
  * The durable-job port for image reports: `sql-report-store.ts` (Kysely, SQLite and PostgreSQL) and

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { EnrichedImage } from '../enrichment/model.js';
+import type { EnrichedImage } from '../contract/images.js';
 import type { Database } from './schema.js';
 
 /**

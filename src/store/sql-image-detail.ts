@@ -10,7 +10,7 @@ import type {
   PullRequest,
   Referrer,
   ScanSummary,
-} from '../enrichment/model.js';
+} from '../contract/images.js';
 import type { Database, ImagePlatformsTable, ImageReferrersTable, IssuesTable } from './schema.js';
 import { compact, gitOf, parseJson, type BuildRow, type CommitJoin } from './sql-image-rows.js';
 import { COMMIT_COLUMNS, summaries, type ImageRow } from './sql-image-summaries.js';

@@ -1,5 +1,5 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
-import type { ImageListQuery } from '../enrichment/model.js';
+import type { ImageListQuery } from '../contract/images.js';
 import {
   encodeCursor,
   normalizeListQuery,

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { EnrichedImage, GitFacts, IssueFacts, PullRequest } from '../enrichment/model.js';
+import type { EnrichedImage, GitFacts, IssueFacts, PullRequest } from '../contract/images.js';
 import { buildKey, type EnrichmentRecord, type RecordResult } from './image-store.js';
 import type { Database } from './schema.js';
 import { addTags, replacePlatformsAndReferrers } from './sql-image-children.js';

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { GitFacts, Person } from '../enrichment/model.js';
+import type { GitFacts, Person } from '../contract/images.js';
 import type { BuildsTable } from './schema.js';
 
 /** Row shapes and small readers shared by the SQL image store's queries. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ImageDetail, ImageListQuery } from '../enrichment/model.js';
+import type { ImageDetail, ImageListQuery } from '../contract/images.js';
 import type { EnrichmentRecord, ImagePage, ImageStore, RecordResult } from './image-store.js';
 import type { Database } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';

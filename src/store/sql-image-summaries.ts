@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ImageSummary } from '../enrichment/model.js';
+import type { ImageSummary } from '../contract/images.js';
 import type { Database, ImagesTable } from './schema.js';
 import { compact, group, type BuildRow, type CommitJoin } from './sql-image-rows.js';
 

@@ -1,11 +1,6 @@
 import { PostgresIntrospector, sql, type Kysely, type Selectable } from 'kysely';
 import { InternalError } from '../domain/errors.js';
-import {
-  ImageReportInput,
-  type ReportStatus,
-  type ReportStep,
-  type ReportView,
-} from '../enrichment/model.js';
+import { ImageReportInput, type ReportStatus, type ReportStep, type ReportView } from '../contract/images.js';
 import type { DialectName } from './database.js';
 import {
   ClaimOptions,

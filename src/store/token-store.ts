@@ -45,6 +45,11 @@ export interface Principal {
   scopes: Scope[];
 }
 
+/** `admin` implies every scope. */
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  return principal.scopes.includes('admin') || principal.scopes.includes(scope);
+}
+
 export interface TokenInfo extends Principal {
   createdAt: string;
   lastUsedAt: string | null;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { seal } from '../../src/config-repo/sealing.js';
-import { KeyStore } from '../../src/runtimes/keys.js';
+import { KeyStore } from '../../src/config-repo/keys.js';
 import { openDatabase } from '../../src/store/database.js';
 import { SqlAuditStore } from '../../src/store/sql-audit-store.js';
 import { RUNTIME_VERSION } from '../../src/version.js';

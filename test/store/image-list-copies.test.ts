@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EnrichedImage, ImageListQuery, ImageSummary } from '../../src/enrichment/model.js';
+import type { EnrichedImage, ImageListQuery, ImageSummary } from '../../src/contract/images.js';
 import { FakeImageStore } from '../../src/store/fake-image-store.js';
 import type { EnrichmentRecord, ImageStore } from '../../src/store/image-store.js';
 import { migrateToLatest, migrations } from '../../src/store/migrations/index.js';

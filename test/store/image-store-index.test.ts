@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EnrichedImage, Platform } from '../../src/enrichment/model.js';
+import type { EnrichedImage, Platform } from '../../src/contract/images.js';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { batches, MAX_PARAMETERS_PER_STATEMENT } from '../../src/store/sql-image-children.js';
 import { eachDatabase, useTestDatabase } from '../helpers/databases.js';

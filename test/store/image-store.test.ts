@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { seedImages } from '../../bench/seed-images.js';
 import { InputError } from '../../src/domain/errors.js';
-import type { EnrichedImage, ImageListQuery, ImageSummary } from '../../src/enrichment/model.js';
+import type { EnrichedImage, ImageListQuery, ImageSummary } from '../../src/contract/images.js';
 import { FakeImageStore } from '../../src/store/fake-image-store.js';
 import { encodeCursor, type EnrichmentRecord, type ImageStore } from '../../src/store/image-store.js';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';

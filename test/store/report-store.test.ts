@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/domain/errors.js';
-import type { ImageReportInput } from '../../src/enrichment/model.js';
+import type { ImageReportInput } from '../../src/contract/images.js';
 import { openDatabase } from '../../src/store/database.js';
 import { FakeReportStore } from '../../src/store/fake-report-store.js';
 import type { ReportStore } from '../../src/store/report-store.js';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { EndpointUrl } from '../../domain/names.js';
 import { isAppError } from '../../domain/errors.js';
-import { parseKeyMatcher } from '../../integrations/jira/keys.js';
+import { parseKeyMatcher } from '../../domain/issue-keys.js';
 import { SealedValue } from './common.js';
 
 export const JiraCloudAuth = z

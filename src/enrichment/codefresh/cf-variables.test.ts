@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../domain/errors.js';
-import { ImageReportInput } from '../model.js';
+import { ImageReportInput } from '../../contract/images.js';
 import { CF_VARIABLES, type CfName } from './cf-variable-table.js';
 import {
   cfBoolean,

@@ -20,7 +20,6 @@ import {
 import { repoSlug } from './repo-slug.js';
 import { Commit, PullRequestList, User, type PullRequest } from './schema.js';
 
-export { repoSlug } from './repo-slug.js';
 export type { Commit, PullRequest } from './schema.js';
 
 /** The account a token acts as. */

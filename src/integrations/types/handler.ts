@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { SealedValue } from '../../config-repo/kinds/common.js';
 import type { IntegrationType, SpecOf } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../../config-repo/kinds/runtime-v1alpha1.js';
-import type { RuntimeExecutor } from '../../runtimes/executor.js';
+import type { IntegrationExecutor } from './executor.js';
 import type { Availability } from '../availability.js';
 import type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
 
@@ -74,7 +74,7 @@ export interface IntegrationTypeHandler<T extends IntegrationType, Input, Patch,
   test(
     input: Input,
     runtime: Runtime,
-    executor: RuntimeExecutor,
+    executor: IntegrationExecutor,
     onCheck?: (c: IntegrationCheck) => void,
   ): Promise<IntegrationTestResult>;
   /** The command that enters the secret again, when a stored one cannot be opened. */

@@ -1,11 +1,10 @@
-import { InputError } from '../../domain/errors.js';
 import type { IntegrationSpec, IntegrationType } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { AnyIntegrationTypeHandler } from './handler.js';
 import { gitGithub } from './git-github.js';
 import { issueJira } from './issue-jira.js';
 import { registryEcr } from './registry-ecr.js';
 
-export type { AnyIntegrationTypeHandler, IntegrationTypeHandler } from './handler.js';
+export type { AnyIntegrationTypeHandler } from './handler.js';
 export type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
 
 /**
@@ -24,15 +23,6 @@ export const INTEGRATION_TYPES = Object.keys(HANDLERS) as IntegrationType[];
 
 export function handlerFor(type: IntegrationType): AnyIntegrationTypeHandler {
   return HANDLERS[type];
-}
-
-/** The handler of a type named by a caller; an unknown type is an input error listing the known ones. */
-export function handlerForName(type: string, path = 'type'): AnyIntegrationTypeHandler {
-  if (!Object.hasOwn(HANDLERS, type)) {
-    const message = `type must be one of ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(', ')}`;
-    throw new InputError(`Invalid input: ${path}: ${message}`, { details: [{ path, message }] });
-  }
-  return handlerFor(type as IntegrationType);
 }
 
 /** The type's settings section of a stored spec (`spec.ecr`, `spec.github`, `spec.jira`). */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ImageListQuery, ImageReportInput } from '../../enrichment/model.js';
+import { ImageListQuery, ImageReportInput } from '../../contract/images.js';
 import { ReportListParams } from '../../enrichment/report-list.js';
 import {
   CreateIntegrationInput,

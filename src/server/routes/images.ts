@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { NotFoundError } from '../../domain/errors.js';
 import { parseInput } from '../../domain/parse.js';
-import { ImageListQuery } from '../../enrichment/model.js';
+import { ImageListQuery } from '../../contract/images.js';
 import type { AppDeps, AppEnv } from '../app.js';
 
 export function imageRoutes(deps: AppDeps): Hono<AppEnv> {

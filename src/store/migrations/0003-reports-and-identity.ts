@@ -1,5 +1,5 @@
 import { PostgresIntrospector, sql, type Kysely, type Migration } from 'kysely';
-import { canonicalRegistry } from '../../integrations/registry/oci/registry-host.js';
+import { canonicalRegistry } from '../../domain/registry-host.js';
 
 /**
  * Issue 9 ("the first hour"): reports listable by image; per-platform config facts of an index; one image

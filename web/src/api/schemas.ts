@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type {
   ImageDetail as ImageDetailModel,
   ImageSummary as ImageSummaryModel,
-} from '../../../src/enrichment/model.js';
+} from '../../../src/contract/images.js';
 
 /**
  * What the dashboard accepts from the API. Every response goes through one of these schemas before the
@@ -275,6 +275,7 @@ export type ImageDetail = z.infer<typeof ImageDetail>;
 
 // Compile-time contract check: whatever the server's model allows, these schemas accept.
 type Accepts<Schema extends z.ZodType, Model> = Model extends z.input<Schema> ? true : never;
+/** @public A compile-time check, read by nothing at run time. */
 export const contractChecks: [
   Accepts<typeof ImageSummary, ImageSummaryModel>,
   Accepts<typeof ImageDetail, ImageDetailModel>,

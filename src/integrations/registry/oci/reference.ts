@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { InputError } from '../../../domain/errors.js';
-import { canonicalRegistry, DOCKER_HUB } from './registry-host.js';
+import { canonicalRegistry, DOCKER_HUB } from '../../../domain/registry-host.js';
 
 /**
  * An image reference parsed per the distribution reference grammar

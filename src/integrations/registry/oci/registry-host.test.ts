@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalRegistry } from './registry-host.js';
+import { canonicalRegistry } from '../../../domain/registry-host.js';
 import { formatReference, parseReference } from './reference.js';
 
 const label = fc.stringMatching(/^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,6}[a-zA-Z0-9])?$/);

@@ -29,8 +29,6 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [
   MediaType.OciArtifactManifest,
 ];
 
-export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.OciIndex, MediaType.DockerManifestList];
-
 /** Keeps string values only: annotations are map<string,string> by spec, anything else is noise. */
 const StringMap = z.pipe(
   z.record(z.string(), z.unknown()),
@@ -148,13 +146,6 @@ export function isImageManifest(m: Manifest): m is ImageManifest {
 
 /** An optional field whose malformed value is dropped instead of failing the whole document. */
 const lenient = <T extends z.core.SomeType>(schema: T) => z.catch(z.optional(schema), undefined);
-
-export const HistoryEntry = z.object({
-  created: lenient(z.string()),
-  created_by: lenient(z.string()),
-  empty_layer: lenient(z.boolean()),
-  comment: lenient(z.string()),
-});
 
 /** The image config blob; OCI and Docker configs share these fields. */
 export const ImageConfig = z.object({

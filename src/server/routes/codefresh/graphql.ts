@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import * as z from 'zod';
 import { AuthenticationError, NotAllowedError, isAppError } from '../../../domain/errors.js';
-import { hasScope } from '../../auth.js';
+import { hasScope } from '../../../store/token-store.js';
 import type { Principal } from '../../../store/token-store.js';
 import type { CodefreshDeps } from './routes.js';
 import { publicBaseUrl, runtimePath } from './public-url.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { Principal } from '../../../store/token-store.js';
-import type { ReportView } from '../../../enrichment/model.js';
+import type { ReportView } from '../../../contract/images.js';
 import { cfReportBody, readCfVariables, type CfNote } from '../../../enrichment/codefresh/cf-variables.js';
 import { mapError } from '../../error-handler.js';
 import { cfQueryVariables } from './query.js';

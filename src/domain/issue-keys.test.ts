@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../domain/errors.js';
-import { findIssueKeys, formatKeyMatcher, parseKeyMatcher } from './keys.js';
+import { InputError } from './errors.js';
+import { findIssueKeys, formatKeyMatcher, parseKeyMatcher } from './issue-keys.js';
 
 describe('parseKeyMatcher', () => {
   it('reads a comma list of project keys, upper-cased, trimmed, de-duplicated', () => {

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateIdentity, recipientOf } from '../config-repo/sealing.js';
+import { generateIdentity, recipientOf } from './sealing.js';
 
 export interface KeyPair {
   identity: string;

@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { InputError } from '../../domain/errors.js';
+import { InputError } from './errors.js';
 
 /**
  * Which Jira issue keys to pick out of commit messages, branch names and PR titles. Parsed from the same

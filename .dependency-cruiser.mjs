@@ -1,0 +1,103 @@
+/** @type {import('dependency-cruiser').IConfiguration} */
+// Layers of shared/DESIGN.md, lowest first: domain, contract, logging, store | config-repo, integrations,
+// runtimes, enrichment, then the edges (server, cli, agent, action). A module may import only layers below
+// it; the dashboard only browser-safe shared code. Type-only imports count for layers, not for cycles.
+export default {
+  forbidden: [
+    {
+      name: 'browser-safe',
+      severity: 'error',
+      comment: 'the shared contract and the dashboard run in browsers: no Node built-ins',
+      from: { path: '^(src/contract|web/src)/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'layer-domain',
+      severity: 'error',
+      comment:
+        'domain sits below contract, store, config-repo, integrations, runtimes, enrichment, server, cli, agent, action, logging, deployments',
+      from: { path: '^src/domain/' },
+      to: {
+        path: '^src/(contract|store|config-repo|integrations|runtimes|enrichment|server|cli|agent|action|logging|deployments)/',
+      },
+    },
+    {
+      name: 'layer-contract',
+      severity: 'error',
+      comment:
+        'contract sits below store, config-repo, integrations, runtimes, enrichment, server, cli, agent, action, logging, deployments',
+      from: { path: '^src/contract/' },
+      to: {
+        path: '^src/(store|config-repo|integrations|runtimes|enrichment|server|cli|agent|action|logging|deployments)/',
+      },
+    },
+    {
+      name: 'layer-logging',
+      severity: 'error',
+      comment:
+        'logging sits below store, config-repo, integrations, runtimes, enrichment, server, cli, agent, action, deployments',
+      from: { path: '^src/logging/' },
+      to: {
+        path: '^src/(store|config-repo|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/',
+      },
+    },
+    {
+      name: 'layer-store',
+      severity: 'error',
+      comment:
+        'store sits below config-repo, integrations, runtimes, enrichment, server, cli, agent, action, deployments',
+      from: { path: '^src/store/' },
+      to: {
+        path: '^src/(config-repo|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/',
+      },
+    },
+    {
+      name: 'layer-config-repo',
+      severity: 'error',
+      comment:
+        'config-repo sits below store, integrations, runtimes, enrichment, server, cli, agent, action, deployments',
+      from: { path: '^src/config-repo/' },
+      to: { path: '^src/(store|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/' },
+    },
+    {
+      name: 'layer-integrations',
+      severity: 'error',
+      comment: 'integrations sits below runtimes, enrichment, server, cli, agent, action, deployments',
+      from: { path: '^src/integrations/' },
+      to: { path: '^src/(runtimes|enrichment|server|cli|agent|action|deployments)/' },
+    },
+    {
+      name: 'layer-runtimes',
+      severity: 'error',
+      comment: 'runtimes sits below enrichment, server, cli, agent, action, deployments',
+      from: { path: '^src/runtimes/' },
+      to: { path: '^src/(enrichment|server|cli|agent|action|deployments)/' },
+    },
+    {
+      name: 'layer-enrichment',
+      severity: 'error',
+      comment: 'enrichment sits below server, cli, agent, action',
+      from: { path: '^src/enrichment/' },
+      to: { path: '^src/(server|cli|agent|action)/' },
+    },
+    {
+      name: 'web-only-contract',
+      severity: 'error',
+      comment: 'the dashboard bundles only browser-safe shared code',
+      from: { path: '^web/' },
+      to: { path: '^src/', pathNot: '^src/(contract|domain)/' },
+    },
+    {
+      name: 'no-runtime-cycle',
+      severity: 'error',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '\\.test\\.tsx?$' },
+  },
+};
