@@ -103,8 +103,9 @@ export async function seedImages(
         first_seen_at: at,
         updated_at: at,
       });
-      tags.push({ image_id: id, tag: `build-${i}`, first_seen_at: at });
-      if (i % 100 === 0) tags.push({ image_id: id, tag: 'latest', first_seen_at: at });
+      // image_updated_at: the copies the list's tag, branch and issue indexes read (migration 0008).
+      tags.push({ image_id: id, tag: `build-${i}`, first_seen_at: at, image_updated_at: at });
+      if (i % 100 === 0) tags.push({ image_id: id, tag: 'latest', first_seen_at: at, image_updated_at: at });
       builds.push({
         id: buildId,
         image_id: id,
@@ -120,8 +121,15 @@ export async function seedImages(
         git_repo: `acme/service-${repo}`,
         git_branch: i % 7 === 0 ? `feature/f-${i % 50}` : 'main',
         git_sha: h.slice(0, 40),
+        image_updated_at: at,
       });
-      if (i % 5 === 0) links.push({ build_id: buildId, issue_key: `SEED-${(i % ISSUE_COUNT) + 1}` });
+      if (i % 5 === 0)
+        links.push({
+          build_id: buildId,
+          issue_key: `SEED-${(i % ISSUE_COUNT) + 1}`,
+          image_id: id,
+          image_updated_at: at,
+        });
     }
 
     await db.transaction().execute(async (trx) => {

@@ -35,6 +35,13 @@ export interface AuditEventsTable {
  */
 export type Int8 = ColumnType<string | number, number, number>;
 
+/**
+ * The image's `updated_at`, copied onto a child row so a list filter reads its first page from one index
+ * (migration 0008). Optional on insert only for rows written before 0008 (migration tests); the image store
+ * sets it on every write and rewrites it whenever the image's `updated_at` changes.
+ */
+export type ImageUpdatedAtCopy = ColumnType<string, string | undefined, string>;
+
 /** Durable report jobs (DESIGN: "accepted = persisted"). */
 export interface ImageReportsTable {
   /** Time-sortable, so ordering by id is ordering by acceptance. */
@@ -98,6 +105,7 @@ export interface ImageTagsTable {
   image_id: string;
   tag: string;
   first_seen_at: string;
+  image_updated_at: ImageUpdatedAtCopy;
 }
 
 export interface ImagePlatformsTable {
@@ -142,6 +150,7 @@ export interface BuildsTable {
   git_sha: string | null;
   /** CF_DOCKERFILE_CONTENT, decoded (migration 0003). */
   dockerfile: string | null;
+  image_updated_at: ImageUpdatedAtCopy;
 }
 
 export interface CommitsTable {
@@ -190,6 +199,9 @@ export interface IssuesTable {
 export interface BuildIssuesTable {
   build_id: string;
   issue_key: string;
+  /** The build's image (migration 0008), so the issue filter's index holds the image. */
+  image_id: ColumnType<string, string | undefined, string>;
+  image_updated_at: ImageUpdatedAtCopy;
 }
 
 export interface RecipientPinsTable {

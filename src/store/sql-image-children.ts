@@ -29,15 +29,20 @@ export function uniqueBy<T>(rows: readonly T[], key: (r: T) => string): T[] {
   });
 }
 
-/** Tags accumulate: a tag seen once stays on the digest (the registry may have moved it since). */
+/**
+ * Tags accumulate: a tag seen once stays on the digest (the registry may have moved it since). `at` is also
+ * the image's new `updated_at`, copied onto each new tag row (tags already there are refreshed by the caller).
+ */
 export async function addTags(
   trx: Transaction<Database>,
   imageId: string,
   tags: readonly string[],
   at: string,
 ): Promise<void> {
-  const rows = [...new Set(tags)].sort().map((tag) => ({ image_id: imageId, tag, first_seen_at: at }));
-  for (const batch of batches(rows, 3)) {
+  const rows = [...new Set(tags)]
+    .sort()
+    .map((tag) => ({ image_id: imageId, tag, first_seen_at: at, image_updated_at: at }));
+  for (const batch of batches(rows, 4)) {
     await trx
       .insertInto('image_tags')
       .values(batch)
