@@ -8,6 +8,8 @@ const JsonObject = z.record(z.string(), z.unknown());
 export const NewAuditEvent = z.object({
   /** The API token that acted; null/absent for the server itself. */
   actorTokenId: z.string().min(1).nullish(),
+  /** A person signed in through SSO (no token): `sso:<subject>` and the name the provider gave. */
+  actorUser: z.object({ id: z.string().min(1).max(600), name: z.string().max(300) }).nullish(),
   /** Dotted verb, e.g. `token.create`, `integration.delete`. */
   action: z
     .string()
@@ -23,6 +25,8 @@ export interface AuditEvent {
   id: string;
   at: string;
   actorTokenId: string | null;
+  /** Present only when a person signed in through SSO acted. */
+  actorUser?: { id: string; name: string };
   action: string;
   target: string | null;
   detail: Record<string, unknown>;

@@ -37,6 +37,7 @@ export class FakeAuditStore implements AuditStore {
       id: this.nextId(at),
       at: at.toISOString(),
       actorTokenId: e.actorTokenId ?? null,
+      ...(e.actorUser ? { actorUser: e.actorUser } : {}),
       action: e.action,
       target: e.target ?? null,
       // A JSON round trip, as the SQL store does, so tests see the same values.

@@ -26,7 +26,7 @@ export const AuditQuery = z
   .strict();
 
 /** One audit event as the API shows it: the actor is named, not just an id. */
-export interface AuditItem extends Omit<AuditEvent, 'actorTokenId'> {
+export interface AuditItem extends Omit<AuditEvent, 'actorTokenId' | 'actorUser'> {
   actor: { id: string; name: string } | null;
 }
 
@@ -48,9 +48,11 @@ export function auditRoutes(deps: Pick<AppDeps, 'audit' | 'tokens'>): Hono<AppEn
     });
     const page = events.slice(0, q.limit);
     const names = new Map(tokens.map((t: TokenInfo) => [t.id, t.name]));
-    const items: AuditItem[] = page.map(({ actorTokenId, ...e }) => ({
+    const items: AuditItem[] = page.map(({ actorTokenId, actorUser, ...e }) => ({
       ...e,
-      actor: actorTokenId ? { id: actorTokenId, name: names.get(actorTokenId) ?? '(deleted token)' } : null,
+      actor: actorTokenId
+        ? { id: actorTokenId, name: names.get(actorTokenId) ?? '(deleted token)' }
+        : (actorUser ?? null),
     }));
     const nextCursor = events.length > q.limit ? (page.at(-1)?.id ?? null) : null;
     return c.json({ items, nextCursor });
@@ -66,5 +68,12 @@ export async function recordAudit(
   target: string | null,
   detail: Record<string, unknown> = {},
 ): Promise<void> {
-  await audit.record({ actorTokenId: c.get('principal').id, action, target, detail });
+  // A person signed in through SSO has no token row to point at; the event names them instead.
+  const user = c.get('ssoUser');
+  await audit.record({
+    ...(user ? { actorUser: user } : { actorTokenId: c.get('principal').id }),
+    action,
+    target,
+    detail,
+  });
 }
