@@ -117,20 +117,18 @@ export class OidcClient {
         hints: ['Start the sign-in again from the dashboard.'],
       });
     }
-    const claims = tokens.claims();
+    const idClaims = tokens.claims();
+    // idTokenExpected: the library has refused a response without a valid ID token by now.
+    if (!idClaims) throw new AuthenticationError('The provider sent no ID token.');
+    const groupsClaim = this.settings.groupsClaim;
+    // Many providers put groups and profile claims in userinfo only (OpenID Connect Core 5.4); ask it then.
+    const claims: Record<string, unknown> =
+      idClaims[groupsClaim] === undefined
+        ? { ...(await this.userinfo(config, tokens.access_token, idClaims.sub)), ...idClaims }
+        : idClaims;
     const id = Identity.safeParse(claims);
     if (!id.success) throw new AuthenticationError('The provider sent an ID token without a usable subject.');
-    let rawGroups = claims?.[this.settings.groupsClaim];
-    if (rawGroups === undefined) {
-      const info = await oidc
-        .fetchUserInfo(config, tokens.access_token, id.data.sub)
-        .catch((err: unknown) => {
-          throw new AuthenticationError(`Cannot read the user's groups from the provider: ${reason(err)}`, {
-            cause: err,
-          });
-        });
-      rawGroups = info[this.settings.groupsClaim];
-    }
+    const rawGroups = claims[groupsClaim];
     const groups = rawGroups === undefined ? [] : Groups.safeParse(rawGroups);
     if (!Array.isArray(groups) && !groups.success) {
       throw new AuthenticationError(
@@ -144,6 +142,20 @@ export class OidcClient {
       name: d.name ?? d.preferred_username ?? d.email ?? d.sub,
       groups: Array.isArray(groups) ? groups : groups.data,
     };
+  }
+
+  private async userinfo(
+    config: oidc.Configuration,
+    accessToken: string,
+    subject: string,
+  ): Promise<Record<string, unknown>> {
+    try {
+      return await oidc.fetchUserInfo(config, accessToken, subject);
+    } catch (err) {
+      throw new AuthenticationError(`Cannot read the user's claims from the provider: ${reason(err)}`, {
+        cause: err,
+      });
+    }
   }
 }
 
