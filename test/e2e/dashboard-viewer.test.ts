@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, signInWithToken, type Browser } from '../helpers/chromium.js';
 import {
   addUnreachableEcrIntegration,
   cli,
@@ -15,18 +13,15 @@ import {
 // addresses say the token is read-only instead of offering a form; an admin still gets the controls.
 
 let server: ServerHandle;
-let browserDir: string;
+let browser: Browser;
 let context: BrowserContext;
 let viewerToken: string;
 
 /** Buttons and links whose names say they change something (add, edit, delete, test, save, sync, token). */
 const MUTATION = /\b(add|edit|delete|remove|test|save|sync|tokens?|create|new)\b/i;
 
-async function signIn(p: Page, token: string): Promise<void> {
-  await p.goto(server.url + '/');
-  await p.getByLabel('API token').fill(token);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+function signIn(p: Page, token: string): Promise<void> {
+  return signInWithToken(p, server.url, token);
 }
 
 async function mutationControls(p: Page): Promise<string[]> {
@@ -43,23 +38,12 @@ beforeAll(async () => {
   const created = await cli(server, ['token', 'create', 'dash-viewer', '--scope', 'viewer', '--json']);
   expect(created.code, created.stderr).toBe(0);
   viewerToken = (JSON.parse(created.stdout) as { token: string }).token;
-  browserDir = await mkdtemp(join(tmpdir(), 'imagetrail-chromium-viewer-'));
-  context = await chromium.launchPersistentContext(browserDir, {
-    executablePath: '/usr/bin/chromium',
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium('viewer');
+  context = browser.context;
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (browserDir) await rm(browserDir, { recursive: true, force: true });
+  await browser?.close();
   await server?.stop();
 });
 
