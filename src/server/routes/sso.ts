@@ -32,7 +32,7 @@ export function scopesFor(
 }
 
 /** Only a path on this server (no scheme, no `//host`), so the sign-in cannot bounce the browser elsewhere. */
-function safeReturnTo(raw: string | undefined): string {
+export function safeReturnTo(raw: string | undefined): string {
   if (!raw || !/^\/(?![/\\])[^\s\\]*$/.test(raw) || raw.length > 1000) return '/';
   return raw;
 }
