@@ -52,6 +52,8 @@ export const AuditListQuery = z.object({
   action: AuditActionFilter.optional(),
   /** Only events by these tokens (empty: none match); absent: every actor, the server included. */
   actorTokenIds: z.array(z.string().min(1)).optional(),
+  /** Also (OR) events by this SSO user, matched by id (`sso:<subject>`) or name. */
+  actorUser: z.string().min(1).max(600).optional(),
   /** Only events at or after this instant (ISO 8601). */
   since: z.iso.datetime({ offset: true }).optional(),
   /** Only events older than this one: the `id` of the last event of the previous page. */

@@ -55,8 +55,10 @@ export class FakeAuditStore implements AuditStore {
       .filter(
         (e) =>
           (q.action === undefined || (family ? e.action.startsWith(family) : e.action === q.action)) &&
-          (q.actorTokenIds === undefined ||
-            (e.actorTokenId !== null && q.actorTokenIds.includes(e.actorTokenId))) &&
+          ((q.actorTokenIds === undefined && q.actorUser === undefined) ||
+            (e.actorTokenId !== null && (q.actorTokenIds ?? []).includes(e.actorTokenId)) ||
+            (q.actorUser !== undefined &&
+              (e.actorUser?.id === q.actorUser || e.actorUser?.name === q.actorUser))) &&
           (since === undefined || e.at >= since) &&
           (q.before === undefined || e.id < q.before),
       )

@@ -49,13 +49,22 @@ export class SqlAuditStore implements AuditStore {
 
   async list(query: AuditListQuery = {}): Promise<AuditEvent[]> {
     const q = AuditListQuery.parse(query);
-    if (q.actorTokenIds?.length === 0) return [];
+    if (q.actorTokenIds?.length === 0 && q.actorUser === undefined) return [];
     let select = this.db.selectFrom('audit_events').selectAll();
     if (q.action?.endsWith('.*')) {
       // The action grammar has no `%` or `_`, so the prefix is literal in LIKE.
       select = select.where('action', 'like', `${q.action.slice(0, -1)}%`);
     } else if (q.action) select = select.where('action', '=', q.action);
-    if (q.actorTokenIds) select = select.where('actor_token_id', 'in', q.actorTokenIds);
+    const { actorTokenIds: ids, actorUser: user } = q;
+    if (user !== undefined) {
+      select = select.where((eb) =>
+        eb.or([
+          ...(ids?.length ? [eb('actor_token_id', 'in', ids)] : []),
+          eb('actor_user_id', '=', user),
+          eb('actor_user_name', '=', user),
+        ]),
+      );
+    } else if (ids) select = select.where('actor_token_id', 'in', ids);
     const since = normalizeSince(q.since);
     if (since) select = select.where('at', '>=', since);
     if (q.before) select = select.where('id', '<', q.before);

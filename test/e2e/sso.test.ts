@@ -171,6 +171,15 @@ describe('an admin-group user', () => {
       actor: { id: 'sso:ada', name: 'Ada Admin' },
       target: expect.any(String),
     });
+    // The actor filter finds an SSO user by id or name.
+    for (const actor of ['sso:ada', 'Ada Admin']) {
+      const mine = await api(
+        server,
+        'GET',
+        `/api/v1/audit?action=token.create&actor=${encodeURIComponent(actor)}`,
+      );
+      expect(mine.json.items.map((i: { actor: { id: string } }) => i.actor.id)).toEqual(['sso:ada']);
+    }
   });
 
   it('a change with the session cookie but without (or with a wrong) CSRF token is refused 403', async () => {

@@ -65,5 +65,13 @@ describe.each(eachDatabase())('SSO sessions on %s', (engine) => {
     const [failed, signIn] = await audit.list({ action: 'session.*' });
     expect(signIn).toMatchObject({ actorTokenId: null, actorUser: { id: 'sso:u-1', name: 'Una' } });
     expect(failed?.actorUser).toBeUndefined();
+    for (const who of ['sso:u-1', 'Una']) {
+      expect(
+        (await audit.list({ actorUser: who })).map((e) => e.action),
+        who,
+      ).toEqual(['session.sign-in']);
+    }
+    expect(await audit.list({ actorUser: 'sso:nobody' })).toEqual([]);
+    expect(await audit.list({ actorTokenIds: [], actorUser: 'Una' })).toHaveLength(1);
   });
 });

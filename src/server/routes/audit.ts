@@ -15,7 +15,7 @@ import type { AuthEnv } from '../auth.js';
 export const AuditQuery = z
   .object({
     action: AuditActionFilter.optional(),
-    /** A token's id or name; a name matches every token ever given it. */
+    /** A token's id or name (a name matches every token ever given it), or an SSO user's id or name. */
     actor: z.string().min(1).max(200).optional(),
     since: z.iso
       .datetime({ offset: true, error: 'since must be an ISO 8601 time such as 2030-01-31T00:00:00Z' })
@@ -43,6 +43,8 @@ export function auditRoutes(deps: Pick<AppDeps, 'audit' | 'tokens'>): Hono<AppEn
       limit: q.limit + 1,
       ...(q.action ? { action: q.action } : {}),
       ...(actorTokenIds ? { actorTokenIds } : {}),
+      // A person signed in through SSO: `sso:<subject>` or the name the provider gave.
+      ...(q.actor ? { actorUser: q.actor } : {}),
       ...(q.since ? { since: q.since } : {}),
       ...(q.cursor ? { before: q.cursor } : {}),
     });
