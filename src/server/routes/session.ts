@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { SessionView } from '../../contract/session.js';
 import type { AppDeps, AppEnv } from '../app.js';
 import type { SsoDeps } from './sso.js';
 import { clearSessionCookies, sessionCookie } from '../sso/session-auth.js';
@@ -19,12 +20,12 @@ export function sessionRoutes(deps: Pick<AppDeps, 'audit'> & { sso?: SsoDeps }):
       name: p.name,
       client: 'dashboard',
     });
-    return c.json({ id: p.id, name: p.name, scopes: p.scopes });
+    return c.json({ id: p.id, name: p.name, scopes: p.scopes } satisfies SessionView);
   });
   r.get('/', (c) => {
     const p = c.get('principal');
     const via = c.get('ssoUser') ? 'sso' : 'token';
-    return c.json({ id: p.id, name: p.name, scopes: p.scopes, via });
+    return c.json({ id: p.id, name: p.name, scopes: p.scopes, via } satisfies SessionView);
   });
   r.delete('/', async (c) => {
     const sso = deps.sso;

@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import { AuthenticationError, InputError, NotAllowedError } from '../../domain/errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Redactor } from '../../logging/redactor.js';
+import type { AuthMethods } from '../../contract/session.js';
 import type { AuditStore } from '../../store/audit-store.js';
 import type { SsoSessionStore } from '../../store/sso-session-store.js';
 import type { Scope } from '../../store/token-store.js';
@@ -43,7 +44,10 @@ export function safeReturnTo(raw: string | undefined): string {
  */
 export function ssoRoutes(deps: Deps): Hono {
   const r = new Hono();
-  r.get('/methods', (c) => c.json({ token: true, sso: deps.sso ? { loginUrl: '/auth/oidc/login' } : null }));
+  r.get('/methods', (c) => {
+    const methods: AuthMethods = { token: true, sso: deps.sso ? { loginUrl: '/auth/oidc/login' } : null };
+    return c.json(methods);
+  });
   const sso = deps.sso;
   if (!sso) return r;
   const names = cookieNames(sso.settings.secureCookies);

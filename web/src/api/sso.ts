@@ -1,5 +1,4 @@
-import * as z from 'zod';
-import { SessionView } from './audit.js';
+import { AuthMethods, SessionView } from '../../../src/contract/session.js';
 
 /**
  * The dashboard's side of single sign-on (docs/sso.md). The session itself is an HttpOnly cookie the
@@ -17,13 +16,9 @@ export function csrfToken(): string | null {
   return null;
 }
 
-export const AuthMethods = z.object({
-  token: z.boolean(),
-  sso: z.object({ loginUrl: z.string().startsWith('/') }).nullable(),
-});
-export type AuthMethods = z.infer<typeof AuthMethods>;
-
 /** Which sign-ins the server offers; on any failure, the token sign-in only. */
+export type { AuthMethods };
+
 export async function authMethods(signal?: AbortSignal): Promise<AuthMethods> {
   try {
     const res = await fetch('/auth/methods', { cache: 'no-store', ...(signal ? { signal } : {}) });
