@@ -59,7 +59,15 @@ export function ssoRoutes(deps: Deps): Hono {
       nonce: oidc.randomNonce(),
       codeVerifier: oidc.randomPKCECodeVerifier(),
     };
-    const url = await sso.client.authorizationUrl(checks);
+    let url: URL;
+    try {
+      url = await sso.client.authorizationUrl(checks);
+    } catch (err) {
+      // A browser is waiting: a page, not JSON (the provider is down or --oidc-issuer is wrong).
+      const m = mapError(err);
+      deps.logger.warn({ err }, 'SSO sign-in cannot start');
+      return c.html(page('Sign-in unavailable', deps.redactor.redact(m.message), m.hints), m.status);
+    }
     const id = await sso.sessions.createLogin(
       { ...checks, returnTo: safeReturnTo(c.req.query('return')) },
       sso.settings.loginTtlMs,
