@@ -90,6 +90,8 @@ export interface MutationResult {
 export interface Actor {
   id: string;
   name: string;
+  /** A person signed in through SSO (id `sso:<subject>`), not an API token. */
+  sso?: boolean;
 }
 
 export interface IntegrationServiceDeps {
@@ -104,7 +106,8 @@ export interface IntegrationServiceDeps {
   pins: RecipientSource;
   audit?: {
     record(event: {
-      actorTokenId: string;
+      actorTokenId?: string;
+      actorUser?: { id: string; name: string };
       action: string;
       target: string;
       detail?: Record<string, unknown>;
@@ -699,7 +702,8 @@ export class IntegrationService {
     detail: Record<string, unknown>,
   ): Promise<void> {
     this.deps.logger.info({ actor: actor.name, action, target, detail }, action);
-    await this.deps.audit?.record({ actorTokenId: actor.id, action, target, detail });
+    const who = actor.sso ? { actorUser: { id: actor.id, name: actor.name } } : { actorTokenId: actor.id };
+    await this.deps.audit?.record({ ...who, action, target, detail });
   }
 }
 

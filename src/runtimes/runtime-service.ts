@@ -122,7 +122,8 @@ export class RuntimeService {
       },
     );
     // Pinned once committed: from here on this key, not what Git says, is what secrets are sealed for.
-    await this.deps.pins.pinRuntime(input.name, recipient, 'admin', actor.id);
+    // The pin's audit event names a token; an SSO user has none (the runtime.add log line names them).
+    await this.deps.pins.pinRuntime(input.name, recipient, 'admin', actor.sso ? null : actor.id);
     await this.deps.repo.sync();
     this.deps.logger.info({ actor: actor.name, runtime: input.name, commit }, 'runtime.add');
     return {

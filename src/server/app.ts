@@ -17,6 +17,8 @@ import { configRoutes } from './routes/config.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { auditRoutes } from './routes/audit.js';
 import { sessionRoutes } from './routes/session.js';
+import { ssoRoutes, type SsoDeps } from './routes/sso.js';
+import { sessionOrBearer } from './sso/session-auth.js';
 import { serveDashboard } from './static.js';
 import { probeRoutes, type ReadinessCheck } from './probes.js';
 import { clearDiskFullOnWrite, type DiskFullState } from './disk-full.js';
@@ -62,6 +64,8 @@ export interface AppDeps {
   codefreshStream?: Partial<CodefreshStreamTimers>;
   /** This server's metrics; without it there is no /metrics and nothing is timed. */
   metrics?: PrometheusMetrics;
+  /** Dashboard single sign-on (OpenID Connect); without it only tokens sign in. */
+  sso?: SsoDeps;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -97,7 +101,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   if (deps.diskFull) api.use(clearDiskFullOnWrite(deps.diskFull));
-  api.use(bearerAuth({ tokens: deps.tokens }));
+  const bearer = bearerAuth({ tokens: deps.tokens });
+  // With SSO, a dashboard session cookie also authenticates (CSRF token required for changes).
+  api.use(
+    deps.sso
+      ? sessionOrBearer({ secure: deps.sso.settings.secureCookies, sessions: deps.sso.sessions }, bearer)
+      : bearer,
+  );
   // A viewer reads integrations (no route returns a secret) and runtimes; every other method is admin's.
   const adminOrViewerReads = readsOr(['admin', 'viewer'], ['admin']);
   api.use('/integrations/*', adminOrViewerReads);
@@ -130,6 +140,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/audit', auditRoutes(deps));
   api.route('/session', sessionRoutes(deps));
   app.route('/api/v1', api);
+  app.route('/auth', ssoRoutes(deps));
   app.route(
     '/',
     codefreshRoutes({

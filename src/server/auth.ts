@@ -9,7 +9,11 @@ import { hasScope, type Principal, type Scope, type TokenStore } from '../store/
  * `errorHandler` turns into responses, so the app must install `app.onError(errorHandler(...))`.
  */
 
-export type AuthVariables = { principal: Principal };
+export type AuthVariables = {
+  principal: Principal;
+  /** Set when the request was authenticated by an SSO session cookie rather than a bearer token. */
+  ssoUser?: { id: string; name: string };
+};
 export type AuthEnv = { Variables: AuthVariables };
 
 export interface AuthClock {

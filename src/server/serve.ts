@@ -38,6 +38,10 @@ import { listenHttp } from './listen.js';
 import { readinessChecks } from './readiness.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
 import { meteredFetch } from '../integrations/metered-fetch.js';
+import { resolveSsoSettings, type OidcOptions } from './sso/settings.js';
+import { OidcClient } from './sso/oidc-client.js';
+import { SqlSsoSessionStore } from '../store/sso-session-store.js';
+import type { SsoDeps } from './routes/sso.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -65,6 +69,8 @@ export const ServeOptions = z.object({
   maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
   /** The URL clients reach this server at; Codefresh's client is told to send reports there. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Dashboard single sign-on; see src/server/sso/settings.ts. */
+  oidc: z.custom<OidcOptions>((v) => typeof v === 'object' && v !== null).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -111,6 +117,8 @@ async function startLocked(
   runtimeVersion: string,
 ): Promise<RunningServer> {
   const { redactor, logger } = ctx;
+  // Before the store opens: a bad SSO setting fails the start with nothing to clean up.
+  const ssoSettings = opts.oidc ? await resolveSsoSettings(opts.oidc, opts.publicUrl, redactor) : undefined;
   const store = await openStore(opts, dataDir, ctx);
   let repo: ConfigRepo | undefined;
   try {
@@ -195,6 +203,7 @@ async function startLocked(
       localRuntime: opts.runtimeName,
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
       metrics,
+      ...(ssoSettings ? { sso: ssoDeps(ssoSettings, store.db) } : {}),
       health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
       readiness: readinessChecks({ reports: reportStore, repo, runner }),
       diskFull: new DiskFullState(),
@@ -315,6 +324,13 @@ function buildEnrichment(
     },
   });
   return { reportStore, images, pipeline, runner, reports };
+}
+
+function ssoDeps(
+  settings: Awaited<ReturnType<typeof resolveSsoSettings>>,
+  db: ReturnType<typeof openDatabase>['db'],
+): SsoDeps {
+  return { settings, client: new OidcClient(settings), sessions: new SqlSsoSessionStore({ db }) };
 }
 
 /** Writes `server.json`, which lets local clients (the CLI, tests) find a server started on port 0. */

@@ -8,6 +8,8 @@ const JsonObject = z.record(z.string(), z.unknown());
 export const NewAuditEvent = z.object({
   /** The API token that acted; null/absent for the server itself. */
   actorTokenId: z.string().min(1).nullish(),
+  /** A person signed in through SSO (no token): `sso:<subject>` and the name the provider gave. */
+  actorUser: z.object({ id: z.string().min(1).max(600), name: z.string().max(300) }).nullish(),
   /** Dotted verb, e.g. `token.create`, `integration.delete`. */
   action: z
     .string()
@@ -23,6 +25,8 @@ export interface AuditEvent {
   id: string;
   at: string;
   actorTokenId: string | null;
+  /** Present only when a person signed in through SSO acted. */
+  actorUser?: { id: string; name: string };
   action: string;
   target: string | null;
   detail: Record<string, unknown>;
@@ -48,6 +52,8 @@ export const AuditListQuery = z.object({
   action: AuditActionFilter.optional(),
   /** Only events by these tokens (empty: none match); absent: every actor, the server included. */
   actorTokenIds: z.array(z.string().min(1)).optional(),
+  /** Also (OR) events by this SSO user, matched by id (`sso:<subject>`) or name. */
+  actorUser: z.string().min(1).max(600).optional(),
   /** Only events at or after this instant (ISO 8601). */
   since: z.iso.datetime({ offset: true }).optional(),
   /** Only events older than this one: the `id` of the last event of the previous page. */

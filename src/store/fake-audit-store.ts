@@ -37,6 +37,7 @@ export class FakeAuditStore implements AuditStore {
       id: this.nextId(at),
       at: at.toISOString(),
       actorTokenId: e.actorTokenId ?? null,
+      ...(e.actorUser ? { actorUser: e.actorUser } : {}),
       action: e.action,
       target: e.target ?? null,
       // A JSON round trip, as the SQL store does, so tests see the same values.
@@ -54,8 +55,10 @@ export class FakeAuditStore implements AuditStore {
       .filter(
         (e) =>
           (q.action === undefined || (family ? e.action.startsWith(family) : e.action === q.action)) &&
-          (q.actorTokenIds === undefined ||
-            (e.actorTokenId !== null && q.actorTokenIds.includes(e.actorTokenId))) &&
+          ((q.actorTokenIds === undefined && q.actorUser === undefined) ||
+            (e.actorTokenId !== null && (q.actorTokenIds ?? []).includes(e.actorTokenId)) ||
+            (q.actorUser !== undefined &&
+              (e.actorUser?.id === q.actorUser || e.actorUser?.name === q.actorUser))) &&
           (since === undefined || e.at >= since) &&
           (q.before === undefined || e.id < q.before),
       )

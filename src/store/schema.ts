@@ -23,6 +23,9 @@ export interface AuditEventsTable {
   at: string;
   /** The API token that acted; null for the server itself (bootstrap, scheduled work). */
   actor_token_id: string | null;
+  /** A person signed in through SSO (`sso:<subject>`) when no token acted; null otherwise. */
+  actor_user_id: string | null;
+  actor_user_name: string | null;
   action: string;
   target: string | null;
   /** JSON object. */
@@ -211,6 +214,28 @@ export interface RecipientPinsTable {
   pinned_at: string;
 }
 
+/** A dashboard sign-in through OpenID Connect that has not come back from the provider yet. */
+export interface SsoLoginsTable {
+  id_hash: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  expires_at: string;
+}
+
+/** A dashboard session made by an SSO sign-in; the browser holds the id in an HttpOnly cookie. */
+export interface SsoSessionsTable {
+  id_hash: string;
+  csrf_hash: string;
+  subject: string;
+  name: string;
+  /** JSON array of scopes: `["admin"]` or `["viewer"]`. */
+  scopes: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
@@ -226,4 +251,6 @@ export interface Database {
   issues: IssuesTable;
   build_issues: BuildIssuesTable;
   recipient_pins: RecipientPinsTable;
+  sso_logins: SsoLoginsTable;
+  sso_sessions: SsoSessionsTable;
 }

@@ -26,6 +26,7 @@ export class SqlAuditStore implements AuditStore {
       id: this.nextId(at),
       at: at.toISOString(),
       actorTokenId: e.actorTokenId ?? null,
+      ...(e.actorUser ? { actorUser: e.actorUser } : {}),
       action: e.action,
       target: e.target ?? null,
       detail: e.detail ?? {},
@@ -36,6 +37,8 @@ export class SqlAuditStore implements AuditStore {
         id: event.id,
         at: event.at,
         actor_token_id: event.actorTokenId,
+        actor_user_id: event.actorUser?.id ?? null,
+        actor_user_name: event.actorUser?.name ?? null,
         action: event.action,
         target: event.target,
         detail: JSON.stringify(event.detail),
@@ -46,13 +49,22 @@ export class SqlAuditStore implements AuditStore {
 
   async list(query: AuditListQuery = {}): Promise<AuditEvent[]> {
     const q = AuditListQuery.parse(query);
-    if (q.actorTokenIds?.length === 0) return [];
+    if (q.actorTokenIds?.length === 0 && q.actorUser === undefined) return [];
     let select = this.db.selectFrom('audit_events').selectAll();
     if (q.action?.endsWith('.*')) {
       // The action grammar has no `%` or `_`, so the prefix is literal in LIKE.
       select = select.where('action', 'like', `${q.action.slice(0, -1)}%`);
     } else if (q.action) select = select.where('action', '=', q.action);
-    if (q.actorTokenIds) select = select.where('actor_token_id', 'in', q.actorTokenIds);
+    const { actorTokenIds: ids, actorUser: user } = q;
+    if (user !== undefined) {
+      select = select.where((eb) =>
+        eb.or([
+          ...(ids?.length ? [eb('actor_token_id', 'in', ids)] : []),
+          eb('actor_user_id', '=', user),
+          eb('actor_user_name', '=', user),
+        ]),
+      );
+    } else if (ids) select = select.where('actor_token_id', 'in', ids);
     const since = normalizeSince(q.since);
     if (since) select = select.where('at', '>=', since);
     if (q.before) select = select.where('id', '<', q.before);
@@ -62,6 +74,7 @@ export class SqlAuditStore implements AuditStore {
       id: r.id,
       at: r.at,
       actorTokenId: r.actor_token_id,
+      ...(r.actor_user_id ? { actorUser: { id: r.actor_user_id, name: r.actor_user_name ?? '' } } : {}),
       action: r.action,
       target: r.target,
       detail: parseDetail(r.detail),

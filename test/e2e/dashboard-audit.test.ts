@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, signInWithToken, type Browser } from '../helpers/chromium.js';
 import { startFakeGitHub, type FakeGitHub } from '../peers/fake-github.js';
 import { api, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 
@@ -14,15 +12,12 @@ const SECRET = 'ghp_dashboardAuditDistinctiveToken000001';
 
 let github: FakeGitHub;
 let server: ServerHandle;
-let browserDir: string;
+let browser: Browser;
 let context: BrowserContext;
 let viewerToken: string;
 
-async function signIn(p: Page, token: string): Promise<void> {
-  await p.goto(server.url + '/');
-  await p.getByLabel('API token').fill(token);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+function signIn(p: Page, token: string): Promise<void> {
+  return signInWithToken(p, server.url, token);
 }
 
 beforeAll(async () => {
@@ -43,23 +38,12 @@ beforeAll(async () => {
   expect(edit.status, edit.text).toBe(200);
   const viewer = await api(server, 'POST', '/api/v1/tokens', { name: 'dash-viewer', scopes: ['viewer'] });
   viewerToken = viewer.json.token;
-  browserDir = await mkdtemp(join(tmpdir(), 'imagetrail-chromium-audit-'));
-  context = await chromium.launchPersistentContext(browserDir, {
-    executablePath: '/usr/bin/chromium',
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium('audit');
+  context = browser.context;
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (browserDir) await rm(browserDir, { recursive: true, force: true });
+  await browser?.close();
   await server?.stop();
   await github?.stop();
 });

@@ -1,12 +1,12 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, mutationControls, signInWithToken, type Browser } from '../helpers/chromium.js';
 import {
   addUnreachableEcrIntegration,
   cli,
   startImagetrail,
   type ServerHandle,
 } from '../helpers/imagetrail.js';
-import { launchChromium, mutationControls, signIn as signInAt, type Browser } from '../helpers/chromium.js';
 
 // The dashboard in read-only mode, in Debian's Chromium (playwright-core) against a real `imagetrail serve`:
 // a viewer token reads every list but finds no control that would change anything, and the add and edit
@@ -18,7 +18,7 @@ let context: BrowserContext;
 let viewerToken: string;
 
 function signIn(p: Page, token: string): Promise<void> {
-  return signInAt(p, server.url, token);
+  return signInWithToken(p, server.url, token);
 }
 
 beforeAll(async () => {

@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /**
- * Debian's Chromium driven through playwright-core, headless, in a throw-away profile: the browser the
- * dashboard tests use. `close()` closes it and removes the profile.
+ * Debian's Chromium, headless, through playwright-core: the dashboard tests' one way to launch it and to
+ * sign in with a token (shared by the viewer, audit and SSO dashboard tests).
  */
+
 export interface Browser {
   context: BrowserContext;
   close(): Promise<void>;
 }
 
+/** A fresh persistent profile in a temp directory (no cookies or storage from another test file). */
 export async function launchChromium(name: string): Promise<Browser> {
   const dir = await mkdtemp(join(tmpdir(), `imagetrail-chromium-${name}-`));
   const context = await chromium.launchPersistentContext(dir, {
@@ -34,12 +36,12 @@ export async function launchChromium(name: string): Promise<Browser> {
   };
 }
 
-/** Signs in with a token through the sign-in page, as a person would, and waits for the first page. */
-export async function signIn(page: Page, serverUrl: string, token: string): Promise<void> {
-  await page.goto(serverUrl + '/');
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+/** The token sign-in, ending on the Integrations page. */
+export async function signInWithToken(p: Page, serverUrl: string, token: string): Promise<void> {
+  await p.goto(serverUrl + '/');
+  await p.getByLabel('API token').fill(token);
+  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
 }
 
 /** Buttons and links whose names say they change something (add, edit, delete, test, save, sync, token). */

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { onUnauthorized, session } from './api/client.js';
+import { currentSsoSession, ssoSignOut } from './api/sso.js';
 import { Link, match, NEW_INTEGRATION_PATH, RouterProvider, useRouter } from './router.js';
 import { SignIn } from './pages/sign-in.js';
 import { IntegrationsPage } from './pages/integrations.js';
@@ -27,6 +28,21 @@ function Shell() {
   const signedIn = principal !== null;
   const [notice, setNotice] = useState<Notice | null>(null);
   const [expired, setExpired] = useState(false);
+  // Without a token, the browser may hold an SSO session cookie (back from the provider): ask the server.
+  const [checkingSso, setCheckingSso] = useState(() => session.token() === null);
+
+  useEffect(() => {
+    if (!checkingSso) return;
+    let live = true;
+    void currentSsoSession().then((who) => {
+      if (!live) return;
+      if (who) setPrincipal(who);
+      setCheckingSso(false);
+    });
+    return () => {
+      live = false;
+    };
+  }, [checkingSso]);
 
   useEffect(
     () =>
@@ -39,11 +55,12 @@ function Shell() {
   );
 
   const signOut = useCallback(() => {
+    if (principal?.via === 'sso') void ssoSignOut();
     session.clear();
     setPrincipal(null);
     setExpired(false);
     navigate('/signin');
-  }, [navigate]);
+  }, [navigate, principal]);
 
   return (
     <PrincipalProvider value={principal}>
@@ -79,6 +96,8 @@ function Shell() {
           </div>
           {signedIn ? (
             <Page />
+          ) : checkingSso ? (
+            <p className="loading">Loading…</p>
           ) : (
             <SignIn
               expired={expired}

@@ -46,6 +46,35 @@ export function registerServe(program: Command): void {
       '--public-url <url>',
       "the URL CI reaches this server at, told to Codefresh's report-image client (env IMAGETRAIL_PUBLIC_URL)",
     )
+    .option(
+      '--oidc-issuer <url>',
+      'dashboard single sign-on: the OpenID Connect issuer (env IMAGETRAIL_OIDC_ISSUER); docs/sso.md',
+    )
+    .option('--oidc-client-id <id>', 'the client registered at the provider (env IMAGETRAIL_OIDC_CLIENT_ID)')
+    .option(
+      '--oidc-client-secret-file <file>',
+      'file holding the client secret (or env IMAGETRAIL_OIDC_CLIENT_SECRET; never on the command line)',
+    )
+    .option(
+      '--oidc-admin-group <group>',
+      'members of this group sign in as admin (env IMAGETRAIL_OIDC_ADMIN_GROUP)',
+    )
+    .option(
+      '--oidc-viewer-group <group>',
+      'members of this group sign in as viewer (env IMAGETRAIL_OIDC_VIEWER_GROUP)',
+    )
+    .option(
+      '--oidc-groups-claim <claim>',
+      'the claim listing the groups (env IMAGETRAIL_OIDC_GROUPS_CLAIM, default groups)',
+    )
+    .option(
+      '--oidc-scopes <scopes>',
+      'scopes asked for (env IMAGETRAIL_OIDC_SCOPES, default "openid profile email")',
+    )
+    .option(
+      '--oidc-session-hours <h>',
+      'how long a dashboard session lasts (env IMAGETRAIL_OIDC_SESSION_HOURS, default 8)',
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -74,6 +103,7 @@ export function registerServe(program: Command): void {
             (o['allowEndpoint'] as unknown as string[] | undefined) ??
             (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
           publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
+          oidc: oidcOptions(o, env),
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,
@@ -95,4 +125,25 @@ export function registerServe(program: Command): void {
         process.on('SIGTERM', stop);
       });
     });
+}
+
+/** The `--oidc-*` flags (each with its IMAGETRAIL_OIDC_* variable); undefined when no issuer is named. */
+function oidcOptions(
+  o: Record<string, string | undefined>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> | undefined {
+  const issuer = o['oidcIssuer'] ?? env['IMAGETRAIL_OIDC_ISSUER'];
+  if (!issuer) return undefined;
+  const pick = (flag: string, name: string) => o[flag] ?? env[`IMAGETRAIL_OIDC_${name}`];
+  return {
+    issuer,
+    clientId: pick('oidcClientId', 'CLIENT_ID'),
+    clientSecretFile: pick('oidcClientSecretFile', 'CLIENT_SECRET_FILE'),
+    clientSecret: env['IMAGETRAIL_OIDC_CLIENT_SECRET'],
+    adminGroup: pick('oidcAdminGroup', 'ADMIN_GROUP'),
+    viewerGroup: pick('oidcViewerGroup', 'VIEWER_GROUP'),
+    groupsClaim: pick('oidcGroupsClaim', 'GROUPS_CLAIM'),
+    scopes: pick('oidcScopes', 'SCOPES'),
+    sessionHours: pick('oidcSessionHours', 'SESSION_HOURS'),
+  };
 }

@@ -202,4 +202,21 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'session',
     scopes: READ,
   },
+  {
+    method: 'get',
+    path: '/session',
+    summary: 'Who is signed in (token or SSO session cookie)',
+    tag: 'session',
+    scopes: READ,
+  },
+  {
+    method: 'delete',
+    path: '/session',
+    summary: 'Sign out: ends an SSO session (X-CSRF-Token required with the cookie)',
+    tag: 'session',
+    scopes: READ,
+    headers: {
+      'X-CSRF-Token': 'The SSO session CSRF token; required on changes made with the session cookie',
+    },
+  },
 ];

@@ -15,7 +15,7 @@ import type { AuthEnv } from '../auth.js';
 export const AuditQuery = z
   .object({
     action: AuditActionFilter.optional(),
-    /** A token's id or name; a name matches every token ever given it. */
+    /** A token's id or name (a name matches every token ever given it), or an SSO user's id or name. */
     actor: z.string().min(1).max(200).optional(),
     since: z.iso
       .datetime({ offset: true, error: 'since must be an ISO 8601 time such as 2030-01-31T00:00:00Z' })
@@ -26,7 +26,7 @@ export const AuditQuery = z
   .strict();
 
 /** One audit event as the API shows it: the actor is named, not just an id. */
-export interface AuditItem extends Omit<AuditEvent, 'actorTokenId'> {
+export interface AuditItem extends Omit<AuditEvent, 'actorTokenId' | 'actorUser'> {
   actor: { id: string; name: string } | null;
 }
 
@@ -43,14 +43,18 @@ export function auditRoutes(deps: Pick<AppDeps, 'audit' | 'tokens'>): Hono<AppEn
       limit: q.limit + 1,
       ...(q.action ? { action: q.action } : {}),
       ...(actorTokenIds ? { actorTokenIds } : {}),
+      // A person signed in through SSO: `sso:<subject>` or the name the provider gave.
+      ...(q.actor ? { actorUser: q.actor } : {}),
       ...(q.since ? { since: q.since } : {}),
       ...(q.cursor ? { before: q.cursor } : {}),
     });
     const page = events.slice(0, q.limit);
     const names = new Map(tokens.map((t: TokenInfo) => [t.id, t.name]));
-    const items: AuditItem[] = page.map(({ actorTokenId, ...e }) => ({
+    const items: AuditItem[] = page.map(({ actorTokenId, actorUser, ...e }) => ({
       ...e,
-      actor: actorTokenId ? { id: actorTokenId, name: names.get(actorTokenId) ?? '(deleted token)' } : null,
+      actor: actorTokenId
+        ? { id: actorTokenId, name: names.get(actorTokenId) ?? '(deleted token)' }
+        : (actorUser ?? null),
     }));
     const nextCursor = events.length > q.limit ? (page.at(-1)?.id ?? null) : null;
     return c.json({ items, nextCursor });
@@ -66,5 +70,12 @@ export async function recordAudit(
   target: string | null,
   detail: Record<string, unknown> = {},
 ): Promise<void> {
-  await audit.record({ actorTokenId: c.get('principal').id, action, target, detail });
+  // A person signed in through SSO has no token row to point at; the event names them instead.
+  const user = c.get('ssoUser');
+  await audit.record({
+    ...(user ? { actorUser: user } : { actorTokenId: c.get('principal').id }),
+    action,
+    target,
+    detail,
+  });
 }

@@ -16,7 +16,9 @@ export async function jsonBody(c: Context, { optional = false } = {}): Promise<u
   }
 }
 
-export function actorOf<P extends string>(c: Context<AuthEnv, P>): { id: string; name: string } {
+export function actorOf<P extends string>(
+  c: Context<AuthEnv, P>,
+): { id: string; name: string; sso?: boolean } {
   const p = c.get('principal');
-  return { id: p.id, name: p.name };
+  return { id: p.id, name: p.name, ...(c.get('ssoUser') ? { sso: true } : {}) };
 }

@@ -9,6 +9,7 @@ import { recipientPins } from './0005-recipient-pins.js';
 import { buildDockerfile } from './0006-build-dockerfile.js';
 import { auditFilters } from './0007-audit-filters.js';
 import { indexListCopies } from './0008-index-list-copies.js';
+import { ssoSessions } from './0009-sso-sessions.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -24,6 +25,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0006-build-dockerfile': buildDockerfile,
   '0007-audit-filters': auditFilters,
   '0008-index-list-copies': indexListCopies,
+  '0009-sso-sessions': ssoSessions,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

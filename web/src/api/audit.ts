@@ -13,5 +13,5 @@ export const AuditItem = z.object({
 export type AuditItem = z.infer<typeof AuditItem>;
 export const AuditPage = z.object({ items: z.array(AuditItem), nextCursor: z.string().nullable() });
 
-export const SessionView = z.object({ id: z.string(), name: z.string(), scopes: z.array(z.string()) });
-export type SessionView = z.infer<typeof SessionView>;
+// The sign-in answer is part of the shared contract (src/contract/session.ts).
+export { SessionView } from '../../../src/contract/session.js';

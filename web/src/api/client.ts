@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SessionView } from './audit.js';
+import { csrfToken } from './sso.js';
 import { ErrorBody, StreamLine, type Check, type ErrorPayload } from './schemas.js';
 
 /**
@@ -127,6 +128,11 @@ export interface RequestOptions {
 function headersFor(token: string | null, hasBody: boolean, accept: string): Headers {
   const h = new Headers({ Accept: accept });
   if (token) h.set('Authorization', `Bearer ${token}`);
+  else {
+    // No token: an SSO cookie session, whose changes need the CSRF token (src/server/sso/session-auth.ts).
+    const csrf = csrfToken();
+    if (csrf) h.set('X-CSRF-Token', csrf);
+  }
   if (hasBody) h.set('Content-Type', 'application/json');
   return h;
 }

@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, request, session } from '../api/client.js';
 import { SessionView } from '../api/audit.js';
+import { authMethods, type AuthMethods } from '../api/sso.js';
 import { ErrorBox, PageTitle } from '../components/ui.js';
 
 const MESSAGES: Partial<Record<ApiError['kind'], string>> = {
@@ -24,6 +25,13 @@ export function SignIn({
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
+  const [methods, setMethods] = useState<AuthMethods | null>(null);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    void authMethods(ctl.signal).then(setMethods);
+    return () => ctl.abort();
+  }, []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -72,9 +80,11 @@ export function SignIn({
           Your session ended: the server no longer accepts the token. Sign in again.
         </p>
       )}
+      {methods?.sso && <SsoSignIn loginUrl={methods.sso.loginUrl} />}
       <p>
-        Use an API token with the <code>admin</code> scope (or <code>viewer</code>, to look without changing
-        anything). The first one is in the server&apos;s data directory (<code>.imagetrail/admin-token</code>
+        {methods?.sso ? 'Or use' : 'Use'} an API token with the <code>admin</code> scope (or{' '}
+        <code>viewer</code>, to look without changing anything). The first one is in the server&apos;s data
+        directory (<code>.imagetrail/admin-token</code>
         ); more with <code>imagetrail token create NAME --scope admin</code>.
       </p>
       <form onSubmit={(e) => void submit(e)} noValidate className="card">
@@ -104,5 +114,21 @@ export function SignIn({
         </p>
       </form>
     </section>
+  );
+}
+
+/** The single sign-on button: a plain link, since the browser itself must go to the provider and back. */
+function SsoSignIn({ loginUrl }: { loginUrl: string }) {
+  const here = window.location.pathname;
+  const back = here === '/' || here === '/signin' ? '/integrations' : here + window.location.search;
+  return (
+    <div className="card sso-signin">
+      <p>Sign in with your organisation&apos;s account; your groups decide whether you may change things.</p>
+      <div className="actions">
+        <a className="button primary" href={`${loginUrl}?return=${encodeURIComponent(back)}`}>
+          Sign in with SSO
+        </a>
+      </div>
+    </div>
   );
 }
