@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from '../peers/fake-github.js';
 import { startFakeJira, type FakeJira } from '../peers/fake-jira.js';
 import { api, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
-import { launchChromium, mutationControls, signInWithToken as signIn, type Browser } from '../helpers/chromium.js';
+import {
+  launchChromium,
+  mutationControls,
+  signInWithToken as signIn,
+  type Browser,
+} from '../helpers/chromium.js';
 
 // GitHub and Jira integrations in the dashboard, like ECR (issue 14 point 5): added, tested, edited with the
 // stored secret kept unless replaced, and deleted, in Debian's Chromium (playwright-core) against a real
