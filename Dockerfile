@@ -26,7 +26,8 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /opt/imagetrail
 ENV npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && rm -rf /root/.npm
+# (only node_modules leaves this stage: its npm cache goes with it)
+RUN npm ci --omit=dev --ignore-scripts
 
 # --- runtime
 FROM ${RUNTIME_IMAGE}
@@ -39,8 +40,8 @@ RUN dpkg -s ca-certificates git openssh-client tini >/dev/null 2>&1 || { \
       apt-get update && \
       apt-get install -y --no-install-recommends ca-certificates git openssh-client tini && \
       rm -rf /var/lib/apt/lists/*; } \
-    && groupadd --system --gid 10001 imagetrail \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/imagetrail --no-create-home \
+    && groupadd --gid 10001 imagetrail \
+    && useradd --uid 10001 --gid 10001 --home-dir /var/lib/imagetrail --no-create-home \
          --shell /usr/sbin/nologin imagetrail \
     && mkdir -p /var/lib/imagetrail && chown 10001:10001 /var/lib/imagetrail && chmod 0700 /var/lib/imagetrail
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
