@@ -1,4 +1,4 @@
-import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { writeFile, chmod, rm } from 'node:fs/promises';
 import { removePointer, writePointer } from './pointer.js';
 import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
@@ -38,6 +38,7 @@ import { listenHttp } from './listen.js';
 import { readinessChecks } from './readiness.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
 import { meteredFetch } from '../integrations/metered-fetch.js';
+import { makeDataDir } from './data-dir.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -88,7 +89,7 @@ export async function startServer(
   const redactor = new Redactor();
   const logger = createLogger(redactor, { level: opts.logLevel });
   const dataDir = resolve(opts.dataDir);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await makeDataDir(dataDir);
   // Before anything in the data directory is opened: a second server must touch nothing.
   const lock = await lockDataDir(dataDir);
   try {
