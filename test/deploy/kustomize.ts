@@ -68,13 +68,26 @@ async function modelFor(obj: K8sObject): Promise<ModelClass | undefined> {
   return exports[obj.kind];
 }
 
+/**
+ * Kustomize wraps a long Secret value's base64 at 76 columns; the API server decodes it with Go's
+ * encoding/base64, which skips \r and \n, while the model's "byte" format does not: unwrap first.
+ */
+function apiServerView(obj: K8sObject): K8sObject {
+  if (obj.apiVersion !== 'v1' || obj.kind !== 'Secret' || typeof obj['data'] !== 'object' || !obj['data'])
+    return obj;
+  const data = Object.fromEntries(
+    Object.entries(obj['data'] as Record<string, string>).map(([k, v]) => [k, v.replace(/[\r\n]/g, '')]),
+  );
+  return { ...obj, data };
+}
+
 /** Throws, naming the object and the failing paths, unless the upstream model accepts it. */
 export async function assertValid(obj: K8sObject): Promise<void> {
   const Model = await modelFor(obj);
   const what = `${obj.apiVersion} ${obj.kind} ${obj.metadata.name}`;
   if (!Model) throw new Error(`${what}: no upstream schema for this kind`);
   try {
-    new Model(obj).validate();
+    new Model(apiServerView(obj)).validate();
   } catch (err) {
     throw new Error(`${what}: ${String(err)}`, { cause: err });
   }
