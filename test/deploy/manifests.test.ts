@@ -261,6 +261,16 @@ describe.each(['production', 'evaluation'])('the control plane in overlays/%s', 
     const data = configMapData(overlay, 'imagetrail-control-plane');
     expect(data['IMAGETRAIL_CONFIG_REPO']).toMatch(/^(https|ssh):\/\//);
     expect(() => new URL(data['IMAGETRAIL_PUBLIC_URL']!)).not.toThrow();
+    if (data['IMAGETRAIL_CONFIG_REPO']!.startsWith('ssh://')) {
+      // An ssh remote authenticates with the deploy key from the Secret imagetrail-git, where it is mounted.
+      const w = cp();
+      const mount = imagetrailContainer(w).volumeMounts.find((m) => m.name === 'git')!;
+      expect(w.spec.template.spec.volumes.find((v) => v.name === 'git')).toMatchObject({
+        secret: { secretName: 'imagetrail-git' },
+      });
+      expect(data['GIT_SSH_COMMAND']).toContain(`-i ${mount.mountPath}/ssh-privatekey`);
+      expect(data['GIT_SSH_COMMAND']).toContain(`UserKnownHostsFile=${mount.mountPath}/known_hosts`);
+    }
     const list = new BlockList();
     for (const cidr of (data['IMAGETRAIL_TRUSTED_PROXIES'] ?? '').split(',').filter(Boolean)) {
       const [net, bits] = cidr.trim().split('/');
