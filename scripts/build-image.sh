@@ -30,7 +30,7 @@ for tool in buildah mmdebstrap npm; do
   command -v "$tool" >/dev/null || { echo "build-image: $tool not found (apt-get install buildah mmdebstrap)" >&2; exit 2; }
 done
 
-cache="${IMAGETRAIL_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imagetrail-image}"
+cache="${IMAGETRAIL_IMAGE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/cache}/.cache}/imagetrail-image}"
 mkdir -p "$cache"
 # A storage of our own: nothing else on the machine sees or prunes these images.
 bh() { buildah --root "$cache/storage" --runroot "$cache/run" "$@"; }
