@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -81,11 +82,67 @@ function apiServerView(obj: K8sObject): K8sObject {
   return { ...obj, data };
 }
 
+// The models accept fields their schema does not declare (so would `kubectl apply` without strict
+// validation, dropping them): a misspelt `readOnlyRootFileSystem` would pass unseen. Every field name any of
+// the models declares, read from their type declarations, catches such typos.
+const MODEL_DIRS = ['kubernetes-models', '@kubernetes-models/apimachinery', '@kubernetes-models/argo-cd'];
+/** Fields whose keys are data (label keys, ConfigMap keys, resource names), not schema fields. */
+const MAP_FIELDS = new Set([
+  'labels',
+  'annotations',
+  'data',
+  'stringData',
+  'binaryData',
+  'matchLabels',
+  'nodeSelector',
+  'limits',
+  'requests',
+]);
+let knownFields: Set<string> | undefined;
+
+function declaredFields(): Set<string> {
+  if (knownFields) return knownFields;
+  const known = new Set<string>();
+  const walkDir = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory() && e.name !== '_schemas') walkDir(path);
+      else if (e.name.endsWith('.d.ts'))
+        for (const m of readFileSync(path, 'utf8').matchAll(/^\s+"?([A-Za-z_$][\w$\-.]*)"?\??:/gm))
+          known.add(m[1]!);
+    }
+  };
+  for (const d of MODEL_DIRS) walkDir(join(import.meta.dirname, '..', '..', 'node_modules', d));
+  return (knownFields = known);
+}
+
+/** Paths of fields no model declares; [] when every field name is a known one. */
+export function unknownFields(obj: unknown): string[] {
+  const known = declaredFields();
+  const out: string[] = [];
+  const walk = (v: unknown, path: string, parentKey: string): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`, parentKey));
+    if (v === null || typeof v !== 'object') return;
+    // A Service's selector is a map; a LabelSelector has matchLabels/matchExpressions.
+    const isMap =
+      MAP_FIELDS.has(parentKey) ||
+      (parentKey === 'selector' && !('matchLabels' in v) && !('matchExpressions' in v));
+    for (const [k, x] of Object.entries(v)) {
+      if (!isMap && !known.has(k)) out.push(`${path}.${k}`);
+      walk(x, `${path}.${k}`, isMap ? '' : k);
+    }
+  };
+  walk(obj, '', '');
+  return out;
+}
+
 /** Throws, naming the object and the failing paths, unless the upstream model accepts it. */
 export async function assertValid(obj: K8sObject): Promise<void> {
   const Model = await modelFor(obj);
   const what = `${obj.apiVersion} ${obj.kind} ${obj.metadata.name}`;
   if (!Model) throw new Error(`${what}: no upstream schema for this kind`);
+  const unknown = unknownFields(obj);
+  if (unknown.length > 0) throw new Error(`${what}: fields no schema declares: ${unknown.join(', ')}`);
   try {
     new Model(apiServerView(obj)).validate();
   } catch (err) {

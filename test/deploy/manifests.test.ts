@@ -121,6 +121,16 @@ describe('every Kustomize folder renders to objects the Kubernetes and Argo CD s
     for (const obj of objs) await assertValid(obj);
   });
 
+  it('refuses a misspelt field, which the models alone would let through', async () => {
+    const [w] = (await kustomize(join(KUSTOMIZE, 'base', 'agent'))).filter((o) => o.kind === 'Deployment');
+    const typo = JSON.parse(
+      JSON.stringify(w).replace('readOnlyRootFilesystem', 'readOnlyRootFileSystem'),
+    ) as K8sObject;
+    await expect(assertValid(typo)).rejects.toThrow(
+      /fields no schema declares: \.spec\.template\.spec\.containers\[0\]\.securityContext\.readOnlyRootFileSystem$/,
+    );
+  });
+
   it('names the overlays docs/deploy.md describes', () => {
     expect(OVERLAYS).toEqual(['agent', 'evaluation', 'production']);
   });
