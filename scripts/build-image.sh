@@ -9,7 +9,7 @@
 # ~/.cache/imagetrail-image): the Debian tarball (a week), the npm tarballs, and buildah's layer cache, so
 # a second build with the same package-lock.json redoes only the `COPY . .` steps.
 #
-# Usage: scripts/build-image.sh [--output DIR] [--tag TAG]
+# Usage: scripts/build-image.sh [--output DIR] [--tag TAG] [--revision COMMIT (default: HEAD)]
 # Needs: buildah, mmdebstrap (Debian packages), npm. Prints the image's digest on the last line.
 set -euo pipefail
 
@@ -17,10 +17,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 version="$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$root/package.json")"
 out="$root/.build/image"
 tag="$version"
+revision=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) out="$2"; shift 2 ;;
     --tag) tag="$2"; shift 2 ;;
+    --revision) revision="$2"; shift 2 ;;
     -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "build-image: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -111,7 +113,7 @@ trap 'rm -rf "$build_env" "${stage:-}"' EXIT
 } >"$build_env/npmrc"
 mounts=(--volume "$build_env/npmrc:/root/.npmrc:ro" --volume "$(npm config get cache):/root/.npm")
 if [ -n "${cafile:-}" ] && [ -s "$cafile" ]; then mounts+=(--volume "$cafile:/run/build-ca.pem:ro"); fi
-revision="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+[ -n "$revision" ] || revision="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
 created="$(git -C "$root" log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
 step "buildah bud localhost/imagetrail:$tag"
 bh bud --isolation chroot --layers --pull=never --quiet "${mounts[@]}" \

@@ -38,7 +38,7 @@ let headAtBuild: string;
 
 beforeAll(async () => {
   headAtBuild = (await run('git', ['-C', ROOT, 'rev-parse', 'HEAD'])).stdout.trim();
-  image = await buildImage(join(ROOT, '.build', 'image'), TAG);
+  image = await buildImage(join(ROOT, '.build', 'image'), TAG, headAtBuild);
   console.log(`image: built ${image.digest} in ${image.seconds}s`);
   config = await readImageConfig(image);
   unpacked = await UnpackedImage.unpack(image);

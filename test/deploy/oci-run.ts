@@ -56,12 +56,16 @@ export interface BuiltImage {
 }
 
 /** Runs scripts/build-image.sh into `layout` (its caches make a repeat build cheap). */
-export async function buildImage(layout: string, tag: string): Promise<BuiltImage> {
+export async function buildImage(layout: string, tag: string, revision: string): Promise<BuiltImage> {
   const started = Date.now();
-  const { stdout } = await run(join(ROOT, 'scripts', 'build-image.sh'), ['--output', layout, '--tag', tag], {
-    cwd: ROOT,
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch((err: unknown) => {
+  const { stdout } = await run(
+    join(ROOT, 'scripts', 'build-image.sh'),
+    ['--output', layout, '--tag', tag, '--revision', revision],
+    {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  ).catch((err: unknown) => {
     const e = err as { stderr?: string; message: string };
     throw new Error(`scripts/build-image.sh failed: ${e.message}\n${e.stderr ?? ''}`);
   });
