@@ -1,22 +1,16 @@
 import { readdirSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { BlockList } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertArgoApplication } from '../helpers/kubernetes-schemas.js';
 import { ROOT } from '../helpers/imagetrail.js';
 import { IMAGE_UID } from './oci-run.js';
-import {
-  assertValid,
-  kustomize,
-  kustomizeWithPatches,
-  parseYamlObjects,
-  type K8sObject,
-} from './kustomize.js';
+import { imagetrailContainer, Probe, Workload } from './workload.js';
+import { assertValid, kustomize, type K8sObject } from './kustomize.js';
 
-// deploy/kustomize (bases and overlays) and deploy/argocd, rendered and validated against the upstream
+// deploy/kustomize (bases and overlays), rendered and validated against the upstream
 // schemas, then checked for what docs/deploy.md promises: confinement, probes, resources, replicas and
 // their disruption budget, Secrets by reference (never in argv), the agent's identity and read-only RBAC.
 
@@ -26,75 +20,6 @@ const BASES = readdirSync(join(KUSTOMIZE, 'base')).sort();
 const VERSION = z
   .object({ version: z.string() })
   .parse(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))).version;
-
-const EnvVar = z.object({
-  name: z.string(),
-  value: z.string().optional(),
-  valueFrom: z
-    .looseObject({
-      secretKeyRef: z.object({ name: z.string(), key: z.string() }).optional(),
-      configMapKeyRef: z.object({ name: z.string(), key: z.string() }).optional(),
-    })
-    .optional(),
-});
-const Probe = z.looseObject({
-  httpGet: z.looseObject({ path: z.string(), port: z.union([z.string(), z.number()]) }),
-});
-const Container = z.looseObject({
-  name: z.string(),
-  image: z.string(),
-  args: z.array(z.string()).default([]),
-  env: z.array(EnvVar).default([]),
-  envFrom: z
-    .array(
-      z.object({
-        configMapRef: z.object({ name: z.string() }).optional(),
-        secretRef: z.object({ name: z.string() }).optional(),
-      }),
-    )
-    .default([]),
-  ports: z.array(z.looseObject({ name: z.string(), containerPort: z.number() })).default([]),
-  livenessProbe: z.unknown(),
-  readinessProbe: z.unknown(),
-  resources: z.object({
-    requests: z.object({ cpu: z.string(), memory: z.string() }),
-    limits: z.object({ memory: z.string() }),
-  }),
-  securityContext: z.looseObject({
-    runAsNonRoot: z.literal(true),
-    allowPrivilegeEscalation: z.literal(false),
-    readOnlyRootFilesystem: z.literal(true),
-    capabilities: z.object({ drop: z.tuple([z.literal('ALL')]), add: z.never().optional() }),
-    seccompProfile: z.object({ type: z.literal('RuntimeDefault') }),
-  }),
-  volumeMounts: z.array(z.looseObject({ name: z.string(), mountPath: z.string() })).default([]),
-});
-const PodSpec = z.looseObject({
-  serviceAccountName: z.string().optional(),
-  automountServiceAccountToken: z.boolean().optional(),
-  securityContext: z.looseObject({
-    runAsNonRoot: z.literal(true),
-    runAsUser: z.number().int().positive(),
-    fsGroup: z.number().int().positive(),
-    seccompProfile: z.object({ type: z.literal('RuntimeDefault') }),
-  }),
-  containers: z.array(Container).min(1),
-  volumes: z.array(z.looseObject({ name: z.string() })).default([]),
-});
-const Workload = z.looseObject({
-  kind: z.enum(['Deployment', 'StatefulSet']),
-  metadata: z.looseObject({ name: z.string(), namespace: z.string() }),
-  spec: z.looseObject({
-    replicas: z.number().int(),
-    selector: z.object({ matchLabels: z.record(z.string(), z.string()) }),
-    template: z.looseObject({
-      metadata: z.looseObject({ labels: z.record(z.string(), z.string()) }),
-      spec: PodSpec,
-    }),
-  }),
-});
-type Workload = z.infer<typeof Workload>;
-type Container = z.infer<typeof Container>;
 
 const rendered = new Map<string, K8sObject[]>();
 beforeAll(async () => {
@@ -110,7 +35,6 @@ const workload = (overlay: string, name: string): Workload =>
   Workload.parse(
     objects(overlay).find((o) => /^(Deployment|StatefulSet)$/.test(o.kind) && o.metadata.name === name),
   );
-const imagetrailContainer = (w: Workload): Container => w.spec.template.spec.containers[0]!;
 const configMapData = (overlay: string, name: string) =>
   z.object({ data: z.record(z.string(), z.string()) }).parse(find(overlay, 'ConfigMap', name)).data;
 
@@ -359,63 +283,6 @@ describe('the agent in overlays/agent', () => {
     expect(binding.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'imagetrail-agent', namespace: agent().metadata.namespace },
     ]);
-  });
-});
-
-describe('Argo CD deploys imagetrail from Git', () => {
-  const ARGO = join(ROOT, 'deploy', 'argocd');
-  const load = async (file: string) => parseYamlObjects(await readFile(join(ARGO, file), 'utf8'));
-
-  it('the control plane Application is valid and points at an overlay that renders into its namespace', async () => {
-    const [app] = await load('control-plane-application.yaml');
-    assertArgoApplication(app);
-    await assertValid(app!);
-    const spec = z
-      .object({ source: z.object({ path: z.string() }), destination: z.object({ namespace: z.string() }) })
-      .parse(app!['spec']);
-    expect((await stat(join(ROOT, spec.source.path))).isDirectory()).toBe(true);
-    const objs = await kustomize(join(ROOT, spec.source.path));
-    for (const o of objs.filter((x) => x.kind !== 'Namespace' && !x.kind.startsWith('Cluster')))
-      expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(spec.destination.namespace);
-  });
-
-  it("the agents' ApplicationSet is valid, and its template for one cluster renders that cluster's agent", async () => {
-    const [set] = await load('agents-applicationset.yaml');
-    await assertValid(set!);
-    const cluster = {
-      name: 'prod-eu',
-      server: 'https://prod-eu.example.com',
-      annotations: {
-        'imagetrail.dev/runtime': 'prod-eu',
-        'imagetrail.dev/agent-role-arn': 'arn:aws:iam::210987654321:role/imagetrail-agent-prod-eu',
-      },
-    };
-    // The cluster generator's parameters (Argo CD docs, "Cluster Generator"), in the template's Go syntax.
-    const text = JSON.stringify(
-      z.object({ spec: z.object({ template: z.unknown() }) }).parse(set).spec.template,
-    )
-      .replaceAll('{{ .name }}', cluster.name)
-      .replaceAll('{{ .server }}', cluster.server)
-      .replace(
-        /\{\{ index \.metadata\.annotations \\"([^"\\]+)\\" \}\}/g,
-        (_, k: string) => cluster.annotations[k as keyof typeof cluster.annotations],
-      );
-    expect(text).not.toContain('{{');
-    const template = z.object({ metadata: z.unknown(), spec: z.looseObject({}) }).parse(JSON.parse(text));
-    const app = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...template };
-    assertArgoApplication(app);
-    const source = z
-      .object({ path: z.string(), kustomize: z.object({ patches: z.array(z.unknown()) }) })
-      .parse(z.object({ source: z.unknown() }).parse(template.spec).source);
-    const objs = await kustomizeWithPatches(join(ROOT, source.path), source.kustomize.patches);
-    for (const o of objs) await assertValid(o);
-    const sa = objs.find((o) => o.kind === 'ServiceAccount')!;
-    expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(
-      cluster.annotations['imagetrail.dev/agent-role-arn'],
-    );
-    const c = imagetrailContainer(Workload.parse(objs.find((o) => o.kind === 'Deployment')));
-    // The last definition of a name wins over envFrom; Kubernetes expands $(IMAGETRAIL_RUNTIME) from it.
-    expect(c.env.filter((e) => e.name === 'IMAGETRAIL_RUNTIME').at(-1)?.value).toBe('prod-eu');
   });
 });
 
