@@ -1,4 +1,4 @@
-import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { writeFile, chmod, rm } from 'node:fs/promises';
 import { removePointer, writePointer } from './pointer.js';
 import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
@@ -42,6 +42,7 @@ import { resolveSsoSettings, type OidcOptions } from './sso/settings.js';
 import { OidcClient } from './sso/oidc-client.js';
 import { SqlSsoSessionStore } from '../store/sso-session-store.js';
 import type { SsoDeps } from './routes/sso.js';
+import { makeDataDir } from './data-dir.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -94,7 +95,7 @@ export async function startServer(
   const redactor = new Redactor();
   const logger = createLogger(redactor, { level: opts.logLevel });
   const dataDir = resolve(opts.dataDir);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await makeDataDir(dataDir);
   // Before anything in the data directory is opened: a second server must touch nothing.
   const lock = await lockDataDir(dataDir);
   try {
