@@ -34,6 +34,8 @@ import {
 import type { PrometheusMetrics } from './metrics/prometheus.js';
 import { httpMetrics, metricsRoute } from './metrics/http.js';
 import { openApiHandler } from './openapi/route.js';
+import type { AgentHub } from '../runtimes/agent-hub.js';
+import { agentRoutes } from './routes/agent/index.js';
 
 export interface AppDeps {
   version: string;
@@ -62,6 +64,8 @@ export interface AppDeps {
   codefreshStream?: Partial<CodefreshStreamTimers>;
   /** This server's metrics; without it there is no /metrics and nothing is timed. */
   metrics?: PrometheusMetrics;
+  /** Remote hybrid runtimes' agents (`/api/v1/agent/…`, registration tokens, agent facts in runtime views). */
+  agents?: AgentHub;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -86,6 +90,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // Before the API's bearer auth: the API description is public (src/server/openapi/route.ts).
   app.get('/api/v1/openapi.json', openApiHandler(deps.version));
+
+  // Before the API: agents register with a one-time token, not an API token, and send bigger bodies.
+  if (deps.agents) app.route('/api/v1/agent', agentRoutes({ agents: deps.agents, tokens: deps.tokens }));
 
   const api = new Hono<AppEnv>();
   api.use(

@@ -38,6 +38,8 @@ import { listenHttp } from './listen.js';
 import { readinessChecks } from './readiness.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
 import { meteredFetch } from '../integrations/metered-fetch.js';
+import { AgentHub } from '../runtimes/agent-hub.js';
+import { SqlAgentStore } from '../store/sql-agent-store.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -163,7 +165,10 @@ async function startLocked(
     await ensureClusterManifests(repo, logger).catch((err: unknown) => {
       logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
     });
+    // Reports for a remote hybrid runtime wait in the store for its agents, which are woken when one comes.
+    let agents: AgentHub | undefined;
     const enrichment = buildEnrichment(opts, ctx, {
+      notifyAgents: (runtime) => agents?.dispatch.notify(runtime),
       db: store.db,
       reportStore,
       repo,
@@ -173,6 +178,14 @@ async function startLocked(
       metrics,
     });
     const { runner } = enrichment;
+    agents = new AgentHub({
+      ...{ repo, pins, integrations, tokens, executor, audit, redactor, logger },
+      agents: new SqlAgentStore({ db: store.db }),
+      reports: reportStore,
+      images: enrichment.images,
+      leaseMs: opts.reportLeaseMs,
+      pollMs: opts.reportPollMs,
+    });
 
     const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
     for (const p of repo.snapshot().problems) {
@@ -198,6 +211,7 @@ async function startLocked(
       health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
       readiness: readinessChecks({ reports: reportStore, repo, runner }),
       diskFull: new DiskFullState(),
+      agents,
     });
     const server = await listenHttp(app.fetch, opts.port, opts.host);
     const url = await publish(server, opts.host, dataDir);
@@ -268,6 +282,7 @@ function buildEnrichment(
     executor: RuntimeExecutor;
     endpoints: EndpointPolicy;
     metrics: PrometheusMetrics;
+    notifyAgents: (runtime: string) => void;
   },
 ) {
   const { reportStore, endpoints, metrics } = deps;
@@ -304,6 +319,11 @@ function buildEnrichment(
     pollMs: opts.reportPollMs,
     retryBaseMs: opts.reportRetryBaseMs,
     telemetry: metrics,
+    // This process runs its own runtime and the hosted ones; remote hybrid runtimes' agents claim the rest.
+    runtimes: () =>
+      [...deps.repo.snapshot().runtimes.values()]
+        .filter((rt) => deps.executor.canExecute(rt).ok)
+        .map((rt) => rt.metadata.name),
   });
   const reports = new ReportService({
     reports: reportStore,
@@ -312,6 +332,7 @@ function buildEnrichment(
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
       runner.notify();
+      deps.notifyAgents(runtime);
     },
   });
   return { reportStore, images, pipeline, runner, reports };
