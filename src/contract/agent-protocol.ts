@@ -159,7 +159,14 @@ export type AgentView = z.infer<typeof AgentView>;
 
 /** `POST /api/v1/runtimes/:name/registration-tokens` (admin). */
 export const RegistrationTokenRequest = z
-  .object({ ttlSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600) })
+  .object({
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(3600),
+  })
   .strict();
 export const RegistrationTokenResponse = z.object({
   runtime: z.string(),

@@ -1,11 +1,7 @@
 import type { AgentView, RegisterResponse } from '../contract/agent-protocol.js';
 import type { QueueStat, ReportStore } from '../store/report-store.js';
 import { AgentDispatch, type AgentDispatchDeps } from './agent-dispatch.js';
-import {
-  issueRegistrationToken,
-  registerAgent,
-  type AgentRegistrationDeps,
-} from './agent-registration.js';
+import { issueRegistrationToken, registerAgent, type AgentRegistrationDeps } from './agent-registration.js';
 import type { RuntimeView } from './runtime-service.js';
 
 export type AgentHubDeps = AgentRegistrationDeps & AgentDispatchDeps & { reports: ReportStore };

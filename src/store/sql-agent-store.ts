@@ -20,8 +20,7 @@ export interface AgentRecord {
 export const REGISTRATION_PREFIX = 'itreg_';
 
 export type ConsumeResult =
-  | { ok: true; runtime: string }
-  | { ok: false; reason: 'unknown' | 'used' | 'expired' };
+  { ok: true; runtime: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' };
 
 export class SqlAgentStore {
   private readonly db: Kysely<Database>;
@@ -32,10 +31,7 @@ export class SqlAgentStore {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async createRegistration(
-    runtime: string,
-    ttlMs: number,
-  ): Promise<{ token: string; expiresAt: string }> {
+  async createRegistration(runtime: string, ttlMs: number): Promise<{ token: string; expiresAt: string }> {
     const token = REGISTRATION_PREFIX + randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
