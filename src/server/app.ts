@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/api/v1/openapi.json', openApiHandler(deps.version));
 
   // Before the API: agents register with a one-time token, not an API token, and send bigger bodies.
-  if (deps.agents) app.route('/api/v1/agent', agentRoutes({ agents: deps.agents, tokens: deps.tokens }));
+  app.route('/api/v1/agent', agentRoutes(deps));
 
   const api = new Hono<AppEnv>();
   api.use(

@@ -115,6 +115,7 @@ beforeAll(async () => {
   server = await startImagetrail({
     configRepo: remote.url,
     env: { IMAGETRAIL_REPORT_LEASE_MS: '1500', IMAGETRAIL_REPORT_POLL_MS: '100' },
+    startTimeoutMs: 120_000,
   });
   cpProxy = await startRecordingProxy(server.url);
   tokens['eks-a'] = await addRuntime('eks-a');

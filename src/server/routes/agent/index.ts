@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { AuthenticationError, PayloadTooLargeError } from '../../../domain/errors.js';
+import { AuthenticationError, NotFoundError, PayloadTooLargeError } from '../../../domain/errors.js';
 import { parseInput } from '../../../domain/parse.js';
 import { ResourceName } from '../../../domain/names.js';
 import type { AgentHub } from '../../../runtimes/agent-hub.js';
@@ -17,9 +17,18 @@ const MAX_AGENT_BODY = 4 * 1024 * 1024;
  * takes a one-time registration token; everything else a runtime credential (scope `runtime:<name>`),
  * checked against the runtime of each job it touches.
  */
-export function agentRoutes(deps: { agents: AgentHub; tokens: TokenStore }): Hono<AppEnv> {
+export function agentRoutes(deps: { agents?: AgentHub | undefined; tokens: TokenStore }): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  const hub = deps.agents;
+  const hub = {
+    get dispatch() {
+      return need().dispatch;
+    },
+    register: (token: string, body: unknown) => need().register(token, body),
+  };
+  const need = (): AgentHub => {
+    if (!deps.agents) throw new NotFoundError('This server has no runtime agents.');
+    return deps.agents;
+  };
   r.use(
     bodyLimit({
       maxSize: MAX_AGENT_BODY,
