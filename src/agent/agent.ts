@@ -180,11 +180,15 @@ async function credentialFor(
   ctx.transport.useToken(token);
   for (let attempt = 0; !ctx.stop.aborted; attempt++) {
     try {
-      const res = await ctx.transport.call(RegisterResponse, 'POST', '/api/v1/agent/register', {
-        protocol: AGENT_PROTOCOL,
-        runtime: opts.runtime,
-        ...body,
-      });
+      // Registration commits to Git (re-sealing every integration): slow on a big repository, and the token
+      // is spent once the control plane accepts it, so the agent waits long rather than retry.
+      const res = await ctx.transport.call(
+        RegisterResponse,
+        'POST',
+        '/api/v1/agent/register',
+        { protocol: AGENT_PROTOCOL, runtime: opts.runtime, ...body },
+        { timeoutMs: 300_000 },
+      );
       const cred = {
         server: ctx.server,
         runtime: res.runtime,

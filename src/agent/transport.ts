@@ -29,9 +29,9 @@ export class AgentTransport {
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
-    opts: { waitMs?: number; signal?: AbortSignal } = {},
+    opts: { waitMs?: number; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<z.output<S>> {
-    const timeout = AbortSignal.timeout(this.timeoutMs + (opts.waitMs ?? 0));
+    const timeout = AbortSignal.timeout((opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0));
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     let res: Response;
     try {
