@@ -104,7 +104,7 @@ export async function runAgent(
   };
   const fatal = new AbortController();
   const running = AbortSignal.any([stop, fatal.signal]);
-  let failure: unknown;
+  let failure: Error | undefined;
   const tasks: AgentTask[] = [];
   for (let i = 0; i < opts.concurrency; i++) tasks.push((signal) => workerLoop(state, signal));
   if (opts.healthPort !== undefined)
@@ -116,7 +116,7 @@ export async function runAgent(
   await Promise.all(
     tasks.map((t) =>
       t(running).catch((err: unknown) => {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(`agent task failed: ${JSON.stringify(err)}`);
         fatal.abort();
       }),
     ),

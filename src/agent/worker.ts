@@ -12,7 +12,7 @@ import { backoffMs, sleep } from './backoff.js';
 import { runReportJob } from './report-job.js';
 import type { AgentSnapshot } from './snapshot.js';
 import type { AgentTransport } from './transport.js';
-import * as z from 'zod';
+import type * as z from 'zod';
 
 export interface AgentState {
   transport: AgentTransport;

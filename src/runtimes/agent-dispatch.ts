@@ -159,10 +159,10 @@ export class AgentDispatch {
     return {
       protocol: AGENT_PROTOCOL,
       commit: snap.commit,
-      runtime: { file: runtimePath(runtime), resource: rt as unknown as Record<string, unknown> },
+      runtime: { file: runtimePath(runtime), resource: rt },
       integrations: integrationsForRuntime(snap, runtime).map((e) => ({
         file: e.file,
-        resource: e.resource as unknown as Record<string, unknown>,
+        resource: e.resource,
       })),
     };
   }
@@ -191,7 +191,7 @@ export class AgentDispatch {
       leaseMs: this.leaseMs,
       runtime: job.runtime,
       createdAt: job.createdAt,
-      input: job.input as unknown as Record<string, unknown>,
+      input: job.input,
     };
   }
 

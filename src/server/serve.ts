@@ -166,9 +166,9 @@ async function startLocked(
       logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
     });
     // Reports for a remote hybrid runtime wait in the store for its agents, which are woken when one comes.
-    let agents: AgentHub | undefined;
+    const woken: { hub?: AgentHub } = {};
     const enrichment = buildEnrichment(opts, ctx, {
-      notifyAgents: (runtime) => agents?.dispatch.notify(runtime),
+      notifyAgents: (runtime) => woken.hub?.dispatch.notify(runtime),
       db: store.db,
       reportStore,
       repo,
@@ -178,7 +178,7 @@ async function startLocked(
       metrics,
     });
     const { runner } = enrichment;
-    agents = new AgentHub({
+    const agents = new AgentHub({
       ...{ repo, pins, integrations, tokens, executor, audit, redactor, logger },
       agents: new SqlAgentStore({ db: store.db }),
       reports: reportStore,
@@ -186,6 +186,7 @@ async function startLocked(
       leaseMs: opts.reportLeaseMs,
       pollMs: opts.reportPollMs,
     });
+    woken.hub = agents;
 
     const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
     for (const p of repo.snapshot().problems) {

@@ -293,9 +293,7 @@ export class SqlReportStore implements ReportStore {
     return res.numUpdatedRows > 0n;
   }
 
-  async holder(
-    id: string,
-  ): Promise<{ status: ReportStatus; runtime: string; owner: string | null } | null> {
+  async holder(id: string): Promise<{ status: ReportStatus; runtime: string; owner: string | null } | null> {
     const row = await this.db
       .selectFrom('image_reports')
       .select(['status', 'runtime', 'lease_owner'])

@@ -43,11 +43,11 @@ export function registerAgent(program: Command): void {
           server: g.server ?? env['IMAGETRAIL_SERVER'] ?? '',
           runtime: o['runtime'] as string,
           dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail-agent',
-          ...(o['concurrency'] ? { concurrency: o['concurrency'] as string } : {}),
+          ...(o['concurrency'] ? { concurrency: o['concurrency'] } : {}),
           ...(o['registrationTokenFile']
             ? { registrationTokenFile: o['registrationTokenFile'] as string }
             : {}),
-          ...(o['healthPort'] ? { healthPort: o['healthPort'] as string } : {}),
+          ...(o['healthPort'] ? { healthPort: o['healthPort'] } : {}),
           allowEndpoints: allow,
           ...(env['IMAGETRAIL_AWS_TIMEOUT_MS']
             ? { awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'] }

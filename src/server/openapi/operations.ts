@@ -72,16 +72,14 @@ const AGENT_OPERATIONS: Operation[] = [
     scopes: AGENT,
     body: ClaimRequest,
   },
-  ...(['renew', 'release'] as const).map(
-    (what): Operation => ({
-      method: 'post',
-      path: `/agent/jobs/{id}/${what}`,
-      summary: what === 'renew' ? "Renew a job's lease" : 'Hand a job back (agent stopping)',
-      tag: 'agents',
-      scopes: AGENT,
-      body: LeaseRequest,
-    }),
-  ),
+  ...(['renew', 'release'] as const).map((what): Operation => ({
+    method: 'post',
+    path: `/agent/jobs/{id}/${what}`,
+    summary: what === 'renew' ? "Renew a job's lease" : 'Hand a job back (agent stopping)',
+    tag: 'agents',
+    scopes: AGENT,
+    body: LeaseRequest,
+  })),
   {
     method: 'post',
     path: '/agent/jobs/{id}/complete',
@@ -269,4 +267,3 @@ export const OPERATIONS: readonly Operation[] = [
     scopes: READ,
   },
 ];
-
