@@ -72,6 +72,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   reports: () => import('./commands/reports.js').then((m) => m.registerReports),
   inspect: () => import('./commands/inspect.js').then((m) => m.registerInspect),
   status: () => import('./commands/status.js').then((m) => m.registerStatus),
+  agent: () => import('./commands/agent.js').then((m) => m.registerAgent),
 };
 
 function versionOnly(argv: string[]): boolean {

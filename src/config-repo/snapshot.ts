@@ -191,6 +191,10 @@ export function integrationsForRuntime(
     .filter((e): e is IntegrationEntry => e !== undefined);
 }
 
+export function emptySnapshot(commit: string | null = null): ConfigSnapshot {
+  return { commit, runtimes: new Map(), integrations: [], problems: [], files: new Map() };
+}
+
 async function walk(
   root: string,
   rel: string,

@@ -267,3 +267,12 @@ export const ImageListQuery = z
   })
   .strict();
 export type ImageListQuery = z.infer<typeof ImageListQuery>;
+
+/** What enriching one report yields: recorded by the control plane, whichever runtime produced it. */
+export interface PipelineResult {
+  image: EnrichedImage;
+  build: BuildFacts;
+  git?: GitFacts;
+  pullRequests?: PullRequest[];
+  issues?: IssueFacts[];
+}

@@ -19,8 +19,7 @@ import type {
   EnrichedImage,
   GitFacts,
   ImageReportInput,
-  IssueFacts,
-  PullRequest,
+  PipelineResult,
 } from '../contract/images.js';
 import type { GitEnricher, IssueEnricher } from './enrichers.js';
 import { ClientCache, fingerprint, openForRuntime } from './sealed.js';
@@ -30,14 +29,6 @@ export interface PipelineJob {
   input: ImageReportInput;
   runtime: string;
   createdAt?: string;
-}
-
-export interface PipelineResult {
-  image: EnrichedImage;
-  build: BuildFacts;
-  git?: GitFacts;
-  pullRequests?: PullRequest[];
-  issues?: IssueFacts[];
 }
 
 export type StepFn = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string) => void;

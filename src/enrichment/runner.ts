@@ -26,6 +26,11 @@ export interface RunnerOptions {
   retryMaxMs?: number;
   /** Step durations and run outcomes, for /metrics. */
   telemetry?: Telemetry;
+  /**
+   * The runtimes this process runs (its in-process runtime and the hosted ones), asked at each claim:
+   * reports for a remote hybrid runtime wait in the store for that runtime's agents. Absent: every runtime.
+   */
+  runtimes?: () => string[];
 }
 
 /**
@@ -90,7 +95,11 @@ export class ReportRunner {
     while (this.running) {
       let job: Awaited<ReturnType<ReportStore['claim']>>;
       try {
-        job = await this.o.reports.claim({ owner, leaseMs: this.o.leaseMs ?? 60_000 });
+        job = await this.o.reports.claim({
+          owner,
+          leaseMs: this.o.leaseMs ?? 60_000,
+          ...(this.o.runtimes ? { runtimes: this.o.runtimes() } : {}),
+        });
       } catch (err) {
         this.o.logger.warn({ err }, 'cannot claim reports (store unavailable?); retrying');
         await this.idle();

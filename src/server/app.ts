@@ -36,6 +36,8 @@ import {
 import type { PrometheusMetrics } from './metrics/prometheus.js';
 import { httpMetrics, metricsRoute } from './metrics/http.js';
 import { openApiHandler } from './openapi/route.js';
+import type { AgentHub } from '../runtimes/agent-hub.js';
+import { agentRoutes } from './routes/agent/index.js';
 
 export interface AppDeps {
   version: string;
@@ -66,6 +68,8 @@ export interface AppDeps {
   metrics?: PrometheusMetrics;
   /** Dashboard single sign-on (OpenID Connect); without it only tokens sign in. */
   sso?: SsoDeps;
+  /** Remote hybrid runtimes' agents (`/api/v1/agent/…`, registration tokens, agent facts in runtime views). */
+  agents?: AgentHub;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -90,6 +94,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // Before the API's bearer auth: the API description is public (src/server/openapi/route.ts).
   app.get('/api/v1/openapi.json', openApiHandler(deps.version));
+
+  // Before the API: agents register with a one-time token, not an API token, and send bigger bodies.
+  app.route('/api/v1/agent', agentRoutes(deps));
 
   const api = new Hono<AppEnv>();
   api.use(

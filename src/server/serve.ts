@@ -43,6 +43,8 @@ import { OidcClient } from './sso/oidc-client.js';
 import { SqlSsoSessionStore } from '../store/sso-session-store.js';
 import type { SsoDeps } from './routes/sso.js';
 import { makeDataDir } from './data-dir.js';
+import { AgentHub } from '../runtimes/agent-hub.js';
+import { SqlAgentStore } from '../store/sql-agent-store.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -172,7 +174,10 @@ async function startLocked(
     await ensureClusterManifests(repo, logger).catch((err: unknown) => {
       logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
     });
+    // Reports for a remote hybrid runtime wait in the store for its agents, which are woken when one comes.
+    const woken: { hub?: AgentHub } = {};
     const enrichment = buildEnrichment(opts, ctx, {
+      notifyAgents: (runtime) => woken.hub?.dispatch.notify(runtime),
       db: store.db,
       reportStore,
       repo,
@@ -182,6 +187,15 @@ async function startLocked(
       metrics,
     });
     const { runner } = enrichment;
+    const agents = new AgentHub({
+      ...{ repo, pins, integrations, tokens, executor, audit, redactor, logger },
+      agents: new SqlAgentStore({ db: store.db }),
+      reports: reportStore,
+      images: enrichment.images,
+      leaseMs: opts.reportLeaseMs,
+      pollMs: opts.reportPollMs,
+    });
+    woken.hub = agents;
 
     const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
     for (const p of repo.snapshot().problems) {
@@ -208,6 +222,7 @@ async function startLocked(
       health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
       readiness: readinessChecks({ reports: reportStore, repo, runner }),
       diskFull: new DiskFullState(),
+      agents,
     });
     const server = await listenHttp(app.fetch, opts.port, opts.host);
     const url = await publish(server, opts.host, dataDir);
@@ -278,6 +293,7 @@ function buildEnrichment(
     executor: RuntimeExecutor;
     endpoints: EndpointPolicy;
     metrics: PrometheusMetrics;
+    notifyAgents: (runtime: string) => void;
   },
 ) {
   const { reportStore, endpoints, metrics } = deps;
@@ -314,6 +330,11 @@ function buildEnrichment(
     pollMs: opts.reportPollMs,
     retryBaseMs: opts.reportRetryBaseMs,
     telemetry: metrics,
+    // This process runs its own runtime and the hosted ones; remote hybrid runtimes' agents claim the rest.
+    runtimes: () =>
+      [...deps.repo.snapshot().runtimes.values()]
+        .filter((rt) => deps.executor.canExecute(rt).ok)
+        .map((rt) => rt.metadata.name),
   });
   const reports = new ReportService({
     reports: reportStore,
@@ -322,6 +343,7 @@ function buildEnrichment(
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
       runner.notify();
+      deps.notifyAgents(runtime);
     },
   });
   return { reportStore, images, pipeline, runner, reports };

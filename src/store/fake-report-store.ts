@@ -102,6 +102,7 @@ export class FakeReportStore implements ReportStore {
       const at = now.toISOString();
       const ready = [...this.jobs.values()]
         .filter((j) => j.nextAttemptAt !== null && j.nextAttemptAt <= at)
+        .filter((j) => opts.runtimes === undefined || opts.runtimes.includes(j.runtime))
         .sort((a, b) => cmp(a.nextAttemptAt ?? '', b.nextAttemptAt ?? '') || cmp(a.id, b.id));
       const job = ready.find((j) => j.attempts < j.maxAttempts);
       if (!job) {
@@ -189,6 +190,23 @@ export class FakeReportStore implements ReportStore {
     return Promise.resolve(
       j.nextAttemptAt === null ? { status: 'failed' } : { status: 'queued', nextAttemptAt: j.nextAttemptAt },
     );
+  }
+
+  release(id: string, owner: string): Promise<boolean> {
+    const j = this.owned(id, owner);
+    if (!j || j.attempts === 0) return Promise.resolve(false);
+    const at = this.now().toISOString();
+    j.status = 'queued';
+    j.leaseUntil = null;
+    j.nextAttemptAt = at;
+    j.attempts -= 1;
+    j.updatedAt = at;
+    return Promise.resolve(true);
+  }
+
+  holder(id: string): Promise<{ status: ReportStatus; runtime: string; owner: string | null } | null> {
+    const j = this.jobs.get(id);
+    return Promise.resolve(j ? { status: j.status, runtime: j.runtime, owner: j.leaseOwner } : null);
   }
 
   counts(): Promise<Record<ReportStatus, number>> {

@@ -56,6 +56,11 @@ export const ClaimOptions = z.object({
     .min(1)
     .max(24 * 3600_000),
   now: z.date().optional(),
+  /**
+   * Only jobs of these runtimes (the in-process runner: its own runtime and the hosted ones; an agent:
+   * its runtime). Absent: any runtime.
+   */
+  runtimes: z.array(ResourceName).max(1000).optional(),
 });
 export type ClaimOptions = z.input<typeof ClaimOptions>;
 
@@ -121,6 +126,13 @@ export interface ReportStore {
   appendStep(id: string, owner: string, step: ReportStep): Promise<boolean>;
   succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean>;
   fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome>;
+  /**
+   * Hands a running job back (its worker is stopping): queued again at once, and the attempt it used is
+   * not counted. False when the caller no longer holds the lease.
+   */
+  release(id: string, owner: string): Promise<boolean>;
+  /** The job's status, runtime and last lease owner (kept after the end), for idempotent completion. */
+  holder(id: string): Promise<{ status: ReportStatus; runtime: string; owner: string | null } | null>;
   counts(): Promise<Record<ReportStatus, number>>;
   /** Per runtime: reports waiting to run (queued, incl. retries) and when the oldest of them was accepted. */
   queueStats(): Promise<QueueStat[]>;

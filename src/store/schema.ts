@@ -253,4 +253,26 @@ export interface Database {
   recipient_pins: RecipientPinsTable;
   sso_logins: SsoLoginsTable;
   sso_sessions: SsoSessionsTable;
+  agent_registrations: AgentRegistrationsTable;
+  runtime_agents: RuntimeAgentsTable;
+}
+
+/** One-time registration tokens of runtime agents (hash only). */
+export interface AgentRegistrationsTable {
+  id: string;
+  runtime: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+/** The agents that serve remote hybrid runtimes, as they last described themselves. */
+export interface RuntimeAgentsTable {
+  id: string;
+  runtime: string;
+  version: string;
+  aws_arn: string | null;
+  registered_at: string;
+  last_seen_at: string;
 }

@@ -109,6 +109,8 @@ export class SqlReportStore implements ReportStore {
     const at = now.toISOString();
     const until = new Date(now.getTime() + opts.leaseMs).toISOString();
     const pg = this.dialect === 'postgres';
+    const only = opts.runtimes;
+    if (only && only.length === 0) return null;
 
     // One statement: pick and take in a single atomic step. On PostgreSQL, SKIP LOCKED makes concurrent
     // claimers pass over a row another is taking instead of queueing behind it (and then finding it gone);
@@ -137,6 +139,7 @@ export class SqlReportStore implements ReportStore {
           .where('next_attempt_at', '<=', at)
           .where('status', 'in', ['queued', 'running'])
           .whereRef('attempts', '<', 'max_attempts')
+          .$if(only !== undefined, (qb) => qb.where('runtime', 'in', only ?? []))
           .orderBy('next_attempt_at')
           .orderBy('id')
           .limit(1)
@@ -264,6 +267,34 @@ export class SqlReportStore implements ReportStore {
       .executeTakeFirst();
     if (res.numUpdatedRows === 0n) return false;
     return nextAttemptAt === null ? { status: 'failed' } : { status: 'queued', nextAttemptAt };
+  }
+
+  async release(id: string, owner: string): Promise<boolean> {
+    const at = this.now().toISOString();
+    const res = await this.db
+      .updateTable('image_reports')
+      .set((eb) => ({
+        status: 'queued',
+        lease_until: null,
+        next_attempt_at: at,
+        attempts: eb('attempts', '-', 1),
+        updated_at: at,
+      }))
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .where('attempts', '>', 0)
+      .executeTakeFirst();
+    return res.numUpdatedRows > 0n;
+  }
+
+  async holder(id: string): Promise<{ status: ReportStatus; runtime: string; owner: string | null } | null> {
+    const row = await this.db
+      .selectFrom('image_reports')
+      .select(['status', 'runtime', 'lease_owner'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? { status: row.status, runtime: row.runtime ?? '', owner: row.lease_owner } : null;
   }
 
   async counts(): Promise<Record<ReportStatus, number>> {

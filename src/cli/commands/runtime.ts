@@ -9,6 +9,21 @@ interface RuntimeView {
   recipient: string;
   inProcess: boolean;
   integrations: Array<{ name: string; mode: string; source: string; available: boolean; reason?: string }>;
+  agents?: Array<{
+    id: string;
+    version: string;
+    awsIdentityArn: string | null;
+    lastSeenAt: string;
+    connected: boolean;
+  }>;
+  queue?: { queued: number; oldestQueuedAt: string | null };
+  waiting?: string;
+}
+
+interface Registration {
+  runtime: string;
+  registrationToken: string;
+  expiresAt: string;
 }
 
 export function registerRuntime(program: Command): void {
@@ -30,25 +45,42 @@ export function registerRuntime(program: Command): void {
     .action(async (name: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
       const client = await clientFor(cmd);
-      const res = await client.request<{ runtime: RuntimeView; commit: string | null; keyFile?: string }>(
-        'POST',
-        '/api/v1/runtimes',
-        {
-          name,
-          type: o['type'],
-          version: o['version'],
-          ...(o['recipient'] ? { recipient: o['recipient'] } : {}),
-          ...(o['description'] ? { description: o['description'] } : {}),
-        },
-      );
+      const res = await client.request<{
+        runtime: RuntimeView;
+        commit: string | null;
+        keyFile?: string;
+        registration?: Registration;
+      }>('POST', '/api/v1/runtimes', {
+        name,
+        type: o['type'],
+        version: o['version'],
+        ...(o['recipient'] ? { recipient: o['recipient'] } : {}),
+        ...(o['description'] ? { description: o['description'] } : {}),
+      });
       if (out.json) return printJson(out, res);
       out.out(
         `Runtime ${name} (${res.runtime.type} ${res.runtime.version}) added in commit ${short(res.commit)}.`,
       );
-      if (res.keyFile)
+      if (res.registration) printRegistration(out, res.registration);
+      else if (res.keyFile)
         out.err(
           `Its private age identity is in ${res.keyFile} (mode 0600): move it to where the runtime runs.`,
         );
+    });
+
+  rt.command('token <name>')
+    .description("issue a one-time registration token for a remote hybrid runtime's agent")
+    .option('--ttl <seconds>', 'how long the token may be used', '3600')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { ttl: string; json?: boolean }, cmd: Command) => {
+      const out = stdio(Boolean(o.json));
+      const res = await (
+        await clientFor(cmd)
+      ).request<Registration>('POST', `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`, {
+        ttlSeconds: Number(o.ttl),
+      });
+      if (out.json) return printJson(out, res);
+      printRegistration(out, res);
     });
 
   rt.command('list')
@@ -62,12 +94,14 @@ export function registerRuntime(program: Command): void {
       if (out.json) return printJson(out, items);
       out.out(
         table([
-          ['NAME', 'TYPE', 'VERSION', 'IN-PROCESS', 'INTEGRATIONS'],
+          ['NAME', 'TYPE', 'VERSION', 'IN-PROCESS', 'AGENTS', 'QUEUED', 'INTEGRATIONS'],
           ...items.map((r) => [
             r.name,
             r.type,
             r.version,
             r.inProcess ? 'yes' : 'no',
+            r.agents ? `${r.agents.filter((a) => a.connected).length}/${r.agents.length}` : '-',
+            r.queue ? String(r.queue.queued) : '-',
             r.integrations.map((i) => (i.available ? i.name : `${i.name} (unavailable)`)).join(', ') || '-',
           ]),
         ]),
@@ -86,6 +120,16 @@ export function registerRuntime(program: Command): void {
       out.out(
         `Runtime:   ${r.name}\nType:      ${r.type}\nVersion:   ${r.version}\nRecipient: ${r.recipient}\nIn-process: ${r.inProcess ? 'yes' : 'no'}`,
       );
+      if (r.agents) {
+        out.out(`Queued:    ${r.queue?.queued ?? 0}${r.waiting ? ` (${r.waiting})` : ''}`);
+        out.out('Agents:');
+        if (r.agents.length === 0) out.out(`  (none; register one with: imagetrail runtime token ${r.name})`);
+        for (const a of r.agents) {
+          out.out(
+            `  ${a.connected ? '●' : '○'} ${a.id} ${a.version} last seen ${a.lastSeenAt}${a.awsIdentityArn ? ` as ${a.awsIdentityArn}` : ' (no AWS identity)'}`,
+          );
+        }
+      }
       out.out('Integrations:');
       if (r.integrations.length === 0) out.out('  (none)');
       for (const i of r.integrations) {
@@ -94,6 +138,14 @@ export function registerRuntime(program: Command): void {
         );
       }
     });
+}
+
+function printRegistration(out: ReturnType<typeof stdio>, r: Registration): void {
+  out.err(
+    `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt}); put it in a file and start:\n` +
+      `  imagetrail agent --server URL --runtime ${r.runtime} --registration-token-file FILE`,
+  );
+  out.out(r.registrationToken);
 }
 
 export function short(sha: string | null | undefined): string {

@@ -12,6 +12,13 @@ import { AddRuntimeInput } from '../../runtimes/runtime-service.js';
 import { AuditQuery } from '../routes/audit.js';
 import { InspectInput } from '../routes/inspect.js';
 import { CreateToken } from '../routes/tokens.js';
+import {
+  ClaimRequest,
+  CompleteRequest,
+  LeaseRequest,
+  RegisterRequest,
+  RegistrationTokenRequest,
+} from '../../contract/agent-protocol.js';
 
 /**
  * The registry of `/api/v1` operations the OpenAPI document describes. Each entry points at the zod schema
@@ -43,6 +50,53 @@ const READ = ['admin', 'viewer'];
 const REPORT_READ = ['report', 'admin', 'viewer'];
 const ADMIN = ['admin'];
 const RuntimeQuery = z.object({ runtime: ResourceName.optional() }).strict();
+
+/** The runtime agents' protocol (src/contract/agent-protocol.ts; docs/runtime-agent.md). */
+const AGENT: string[] = ['runtime:<name>'];
+const AGENT_OPERATIONS: Operation[] = [
+  {
+    method: 'post',
+    path: '/agent/register',
+    summary: 'Register an agent (Bearer = one-time registration token); returns the runtime credential',
+    tag: 'agents',
+    scopes: [],
+    public: true,
+    body: RegisterRequest,
+    success: 201,
+  },
+  {
+    method: 'post',
+    path: '/agent/claim',
+    summary: "Long-poll for the caller runtime's jobs",
+    tag: 'agents',
+    scopes: AGENT,
+    body: ClaimRequest,
+  },
+  ...(['renew', 'release'] as const).map((what): Operation => ({
+    method: 'post',
+    path: `/agent/jobs/{id}/${what}`,
+    summary: what === 'renew' ? "Renew a job's lease" : 'Hand a job back (agent stopping)',
+    tag: 'agents',
+    scopes: AGENT,
+    body: LeaseRequest,
+  })),
+  {
+    method: 'post',
+    path: '/agent/jobs/{id}/complete',
+    summary: "Send a job's result (idempotent by job and lease)",
+    tag: 'agents',
+    scopes: AGENT,
+    body: CompleteRequest,
+  },
+  {
+    method: 'get',
+    path: '/agent/snapshot',
+    summary: 'The integrations the runtime may see, sealed as in Git',
+    tag: 'agents',
+    scopes: AGENT,
+    query: z.object({ runtime: ResourceName }),
+  },
+];
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -162,6 +216,16 @@ export const OPERATIONS: readonly Operation[] = [
     success: 201,
   },
   { method: 'get', path: '/runtimes/{name}', summary: 'One runtime', tag: 'runtimes', scopes: READ },
+  {
+    method: 'post',
+    path: '/runtimes/{name}/registration-tokens',
+    summary: "A one-time registration token for a remote hybrid runtime's agent",
+    tag: 'runtimes',
+    scopes: ADMIN,
+    body: RegistrationTokenRequest,
+    success: 201,
+  },
+  ...AGENT_OPERATIONS,
   {
     method: 'get',
     path: '/config',

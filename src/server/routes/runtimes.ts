@@ -2,12 +2,17 @@ import { Hono } from 'hono';
 import { parseInput } from '../../domain/parse.js';
 import { ResourceName } from '../../domain/names.js';
 import type { AppDeps, AppEnv } from '../app.js';
+import type { RuntimeService } from '../../runtimes/runtime-service.js';
 import { recordAudit } from './audit.js';
 import { actorOf, jsonBody } from './body.js';
+import { RegistrationTokenRequest } from '../../contract/agent-protocol.js';
+import { NotFoundError } from '../../domain/errors.js';
 
 export function runtimeRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  r.get('/', (c) => c.json({ items: deps.runtimes.list() }));
+  const decorate = <V extends ReturnType<RuntimeService['get']>>(views: V[]) =>
+    deps.agents ? deps.agents.decorate(views) : Promise.resolve(views);
+  r.get('/', async (c) => c.json({ items: await decorate(deps.runtimes.list()) }));
   r.post('/', async (c) => {
     const added = await deps.runtimes.add(await jsonBody(c), actorOf(c));
     const { name, type, version, recipient } = added.runtime;
@@ -18,10 +23,23 @@ export function runtimeRoutes(deps: AppDeps): Hono<AppEnv> {
       commit: added.commit,
       keyGenerated: added.keyFile !== undefined,
     });
-    return c.json(added, 201);
+    // A remote hybrid runtime gets its first registration token at once (`imagetrail agent` uses it).
+    const agentToken =
+      type === 'hybrid' && !added.runtime.inProcess && deps.agents
+        ? await deps.agents.issueToken(name, 3600, actorOf(c).id)
+        : undefined;
+    return c.json(agentToken ? { ...added, registration: agentToken } : added, 201);
   });
-  r.get('/:name', (c) =>
-    c.json(deps.runtimes.get(parseInput(ResourceName, c.req.param('name'), 'runtime name'))),
-  );
+  r.get('/:name', async (c) => {
+    const name = parseInput(ResourceName, c.req.param('name'), 'runtime name');
+    const [view] = await decorate([deps.runtimes.get(name)]);
+    return c.json(view);
+  });
+  r.post('/:name/registration-tokens', async (c) => {
+    if (!deps.agents) throw new NotFoundError('This server has no runtime agents.');
+    const name = parseInput(ResourceName, c.req.param('name'), 'runtime name');
+    const body = parseInput(RegistrationTokenRequest, await jsonBody(c, { optional: true }));
+    return c.json(await deps.agents.issueToken(name, body.ttlSeconds, actorOf(c).id), 201);
+  });
   return r;
 }

@@ -10,6 +10,7 @@ import { buildDockerfile } from './0006-build-dockerfile.js';
 import { auditFilters } from './0007-audit-filters.js';
 import { indexListCopies } from './0008-index-list-copies.js';
 import { ssoSessions } from './0009-sso-sessions.js';
+import { agentRuntimeAgents } from './0010-agent-runtime-agents.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -26,6 +27,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0007-audit-filters': auditFilters,
   '0008-index-list-copies': indexListCopies,
   '0009-sso-sessions': ssoSessions,
+  '0010-agent-runtime-agents': agentRuntimeAgents,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -39,6 +39,20 @@ export const RuntimeView = z.object({
       reason: z.string().optional(),
     }),
   ),
+  /** Remote hybrid runtimes only: their agents, queued work, and why work waits. */
+  agents: z
+    .array(
+      z.object({
+        id: z.string(),
+        version: z.string(),
+        awsIdentityArn: z.string().nullable(),
+        lastSeenAt: z.string(),
+        connected: z.boolean(),
+      }),
+    )
+    .optional(),
+  queue: z.object({ queued: z.number(), oldestQueuedAt: z.string().nullable() }).optional(),
+  waiting: z.string().optional(),
 });
 export type RuntimeView = z.infer<typeof RuntimeView>;
 export const RuntimeList = z.object({ items: z.array(RuntimeView) });

@@ -1,5 +1,5 @@
 import { request } from '../api/client.js';
-import { RuntimeList } from '../api/schemas.js';
+import { RuntimeList, type RuntimeView } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { IntegrationName, modeLabel } from './integrations.js';
 
@@ -34,6 +34,7 @@ export function RuntimesPage() {
                 <th scope="col">Type</th>
                 <th scope="col">Version</th>
                 <th scope="col">In this server</th>
+                <th scope="col">Agents</th>
                 <th scope="col">Integrations</th>
               </tr>
             </thead>
@@ -47,6 +48,9 @@ export function RuntimesPage() {
                   <td>{r.type}</td>
                   <td>{r.version}</td>
                   <td>{r.inProcess ? 'Yes (in-process)' : 'No'}</td>
+                  <td>
+                    <AgentsCell runtime={r} />
+                  </td>
                   <td>
                     {r.integrations.length === 0 ? (
                       <span className="muted">None</span>
@@ -78,5 +82,30 @@ export function RuntimesPage() {
         </TableWrap>
       )}
     </section>
+  );
+}
+
+/** Who serves a remote hybrid runtime: each agent, connected or not, with its version and AWS identity. */
+function AgentsCell({ runtime: r }: { runtime: RuntimeView }) {
+  if (!r.agents) return <span className="muted">—</span>;
+  return (
+    <>
+      {r.agents.length === 0 && <span className="muted">None registered</span>}
+      <ul className="availability">
+        {r.agents.map((a) => (
+          <li key={a.id} data-agent={a.id}>
+            <span className={`badge ${a.connected ? 'badge-ok' : 'badge-bad'}`}>
+              {a.connected ? 'connected' : 'not connected'}
+            </span>{' '}
+            {a.id} <span className="muted small">{a.version}</span>
+            <div className="muted small">
+              {a.awsIdentityArn ?? 'no AWS identity'} · last seen {a.lastSeenAt}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {r.queue && r.queue.queued > 0 && <div className="small">{r.queue.queued} queued</div>}
+      {r.waiting && <div className="reason small">{r.waiting}</div>}
+    </>
   );
 }

@@ -1,0 +1,216 @@
+import * as z from 'zod';
+import { AGENT_PROTOCOL, RegisterResponse } from '../contract/agent-protocol.js';
+import { parseEndpointPolicy } from '../domain/endpoints.js';
+import { InputError, isAppError } from '../domain/errors.js';
+import { ResourceName } from '../domain/names.js';
+import { parseInput } from '../domain/parse.js';
+import { EnrichmentPipeline } from '../enrichment/pipeline.js';
+import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
+import { JiraIssueEnricher } from '../enrichment/issue-enricher.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { Redactor } from '../logging/redactor.js';
+import { RuntimeExecutor } from '../runtimes/executor.js';
+import { KeyStore } from '../config-repo/keys.js';
+import { backoffMs, sleep } from './backoff.js';
+import { startHealthServer } from './health.js';
+import {
+  callerIdentity,
+  newAgentId,
+  readCredential,
+  registrationToken,
+  writeCredential,
+  type StoredCredential,
+} from './identity.js';
+import { AgentSnapshot } from './snapshot.js';
+import { AgentTransport } from './transport.js';
+import { workerLoop, type AgentState } from './worker.js';
+
+export const AgentOptions = z.object({
+  server: z.url({ protocol: /^https?$/, error: '--server must be the http(s) URL of the control plane' }),
+  runtime: ResourceName,
+  dataDir: z.string().min(1).default('.imagetrail-agent'),
+  concurrency: z.coerce.number().int().min(1).max(64).default(4),
+  registrationTokenFile: z.string().min(1).optional(),
+  healthPort: z.coerce.number().int().min(0).max(65535).optional(),
+  allowEndpoints: z.array(z.string()).default([]),
+  awsRequestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+  /** How long one claim may wait at the control plane for work. */
+  waitMs: z.coerce.number().int().min(0).max(60_000).default(20_000),
+  /** On SIGTERM, running jobs get this long to finish before they are handed back. */
+  shutdownGraceMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type AgentOptions = z.input<typeof AgentOptions>;
+
+/** A background task of the agent: runs until `signal` aborts. The deployment observer will be one more. */
+export type AgentTask = (signal: AbortSignal) => Promise<void>;
+
+/**
+ * `imagetrail agent`: runs a remote hybrid runtime's work where the runtime lives, with its own AWS
+ * identity and age key. Dials out only. Resolves when stopped (SIGTERM/SIGINT); rejects with the error
+ * taxonomy when it cannot go on (credential revoked, protocol mismatch, not registered).
+ */
+export async function runAgent(
+  raw: AgentOptions,
+  version: string,
+  env: NodeJS.ProcessEnv = process.env,
+  stop: AbortSignal = shutdownSignal(),
+): Promise<void> {
+  const opts = parseInput(AgentOptions, raw, 'agent options');
+  const redactor = new Redactor();
+  const logger = createLogger(redactor, { level: opts.logLevel });
+  const server = opts.server.replace(/\/+$/, '');
+  const keys = new KeyStore(opts.dataDir);
+  const key = await keys.getOrCreate(opts.runtime);
+  const agentId = newAgentId();
+  const identity = await callerIdentity(logger, opts.awsRequestTimeoutMs);
+  const transport = new AgentTransport(server, '');
+  const cred = await credentialFor(
+    { opts, env, server, transport, redactor, logger, stop },
+    {
+      agentId,
+      version,
+      recipient: key.recipient,
+      awsIdentity: identity,
+    },
+  );
+  if (!cred) return;
+  redactor.register(cred.credential);
+  transport.useToken(cred.credential);
+
+  const endpoints = parseEndpointPolicy(opts.allowEndpoints);
+  const snapshot = new AgentSnapshot(transport, opts.runtime);
+  const executor = new RuntimeExecutor({
+    localRuntime: opts.runtime,
+    redactor,
+    requestTimeoutMs: opts.awsRequestTimeoutMs,
+    maxAttempts: opts.awsMaxAttempts,
+  });
+  const pipeline = new EnrichmentPipeline({
+    ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },
+    git: new GitHubGitEnricher({ keys, redactor, endpoints }),
+    issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
+  });
+  const state: AgentState = {
+    ...{ transport, snapshot, pipeline, redactor, logger, stop },
+    runtime: opts.runtime,
+    agentId,
+    version,
+    awsIdentity: identity,
+    waitMs: opts.waitMs,
+    active: new Map(),
+    connected: false,
+  };
+  const fatal = new AbortController();
+  const running = AbortSignal.any([stop, fatal.signal]);
+  let failure: Error | undefined;
+  const tasks: AgentTask[] = [];
+  for (let i = 0; i < opts.concurrency; i++) tasks.push((signal) => workerLoop(state, signal));
+  if (opts.healthPort !== undefined)
+    tasks.push((signal) => startHealthServer(state, opts.healthPort!, signal));
+  logger.info(
+    { runtime: opts.runtime, agent: agentId, server, awsIdentity: identity?.arn ?? null },
+    `imagetrail agent ${version} serving runtime ${opts.runtime}`,
+  );
+  await Promise.all(
+    tasks.map((t) =>
+      t(running).catch((err: unknown) => {
+        failure ??= err instanceof Error ? err : new Error(`agent task failed: ${JSON.stringify(err)}`);
+        fatal.abort();
+      }),
+    ),
+  );
+  await handBack(state, opts.shutdownGraceMs);
+  if (failure) throw failure;
+  logger.info({ runtime: opts.runtime, agent: agentId }, 'agent stopped');
+}
+
+/** Jobs still running at shutdown get the grace period, then go back to the queue for another agent. */
+async function handBack(state: AgentState, graceMs: number): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (state.active.size > 0 && Date.now() < deadline) await sleep(50);
+  for (const job of state.active.values()) {
+    await state.transport
+      .call(z.object({ released: z.boolean() }), 'POST', `/api/v1/agent/jobs/${job.id}/release`, {
+        protocol: AGENT_PROTOCOL,
+        leaseId: job.leaseId,
+      })
+      .then(() => state.logger.info({ report: job.id }, 'handed the job back to the control plane'))
+      .catch((err: unknown) => state.logger.warn({ err, report: job.id }, 'could not hand the job back'));
+  }
+}
+
+interface StartCtx {
+  opts: z.output<typeof AgentOptions>;
+  env: NodeJS.ProcessEnv;
+  server: string;
+  transport: AgentTransport;
+  redactor: Redactor;
+  logger: Logger;
+  stop: AbortSignal;
+}
+
+/** The stored credential, or a registration with the one-time token (retried while unreachable). */
+async function credentialFor(
+  ctx: StartCtx,
+  body: { agentId: string; version: string; recipient: string; awsIdentity: unknown },
+): Promise<StoredCredential | undefined> {
+  const { opts, logger } = ctx;
+  const stored = await readCredential(opts.dataDir);
+  if (stored) {
+    if (stored.runtime !== opts.runtime) {
+      throw new InputError(
+        `The data directory ${opts.dataDir} holds the credential of runtime "${stored.runtime}", not "${opts.runtime}".`,
+        { hints: ['Give each runtime its own --data-dir.'] },
+      );
+    }
+    return stored;
+  }
+  const token = await registrationToken(opts.registrationTokenFile, ctx.env);
+  if (!token) {
+    throw new InputError(`This agent is not registered yet (no ${opts.dataDir}/credential.json).`, {
+      hints: [
+        `Get a registration token with: imagetrail runtime token ${opts.runtime}`,
+        'Give it with --registration-token-file FILE or IMAGETRAIL_REGISTRATION_TOKEN (never on the command line).',
+      ],
+    });
+  }
+  ctx.redactor.register(token);
+  ctx.transport.useToken(token);
+  for (let attempt = 0; !ctx.stop.aborted; attempt++) {
+    try {
+      // Registration commits to Git (re-sealing every integration): slow on a big repository, and the token
+      // is spent once the control plane accepts it, so the agent waits long rather than retry.
+      const res = await ctx.transport.call(
+        RegisterResponse,
+        'POST',
+        '/api/v1/agent/register',
+        { protocol: AGENT_PROTOCOL, runtime: opts.runtime, ...body },
+        { timeoutMs: 300_000 },
+      );
+      const cred = {
+        server: ctx.server,
+        runtime: res.runtime,
+        credential: res.credential,
+        credentialId: res.credentialId,
+      };
+      await writeCredential(opts.dataDir, cred);
+      logger.info({ runtime: res.runtime, commit: res.commit }, 'registered with the control plane');
+      return cred;
+    } catch (err) {
+      if (isAppError(err) && err.kind !== 'unreachable' && err.kind !== 'unavailable') throw err;
+      const wait = backoffMs(attempt);
+      logger.warn({ err }, `cannot register yet; retrying in ${Math.round(wait)} ms`);
+      await sleep(wait, ctx.stop);
+    }
+  }
+  return undefined;
+}
+
+function shutdownSignal(): AbortSignal {
+  const ac = new AbortController();
+  process.once('SIGTERM', () => ac.abort());
+  process.once('SIGINT', () => ac.abort());
+  return ac.signal;
+}

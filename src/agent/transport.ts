@@ -1,0 +1,94 @@
+import type * as z from 'zod';
+import {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  UnavailableError,
+  UnreachableError,
+} from '../domain/errors.js';
+
+/**
+ * The agent's HTTP calls to the control plane: one bearer token, a timeout on every call, zod-checked
+ * answers, and the API's error body turned back into the error taxonomy. Outbound only.
+ */
+export class AgentTransport {
+  constructor(
+    readonly baseUrl: string,
+    private token: string,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  useToken(token: string): void {
+    this.token = token;
+  }
+
+  async call<S extends z.ZodType>(
+    schema: S,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    opts: { waitMs?: number; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<z.output<S>> {
+    const timeout = AbortSignal.timeout((opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0));
+    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal,
+      });
+    } catch (err) {
+      throw new UnreachableError(`Cannot reach the control plane at ${this.baseUrl}: ${describe(err)}.`, {
+        cause: err,
+      });
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) throw toError(res.status, json, text);
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new UnavailableError(
+        `The control plane answered ${method} ${path} with a body this agent does not understand.`,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+function describe(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+function toError(status: number, json: unknown, text: string) {
+  const body = (json as { error?: { message?: unknown; hints?: unknown } } | undefined)?.error;
+  const message = typeof body?.message === 'string' ? body.message : `HTTP ${status}: ${text.slice(0, 200)}`;
+  const hints = Array.isArray(body?.hints) ? body.hints.filter((h) => typeof h === 'string') : [];
+  switch (status) {
+    case 400:
+      return new InputError(message, { hints });
+    case 401:
+      return new AuthenticationError(message, { hints });
+    case 403:
+      return new NotAllowedError(message, { hints });
+    case 404:
+      return new NotFoundError(message, { hints });
+    case 409:
+      return new ConflictError(message, { hints });
+    default:
+      return new UnavailableError(message, { hints });
+  }
+}

@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AGENT_PROTOCOL,
+  ClaimRequest,
+  CompleteRequest,
+  LeaseRequest,
+  type AgentView,
+  type ClaimResponse,
+  type ReportJob,
+  type SnapshotResponse,
+} from '../contract/agent-protocol.js';
+import { ConflictError, NotAllowedError, NotFoundError } from '../domain/errors.js';
+import { parseInput } from '../domain/parse.js';
+import { runtimePath } from '../config-repo/layout.js';
+import { integrationsForRuntime } from '../config-repo/snapshot.js';
+import type { ConfigRepo } from '../config-repo/workspace.js';
+import type { PipelineResult } from '../contract/images.js';
+import type { Redactor } from '../logging/redactor.js';
+import { hasScope } from '../store/token-store.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ClaimedJob, ReportStore } from '../store/report-store.js';
+import type { SqlAgentStore } from '../store/sql-agent-store.js';
+import type { Principal } from '../store/token-store.js';
+import { checkProtocol } from './agent-protocol-check.js';
+
+export interface AgentDispatchDeps {
+  repo: Pick<ConfigRepo, 'snapshot'>;
+  reports: ReportStore;
+  images: Pick<ImageStore, 'recordEnrichment'>;
+  agents: SqlAgentStore;
+  redactor: Redactor;
+  /** How long an agent's job stays its own without a renewal. */
+  leaseMs?: number;
+  /** How often a waiting claim looks again without being woken (jobs accepted by another replica). */
+  pollMs?: number;
+  /** An agent seen within this long counts as connected. */
+  connectedMs?: number;
+}
+
+/**
+ * Work for remote hybrid runtimes, handed out to their agents: long-poll claims of the caller's runtime
+ * only, lease renewals, idempotent completion (the lease id is the attempt), and hand-back on shutdown.
+ * A `runtime:A` credential is refused (403) anything of runtime B.
+ */
+export class AgentDispatch {
+  readonly #waiters = new Map<string, Set<() => void>>();
+
+  constructor(private readonly deps: AgentDispatchDeps) {}
+
+  private get leaseMs(): number {
+    return this.deps.leaseMs ?? 30_000;
+  }
+
+  /** A report for `runtime` was accepted: wake its agents' waiting claims. */
+  notify(runtime: string): void {
+    for (const wake of [...(this.#waiters.get(runtime) ?? [])]) wake();
+  }
+
+  async claim(principal: Principal, raw: unknown, signal?: AbortSignal): Promise<ClaimResponse> {
+    checkProtocol(raw);
+    const req = parseInput(ClaimRequest, raw, 'claim');
+    assertRuntime(principal, req.runtime);
+    await this.deps.agents.seen({
+      id: req.agentId,
+      runtime: req.runtime,
+      version: req.version,
+      ...(req.awsIdentity !== undefined ? { awsArn: req.awsIdentity?.arn ?? null } : {}),
+    });
+    const deadline = Date.now() + req.waitMs;
+    const jobs: ReportJob[] = [];
+    for (;;) {
+      while (jobs.length < req.max) {
+        const leaseId = `agent:${req.runtime}:${req.agentId}:${randomBytes(12).toString('base64url')}`;
+        const job = await this.deps.reports.claim({
+          owner: leaseId,
+          leaseMs: this.leaseMs,
+          runtimes: [req.runtime],
+        });
+        if (!job) break;
+        jobs.push(this.toJob(job, leaseId));
+      }
+      const left = deadline - Date.now();
+      if (jobs.length > 0 || left <= 0 || signal?.aborted) break;
+      await this.wait(req.runtime, Math.min(left, this.deps.pollMs ?? 1000), signal);
+    }
+    if (signal?.aborted) {
+      // Nobody will read this answer: hand the jobs back rather than leave them to their lease.
+      for (const j of jobs) await this.deps.reports.release(j.id, j.leaseId);
+      return { protocol: AGENT_PROTOCOL, jobs: [], configCommit: null };
+    }
+    return { protocol: AGENT_PROTOCOL, jobs, configCommit: this.deps.repo.snapshot().commit };
+  }
+
+  async renew(principal: Principal, id: string, raw: unknown): Promise<{ leaseUntil: string }> {
+    checkProtocol(raw);
+    const req = parseInput(LeaseRequest, raw, 'lease renewal');
+    await this.ownJob(principal, id);
+    if (!(await this.deps.reports.heartbeat(id, req.leaseId, this.leaseMs))) throw lost(id);
+    return { leaseUntil: new Date(Date.now() + this.leaseMs).toISOString() };
+  }
+
+  async release(principal: Principal, id: string, raw: unknown): Promise<{ released: boolean }> {
+    checkProtocol(raw);
+    const req = parseInput(LeaseRequest, raw, 'release');
+    await this.ownJob(principal, id);
+    const released = await this.deps.reports.release(id, req.leaseId);
+    if (released) this.notify((await this.deps.reports.holder(id))?.runtime ?? '');
+    return { released };
+  }
+
+  async complete(
+    principal: Principal,
+    id: string,
+    raw: unknown,
+  ): Promise<{ protocol: number; status: 'recorded' | 'duplicate'; report: { id: string; status: string } }> {
+    checkProtocol(raw);
+    const req = parseInput(CompleteRequest, raw, 'job result');
+    const held = await this.ownJob(principal, id);
+    const answer = (status: 'recorded' | 'duplicate', s: string) => ({
+      protocol: AGENT_PROTOCOL,
+      status,
+      report: { id, status: s },
+    });
+    if (held.owner === req.leaseId && held.status !== 'running') return answer('duplicate', held.status);
+    if (held.owner !== req.leaseId || held.status !== 'running') throw lost(id);
+    for (const step of req.steps) {
+      await this.deps.reports.appendStep(id, req.leaseId, {
+        ...step,
+        ...(step.message !== undefined ? { message: this.deps.redactor.redact(step.message) } : {}),
+      });
+    }
+    const o = req.outcome;
+    if (o.ok) {
+      // What the report is, the control plane says: the runtime and report id are not the agent's to set.
+      const result = o.result as unknown as PipelineResult;
+      result.build = { ...result.build, runtime: held.runtime, reportId: id };
+      const recorded = await this.deps.images.recordEnrichment(result);
+      const done = await this.deps.reports.succeed(id, req.leaseId, {
+        imageId: recorded.imageId,
+        digest: result.image.digest,
+      });
+      if (!done) throw lost(id);
+      return answer('recorded', 'succeeded');
+    }
+    const outcome = await this.deps.reports.fail(id, req.leaseId, {
+      message: this.deps.redactor.redact(o.message),
+      ...(o.errorClass ? { errorClass: o.errorClass } : {}),
+      retryable: o.retryable,
+    });
+    if (!outcome) throw lost(id);
+    return answer('recorded', outcome.status);
+  }
+
+  snapshot(principal: Principal, runtime: string): SnapshotResponse {
+    assertRuntime(principal, runtime);
+    const snap = this.deps.repo.snapshot();
+    const rt = snap.runtimes.get(runtime);
+    if (!rt) throw new NotFoundError(`No runtime named "${runtime}".`);
+    return {
+      protocol: AGENT_PROTOCOL,
+      commit: snap.commit,
+      runtime: { file: runtimePath(runtime), resource: rt },
+      integrations: integrationsForRuntime(snap, runtime).map((e) => ({
+        file: e.file,
+        resource: e.resource,
+      })),
+    };
+  }
+
+  /** The agents of a runtime, newest first, each marked connected when seen recently. */
+  async agentsOf(runtime: string): Promise<AgentView[]> {
+    const window = this.deps.connectedMs ?? 60_000;
+    const now = Date.now();
+    return (await this.deps.agents.list(runtime)).map((a) => ({
+      id: a.id,
+      version: a.version,
+      awsIdentityArn: a.awsArn,
+      registeredAt: a.registeredAt,
+      lastSeenAt: a.lastSeenAt,
+      connected: now - Date.parse(a.lastSeenAt) <= window,
+    }));
+  }
+
+  private toJob(job: ClaimedJob, leaseId: string): ReportJob {
+    return {
+      kind: 'report',
+      id: job.id,
+      leaseId,
+      attempt: job.attempts,
+      leaseUntil: job.leaseUntil,
+      leaseMs: this.leaseMs,
+      runtime: job.runtime,
+      createdAt: job.createdAt,
+      input: job.input,
+    };
+  }
+
+  private async ownJob(principal: Principal, id: string) {
+    const held = /^[\w-]{1,100}$/.test(id) ? await this.deps.reports.holder(id) : null;
+    if (!held) throw new NotFoundError(`No job with id "${id}".`);
+    assertRuntime(principal, held.runtime);
+    return held;
+  }
+
+  private wait(runtime: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.#waiters.get(runtime) ?? new Set();
+      this.#waiters.set(runtime, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        signal?.removeEventListener('abort', done);
+        if (set.size === 0) this.#waiters.delete(runtime);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+}
+
+/** Runtime credentials act for their runtime only (admin, which implies every scope, passes too). */
+function assertRuntime(principal: Principal, runtime: string): void {
+  if (hasScope(principal, `runtime:${runtime}`)) return;
+  throw new NotAllowedError(
+    `The credential "${principal.name}" may not act for runtime "${runtime}": it needs the runtime:${runtime} scope.`,
+    { hints: ["An agent works only for the runtime it registered for; check the agent's --runtime."] },
+  );
+}
+
+function lost(id: string): ConflictError {
+  return new ConflictError(
+    `The lease on job ${id} is no longer this agent's (it expired and was taken over, or the job ended).`,
+    { hints: ['Nothing to do: the job is finished by whoever holds it now.'] },
+  );
+}

@@ -1,0 +1,58 @@
+import type { AgentView, RegisterResponse } from '../contract/agent-protocol.js';
+import type { QueueStat, ReportStore } from '../store/report-store.js';
+import { AgentDispatch, type AgentDispatchDeps } from './agent-dispatch.js';
+import { issueRegistrationToken, registerAgent, type AgentRegistrationDeps } from './agent-registration.js';
+import type { RuntimeView } from './runtime-service.js';
+
+export type AgentHubDeps = AgentRegistrationDeps & AgentDispatchDeps & { reports: ReportStore };
+
+/** What a runtime view adds about agents: who serves it, and why its work waits when nobody does. */
+export interface RuntimeAgentsView {
+  agents: AgentView[];
+  queue: { queued: number; oldestQueuedAt: string | null };
+  /** Set when reports wait for a runtime no agent serves now ("waiting for runtime eks-a: …"). */
+  waiting?: string;
+}
+
+/** The control plane's side of runtime agents: registration, dispatch, and what the runtime views show. */
+export class AgentHub {
+  readonly dispatch: AgentDispatch;
+
+  constructor(private readonly deps: AgentHubDeps) {
+    this.dispatch = new AgentDispatch(deps);
+  }
+
+  issueToken(runtime: string, ttlSeconds: number, actorId: string | null) {
+    return issueRegistrationToken(this.deps, runtime, ttlSeconds, actorId);
+  }
+
+  register(registrationToken: string, body: unknown): Promise<RegisterResponse> {
+    return registerAgent(this.deps, registrationToken, body);
+  }
+
+  /** Adds agents and queue facts to runtime views; in-process and hosted runtimes have no agents. */
+  async decorate<V extends RuntimeView>(views: V[]): Promise<Array<V & Partial<RuntimeAgentsView>>> {
+    const stats = new Map<string, QueueStat>();
+    for (const s of await this.deps.reports.queueStats()) stats.set(s.runtime, s);
+    return Promise.all(
+      views.map(async (v) => {
+        if (v.inProcess) return v;
+        const agents = await this.dispatch.agentsOf(v.name);
+        const q = stats.get(v.name);
+        const queue = { queued: q?.queued ?? 0, oldestQueuedAt: q?.oldestCreatedAt ?? null };
+        const out: V & RuntimeAgentsView = { ...v, agents, queue };
+        const waiting = waitingMessage(v.name, agents, queue.queued);
+        if (waiting) out.waiting = waiting;
+        return out;
+      }),
+    );
+  }
+}
+
+export function waitingMessage(runtime: string, agents: AgentView[], queued: number): string | undefined {
+  if (queued === 0 || agents.some((a) => a.connected)) return undefined;
+  const last = agents[0]?.lastSeenAt;
+  return last
+    ? `waiting for runtime ${runtime}: no agent connected since ${last}`
+    : `waiting for runtime ${runtime}: no agent has registered yet (imagetrail runtime token ${runtime})`;
+}

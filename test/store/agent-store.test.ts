@@ -1,0 +1,115 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ImageReportInput } from '../../src/contract/images.js';
+import { FakeReportStore } from '../../src/store/fake-report-store.js';
+import type { ReportStore } from '../../src/store/report-store.js';
+import { SqlAgentStore } from '../../src/store/sql-agent-store.js';
+import { SqlReportStore } from '../../src/store/sql-report-store.js';
+import { hashToken } from '../../src/store/token-store.js';
+import { eachDatabase, useTestDatabase, type TestDatabase } from '../helpers/databases.js';
+
+// Issue 11 in the store: jobs claimed per runtime (agents take only their runtime's reports), handed back
+// on shutdown without using up an attempt, and one-time, expiring registration tokens.
+
+function manualClock(start = Date.parse('2025-01-01T00:00:00.000Z')) {
+  let t = start;
+  return { now: () => new Date(t), advance: (ms: number) => (t += ms) };
+}
+
+const input: ImageReportInput = { image: 'registry.example.com/team/app:1.0', registryIntegration: 'ecr' };
+
+type Subject = { reports: (now: () => Date) => ReportStore; database?: () => TestDatabase };
+
+const subjects: [string, () => Subject][] = [
+  ['fake', () => ({ reports: (now) => new FakeReportStore({ now }) })],
+  ...eachDatabase().map((engine): [string, () => Subject] => [
+    engine,
+    () => {
+      const database = useTestDatabase(engine);
+      return { reports: (now) => new SqlReportStore({ ...database(), now }), database };
+    },
+  ]),
+];
+
+describe.each(subjects)('report jobs per runtime (%s)', (_label, setup) => {
+  const subject = setup();
+  beforeEach(async () => {
+    if (subject.database) await subject.database().db.deleteFrom('image_reports').execute();
+  });
+
+  it("claims only the listed runtimes' jobs; an empty list claims nothing", async () => {
+    const store = subject.reports(manualClock().now);
+    const a = await store.enqueue(input, { runtime: 'eks-a' });
+    const b = await store.enqueue(input, { runtime: 'eks-b' });
+    expect(await store.claim({ owner: 'w', leaseMs: 1000, runtimes: [] })).toBeNull();
+    expect((await store.claim({ owner: 'w', leaseMs: 1000, runtimes: ['eks-b'] }))?.id).toBe(b.id);
+    expect(await store.claim({ owner: 'w', leaseMs: 1000, runtimes: ['eks-b', 'local'] })).toBeNull();
+    expect((await store.claim({ owner: 'w', leaseMs: 1000 }))?.id).toBe(a.id);
+  });
+
+  it('a released job is queued again at once, its attempt not counted; only the lease holder may release', async () => {
+    const store = subject.reports(manualClock().now);
+    const { id } = await store.enqueue(input, { runtime: 'eks-a' });
+    const job = await store.claim({ owner: 'agent-1', leaseMs: 60_000, runtimes: ['eks-a'] });
+    expect(job?.attempts).toBe(1);
+    expect(await store.release(id, 'agent-2')).toBe(false);
+    expect(await store.holder(id)).toEqual({ status: 'running', runtime: 'eks-a', owner: 'agent-1' });
+    expect(await store.release(id, 'agent-1')).toBe(true);
+    expect((await store.get(id))?.status).toBe('queued');
+    const again = await store.claim({ owner: 'agent-2', leaseMs: 60_000, runtimes: ['eks-a'] });
+    expect(again?.attempts).toBe(1);
+    expect(await store.succeed(id, 'agent-2', { imageId: 'img', digest: 'sha256:' + 'a'.repeat(64) })).toBe(
+      true,
+    );
+    // The owner stays recorded after the end: a repeated completion is recognised as the same one.
+    expect(await store.holder(id)).toEqual({ status: 'succeeded', runtime: 'eks-a', owner: 'agent-2' });
+  });
+});
+
+describe.each(eachDatabase())('agent store (%s)', (engine) => {
+  const database = useTestDatabase(engine);
+
+  it('a registration token registers once, until it expires, and only its hash is stored', async () => {
+    const clock = manualClock();
+    const store = new SqlAgentStore({ db: database().db, now: clock.now });
+    const { token, expiresAt } = await store.createRegistration('eks-a', 60_000);
+    expect(expiresAt).toBe('2025-01-01T00:01:00.000Z');
+    const rows = await database().db.selectFrom('agent_registrations').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(token);
+    expect(rows.map((r) => r.token_hash)).toContain(hashToken(token));
+    const [first, second] = await Promise.all([
+      store.consumeRegistration(token),
+      store.consumeRegistration(token),
+    ]);
+    expect([first, second].filter((r) => r.ok)).toEqual([{ ok: true, runtime: 'eks-a' }]);
+    expect(await store.consumeRegistration(token)).toEqual({ ok: false, reason: 'used' });
+
+    const late = await store.createRegistration('eks-a', 1000);
+    clock.advance(1000);
+    expect(await store.consumeRegistration(late.token)).toEqual({ ok: false, reason: 'expired' });
+    expect(await store.consumeRegistration('itreg_' + 'x'.repeat(43))).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
+    expect(await store.consumeRegistration('not a token')).toEqual({ ok: false, reason: 'unknown' });
+  });
+
+  it('records agents, keeps their AWS identity when a claim does not repeat it, lists them per runtime', async () => {
+    const clock = manualClock();
+    const store = new SqlAgentStore({ db: database().db, now: clock.now });
+    await store.seen({ id: 'a1', runtime: 'eks-a', version: '0.2.0', awsArn: 'arn:aws:iam::1:user/a' });
+    clock.advance(5000);
+    await store.seen({ id: 'a1', runtime: 'eks-a', version: '0.2.1' });
+    await store.seen({ id: 'b1', runtime: 'eks-b', version: '0.2.0', awsArn: null });
+    expect(await store.list('eks-a')).toEqual([
+      {
+        id: 'a1',
+        runtime: 'eks-a',
+        version: '0.2.1',
+        awsArn: 'arn:aws:iam::1:user/a',
+        registeredAt: '2025-01-01T00:00:00.000Z',
+        lastSeenAt: '2025-01-01T00:00:05.000Z',
+      },
+    ]);
+    expect((await store.list()).map((a) => a.id).sort()).toEqual(['a1', 'b1']);
+  });
+});
