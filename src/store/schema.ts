@@ -199,6 +199,46 @@ export interface RecipientPinsTable {
   pinned_at: string;
 }
 
+export interface DeploymentIntervalsTable {
+  id: string;
+  runtime: string;
+  namespace: string;
+  workload_kind: string;
+  workload_name: string;
+  /** Argo CD application instance name, `''` when none. */
+  application: string;
+  registry: string;
+  repository: string;
+  digest: string;
+  image: string | null;
+  replicas: number;
+  first_seen_at: string;
+  last_seen_at: string;
+  ended_at: string | null;
+  /** JSON ApplicationFacts. */
+  app: string | null;
+  updated_at: string;
+}
+
+export interface DeploymentObserversTable {
+  runtime: string;
+  observer_id: string;
+  sequence: Int8;
+  last_batch_at: string;
+  last_full_at: string | null;
+}
+
+export interface DiscoveredImagesTable {
+  registry: string;
+  repository: string;
+  digest: string;
+  runtime: string;
+  integration: string | null;
+  report_id: string | null;
+  problem: string | null;
+  discovered_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
@@ -214,4 +254,7 @@ export interface Database {
   issues: IssuesTable;
   build_issues: BuildIssuesTable;
   recipient_pins: RecipientPinsTable;
+  deployment_intervals: DeploymentIntervalsTable;
+  deployment_observers: DeploymentObserversTable;
+  discovered_images: DiscoveredImagesTable;
 }

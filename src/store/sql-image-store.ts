@@ -25,6 +25,7 @@ import {
 import type { Database, ImagesTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { addTags, replacePlatformsAndReferrers } from './sql-image-children.js';
+import { deployedImageIds } from './sql-deployment-images.js';
 import { compact, gitOf, group, parseJson, type BuildRow, type CommitJoin } from './sql-image-rows.js';
 
 export interface SqlImageStoreDeps {
@@ -266,6 +267,10 @@ export class SqlImageStore implements ImageStore {
           .where('repository', '<', prefixEnd(q.repositoryPrefix ?? '')),
       )
       .$if(q.digest !== undefined, (qb) => qb.where('digest', '=', q.digest ?? ''))
+      .$if(q.deployment !== undefined, (qb) => {
+        const f = q.deployment ?? {};
+        return qb.where('id', f.deployed === false ? 'not in' : 'in', (eb) => deployedImageIds(eb, f));
+      })
       .$if(q.tag !== undefined, (qb) =>
         qb.where('id', 'in', (eb) =>
           eb

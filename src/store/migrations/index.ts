@@ -8,6 +8,7 @@ import { scopedIdempotency } from './0004-scoped-idempotency.js';
 import { recipientPins } from './0005-recipient-pins.js';
 import { buildDockerfile } from './0006-build-dockerfile.js';
 import { auditFilters } from './0007-audit-filters.js';
+import { trackingDeployments } from './0008-tracking-deployments.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -22,6 +23,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0005-recipient-pins': recipientPins,
   '0006-build-dockerfile': buildDockerfile,
   '0007-audit-filters': auditFilters,
+  '0008-tracking-deployments': trackingDeployments,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {
