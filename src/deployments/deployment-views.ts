@@ -112,8 +112,7 @@ export async function leadTimes(
     });
   }
   items.sort((a, b) => a.firstRunningAt.localeCompare(b.firstRunningAt));
-  const days =
-    q.since && q.until ? (Date.parse(q.until) - Date.parse(q.since)) / 86_400_000 : undefined;
+  const days = q.since && q.until ? (Date.parse(q.until) - Date.parse(q.since)) / 86_400_000 : undefined;
   const counts = new Map<string, number>();
   for (const i of inPeriod) counts.set(i.application, (counts.get(i.application) ?? 0) + 1);
   const report: LeadTimeReport = {
@@ -149,7 +148,8 @@ async function runningImage(
   const build = image?.builds[0];
   if (build?.git) {
     const { repo, branch, sha, message, time } = build.git;
-    out.git = JSON.parse(JSON.stringify({ repo, branch, sha, message, time })) as RunningImage['git'] & object;
+    out.git = JSON.parse(JSON.stringify({ repo, branch, sha, message, time })) as RunningImage['git'] &
+      object;
     const commit = image?.commits.find((c) => c.sha === sha);
     out.pullRequests = (commit?.pullRequests ?? []).map(({ number, title, url }) => ({ number, title, url }));
   }
@@ -164,7 +164,8 @@ export async function applicationView(
 ): Promise<ApplicationView> {
   const lookup = imageLookup(v);
   const running: RunningImage[] = [];
-  for (const i of timeline.filter((x) => x.endedAt === undefined)) running.push(await runningImage(v, lookup, i));
+  for (const i of timeline.filter((x) => x.endedAt === undefined))
+    running.push(await runningImage(v, lookup, i));
   return {
     ...summary(name, timeline),
     running,

@@ -70,7 +70,10 @@ export async function imageIdOf(db: Kysely<Database>, d: RunningDigest): Promise
 }
 
 /** Every digest an image answers to: its own and its platforms'. */
-export async function digestsOf(db: Kysely<Database>, imageIds: readonly string[]): Promise<Map<string, string[]>> {
+export async function digestsOf(
+  db: Kysely<Database>,
+  imageIds: readonly string[],
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const part of chunks(imageIds)) {
     const rows = await db
@@ -102,7 +105,16 @@ export async function countOpen(
   for (const part of chunks([...all])) {
     const rows = await db
       .selectFrom('deployment_intervals')
-      .select(['registry', 'repository', 'digest', 'runtime', 'namespace', 'workload_kind', 'workload_name', 'application'])
+      .select([
+        'registry',
+        'repository',
+        'digest',
+        'runtime',
+        'namespace',
+        'workload_kind',
+        'workload_name',
+        'application',
+      ])
       .where('digest', 'in', part)
       .where('ended_at', 'is', null)
       .execute();
@@ -123,7 +135,6 @@ export async function countOpen(
   }
   return counts;
 }
-
 
 type Intervals = SelectQueryBuilder<Database, 'deployment_intervals', object>;
 

@@ -150,8 +150,13 @@ export class SqlDeploymentStore implements DeploymentStore {
       last_batch_at: b.observedAt,
       last_full_at: b.kind === 'full' ? b.observedAt : (row?.last_full_at ?? null),
     };
-    if (row) await trx.updateTable('deployment_observers').set(values).where('runtime', '=', runtime).execute();
-    else await trx.insertInto('deployment_observers').values({ runtime, ...values }).execute();
+    if (row)
+      await trx.updateTable('deployment_observers').set(values).where('runtime', '=', runtime).execute();
+    else
+      await trx
+        .insertInto('deployment_observers')
+        .values({ runtime, ...values })
+        .execute();
     return true;
   }
 
