@@ -315,17 +315,23 @@ describe.each(eachDatabase())('deployment tracking (%s)', (engine) => {
       'db-1 seen',
     );
 
-    // History compacted and watches dropped: resuming answers 410 Gone, the observer lists again.
-    api.compact();
+    // Watches dropped, a change made and the history compacted before the observer is back (all in one
+    // tick: the stand-in runs in this process): resuming answers 410 Gone, the observer lists again.
     api.dropWatches();
+    api.apply(
+      PATHS.pods,
+      pod('data', 'db-2', { kind: 'StatefulSet', name: 'db' }, { repository: 'data/db', digest: A }, T1),
+    );
+    api.compact();
     await eventually(
       async () => expect(o.observer.stats().reflectors[0]!.gone).toBeGreaterThan(0),
       '410 seen',
     );
     await eventually(
-      async () => expect(o.batches.filter((b) => b.kind === 'full').length).toBeGreaterThan(1),
-      'full state after 410',
+      async () => expect((await intervals()).find((i) => i.digest === A)?.replicas).toBe(3),
+      'db-2 seen after 410',
     );
+    expect(o.batches.filter((b) => b.kind === 'full').length).toBeGreaterThan(1);
 
     // Observer stopped; while it is away the job finishes and a new workload starts.
     await o.stop();
@@ -361,7 +367,7 @@ describe.each(eachDatabase())('deployment tracking (%s)', (engine) => {
     const final = await intervals();
     expect(final).toHaveLength(3);
     expect(final.find((i) => i.digest === E)!.endedAt).toBe(ended);
-    expect(final.find((i) => i.digest === A)).toMatchObject({ replicas: 2, firstSeenAt: T0 });
+    expect(final.find((i) => i.digest === A)).toMatchObject({ replicas: 3, firstSeenAt: T0 });
     expect(final.find((i) => i.digest === F)).toMatchObject({
       workloadKind: 'Deployment',
       workloadName: 'cache',
