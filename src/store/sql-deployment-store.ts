@@ -27,17 +27,10 @@ export interface SqlDeploymentStoreDeps {
 type Row = Selectable<DeploymentIntervalsTable>;
 type Batch = ObservationBatch & { removals: DeploymentKey[] };
 
-const KEY_COLUMNS = [
-  'namespace',
-  'workload_kind',
-  'workload_name',
-  'application',
-  'registry',
-  'repository',
-  'digest',
-] as const;
+type KeyColumn =
+  'namespace' | 'workload_kind' | 'workload_name' | 'application' | 'registry' | 'repository' | 'digest';
 
-function keyValues(k: DeploymentKey): Record<(typeof KEY_COLUMNS)[number], string> {
+function keyValues(k: DeploymentKey): Record<KeyColumn, string> {
   return {
     namespace: k.namespace,
     workload_kind: k.workloadKind,

@@ -51,7 +51,7 @@ export async function controlPlane(db: TestDatabase, runtimes = ['local', 'edge'
       headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    return { status: res.status, json: (await res.json()) as any };
+    return { status: res.status, json: await res.json() };
   };
   return { app, images, store, reports, deployments, token, admin, call };
 }

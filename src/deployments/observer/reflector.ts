@@ -111,7 +111,7 @@ export class Reflector<T> {
   private async list(signal: AbortSignal): Promise<void> {
     const next = new Map<string, T>();
     let token: string | undefined;
-    let rv = '';
+    let rv: string;
     try {
       do {
         const page = await listPage(
