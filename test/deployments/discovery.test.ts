@@ -106,6 +106,16 @@ describe('images nobody reported', () => {
         namespace: 'prod',
       });
       expect(detail.builds[0]).toMatchObject({ ciType: 'discovered-in-cluster', runtime: 'local' });
+      // The CLI shows the same: where it runs, and the image among those deployed.
+      const listed = await cli(server, ['deployments', 'list', '--active', '--json']);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(JSON.parse(listed.stdout).items).toMatchObject([
+        { digest: found.digest, workloadName: 'found', replicas: 1 },
+      ]);
+      const table = await cli(server, ['deployments', 'list']);
+      expect(table.stdout).toContain('local/prod/Deployment/found');
+      const deployed = await cli(server, ['images', 'list', '--deployed', '--namespace', 'prod', '--json']);
+      expect(JSON.parse(deployed.stdout).items.map((i: { id: string }) => i.id)).toEqual([image.id]);
       // Seen again (a resync): not queued twice.
       observer.resync();
       await eventually(
