@@ -33,6 +33,100 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
+function seed(api: FakeKubeApiServer, pods: number, workloads: number): void {
+  for (let w = 0; w < workloads; w++) {
+    api.apply(PATHS.deployments, deployment(`ns-${w % 20}`, `app-${w}`, `app-${w}`));
+    api.apply(PATHS.replicasets, replicaSet(`ns-${w % 20}`, `app-${w}-1`, `app-${w}`));
+  }
+  for (let p = 0; p < pods; p++) {
+    const w = p % workloads;
+    api.apply(
+      PATHS.pods,
+      pod(
+        `ns-${w % 20}`,
+        `app-${w}-1-${p}`,
+        { kind: 'ReplicaSet', name: `app-${w}-1` },
+        { repository: `team/app-${w}`, digest: digestOf(w) },
+        '2026-01-01T00:00:00.000Z',
+      ),
+    );
+  }
+}
+
+/** One bare paged list of all pods, median of 5: the reference. */
+async function referenceList(kc: KubeConfig): Promise<number> {
+  const refs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    let token: string | undefined;
+    do token = (await listPage(kc, PATHS.pods, { limit: 500, continue: token })).continue;
+    while (token);
+    refs.push(performance.now() - t);
+  }
+  return median(refs);
+}
+
+type Measures = Record<
+  | 'pods'
+  | 'workloads'
+  | 'reference'
+  | 'syncMs'
+  | 'syncCpu'
+  | 'resyncMs'
+  | 'resyncCpu'
+  | 'steadyCpu'
+  | 'perChange'
+  | 'fullApply'
+  | 'heap0'
+  | 'heapSynced'
+  | 'peak',
+  number
+>;
+
+function report(m: Measures): string {
+  const { reference } = m;
+  const rows: Array<Array<string | number>> = [
+    ['reference: one paged list of all pods', ms(reference), '1.0×'],
+    ['first sync → full state sent (wall)', ms(m.syncMs), ratio(m.syncMs, reference)],
+    ['first sync CPU', ms(m.syncCpu), ratio(m.syncCpu, reference)],
+    ['full resync (wall)', ms(m.resyncMs), ratio(m.resyncMs, reference)],
+    ['full resync CPU', ms(m.resyncCpu), ratio(m.resyncCpu, reference)],
+    ['observer CPU per pod change (steady)', ms(m.steadyCpu), ratio(m.steadyCpu, reference)],
+    ['control plane: apply one delta batch (SQLite)', ms(m.perChange), ratio(m.perChange, reference)],
+    [
+      `control plane: apply a full-state part (${m.workloads} groups)`,
+      ms(m.fullApply),
+      ratio(m.fullApply, reference),
+    ],
+  ];
+  return [
+    `${m.pods} pods, ${m.workloads} workloads, stand-in and observer in one process.`,
+    '',
+    table(['measure', 'value', 'vs reference'], rows),
+    '',
+    `Heap used (this process: stand-in with its objects + observer + SQLite store): ${mb(m.heap0)} before the observer started, ${mb(m.heapSynced)} after its first sync, peak ${mb(m.peak)} during a full resync.`,
+  ].join('\n');
+}
+
+/** Steady state: `changes` pod restarts (a new container start of the same digest), one at a time. */
+async function restartPods(api: FakeKubeApiServer, pods: number, workloads: number, changes: number) {
+  for (let c = 0; c < changes; c++) {
+    const p = c * Math.floor(pods / changes);
+    const w = p % workloads;
+    api.apply(
+      PATHS.pods,
+      pod(
+        `ns-${w % 20}`,
+        `app-${w}-1-${p}`,
+        { kind: 'ReplicaSet', name: `app-${w}-1` },
+        { repository: `team/app-${w}`, digest: digestOf(w) },
+        `2026-01-01T00:${String(c % 60).padStart(2, '0')}:00.000Z`,
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 60));
+  }
+}
+
 export const deploymentsBench: Benchmark = {
   name: 'deployments',
   title: 'Deployment observer: 5,000 pods / 300 workloads',
@@ -45,36 +139,11 @@ export const deploymentsBench: Benchmark = {
     const db = openDatabase(`sqlite:${join(dir, 'store.db')}`);
     await migrateToLatest(db.db);
     const store = new SqlDeploymentStore({ db: db.db });
-    for (let w = 0; w < workloads; w++) {
-      api.apply(PATHS.deployments, deployment(`ns-${w % 20}`, `app-${w}`, `app-${w}`));
-      api.apply(PATHS.replicasets, replicaSet(`ns-${w % 20}`, `app-${w}-1`, `app-${w}`));
-    }
-    for (let p = 0; p < pods; p++) {
-      const w = p % workloads;
-      api.apply(
-        PATHS.pods,
-        pod(
-          `ns-${w % 20}`,
-          `app-${w}-1-${p}`,
-          { kind: 'ReplicaSet', name: `app-${w}-1` },
-          { repository: `team/app-${w}`, digest: digestOf(w) },
-          '2026-01-01T00:00:00.000Z',
-        ),
-      );
-    }
+    seed(api, pods, workloads);
     const kc = new KubeConfig();
     kc.loadFromFile(api.writeKubeconfig(dir));
 
-    // Reference: one bare paged list of all pods.
-    const refs: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t = performance.now();
-      let token: string | undefined;
-      do token = (await listPage(kc, PATHS.pods, { limit: 500, continue: token })).continue;
-      while (token);
-      refs.push(performance.now() - t);
-    }
-    const reference = median(refs);
+    const reference = await referenceList(kc);
 
     const applyMs: number[] = [];
     const batches: ObservationBatch[] = [];
@@ -99,28 +168,11 @@ export const deploymentsBench: Benchmark = {
     const syncCpu = cpuMs(cpu0);
     const heapSynced = process.memoryUsage().heapUsed;
 
-    // Steady state: 200 pod restarts (a new container start of the same digest), one at a time.
     const changes = ctx.quick ? 50 : 200;
     const before = batches.length;
     const cpu1 = process.cpuUsage();
     const applyBefore = applyMs.length;
-    for (let c = 0; c < changes; c++) {
-      const w = c % workloads;
-      const p = c * Math.floor(pods / changes);
-      const ns = `ns-${(p % workloads) % 20}`;
-      api.apply(
-        PATHS.pods,
-        pod(
-          ns,
-          `app-${p % workloads}-1-${p}`,
-          { kind: 'ReplicaSet', name: `app-${p % workloads}-1` },
-          { repository: `team/app-${p % workloads}`, digest: digestOf(p % workloads) },
-          `2026-01-01T00:${String(c % 60).padStart(2, '0')}:00.000Z`,
-        ),
-      );
-      void w;
-      await new Promise((r) => setTimeout(r, 60));
-    }
+    await restartPods(api, pods, workloads, changes);
     await until(() => batches.length > before, 'deltas');
     const steadyCpu = cpuMs(cpu1) / changes;
     const perChange = median(applyMs.slice(applyBefore));
@@ -144,43 +196,21 @@ export const deploymentsBench: Benchmark = {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
 
-    const rows: Array<Array<string | number>> = [
-      ['reference: one paged list of all pods', ms(reference), '1.0×'],
-      ['first sync → full state sent (wall)', ms(syncMs), ratio(syncMs, reference)],
-      ['first sync CPU', ms(syncCpu), ratio(syncCpu, reference)],
-      ['full resync (wall)', ms(resyncMs), ratio(resyncMs, reference)],
-      ['full resync CPU', ms(resyncCpu), ratio(resyncCpu, reference)],
-      ['observer CPU per pod change (steady)', ms(steadyCpu), ratio(steadyCpu, reference)],
-      ['control plane: apply one delta batch (SQLite)', ms(perChange), ratio(perChange, reference)],
-      [
-        `control plane: apply a full-state part (${workloads} groups)`,
-        ms(fullApply),
-        ratio(fullApply, reference),
-      ],
-    ];
-    const markdown = [
-      `${pods} pods, ${workloads} workloads, stand-in and observer in one process.`,
-      '',
-      table(['measure', 'value', 'vs reference'], rows),
-      '',
-      `Heap used (this process: stand-in with its objects + observer + SQLite store): ${mb(heap0)} before the observer started, ${mb(heapSynced)} after its first sync, peak ${mb(peak)} during a full resync.`,
-    ].join('\n');
-    return {
-      markdown,
-      data: {
-        pods,
-        workloads,
-        reference,
-        syncMs,
-        syncCpu,
-        resyncMs,
-        resyncCpu,
-        steadyCpu,
-        perChange,
-        fullApply,
-        heapSynced,
-        peak,
-      },
+    const m = {
+      pods,
+      workloads,
+      reference,
+      syncMs,
+      syncCpu,
+      resyncMs,
+      resyncCpu,
+      steadyCpu,
+      perChange,
+      fullApply,
+      heap0,
+      heapSynced,
+      peak,
     };
+    return { markdown: report(m), data: m };
   },
 };
