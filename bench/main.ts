@@ -13,6 +13,7 @@ import { throughputBench } from './throughput.js';
 import { memoryBench } from './memory.js';
 import { listBench } from './list.js';
 import { agentBench } from './agent.js';
+import { deploymentsBench } from './deployments.js';
 
 const ALL: Benchmark[] = [
   cliStart,
@@ -23,6 +24,7 @@ const ALL: Benchmark[] = [
   memoryBench,
   listBench,
   agentBench,
+  deploymentsBench,
 ];
 const RESULTS = join(ROOT, 'bench', 'results');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');

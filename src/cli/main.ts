@@ -69,6 +69,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   config: () => import('./commands/config.js').then((m) => m.registerConfig),
   'report-image': () => import('./commands/report-image.js').then((m) => m.registerReportImage),
   images: () => import('./commands/images.js').then((m) => m.registerImages),
+  deployments: () => import('./commands/deployments.js').then((m) => m.registerDeployments),
   reports: () => import('./commands/reports.js').then((m) => m.registerReports),
   inspect: () => import('./commands/inspect.js').then((m) => m.registerInspect),
   status: () => import('./commands/status.js').then((m) => m.registerStatus),

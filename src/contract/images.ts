@@ -235,6 +235,8 @@ export interface ImageSummary {
   git?: { repo?: string; branch?: string; sha?: string; message?: string };
   issues: string[];
   updatedAt: string;
+  /** Places (runtime, namespace, workload, application) running it now; set by the API when tracked. */
+  deployedIn?: number;
 }
 
 export interface ImageDetail extends ImageSummary {
@@ -261,6 +263,11 @@ export const ImageListQuery = z
     commit: Text(64).optional(),
     issue: Text(64).optional(),
     digest: Text(80).optional(),
+    /** Deployment filters (issue 13): running now (`true`) or not, and where. */
+    deployed: z.enum(['true', 'false']).optional(),
+    application: Text(300).optional(),
+    runtime: Text(100).optional(),
+    namespace: Text(253).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     /** Opaque cursor from the previous page's `nextCursor`. */
     cursor: Text(512).optional(),

@@ -38,6 +38,8 @@ import { httpMetrics, metricsRoute } from './metrics/http.js';
 import { openApiHandler } from './openapi/route.js';
 import type { AgentHub } from '../runtimes/agent-hub.js';
 import { agentRoutes } from './routes/agent/index.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
+import { deploymentRoutes, observationRoutes } from './routes/deployments.js';
 
 export interface AppDeps {
   version: string;
@@ -70,6 +72,8 @@ export interface AppDeps {
   sso?: SsoDeps;
   /** Remote hybrid runtimes' agents (`/api/v1/agent/…`, registration tokens, agent facts in runtime views). */
   agents?: AgentHub;
+  /** Deployment tracking (observations, intervals, applications); absent in tests that do not need it. */
+  deployments?: DeploymentService;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -117,6 +121,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   // A viewer reads integrations (no route returns a secret) and runtimes; every other method is admin's.
   const adminOrViewerReads = readsOr(['admin', 'viewer'], ['admin']);
+  // Before the runtimes' admin-only writes: a runtime token reports its own runtime's observations (the
+  // service checks runtime:<name>); this sub-app answers, so the middleware below never runs for it.
+  api.route('/runtimes', observationRoutes(deps));
   api.use('/integrations/*', adminOrViewerReads);
   api.use('/integrations', adminOrViewerReads);
   api.use('/runtimes/*', adminOrViewerReads);
@@ -137,6 +144,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.use('/images/*', requireScope('report', 'admin', 'viewer'));
   api.use('/images', requireScope('report', 'admin', 'viewer'));
   api.use('/inspect', requireScope('report', 'admin'));
+  api.use('/deployments', requireScope('report', 'admin', 'viewer'));
+  api.use('/deployments/*', requireScope('report', 'admin', 'viewer'));
+  api.route('/deployments', deploymentRoutes(deps));
   api.route('/inspect', inspectRoutes(deps));
   api.route('/image-reports', reportRoutes(deps));
   api.route('/images', imageRoutes(deps));

@@ -1,3 +1,5 @@
+import { DeploymentService } from '../deployments/deployment-service.js';
+import { SqlDeploymentStore } from '../store/sql-deployment-store.js';
 import { writeFile, chmod, rm } from 'node:fs/promises';
 import { removePointer, writePointer } from './pointer.js';
 import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
@@ -223,6 +225,13 @@ async function startLocked(
       readiness: readinessChecks({ reports: reportStore, repo, runner }),
       diskFull: new DiskFullState(),
       agents,
+      deployments: new DeploymentService({
+        store: new SqlDeploymentStore({ db: store.db }),
+        images: enrichment.images,
+        reports: reportStore,
+        repo,
+        onQueued: () => runner.notify(),
+      }),
     });
     const server = await listenHttp(app.fetch, opts.port, opts.host);
     const url = await publish(server, opts.host, dataDir);

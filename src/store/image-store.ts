@@ -12,6 +12,7 @@ import {
   type IssueFacts,
   type PullRequest,
 } from '../contract/images.js';
+import type { DeploymentListFilter } from './deployment-store.js';
 
 /**
  * The image-record port: `sql-image-store.ts` (Kysely, SQLite and PostgreSQL) and `fake-image-store.ts`
@@ -115,6 +116,8 @@ export interface NormalizedListQuery {
   commitPrefix?: string;
   issue?: string;
   digest?: string;
+  /** Deployment filters, matched by `sql-deployment-images.ts`. */
+  deployment?: DeploymentListFilter;
 }
 
 export function normalizeListQuery(query: ImageListQuery): NormalizedListQuery {
@@ -149,6 +152,8 @@ export function normalizeListQuery(query: ImageListQuery): NormalizedListQuery {
   }
   // Jira keys are upper case (PROJ-123); people type them in any case.
   if (q.issue) out.issue = q.issue.toUpperCase();
+  const deployment = deploymentFilter(q);
+  if (deployment) out.deployment = deployment;
   if (q.digest) out.digest = /^[0-9a-f]{64}$/i.test(q.digest) ? `sha256:${q.digest.toLowerCase()}` : q.digest;
   return out;
 }
@@ -171,4 +176,15 @@ export function prefixEnd(prefix: string): string {
   }
   // Only U+10FFFF characters: nothing sorts after the prefix in a way we can bound; no upper bound needed.
   return '\u{10ffff}'.repeat(prefix.length + 1);
+}
+
+/** `deployed=true` is implied by any of application, runtime or namespace. */
+function deploymentFilter(q: ImageListQuery): DeploymentListFilter | undefined {
+  const f: DeploymentListFilter = {};
+  if (q.application !== undefined) f.application = q.application;
+  if (q.runtime !== undefined) f.runtime = q.runtime;
+  if (q.namespace !== undefined) f.namespace = q.namespace;
+  if (q.deployed !== undefined) f.deployed = q.deployed === 'true';
+  else if (Object.keys(f).length > 0) f.deployed = true;
+  return Object.keys(f).length > 0 ? f : undefined;
 }

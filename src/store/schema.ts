@@ -236,6 +236,46 @@ export interface SsoSessionsTable {
   expires_at: string;
 }
 
+export interface DeploymentIntervalsTable {
+  id: string;
+  runtime: string;
+  namespace: string;
+  workload_kind: string;
+  workload_name: string;
+  /** Argo CD application instance name, `''` when none. */
+  application: string;
+  registry: string;
+  repository: string;
+  digest: string;
+  image: string | null;
+  replicas: number;
+  first_seen_at: string;
+  last_seen_at: string;
+  ended_at: string | null;
+  /** JSON ApplicationFacts. */
+  app: string | null;
+  updated_at: string;
+}
+
+export interface DeploymentObserversTable {
+  runtime: string;
+  observer_id: string;
+  sequence: Int8;
+  last_batch_at: string;
+  last_full_at: string | null;
+}
+
+export interface DiscoveredImagesTable {
+  registry: string;
+  repository: string;
+  digest: string;
+  runtime: string;
+  integration: string | null;
+  report_id: string | null;
+  problem: string | null;
+  discovered_at: string;
+}
+
 export interface Database {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
@@ -255,6 +295,9 @@ export interface Database {
   sso_sessions: SsoSessionsTable;
   agent_registrations: AgentRegistrationsTable;
   runtime_agents: RuntimeAgentsTable;
+  deployment_intervals: DeploymentIntervalsTable;
+  deployment_observers: DeploymentObserversTable;
+  discovered_images: DiscoveredImagesTable;
 }
 
 /** One-time registration tokens of runtime agents (hash only). */

@@ -9,6 +9,7 @@ import {
 } from './image-store.js';
 import type { Database } from './schema.js';
 import { summaries, type ImageRow } from './sql-image-summaries.js';
+import { deployedImageIds } from './sql-deployment-images.js';
 
 /**
  * The image list: one page of images, newest `updated_at` first, keyset-paged on `(updated_at, id)`.
@@ -73,6 +74,13 @@ export const FILTERS: readonly ListFilter[] = [
             .where('repository', '<', prefixEnd(q.repositoryPrefix)),
   },
   { where: (qb, q) => (q.digest === undefined ? qb : qb.where('digest', '=', q.digest)) },
+  {
+    where: (qb, q) => {
+      const f = q.deployment;
+      if (f === undefined) return qb;
+      return qb.where('id', f.deployed === false ? 'not in' : 'in', (eb) => deployedImageIds(eb, f));
+    },
+  },
   {
     where: (qb, q) => {
       const prefix = q.commitPrefix;

@@ -43,6 +43,10 @@ export function registerImages(program: Command): void {
     .option('--branch <branch>', 'Git branch of a build')
     .option('--commit <sha>', 'Git commit (7+ hex characters)')
     .option('--issue <key>', 'Jira issue key')
+    .option('--deployed', 'only images running now')
+    .option('--application <name>', 'running now in this Argo CD application')
+    .option('--runtime <name>', 'running now on this runtime')
+    .option('--namespace <ns>', 'running now in this namespace')
     .option('--limit <n>', 'page size (1–200)', '50')
     .option('--cursor <cursor>', 'the next page, from a previous --json output')
     .option('--json', 'print JSON ({ items, nextCursor })')
@@ -53,6 +57,11 @@ export function registerImages(program: Command): void {
         const v = o[k];
         if (typeof v === 'string' && v !== '') q.set(k, v);
       }
+      for (const k of ['application', 'runtime', 'namespace']) {
+        const v = o[k];
+        if (typeof v === 'string' && v !== '') q.set(k, v);
+      }
+      if (o['deployed']) q.set('deployed', 'true');
       const page = await (
         await clientFor(cmd)
       ).request<{ items: ImageSummary[]; nextCursor?: string }>('GET', `/api/v1/images?${q.toString()}`);

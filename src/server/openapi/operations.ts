@@ -19,6 +19,7 @@ import {
   RegisterRequest,
   RegistrationTokenRequest,
 } from '../../contract/agent-protocol.js';
+import { DeploymentListQuery, LeadTimeQuery, ObservationBatch } from '../../contract/deployments.js';
 
 /**
  * The registry of `/api/v1` operations the OpenAPI document describes. Each entry points at the zod schema
@@ -226,6 +227,46 @@ export const OPERATIONS: readonly Operation[] = [
     success: 201,
   },
   ...AGENT_OPERATIONS,
+  {
+    method: 'post',
+    path: '/runtimes/{runtime}/observations',
+    summary: "A runtime's deployment observations (deltas and full states; idempotent)",
+    tag: 'deployments',
+    scopes: ['runtime:<name>', 'admin'],
+    body: ObservationBatch,
+  },
+  {
+    method: 'get',
+    path: '/deployments',
+    summary: 'Deployment intervals, newest first',
+    tag: 'deployments',
+    scopes: REPORT_READ,
+    query: DeploymentListQuery,
+  },
+  {
+    method: 'get',
+    path: '/deployments/applications',
+    summary: 'Applications (or workloads) running images now',
+    tag: 'deployments',
+    scopes: REPORT_READ,
+    query: DeploymentListQuery,
+  },
+  {
+    method: 'get',
+    path: '/deployments/applications/{name}',
+    summary: 'One application: digests running now with their facts, timeline, lead time',
+    tag: 'deployments',
+    scopes: REPORT_READ,
+    query: LeadTimeQuery,
+  },
+  {
+    method: 'get',
+    path: '/deployments/lead-time',
+    summary: 'Lead time for changes (commit → first running) and deployment frequency',
+    tag: 'deployments',
+    scopes: REPORT_READ,
+    query: LeadTimeQuery,
+  },
   {
     method: 'get',
     path: '/config',

@@ -6,14 +6,17 @@ import type { AppDeps, AppEnv } from '../app.js';
 
 export function imageRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
-  r.get('/', async (c) =>
-    c.json(await deps.images.list(parseInput(ImageListQuery, c.req.query(), 'image query'))),
-  );
+  r.get('/', async (c) => {
+    const page = await deps.images.list(parseInput(ImageListQuery, c.req.query(), 'image query'));
+    if (!deps.deployments) return c.json(page);
+    return c.json({ ...page, items: await deps.deployments.withDeployedCounts(page.items) });
+  });
   r.get('/:id', async (c) => {
     const id = c.req.param('id');
     const image = /^[\w-]{1,100}$/.test(id) ? await deps.images.get(id) : null;
     if (!image) throw new NotFoundError(`No image with id "${id}".`);
-    return c.json(image);
+    if (!deps.deployments) return c.json(image);
+    return c.json({ ...image, deployments: await deps.deployments.forImage(image) });
   });
   return r;
 }

@@ -11,6 +11,7 @@ import { auditFilters } from './0007-audit-filters.js';
 import { indexListCopies } from './0008-index-list-copies.js';
 import { ssoSessions } from './0009-sso-sessions.js';
 import { agentRuntimeAgents } from './0010-agent-runtime-agents.js';
+import { trackingDeployments } from './0011-tracking-deployments.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -28,6 +29,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0008-index-list-copies': indexListCopies,
   '0009-sso-sessions': ssoSessions,
   '0010-agent-runtime-agents': agentRuntimeAgents,
+  '0011-tracking-deployments': trackingDeployments,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

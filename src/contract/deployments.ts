@@ -1,0 +1,204 @@
+import * as z from 'zod';
+
+/**
+ * Deployment observations: what a runtime's observer (inside `imagetrail agent`, or any tool holding the
+ * runtime's token) sends to `POST /api/v1/runtimes/{runtime}/observations`, and what the deployment API
+ * answers. Browser-safe: zod only.
+ *
+ * The unit is a *group*: the pods of one workload (in one namespace, attributed to one Argo CD application
+ * or none) that run one image digest. The control plane turns groups into intervals (first seen, last seen,
+ * ended). Every batch carries states, not increments, so applying one twice changes nothing.
+ */
+
+const Text = (max: number) => z.string().max(max);
+const Name = Text(253).min(1);
+const Iso = z.iso.datetime({ offset: true });
+export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 lowercase hex digits>');
+
+/** What identifies a group (and its open interval) within a runtime. */
+export const DeploymentKey = z
+  .object({
+    namespace: Name,
+    /** The top-level owner: Deployment, StatefulSet, DaemonSet, CronJob, Job, Rollout, or Pod when unowned. */
+    workloadKind: Text(100).min(1),
+    workloadName: Name,
+    /** Argo CD application instance name (`<app>` or `<app-namespace>_<app>`), `''` when none. */
+    application: Text(300),
+    /** Canonical registry host and repository, from the container's resolved `imageID`. */
+    registry: Text(256).min(1),
+    repository: Text(256).min(1),
+    /** The digest the container runtime resolved (`status.containerStatuses[].imageID`). */
+    digest: Digest,
+  })
+  .strict();
+export type DeploymentKey = z.infer<typeof DeploymentKey>;
+
+/** What the observer knows of the Argo CD Application, when the Application object is visible to it. */
+export const ApplicationFacts = z
+  .object({
+    project: Text(253).optional(),
+    destination: z
+      .object({ server: Text(1024).optional(), name: Text(253).optional(), namespace: Text(253).optional() })
+      .strict()
+      .optional(),
+    syncRevision: Text(256).optional(),
+    syncStatus: Text(64).optional(),
+    health: Text(64).optional(),
+  })
+  .strict();
+export type ApplicationFacts = z.infer<typeof ApplicationFacts>;
+
+export const ObservedGroup = DeploymentKey.extend({
+  /** Pods of the group running a container of this digest. */
+  replicas: z.number().int().min(0).max(1_000_000),
+  /** The earliest `state.running.startedAt` among those containers. */
+  firstStartedAt: Iso,
+  /** The image as the pod spec names it (often a tag), for display. */
+  image: Text(1024).optional(),
+  containers: z.array(Text(253)).max(100).optional(),
+  app: ApplicationFacts.optional(),
+}).strict();
+export type ObservedGroup = z.infer<typeof ObservedGroup>;
+
+export const ObservedRemoval = DeploymentKey.extend({
+  /** When the last container of the group was seen gone (before the observer's debounce). */
+  endedAt: Iso,
+}).strict();
+export type ObservedRemoval = z.infer<typeof ObservedRemoval>;
+
+export const MAX_GROUPS_PER_BATCH = 500;
+
+export const ObservationBatch = z
+  .object({
+    /** One id per observer process; a new id means the observer restarted. */
+    observerId: Text(100).regex(/^[\w.-]+$/, 'letters, digits, . _ -'),
+    /** Increases by one per batch of that observer; a batch at or below the last applied one is a replay. */
+    sequence: z.number().int().min(0),
+    observedAt: Iso,
+    /**
+     * `delta`: these groups changed (upserts) or are gone (removals). `full`: the complete state, possibly in
+     * parts sharing `observedAt`; after the part marked `last`, every open interval of the runtime that no part
+     * named is closed.
+     */
+    kind: z.enum(['delta', 'full']),
+    last: z.boolean().optional(),
+    upserts: z.array(ObservedGroup).max(MAX_GROUPS_PER_BATCH),
+    removals: z.array(ObservedRemoval).max(MAX_GROUPS_PER_BATCH).default([]),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.kind === 'full' && b.removals.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['removals'], message: 'a full state has no removals' });
+  });
+export type ObservationBatch = z.input<typeof ObservationBatch>;
+
+export const ObservationResult = z.object({
+  applied: z.boolean(),
+  /** The batch was a replay (sequence already applied): nothing changed. */
+  duplicate: z.boolean(),
+  opened: z.number().int(),
+  updated: z.number().int(),
+  closed: z.number().int(),
+  /** Digests nobody reported, queued for enrichment on this runtime. */
+  discovered: z.number().int(),
+});
+export type ObservationResult = z.infer<typeof ObservationResult>;
+
+// ---- read side -----------------------------------------------------------------------------------
+
+export const DeploymentInterval = DeploymentKey.extend({
+  id: z.string(),
+  runtime: z.string(),
+  image: z.string().optional(),
+  replicas: z.number().int(),
+  firstSeenAt: z.string(),
+  lastSeenAt: z.string(),
+  endedAt: z.string().optional(),
+  app: ApplicationFacts.optional(),
+  /** The image record this digest belongs to (directly, or as a platform of an index), when known. */
+  imageId: z.string().optional(),
+});
+export type DeploymentInterval = z.infer<typeof DeploymentInterval>;
+
+export const DeploymentListQuery = z
+  .object({
+    runtime: Text(100).optional(),
+    application: Text(300).optional(),
+    namespace: Text(253).optional(),
+    digest: Digest.optional(),
+    /** `true`: only what runs now; `false`: only ended intervals. */
+    active: z.enum(['true', 'false']).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: Text(512).optional(),
+  })
+  .strict();
+export type DeploymentListQuery = z.input<typeof DeploymentListQuery>;
+
+export interface DeploymentPage {
+  items: DeploymentInterval[];
+  nextCursor?: string;
+}
+
+/** Commit time → first running, in seconds. */
+export interface LeadTime {
+  digest: string;
+  application: string;
+  commitSha?: string;
+  commitTime: string;
+  firstRunningAt: string;
+  seconds: number;
+}
+
+export const LeadTimeQuery = z
+  .object({
+    runtime: Text(100).optional(),
+    application: Text(300).optional(),
+    since: Iso.optional(),
+    until: Iso.optional(),
+  })
+  .strict();
+export type LeadTimeQuery = z.input<typeof LeadTimeQuery>;
+
+export interface LeadTimeReport {
+  since?: string;
+  until?: string;
+  items: LeadTime[];
+  medianSeconds?: number;
+  /** Distinct digests first running in the period, per application, and per day over the period. */
+  frequency: Array<{ application: string; deployments: number; perDay?: number }>;
+}
+
+export interface ApplicationSummary {
+  application: string;
+  runtimes: string[];
+  namespaces: string[];
+  runningDigests: number;
+  replicas: number;
+  lastChangeAt: string;
+  app?: ApplicationFacts;
+}
+
+export interface RunningImage {
+  interval: DeploymentInterval;
+  tags: string[];
+  build?: { workflowName?: string; workflowUrl?: string; reportedAt: string };
+  git?: { repo?: string; branch?: string; sha?: string; message?: string; time?: string };
+  pullRequests: Array<{ number: number; title: string; url: string }>;
+  issues: Array<{ key: string; title: string; url: string }>;
+  discoveredInCluster: boolean;
+}
+
+export interface ApplicationView extends ApplicationSummary {
+  running: RunningImage[];
+  /** Every interval of the application, newest first: what replaced what, when. */
+  timeline: DeploymentInterval[];
+  leadTime: LeadTimeReport;
+}
+
+/** What the image detail adds: where its digest (or a platform of it) runs now, and ran before. */
+export interface ImageDeployments {
+  running: DeploymentInterval[];
+  history: DeploymentInterval[];
+  discoveredInCluster?: { runtime: string; at: string };
+  leadTime?: LeadTime;
+}

@@ -1,0 +1,148 @@
+import {
+  DeploymentListQuery,
+  LeadTimeQuery,
+  ObservationBatch,
+  type ApplicationSummary,
+  type ApplicationView,
+  type DeploymentPage,
+  type ImageDeployments,
+  type LeadTimeReport,
+  type ObservationResult,
+} from '../contract/deployments.js';
+import type { ConfigSnapshot } from '../config-repo/snapshot.js';
+import { InputError, NotAllowedError, NotFoundError } from '../domain/errors.js';
+import { parseInput } from '../domain/parse.js';
+import type { ImageDetail, ImageSummary } from '../contract/images.js';
+import { hasScope } from '../store/token-store.js';
+import type { DeploymentStore } from '../store/deployment-store.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ReportStore } from '../store/report-store.js';
+import type { Principal } from '../store/token-store.js';
+import { discover } from './discovery.js';
+import { applicationView, leadTimes, summarizeApplications } from './deployment-views.js';
+
+export interface DeploymentServiceDeps {
+  store: DeploymentStore;
+  images: Pick<ImageStore, 'get'>;
+  reports: Pick<ReportStore, 'enqueue'>;
+  repo: { snapshot(): Pick<ConfigSnapshot, 'integrations' | 'runtimes'> };
+  /** Wakes the report runner after a discovered image was queued. */
+  onQueued?: () => void;
+  now?: () => Date;
+}
+
+/**
+ * Deployment tracking on the control plane: observation intake (deltas and full states from a runtime's
+ * observer), intervals, and the read models (image detail, applications, lead time).
+ */
+export class DeploymentService {
+  private readonly now: () => Date;
+  constructor(private readonly deps: DeploymentServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async observe(runtime: string, raw: unknown, principal: Principal): Promise<ObservationResult> {
+    // Checked before anything else, so a token of another runtime learns nothing about this one.
+    if (!hasScope(principal, `runtime:${runtime}`)) {
+      throw new NotAllowedError(
+        `The token "${principal.name}" may not report deployments for runtime "${runtime}": it needs the runtime:${runtime} scope.`,
+        { hints: ['Each runtime reports only its own cluster, with its own runtime token.'] },
+      );
+    }
+    if (!this.deps.repo.snapshot().runtimes.has(runtime)) {
+      throw new NotFoundError(`No runtime named "${runtime}".`, {
+        hints: ['See the runtimes with: imagetrail runtime list'],
+      });
+    }
+    const batch = parseInput(ObservationBatch, raw, 'observation batch');
+    const applied = await this.deps.store.apply(runtime, batch);
+    const { unknown, ...result } = applied;
+    const found = await discover(
+      {
+        store: this.deps.store,
+        reports: this.deps.reports,
+        snapshot: () => this.deps.repo.snapshot(),
+        now: this.now,
+      },
+      runtime,
+      unknown,
+    );
+    if (found.queued > 0) this.deps.onQueued?.();
+    return { ...result, discovered: found.queued };
+  }
+
+  list(raw: unknown): Promise<DeploymentPage> {
+    const q = parseInput(DeploymentListQuery, raw, 'deployment query');
+    return this.deps.store.list(
+      {
+        ...(q.runtime !== undefined ? { runtime: q.runtime } : {}),
+        ...(q.application !== undefined ? { application: q.application } : {}),
+        ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+        ...(q.digest !== undefined ? { digest: q.digest } : {}),
+        ...(q.active !== undefined ? { active: q.active === 'true' } : {}),
+      },
+      { limit: q.limit, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) },
+    );
+  }
+
+  /** Running now and history of an image: its own digest and its platforms'. */
+  async forImage(image: ImageDetail): Promise<ImageDeployments> {
+    const digests = [image.digest, ...image.platformsDetail.map((p) => p.digest)];
+    const all = await this.deps.store.forDigests(image.registry, image.repository, digests);
+    const out: ImageDeployments = {
+      running: all.filter((i) => i.endedAt === undefined),
+      history: all.filter((i) => i.endedAt !== undefined),
+    };
+    const d = await this.deps.store.discovered(image.registry, image.repository, image.digest);
+    if (d) out.discoveredInCluster = { runtime: d.runtime, at: d.discoveredAt };
+    const lead = await leadTimes(this.views(), all, {});
+    if (lead.items[0]) out.leadTime = lead.items[0];
+    return out;
+  }
+
+  /** The list's "deployed in N" badge. */
+  async withDeployedCounts<T extends ImageSummary>(items: T[]): Promise<T[]> {
+    const counts = await this.deps.store.countOpen(items);
+    return items.map((i) => ({ ...i, deployedIn: counts.get(i.id) ?? 0 }));
+  }
+
+  async applications(raw: unknown): Promise<{ items: ApplicationSummary[] }> {
+    const q = parseInput(DeploymentListQuery, raw, 'application query');
+    const open = await this.deps.store.openIntervals(
+      {
+        ...(q.runtime !== undefined ? { runtime: q.runtime } : {}),
+        ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+      },
+      5000,
+    );
+    return { items: summarizeApplications(open) };
+  }
+
+  async application(name: string, raw: unknown): Promise<ApplicationView> {
+    const q = parseInput(LeadTimeQuery, raw, 'application query');
+    const timeline = await this.deps.store.forApplication(name, 500);
+    if (timeline.length === 0)
+      throw new NotFoundError(`No deployments of application "${name}" have been observed.`);
+    return applicationView(this.views(), name, timeline, q);
+  }
+
+  async leadTime(raw: unknown): Promise<LeadTimeReport> {
+    const q = parseInput(LeadTimeQuery, raw, 'lead time query');
+    if (q.since && q.until && q.since > q.until)
+      throw new InputError('since must not be after until.', {
+        details: [{ path: 'since', message: 'after until' }],
+      });
+    const page = await this.deps.store.list(
+      {
+        ...(q.runtime !== undefined ? { runtime: q.runtime } : {}),
+        ...(q.application !== undefined ? { application: q.application } : {}),
+      },
+      { limit: 500 },
+    );
+    return leadTimes(this.views(), page.items, q);
+  }
+
+  private views() {
+    return { store: this.deps.store, images: this.deps.images };
+  }
+}

@@ -1,0 +1,189 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { isGone, isNotFound, listPage, watchOnce, type WatchEvent } from './kube.js';
+
+/**
+ * A reflector in the client-go sense: list (paged), then watch from the list's resourceVersion, keeping a
+ * local cache of projected objects. Kubernetes API concepts ("Efficient detection of changes", "Watch
+ * bookmarks", "Retrieving large results sets in chunks"): a watch resumes from the last version seen
+ * (an event's or a bookmark's); `410 Gone` means that version is no longer in the server's history, and
+ * the only recovery is a fresh list. `relist()` forces one (the periodic full resync).
+ */
+
+export interface ReflectorOptions<T> {
+  kc: KubeConfig;
+  /** Collection path across namespaces, e.g. `/api/v1/pods`. */
+  path: string;
+  /** Key and projection of a raw object; null drops it (not of interest, or malformed). */
+  project: (raw: unknown) => { key: string; value: T | null } | null;
+  /** Something in the cache changed. */
+  onChange: () => void;
+  /** The cache was replaced by a list (first sync, 410 Gone, resync). */
+  onListed: () => void;
+  onError?: (err: unknown, path: string) => void;
+  /** The collection may not exist (a CRD not installed): 404 is "empty", retried at the next relist. */
+  optional?: boolean;
+  pageSize?: number;
+  watchTimeoutSeconds?: number;
+  /** Backoff after a failure, doubling up to `maxBackoffMs`. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface ReflectorStats {
+  path: string;
+  lists: number;
+  watches: number;
+  gone: number;
+  events: number;
+  bookmarks: number;
+  errors: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export class Reflector<T> {
+  readonly items = new Map<string, T>();
+  synced = false;
+  /** The collection does not exist on this server (optional CRD). */
+  missing = false;
+  private resourceVersion = '';
+  private needList = true;
+  private current?: AbortController;
+  readonly stats: ReflectorStats;
+
+  constructor(private readonly o: ReflectorOptions<T>) {
+    this.stats = { path: o.path, lists: 0, watches: 0, gone: 0, events: 0, bookmarks: 0, errors: 0 };
+  }
+
+  /** Drops the current watch and lists again. */
+  relist(): void {
+    this.needList = true;
+    this.current?.abort();
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const min = this.o.minBackoffMs ?? 200;
+    let backoff = min;
+    while (!signal.aborted) {
+      try {
+        if (this.needList) await this.list(signal);
+        if (this.missing) {
+          // Wait for the next relist (resync) before asking again.
+          await this.waitForRelist(signal);
+          continue;
+        }
+        await this.watch(signal);
+        backoff = min;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          this.stats.gone++;
+          this.needList = true;
+          continue;
+        }
+        this.stats.errors++;
+        this.o.onError?.(err, this.o.path);
+        await sleep(backoff, signal);
+        backoff = Math.min(backoff * 2, this.o.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  private async waitForRelist(signal: AbortSignal): Promise<void> {
+    const c = new AbortController();
+    this.current = c;
+    const stop = () => c.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    await sleep(2 ** 31 - 1, c.signal);
+    signal.removeEventListener('abort', stop);
+  }
+
+  private async list(signal: AbortSignal): Promise<void> {
+    const next = new Map<string, T>();
+    let token: string | undefined;
+    let rv: string;
+    try {
+      do {
+        const page = await listPage(
+          this.o.kc,
+          this.o.path,
+          { limit: this.o.pageSize ?? 500, continue: token },
+          signal,
+        );
+        for (const raw of page.items) {
+          const p = this.o.project(raw);
+          if (p?.value != null) next.set(p.key, p.value);
+        }
+        rv = page.resourceVersion;
+        token = page.continue;
+      } while (token);
+    } catch (err) {
+      if (this.o.optional && isNotFound(err)) {
+        this.replace(new Map(), '');
+        this.missing = true;
+        return;
+      }
+      throw err;
+    }
+    this.missing = false;
+    this.replace(next, rv);
+  }
+
+  private replace(next: Map<string, T>, rv: string): void {
+    this.items.clear();
+    for (const [k, v] of next) this.items.set(k, v);
+    this.resourceVersion = rv;
+    this.needList = false;
+    this.synced = true;
+    this.stats.lists++;
+    this.o.onListed();
+    this.o.onChange();
+  }
+
+  private async watch(signal: AbortSignal): Promise<void> {
+    const c = new AbortController();
+    this.current = c;
+    const stop = () => c.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    this.stats.watches++;
+    try {
+      await watchOnce(
+        this.o.kc,
+        this.o.path,
+        this.resourceVersion,
+        this.o.watchTimeoutSeconds ?? 290,
+        (e) => this.apply(e),
+        c.signal,
+      );
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  private apply(e: WatchEvent): void {
+    const rv = (e.object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+    if (e.type === 'BOOKMARK') {
+      // A bookmark carries only a resourceVersion: where to resume, with nothing to apply.
+      this.stats.bookmarks++;
+      if (typeof rv === 'string') this.resourceVersion = rv;
+      return;
+    }
+    const p = this.o.project(e.object);
+    if (typeof rv === 'string') this.resourceVersion = rv;
+    if (!p) return;
+    this.stats.events++;
+    if (e.type === 'DELETED' || p.value === null) this.items.delete(p.key);
+    else this.items.set(p.key, p.value);
+    this.o.onChange();
+  }
+}

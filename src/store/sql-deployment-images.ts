@@ -1,0 +1,173 @@
+import type { ExpressionBuilder, Kysely, SelectQueryBuilder } from 'kysely';
+import type { DeploymentListFilter, RunningDigest } from './deployment-store.js';
+import type { Database } from './schema.js';
+
+/**
+ * Where deployment intervals meet image records. A running digest belongs to an image when it is the
+ * image's own digest, or one of its platforms (a node pulls the arm64 manifest of the index CI reported):
+ * always within the same registry and repository.
+ */
+
+const CHUNK = 500;
+const keyOf = (d: RunningDigest) => `${d.registry}/${d.repository}@${d.digest}`;
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+  return out;
+}
+
+/** The digests among `running` that match no image (directly or as a platform) and were never discovered. */
+export async function knownDigests(
+  db: Kysely<Database>,
+  running: readonly RunningDigest[],
+): Promise<RunningDigest[]> {
+  const wanted = new Map(running.map((d) => [keyOf(d), d]));
+  const known = new Set<string>();
+  for (const part of chunks([...new Set(running.map((d) => d.digest))])) {
+    const [direct, platforms, discovered] = await Promise.all([
+      db
+        .selectFrom('images')
+        .select(['registry', 'repository', 'digest'])
+        .where('digest', 'in', part)
+        .execute(),
+      db
+        .selectFrom('image_platforms as p')
+        .innerJoin('images as i', 'i.id', 'p.image_id')
+        .select(['i.registry', 'i.repository', 'p.digest'])
+        .where('p.digest', 'in', part)
+        .execute(),
+      db
+        .selectFrom('discovered_images')
+        .select(['registry', 'repository', 'digest'])
+        .where('digest', 'in', part)
+        .execute(),
+    ]);
+    for (const r of [...direct, ...platforms, ...discovered]) known.add(keyOf(r));
+  }
+  return [...wanted.entries()].filter(([k]) => !known.has(k)).map(([, d]) => d);
+}
+
+export async function imageIdOf(db: Kysely<Database>, d: RunningDigest): Promise<string | null> {
+  const direct = await db
+    .selectFrom('images')
+    .select('id')
+    .where('registry', '=', d.registry)
+    .where('repository', '=', d.repository)
+    .where('digest', '=', d.digest)
+    .executeTakeFirst();
+  if (direct) return direct.id;
+  const index = await db
+    .selectFrom('image_platforms as p')
+    .innerJoin('images as i', 'i.id', 'p.image_id')
+    .select('i.id')
+    .where('p.digest', '=', d.digest)
+    .where('i.registry', '=', d.registry)
+    .where('i.repository', '=', d.repository)
+    .orderBy('i.updated_at', 'desc')
+    .executeTakeFirst();
+  return index?.id ?? null;
+}
+
+/** Every digest an image answers to: its own and its platforms'. */
+export async function digestsOf(
+  db: Kysely<Database>,
+  imageIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const part of chunks(imageIds)) {
+    const rows = await db
+      .selectFrom('image_platforms')
+      .select(['image_id', 'digest'])
+      .where('image_id', 'in', part)
+      .execute();
+    for (const r of rows) out.set(r.image_id, [...(out.get(r.image_id) ?? []), r.digest]);
+  }
+  return out;
+}
+
+export async function countOpen(
+  db: Kysely<Database>,
+  images: ReadonlyArray<{ id: string } & RunningDigest>,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (images.length === 0) return counts;
+  const platforms = await digestsOf(
+    db,
+    images.map((i) => i.id),
+  );
+  const all = new Set<string>();
+  for (const i of images) {
+    all.add(i.digest);
+    for (const d of platforms.get(i.id) ?? []) all.add(d);
+  }
+  const open: Array<RunningDigest & { place: string }> = [];
+  for (const part of chunks([...all])) {
+    const rows = await db
+      .selectFrom('deployment_intervals')
+      .select([
+        'registry',
+        'repository',
+        'digest',
+        'runtime',
+        'namespace',
+        'workload_kind',
+        'workload_name',
+        'application',
+      ])
+      .where('digest', 'in', part)
+      .where('ended_at', 'is', null)
+      .execute();
+    for (const r of rows)
+      open.push({
+        ...r,
+        place: JSON.stringify([r.runtime, r.namespace, r.workload_kind, r.workload_name, r.application]),
+      });
+  }
+  for (const i of images) {
+    const digests = new Set([i.digest, ...(platforms.get(i.id) ?? [])]);
+    const places = new Set(
+      open
+        .filter((o) => o.registry === i.registry && o.repository === i.repository && digests.has(o.digest))
+        .map((o) => o.place),
+    );
+    counts.set(i.id, places.size);
+  }
+  return counts;
+}
+
+type Intervals = SelectQueryBuilder<Database, 'deployment_intervals', object>;
+
+function scoped<QB extends Intervals>(qb: QB, f: DeploymentListFilter): QB {
+  let q = qb.where('deployment_intervals.ended_at', 'is', null) as QB;
+  if (f.runtime !== undefined) q = q.where('deployment_intervals.runtime', '=', f.runtime) as QB;
+  if (f.application !== undefined) q = q.where('deployment_intervals.application', '=', f.application) as QB;
+  if (f.namespace !== undefined) q = q.where('deployment_intervals.namespace', '=', f.namespace) as QB;
+  return q;
+}
+
+/**
+ * Ids of images running now (within the filter): a subquery for `images.id in (…)`. Driven by the open
+ * intervals (a few thousand at most), each joined through the images unique key or the platforms' digest
+ * index, so its cost does not grow with the number of images.
+ */
+export function deployedImageIds(eb: ExpressionBuilder<Database, 'images'>, f: DeploymentListFilter) {
+  const direct = scoped(eb.selectFrom('deployment_intervals') as unknown as Intervals, f)
+    .innerJoin('images as di', (j) =>
+      j
+        .onRef('di.registry', '=', 'deployment_intervals.registry')
+        .onRef('di.repository', '=', 'deployment_intervals.repository')
+        .onRef('di.digest', '=', 'deployment_intervals.digest'),
+    )
+    .select('di.id as id');
+  const viaPlatform = scoped(eb.selectFrom('deployment_intervals') as unknown as Intervals, f)
+    .innerJoin('image_platforms as dp', 'dp.digest', 'deployment_intervals.digest')
+    .innerJoin('images as dpi', (j) =>
+      j
+        .onRef('dpi.id', '=', 'dp.image_id')
+        .onRef('dpi.registry', '=', 'deployment_intervals.registry')
+        .onRef('dpi.repository', '=', 'deployment_intervals.repository'),
+    )
+    .select('dpi.id as id');
+  return direct.union(viaPlatform);
+}

@@ -1,0 +1,332 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type {
+  DeploymentInterval,
+  DeploymentKey,
+  DeploymentPage,
+  ObservationBatch,
+  ObservedGroup,
+} from '../contract/deployments.js';
+import { InputError } from '../domain/errors.js';
+import type {
+  ApplyResult,
+  DeploymentFilter,
+  DeploymentStore,
+  DiscoveredImage,
+  RunningDigest,
+} from './deployment-store.js';
+import type { Database, DeploymentIntervalsTable } from './schema.js';
+import { createSortableIdGenerator } from './sortable-id.js';
+import { knownDigests, imageIdOf, countOpen } from './sql-deployment-images.js';
+import { parseJson } from './sql-image-rows.js';
+
+export interface SqlDeploymentStoreDeps {
+  db: Kysely<Database>;
+  now?: () => Date;
+}
+
+type Row = Selectable<DeploymentIntervalsTable>;
+type Batch = ObservationBatch & { removals: DeploymentKey[] };
+
+type KeyColumn =
+  'namespace' | 'workload_kind' | 'workload_name' | 'application' | 'registry' | 'repository' | 'digest';
+
+function keyValues(k: DeploymentKey): Record<KeyColumn, string> {
+  return {
+    namespace: k.namespace,
+    workload_kind: k.workloadKind,
+    workload_name: k.workloadName,
+    application: k.application,
+    registry: k.registry,
+    repository: k.repository,
+    digest: k.digest,
+  };
+}
+
+export function intervalOf(r: Row): DeploymentInterval {
+  const out: DeploymentInterval = {
+    id: r.id,
+    runtime: r.runtime,
+    namespace: r.namespace,
+    workloadKind: r.workload_kind,
+    workloadName: r.workload_name,
+    application: r.application,
+    registry: r.registry,
+    repository: r.repository,
+    digest: r.digest,
+    replicas: r.ended_at === null ? r.replicas : 0,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+  };
+  if (r.image !== null) out.image = r.image;
+  if (r.ended_at !== null) out.endedAt = r.ended_at;
+  if (r.app !== null) out.app = parseJson(r.app, {});
+  return out;
+}
+
+const min = (a: string, b: string) => (a < b ? a : b);
+const max = (a: string, b: string) => (a > b ? a : b);
+
+function encodeCursor(r: Pick<Row, 'first_seen_at' | 'id'>): string {
+  return Buffer.from(JSON.stringify([r.first_seen_at, r.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(c: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string'))
+      return v as [string, string];
+  } catch {
+    // fall through
+  }
+  throw new InputError('Invalid deployment list cursor: pass back the nextCursor of the previous page.', {
+    details: [{ path: 'cursor', message: 'malformed cursor' }],
+  });
+}
+
+export class SqlDeploymentStore implements DeploymentStore {
+  private readonly db: Kysely<Database>;
+  private readonly now: () => Date;
+  private readonly nextId = createSortableIdGenerator('dep_');
+
+  constructor(deps: SqlDeploymentStoreDeps) {
+    this.db = deps.db;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  apply(runtime: string, batch: Batch): Promise<ApplyResult> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await this.advanceCursor(trx, runtime, batch))) {
+        return { applied: false, duplicate: true, opened: 0, updated: 0, closed: 0, unknown: [] };
+      }
+      const result = { applied: true, duplicate: false, opened: 0, updated: 0, closed: 0 };
+      for (const g of batch.upserts) {
+        if (await this.upsert(trx, runtime, g, batch.observedAt)) result.opened++;
+        else result.updated++;
+      }
+      for (const k of batch.removals) {
+        const r = await trx
+          .updateTable('deployment_intervals')
+          .set({ ended_at: k.endedAt, updated_at: this.now().toISOString() })
+          .where('runtime', '=', runtime)
+          .where((eb) => eb.and(keyValues(k)))
+          .where('ended_at', 'is', null)
+          .executeTakeFirst();
+        result.closed += Number(r.numUpdatedRows);
+      }
+      if (batch.kind === 'full' && batch.last !== false) {
+        // Everything the full state did not name (every part shares observedAt) has gone.
+        const r = await trx
+          .updateTable('deployment_intervals')
+          .set({ ended_at: batch.observedAt, updated_at: this.now().toISOString() })
+          .where('runtime', '=', runtime)
+          .where('ended_at', 'is', null)
+          .where('last_seen_at', '<', batch.observedAt)
+          .executeTakeFirst();
+        result.closed += Number(r.numUpdatedRows);
+      }
+      const unknown = await knownDigests(trx, batch.upserts);
+      return { ...result, unknown };
+    });
+  }
+
+  /** False for a replay: same observer, sequence at or below the last applied. */
+  private async advanceCursor(trx: Transaction<Database>, runtime: string, b: Batch): Promise<boolean> {
+    const row = await trx
+      .selectFrom('deployment_observers')
+      .selectAll()
+      .where('runtime', '=', runtime)
+      .executeTakeFirst();
+    if (row && row.observer_id === b.observerId && Number(row.sequence) >= b.sequence) return false;
+    const values = {
+      observer_id: b.observerId,
+      sequence: b.sequence,
+      last_batch_at: b.observedAt,
+      last_full_at: b.kind === 'full' ? b.observedAt : (row?.last_full_at ?? null),
+    };
+    if (row)
+      await trx.updateTable('deployment_observers').set(values).where('runtime', '=', runtime).execute();
+    else
+      await trx
+        .insertInto('deployment_observers')
+        .values({ runtime, ...values })
+        .execute();
+    return true;
+  }
+
+  /** True when a new interval was opened. */
+  private async upsert(
+    trx: Transaction<Database>,
+    runtime: string,
+    g: ObservedGroup,
+    observedAt: string,
+  ): Promise<boolean> {
+    const key = keyValues(g);
+    const now = this.now().toISOString();
+    const attrs = { replicas: g.replicas, image: g.image ?? null, app: g.app ? JSON.stringify(g.app) : null };
+    const open = await trx
+      .selectFrom('deployment_intervals')
+      .selectAll()
+      .where('runtime', '=', runtime)
+      .where((eb) => eb.and(key))
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
+    // A closed interval whose end is after this group's earliest container start was closed wrongly (the
+    // containers ran all along, e.g. a full state sent while a watch was catching up): reopen it.
+    const target =
+      open ??
+      (await trx
+        .selectFrom('deployment_intervals')
+        .selectAll()
+        .where('runtime', '=', runtime)
+        .where((eb) => eb.and(key))
+        .where('ended_at', '>=', g.firstStartedAt)
+        .orderBy('ended_at', 'desc')
+        .limit(1)
+        .executeTakeFirst());
+    if (target) {
+      await trx
+        .updateTable('deployment_intervals')
+        .set({
+          ...attrs,
+          ended_at: null,
+          first_seen_at: min(target.first_seen_at, g.firstStartedAt),
+          last_seen_at: max(target.last_seen_at, observedAt),
+          updated_at: now,
+        })
+        .where('id', '=', target.id)
+        .execute();
+      return false;
+    }
+    await trx
+      .insertInto('deployment_intervals')
+      .values({
+        id: this.nextId(),
+        runtime,
+        ...key,
+        ...attrs,
+        first_seen_at: g.firstStartedAt,
+        last_seen_at: max(observedAt, g.firstStartedAt),
+        ended_at: null,
+        updated_at: now,
+      })
+      .execute();
+    return true;
+  }
+
+  async list(filter: DeploymentFilter, page: { limit: number; cursor?: string }): Promise<DeploymentPage> {
+    const cursor = page.cursor !== undefined ? decodeCursor(page.cursor) : undefined;
+    const rows = await this.filtered(filter)
+      .$if(cursor !== undefined, (qb) => {
+        const [at, id] = cursor ?? ['', ''];
+        return qb
+          .where('first_seen_at', '<=', at)
+          .where((eb) => eb.or([eb('first_seen_at', '<', at), eb('id', '<', id)]));
+      })
+      .orderBy('first_seen_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit + 1)
+      .execute();
+    const items = rows.slice(0, page.limit);
+    const last = items.at(-1);
+    return rows.length > page.limit && last
+      ? { items: items.map(intervalOf), nextCursor: encodeCursor(last) }
+      : { items: items.map(intervalOf) };
+  }
+
+  private filtered(f: DeploymentFilter) {
+    return this.db
+      .selectFrom('deployment_intervals')
+      .selectAll()
+      .$if(f.runtime !== undefined, (qb) => qb.where('runtime', '=', f.runtime ?? ''))
+      .$if(f.application !== undefined, (qb) => qb.where('application', '=', f.application ?? ''))
+      .$if(f.namespace !== undefined, (qb) => qb.where('namespace', '=', f.namespace ?? ''))
+      .$if(f.digest !== undefined, (qb) => qb.where('digest', '=', f.digest ?? ''))
+      .$if(f.active === true, (qb) => qb.where('ended_at', 'is', null))
+      .$if(f.active === false, (qb) => qb.where('ended_at', 'is not', null));
+  }
+
+  async forDigests(
+    registry: string,
+    repository: string,
+    digests: readonly string[],
+  ): Promise<DeploymentInterval[]> {
+    if (digests.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('deployment_intervals')
+      .selectAll()
+      .where('digest', 'in', [...digests])
+      .where('registry', '=', registry)
+      .where('repository', '=', repository)
+      .orderBy('first_seen_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1000)
+      .execute();
+    return rows.map(intervalOf);
+  }
+
+  async forApplication(application: string, limit: number): Promise<DeploymentInterval[]> {
+    const rows = await this.filtered({ application })
+      .orderBy('first_seen_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(intervalOf);
+  }
+
+  async openIntervals(filter: DeploymentFilter, limit: number): Promise<DeploymentInterval[]> {
+    const rows = await this.filtered({ ...filter, active: true })
+      .orderBy('application')
+      .orderBy('first_seen_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(intervalOf);
+  }
+
+  async recordDiscovered(d: DiscoveredImage): Promise<boolean> {
+    const r = await this.db
+      .insertInto('discovered_images')
+      .values({
+        registry: d.registry,
+        repository: d.repository,
+        digest: d.digest,
+        runtime: d.runtime,
+        integration: d.integration ?? null,
+        report_id: d.reportId ?? null,
+        problem: d.problem ?? null,
+        discovered_at: d.discoveredAt,
+      })
+      .onConflict((oc) => oc.columns(['registry', 'repository', 'digest']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async discovered(registry: string, repository: string, digest: string): Promise<DiscoveredImage | null> {
+    const r = await this.db
+      .selectFrom('discovered_images')
+      .selectAll()
+      .where('registry', '=', registry)
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    if (!r) return null;
+    const out: DiscoveredImage = {
+      registry: r.registry,
+      repository: r.repository,
+      digest: r.digest,
+      runtime: r.runtime,
+      discoveredAt: r.discovered_at,
+    };
+    if (r.integration !== null) out.integration = r.integration;
+    if (r.report_id !== null) out.reportId = r.report_id;
+    if (r.problem !== null) out.problem = r.problem;
+    return out;
+  }
+
+  imageIdOf(d: RunningDigest): Promise<string | null> {
+    return imageIdOf(this.db, d);
+  }
+
+  countOpen(images: ReadonlyArray<{ id: string } & RunningDigest>): Promise<Map<string, number>> {
+    return countOpen(this.db, images);
+  }
+}
