@@ -34,6 +34,7 @@ import {
 import type { PrometheusMetrics } from './metrics/prometheus.js';
 import { httpMetrics, metricsRoute } from './metrics/http.js';
 import { openApiHandler } from './openapi/route.js';
+import type { ClientAddress } from './client-address.js';
 
 export interface AppDeps {
   version: string;
@@ -62,6 +63,8 @@ export interface AppDeps {
   codefreshStream?: Partial<CodefreshStreamTimers>;
   /** This server's metrics; without it there is no /metrics and nothing is timed. */
   metrics?: PrometheusMetrics;
+  /** Who a request comes from, for the auth slow-down (behind `--trusted-proxy`); default: the TCP peer. */
+  clientAddress?: ClientAddress;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -97,7 +100,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   if (deps.diskFull) api.use(clearDiskFullOnWrite(deps.diskFull));
-  api.use(bearerAuth({ tokens: deps.tokens }));
+  api.use(
+    bearerAuth({ tokens: deps.tokens, ...(deps.clientAddress ? { clientAddress: deps.clientAddress } : {}) }),
+  );
   // A viewer reads integrations (no route returns a secret) and runtimes; every other method is admin's.
   const adminOrViewerReads = readsOr(['admin', 'viewer'], ['admin']);
   api.use('/integrations/*', adminOrViewerReads);

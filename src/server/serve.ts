@@ -1,4 +1,4 @@
-import { mkdir, writeFile, chmod, rm } from 'node:fs/promises';
+import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { removePointer, writePointer } from './pointer.js';
 import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
@@ -38,6 +38,9 @@ import { listenHttp } from './listen.js';
 import { readinessChecks } from './readiness.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
 import { meteredFetch } from '../integrations/metered-fetch.js';
+import { clientAddressResolver, parseTrustedProxies } from './client-address.js';
+import { followReplicas, openCoordination, startConfigSync, type Coordination } from './replication.js';
+import { assertSharedIdentities, ensureAdminToken, readSharedSecrets, sharedKeys } from './shared-secrets.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -65,6 +68,12 @@ export const ServeOptions = z.object({
   maxIssueKeys: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_ISSUE_KEYS),
   /** The URL clients reach this server at; Codefresh's client is told to send reports there. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Shared secrets of replicas, from files outside the data directory (docs/replicas.md). */
+  identityFile: z.string().min(1).optional(),
+  localRuntimeIdentityFile: z.string().min(1).optional(),
+  adminTokenFile: z.string().min(1).optional(),
+  /** `--trusted-proxy`: peers whose X-Forwarded-For names the client (the auth slow-down keys on it). */
+  trustedProxies: z.array(z.string()).default([]),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -111,7 +120,16 @@ async function startLocked(
   runtimeVersion: string,
 ): Promise<RunningServer> {
   const { redactor, logger } = ctx;
+  // Checked before the store opens: a bad secret file or proxy range is a usage error, nothing is touched.
+  const secrets = await readSharedSecrets(opts, redactor);
+  const trusted = parseTrustedProxies(opts.trustedProxies);
   const store = await openStore(opts, dataDir, ctx);
+  const coord = openCoordination({
+    db: store.db,
+    dialect: store.dialect,
+    databaseUrl: databaseUrl(opts, dataDir),
+    logger,
+  });
   let repo: ConfigRepo | undefined;
   try {
     const tokens = new SqlTokenStore({ db: store.db });
@@ -119,7 +137,7 @@ async function startLocked(
     const reportStore = new SqlReportStore({ db: store.db });
     const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
     const endpoints = parseEndpointPolicy(opts.allowEndpoints);
-    const keys = new KeyStore(dataDir);
+    const keys = new KeyStore(dataDir, sharedKeys(secrets, opts.runtimeName));
     const openRepo = (): ConfigRepo | undefined => repo;
     const metrics = new PrometheusMetrics({
       queueStats: () => reportStore.queueStats(),
@@ -127,7 +145,9 @@ async function startLocked(
     });
     // Recipients come from the store, not Git; every resource read from Git is checked against them and
     // against the binding sealed into each secret (docs/security.md).
-    const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit);
+    const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit, () =>
+      coord.notifier.publish('config'),
+    );
     const verify = createSealedVerifier({ keys, redactor, pins });
     repo = await ConfigRepo.open({
       location,
@@ -138,6 +158,9 @@ async function startLocked(
       verify,
       git: { telemetry: metrics },
       ...faultHook(),
+      // Replicas write one at a time, each starting from what the one before pushed (no lost update).
+      exclusive: (fn) => coord.lock.run('config-write', fn),
+      onChanged: () => coord.notifier.publish('config'),
     });
     metrics.configSynced(true);
     const executor = new RuntimeExecutor({
@@ -158,10 +181,17 @@ async function startLocked(
       pins,
     });
     const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger, pins });
-    await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
-    // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
-    await ensureClusterManifests(repo, logger).catch((err: unknown) => {
-      logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
+    const opened = repo;
+    // One replica at a time, seeing what the one before pinned and created (docs/replicas.md).
+    const adminTokenFile = await coord.lock.run('bootstrap', async () => {
+      await pins.reload();
+      await assertSharedIdentities({ dialect: store.dialect, keys, pins, localRuntime: opts.runtimeName });
+      await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
+      // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
+      await ensureClusterManifests(opened, logger).catch((err: unknown) => {
+        logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
+      });
+      return ensureAdminToken({ tokens, dataDir, logger }, secrets.adminToken);
     });
     const enrichment = buildEnrichment(opts, ctx, {
       db: store.db,
@@ -171,10 +201,17 @@ async function startLocked(
       executor,
       endpoints,
       metrics,
+      coord,
     });
     const { runner } = enrichment;
-
-    const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
+    const unfollow = followReplicas(coord.notifier, {
+      syncConfig: async () => {
+        await pins.reload();
+        return opened.sync();
+      },
+      wakeRunner: () => runner.notify(),
+      logger,
+    });
     for (const p of repo.snapshot().problems) {
       logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
     }
@@ -198,6 +235,7 @@ async function startLocked(
       health: async () => ({ reports: { ...(await reportStore.counts()), inProgressHere: runner.busy } }),
       readiness: readinessChecks({ reports: reportStore, repo, runner }),
       diskFull: new DiskFullState(),
+      clientAddress: clientAddressResolver(trusted),
     });
     const server = await listenHttp(app.fetch, opts.port, opts.host);
     const url = await publish(server, opts.host, dataDir);
@@ -213,8 +251,10 @@ async function startLocked(
       url,
       ...(adminTokenFile ? { adminTokenFile } : {}),
       async close() {
+        unfollow();
         liveRepo.stopAutoSync();
         await runner.stop();
+        await coord.notifier.close();
         await new Promise<void>((ok) => server.close(() => ok()));
         await store.close();
         await rm(join(dataDir, 'server.json'), { force: true });
@@ -224,14 +264,18 @@ async function startLocked(
     };
   } catch (err) {
     repo?.stopAutoSync();
+    await coord.notifier.close();
     await store.close().catch(() => undefined);
     throw err;
   }
 }
 
+function databaseUrl(opts: Opts, dataDir: string): string {
+  return opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
+}
+
 async function openStore(opts: Opts, dataDir: string, { redactor, logger }: Ctx) {
-  const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
-  const store = openDatabase(database, {
+  const store = openDatabase(databaseUrl(opts, dataDir), {
     redactor,
     onPoolError: (err) => logger.warn({ err }, 'database connection error'),
   });
@@ -268,6 +312,7 @@ function buildEnrichment(
     executor: RuntimeExecutor;
     endpoints: EndpointPolicy;
     metrics: PrometheusMetrics;
+    coord: Coordination;
   },
 ) {
   const { reportStore, endpoints, metrics } = deps;
@@ -312,6 +357,8 @@ function buildEnrichment(
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
       runner.notify();
+      // Another replica's idle workers may be the ones free to take it.
+      deps.coord.notifier.publish('reports');
     },
   });
   return { reportStore, images, pipeline, runner, reports };
@@ -340,34 +387,4 @@ function faultHook(): { faultPoint?: (point: string) => void } {
       if (point === at) process.kill(process.pid, 'SIGKILL');
     },
   };
-}
-
-/** The periodic pull of the shared configuration; its successes and failures feed /metrics. */
-function startConfigSync(
-  repo: ConfigRepo,
-  seconds: number,
-  metrics: PrometheusMetrics,
-  logger: Logger,
-): void {
-  const onError = (err: unknown) => {
-    metrics.configSynced(false);
-    logger.warn({ err }, 'config repo: periodic sync failed');
-  };
-  repo.startAutoSync(seconds * 1000, onError, () => metrics.configSynced(true));
-}
-
-/** The first start makes an admin token and writes it, 0600, where only the operator can read it. */
-async function ensureAdminToken(
-  tokens: SqlTokenStore,
-  dataDir: string,
-  logger: Logger,
-): Promise<string | undefined> {
-  const existing = await tokens.list();
-  const file = join(dataDir, 'admin-token');
-  if (existing.length > 0) return undefined;
-  const { token } = await tokens.create({ name: 'initial admin', scopes: ['admin'] });
-  await writeFile(file, token + '\n', { mode: 0o600 });
-  await chmod(file, 0o600);
-  logger.info({ file }, `created the first admin token; it is in ${file} (mode 0600)`);
-  return file;
 }

@@ -46,6 +46,23 @@ export function registerServe(program: Command): void {
       '--public-url <url>',
       "the URL CI reaches this server at, told to Codefresh's report-image client (env IMAGETRAIL_PUBLIC_URL)",
     )
+    .option(
+      '--identity-file <file>',
+      "the control plane's age identity, the same on every replica (env IMAGETRAIL_IDENTITY_FILE; default: generated in the data directory)",
+    )
+    .option(
+      '--local-runtime-identity-file <file>',
+      "the in-process runtime's age identity, the same on every replica (env IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE)",
+    )
+    .option(
+      '--admin-token-file <file>',
+      'the first admin token (it_…), created in an empty store instead of a generated one (env IMAGETRAIL_ADMIN_TOKEN_FILE)',
+    )
+    .option(
+      '--trusted-proxy <cidr>',
+      'a load balancer or reverse proxy whose X-Forwarded-For names the client; repeatable (env IMAGETRAIL_TRUSTED_PROXIES, comma-separated)',
+      (value: string, prev: string[] | undefined) => [...(prev ?? []), value],
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -74,6 +91,13 @@ export function registerServe(program: Command): void {
             (o['allowEndpoint'] as unknown as string[] | undefined) ??
             (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
           publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
+          identityFile: o['identityFile'] ?? env['IMAGETRAIL_IDENTITY_FILE'],
+          localRuntimeIdentityFile:
+            o['localRuntimeIdentityFile'] ?? env['IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE'],
+          adminTokenFile: o['adminTokenFile'] ?? env['IMAGETRAIL_ADMIN_TOKEN_FILE'],
+          trustedProxies:
+            (o['trustedProxy'] as unknown as string[] | undefined) ??
+            (env['IMAGETRAIL_TRUSTED_PROXIES'] ?? '').split(',').filter((p) => p.trim() !== ''),
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,
