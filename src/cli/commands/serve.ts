@@ -91,10 +91,10 @@ export function registerServe(program: Command): void {
             (o['allowEndpoint'] as unknown as string[] | undefined) ??
             (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
           publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
-          identityFile: o['identityFile'] ?? env['IMAGETRAIL_IDENTITY_FILE'],
+          identityFile: o['identityFile'] ?? (env['IMAGETRAIL_IDENTITY_FILE'] || undefined),
           localRuntimeIdentityFile:
-            o['localRuntimeIdentityFile'] ?? env['IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE'],
-          adminTokenFile: o['adminTokenFile'] ?? env['IMAGETRAIL_ADMIN_TOKEN_FILE'],
+            o['localRuntimeIdentityFile'] ?? (env['IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE'] || undefined),
+          adminTokenFile: o['adminTokenFile'] ?? (env['IMAGETRAIL_ADMIN_TOKEN_FILE'] || undefined),
           trustedProxies:
             (o['trustedProxy'] as unknown as string[] | undefined) ??
             (env['IMAGETRAIL_TRUSTED_PROXIES'] ?? '').split(',').filter((p) => p.trim() !== ''),
