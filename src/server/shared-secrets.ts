@@ -142,9 +142,8 @@ export async function assertSharedIdentities(deps: {
       `this replica ${held ? 'holds a different' : 'has no'} age identity for the ${c.what}; the shared database pins ${c.pinned}`,
       {
         hints: [
-          `Every replica on one PostgreSQL database must be given the same identity with ${c.flag}`,
-          '(mount it from a Kubernetes Secret). Copy it from the data directory of the first replica',
-          `(keys/${c.owner === 'control-plane' ? 'control-plane' : `runtimes/${c.owner}`}.agekey); see docs/replicas.md.`,
+          `Give every replica on one PostgreSQL database the same identity with ${c.flag} (a mounted Kubernetes Secret).`,
+          `The first replica's is keys/${c.owner === 'control-plane' ? 'control-plane' : `runtimes/${c.owner}`}.agekey in its data directory; see docs/replicas.md.`,
         ],
       },
     );

@@ -38,6 +38,8 @@ export async function startImagetrail(
     env?: Record<string, string | undefined>;
     dataDir?: string;
     args?: string[];
+    /** How long to wait for /healthz (replicas starting together wait for each other's bootstrap). */
+    startTimeoutMs?: number;
   } = {},
 ): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'imagetrail-data-')));
@@ -63,7 +65,7 @@ export async function startImagetrail(
   proc.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
   let url: string | undefined;
   while (Date.now() < deadline) {
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('wait'), 100))]);
