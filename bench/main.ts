@@ -12,6 +12,7 @@ import { latencyBench } from './latency.js';
 import { throughputBench } from './throughput.js';
 import { memoryBench } from './memory.js';
 import { listBench } from './list.js';
+import { replicasBench } from './replicas.js';
 
 const ALL: Benchmark[] = [
   cliStart,
@@ -21,6 +22,7 @@ const ALL: Benchmark[] = [
   throughputBench,
   memoryBench,
   listBench,
+  replicasBench,
 ];
 const RESULTS = join(ROOT, 'bench', 'results');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
