@@ -218,11 +218,7 @@ export class ConfigRepo {
     const msg = message.trim();
     if (msg === '') return Promise.reject(new InputError('a commit message is required'));
     const exclusive = this.coordination.exclusive ?? (<R>(f: () => Promise<R>) => f());
-    return this.mutex.run(async () => {
-      const out = await exclusive(() => this.mutateLocked(msg, fn));
-      if (out.commit) this.coordination.onChanged?.();
-      return out;
-    });
+    return this.mutex.run(() => exclusive(() => this.mutateLocked(msg, fn)));
   }
 
   private async mutateLocked<T>(msg: string, fn: (tx: ConfigTx) => Promise<T>): Promise<MutationResult<T>> {
@@ -253,6 +249,7 @@ export class ConfigRepo {
         this.faultPoint('committed');
         if (!this.isRemote) {
           await this.journal.end(); // durable from here on: the API may acknowledge it
+          this.coordination.onChanged?.();
           await this.reload();
           return { result, commit: this.current.commit };
         }
@@ -267,6 +264,8 @@ export class ConfigRepo {
           continue;
         }
         await this.journal.end(); // pushed: durable, the API may acknowledge it
+        // Told before this replica reloads, so the others pull in parallel with it.
+        if (pushed.outcome === 'pushed') this.coordination.onChanged?.();
         await this.reload();
         return { result, commit: pushed.outcome === 'pushed' ? this.current.commit : null };
       } catch (err) {

@@ -218,7 +218,7 @@ describe('two replicas on one PostgreSQL and one Git remote', () => {
           : undefined;
       });
     }
-  }, 180_000);
+  }, 600_000);
 
   it('500 concurrent reports over both replicas, one SIGKILLed mid-run and replaced: each enriched exactly once in effect', async () => {
     const add = await api(r1, 'POST', '/api/v1/integrations', ecrIntegration('ecr', 'reports'));
@@ -272,7 +272,7 @@ describe('two replicas on one PostgreSQL and one Git remote', () => {
       ids[i] = r.id;
     });
 
-    const finals = await waitAllTerminal(r1, ids as string[], 300_000);
+    const finals = await waitAllTerminal(r1, ids as string[], 900_000);
     expect(
       finals.filter((f) => f.status !== 'succeeded').map((f) => `${f.id} ${JSON.stringify(f.error)}`),
     ).toEqual([]);
@@ -308,5 +308,5 @@ describe('two replicas on one PostgreSQL and one Git remote', () => {
     console.log(
       `[replicas] POSTs cut by the kill ${cut}, re-POSTed ${retried.length}, running on the victim at the kill ${runningOnVictim}, re-run ${rerun}`,
     );
-  }, 600_000);
+  }, 1_200_000);
 });
