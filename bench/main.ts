@@ -14,6 +14,7 @@ import { memoryBench } from './memory.js';
 import { listBench } from './list.js';
 import { agentBench } from './agent.js';
 import { deploymentsBench } from './deployments.js';
+import { replicasBench } from './replicas.js';
 
 const ALL: Benchmark[] = [
   cliStart,
@@ -25,6 +26,7 @@ const ALL: Benchmark[] = [
   listBench,
   agentBench,
   deploymentsBench,
+  replicasBench,
 ];
 const RESULTS = join(ROOT, 'bench', 'results');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');

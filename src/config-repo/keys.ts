@@ -9,10 +9,15 @@ export interface KeyPair {
 
 /**
  * Private age identities live in the data directory (mode 0600), never in Git: the control plane's own,
- * and those of runtimes that run in this process or whose key this control plane generated.
+ * and those of runtimes that run in this process or whose key this control plane generated. Identities
+ * given from outside (`shared`: replicas' `--identity-file`, `--local-runtime-identity-file`) win over the
+ * data directory and are never generated.
  */
 export class KeyStore {
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly shared: ReadonlyMap<string, KeyPair> = new Map(),
+  ) {}
 
   private path(owner: string): string {
     return owner === 'control-plane'
@@ -26,6 +31,8 @@ export class KeyStore {
   }
 
   async get(owner: string): Promise<KeyPair | undefined> {
+    const given = this.shared.get(owner);
+    if (given) return given;
     try {
       const text = await readFile(this.path(owner), 'utf8');
       const identity = text

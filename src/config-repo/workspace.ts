@@ -48,6 +48,13 @@ export interface ConfigRepoOptions {
   endpoints?: EndpointPolicy;
   /** Checks against keys and pins outside Git, run on every load (sealed-value bindings, recipients). */
   verify?: ResourceVerifier;
+  /**
+   * Serialises mutations with other processes writing the same repository (replicas: a PostgreSQL
+   * advisory lock). Push-and-rebase still guards against writers outside imagetrail.
+   */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Called after a mutation landed a commit, to tell other replicas to pull. */
+  onChanged?: () => void;
 }
 
 export type { LastCommit } from './history.js';
@@ -110,6 +117,7 @@ export class ConfigRepo {
     private readonly maxAttempts: number,
     private readonly journal: MutationJournal,
     private readonly faultPoint: NonNullable<ConfigRepoOptions['faultPoint']>,
+    private readonly coordination: Pick<ConfigRepoOptions, 'exclusive' | 'onChanged'> = {},
   ) {
     this.current = { commit: null, runtimes: new Map(), integrations: [], problems: [], files: new Map() };
   }
@@ -132,7 +140,10 @@ export class ConfigRepo {
         options.logger?.warn({ err }, 'config repo: cannot check the remote default branch');
       });
     }
-    const repo = new ConfigRepo(loc, git, dir, subPath, branch, options.logger, maxAttempts, journal, fault);
+    const repo = new ConfigRepo(loc, git, dir, subPath, branch, options.logger, maxAttempts, journal, fault, {
+      ...(options.exclusive ? { exclusive: options.exclusive } : {}),
+      ...(options.onChanged ? { onChanged: options.onChanged } : {}),
+    });
     await recoverInterruptedMutation({
       git,
       repoDir: dir,
@@ -206,63 +217,69 @@ export class ConfigRepo {
   mutate<T>(message: string, fn: (tx: ConfigTx) => Promise<T>): Promise<MutationResult<T>> {
     const msg = message.trim();
     if (msg === '') return Promise.reject(new InputError('a commit message is required'));
-    return this.mutex.run(async () => {
-      let lastReason: unknown;
-      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-        await this.syncLocked();
-        await this.assertClean();
-        const base = await this.git.revParse(this.repoDir, 'HEAD');
-        if (base) await this.journal.begin(base, msg);
-        const tx = new Transaction(this.root);
-        try {
-          this.watchSnapshot = true;
-          this.snapshotUsed = false;
-          const result = await fn(tx).finally(() => {
-            this.watchSnapshot = false;
-          });
-          tx.close();
-          await this.assertValid(tx.changed());
-          this.faultPoint('written');
-          await this.git.run(['add', '-A', '--', this.subPath || '.'], { cwd: this.repoDir });
-          this.faultPoint('staged');
-          const staged = await this.git.tryRun(['diff', '--cached', '--quiet'], { cwd: this.repoDir });
-          if (staged.exitCode === 0) {
-            await this.journal.end();
-            return { result, commit: null };
-          }
-          await this.git.run(['commit', '--quiet', '--no-verify', '-m', msg], { cwd: this.repoDir });
-          this.faultPoint('committed');
-          if (!this.isRemote) {
-            await this.journal.end(); // durable from here on: the API may acknowledge it
-            await this.reload();
-            return { result, commit: this.current.commit };
-          }
-          const pushed = await this.pushWithRebase(tx, this.snapshotUsed);
-          if (pushed.outcome === 'conflict') {
-            lastReason = pushed.reason;
-            this.logger?.info(
-              { attempt },
-              `config repo: concurrent change conflicts (${pushed.reason}); re-applying`,
-            );
-            await this.rollback(base, tx);
-            continue;
-          }
-          await this.journal.end(); // pushed: durable, the API may acknowledge it
-          await this.reload();
-          return { result, commit: pushed.outcome === 'pushed' ? this.current.commit : null };
-        } catch (err) {
-          tx.close();
-          // A failed rollback keeps the record, so that the next start finishes it.
-          if (await this.rollback(base, tx)) await this.journal.end().catch(() => undefined);
-          throw err;
+    const exclusive = this.coordination.exclusive ?? (<R>(f: () => Promise<R>) => f());
+    return this.mutex.run(() => exclusive(() => this.mutateLocked(msg, fn)));
+  }
+
+  private async mutateLocked<T>(msg: string, fn: (tx: ConfigTx) => Promise<T>): Promise<MutationResult<T>> {
+    let lastReason: unknown;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      await this.syncLocked();
+      await this.assertClean();
+      const base = await this.git.revParse(this.repoDir, 'HEAD');
+      if (base) await this.journal.begin(base, msg);
+      const tx = new Transaction(this.root);
+      try {
+        this.watchSnapshot = true;
+        this.snapshotUsed = false;
+        const result = await fn(tx).finally(() => {
+          this.watchSnapshot = false;
+        });
+        tx.close();
+        await this.assertValid(tx.changed());
+        this.faultPoint('written');
+        await this.git.run(['add', '-A', '--', this.subPath || '.'], { cwd: this.repoDir });
+        this.faultPoint('staged');
+        const staged = await this.git.tryRun(['diff', '--cached', '--quiet'], { cwd: this.repoDir });
+        if (staged.exitCode === 0) {
+          await this.journal.end();
+          return { result, commit: null };
         }
+        await this.git.run(['commit', '--quiet', '--no-verify', '-m', msg], { cwd: this.repoDir });
+        this.faultPoint('committed');
+        if (!this.isRemote) {
+          await this.journal.end(); // durable from here on: the API may acknowledge it
+          this.coordination.onChanged?.();
+          await this.reload();
+          return { result, commit: this.current.commit };
+        }
+        const pushed = await this.pushWithRebase(tx, this.snapshotUsed);
+        if (pushed.outcome === 'conflict') {
+          lastReason = pushed.reason;
+          this.logger?.info(
+            { attempt },
+            `config repo: concurrent change conflicts (${pushed.reason}); re-applying`,
+          );
+          await this.rollback(base, tx);
+          continue;
+        }
+        await this.journal.end(); // pushed: durable, the API may acknowledge it
+        // Told before this replica reloads, so the others pull in parallel with it.
+        if (pushed.outcome === 'pushed') this.coordination.onChanged?.();
+        await this.reload();
+        return { result, commit: pushed.outcome === 'pushed' ? this.current.commit : null };
+      } catch (err) {
+        tx.close();
+        // A failed rollback keeps the record, so that the next start finishes it.
+        if (await this.rollback(base, tx)) await this.journal.end().catch(() => undefined);
+        throw err;
       }
-      await this.journal.end();
-      throw new ConflictError(
-        `the shared configuration repository kept changing underneath; gave up after ${this.maxAttempts} attempts`,
-        { cause: lastReason, hints: ['Retry in a moment.'] },
-      );
-    });
+    }
+    await this.journal.end();
+    throw new ConflictError(
+      `the shared configuration repository kept changing underneath; gave up after ${this.maxAttempts} attempts`,
+      { cause: lastReason, hints: ['Retry in a moment.'] },
+    );
   }
 
   /** Pulls every `intervalMs`; errors are logged and the last good snapshot keeps serving. */

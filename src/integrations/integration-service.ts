@@ -205,7 +205,9 @@ export class IntegrationService {
   ): Promise<MutationResult> {
     this.registerRawSecrets(raw);
     const input = parseInput(EditIntegrationInput, raw);
-    const snap = this.deps.repo.snapshot();
+    let snap = this.deps.repo.snapshot();
+    // Another replica may have added it a moment ago, before its notification arrived: pull, then decide.
+    if (!snap.integrations.some((e) => e.name === name)) snap = await this.deps.repo.sync();
     const entries = snap.integrations.filter((e) => e.name === name);
     if (entries.length === 0) throw this.notFound(name);
     const current = primaryEntry(entries);

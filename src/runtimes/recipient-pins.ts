@@ -20,12 +20,25 @@ export class RecipientPins {
   private constructor(
     private readonly store: RecipientPinStore,
     private readonly audit: PinAudit | undefined,
+    /** Told after a pin changed, so that other replicas reload theirs. */
+    private readonly onChange: (() => void) | undefined,
   ) {}
 
-  static async load(store: RecipientPinStore, audit?: PinAudit): Promise<RecipientPins> {
-    const p = new RecipientPins(store, audit);
+  static async load(
+    store: RecipientPinStore,
+    audit?: PinAudit,
+    onChange?: () => void,
+  ): Promise<RecipientPins> {
+    const p = new RecipientPins(store, audit, onChange);
     for (const pin of await store.list()) p.#pins.set(pin.owner, pin.recipient);
     return p;
+  }
+
+  /** Re-reads the pins another replica may have changed (on its notification, or at bootstrap). */
+  async reload(): Promise<void> {
+    const fresh = await this.store.list();
+    this.#pins.clear();
+    for (const pin of fresh) this.#pins.set(pin.owner, pin.recipient);
   }
 
   controlPlane(): string | undefined {
@@ -72,6 +85,7 @@ export class RecipientPins {
     if (previous === recipient) return;
     await this.store.set({ owner, recipient, source, pinnedAt: new Date().toISOString() });
     this.#pins.set(owner, recipient);
+    this.onChange?.();
     await this.audit?.record({
       actorTokenId: actorTokenId ?? null,
       action: 'recipient.pin',

@@ -40,6 +40,7 @@ import type { AgentHub } from '../runtimes/agent-hub.js';
 import { agentRoutes } from './routes/agent/index.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import { deploymentRoutes, observationRoutes } from './routes/deployments.js';
+import type { ClientAddress } from './client-address.js';
 
 export interface AppDeps {
   version: string;
@@ -74,6 +75,8 @@ export interface AppDeps {
   agents?: AgentHub;
   /** Deployment tracking (observations, intervals, applications); absent in tests that do not need it. */
   deployments?: DeploymentService;
+  /** Who a request comes from, for the auth slow-down (behind `--trusted-proxy`); default: the TCP peer. */
+  clientAddress?: ClientAddress;
 }
 
 export type AppEnv = { Variables: AuthVariables };
@@ -112,7 +115,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   if (deps.diskFull) api.use(clearDiskFullOnWrite(deps.diskFull));
-  const bearer = bearerAuth({ tokens: deps.tokens });
+  const bearer = bearerAuth({
+    tokens: deps.tokens,
+    ...(deps.clientAddress ? { clientAddress: deps.clientAddress } : {}),
+  });
   // With SSO, a dashboard session cookie also authenticates (CSRF token required for changes).
   api.use(
     deps.sso

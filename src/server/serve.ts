@@ -1,8 +1,8 @@
+import { writeFile, rm } from 'node:fs/promises';
 import { DeploymentService } from '../deployments/deployment-service.js';
 import { SqlDeploymentStore } from '../store/sql-deployment-store.js';
-import { writeFile, chmod, rm } from 'node:fs/promises';
 import { removePointer, writePointer } from './pointer.js';
-import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
+import { parseEndpointPolicy } from '../domain/endpoints.js';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
@@ -23,12 +23,7 @@ import { SqlRecipientPinStore } from '../store/recipient-pin-store.js';
 import { createSealedVerifier } from '../integrations/sealed-verifier.js';
 import { RecipientPins } from '../runtimes/recipient-pins.js';
 import { SqlReportStore } from '../store/sql-report-store.js';
-import { SqlImageStore } from '../store/sql-image-store.js';
-import { EnrichmentPipeline } from '../enrichment/pipeline.js';
-import { ReportRunner } from '../enrichment/runner.js';
-import { ReportService } from '../enrichment/report-service.js';
-import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
-import { DEFAULT_MAX_ISSUE_KEYS, JiraIssueEnricher } from '../enrichment/issue-enricher.js';
+import { DEFAULT_MAX_ISSUE_KEYS } from '../enrichment/issue-enricher.js';
 import { IntegrationService } from '../integrations/integration-service.js';
 import { KeyStore } from '../config-repo/keys.js';
 import { RuntimeExecutor } from '../runtimes/executor.js';
@@ -39,14 +34,17 @@ import { DiskFullState } from './disk-full.js';
 import { listenHttp } from './listen.js';
 import { readinessChecks } from './readiness.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
-import { meteredFetch } from '../integrations/metered-fetch.js';
 import { resolveSsoSettings, type OidcOptions } from './sso/settings.js';
 import { OidcClient } from './sso/oidc-client.js';
 import { SqlSsoSessionStore } from '../store/sso-session-store.js';
 import type { SsoDeps } from './routes/sso.js';
 import { makeDataDir } from './data-dir.js';
+import { buildEnrichment } from './enrichment-wiring.js';
 import { AgentHub } from '../runtimes/agent-hub.js';
 import { SqlAgentStore } from '../store/sql-agent-store.js';
+import { clientAddressResolver, parseTrustedProxies } from './client-address.js';
+import { followReplicas, openCoordination, startConfigSync } from './replication.js';
+import { assertSharedIdentities, ensureAdminToken, readSharedSecrets, sharedKeys } from './shared-secrets.js';
 
 export const ServeOptions = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -76,6 +74,12 @@ export const ServeOptions = z.object({
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Dashboard single sign-on; see src/server/sso/settings.ts. */
   oidc: z.custom<OidcOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Shared secrets of replicas, from files outside the data directory (docs/replicas.md). */
+  identityFile: z.string().min(1).optional(),
+  localRuntimeIdentityFile: z.string().min(1).optional(),
+  adminTokenFile: z.string().min(1).optional(),
+  /** `--trusted-proxy`: peers whose X-Forwarded-For names the client (the auth slow-down keys on it). */
+  trustedProxies: z.array(z.string()).default([]),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type ServeOptions = z.input<typeof ServeOptions>;
@@ -110,8 +114,8 @@ export async function startServer(
   }
 }
 
-type Ctx = { redactor: Redactor; logger: Logger };
-type Opts = z.output<typeof ServeOptions>;
+export type Ctx = { redactor: Redactor; logger: Logger };
+export type Opts = z.output<typeof ServeOptions>;
 
 async function startLocked(
   opts: Opts,
@@ -124,7 +128,16 @@ async function startLocked(
   const { redactor, logger } = ctx;
   // Before the store opens: a bad SSO setting fails the start with nothing to clean up.
   const ssoSettings = opts.oidc ? await resolveSsoSettings(opts.oidc, opts.publicUrl, redactor) : undefined;
+  // Checked before the store opens: a bad secret file or proxy range is a usage error, nothing is touched.
+  const secrets = await readSharedSecrets(opts, redactor);
+  const trusted = parseTrustedProxies(opts.trustedProxies);
   const store = await openStore(opts, dataDir, ctx);
+  const coord = openCoordination({
+    db: store.db,
+    dialect: store.dialect,
+    databaseUrl: databaseUrl(opts, dataDir),
+    logger,
+  });
   let repo: ConfigRepo | undefined;
   try {
     const tokens = new SqlTokenStore({ db: store.db });
@@ -132,7 +145,7 @@ async function startLocked(
     const reportStore = new SqlReportStore({ db: store.db });
     const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
     const endpoints = parseEndpointPolicy(opts.allowEndpoints);
-    const keys = new KeyStore(dataDir);
+    const keys = new KeyStore(dataDir, sharedKeys(secrets, opts.runtimeName));
     const openRepo = (): ConfigRepo | undefined => repo;
     const metrics = new PrometheusMetrics({
       queueStats: () => reportStore.queueStats(),
@@ -140,7 +153,9 @@ async function startLocked(
     });
     // Recipients come from the store, not Git; every resource read from Git is checked against them and
     // against the binding sealed into each secret (docs/security.md).
-    const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit);
+    const pins = await RecipientPins.load(new SqlRecipientPinStore({ db: store.db }), audit, () =>
+      coord.notifier.publish('config'),
+    );
     const verify = createSealedVerifier({ keys, redactor, pins });
     repo = await ConfigRepo.open({
       location,
@@ -151,6 +166,9 @@ async function startLocked(
       verify,
       git: { telemetry: metrics },
       ...faultHook(),
+      // Replicas write one at a time, each starting from what the one before pushed (no lost update).
+      exclusive: (fn) => coord.lock.run('config-write', fn),
+      onChanged: () => coord.notifier.publish('config'),
     });
     metrics.configSynced(true);
     const executor = new RuntimeExecutor({
@@ -171,10 +189,17 @@ async function startLocked(
       pins,
     });
     const runtimes = new RuntimeService({ repo, keys, executor, integrations, logger, pins });
-    await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
-    // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
-    await ensureClusterManifests(repo, logger).catch((err: unknown) => {
-      logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
+    const opened = repo;
+    // One replica at a time, seeing what the one before pinned and created (docs/replicas.md).
+    const adminTokenFile = await coord.lock.run('bootstrap', async () => {
+      await pins.reload();
+      await assertSharedIdentities({ dialect: store.dialect, keys, pins, localRuntime: opts.runtimeName });
+      await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
+      // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
+      await ensureClusterManifests(opened, logger).catch((err: unknown) => {
+        logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
+      });
+      return ensureAdminToken({ tokens, dataDir, logger }, secrets.adminToken);
     });
     // Reports for a remote hybrid runtime wait in the store for its agents, which are woken when one comes.
     const woken: { hub?: AgentHub } = {};
@@ -187,6 +212,7 @@ async function startLocked(
       executor,
       endpoints,
       metrics,
+      coord,
     });
     const { runner } = enrichment;
     const agents = new AgentHub({
@@ -199,7 +225,14 @@ async function startLocked(
     });
     woken.hub = agents;
 
-    const adminTokenFile = await ensureAdminToken(tokens, dataDir, logger);
+    const unfollow = followReplicas(coord.notifier, {
+      syncConfig: async () => {
+        await pins.reload();
+        return opened.sync();
+      },
+      wakeRunner: () => runner.notify(),
+      logger,
+    });
     for (const p of repo.snapshot().problems) {
       logger.warn({ file: p.file, path: p.path }, `shared configuration: ${p.message}`);
     }
@@ -232,6 +265,7 @@ async function startLocked(
         repo,
         onQueued: () => runner.notify(),
       }),
+      clientAddress: clientAddressResolver(trusted),
     });
     const server = await listenHttp(app.fetch, opts.port, opts.host);
     const url = await publish(server, opts.host, dataDir);
@@ -247,8 +281,10 @@ async function startLocked(
       url,
       ...(adminTokenFile ? { adminTokenFile } : {}),
       async close() {
+        unfollow();
         liveRepo.stopAutoSync();
         await runner.stop();
+        await coord.notifier.close();
         await new Promise<void>((ok) => server.close(() => ok()));
         await store.close();
         await rm(join(dataDir, 'server.json'), { force: true });
@@ -258,14 +294,18 @@ async function startLocked(
     };
   } catch (err) {
     repo?.stopAutoSync();
+    await coord.notifier.close();
     await store.close().catch(() => undefined);
     throw err;
   }
 }
 
+function databaseUrl(opts: Opts, dataDir: string): string {
+  return opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
+}
+
 async function openStore(opts: Opts, dataDir: string, { redactor, logger }: Ctx) {
-  const database = opts.database ?? `sqlite:${join(dataDir, 'imagetrail.db')}`;
-  const store = openDatabase(database, {
+  const store = openDatabase(databaseUrl(opts, dataDir), {
     redactor,
     onPoolError: (err) => logger.warn({ err }, 'database connection error'),
   });
@@ -289,73 +329,6 @@ async function bootstrap(runtimes: RuntimeService, name: string, version: string
     if (!(err instanceof InputError)) throw err;
     logger.error({ err }, `cannot register the in-process runtime ${name}: ${err.message}`);
   }
-}
-
-function buildEnrichment(
-  opts: Opts,
-  { redactor, logger }: Ctx,
-  deps: {
-    db: ReturnType<typeof openDatabase>['db'];
-    reportStore: SqlReportStore;
-    repo: ConfigRepo;
-    keys: KeyStore;
-    executor: RuntimeExecutor;
-    endpoints: EndpointPolicy;
-    metrics: PrometheusMetrics;
-    notifyAgents: (runtime: string) => void;
-  },
-) {
-  const { reportStore, endpoints, metrics } = deps;
-  const images = new SqlImageStore({ db: deps.db });
-  const pipeline = new EnrichmentPipeline({
-    repo: deps.repo,
-    keys: deps.keys,
-    executor: deps.executor,
-    redactor,
-    logger,
-    endpoints,
-    git: new GitHubGitEnricher({
-      keys: deps.keys,
-      redactor,
-      endpoints,
-      fetch: meteredFetch('github', metrics),
-    }),
-    issues: new JiraIssueEnricher({
-      keys: deps.keys,
-      redactor,
-      maxKeys: opts.maxIssueKeys,
-      endpoints,
-      fetch: meteredFetch('jira', metrics),
-    }),
-  });
-  const runner = new ReportRunner({
-    reports: reportStore,
-    images,
-    pipeline,
-    logger,
-    redactor,
-    concurrency: opts.reportConcurrency,
-    leaseMs: opts.reportLeaseMs,
-    pollMs: opts.reportPollMs,
-    retryBaseMs: opts.reportRetryBaseMs,
-    telemetry: metrics,
-    // This process runs its own runtime and the hosted ones; remote hybrid runtimes' agents claim the rest.
-    runtimes: () =>
-      [...deps.repo.snapshot().runtimes.values()]
-        .filter((rt) => deps.executor.canExecute(rt).ok)
-        .map((rt) => rt.metadata.name),
-  });
-  const reports = new ReportService({
-    reports: reportStore,
-    repo: deps.repo,
-    localRuntime: opts.runtimeName,
-    onAccepted: ({ runtime, created }) => {
-      if (created) metrics.reportAccepted(runtime);
-      runner.notify();
-      deps.notifyAgents(runtime);
-    },
-  });
-  return { reportStore, images, pipeline, runner, reports };
 }
 
 function ssoDeps(
@@ -388,34 +361,4 @@ function faultHook(): { faultPoint?: (point: string) => void } {
       if (point === at) process.kill(process.pid, 'SIGKILL');
     },
   };
-}
-
-/** The periodic pull of the shared configuration; its successes and failures feed /metrics. */
-function startConfigSync(
-  repo: ConfigRepo,
-  seconds: number,
-  metrics: PrometheusMetrics,
-  logger: Logger,
-): void {
-  const onError = (err: unknown) => {
-    metrics.configSynced(false);
-    logger.warn({ err }, 'config repo: periodic sync failed');
-  };
-  repo.startAutoSync(seconds * 1000, onError, () => metrics.configSynced(true));
-}
-
-/** The first start makes an admin token and writes it, 0600, where only the operator can read it. */
-async function ensureAdminToken(
-  tokens: SqlTokenStore,
-  dataDir: string,
-  logger: Logger,
-): Promise<string | undefined> {
-  const existing = await tokens.list();
-  const file = join(dataDir, 'admin-token');
-  if (existing.length > 0) return undefined;
-  const { token } = await tokens.create({ name: 'initial admin', scopes: ['admin'] });
-  await writeFile(file, token + '\n', { mode: 0o600 });
-  await chmod(file, 0o600);
-  logger.info({ file }, `created the first admin token; it is in ${file} (mode 0600)`);
-  return file;
 }

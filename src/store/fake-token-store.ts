@@ -24,15 +24,16 @@ export class FakeTokenStore implements TokenStore {
     this.now = deps.now ?? (() => new Date());
   }
 
-  create(input: NewToken): Promise<CreatedToken> {
+  create(input: NewToken, preset?: string): Promise<CreatedToken> {
     // A validation error becomes a rejection, as from the SQL store, not a synchronous throw.
-    return new Promise((resolve) => resolve(this.createNow(input)));
+    return new Promise((resolve) => resolve(this.createNow(input, preset)));
   }
 
-  private createNow(input: NewToken): CreatedToken {
+  private createNow(input: NewToken, preset?: string): CreatedToken {
     const { name, scopes } = NewToken.parse(input);
     const id = newTokenId();
-    const token = generateToken();
+    if (preset !== undefined && !looksLikeToken(preset)) throw new Error('not an imagetrail token');
+    const token = preset ?? generateToken();
     this.rows.set(id, {
       id,
       name,

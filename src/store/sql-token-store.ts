@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { InputError } from '../domain/errors.js';
 import type { ApiTokensTable, Database } from './schema.js';
 import {
   NewToken,
@@ -29,10 +30,11 @@ export class SqlTokenStore implements TokenStore {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async create(input: NewToken): Promise<CreatedToken> {
+  async create(input: NewToken, preset?: string): Promise<CreatedToken> {
     const { name, scopes } = NewToken.parse(input);
     const id = newTokenId();
-    const token = generateToken();
+    if (preset !== undefined && !looksLikeToken(preset)) throw new InputError('not an imagetrail token');
+    const token = preset ?? generateToken();
     await this.db
       .insertInto('api_tokens')
       .values({

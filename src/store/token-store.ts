@@ -57,7 +57,8 @@ export interface TokenInfo extends Principal {
 }
 
 export interface TokenStore {
-  create(input: NewToken): Promise<CreatedToken>;
+  /** `preset`: the plaintext to store instead of a fresh one (the first admin token from a shared Secret). */
+  create(input: NewToken, preset?: string): Promise<CreatedToken>;
   /** The principal of a valid, unrevoked token, or null. Never throws for a malformed token. */
   verify(token: string): Promise<Principal | null>;
   /** All tokens, newest first, without hashes. */

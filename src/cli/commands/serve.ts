@@ -75,6 +75,23 @@ export function registerServe(program: Command): void {
       '--oidc-session-hours <h>',
       'how long a dashboard session lasts (env IMAGETRAIL_OIDC_SESSION_HOURS, default 8)',
     )
+    .option(
+      '--identity-file <file>',
+      "the control plane's age identity, the same on every replica (env IMAGETRAIL_IDENTITY_FILE; default: generated in the data directory)",
+    )
+    .option(
+      '--local-runtime-identity-file <file>',
+      "the in-process runtime's age identity, the same on every replica (env IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE)",
+    )
+    .option(
+      '--admin-token-file <file>',
+      'the first admin token (it_…), created in an empty store instead of a generated one (env IMAGETRAIL_ADMIN_TOKEN_FILE)',
+    )
+    .option(
+      '--trusted-proxy <cidr>',
+      'a load balancer or reverse proxy whose X-Forwarded-For names the client; repeatable (env IMAGETRAIL_TRUSTED_PROXIES, comma-separated)',
+      (value: string, prev: string[] | undefined) => [...(prev ?? []), value],
+    )
     .action(async (o: Record<string, string | undefined>, cmd: Command) => {
       const { startServer } = await import('../../server/serve.js');
       const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
@@ -104,6 +121,13 @@ export function registerServe(program: Command): void {
             (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
           publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
           oidc: oidcOptions(o, env),
+          identityFile: o['identityFile'] ?? (env['IMAGETRAIL_IDENTITY_FILE'] || undefined),
+          localRuntimeIdentityFile:
+            o['localRuntimeIdentityFile'] ?? (env['IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE'] || undefined),
+          adminTokenFile: o['adminTokenFile'] ?? (env['IMAGETRAIL_ADMIN_TOKEN_FILE'] || undefined),
+          trustedProxies:
+            (o['trustedProxy'] as unknown as string[] | undefined) ??
+            (env['IMAGETRAIL_TRUSTED_PROXIES'] ?? '').split(',').filter((p) => p.trim() !== ''),
         } as Parameters<typeof startServer>[0],
         VERSION,
         RUNTIME_VERSION,

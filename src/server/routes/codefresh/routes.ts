@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { ClientAddress } from '../../client-address.js';
 import { bodyLimit } from 'hono/body-limit';
 import { PayloadTooLargeError } from '../../../domain/errors.js';
 import type { Logger } from '../../../logging/logger.js';
@@ -28,6 +29,8 @@ export interface CodefreshDeps {
   /** --public-url: what the runtime lookup answers as the runtime's ingress host. */
   publicUrl: string | undefined;
   stream: CodefreshStreamTimers;
+  /** Who a request comes from, for the auth slow-down (behind `--trusted-proxy`). */
+  clientAddress?: ClientAddress | undefined;
 }
 
 export const DEFAULT_STREAM_TIMERS: CodefreshStreamTimers = {
@@ -44,7 +47,11 @@ export const DEFAULT_STREAM_TIMERS: CodefreshStreamTimers = {
  */
 export function codefreshRoutes(deps: CodefreshDeps): Hono<AuthEnv> {
   const r = new Hono<AuthEnv>();
-  const auth = bearerAuth({ tokens: deps.tokens, rawToken: true });
+  const auth = bearerAuth({
+    tokens: deps.tokens,
+    rawToken: true,
+    ...(deps.clientAddress ? { clientAddress: deps.clientAddress } : {}),
+  });
   // The middleware throws taxonomy errors; run it here so each endpoint answers them in its own protocol.
   const principal = (c: Context<AuthEnv, string>) => async (): Promise<Principal> => {
     await auth(c, () => Promise.resolve());

@@ -1,0 +1,87 @@
+import type { EndpointPolicy } from '../domain/endpoints.js';
+import type { ConfigRepo } from '../config-repo/workspace.js';
+import type { KeyStore } from '../config-repo/keys.js';
+import type { openDatabase } from '../store/database.js';
+import type { SqlReportStore } from '../store/sql-report-store.js';
+import { SqlImageStore } from '../store/sql-image-store.js';
+import { EnrichmentPipeline } from '../enrichment/pipeline.js';
+import { ReportRunner } from '../enrichment/runner.js';
+import { ReportService } from '../enrichment/report-service.js';
+import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
+import { JiraIssueEnricher } from '../enrichment/issue-enricher.js';
+import { meteredFetch } from '../integrations/metered-fetch.js';
+import type { RuntimeExecutor } from '../runtimes/executor.js';
+import type { PrometheusMetrics } from './metrics/prometheus.js';
+import type { Coordination } from './replication.js';
+import type { Ctx, Opts } from './serve.js';
+
+/** The report pipeline of one control-plane process: image store, enrichment pipeline, runner, intake. */
+export function buildEnrichment(
+  opts: Opts,
+  { redactor, logger }: Ctx,
+  deps: {
+    db: ReturnType<typeof openDatabase>['db'];
+    reportStore: SqlReportStore;
+    repo: ConfigRepo;
+    keys: KeyStore;
+    executor: RuntimeExecutor;
+    endpoints: EndpointPolicy;
+    metrics: PrometheusMetrics;
+    notifyAgents: (runtime: string) => void;
+    coord: Coordination;
+  },
+) {
+  const { reportStore, endpoints, metrics } = deps;
+  const images = new SqlImageStore({ db: deps.db });
+  const pipeline = new EnrichmentPipeline({
+    repo: deps.repo,
+    keys: deps.keys,
+    executor: deps.executor,
+    redactor,
+    logger,
+    endpoints,
+    git: new GitHubGitEnricher({
+      keys: deps.keys,
+      redactor,
+      endpoints,
+      fetch: meteredFetch('github', metrics),
+    }),
+    issues: new JiraIssueEnricher({
+      keys: deps.keys,
+      redactor,
+      maxKeys: opts.maxIssueKeys,
+      endpoints,
+      fetch: meteredFetch('jira', metrics),
+    }),
+  });
+  const runner = new ReportRunner({
+    reports: reportStore,
+    images,
+    pipeline,
+    logger,
+    redactor,
+    concurrency: opts.reportConcurrency,
+    leaseMs: opts.reportLeaseMs,
+    pollMs: opts.reportPollMs,
+    retryBaseMs: opts.reportRetryBaseMs,
+    telemetry: metrics,
+    // This process runs its own runtime and the hosted ones; remote hybrid runtimes' agents claim the rest.
+    runtimes: () =>
+      [...deps.repo.snapshot().runtimes.values()]
+        .filter((rt) => deps.executor.canExecute(rt).ok)
+        .map((rt) => rt.metadata.name),
+  });
+  const reports = new ReportService({
+    reports: reportStore,
+    repo: deps.repo,
+    localRuntime: opts.runtimeName,
+    onAccepted: ({ runtime, created }) => {
+      if (created) metrics.reportAccepted(runtime);
+      runner.notify();
+      deps.notifyAgents(runtime);
+      // Another replica's idle workers may be the ones free to take it.
+      deps.coord.notifier.publish('reports');
+    },
+  });
+  return { reportStore, images, pipeline, runner, reports };
+}
