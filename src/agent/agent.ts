@@ -13,6 +13,7 @@ import { RuntimeExecutor } from '../runtimes/executor.js';
 import { KeyStore } from '../config-repo/keys.js';
 import { backoffMs, sleep } from './backoff.js';
 import { startHealthServer } from './health.js';
+import { observeDeployments } from './observe.js';
 import {
   callerIdentity,
   newAgentId,
@@ -39,11 +40,13 @@ export const AgentOptions = z.object({
   waitMs: z.coerce.number().int().min(0).max(60_000).default(20_000),
   /** On SIGTERM, running jobs get this long to finish before they are handed back. */
   shutdownGraceMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Watch this cluster's pods and report where each digest runs (docs/deployments.md). */
+  watchDeployments: z.boolean().default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type AgentOptions = z.input<typeof AgentOptions>;
 
-/** A background task of the agent: runs until `signal` aborts. The deployment observer will be one more. */
+/** A background task of the agent (workers, health server, deployment observer): runs until `signal` aborts. */
 export type AgentTask = (signal: AbortSignal) => Promise<void>;
 
 /**
@@ -109,6 +112,8 @@ export async function runAgent(
   for (let i = 0; i < opts.concurrency; i++) tasks.push((signal) => workerLoop(state, signal));
   if (opts.healthPort !== undefined)
     tasks.push((signal) => startHealthServer(state, opts.healthPort!, signal));
+  if (opts.watchDeployments)
+    tasks.push((signal) => observeDeployments({ transport, runtime: opts.runtime, logger }, signal));
   logger.info(
     { runtime: opts.runtime, agent: agentId, server, awsIdentity: identity?.arn ?? null },
     `imagetrail agent ${version} serving runtime ${opts.runtime}`,

@@ -238,6 +238,8 @@ describe('the agent in overlays/agent', () => {
       '/var/lib/imagetrail-agent',
       '--health-port',
       '8081',
+      // The read-only ClusterRole below exists for this: where each digest runs (docs/deployments.md).
+      '--watch-deployments',
     ]);
     const token = c.env.find((e) => e.name === 'IMAGETRAIL_REGISTRATION_TOKEN');
     expect(token?.valueFrom?.secretKeyRef).toEqual({ name: 'imagetrail-agent', key: 'registration-token' });

@@ -27,6 +27,10 @@ export function registerAgent(program: Command): void {
       process.env['IMAGETRAIL_AGENT_HEALTH_PORT'],
     )
     .option(
+      '--watch-deployments',
+      'watch this cluster (in-cluster service account or KUBECONFIG) and report where each image digest runs (env IMAGETRAIL_AGENT_WATCH_DEPLOYMENTS=true)',
+    )
+    .option(
       '--allow-endpoint <pattern...>',
       'hosts credentials may be sent to over http or as non-AWS endpoints, as for serve (env IMAGETRAIL_ALLOW_ENDPOINTS)',
     )
@@ -49,6 +53,9 @@ export function registerAgent(program: Command): void {
             : {}),
           ...(o['healthPort'] ? { healthPort: o['healthPort'] } : {}),
           allowEndpoints: allow,
+          watchDeployments:
+            o['watchDeployments'] === (true as unknown) ||
+            env['IMAGETRAIL_AGENT_WATCH_DEPLOYMENTS'] === 'true',
           ...(env['IMAGETRAIL_AWS_TIMEOUT_MS']
             ? { awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'] }
             : {}),
