@@ -10,6 +10,8 @@ import {
 } from '../domain/errors.js';
 import { decodeError, ERROR_CODEC, kindForName } from '../domain/error-codec.js';
 import { ErrorBody } from '../contract/errors.js';
+import type * as z from 'zod';
+import { issuePath } from '../domain/parse.js';
 
 export interface ClientOptions {
   server?: string;
@@ -46,6 +48,16 @@ export class ApiClient {
         () => undefined,
       );
     return new ApiClient(server.replace(/\/+$/, ''), token, o.timeoutMs ?? 120_000);
+  }
+
+  /** A request whose answer is checked against the shared contract (src/contract/), never cast. */
+  async call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    return answerOf(schema, await this.request(method, path, body), `${method} ${path}`);
   }
 
   async request<T = unknown>(
@@ -163,4 +175,19 @@ function describeFetchError(err: unknown): string {
   if (cause?.code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
   if ((err as Error).name === 'TimeoutError') return 'timed out';
   return cause?.message ?? (err as Error).message;
+}
+
+/** Checks a server answer against the contract; a mismatch names the field, most likely a version skew. */
+export function answerOf<S extends z.ZodType>(schema: S, json: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  throw new UnavailableError(
+    `The server's answer to ${what} does not match what this CLI expects (${first ? `${issuePath(first.path)}: ${first.message}` : 'invalid'}).`,
+    {
+      hints: [
+        'Are the CLI and the server the same imagetrail version? Compare `imagetrail --version` with `imagetrail status`.',
+      ],
+    },
+  );
 }
