@@ -22,6 +22,7 @@ let server: ServerHandle;
 let browser: Browser;
 let shopId: string;
 let shopDigest: string;
+let foundDigest: string;
 
 function group(namespace: string, application: string) {
   return {
@@ -76,6 +77,8 @@ beforeAll(async () => {
   const seed = new EcrSeeder(moto, registry);
   shopDigest = (await seed.image('team/shop', '2.0', { format: 'oci' })).digest;
   await seed.image('team/idle', '1.0', { format: 'oci' });
+  // Pushed, never reported: the cluster is where imagetrail first sees it.
+  foundDigest = (await seed.image('team/found', '3.0', { format: 'oci' })).digest;
   server = await startImagetrail();
   const add = await addEcrKeyIntegration(
     server,
@@ -169,6 +172,39 @@ describe('deployments in the dashboard', () => {
     expect(await timeline.locator('li').count()).toBe(1);
     expect(await timeline.innerText()).toContain('running');
     expect(await page.locator('dd[data-deployments]').getAttribute('data-deployments')).toBe('1');
+    await page.close();
+  });
+
+  it('an image nobody reported, seen running, is enriched and marked "discovered in cluster"', async () => {
+    await observe(3, {
+      observedAt: T2,
+      upserts: [
+        {
+          ...group('prod', 'found'),
+          workloadName: 'found',
+          repository: 'team/found',
+          digest: foundDigest,
+          replicas: 1,
+          firstStartedAt: T1,
+        },
+      ],
+    });
+    let foundId = '';
+    await expect
+      .poll(
+        async () => {
+          const res = await api(server, 'GET', '/api/v1/images?repository=team/found');
+          foundId = (res.json?.items?.[0]?.id as string | undefined) ?? '';
+          return foundId;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .not.toBe('');
+    const page = await signedIn();
+    await page.goto(`${server.url}/images/${encodeURIComponent(foundId)}`);
+    await page.getByRole('table', { name: 'Running now' }).waitFor();
+    expect(await page.locator('[data-discovered]').innerText()).toBe('discovered in cluster');
+    expect(await page.getByRole('table', { name: 'Running now' }).innerText()).toContain('found');
     await page.close();
   });
 });
