@@ -65,7 +65,7 @@ export function defaultDashboardRoot(): string | undefined {
  * not a file (`/metrics`, `/readyz`, a typo under `/api/`) is left to the JSON not-found handler, so probes
  * and scrapers never mistake the dashboard for an answer.
  */
-const DASHBOARD_ROUTES = ['/integrations', '/runtimes', '/images', '/reports', '/audit'];
+const DASHBOARD_ROUTES = ['/integrations', '/runtimes', '/images', '/applications', '/reports', '/audit'];
 
 function isDashboardRoute(path: string): boolean {
   if (path === '/' || path === '/signin' || path === '/index.html') return true;

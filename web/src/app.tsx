@@ -10,6 +10,8 @@ import { ImagesPage } from './pages/images.js';
 import { ImageDetailPage } from './pages/image-detail.js';
 import { ReportsPage } from './pages/reports.js';
 import { AuditPage } from './pages/audit.js';
+import { ApplicationsPage } from './pages/applications.js';
+import { ApplicationDetailPage } from './pages/application-detail.js';
 import { PrincipalProvider, ReadOnlyBadge, ReadOnlyPage, useCanWrite } from './principal.js';
 import { NoticeContext, type Notice } from './notice.js';
 
@@ -78,6 +80,7 @@ function Shell() {
                 <NavItem to="/integrations" label="Integrations" />
                 <NavItem to="/runtimes" label="Runtimes" />
                 <NavItem to="/images" label="Images" />
+                <NavItem to="/applications" label="Applications" />
                 <NavItem to="/reports" label="Reports" />
                 {principal.scopes.includes('admin') && <NavItem to="/audit" label="Audit" />}
               </ul>
@@ -150,6 +153,10 @@ function Page(): ReactNode {
   if (match('/images', path)) return <ImagesPage />;
   if (match('/reports', path)) return <ReportsPage />;
   if (match('/audit', path)) return <AuditPage />;
+  if (match('/applications', path)) return <ApplicationsPage />;
+  const application = match('/applications/:name', path);
+  if (application?.['name'])
+    return <ApplicationDetailPage key={application['name']} name={application['name']} />;
   const img = match('/images/:id', path);
   if (img?.['id']) return <ImageDetailPage key={img['id']} id={img['id']} />;
   return (

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ErrorBody } from '../../../src/contract/errors.js';
 import { Check } from '../../../src/contract/integrations.js';
+import { ImageDeployments } from './deployments.js';
 import type {
   ImageDetail as ImageDetailModel,
   ImageSummary as ImageSummaryModel,
@@ -117,6 +118,8 @@ export const ImageSummary = z.object({
     .optional(),
   issues: z.array(z.string()),
   updatedAt: z.string(),
+  /** Places running it now (issue 13), when the server tracks deployments. */
+  deployedIn: z.number().optional(),
 });
 export type ImageSummary = z.infer<typeof ImageSummary>;
 
@@ -202,6 +205,7 @@ export const ImageDetail = ImageSummary.extend({
       url: z.string(),
     }),
   ),
+  deployments: ImageDeployments.optional(),
 });
 export type ImageDetail = z.infer<typeof ImageDetail>;
 

@@ -5,6 +5,7 @@ import { DockerfileCard } from '../components/dockerfile.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortSha, when } from '../format.js';
 import { Link } from '../router.js';
+import { DeploymentsCards } from './image-deployments.js';
 import { RegistryCards } from './image-registry-cards.js';
 import { SummaryCard } from './image-summary.js';
 
@@ -51,6 +52,7 @@ function Detail({ d }: { d: ImageDetail }) {
         </span>
       </PageTitle>
       <SummaryCard d={d} />
+      <DeploymentsCards d={d.deployments} />
       <IssuesCard d={d} />
       <RegistryCards d={d} />
       <DockerfileCard builds={d.builds} />

@@ -26,8 +26,13 @@ export function ImagesPage() {
   >;
   const limitParam = Number(search.get('limit'));
   const limit = Number.isInteger(limitParam) && limitParam >= 1 && limitParam <= 200 ? limitParam : PAGE_SIZE;
-  const appliedKey = [...FILTERS.map((f) => applied[f.key]), String(limit)].join('\u0000');
+  // "Deployed only": images running now in a tracked cluster (issue 13).
+  const deployedOnly = search.get('deployed') === 'true';
+  const appliedKey = [...FILTERS.map((f) => applied[f.key]), String(limit), String(deployedOnly)].join(
+    '\u0000',
+  );
   const [draft, setDraft] = useState<Record<FilterKey, string>>(applied);
+  const [draftDeployed, setDraftDeployed] = useState(deployedOnly);
   // Cursors of the pages before this one (for "Previous"), and this page's cursor.
   const [pages, setPages] = useState<{ key: string; stack: string[]; cursor: string | undefined }>({
     key: appliedKey,
@@ -40,6 +45,7 @@ export function ImagesPage() {
     (signal) => {
       const q = new URLSearchParams();
       for (const f of FILTERS) if (applied[f.key]) q.set(f.key, applied[f.key]);
+      if (deployedOnly) q.set('deployed', 'true');
       q.set('limit', String(limit));
       if (paging.cursor) q.set('cursor', paging.cursor);
       return request(`/images?${q.toString()}`, ImageList, { signal });
@@ -51,6 +57,7 @@ export function ImagesPage() {
     e.preventDefault();
     const q = new URLSearchParams();
     for (const f of FILTERS) if (draft[f.key].trim()) q.set(f.key, draft[f.key].trim());
+    if (draftDeployed) q.set('deployed', 'true');
     if (limit !== PAGE_SIZE) q.set('limit', String(limit));
     const qs = q.toString();
     navigate(`/images${qs ? `?${qs}` : ''}`);
@@ -58,11 +65,12 @@ export function ImagesPage() {
 
   function clear() {
     setDraft(Object.fromEntries(FILTERS.map((f) => [f.key, ''])) as Record<FilterKey, string>);
+    setDraftDeployed(false);
     navigate('/images');
   }
 
   const page = paging.stack.length + 1;
-  const filtered = FILTERS.some((f) => applied[f.key]);
+  const filtered = deployedOnly || FILTERS.some((f) => applied[f.key]);
 
   return (
     <section aria-labelledby="images-title">
@@ -83,6 +91,17 @@ export function ImagesPage() {
             />
           </div>
         ))}
+        <div className="field">
+          <label htmlFor="filter-deployed">
+            <input
+              id="filter-deployed"
+              type="checkbox"
+              checked={draftDeployed}
+              onChange={(e) => setDraftDeployed(e.target.checked)}
+            />{' '}
+            Deployed only
+          </label>
+        </div>
         <div className="actions">
           <button type="submit" className="primary">
             Apply filters
@@ -132,6 +151,7 @@ export function ImagesPage() {
                     <th scope="col">Latest commit</th>
                     <th scope="col">Created</th>
                     <th scope="col">Platforms</th>
+                    <th scope="col">Deployed in</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -173,6 +193,9 @@ export function ImagesPage() {
                       </td>
                       <td>{when(img.createdAt ?? img.pushedAt)}</td>
                       <td>{img.platforms.map(platform).join(', ') || '—'}</td>
+                      <td data-deployed-in={img.deployedIn ?? ''}>
+                        {img.deployedIn === undefined ? '—' : img.deployedIn}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

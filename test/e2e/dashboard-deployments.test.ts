@@ -1,0 +1,210 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMoto, type MotoPeer } from '../peers/moto.js';
+import { startRegistry, type RegistryPeer } from '../peers/registry.js';
+import { EcrSeeder, HOST } from '../helpers/ecr-seed.js';
+import { launchChromium, signInWithToken, type Browser } from '../helpers/chromium.js';
+import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+
+// Issue 13, the dashboard: in Debian's Chromium against a real `imagetrail serve`, images reported by CI
+// (enriched from moto + distribution) and deployments observed by the `local` runtime (an observation batch
+// posted as an observer would) show as "Running now" with history on the image, a "Deployed in" count and
+// a "deployed only" filter on the list, and an Applications page with the digests each application runs.
+
+const SHA = 'c0ffee'.padEnd(40, '1');
+const T0 = '2026-11-30T08:00:00.000Z';
+const T1 = '2026-11-30T09:00:00.000Z';
+const T2 = '2026-11-30T10:00:00.000Z';
+
+let moto: MotoPeer;
+let registry: RegistryPeer;
+let server: ServerHandle;
+let browser: Browser;
+let shopId: string;
+let shopDigest: string;
+let foundDigest: string;
+
+function group(namespace: string, application: string) {
+  return {
+    namespace,
+    workloadKind: 'Deployment',
+    workloadName: 'shop',
+    application,
+    registry: HOST,
+    repository: 'team/shop',
+    digest: shopDigest,
+  };
+}
+
+async function observe(sequence: number, body: Record<string, unknown>): Promise<void> {
+  const res = await api(server, 'POST', '/api/v1/runtimes/local/observations', {
+    observerId: 'dash-test',
+    sequence,
+    kind: 'delta',
+    upserts: [],
+    ...body,
+  });
+  expect(res.status, res.text).toBe(200);
+}
+
+async function report(image: string): Promise<string> {
+  const r = await cli(server, [
+    'report-image',
+    '--image',
+    image,
+    '--registry-integration',
+    'ecr',
+    '--no-local-git',
+    '--git-repo',
+    'acme/shop',
+    '--git-branch',
+    'main',
+    '--git-sha',
+    SHA,
+    '--workflow-name',
+    'shop build',
+    '--wait',
+    '--wait-timeout',
+    '60',
+    '--json',
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { result: { imageId: string } }).result.imageId;
+}
+
+beforeAll(async () => {
+  [moto, registry] = await Promise.all([startMoto(), startRegistry()]);
+  const seed = new EcrSeeder(moto, registry);
+  shopDigest = (await seed.image('team/shop', '2.0', { format: 'oci' })).digest;
+  await seed.image('team/idle', '1.0', { format: 'oci' });
+  // Pushed, never reported: the cluster is where imagetrail first sees it.
+  foundDigest = (await seed.image('team/found', '3.0', { format: 'oci' })).digest;
+  server = await startImagetrail();
+  const add = await addEcrKeyIntegration(
+    server,
+    'ecr',
+    { accessKeyId: 'AKIADASHDEPLOY000000', secretAccessKey: 'dash-deploy-secret' },
+    ['--api-endpoint', moto.endpoint, '--sts-endpoint', moto.endpoint, '--registry-endpoint', registry.url],
+  );
+  expect(add.code, add.stderr).toBe(0);
+  shopId = await report(`${HOST}/team/shop:2.0`);
+  await report(`${HOST}/team/idle:1.0`);
+  // The shop image runs in the `shop` application (prod) and in a staging workload without one; the
+  // staging one then goes away: one place now, one in the history.
+  await observe(1, {
+    observedAt: T1,
+    upserts: [
+      { ...group('prod', 'shop'), replicas: 3, firstStartedAt: T0 },
+      { ...group('staging', ''), replicas: 1, firstStartedAt: T0 },
+    ],
+  });
+  await observe(2, { observedAt: T2, removals: [{ ...group('staging', ''), endedAt: T1 }] });
+  browser = await launchChromium('deployments');
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await Promise.all([moto?.stop(), registry?.stop()]);
+});
+
+async function signedIn(): Promise<Page> {
+  const page = await browser.context.newPage();
+  await signInWithToken(page, server.url, server.adminToken);
+  return page;
+}
+
+describe('deployments in the dashboard', () => {
+  it('the image detail shows where it runs now, since when, and its history', async () => {
+    const page = await signedIn();
+    await page.goto(`${server.url}/images/${encodeURIComponent(shopId)}`);
+    const running = page.getByRole('table', { name: 'Running now' });
+    await running.waitFor();
+    const rows = running.locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    const row = await rows.first().innerText();
+    for (const text of ['shop', 'local', 'prod', 'Deployment/shop', '3']) expect(row).toContain(text);
+    const history = page.getByRole('list', { name: 'Deployment history' });
+    expect(await history.locator('li').count()).toBe(1);
+    expect(await history.innerText()).toContain('staging');
+    // Reported by CI, not discovered in a cluster.
+    expect(await page.getByText('discovered in cluster').count()).toBe(0);
+    await page.close();
+  });
+
+  it('the images list counts where each image runs and filters to deployed images', async () => {
+    const page = await signedIn();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
+    const rows = page.locator('tr[data-image]');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await page.locator('th', { hasText: 'Deployed in' }).count()).toBe(1);
+    expect(await page.locator(`tr[data-image="${shopId}"] td[data-deployed-in]`).innerText()).toBe('1');
+    expect(
+      await page.locator('tr', { hasText: 'team/idle' }).locator('td[data-deployed-in]').innerText(),
+    ).toBe('0');
+    await page.getByLabel('Deployed only').check();
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('deployed')).toBe('true');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().innerText()).toContain('team/shop');
+    await page.close();
+  });
+
+  it('the Applications page lists what each application runs, and one application its timeline', async () => {
+    const page = await signedIn();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Applications' }).waitFor();
+    const shop = page.locator('section[data-application="shop"]');
+    const table = shop.getByRole('table', { name: 'Images shop runs now' });
+    await table.waitFor();
+    const row = await table.locator('tbody tr').first().innerText();
+    for (const text of ['team/shop@', '2.0', 'shop build', SHA.slice(0, 7), 'main', 'prod'])
+      expect(row).toContain(text);
+    // The digest links to its image.
+    await table.getByRole('link', { name: /team\/shop@/ }).click();
+    await page.getByRole('table', { name: 'Running now' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/images/${encodeURIComponent(shopId)}`);
+
+    await page.goto(`${server.url}/applications/shop`);
+    await page.getByRole('heading', { level: 1, name: 'shop' }).waitFor();
+    const timeline = page.getByRole('list', { name: 'Timeline' });
+    await timeline.waitFor();
+    expect(await timeline.locator('li').count()).toBe(1);
+    expect(await timeline.innerText()).toContain('running');
+    expect(await page.locator('dd[data-deployments]').getAttribute('data-deployments')).toBe('1');
+    await page.close();
+  });
+
+  it('an image nobody reported, seen running, is enriched and marked "discovered in cluster"', async () => {
+    await observe(3, {
+      observedAt: T2,
+      upserts: [
+        {
+          ...group('prod', 'found'),
+          workloadName: 'found',
+          repository: 'team/found',
+          digest: foundDigest,
+          replicas: 1,
+          firstStartedAt: T1,
+        },
+      ],
+    });
+    let foundId = '';
+    await expect
+      .poll(
+        async () => {
+          const res = await api(server, 'GET', '/api/v1/images?repository=team/found');
+          foundId = (res.json?.items?.[0]?.id as string | undefined) ?? '';
+          return foundId;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
+      .not.toBe('');
+    const page = await signedIn();
+    await page.goto(`${server.url}/images/${encodeURIComponent(foundId)}`);
+    await page.getByRole('table', { name: 'Running now' }).waitFor();
+    expect(await page.locator('[data-discovered]').innerText()).toBe('discovered in cluster');
+    expect(await page.getByRole('table', { name: 'Running now' }).innerText()).toContain('found');
+    await page.close();
+  });
+});
