@@ -47,7 +47,8 @@ export const AuditActionFilter = z
   .max(100);
 
 export const AuditListQuery = z.object({
-  limit: z.number().int().min(1).max(1000).default(100),
+  // One more than the API's largest page (1000): the route asks for one extra row to know a next page exists.
+  limit: z.number().int().min(1).max(1001).default(100),
   /** Only this action, or every action under it when it ends in `.*` (`integration.*`). */
   action: AuditActionFilter.optional(),
   /** Only events by these tokens (empty: none match); absent: every actor, the server included. */
@@ -68,7 +69,7 @@ export function normalizeSince(since: string | undefined): string | undefined {
 
 export interface AuditStore {
   record(event: NewAuditEvent): Promise<AuditEvent>;
-  /** Newest first (by id, whose prefix is the time), at most `limit` (default 100, max 1000), filtered. */
+  /** Newest first (by id, whose prefix is the time), at most `limit` (default 100, max 1001), filtered. */
   list(query?: AuditListQuery): Promise<AuditEvent[]>;
 }
 
