@@ -1,18 +1,21 @@
-import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConflictError, InputError, UnavailableError } from '../domain/errors.js';
 import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { Logger } from '../logging/logger.js';
 import { buildInClusterApplication, type InClusterApplication } from './argo.js';
-import { Git, GitCommandError, isPushRejected, type GitOptions } from './git.js';
+import { Git, type GitOptions } from './git.js';
 import { LAYOUT_DIRS, safeRelativePath } from './layout.js';
 import type { ConfigRepoLocation } from './location.js';
 import { ensureRemoteHead } from './remote-head.js';
 import { loadSnapshot, type ConfigSnapshot, type ResourceVerifier } from './snapshot.js';
 import { validateFile, type Problem } from './validate.js';
-import { exists, Transaction } from './transaction.js';
+import { Transaction } from './transaction.js';
 import { MutationJournal, recoverInterruptedMutation } from './recovery.js';
 import { lastCommitsOf, type LastCommit } from './history.js';
+import { openLocal, openRemote } from './clone.js';
+import { AsyncMutex } from './mutex.js';
+import { pushWithRebase, type PushContext } from './push.js';
 
 /** What a mutation's callback may do; paths are relative to the configuration root (the sub-path). */
 export interface ConfigTx {
@@ -58,36 +61,6 @@ export interface ConfigRepoOptions {
 }
 
 export type { LastCommit } from './history.js';
-
-const INITIAL_MESSAGE = 'imagetrail: initialise shared configuration repository';
-const README = `# imagetrail shared configuration
-
-Managed by imagetrail; changes made here by hand are picked up and validated.
-
-    resources/all-runtimes-all-clusters/<integration>.yaml   shared with every runtime
-    resources/runtimes/<runtime>/<integration>.yaml          shared with that runtime only (wins over the above)
-    resources/control-planes/control-plane.yaml              the control plane's age recipient
-    runtimes/<runtime>/runtime.yaml                          kind Runtime
-    runtimes/<runtime>/in-cluster.yaml                       Argo CD Application syncing the runtime's folders
-    resources/crds/<kind>.imagetrail.dev.yaml                CRDs for these kinds (generated; Argo CD applies them first)
-
-Secret fields are sealed with age; decrypt one with \`age -d -i KEYFILE\`.
-`;
-
-/** Serialises async work in one process; a rejected task does not block the next. */
-class AsyncMutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(task);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-
-  idle(): Promise<void> {
-    return this.tail.then(() => undefined);
-  }
-}
 
 /**
  * The shared configuration repository as a working tree: a clone of a remote (fetched, committed and
@@ -253,7 +226,7 @@ export class ConfigRepo {
           await this.reload();
           return { result, commit: this.current.commit };
         }
-        const pushed = await this.pushWithRebase(tx, this.snapshotUsed);
+        const pushed = await pushWithRebase(this.pushContext(), tx, this.snapshotUsed);
         if (pushed.outcome === 'conflict') {
           lastReason = pushed.reason;
           this.logger?.info(
@@ -392,58 +365,13 @@ export class ConfigRepo {
    * rebase cannot see read-modify-write conflicts: two writers that both turn "1" into "2" rebase
    * cleanly and one increment is lost. Overlap therefore means re-running the callback on the new state.
    */
-  private async pushWithRebase(
-    tx: Transaction,
-    usedSnapshot: boolean,
-  ): Promise<{ outcome: 'pushed' | 'already-there' } | { outcome: 'conflict'; reason: string }> {
-    for (let i = 0; i < this.maxAttempts; i++) {
-      const ahead = await this.git.run(['rev-list', '--count', `origin/${this.branch}..HEAD`], {
-        cwd: this.repoDir,
-      });
-      // Someone else pushed exactly the same change; the rebase dropped ours as empty.
-      if (ahead.stdout.trim() === '0') return { outcome: 'already-there' };
-      try {
-        await this.git.run(['push', '--porcelain', 'origin', `HEAD:refs/heads/${this.branch}`], {
-          cwd: this.repoDir,
-        });
-        return { outcome: 'pushed' };
-      } catch (err) {
-        if (!isPushRejected(err)) throw err;
-      }
-      await this.fetch();
-      const upstream = await this.git.run(['diff', '--name-only', '-z', 'HEAD^', `origin/${this.branch}`], {
-        cwd: this.repoDir,
-      });
-      const prefix = this.subPath ? `${this.subPath}/` : '';
-      const theirs = upstream.stdout
-        .split('\0')
-        .filter((f) => f !== '' && f.startsWith(prefix))
-        .map((f) => f.slice(prefix.length));
-      // The snapshot reads only the layout's folders; others' notes or READMEs are no conflict.
-      const inLayout = (f: string) => LAYOUT_DIRS.some((d) => f === d || f.startsWith(`${d}/`));
-      if (theirs.some((f) => (usedSnapshot && inLayout(f)) || tx.dependsOn(f))) {
-        return { outcome: 'conflict', reason: 'others changed what this change was based on' };
-      }
-      const rebase = await this.git.tryRun(['rebase', '--quiet', `origin/${this.branch}`], {
-        cwd: this.repoDir,
-      });
-      if (rebase.exitCode !== 0) {
-        await this.git.tryRun(['rebase', '--abort'], { cwd: this.repoDir });
-        return { outcome: 'conflict', reason: 'rebase conflict' };
-      }
-      // A clean textual rebase can still merge two YAML edits into an invalid file; re-apply instead.
-      try {
-        await this.assertValid(tx.changed());
-      } catch {
-        return { outcome: 'conflict', reason: 'rebased result is invalid' };
-      }
-    }
-    throw new UnavailableError(
-      `pushing to the configuration repository was rejected ${this.maxAttempts} times`,
-      {
-        hints: ['Check that the branch is not protected against pushes by imagetrail.'],
-      },
-    );
+  private pushContext(): PushContext {
+    return {
+      ...{ git: this.git, repoDir: this.repoDir, branch: this.branch, subPath: this.subPath },
+      maxAttempts: this.maxAttempts,
+      fetch: () => this.fetch(),
+      assertValid: (changed) => this.assertValid(changed),
+    };
   }
 
   private async rollback(base: string | null, tx: Transaction): Promise<boolean> {
@@ -462,123 +390,5 @@ export class ConfigRepo {
 
   private repoRel(rel: string): string {
     return this.subPath ? `${this.subPath}/${rel}` : rel;
-  }
-}
-
-async function isEmptyDir(dir: string): Promise<boolean> {
-  try {
-    return (await readdir(dir)).length === 0;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw err;
-  }
-}
-
-async function initialCommit(git: Git, repoDir: string, subPath: string): Promise<void> {
-  const root = subPath ? path.join(repoDir, subPath) : repoDir;
-  await mkdir(root, { recursive: true });
-  const readme = path.join(root, 'README.md');
-  if (!(await exists(readme))) await writeFile(readme, README, 'utf8');
-  await git.run(['add', '-A', '--', subPath || '.'], { cwd: repoDir });
-  await git.run(['commit', '--quiet', '--no-verify', '--allow-empty', '-m', INITIAL_MESSAGE], {
-    cwd: repoDir,
-  });
-}
-
-/** Opens (or creates) a local working repository; returns its checked-out branch. */
-async function openLocal(git: Git, dir: string): Promise<string> {
-  if (await isEmptyDir(dir)) {
-    await mkdir(dir, { recursive: true });
-    await git.run(['init', '--quiet', '-b', 'main', dir]);
-    await initialCommit(git, dir, '');
-  } else {
-    const top = await git.tryRun(['rev-parse', '--show-toplevel'], { cwd: dir });
-    const isTop = top.exitCode === 0 && (await realpath(top.stdout.trim())) === (await realpath(dir));
-    if (!isTop) {
-      throw new InputError(
-        `--config-repo ${dir} is neither an empty folder nor the top of a git repository`,
-        {
-          hints: [
-            'Point --config-repo at an empty or missing folder (imagetrail initialises it) or at a git repository.',
-          ],
-        },
-      );
-    }
-    if (!(await git.revParse(dir, 'HEAD'))) await initialCommit(git, dir, '');
-  }
-  const branch = await git.currentBranch(dir);
-  if (!branch) {
-    throw new InputError(`the configuration repository ${dir} is not on a branch (detached HEAD)`, {
-      hints: ['git checkout main'],
-    });
-  }
-  return branch;
-}
-
-/** Clones (or reuses the clone of) a remote into `dir`; returns the branch it tracks. */
-async function openRemote(
-  git: Git,
-  dir: string,
-  url: string,
-  ref: string | undefined,
-  subPath: string,
-): Promise<string> {
-  if (await exists(path.join(dir, '.git'))) {
-    const origin = await git.tryRun(['config', '--get', 'remote.origin.url'], { cwd: dir });
-    const branch = await git.currentBranch(dir);
-    if (origin.stdout.trim() === url && branch && (!ref || ref === branch)) return branch;
-    // A clone of another repository or branch: --config-repo changed. It holds nothing unpushed.
-    await rm(dir, { recursive: true, force: true });
-  } else if (!(await isEmptyDir(dir))) {
-    throw new InputError(
-      `${dir} exists and is not a clone made by imagetrail; move it away or choose another data dir`,
-    );
-  }
-
-  await mkdir(dir, { recursive: true });
-  try {
-    await git.run(['init', '--quiet', '-b', ref ?? 'main', dir]);
-    await git.run(['remote', 'add', 'origin', url], { cwd: dir });
-    const heads = await git.run(['ls-remote', '--symref', 'origin', 'HEAD', 'refs/heads/*'], { cwd: dir });
-    const lines = heads.stdout.split('\n').filter((l) => l !== '');
-    const branches = lines
-      .map((l) => /\trefs\/heads\/(.+)$/.exec(l)?.[1])
-      .filter((b): b is string => b !== undefined);
-    const remoteDefault = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(heads.stdout)?.[1];
-    const branch = ref ?? remoteDefault ?? branches[0] ?? 'main';
-
-    if (branches.includes(branch)) {
-      await git.run(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], {
-        cwd: dir,
-      });
-      await git.run(['checkout', '--quiet', '-f', '-B', branch, `origin/${branch}`], { cwd: dir });
-      return branch;
-    }
-    if (branches.length > 0) {
-      throw new InputError(`branch ${branch} does not exist in the configuration repository`, {
-        hints: [
-          `Existing branches: ${branches.slice(0, 10).join(', ')}. Use ?ref=<branch> or create the branch first.`,
-        ],
-      });
-    }
-    // An empty remote: give it a first commit so there is a branch to track.
-    await git.run(['checkout', '--quiet', '-B', branch], { cwd: dir });
-    await initialCommit(git, dir, subPath);
-    try {
-      await git.run(['push', '--quiet', 'origin', `HEAD:refs/heads/${branch}`], { cwd: dir });
-    } catch (err) {
-      if (!isPushRejected(err)) throw err;
-      // Another instance initialised it first; take theirs.
-      await git.run(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], {
-        cwd: dir,
-      });
-      await git.run(['reset', '--quiet', '--hard', `origin/${branch}`], { cwd: dir });
-    }
-    return branch;
-  } catch (err) {
-    // Leave no half-made clone behind: the next start would take it for a good one.
-    await rm(dir, { recursive: true, force: true });
-    if (err instanceof GitCommandError || err instanceof InputError) throw err;
-    throw new UnavailableError('cannot clone the configuration repository', { cause: err });
   }
 }
