@@ -48,6 +48,18 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
   );
 }
 
+/** A failed load with its error and a Retry button: what every list page shows when its request fails. */
+export function ErrorWithRetry({ error, onRetry }: { error: unknown; onRetry: () => void }) {
+  return (
+    <>
+      <ErrorBox error={error} />
+      <button type="button" onClick={onRetry}>
+        Retry
+      </button>
+    </>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p className="loading" role="status">

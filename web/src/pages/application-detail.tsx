@@ -1,7 +1,7 @@
 import { request } from '../api/client.js';
 import { ApplicationView, type LeadTimeReport } from '../api/deployments.js';
 import { duration, IntervalList } from '../components/deployments.js';
-import { ErrorBox, Loading, PageTitle, useLoad } from '../components/ui.js';
+import { ErrorWithRetry, Loading, PageTitle, useLoad } from '../components/ui.js';
 import { shortDigest, shortSha, when } from '../format.js';
 import { Link } from '../router.js';
 import { RunningImages } from './applications.js';
@@ -18,14 +18,7 @@ export function ApplicationDetailPage({ name }: { name: string }) {
         <span id="application-title">{name}</span>
       </PageTitle>
       {view.state === 'loading' && <Loading what="the application" />}
-      {view.state === 'error' && (
-        <>
-          <ErrorBox error={view.error} />
-          <button type="button" onClick={reload}>
-            Retry
-          </button>
-        </>
-      )}
+      {view.state === 'error' && <ErrorWithRetry error={view.error} onRetry={reload} />}
       {view.state === 'ok' && (
         <>
           {view.data.app && (

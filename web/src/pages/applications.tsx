@@ -2,7 +2,7 @@ import { request } from '../api/client.js';
 import { ApplicationList, ApplicationView, type RunningImage } from '../api/deployments.js';
 import { ExtLink } from '../components/detail.js';
 import { applicationPath } from '../components/deployments.js';
-import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { ErrorBox, ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortDigest, shortSha, when } from '../format.js';
 import { Link } from '../router.js';
 
@@ -25,14 +25,7 @@ export function ApplicationsPage() {
         spec).
       </p>
       {list.state === 'loading' && <Loading what="applications" />}
-      {list.state === 'error' && (
-        <>
-          <ErrorBox error={list.error} />
-          <button type="button" onClick={reload}>
-            Retry
-          </button>
-        </>
-      )}
+      {list.state === 'error' && <ErrorWithRetry error={list.error} onRetry={reload} />}
       {list.state === 'ok' && list.data.items.length === 0 && (
         <p className="muted" role="status">
           Nothing observed running yet. Runtimes report what runs through <code>imagetrail agent</code>.

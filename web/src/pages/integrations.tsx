@@ -1,6 +1,6 @@
 import { request } from '../api/client.js';
 import { IntegrationList, type IntegrationView } from '../api/schemas.js';
-import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortSha, when } from '../format.js';
 import { Link, NEW_INTEGRATION_PATH } from '../router.js';
 import { useCanWrite, WriteOnly } from '../principal.js';
@@ -68,14 +68,7 @@ export function IntegrationsPage() {
         repository; secrets are sealed. A change may take a moment to reach each runtime.
       </p>
       {list.state === 'loading' && <Loading what="integrations" />}
-      {list.state === 'error' && (
-        <>
-          <ErrorBox error={list.error} />
-          <button type="button" onClick={reload}>
-            Retry
-          </button>
-        </>
-      )}
+      {list.state === 'error' && <ErrorWithRetry error={list.error} onRetry={reload} />}
       {list.state === 'ok' && list.data.items.length === 0 && <p className="empty">No integrations yet.</p>}
       {list.state === 'ok' && list.data.items.length > 0 && (
         <TableWrap label="Integrations">

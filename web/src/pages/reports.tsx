@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { request } from '../api/client.js';
 import { ReportList } from '../api/schemas.js';
-import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { when } from '../format.js';
 import { Link, useRouter } from '../router.js';
 
@@ -81,14 +81,7 @@ export function ReportsPage() {
         </div>
       </form>
       {list.state === 'loading' && <Loading what="reports" />}
-      {list.state === 'error' && (
-        <>
-          <ErrorBox error={list.error} />
-          <button type="button" onClick={reload}>
-            Retry
-          </button>
-        </>
-      )}
+      {list.state === 'error' && <ErrorWithRetry error={list.error} onRetry={reload} />}
       {list.state === 'ok' && list.data.items.length === 0 && (
         <p className="muted" role="status">
           No report matches.

@@ -1,6 +1,6 @@
 import { request } from '../api/client.js';
 import { RuntimeList, type RuntimeView } from '../api/schemas.js';
-import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { IntegrationName, modeLabel } from './integrations.js';
 
 /** Runtimes: where registry work runs, and which integrations each one can use (and why not). */
@@ -16,14 +16,7 @@ export function RuntimesPage() {
         one with <code>imagetrail runtime add NAME --type hybrid|hosted --version X.Y.Z</code>.
       </p>
       {list.state === 'loading' && <Loading what="runtimes" />}
-      {list.state === 'error' && (
-        <>
-          <ErrorBox error={list.error} />
-          <button type="button" onClick={reload}>
-            Retry
-          </button>
-        </>
-      )}
+      {list.state === 'error' && <ErrorWithRetry error={list.error} onRetry={reload} />}
       {list.state === 'ok' && (
         <TableWrap label="Runtimes">
           <table className="data">
