@@ -37,6 +37,16 @@ const keyIntegration = (secret: unknown) => ({
 });
 
 describe('validateFile', () => {
+  it('treats a kind or apiVersion named like an Object.prototype member as unknown (found by the property test)', () => {
+    const kind = validateFile('runtimes/eu/runtime.yaml', stringify({ ...runtime(), kind: 'valueOf' }));
+    expect(kind.problems.map((p) => p.message).join(' ')).toMatch(/unknown kind valueOf/);
+    const api = validateFile(
+      'runtimes/eu/runtime.yaml',
+      stringify({ ...runtime(), apiVersion: 'imagetrail.dev/constructor' }),
+    );
+    expect(api.problems.map((p) => p.message).join(' ')).not.toMatch(/cannot validate/);
+  });
+
   it('accepts valid resources at their places', () => {
     expect(validateFile('runtimes/eu/runtime.yaml', stringify(runtime()))).toMatchObject({
       problems: [],

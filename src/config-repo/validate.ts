@@ -117,7 +117,8 @@ function validateUnsafe(file: string, text: string): ValidationResult {
   const { apiVersion, kind } = env.data;
 
   // --- foreign resources (Argo CD, Kubernetes) that share the folders
-  const versions = KINDS[apiVersion];
+  // Own keys only: `kind: valueOf` must be an unknown kind, not Object.prototype.valueOf.
+  const versions = Object.hasOwn(KINDS, apiVersion) ? KINDS[apiVersion] : undefined;
   if (!versions) {
     if (apiVersion.startsWith('imagetrail.dev/')) {
       add('apiVersion', `unsupported apiVersion ${apiVersion}; supported: ${Object.keys(KINDS).join(', ')}`);
@@ -125,7 +126,7 @@ function validateUnsafe(file: string, text: string): ValidationResult {
     }
     return validateForeign(file, role, data, apiVersion, kind, problems);
   }
-  const schema = versions[kind];
+  const schema = Object.hasOwn(versions, kind) ? versions[kind] : undefined;
   if (!schema) {
     add(
       'kind',
