@@ -1,0 +1,89 @@
+import { CheckFailedError, InputError } from '../../domain/errors.js';
+import type { ConfigSnapshot } from '../../config-repo/snapshot.js';
+import type { IntegrationExecutor } from '../types/executor.js';
+import type { AnyIntegrationTypeHandler, Runtime } from '../types/handler.js';
+import type { IntegrationTestResult } from '../types/index.js';
+import type { Target } from './availability.js';
+import { runtimeNotFound } from './entries.js';
+import type { OnCheck } from './types.js';
+
+/**
+ * Where a connection test runs: the requested runtime if it can use the integration and this server can
+ * run tests there, else the local runtime, else the first one that can.
+ */
+export function pickTestRuntime(
+  executor: IntegrationExecutor,
+  candidates: Runtime[],
+  requested: string | undefined,
+  what: string,
+): string {
+  const executable = candidates.filter((r) => executor.canExecute(r).ok);
+  if (requested) {
+    const r = candidates.find((c) => c.metadata.name === requested);
+    if (!r) {
+      throw new InputError(
+        `Runtime "${requested}" cannot run the test: ${what} is not shared with it or is not available on it.`,
+        { hints: [`Pick one of: ${candidates.map((c) => c.metadata.name).join(', ') || '(none)'}`] },
+      );
+    }
+    const can = executor.canExecute(r);
+    if (!can.ok) throw cannotTest(can.reason);
+    return requested;
+  }
+  const local = executable.find((r) => r.metadata.name === executor.localRuntime);
+  const chosen = local ?? executable[0];
+  if (!chosen) {
+    throw cannotTest(
+      candidates.length === 0
+        ? `no runtime can use ${what}: it is shared with no runtime on which it is available`
+        : `none of the runtimes that can use ${what} (${candidates.map((c) => c.metadata.name).join(', ')}) runs in this server`,
+    );
+  }
+  return chosen.metadata.name;
+}
+
+function cannotTest(reason: string): CheckFailedError {
+  const result = {
+    ok: false,
+    checks: [{ name: 'runtime', ok: false, message: `Cannot test: ${reason}.` }],
+  };
+  return new CheckFailedError(`Connection test could not run: ${reason}. Nothing was committed.`, result, {
+    hints: [
+      'Share the integration with a runtime this server runs (e.g. "local"), or pass --skip-test to commit without testing.',
+    ],
+  });
+}
+
+/**
+ * The connection test that gates a commit: run on a runtime the settings will be shared with and are
+ * available on; a failed test throws (with its first failure's hints), so nothing is committed.
+ */
+export async function gateTest(
+  executor: IntegrationExecutor,
+  snap: ConfigSnapshot,
+  targets: Target[],
+  h: AnyIntegrationTypeHandler,
+  settings: unknown,
+  requested: string | undefined,
+  onCheck?: OnCheck,
+): Promise<IntegrationTestResult> {
+  if (requested && !snap.runtimes.has(requested)) throw runtimeNotFound(requested);
+  const available = targets.filter((t) => t.availability.available).map((t) => t.runtime);
+  const runtimeName = pickTestRuntime(executor, available, requested, 'the integration');
+  const result = await h.test(settings, snap.runtimes.get(runtimeName)!, executor, onCheck);
+  if (!result.ok) {
+    const failed = result.checks.filter((c) => !c.ok && !c.skipped);
+    const first = failed[0];
+    throw new CheckFailedError(
+      `Connection test failed on runtime "${runtimeName}"${first ? `: ${first.message}` : ''}. Nothing was committed.`,
+      result,
+      {
+        hints: [
+          ...(first?.hints ?? []),
+          'Fix the settings and try again, or pass --skip-test to commit without testing.',
+        ],
+      },
+    );
+  }
+  return result;
+}

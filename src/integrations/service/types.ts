@@ -1,0 +1,89 @@
+import type { EndpointPolicy } from '../../domain/endpoints.js';
+import type { Redactor } from '../../logging/redactor.js';
+import type { Logger } from '../../logging/logger.js';
+import type { IntegrationType } from '../../config-repo/kinds/integration-v1alpha1.js';
+import type { ConfigRepo } from '../../config-repo/workspace.js';
+import type { KeyStore } from '../../config-repo/keys.js';
+import type { IntegrationExecutor } from '../types/executor.js';
+import type { Availability } from '../availability.js';
+import type { RecipientSource } from '../recipients.js';
+import type { Sharing } from '../input.js';
+import type { IntegrationCheck, IntegrationTestResult } from '../types/index.js';
+
+export interface IntegrationView {
+  name: string;
+  type: IntegrationType;
+  description?: string;
+  /** One word for the way it authenticates: ECR's auth mode, Jira's auth kind, `token` for GitHub. */
+  mode: string;
+  /** The type's settings, under the type's section key; secrets only as `{ set: true }`. */
+  ecr?: {
+    region: string;
+    mode: 'iamRole' | 'accessKey';
+    roleArn?: string;
+    externalId?: string;
+    sessionName?: string;
+    durationSeconds?: number;
+    accessKeyId?: string;
+    /** Write-only: the API says whether a secret is stored, never what it is. */
+    secretAccessKey?: { set: boolean };
+    endpoints?: { api?: string; sts?: string; registry?: string };
+  };
+  github?: { apiUrl: string; token: { set: boolean } };
+  jira?: {
+    baseUrl: string;
+    auth:
+      | { kind: 'cloud'; email: string; apiToken: { set: boolean } }
+      | { kind: 'server'; pat: { set: boolean } };
+    projectPrefixes?: string;
+    failOnNotFound?: boolean;
+  };
+  sharing: Sharing;
+  placements: Array<{ scope: 'all' | 'runtime'; runtime?: string; file: string }>;
+  availability: Array<Availability & { source?: 'all-runtimes' | 'runtime' }>;
+  lastCommit?: { sha: string; subject: string; time: string };
+  problems: Array<{ file: string; path: string; message: string; severity: string }>;
+}
+
+export interface MutationResult {
+  integration: IntegrationView;
+  commit: string | null;
+  test?: IntegrationTestResult;
+}
+
+export interface Actor {
+  id: string;
+  name: string;
+  /** A person signed in through SSO (id `sso:<subject>`), not an API token. */
+  sso?: boolean;
+}
+
+/**
+ * What the service uses of the configuration repository: snapshots, one transaction per change, and
+ * history. Narrower than `ConfigRepo`, so unit tests can hand in an in-memory fake (`fakes.ts`).
+ */
+export type IntegrationRepo = Pick<ConfigRepo, 'snapshot' | 'sync' | 'mutate' | 'lastCommit' | 'lastCommits'>;
+
+export interface IntegrationServiceDeps {
+  repo: IntegrationRepo;
+  /** Where credentials may be sent (`--allow-endpoint`); default: https or loopback only. */
+  endpoints?: EndpointPolicy;
+  keys: KeyStore;
+  executor: IntegrationExecutor;
+  redactor: Redactor;
+  logger: Logger;
+  /** Recipients pinned outside Git; sealing never takes them from the repository. */
+  pins: RecipientSource;
+  audit?: {
+    record(event: {
+      actorTokenId?: string;
+      actorUser?: { id: string; name: string };
+      action: string;
+      target: string;
+      detail?: Record<string, unknown>;
+    }): Promise<unknown>;
+  };
+}
+
+/** Called with each check of a connection test as it finishes (the API streams them). */
+export type OnCheck = (c: IntegrationCheck) => void;
