@@ -207,54 +207,16 @@ export async function inspectImage(
   referrers.catch(() => undefined);
 
   if ('manifests' in m) {
-    const attestations: Referrer[] = [];
-    const children = m.manifests.filter((d) => {
-      if (!isBuildxAttestation(d)) return true;
-      attestations.push({
-        kind: 'attestation',
-        source: 'index-attestation',
-        digest: d.digest,
-        mediaType: d.mediaType,
-        subject: d.annotations?.['vnd.docker.reference.digest'] ?? top.digest,
-        size: d.size,
-      });
-      return false;
-    });
-    facts.platforms = await mapLimited(children, opts.concurrency ?? 4, async (d) => {
-      const child = await manifestByDigest(client, repository, d.digest, opts);
-      const p: PlatformFacts = {
-        os: d.platform?.os ?? 'unknown',
-        architecture: d.platform?.architecture ?? 'unknown',
-        digest: d.digest,
-        mediaType: child.mediaType,
-        size: sizeOf(child),
-        layers: layersOf(child.manifest),
-      };
-      if (d.platform?.variant !== undefined) p.variant = d.platform.variant;
-      if (d.platform?.['os.version'] !== undefined) p.osVersion = d.platform['os.version'];
-      const cm = child.manifest;
-      if (opts.platformConfigs && 'config' in cm && IMAGE_CONFIG_TYPES.has(cm.config.mediaType)) {
-        p.config = await config(client, repository, cm.config, opts);
-      }
-      return p;
-    });
+    const index = await indexPlatforms(client, repository, top.digest, m.manifests, opts);
+    facts.platforms = index.platforms;
     facts.size = top.size + facts.platforms.reduce((n, p) => n + p.size, 0);
-    facts.referrers.push(...attestations);
+    facts.referrers.push(...index.attestations);
   } else {
     facts.layers = layersOf(m);
     facts.size = sizeOf(top);
     if ('config' in m && IMAGE_CONFIG_TYPES.has(m.config.mediaType)) {
       facts.config = await config(client, repository, m.config, opts);
-      const p: PlatformFacts = {
-        os: facts.config.os ?? 'unknown',
-        architecture: facts.config.architecture ?? 'unknown',
-        digest: top.digest,
-        mediaType: top.mediaType,
-        size: facts.size,
-        layers: facts.layers,
-      };
-      if (facts.config.variant !== undefined) p.variant = facts.config.variant;
-      facts.platforms = [p];
+      facts.platforms = [singlePlatform(facts.config, top, facts.size, facts.layers)];
     }
   }
 
@@ -262,4 +224,68 @@ export async function inspectImage(
   const seen = new Set(facts.referrers.map((r) => r.digest));
   facts.referrers.push(...found.filter((r) => !seen.has(r.digest)));
   return facts;
+}
+
+/**
+ * The platforms of an index, each child manifest read (at most `concurrency` at a time); buildx
+ * attestation manifests are not platforms but referrers of the image.
+ */
+async function indexPlatforms(
+  client: RegistryClient,
+  repository: string,
+  topDigest: string,
+  manifests: Descriptor[],
+  opts: InspectOptions,
+): Promise<{ platforms: PlatformFacts[]; attestations: Referrer[] }> {
+  const attestations: Referrer[] = [];
+  const children = manifests.filter((d) => {
+    if (!isBuildxAttestation(d)) return true;
+    attestations.push({
+      kind: 'attestation',
+      source: 'index-attestation',
+      digest: d.digest,
+      mediaType: d.mediaType,
+      subject: d.annotations?.['vnd.docker.reference.digest'] ?? topDigest,
+      size: d.size,
+    });
+    return false;
+  });
+  const platforms = await mapLimited(children, opts.concurrency ?? 4, async (d) => {
+    const child = await manifestByDigest(client, repository, d.digest, opts);
+    const p: PlatformFacts = {
+      os: d.platform?.os ?? 'unknown',
+      architecture: d.platform?.architecture ?? 'unknown',
+      digest: d.digest,
+      mediaType: child.mediaType,
+      size: sizeOf(child),
+      layers: layersOf(child.manifest),
+    };
+    if (d.platform?.variant !== undefined) p.variant = d.platform.variant;
+    if (d.platform?.['os.version'] !== undefined) p.osVersion = d.platform['os.version'];
+    const cm = child.manifest;
+    if (opts.platformConfigs && 'config' in cm && IMAGE_CONFIG_TYPES.has(cm.config.mediaType)) {
+      p.config = await config(client, repository, cm.config, opts);
+    }
+    return p;
+  });
+  return { platforms, attestations };
+}
+
+/** A single-platform image's one platform, as its config names it. */
+function singlePlatform(
+  cfg: ConfigFacts,
+  top: ManifestResult,
+  size: number,
+  layers: LayerFacts[],
+): PlatformFacts {
+  const p: PlatformFacts = {
+    os: cfg.os ?? 'unknown',
+    architecture: cfg.architecture ?? 'unknown',
+    digest: top.digest,
+    mediaType: top.mediaType,
+    size,
+    layers,
+  };
+  if (cfg.variant !== undefined) p.variant = cfg.variant;
+  return p;
 }
