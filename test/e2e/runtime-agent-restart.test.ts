@@ -6,6 +6,7 @@ import { startMoto, type MotoPeer } from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import { startRecordingProxy, type RecordingProxy } from '../peers/recording-proxy.js';
 import { freePort } from '../peers/free-port.js';
+import { startFaultProxy, type FaultProxy } from '../peers/fault-proxy.js';
 import { waitFor } from '../peers/process.js';
 import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { startAgent, type AgentHandle } from '../helpers/agent.js';
@@ -27,6 +28,8 @@ let port: number;
 let tmp: string;
 let dataDir: string;
 let agent: AgentHandle;
+let lostAgent: AgentHandle | undefined;
+let cut: FaultProxy | undefined;
 
 function serve(): Promise<ServerHandle> {
   return startImagetrail({
@@ -117,7 +120,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  await agent?.stop();
+  await Promise.all([agent?.stop(), lostAgent?.stop(), cut?.stop()]);
   await server?.stop();
   await Promise.all([moto?.stop(), registry?.stop(), awsProxy?.stop()]);
   if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -177,4 +180,74 @@ describe('control plane restarted while the agent works', () => {
       expect(agent.proc.exitCode).toBeNull();
     });
   }
+});
+
+describe('registration whose answer is lost', () => {
+  it('the agent retries with the same token and registers; the first credential is revoked; another agent is refused', async () => {
+    const added = await cli(server, [
+      'runtime',
+      'add',
+      'eks-lost',
+      '--type',
+      'hybrid',
+      '--version',
+      '0.1.0',
+      '--json',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const token = JSON.parse(added.stdout).registration.registrationToken as string;
+    const tokenFile = join(tmp, 'eks-lost.token');
+    await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+    // The control plane registers the agent and answers; the network loses the answer.
+    cut = await startFaultProxy(server.url);
+    cut.inject([{ kind: 'drop-response' }], (m, p) => m === 'POST' && p === '/api/v1/agent/register');
+    lostAgent = startAgent({
+      server: cut.url,
+      runtime: 'eks-lost',
+      dataDir: join(tmp, 'agent-lost'),
+      tokenFile,
+      env: { AWS_ENDPOINT_URL_STS: moto.endpoint, AWS_REGION: REGION },
+    });
+    let view: any;
+    await waitFor(
+      'the agent of eks-lost registered',
+      async () => {
+        // The registration itself records the agent: only a stored credential says it got an answer.
+        await access(join(tmp, 'agent-lost', 'credential.json'));
+        view = (await api(server, 'GET', '/api/v1/runtimes/eks-lost')).json;
+        return view.agents?.some((a: { connected: boolean }) => a.connected) === true;
+      },
+      { timeoutMs: 120_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent:\n${lostAgent!.logs()}\nserver:\n${server.logs()}`);
+    });
+    const registers = cut.requests.filter((r) => r.path === '/api/v1/agent/register');
+    expect(registers.map((r) => r.fault ?? 'forwarded')).toEqual(['drop-response', 'forwarded']);
+    // Two credentials were issued; the one nobody received no longer works.
+    const all = (await api(server, 'GET', '/api/v1/tokens')).json.items as Array<{
+      name: string;
+      revokedAt: string | null;
+    }>;
+    const creds = all.filter((t) => t.name === 'agent eks-lost');
+    expect(creds).toHaveLength(2);
+    expect(creds.filter((t) => t.revokedAt !== null)).toHaveLength(1);
+    const body = {
+      protocol: 1,
+      runtime: 'eks-lost',
+      agentId: view.agents[0].id as string,
+      version: '0.2.0',
+      recipient: view.recipient as string,
+      awsIdentity: null,
+    };
+    // Only the agent that used the token may retry: another agent id, or another key, is refused.
+    for (const other of [
+      { ...body, agentId: 'intruder' },
+      { ...body, recipient: 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p' },
+    ]) {
+      const r = await api(server, 'POST', '/api/v1/agent/register', other, token);
+      expect(r.status, r.text).toBe(401);
+      expect(r.json.error.message).toContain('already been used');
+    }
+    expect(lostAgent.proc.exitCode).toBeNull();
+  });
 });
