@@ -104,6 +104,7 @@ export async function runAgent(
     waitMs: opts.waitMs,
     active: new Map(),
     connected: false,
+    undelivered: new Set(),
   };
   const fatal = new AbortController();
   const running = AbortSignal.any([stop, fatal.signal]);

@@ -15,7 +15,12 @@ export interface ReportJobDeps {
   pipeline: Pick<EnrichmentPipeline, 'run'>;
   redactor: Redactor;
   logger: Logger;
+  /** Jobs whose result is done but not yet delivered (the control plane is away): see `deliver`. */
+  undelivered: Set<string>;
 }
+
+/** How long a finished result is kept trying to reach the control plane (a restart, a network cut). */
+const DELIVERY_BUDGET_MS = 10 * 60_000;
 
 const Renewed = z.object({ leaseUntil: z.string() });
 
@@ -64,16 +69,36 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
     clearInterval(renew);
   }
   const body = { protocol: AGENT_PROTOCOL, leaseId: job.leaseId, attempt: job.attempt, steps, outcome };
-  // Completion is idempotent by job and lease: sending it again after a cut connection is safe.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await transport.call(CompleteResponse, 'POST', `/api/v1/agent/jobs/${job.id}/complete`, body);
-      return;
-    } catch (err) {
-      const transient = isAppError(err) && (err.kind === 'unreachable' || err.kind === 'unavailable');
-      if (!transient || attempt >= 5) throw err;
-      await sleep(backoffMs(attempt));
+  await deliver(deps, job.id, body);
+}
+
+/**
+ * Completion is idempotent by job and lease: sending it again after a cut connection is safe. While the
+ * control plane is away (restarting) the result is kept and sent again with backoff: the job stays this
+ * agent's as long as nobody else claims it, which is why the agent claims nothing new meanwhile
+ * (`undelivered`, checked by the workers) instead of taking its own expired job over and running it twice.
+ */
+async function deliver(deps: ReportJobDeps, id: string, body: Record<string, unknown>): Promise<void> {
+  const deadline = Date.now() + DELIVERY_BUDGET_MS;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.transport.call(CompleteResponse, 'POST', `/api/v1/agent/jobs/${id}/complete`, body);
+        return;
+      } catch (err) {
+        const transient = isAppError(err) && (err.kind === 'unreachable' || err.kind === 'unavailable');
+        if (!transient || Date.now() > deadline) throw err;
+        deps.undelivered.add(id);
+        const wait = backoffMs(attempt, 250, 5000);
+        deps.logger.warn(
+          { err, report: id },
+          `cannot deliver the result yet; retrying in ${Math.round(wait)} ms`,
+        );
+        await sleep(wait);
+      }
     }
+  } finally {
+    deps.undelivered.delete(id);
   }
 }
 

@@ -29,6 +29,8 @@ export interface AgentState {
   active: Map<string, ReportJob>;
   /** The last claim reached the control plane (for /healthz). */
   connected: boolean;
+  /** Finished jobs whose result has not reached the control plane yet (report-job.ts `deliver`). */
+  undelivered: Set<string>;
 }
 
 /**
@@ -40,6 +42,12 @@ export async function workerLoop(state: AgentState, signal: AbortSignal): Promis
   let failures = 0;
   let first = true;
   while (!signal.aborted) {
+    // Results first: a claim now could take over one of this agent's own finished jobs (its lease ran out
+    // while the control plane was away) and run it a second time.
+    if (state.undelivered.size > 0) {
+      await sleep(100, signal);
+      continue;
+    }
     let claimed: z.output<typeof ClaimResponse>;
     try {
       claimed = await state.transport.call(

@@ -9,11 +9,13 @@ import { idempotencyScope, reusedKey } from './idempotency.js';
 import { ImageReportInput, type ReportView } from '../contract/images.js';
 import { chooseRegistryIntegration } from './registry-choice.js';
 import { listReports, type ReportPage } from './report-list.js';
+import { runtimeOrLocal } from './default-runtime.js';
 
 export interface ReportServiceDeps {
   reports: ReportStore;
   repo: Pick<ConfigRepo, 'snapshot'>;
-  localRuntime: string;
+  /** Undefined on a server without an in-process runtime (--no-local-runtime): reports must name one. */
+  localRuntime: string | undefined;
   /** Called after a report is persisted, to wake the runner and count it (`created`: not a replay). */
   onAccepted?: (accepted: { runtime: string; created: boolean }) => void;
 }
@@ -33,7 +35,7 @@ export class ReportService {
   ): Promise<{ id: string; created: boolean; runtime: string }> {
     const input = parseInput(ImageReportInput, raw, 'image report');
     const ref = parseReference(input.image);
-    const runtime = input.runtime ?? this.deps.localRuntime;
+    const runtime = runtimeOrLocal(input.runtime, this.deps.localRuntime);
     if (!(hasScope(principal, 'report') || hasScope(principal, `runtime:${runtime}`))) {
       throw new NotAllowedError(
         `The token "${principal.name}" may not report images for runtime "${runtime}": it needs the report scope or runtime:${runtime}.`,

@@ -1,6 +1,12 @@
 import { stringify } from 'yaml';
 import { AGENT_PROTOCOL, RegisterRequest, type RegisterResponse } from '../contract/agent-protocol.js';
-import { AuthenticationError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.js';
+import {
+  AuthenticationError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  UnavailableError,
+} from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import { runtimePath } from '../config-repo/layout.js';
@@ -21,7 +27,7 @@ export interface AgentRegistrationDeps {
   repo: ConfigRepo;
   pins: RecipientPins;
   integrations: Pick<IntegrationService, 'resealAll'>;
-  tokens: Pick<TokenStore, 'create'>;
+  tokens: Pick<TokenStore, 'create' | 'revoke'>;
   agents: SqlAgentStore;
   executor: Pick<RuntimeExecutor, 'canExecute'>;
   audit: Pick<AuditStore, 'record'>;
@@ -80,7 +86,7 @@ export async function registerAgent(
 ): Promise<RegisterResponse> {
   checkProtocol(raw);
   const body = parseInput(RegisterRequest, raw, 'agent registration');
-  const consumed = await deps.agents.consumeRegistration(registrationToken);
+  const consumed = await deps.agents.consumeRegistration(registrationToken, body);
   if (!consumed.ok) {
     const why = {
       unknown: 'is not a registration token this control plane issued',
@@ -98,11 +104,7 @@ export async function registerAgent(
   }
   const current = agentRuntime(deps.repo.snapshot(), deps.executor, body.runtime);
   const commit = await pinAndReseal(deps, current, body);
-  const credential = await deps.tokens.create({
-    name: `agent ${body.runtime}`,
-    scopes: [`runtime:${body.runtime}`],
-  });
-  deps.redactor.register(credential.token);
+  const credential = await issueCredential(deps, body.runtime, consumed.id, consumed.retry);
   await deps.agents.seen({
     id: body.agentId,
     runtime: body.runtime,
@@ -111,9 +113,12 @@ export async function registerAgent(
   });
   await deps.audit.record({
     actorTokenId: credential.id,
-    action: 'runtime.agent-register',
+    action: consumed.retry ? 'runtime.agent-register-retry' : 'runtime.agent-register',
     target: body.runtime,
-    detail: { agentId: body.agentId, version: body.version, awsArn: body.awsIdentity?.arn ?? null, commit },
+    detail: {
+      ...{ agentId: body.agentId, version: body.version, awsArn: body.awsIdentity?.arn ?? null, commit },
+      ...(consumed.retry ? { revokedCredentialId: consumed.retry.previous } : {}),
+    },
   });
   deps.logger.info({ runtime: body.runtime, agent: body.agentId, commit }, 'agent registered');
   return {
@@ -123,6 +128,28 @@ export async function registerAgent(
     credentialId: credential.id,
     commit,
   };
+}
+
+/**
+ * The runtime credential of a registration. A retry (the same agent, its first answer lost) gets a fresh
+ * one and the first is revoked: a credential nobody received must not stay valid. Recorded by compare and
+ * set, so that of two attempts racing, the loser revokes its own credential and the agent retries.
+ */
+async function issueCredential(
+  deps: AgentRegistrationDeps,
+  runtime: string,
+  registration: string,
+  retry: { previous: string | null } | undefined,
+): Promise<{ id: string; token: string }> {
+  const credential = await deps.tokens.create({ name: `agent ${runtime}`, scopes: [`runtime:${runtime}`] });
+  deps.redactor.register(credential.token);
+  const previous = retry?.previous ?? null;
+  if (!(await deps.agents.recordCredential(registration, credential.id, previous))) {
+    await deps.tokens.revoke(credential.id);
+    throw new UnavailableError('Another registration with this token is in progress; retry in a moment.');
+  }
+  if (previous !== null) await deps.tokens.revoke(previous);
+  return credential;
 }
 
 async function pinAndReseal(

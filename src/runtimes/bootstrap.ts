@@ -28,19 +28,20 @@ export interface BootstrapDeps {
  * plane pin yet), the other runtimes' recipients are pinned from Git as they are (trust on first use,
  * audited), and every sealed value still in the old unbound form is re-sealed bound to where it is — all
  * in one commit. Later, Git's recipients are only compared with the pins, never sealed for.
+ * `localRuntime` undefined (--no-local-runtime): no in-process runtime, so no key, pin or file for one.
  */
 export async function ensureBootstrap(
   deps: BootstrapDeps,
-  localRuntime: string,
+  localRuntime: string | undefined,
   version: string,
 ): Promise<void> {
   const cp = await deps.keys.getOrCreate('control-plane');
-  const local = await deps.keys.getOrCreate(localRuntime);
+  const local = localRuntime === undefined ? undefined : await deps.keys.getOrCreate(localRuntime);
   const firstStart = !deps.pins.established;
   const snap = deps.repo.snapshot();
   const pending = new Map<string, string>();
   if (deps.pins.controlPlane() !== cp.recipient) pending.set('control-plane', cp.recipient);
-  if (deps.pins.runtime(localRuntime) !== local.recipient)
+  if (local && deps.pins.runtime(localRuntime!) !== local.recipient)
     pending.set(`runtime/${localRuntime}`, local.recipient);
   const trusted: string[] = [];
   if (firstStart) {
@@ -54,12 +55,13 @@ export async function ensureBootstrap(
   // The server owns control-plane.yaml only until it has pinned its key; after that a different value in
   // Git is a report (config status), not something to write over at every start.
   const needCp = gitCp === undefined || (firstStart && gitCp !== cp.recipient);
-  const existing = snap.runtimes.get(localRuntime);
+  const existing = localRuntime === undefined ? undefined : snap.runtimes.get(localRuntime);
   const needLocal =
-    !existing ||
-    existing.spec.recipient !== local.recipient ||
-    existing.spec.version !== version ||
-    existing.spec.type !== 'hybrid';
+    local !== undefined &&
+    (!existing ||
+      existing.spec.recipient !== local.recipient ||
+      existing.spec.version !== version ||
+      existing.spec.type !== 'hybrid');
   if (!needCp && gitCp !== cp.recipient) {
     deps.logger.warn(
       `${controlPlanePath()}: spec.recipient is not this control plane's pinned key (${cp.recipient}); it is ignored. Put the pinned value back (see imagetrail config status).`,
@@ -68,7 +70,7 @@ export async function ensureBootstrap(
   if (needCp || needLocal || firstStart) {
     const subject = [
       ...(needCp || needLocal
-        ? [`register control plane and in-process runtime ${localRuntime} ${version}`]
+        ? [`register control plane${local ? ` and in-process runtime ${localRuntime} ${version}` : ''}`]
         : []),
       ...(firstStart ? ['re-seal secrets bound to their integration, field and destinations'] : []),
     ].join('; ');
@@ -81,11 +83,11 @@ export async function ensureBootstrap(
         spec: { recipient: cp.recipient },
       };
       if (needCp) await tx.write(controlPlanePath(), stringify(controlPlane));
-      const rt = localRuntimeResource(localRuntime, version, local.recipient);
-      const written = await writeLocalRuntime(deps, tx, rt, needLocal);
+      const rt = local && localRuntimeResource(localRuntime!, version, local.recipient);
+      const written = rt !== undefined && (await writeLocalRuntime(deps, tx, rt, needLocal));
       const withRuntime: ConfigSnapshot = {
         ...fresh,
-        runtimes: written ? new Map([...fresh.runtimes, [localRuntime, rt]]) : fresh.runtimes,
+        runtimes: written ? new Map([...fresh.runtimes, [localRuntime!, rt]]) : fresh.runtimes,
       };
       await deps.integrations.resealAll(tx, withRuntime, {
         migrateUnbound: firstStart,

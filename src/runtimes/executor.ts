@@ -16,8 +16,8 @@ import type { IntegrationCheck, IntegrationTestResult } from '../integrations/ty
 import type { ExecutableCheck, IntegrationExecutor } from '../integrations/types/executor.js';
 
 export interface ExecutorOptions {
-  /** The hybrid runtime this process runs (`imagetrail serve` runs one, named `local` by default). */
-  localRuntime: string;
+  /** The hybrid runtime this process runs (`imagetrail serve` runs one, named `local` by default; none with --no-local-runtime). */
+  localRuntime: string | undefined;
   redactor: Redactor;
   requestTimeoutMs?: number;
   maxAttempts?: number;
@@ -39,16 +39,17 @@ export class RuntimeExecutor implements IntegrationExecutor {
 
   constructor(private readonly options: ExecutorOptions) {}
 
-  get localRuntime(): string {
+  get localRuntime(): string | undefined {
     return this.options.localRuntime;
   }
 
   canExecute(runtime: Pick<RuntimeV1alpha1, 'metadata' | 'spec'>): ExecutableCheck {
-    if (runtime.metadata.name === this.options.localRuntime || runtime.spec.type === 'hosted')
+    const local = this.options.localRuntime;
+    if (runtime.spec.type === 'hosted' || (local !== undefined && runtime.metadata.name === local))
       return { ok: true };
     return {
       ok: false,
-      reason: `runtime "${runtime.metadata.name}" is a remote hybrid runtime; this server runs only "${this.options.localRuntime}" and hosted runtimes in-process`,
+      reason: `runtime "${runtime.metadata.name}" is a remote hybrid runtime; this server runs only ${local === undefined ? 'hosted runtimes in-process (--no-local-runtime)' : `"${local}" and hosted runtimes in-process`}`,
     };
   }
 

@@ -134,7 +134,7 @@ export class RuntimeService {
   }
 
   /** On start: pins and declares the control plane's and the in-process runtime's keys (`bootstrap.ts`). */
-  ensureBootstrap(localRuntime: string, version: string): Promise<void> {
+  ensureBootstrap(localRuntime: string | undefined, version: string): Promise<void> {
     return ensureBootstrap(this.deps, localRuntime, version);
   }
 

@@ -56,7 +56,7 @@ export interface AppDeps {
   images: ImageStore;
   pipeline: Pick<EnrichmentPipeline, 'inspect'>;
   /** The in-process runtime, the default for reports and inspections. */
-  localRuntime: string;
+  localRuntime: string | undefined;
   /** Extra health facts (the runner's queue) for /healthz. */
   health?: () => Promise<Record<string, unknown>>;
   /** Named checks for /readyz. */

@@ -74,7 +74,7 @@ export function buildEnrichment(
   const reports = new ReportService({
     reports: reportStore,
     repo: deps.repo,
-    localRuntime: opts.runtimeName,
+    localRuntime: opts.localRuntime ? opts.runtimeName : undefined,
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
       runner.notify();

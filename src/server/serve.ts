@@ -57,6 +57,8 @@ export const ServeOptions = z.object({
   /** `sqlite:FILE` or `postgres://…`; default: SQLite in the data directory. */
   database: z.string().min(1).optional(),
   runtimeName: ResourceName.default('local'),
+  /** False (`--no-local-runtime`): no in-process hybrid runtime; hosted runtimes still run here. */
+  localRuntime: z.boolean().default(true),
   syncIntervalSeconds: z.coerce.number().min(0).default(60),
   awsRequestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
   awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
@@ -100,6 +102,14 @@ export async function startServer(
   runtimeVersion: string,
 ): Promise<RunningServer> {
   const opts = parseInput(ServeOptions, raw, 'server options');
+  if (!opts.localRuntime && opts.localRuntimeIdentityFile) {
+    throw new InputError(
+      '--local-runtime-identity-file names the identity of a runtime that --no-local-runtime turns off.',
+      {
+        hints: ['Drop one of the two.'],
+      },
+    );
+  }
   const redactor = new Redactor();
   const logger = createLogger(redactor, { level: opts.logLevel });
   const dataDir = resolve(opts.dataDir);
@@ -145,7 +155,8 @@ async function startLocked(
     const reportStore = new SqlReportStore({ db: store.db });
     const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
     const endpoints = parseEndpointPolicy(opts.allowEndpoints);
-    const keys = new KeyStore(dataDir, sharedKeys(secrets, opts.runtimeName));
+    const local = opts.localRuntime ? opts.runtimeName : undefined;
+    const keys = new KeyStore(dataDir, sharedKeys(secrets, local));
     const openRepo = (): ConfigRepo | undefined => repo;
     const metrics = new PrometheusMetrics({
       queueStats: () => reportStore.queueStats(),
@@ -172,7 +183,7 @@ async function startLocked(
     });
     metrics.configSynced(true);
     const executor = new RuntimeExecutor({
-      localRuntime: opts.runtimeName,
+      localRuntime: local,
       redactor,
       requestTimeoutMs: opts.awsRequestTimeoutMs,
       maxAttempts: opts.awsMaxAttempts,
@@ -193,8 +204,8 @@ async function startLocked(
     // One replica at a time, seeing what the one before pinned and created (docs/replicas.md).
     const adminTokenFile = await coord.lock.run('bootstrap', async () => {
       await pins.reload();
-      await assertSharedIdentities({ dialect: store.dialect, keys, pins, localRuntime: opts.runtimeName });
-      await bootstrap(runtimes, opts.runtimeName, runtimeVersion, logger);
+      await assertSharedIdentities({ dialect: store.dialect, keys, pins, localRuntime: local });
+      await bootstrap(runtimes, local, runtimeVersion, logger);
       // Argo CD needs these, imagetrail does not: a failure (a protected branch, say) is logged, not fatal.
       await ensureClusterManifests(opened, logger).catch((err: unknown) => {
         logger.warn({ err }, 'config repo: cannot write the CRDs and Argo CD Applications');
@@ -250,7 +261,7 @@ async function startLocked(
       reports: enrichment.reports,
       images: enrichment.images,
       pipeline: enrichment.pipeline,
-      localRuntime: opts.runtimeName,
+      localRuntime: local,
       ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
       metrics,
       ...(ssoSettings ? { sso: ssoDeps(ssoSettings, store.db) } : {}),
@@ -322,12 +333,20 @@ async function openStore(opts: Opts, dataDir: string, { redactor, logger }: Ctx)
  * Registers the control plane and the in-process runtime. An invalid repository (a symlinked layout folder,
  * say) is reported by `config status`; the server still starts so that the operator can see and fix it.
  */
-async function bootstrap(runtimes: RuntimeService, name: string, version: string, logger: Logger) {
+async function bootstrap(
+  runtimes: RuntimeService,
+  name: string | undefined,
+  version: string,
+  logger: Logger,
+) {
   try {
     await runtimes.ensureBootstrap(name, version);
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
-    logger.error({ err }, `cannot register the in-process runtime ${name}: ${err.message}`);
+    logger.error(
+      { err },
+      `cannot register the ${name ? `in-process runtime ${name}` : 'control plane'}: ${err.message}`,
+    );
   }
 }
 

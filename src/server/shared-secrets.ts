@@ -117,7 +117,7 @@ export async function assertSharedIdentities(deps: {
   dialect: DialectName;
   keys: KeyStore;
   pins: RecipientPins;
-  localRuntime: string;
+  localRuntime: string | undefined;
 }): Promise<void> {
   if (deps.dialect !== 'postgres') return;
   const checks = [
@@ -127,12 +127,16 @@ export async function assertSharedIdentities(deps: {
       flag: FLAGS.identityFile,
       what: 'control plane',
     },
-    {
-      owner: deps.localRuntime,
-      pinned: deps.pins.runtime(deps.localRuntime),
-      flag: FLAGS.localRuntimeIdentityFile,
-      what: `in-process runtime "${deps.localRuntime}"`,
-    },
+    ...(deps.localRuntime === undefined
+      ? []
+      : [
+          {
+            owner: deps.localRuntime,
+            pinned: deps.pins.runtime(deps.localRuntime),
+            flag: FLAGS.localRuntimeIdentityFile,
+            what: `in-process runtime "${deps.localRuntime}"`,
+          },
+        ]),
   ];
   for (const c of checks) {
     if (!c.pinned) continue;
@@ -174,9 +178,9 @@ export async function ensureAdminToken(
 }
 
 /** Identities given from outside the data directory, by owner, for the KeyStore. */
-export function sharedKeys(secrets: SharedSecrets, localRuntime: string): Map<string, KeyPair> {
+export function sharedKeys(secrets: SharedSecrets, localRuntime: string | undefined): Map<string, KeyPair> {
   const m = new Map<string, KeyPair>();
   if (secrets.controlPlane) m.set('control-plane', secrets.controlPlane);
-  if (secrets.localRuntime) m.set(localRuntime, secrets.localRuntime);
+  if (secrets.localRuntime && localRuntime !== undefined) m.set(localRuntime, secrets.localRuntime);
   return m;
 }

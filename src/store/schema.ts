@@ -308,6 +308,10 @@ export interface AgentRegistrationsTable {
   expires_at: string;
   used_at: string | null;
   created_at: string;
+  /** Who used it (agent id, age recipient) and the credential it got: a lost answer may be retried. */
+  used_by_agent?: string | null;
+  used_by_recipient?: string | null;
+  credential_id?: string | null;
 }
 
 /** The agents that serve remote hybrid runtimes, as they last described themselves. */

@@ -19,8 +19,16 @@ export interface AgentRecord {
 
 export const REGISTRATION_PREFIX = 'itreg_';
 
+/**
+ * `retry`: the token was used by this same agent (agent id and recipient) within REGISTRATION_RETRY_MS, whose
+ * answer was lost; `previous` is the credential that registration got (null: not issued yet, or it died).
+ */
 export type ConsumeResult =
-  { ok: true; runtime: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' };
+  | { ok: true; id: string; runtime: string; retry?: { previous: string | null } }
+  | { ok: false; reason: 'unknown' | 'used' | 'expired' };
+
+/** How long after first use the same agent may use its registration token again (a lost answer). */
+export const REGISTRATION_RETRY_MS = 15 * 60_000;
 
 export class SqlAgentStore {
   private readonly db: Kysely<Database>;
@@ -49,27 +57,59 @@ export class SqlAgentStore {
     return { token, expiresAt };
   }
 
-  /** Marks the token used if it is known, unused and unexpired; says which of those it was not. */
-  async consumeRegistration(token: string): Promise<ConsumeResult> {
+  /**
+   * Marks the token used by `by` if it is known, unused and unexpired; says which of those it was not. A
+   * token already used by the same agent id and recipient, less than REGISTRATION_RETRY_MS ago, is a retry.
+   */
+  async consumeRegistration(
+    token: string,
+    by: { agentId: string; recipient: string } = { agentId: '', recipient: '' },
+  ): Promise<ConsumeResult> {
     if (!/^itreg_[A-Za-z0-9_-]{43}$/.test(token)) return { ok: false, reason: 'unknown' };
     const hash = hashToken(token);
-    const at = this.now().toISOString();
+    const now = this.now();
+    const at = now.toISOString();
     const row = await this.db
       .updateTable('agent_registrations')
-      .set({ used_at: at })
+      .set({ used_at: at, used_by_agent: by.agentId, used_by_recipient: by.recipient })
       .where('token_hash', '=', hash)
       .where('used_at', 'is', null)
       .where('expires_at', '>', at)
-      .returning(['runtime'])
+      .returning(['id', 'runtime'])
       .executeTakeFirst();
-    if (row) return { ok: true, runtime: row.runtime };
+    if (row) return { ok: true, id: row.id, runtime: row.runtime };
     const seen = await this.db
       .selectFrom('agent_registrations')
-      .select(['used_at', 'expires_at'])
+      .select(['id', 'runtime', 'used_at', 'used_by_agent', 'used_by_recipient', 'credential_id'])
       .where('token_hash', '=', hash)
       .executeTakeFirst();
     if (!seen) return { ok: false, reason: 'unknown' };
-    return { ok: false, reason: seen.used_at !== null ? 'used' : 'expired' };
+    if (seen.used_at === null) return { ok: false, reason: 'expired' };
+    const sameAgent =
+      by.agentId !== '' && seen.used_by_agent === by.agentId && seen.used_by_recipient === by.recipient;
+    if (sameAgent && Date.parse(seen.used_at) + REGISTRATION_RETRY_MS > now.getTime()) {
+      return {
+        ok: true,
+        id: seen.id,
+        runtime: seen.runtime,
+        retry: { previous: seen.credential_id ?? null },
+      };
+    }
+    return { ok: false, reason: 'used' };
+  }
+
+  /**
+   * Records the credential a registration issued, if the one recorded is still `previous` (compare and
+   * set: of two attempts racing, one wins and the other must revoke its own credential).
+   */
+  async recordCredential(id: string, credentialId: string, previous: string | null): Promise<boolean> {
+    let q = this.db
+      .updateTable('agent_registrations')
+      .set({ credential_id: credentialId })
+      .where('id', '=', id);
+    q = previous === null ? q.where('credential_id', 'is', null) : q.where('credential_id', '=', previous);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   }
 
   /** Records an agent (at registration) or that it is alive (at each claim), with what it says it is. */

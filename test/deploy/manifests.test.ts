@@ -154,6 +154,8 @@ describe.each(['production', 'evaluation'])('the control plane in overlays/%s', 
   it('serves on all addresses, with the database URL and shared secrets from Secrets, never generated', () => {
     const c = imagetrailContainer(cp());
     expect(c.args.slice(0, 3)).toEqual(['serve', '--host', '0.0.0.0']);
+    // Hybrid work is the agents'; without this a second replica would need a shared local-runtime key.
+    expect(c.args).toContain('--no-local-runtime');
     const env = new Map(c.env.map((e) => [e.name, e]));
     const dbSecret = env.get('IMAGETRAIL_DATABASE')?.valueFrom?.secretKeyRef;
     expect(dbSecret?.key).toBe('url');

@@ -11,6 +11,8 @@ export type Fault =
   | { kind: 'hang' }
   /** Closes the socket without any response. */
   | { kind: 'drop' }
+  /** Forwards the request, lets the peer answer, then closes the socket instead of passing the answer on. */
+  | { kind: 'drop-response' }
   | { kind: 'redirect'; location: string; status?: number };
 
 export interface SeenRequest {
@@ -65,12 +67,18 @@ export async function startFaultProxy(target: string, opts: { host?: string } = 
   const rules: Rule[] = [];
   const requests: SeenRequest[] = [];
 
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, dropAnswer = false): void => {
     // The Host header stays as the client sent it: AWS SigV4 signs it, and moto checks the signature.
     const headers = { ...req.headers };
     const up = request(
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
       (upRes) => {
+        if (dropAnswer) {
+          // The peer did the work and answered in full; the client never hears of it (a cut network).
+          upRes.resume();
+          upRes.on('end', () => res.destroy());
+          return;
+        }
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
       },
@@ -92,6 +100,10 @@ export async function startFaultProxy(target: string, opts: { host?: string } = 
       return;
     }
     seen.fault = fault.kind;
+    if (fault.kind === 'drop-response') {
+      forward(req, res, true);
+      return;
+    }
     req.resume();
     switch (fault.kind) {
       case 'status': {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ImageReportInput } from '../../src/contract/images.js';
 import { FakeReportStore } from '../../src/store/fake-report-store.js';
 import type { ReportStore } from '../../src/store/report-store.js';
-import { SqlAgentStore } from '../../src/store/sql-agent-store.js';
+import { REGISTRATION_RETRY_MS, SqlAgentStore } from '../../src/store/sql-agent-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { hashToken } from '../../src/store/token-store.js';
 import { eachDatabase, useTestDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -80,7 +80,9 @@ describe.each(eachDatabase())('agent store (%s)', (engine) => {
       store.consumeRegistration(token),
       store.consumeRegistration(token),
     ]);
-    expect([first, second].filter((r) => r.ok)).toEqual([{ ok: true, runtime: 'eks-a' }]);
+    expect([first, second].filter((r) => r.ok)).toEqual([
+      { ok: true, id: expect.stringMatching(/^reg_/), runtime: 'eks-a' },
+    ]);
     expect(await store.consumeRegistration(token)).toEqual({ ok: false, reason: 'used' });
 
     const late = await store.createRegistration('eks-a', 1000);
@@ -91,6 +93,39 @@ describe.each(eachDatabase())('agent store (%s)', (engine) => {
       reason: 'unknown',
     });
     expect(await store.consumeRegistration('not a token')).toEqual({ ok: false, reason: 'unknown' });
+  });
+
+  it('a used token is a retry only for the same agent id and recipient, within the retry window', async () => {
+    const clock = manualClock();
+    const store = new SqlAgentStore({ db: database().db, now: clock.now });
+    const { token } = await store.createRegistration('eks-a', 3_600_000);
+    const agent = { agentId: 'agent-1', recipient: 'age1first' };
+    const first = await store.consumeRegistration(token, agent);
+    if (!first.ok) throw new Error('first use refused');
+    expect(first.retry).toBeUndefined();
+    // The answer was lost before the credential was recorded: the retry knows of none.
+    const early = await store.consumeRegistration(token, agent);
+    expect(early).toEqual({ ok: true, id: first.id, runtime: 'eks-a', retry: { previous: null } });
+    expect(await store.recordCredential(first.id, 'tok_1', null)).toBe(true);
+    // Compare and set: an attempt that read "none" loses to the one that recorded first.
+    expect(await store.recordCredential(first.id, 'tok_x', null)).toBe(false);
+    expect(await store.consumeRegistration(token, agent)).toEqual({
+      ok: true,
+      id: first.id,
+      runtime: 'eks-a',
+      retry: { previous: 'tok_1' },
+    });
+    expect(await store.recordCredential(first.id, 'tok_2', 'tok_1')).toBe(true);
+    for (const other of [
+      { agentId: 'agent-2', recipient: 'age1first' },
+      { agentId: 'agent-1', recipient: 'age1other' },
+      { agentId: '', recipient: '' },
+    ]) {
+      expect(await store.consumeRegistration(token, other)).toEqual({ ok: false, reason: 'used' });
+    }
+    expect(await store.consumeRegistration(token)).toEqual({ ok: false, reason: 'used' });
+    clock.advance(REGISTRATION_RETRY_MS);
+    expect(await store.consumeRegistration(token, agent)).toEqual({ ok: false, reason: 'used' });
   });
 
   it('records agents, keeps their AWS identity when a claim does not repeat it, lists them per runtime', async () => {

@@ -28,6 +28,10 @@ export function registerServe(program: Command): void {
       process.env['IMAGETRAIL_RUNTIME_NAME'] ?? 'local',
     )
     .option(
+      '--no-local-runtime',
+      'run no in-process hybrid runtime: hybrid work is done by agents (imagetrail agent) only; hosted runtimes still run here (env IMAGETRAIL_NO_LOCAL_RUNTIME=1)',
+    )
+    .option(
       '--sync-interval <seconds>',
       'pull the shared configuration repository every N seconds (0: only on demand)',
       process.env['IMAGETRAIL_SYNC_INTERVAL'] ?? '60',
@@ -107,6 +111,8 @@ export function registerServe(program: Command): void {
           configRepo: o['configRepo'] ?? env['IMAGETRAIL_CONFIG_REPO'],
           database: o['database'] ?? env['IMAGETRAIL_DATABASE'],
           runtimeName: o['runtimeName'],
+          localRuntime:
+            (o['localRuntime'] as unknown as boolean) && env['IMAGETRAIL_NO_LOCAL_RUNTIME'] !== '1',
           syncIntervalSeconds: o['syncInterval'],
           awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'],
           awsMaxAttempts: env['IMAGETRAIL_AWS_MAX_ATTEMPTS'],

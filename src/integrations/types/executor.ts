@@ -12,7 +12,8 @@ type RuntimeRef = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
  * by the runtime layer, so that integrations never import the layer above them (ADR: layers).
  */
 export interface IntegrationExecutor {
-  readonly localRuntime: string;
+  /** Undefined when the server runs with --no-local-runtime (hosted runtimes only, in-process). */
+  readonly localRuntime: string | undefined;
   canExecute(runtime: RuntimeRef): ExecutableCheck;
   testEcr(
     runtime: RuntimeRef,

@@ -4,6 +4,7 @@ import { parseInput } from '../../domain/parse.js';
 import { ResourceName } from '../../domain/names.js';
 import type { AppDeps, AppEnv } from '../app.js';
 import { jsonBody } from './body.js';
+import { runtimeOrLocal } from '../../enrichment/default-runtime.js';
 
 export const InspectInput = z
   .object({
@@ -18,7 +19,7 @@ export function inspectRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.post('/', async (c) => {
     const input = parseInput(InspectInput, await jsonBody(c), 'inspect request');
-    return c.json(await deps.pipeline.inspect(input, input.runtime ?? deps.localRuntime));
+    return c.json(await deps.pipeline.inspect(input, runtimeOrLocal(input.runtime, deps.localRuntime)));
   });
   return r;
 }
