@@ -5,7 +5,7 @@ import type { Kysely, Migration } from 'kysely';
  * credential it was given, so that the same agent retrying after a lost answer gets a fresh credential
  * (the first one revoked) instead of "already used" forever. Nullable: rows used before have none.
  */
-export const agentopsRegistrationRetry: Migration = {
+export const registrationRetry: Migration = {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async up(db: Kysely<any>): Promise<void> {
     await db.schema.alterTable('agent_registrations').addColumn('used_by_agent', 'text').execute();
