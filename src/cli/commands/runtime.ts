@@ -1,30 +1,7 @@
 import type { Command } from 'commander';
+import { Registration, RuntimeAdded, RuntimeList, RuntimeView } from '../../contract/admin-answers.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor } from './common.js';
-
-interface RuntimeView {
-  name: string;
-  type: string;
-  version: string;
-  recipient: string;
-  inProcess: boolean;
-  integrations: Array<{ name: string; mode: string; source: string; available: boolean; reason?: string }>;
-  agents?: Array<{
-    id: string;
-    version: string;
-    awsIdentityArn: string | null;
-    lastSeenAt: string;
-    connected: boolean;
-  }>;
-  queue?: { queued: number; oldestQueuedAt: string | null };
-  waiting?: string;
-}
-
-interface Registration {
-  runtime: string;
-  registrationToken: string;
-  expiresAt: string;
-}
 
 export function registerRuntime(program: Command): void {
   const rt = program.command('runtime').description('manage runtimes (where registry work runs)');
@@ -45,12 +22,7 @@ export function registerRuntime(program: Command): void {
     .action(async (name: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
       const client = await clientFor(cmd);
-      const res = await client.request<{
-        runtime: RuntimeView;
-        commit: string | null;
-        keyFile?: string;
-        registration?: Registration;
-      }>('POST', '/api/v1/runtimes', {
+      const res = await client.call(RuntimeAdded, 'POST', '/api/v1/runtimes', {
         name,
         type: o['type'],
         version: o['version'],
@@ -76,7 +48,7 @@ export function registerRuntime(program: Command): void {
       const out = stdio(Boolean(o.json));
       const res = await (
         await clientFor(cmd)
-      ).request<Registration>('POST', `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`, {
+      ).call(Registration, 'POST', `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`, {
         ttlSeconds: Number(o.ttl),
       });
       if (out.json) return printJson(out, res);
@@ -88,9 +60,7 @@ export function registerRuntime(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const { items } = await (
-        await clientFor(cmd)
-      ).request<{ items: RuntimeView[] }>('GET', '/api/v1/runtimes');
+      const { items } = await (await clientFor(cmd)).call(RuntimeList, 'GET', '/api/v1/runtimes');
       if (out.json) return printJson(out, items);
       out.out(
         table([
@@ -115,7 +85,7 @@ export function registerRuntime(program: Command): void {
       const out = stdio(Boolean(o.json));
       const r = await (
         await clientFor(cmd)
-      ).request<RuntimeView>('GET', `/api/v1/runtimes/${encodeURIComponent(name)}`);
+      ).call(RuntimeView, 'GET', `/api/v1/runtimes/${encodeURIComponent(name)}`);
       if (out.json) return printJson(out, r);
       out.out(
         `Runtime:   ${r.name}\nType:      ${r.type}\nVersion:   ${r.version}\nRecipient: ${r.recipient}\nIn-process: ${r.inProcess ? 'yes' : 'no'}`,
