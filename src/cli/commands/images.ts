@@ -21,6 +21,18 @@ const REF_WITH_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 export function registerImages(program: Command): void {
   const images = program.command('images').description('enriched images');
 
+  registerList(images);
+
+  registerShow(images);
+
+  images
+    .command('report <id>')
+    .description('show the status of an image report (the same as: imagetrail reports show ID)')
+    .option('--json', 'print JSON')
+    .action((id: string, o: { json?: boolean }, cmd: Command) => showReport(cmd, id, Boolean(o.json)));
+}
+
+function registerList(images: Command): void {
   images
     .command('list')
     .description('list images, newest first')
@@ -70,7 +82,9 @@ export function registerImages(program: Command): void {
       );
       if (page.nextCursor) out.out(`(more: --cursor ${page.nextCursor})`);
     });
+}
 
+function registerShow(images: Command): void {
   images
     .command('show <ref>')
     .description('show an image by id, by reference (registry/repo:tag or @digest) or by digest')
@@ -113,10 +127,4 @@ export function registerImages(program: Command): void {
       if (d.git) out.out(`  git:       ${d.git.repo ?? ''} ${d.git.branch ?? ''} ${d.git.sha ?? ''}`);
       if (d.issues.length) out.out(`  issues:    ${d.issues.join(', ')}`);
     });
-
-  images
-    .command('report <id>')
-    .description('show the status of an image report (the same as: imagetrail reports show ID)')
-    .option('--json', 'print JSON')
-    .action((id: string, o: { json?: boolean }, cmd: Command) => showReport(cmd, id, Boolean(o.json)));
 }

@@ -6,6 +6,25 @@ import { clientFor } from './common.js';
 export function registerRuntime(program: Command): void {
   const rt = program.command('runtime').description('manage runtimes (where registry work runs)');
 
+  registerAdd(rt);
+  registerToken(rt);
+  registerList(rt);
+  registerShow(rt);
+}
+
+function printRegistration(out: ReturnType<typeof stdio>, r: Registration): void {
+  out.err(
+    `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt}); put it in a file and start:\n` +
+      `  imagetrail agent --server URL --runtime ${r.runtime} --registration-token-file FILE`,
+  );
+  out.out(r.registrationToken);
+}
+
+export function short(sha: string | null | undefined): string {
+  return sha ? sha.slice(0, 12) : '(no change)';
+}
+
+function registerAdd(rt: Command): void {
   rt.command('add <name>')
     .description('declare a runtime in the shared configuration repository')
     .requiredOption(
@@ -39,7 +58,9 @@ export function registerRuntime(program: Command): void {
           `Its private age identity is in ${res.keyFile} (mode 0600): move it to where the runtime runs.`,
         );
     });
+}
 
+function registerToken(rt: Command): void {
   rt.command('token <name>')
     .description("issue a one-time registration token for a remote hybrid runtime's agent")
     .option('--ttl <seconds>', 'how long the token may be used', '3600')
@@ -54,7 +75,9 @@ export function registerRuntime(program: Command): void {
       if (out.json) return printJson(out, res);
       printRegistration(out, res);
     });
+}
 
+function registerList(rt: Command): void {
   rt.command('list')
     .description('list runtimes')
     .option('--json', 'print JSON')
@@ -77,7 +100,9 @@ export function registerRuntime(program: Command): void {
         ]),
       );
     });
+}
 
+function registerShow(rt: Command): void {
   rt.command('show <name>')
     .description('show a runtime and the integrations it can use')
     .option('--json', 'print JSON')
@@ -108,16 +133,4 @@ export function registerRuntime(program: Command): void {
         );
       }
     });
-}
-
-function printRegistration(out: ReturnType<typeof stdio>, r: Registration): void {
-  out.err(
-    `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt}); put it in a file and start:\n` +
-      `  imagetrail agent --server URL --runtime ${r.runtime} --registration-token-file FILE`,
-  );
-  out.out(r.registrationToken);
-}
-
-export function short(sha: string | null | undefined): string {
-  return sha ? sha.slice(0, 12) : '(no change)';
 }
