@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { ApiClient } from '../cli/client.js';
-import { buildReport, waitFor, type ReportView } from '../cli/commands/report-image.js';
+import { buildReport, waitFor } from '../cli/commands/report-image.js';
+import { ReportView } from '../contract/image-answers.js';
 import { EXIT, exitCodeFor } from '../cli/exit-codes.js';
 import { formatError, type Output } from '../cli/output.js';
 import { InputError, CheckFailedError, isAppError } from '../domain/errors.js';
@@ -50,7 +51,8 @@ async function report(env: Env, write: (s: string) => void): Promise<void> {
   // Only the inputs reach the client: no IMAGETRAIL_* or CF_* variable of the runner is read.
   const client = await ApiClient.create({ server, token }, {});
   const key = readInput(env, 'idempotency-key');
-  const accepted = await client.request<ReportView>(
+  const accepted = await client.call(
+    ReportView,
     'POST',
     '/api/v1/image-reports',
     body,

@@ -2,8 +2,7 @@ import { isAppError } from '../domain/errors.js';
 import { AGENT_PROTOCOL, CompleteResponse, type ReportJob } from '../contract/agent-protocol.js';
 import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import { ImageReportInput } from '../contract/images.js';
-import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
-import { isTransientClass } from '../integrations/registry/ecr/codes/index.js';
+import { classifyRemoteFailure } from '../integrations/remote-failure.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import * as z from 'zod';
@@ -89,7 +88,7 @@ async function deliver(deps: ReportJobDeps, id: string, body: Record<string, unk
         const transient = isAppError(err) && (err.kind === 'unreachable' || err.kind === 'unavailable');
         if (!transient || Date.now() > deadline) throw err;
         deps.undelivered.add(id);
-        const wait = backoffMs(attempt, 250, 5000);
+        const wait = backoffMs(attempt, 5000);
         deps.logger.warn(
           { err, report: id },
           `cannot deliver the result yet; retrying in ${Math.round(wait)} ms`,
@@ -106,18 +105,7 @@ function classify(
   err: unknown,
   redactor: Redactor,
 ): { message: string; errorClass: string; retryable: boolean } {
-  if (isAppError(err)) {
-    const errorClass = (err as { errorClass?: unknown }).errorClass;
-    return {
-      message: redactor.redact(err.message).slice(0, 4000),
-      errorClass: typeof errorClass === 'string' ? errorClass : err.name,
-      retryable: err.kind === 'unavailable' || err.kind === 'unreachable',
-    };
-  }
-  const c = classifyAwsError(err, { redactor });
-  return {
-    message: c.message.slice(0, 4000),
-    errorClass: c.errorClass,
-    retryable: isTransientClass(c.errorClass),
-  };
+  // The same classification as the control plane's runner: what failed, and whether a retry may help.
+  const { message, errorClass, retryable } = classifyRemoteFailure(err, redactor);
+  return { message: message.slice(0, 4000), errorClass, retryable };
 }

@@ -11,7 +11,7 @@ import {
 import { decodeError, ERROR_CODEC, kindForName } from '../domain/error-codec.js';
 import { ErrorBody } from '../contract/errors.js';
 import type * as z from 'zod';
-import { issuePath } from '../domain/parse.js';
+import { describeIssue } from '../domain/issue-path.js';
 
 export interface ClientOptions {
   server?: string;
@@ -56,21 +56,23 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
+    extraHeaders?: Record<string, string>,
   ): Promise<z.output<S>> {
-    return answerOf(schema, await this.request(method, path, body), `${method} ${path}`);
+    const what = `${method} ${path.replace(/\?.*$/, '')}`;
+    return answerOf(schema, await this.request(method, path, body, extraHeaders), what);
   }
 
-  async request<T = unknown>(
+  private async request(
     method: string,
     path: string,
     body?: unknown,
     extraHeaders?: Record<string, string>,
-  ): Promise<T> {
+  ): Promise<unknown> {
     const res = await this.fetch(method, path, body, 'application/json', extraHeaders);
     const text = await res.text();
     const json = text ? safeJson(text) : undefined;
     if (!res.ok) throw this.toError(res.status, json, text);
-    return json as T;
+    return json;
   }
 
   /** NDJSON streaming (connection tests): calls onLine per line; returns the final `result` line. */
@@ -183,7 +185,7 @@ export function answerOf<S extends z.ZodType>(schema: S, json: unknown, what: st
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   throw new UnavailableError(
-    `The server's answer to ${what} does not match what this CLI expects (${first ? `${issuePath(first.path)}: ${first.message}` : 'invalid'}).`,
+    `The server's answer to ${what} does not match what this CLI expects (${first ? describeIssue(first) : 'invalid'}).`,
     {
       hints: [
         'Are the CLI and the server the same imagetrail version? Compare `imagetrail --version` with `imagetrail status`.',

@@ -1,4 +1,5 @@
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { issuePath } from '../domain/issue-path.js';
 import type { z } from 'zod';
 import { applicationWarnings, ArgoApplication } from './argo.js';
 import { API_VERSION, Envelope, SealedValue } from './kinds/common.js';
@@ -111,7 +112,7 @@ function validateUnsafe(file: string, text: string): ValidationResult {
   // --- envelope
   const env = Envelope.safeParse(data);
   if (!env.success) {
-    for (const i of env.error.issues) add(dotPath(i.path), i.message);
+    for (const i of env.error.issues) add(issuePath(i.path), i.message);
     return { problems };
   }
   const { apiVersion, kind } = env.data;
@@ -137,14 +138,14 @@ function validateUnsafe(file: string, text: string): ValidationResult {
 
   // --- keys zod would drop without a word (it skips __proto__ to avoid prototype pollution)
   for (const at of findProtoKeys(data, [])) {
-    add(dotPath(at), 'the key __proto__ is not allowed: rename or remove it');
+    add(issuePath(at), 'the key __proto__ is not allowed: rename or remove it');
   }
 
   // --- secrets in clear: reported as such rather than as a bare type error
   const clear = findClearSecrets(schema, data, []);
   for (const p of clear) {
     add(
-      dotPath(p),
+      issuePath(p),
       'secret stored in clear: this field must be a sealed value (set it through imagetrail so it is sealed with age), and the clear value should be treated as leaked and rotated',
     );
   }
@@ -155,7 +156,7 @@ function validateUnsafe(file: string, text: string): ValidationResult {
     for (const i of parsed.error.issues) {
       const ip = i.path.map((s) => (typeof s === 'symbol' ? String(s) : s));
       if (clear.some((c) => startsWith(ip, c))) continue;
-      add(dotPath(ip), issueMessage(i));
+      add(issuePath(ip), issueMessage(i));
     }
   }
 
@@ -211,7 +212,7 @@ function validateForeign(
   if (apiVersion === 'argoproj.io/v1alpha1' && kind === 'Application') {
     const r = ArgoApplication.safeParse(data);
     if (!r.success) {
-      for (const i of r.error.issues) add(dotPath(i.path), i.message);
+      for (const i of r.error.issues) add(issuePath(i.path), i.message);
       return { problems };
     }
     if (role.role !== 'in-cluster' && role.role !== 'runtime-other') {
@@ -366,16 +367,6 @@ function findClearSecrets(schema: unknown, data: unknown, at: PropertyKey[]): Pr
 
 function startsWith(path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean {
   return prefix.length <= path.length && prefix.every((p, i) => String(p) === String(path[i]));
-}
-
-/** `spec.ecr.auth.roleArn`, `spec.recipients[0]`. */
-export function dotPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
-  }
-  return out;
 }
 
 function issueMessage(i: z.core.$ZodIssue): string {

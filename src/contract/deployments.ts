@@ -134,20 +134,23 @@ export const DeploymentListQuery = z
   .strict();
 export type DeploymentListQuery = z.input<typeof DeploymentListQuery>;
 
-export interface DeploymentPage {
-  items: DeploymentInterval[];
-  nextCursor?: string;
-}
+// The read models are the wire answers: the server builds them, the CLI and the dashboard parse them. An
+// answer's interval may carry fields a newer server added, so the clients' parse does not reject them.
+const IntervalAnswer = DeploymentInterval.loose();
+
+export const DeploymentPage = z.object({ items: z.array(IntervalAnswer), nextCursor: z.string().optional() });
+export type DeploymentPage = z.infer<typeof DeploymentPage>;
 
 /** Commit time → first running, in seconds. */
-export interface LeadTime {
-  digest: string;
-  application: string;
-  commitSha?: string;
-  commitTime: string;
-  firstRunningAt: string;
-  seconds: number;
-}
+export const LeadTime = z.object({
+  digest: z.string(),
+  application: z.string(),
+  commitSha: z.string().optional(),
+  commitTime: z.string(),
+  firstRunningAt: z.string(),
+  seconds: z.number(),
+});
+export type LeadTime = z.infer<typeof LeadTime>;
 
 export const LeadTimeQuery = z
   .object({
@@ -159,46 +162,68 @@ export const LeadTimeQuery = z
   .strict();
 export type LeadTimeQuery = z.input<typeof LeadTimeQuery>;
 
-export interface LeadTimeReport {
-  since?: string;
-  until?: string;
-  items: LeadTime[];
-  medianSeconds?: number;
+export const LeadTimeReport = z.object({
+  since: z.string().optional(),
+  until: z.string().optional(),
+  items: z.array(LeadTime),
+  medianSeconds: z.number().optional(),
   /** Distinct digests first running in the period, per application, and per day over the period. */
-  frequency: Array<{ application: string; deployments: number; perDay?: number }>;
-}
+  frequency: z.array(
+    z.object({ application: z.string(), deployments: z.number(), perDay: z.number().optional() }),
+  ),
+});
+export type LeadTimeReport = z.infer<typeof LeadTimeReport>;
 
-export interface ApplicationSummary {
-  application: string;
-  runtimes: string[];
-  namespaces: string[];
-  runningDigests: number;
-  replicas: number;
-  lastChangeAt: string;
-  app?: ApplicationFacts;
-}
+export const ApplicationSummary = z.object({
+  application: z.string(),
+  runtimes: z.array(z.string()),
+  namespaces: z.array(z.string()),
+  runningDigests: z.number(),
+  replicas: z.number(),
+  lastChangeAt: z.string(),
+  app: ApplicationFacts.loose().optional(),
+});
+export type ApplicationSummary = z.infer<typeof ApplicationSummary>;
+export const ApplicationList = z.object({ items: z.array(ApplicationSummary) });
 
-export interface RunningImage {
-  interval: DeploymentInterval;
-  tags: string[];
-  build?: { workflowName?: string; workflowUrl?: string; reportedAt: string };
-  git?: { repo?: string; branch?: string; sha?: string; message?: string; time?: string };
-  pullRequests: Array<{ number: number; title: string; url: string }>;
-  issues: Array<{ key: string; title: string; url: string }>;
-  discoveredInCluster: boolean;
-}
+export const RunningImage = z.object({
+  interval: IntervalAnswer,
+  tags: z.array(z.string()),
+  build: z
+    .object({
+      workflowName: z.string().optional(),
+      workflowUrl: z.string().optional(),
+      reportedAt: z.string(),
+    })
+    .optional(),
+  git: z
+    .object({
+      repo: z.string().optional(),
+      branch: z.string().optional(),
+      sha: z.string().optional(),
+      message: z.string().optional(),
+      time: z.string().optional(),
+    })
+    .optional(),
+  pullRequests: z.array(z.object({ number: z.number(), title: z.string(), url: z.string() })),
+  issues: z.array(z.object({ key: z.string(), title: z.string(), url: z.string() })),
+  discoveredInCluster: z.boolean(),
+});
+export type RunningImage = z.infer<typeof RunningImage>;
 
-export interface ApplicationView extends ApplicationSummary {
-  running: RunningImage[];
+export const ApplicationView = ApplicationSummary.extend({
+  running: z.array(RunningImage),
   /** Every interval of the application, newest first: what replaced what, when. */
-  timeline: DeploymentInterval[];
-  leadTime: LeadTimeReport;
-}
+  timeline: z.array(IntervalAnswer),
+  leadTime: LeadTimeReport,
+});
+export type ApplicationView = z.infer<typeof ApplicationView>;
 
 /** What the image detail adds: where its digest (or a platform of it) runs now, and ran before. */
-export interface ImageDeployments {
-  running: DeploymentInterval[];
-  history: DeploymentInterval[];
-  discoveredInCluster?: { runtime: string; at: string };
-  leadTime?: LeadTime;
-}
+export const ImageDeployments = z.object({
+  running: z.array(IntervalAnswer),
+  history: z.array(IntervalAnswer),
+  discoveredInCluster: z.object({ runtime: z.string(), at: z.string() }).optional(),
+  leadTime: LeadTime.optional(),
+});
+export type ImageDeployments = z.infer<typeof ImageDeployments>;

@@ -1,10 +1,6 @@
 import type { z } from 'zod';
+import { describeIssues, issuePath } from './issue-path.js';
 import { InputError, type ErrorDetail } from './errors.js';
-
-/** Dot path of a zod issue (`ecr.auth.roleArn`, `sharing.runtimes.0`); the root is `(root)`. */
-export function issuePath(path: ReadonlyArray<PropertyKey>): string {
-  return path.length === 0 ? '(root)' : path.map(String).join('.');
-}
 
 export function zodDetails(error: z.ZodError): ErrorDetail[] {
   return error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
@@ -18,6 +14,5 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what 
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const details = zodDetails(r.error);
-  const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
-  throw new InputError(`Invalid ${what}: ${summary}`, { details });
+  throw new InputError(`Invalid ${what}: ${describeIssues(r.error.issues)}`, { details });
 }

@@ -16,6 +16,13 @@ describe('backoffMs', () => {
     expect(backoffMs(p, 9, () => 0.999)).toBe(999);
   });
 
+  it('equal jitter is uniform in [delay/2, delay]', () => {
+    const p = { baseMs: 100, maxMs: 1_000, jitter: 'equal' } as const;
+    expect(backoffMs(p, 2, () => 0)).toBe(200);
+    expect(backoffMs(p, 2, () => 0.5)).toBe(300);
+    expect(backoffMs(p, 9, () => 0.999)).toBe(1000);
+  });
+
   it('treats a negative retry number as the first retry', () => {
     expect(backoffMs({ baseMs: 2000, maxMs: 300_000, jitter: 'none' }, -1)).toBe(2000);
   });

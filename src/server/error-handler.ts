@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { issuePath } from '../domain/issue-path.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { DISK_FULL_MESSAGE, isDiskFull, type DiskFullState } from './disk-full.js';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
@@ -118,7 +119,7 @@ export function mapError(err: unknown): Mapped {
       message: 'The request is not valid.',
       hints: [],
       details: err.issues.map((i) => ({
-        ...(i.path.length ? { path: dotPath(i.path) } : {}),
+        ...(i.path.length ? { path: issuePath(i.path) } : {}),
         message: i.message,
       })),
     };
@@ -166,16 +167,6 @@ export function mapError(err: unknown): Mapped {
   }
 
   return internal();
-}
-
-/** `['spec', 'regions', 0, 'name']` → `spec.regions[0].name`, the dot path the CLI and validators print. */
-function dotPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out;
 }
 
 function defaultMessage(status: number): string {

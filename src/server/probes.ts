@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type * as z from 'zod';
+import type { Readiness } from '../contract/admin-answers.js';
 import type { Logger } from '../logging/logger.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import { DISK_FULL_MESSAGE, type DiskFullState } from './disk-full.js';
@@ -43,7 +45,8 @@ export function probeRoutes(deps: ProbeDeps): Hono {
     const reasons = Object.entries(checks)
       .filter(([, v]) => !v.ok)
       .map(([name, v]) => `${name}: ${v.message ?? 'not ready'}`);
-    return c.json({ status: ready ? 'ready' : 'not-ready', checks, reasons }, ready ? 200 : 503);
+    const body = { status: ready ? 'ready' : 'not-ready', checks, reasons };
+    return c.json(body satisfies z.input<typeof Readiness>, ready ? 200 : 503);
   });
 
   app.get('/healthz', async (c) => {

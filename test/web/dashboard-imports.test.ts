@@ -8,7 +8,12 @@ import { ROOT } from '../helpers/imagetrail.js';
 // schemas (and with them re2js) into its bundle, and app.tsx and the integration form imported each other.
 
 /** Outside web/src, the dashboard may bundle only the shared contract and the domain's browser-safe formats. */
-const ALLOWED_OUTSIDE = [/^src\/contract\//, /^src\/domain\/names\.ts$/, /^src\/domain\/semver\.ts$/];
+const ALLOWED_OUTSIDE = [
+  /^src\/contract\//,
+  /^src\/domain\/names\.ts$/,
+  /^src\/domain\/semver\.ts$/,
+  /^src\/domain\/issue-path\.ts$/,
+];
 
 function valueImports(text: string): string[] {
   const out: string[] = [];

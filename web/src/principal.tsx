@@ -1,5 +1,5 @@
 import { createContext, useContext, type ReactNode } from 'react';
-import type { SessionView } from './api/audit.js';
+import type { SessionView } from './api/schemas.js';
 import { PageTitle } from './components/ui.js';
 import { Link } from './router.js';
 

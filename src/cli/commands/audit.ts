@@ -1,15 +1,7 @@
 import type { Command } from 'commander';
+import { AuditPage } from '../../contract/admin-answers.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor, filterQuery } from './common.js';
-
-interface AuditItem {
-  id: string;
-  at: string;
-  actor: { id: string; name: string } | null;
-  action: string;
-  target: string | null;
-  detail: Record<string, unknown>;
-}
 
 const FILTERS = ['action', 'actor', 'since', 'limit', 'cursor'] as const;
 
@@ -30,9 +22,7 @@ export function registerAudit(program: Command): void {
     .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
       const q = filterQuery(o, FILTERS);
-      const page = await (
-        await clientFor(cmd)
-      ).request<{ items: AuditItem[]; nextCursor: string | null }>('GET', `/api/v1/audit?${q.toString()}`);
+      const page = await (await clientFor(cmd)).call(AuditPage, 'GET', `/api/v1/audit?${q.toString()}`);
       if (out.json) return printJson(out, page);
       if (page.items.length === 0) return out.out('No audit events match.');
       out.out(

@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
+import { ConfigStatus } from '../../contract/admin-answers.js';
 import { EXIT, ExitCode } from '../exit-codes.js';
 import { printJson, stdio } from '../output.js';
 import { clientFor } from './common.js';
 
-interface Status {
-  commit: string | null;
-  problems: Array<{ file: string; path: string; message: string; severity: string }>;
-}
-
 export function registerConfig(program: Command): void {
   const c = program.command('config').description('the shared configuration repository');
-  const show = (out: ReturnType<typeof stdio>, s: Status) => {
+  const show = (out: ReturnType<typeof stdio>, s: ConfigStatus) => {
     if (out.json) return printJson(out, s);
     out.out(`Commit: ${s.commit ?? '(none)'}`);
     if (s.problems.length === 0) out.out('No problems.');
@@ -21,7 +17,7 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const s = await (await clientFor(cmd)).request<Status>('GET', '/api/v1/config');
+      const s = await (await clientFor(cmd)).call(ConfigStatus, 'GET', '/api/v1/config');
       show(out, s);
       if (s.problems.some((p) => p.severity === 'error')) throw new ExitCode(EXIT.failed);
     });
@@ -30,6 +26,6 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      show(out, await (await clientFor(cmd)).request<Status>('POST', '/api/v1/config/sync'));
+      show(out, await (await clientFor(cmd)).call(ConfigStatus, 'POST', '/api/v1/config/sync'));
     });
 }

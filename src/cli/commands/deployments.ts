@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ApplicationView, DeploymentInterval, DeploymentPage } from '../../contract/deployments.js';
+import { ApplicationView, DeploymentPage, type DeploymentInterval } from '../../contract/deployments.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor } from './common.js';
 
@@ -30,7 +30,7 @@ export function registerDeployments(program: Command): void {
         if (typeof v === 'string' && v !== '') q.set(k, v);
       }
       if (o['active']) q.set('active', 'true');
-      const page = await (await clientFor(cmd)).request<DeploymentPage>('GET', `/api/v1/deployments?${q}`);
+      const page = await (await clientFor(cmd)).call(DeploymentPage, 'GET', `/api/v1/deployments?${q}`);
       if (out.json) return printJson(out, page);
       if (page.items.length === 0) return out.out('No deployments match.');
       out.out(
@@ -63,7 +63,7 @@ export function registerDeployments(program: Command): void {
       if (o.until) q.set('until', o.until);
       const v = await (
         await clientFor(cmd)
-      ).request<ApplicationView>('GET', `/api/v1/deployments/applications/${encodeURIComponent(name)}?${q}`);
+      ).call(ApplicationView, 'GET', `/api/v1/deployments/applications/${encodeURIComponent(name)}?${q}`);
       if (out.json) return printJson(out, v);
       out.out(`${v.application}  (${v.runtimes.join(', ')}; ${v.namespaces.join(', ')})`);
       if (v.app?.syncRevision) out.out(`  revision: ${v.app.syncRevision}  health: ${v.app.health ?? '-'}`);

@@ -3,20 +3,7 @@ import { InputError, NotFoundError } from '../../domain/errors.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor } from './common.js';
 import { showReport } from './reports.js';
-
-interface ImageSummary {
-  id: string;
-  registry: string;
-  repository: string;
-  digest: string;
-  tags: string[];
-  size: number;
-  createdAt?: string;
-  platforms: Array<{ os: string; architecture: string; variant?: string }>;
-  git?: { repo?: string; branch?: string; sha?: string; message?: string };
-  issues: string[];
-  updatedAt: string;
-}
+import { ImageDetail, ImageList } from '../../contract/image-answers.js';
 
 export function humanSize(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -34,6 +21,18 @@ const REF_WITH_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 export function registerImages(program: Command): void {
   const images = program.command('images').description('enriched images');
 
+  registerList(images);
+
+  registerShow(images);
+
+  images
+    .command('report <id>')
+    .description('show the status of an image report (the same as: imagetrail reports show ID)')
+    .option('--json', 'print JSON')
+    .action((id: string, o: { json?: boolean }, cmd: Command) => showReport(cmd, id, Boolean(o.json)));
+}
+
+function registerList(images: Command): void {
   images
     .command('list')
     .description('list images, newest first')
@@ -62,9 +61,7 @@ export function registerImages(program: Command): void {
         if (typeof v === 'string' && v !== '') q.set(k, v);
       }
       if (o['deployed']) q.set('deployed', 'true');
-      const page = await (
-        await clientFor(cmd)
-      ).request<{ items: ImageSummary[]; nextCursor?: string }>('GET', `/api/v1/images?${q.toString()}`);
+      const page = await (await clientFor(cmd)).call(ImageList, 'GET', `/api/v1/images?${q.toString()}`);
       if (out.json) return printJson(out, page);
       if (page.items.length === 0) return out.out('No images match.');
       out.out(
@@ -85,7 +82,9 @@ export function registerImages(program: Command): void {
       );
       if (page.nextCursor) out.out(`(more: --cursor ${page.nextCursor})`);
     });
+}
 
+function registerShow(images: Command): void {
   images
     .command('show <ref>')
     .description('show an image by id, by reference (registry/repo:tag or @digest) or by digest')
@@ -108,7 +107,7 @@ export function registerImages(program: Command): void {
           q.set('repository', m[2]!);
           q.set('tag', m[3]!);
         }
-        const page = await client.request<{ items: ImageSummary[] }>('GET', `/api/v1/images?${q.toString()}`);
+        const page = await client.call(ImageList, 'GET', `/api/v1/images?${q.toString()}`);
         if (page.items.length === 0) {
           throw new NotFoundError(`No enriched image matches ${ref}.`, {
             hints: ['Report it first: imagetrail report-image --image … --wait'],
@@ -116,10 +115,7 @@ export function registerImages(program: Command): void {
         }
         id = page.items[0]!.id;
       }
-      const d = await client.request<Record<string, unknown> & ImageSummary>(
-        'GET',
-        `/api/v1/images/${encodeURIComponent(id)}`,
-      );
+      const d = await client.call(ImageDetail, 'GET', `/api/v1/images/${encodeURIComponent(id)}`);
       if (out.json) return printJson(out, d);
       out.out(`${d.registry}/${d.repository}@${d.digest}`);
       out.out(`  tags:      ${d.tags.join(', ') || '-'}`);
@@ -131,10 +127,4 @@ export function registerImages(program: Command): void {
       if (d.git) out.out(`  git:       ${d.git.repo ?? ''} ${d.git.branch ?? ''} ${d.git.sha ?? ''}`);
       if (d.issues.length) out.out(`  issues:    ${d.issues.join(', ')}`);
     });
-
-  images
-    .command('report <id>')
-    .description('show the status of an image report (the same as: imagetrail reports show ID)')
-    .option('--json', 'print JSON')
-    .action((id: string, o: { json?: boolean }, cmd: Command) => showReport(cmd, id, Boolean(o.json)));
 }

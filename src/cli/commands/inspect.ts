@@ -1,24 +1,9 @@
 import type { Command } from 'commander';
+import { InspectFacts } from '../../contract/image-answers.js';
 import { InputError } from '../../domain/errors.js';
 import { printJson, stdio, type Output } from '../output.js';
 import { clientFor } from './common.js';
 import { humanSize } from './images.js';
-
-interface Facts {
-  reference?: string;
-  registry: string;
-  repository: string;
-  digest: string;
-  mediaType: string;
-  size: number;
-  platforms: Array<{ os: string; architecture: string; variant?: string; digest: string }>;
-  layers: unknown[];
-  referrers: Array<{ kind: string; digest: string; tag?: string }>;
-  config?: { created?: string; labelsFrom?: { digest: string; platform: string }; env?: string[] };
-  createdAt?: string;
-  tags?: string[];
-  tagsPartial?: boolean;
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -26,7 +11,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
-function print(out: Output, f: Facts): void {
+function print(out: Output, f: InspectFacts): void {
   out.out(`${f.registry}/${f.repository}@${f.digest}`);
   out.out(`  media type: ${f.mediaType}`);
   out.out(`  size:       ${humanSize(f.size)}`);
@@ -79,7 +64,7 @@ export function registerInspect(program: Command): void {
             throw new InputError('Use either --registry-integration or --creds, not both.');
           const facts = await (
             await clientFor(cmd)
-          ).request<Facts>('POST', '/api/v1/inspect', {
+          ).call(InspectFacts, 'POST', '/api/v1/inspect', {
             image: ref,
             registryIntegration: o.registryIntegration,
             ...(o.runtime ? { runtime: o.runtime } : {}),

@@ -5,6 +5,7 @@ import { printJson, stdio, type Output } from '../output.js';
 import { chooseLocalGit, describeGitSources } from '../git-source.js';
 import type { ApiClient } from '../client.js';
 import { clientFor } from './common.js';
+import { ReportView } from '../../contract/image-answers.js';
 import {
   CF_FIELDS,
   cfReportBody,
@@ -31,16 +32,6 @@ type Flags = Partial<Record<keyof typeof FLAGS, string | boolean>> & {
   localGit?: boolean;
   idempotencyKey?: string;
 };
-
-export interface ReportView {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  attempts: number;
-  image: string;
-  error?: { message: string; errorClass?: string };
-  steps: Array<{ name: string; status: string; message?: string; at: string }>;
-  result?: { imageId: string; digest: string };
-}
 
 function value(o: Flags, key: keyof typeof FLAGS, cf: CfValues): string | undefined {
   const v = o[key];
@@ -111,7 +102,7 @@ export async function waitFor(
   let printed = 0;
   let delay = 200;
   for (;;) {
-    const r = await client.request<ReportView>('GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
+    const r = await client.call(ReportView, 'GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
     if (!out.json) {
       for (const s of r.steps.slice(printed))
         out.err(`  ${s.status === 'failed' ? '✘' : '✔'} ${s.name.padEnd(14)} ${s.message ?? ''}`);
@@ -180,7 +171,8 @@ export function registerReportImage(program: Command): void {
     const out = stdio(Boolean(o.json));
     const body = await buildReport(o, process.env, process.cwd(), (s) => out.err(s));
     const client = await clientFor(c, cfClientEnv(process.env));
-    const accepted = await client.request<ReportView>(
+    const accepted = await client.call(
+      ReportView,
       'POST',
       '/api/v1/image-reports',
       body,

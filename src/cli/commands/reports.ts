@@ -1,18 +1,7 @@
 import type { Command } from 'commander';
+import { ReportList, ReportView } from '../../contract/image-answers.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor, filterQuery } from './common.js';
-
-interface ReportView {
-  id: string;
-  status: string;
-  image: string;
-  runtime: string | null;
-  attempts: number;
-  error?: { message: string; errorClass?: string };
-  steps: Array<{ name: string; status: string; message?: string }>;
-  result?: { imageId: string; digest: string };
-  createdAt: string;
-}
 
 const FILTERS = ['status', 'runtime', 'image', 'since', 'limit', 'cursor'] as const;
 
@@ -21,7 +10,7 @@ export async function showReport(cmd: Command, id: string, json: boolean): Promi
   const out = stdio(json);
   const r = await (
     await clientFor(cmd)
-  ).request<ReportView>('GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
+  ).call(ReportView, 'GET', `/api/v1/image-reports/${encodeURIComponent(id)}`);
   if (out.json) return printJson(out, r);
   out.out(`Report ${r.id}: ${r.status} (${r.image}) on runtime ${r.runtime ?? '-'}, accepted ${r.createdAt}`);
   for (const s of r.steps)
@@ -48,7 +37,7 @@ export function registerReports(program: Command): void {
       const q = filterQuery(o, FILTERS);
       const page = await (
         await clientFor(cmd)
-      ).request<{ items: ReportView[]; nextCursor?: string }>('GET', `/api/v1/image-reports?${q.toString()}`);
+      ).call(ReportList, 'GET', `/api/v1/image-reports?${q.toString()}`);
       if (out.json) return printJson(out, page);
       if (page.items.length === 0) return out.out('No reports match.');
       out.out(

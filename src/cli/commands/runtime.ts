@@ -1,34 +1,30 @@
 import type { Command } from 'commander';
+import { Registration, RuntimeAdded, RuntimeList, RuntimeView } from '../../contract/admin-answers.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor } from './common.js';
-
-interface RuntimeView {
-  name: string;
-  type: string;
-  version: string;
-  recipient: string;
-  inProcess: boolean;
-  integrations: Array<{ name: string; mode: string; source: string; available: boolean; reason?: string }>;
-  agents?: Array<{
-    id: string;
-    version: string;
-    awsIdentityArn: string | null;
-    lastSeenAt: string;
-    connected: boolean;
-  }>;
-  queue?: { queued: number; oldestQueuedAt: string | null };
-  waiting?: string;
-}
-
-interface Registration {
-  runtime: string;
-  registrationToken: string;
-  expiresAt: string;
-}
 
 export function registerRuntime(program: Command): void {
   const rt = program.command('runtime').description('manage runtimes (where registry work runs)');
 
+  registerAdd(rt);
+  registerToken(rt);
+  registerList(rt);
+  registerShow(rt);
+}
+
+function printRegistration(out: ReturnType<typeof stdio>, r: Registration): void {
+  out.err(
+    `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt}); put it in a file and start:\n` +
+      `  imagetrail agent --server URL --runtime ${r.runtime} --registration-token-file FILE`,
+  );
+  out.out(r.registrationToken);
+}
+
+export function short(sha: string | null | undefined): string {
+  return sha ? sha.slice(0, 12) : '(no change)';
+}
+
+function registerAdd(rt: Command): void {
   rt.command('add <name>')
     .description('declare a runtime in the shared configuration repository')
     .requiredOption(
@@ -45,12 +41,7 @@ export function registerRuntime(program: Command): void {
     .action(async (name: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
       const client = await clientFor(cmd);
-      const res = await client.request<{
-        runtime: RuntimeView;
-        commit: string | null;
-        keyFile?: string;
-        registration?: Registration;
-      }>('POST', '/api/v1/runtimes', {
+      const res = await client.call(RuntimeAdded, 'POST', '/api/v1/runtimes', {
         name,
         type: o['type'],
         version: o['version'],
@@ -67,7 +58,9 @@ export function registerRuntime(program: Command): void {
           `Its private age identity is in ${res.keyFile} (mode 0600): move it to where the runtime runs.`,
         );
     });
+}
 
+function registerToken(rt: Command): void {
   rt.command('token <name>')
     .description("issue a one-time registration token for a remote hybrid runtime's agent")
     .option('--ttl <seconds>', 'how long the token may be used', '3600')
@@ -76,21 +69,21 @@ export function registerRuntime(program: Command): void {
       const out = stdio(Boolean(o.json));
       const res = await (
         await clientFor(cmd)
-      ).request<Registration>('POST', `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`, {
+      ).call(Registration, 'POST', `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`, {
         ttlSeconds: Number(o.ttl),
       });
       if (out.json) return printJson(out, res);
       printRegistration(out, res);
     });
+}
 
+function registerList(rt: Command): void {
   rt.command('list')
     .description('list runtimes')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const { items } = await (
-        await clientFor(cmd)
-      ).request<{ items: RuntimeView[] }>('GET', '/api/v1/runtimes');
+      const { items } = await (await clientFor(cmd)).call(RuntimeList, 'GET', '/api/v1/runtimes');
       if (out.json) return printJson(out, items);
       out.out(
         table([
@@ -107,7 +100,9 @@ export function registerRuntime(program: Command): void {
         ]),
       );
     });
+}
 
+function registerShow(rt: Command): void {
   rt.command('show <name>')
     .description('show a runtime and the integrations it can use')
     .option('--json', 'print JSON')
@@ -115,7 +110,7 @@ export function registerRuntime(program: Command): void {
       const out = stdio(Boolean(o.json));
       const r = await (
         await clientFor(cmd)
-      ).request<RuntimeView>('GET', `/api/v1/runtimes/${encodeURIComponent(name)}`);
+      ).call(RuntimeView, 'GET', `/api/v1/runtimes/${encodeURIComponent(name)}`);
       if (out.json) return printJson(out, r);
       out.out(
         `Runtime:   ${r.name}\nType:      ${r.type}\nVersion:   ${r.version}\nRecipient: ${r.recipient}\nIn-process: ${r.inProcess ? 'yes' : 'no'}`,
@@ -138,16 +133,4 @@ export function registerRuntime(program: Command): void {
         );
       }
     });
-}
-
-function printRegistration(out: ReturnType<typeof stdio>, r: Registration): void {
-  out.err(
-    `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt}); put it in a file and start:\n` +
-      `  imagetrail agent --server URL --runtime ${r.runtime} --registration-token-file FILE`,
-  );
-  out.out(r.registrationToken);
-}
-
-export function short(sha: string | null | undefined): string {
-  return sha ? sha.slice(0, 12) : '(no change)';
 }

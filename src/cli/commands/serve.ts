@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import type { startServer as StartServer } from '../../server/serve.js';
 import { globals } from './common.js';
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description(
       'run the imagetrail server (API, in-process runtime) on embedded defaults or the given stores',
@@ -49,7 +50,13 @@ export function registerServe(program: Command): void {
     .option(
       '--public-url <url>',
       "the URL CI reaches this server at, told to Codefresh's report-image client (env IMAGETRAIL_PUBLIC_URL)",
-    )
+    );
+  securityOptions(serve).action(runServe);
+}
+
+/** Single sign-on, age identities, the first admin token and trusted proxies: the flags a production install sets. */
+function securityOptions(c: Command): Command {
+  return c
     .option(
       '--oidc-issuer <url>',
       'dashboard single sign-on: the OpenID Connect issuer (env IMAGETRAIL_OIDC_ISSUER); docs/sso.md',
@@ -95,66 +102,70 @@ export function registerServe(program: Command): void {
       '--trusted-proxy <cidr>',
       'a load balancer or reverse proxy whose X-Forwarded-For names the client; repeatable (env IMAGETRAIL_TRUSTED_PROXIES, comma-separated)',
       (value: string, prev: string[] | undefined) => [...(prev ?? []), value],
-    )
-    .action(async (o: Record<string, string | undefined>, cmd: Command) => {
-      const { startServer } = await import('../../server/serve.js');
-      const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
-      const g = globals(cmd);
-      const env = process.env;
-      const server = await startServer(
-        {
-          port: o['port'],
-          host: o['host'],
-          dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail',
-          // Only the default data directory is registered for discovery (README: "Finding the server").
-          registerPointer: !(g.dataDir ?? env['IMAGETRAIL_DATA_DIR']),
-          configRepo: o['configRepo'] ?? env['IMAGETRAIL_CONFIG_REPO'],
-          database: o['database'] ?? env['IMAGETRAIL_DATABASE'],
-          runtimeName: o['runtimeName'],
-          localRuntime:
-            (o['localRuntime'] as unknown as boolean) && env['IMAGETRAIL_NO_LOCAL_RUNTIME'] !== '1',
-          syncIntervalSeconds: o['syncInterval'],
-          awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'],
-          awsMaxAttempts: env['IMAGETRAIL_AWS_MAX_ATTEMPTS'],
-          reportConcurrency: env['IMAGETRAIL_REPORT_CONCURRENCY'],
-          reportLeaseMs: env['IMAGETRAIL_REPORT_LEASE_MS'],
-          reportPollMs: env['IMAGETRAIL_REPORT_POLL_MS'],
-          reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
-          logLevel: env['IMAGETRAIL_LOG_LEVEL'],
-          maxIssueKeys: o['maxIssueKeys'],
-          allowEndpoints:
-            (o['allowEndpoint'] as unknown as string[] | undefined) ??
-            (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
-          publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
-          oidc: oidcOptions(o, env),
-          identityFile: o['identityFile'] ?? (env['IMAGETRAIL_IDENTITY_FILE'] || undefined),
-          localRuntimeIdentityFile:
-            o['localRuntimeIdentityFile'] ?? (env['IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE'] || undefined),
-          adminTokenFile: o['adminTokenFile'] ?? (env['IMAGETRAIL_ADMIN_TOKEN_FILE'] || undefined),
-          trustedProxies:
-            (o['trustedProxy'] as unknown as string[] | undefined) ??
-            (env['IMAGETRAIL_TRUSTED_PROXIES'] ?? '').split(',').filter((p) => p.trim() !== ''),
-        } as Parameters<typeof startServer>[0],
-        VERSION,
-        RUNTIME_VERSION,
-      );
-      process.stderr.write(
-        `imagetrail ${VERSION} serving on ${server.url}` +
-          (server.adminTokenFile
-            ? `\nThe first admin token was written to ${server.adminTokenFile} (mode 0600).`
-            : '') +
-          '\n',
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void server.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-    });
+    );
+}
+
+async function runServe(o: Record<string, string | undefined>, cmd: Command): Promise<void> {
+  const { startServer } = await import('../../server/serve.js');
+  const { VERSION, RUNTIME_VERSION } = await import('../../version.js');
+  const server = await startServer(serverOptions(o, cmd, process.env), VERSION, RUNTIME_VERSION);
+  process.stderr.write(
+    `imagetrail ${VERSION} serving on ${server.url}` +
+      (server.adminTokenFile
+        ? `\nThe first admin token was written to ${server.adminTokenFile} (mode 0600).`
+        : '') +
+      '\n',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void server.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** The server's options from the flags, each with its IMAGETRAIL_* variable (validated by startServer). */
+function serverOptions(
+  o: Record<string, string | undefined>,
+  cmd: Command,
+  env: NodeJS.ProcessEnv,
+): Parameters<typeof StartServer>[0] {
+  const g = globals(cmd);
+  return {
+    port: o['port'],
+    host: o['host'],
+    dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail',
+    // Only the default data directory is registered for discovery (README: "Finding the server").
+    registerPointer: !(g.dataDir ?? env['IMAGETRAIL_DATA_DIR']),
+    configRepo: o['configRepo'] ?? env['IMAGETRAIL_CONFIG_REPO'],
+    database: o['database'] ?? env['IMAGETRAIL_DATABASE'],
+    runtimeName: o['runtimeName'],
+    localRuntime: (o['localRuntime'] as unknown as boolean) && env['IMAGETRAIL_NO_LOCAL_RUNTIME'] !== '1',
+    syncIntervalSeconds: o['syncInterval'],
+    awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'],
+    awsMaxAttempts: env['IMAGETRAIL_AWS_MAX_ATTEMPTS'],
+    reportConcurrency: env['IMAGETRAIL_REPORT_CONCURRENCY'],
+    reportLeaseMs: env['IMAGETRAIL_REPORT_LEASE_MS'],
+    reportPollMs: env['IMAGETRAIL_REPORT_POLL_MS'],
+    reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
+    logLevel: env['IMAGETRAIL_LOG_LEVEL'],
+    maxIssueKeys: o['maxIssueKeys'],
+    allowEndpoints:
+      (o['allowEndpoint'] as unknown as string[] | undefined) ??
+      (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== ''),
+    publicUrl: o['publicUrl'] ?? env['IMAGETRAIL_PUBLIC_URL'],
+    oidc: oidcOptions(o, env),
+    identityFile: o['identityFile'] ?? (env['IMAGETRAIL_IDENTITY_FILE'] || undefined),
+    localRuntimeIdentityFile:
+      o['localRuntimeIdentityFile'] ?? (env['IMAGETRAIL_LOCAL_RUNTIME_IDENTITY_FILE'] || undefined),
+    adminTokenFile: o['adminTokenFile'] ?? (env['IMAGETRAIL_ADMIN_TOKEN_FILE'] || undefined),
+    trustedProxies:
+      (o['trustedProxy'] as unknown as string[] | undefined) ??
+      (env['IMAGETRAIL_TRUSTED_PROXIES'] ?? '').split(',').filter((p) => p.trim() !== ''),
+  } as Parameters<typeof StartServer>[0];
 }
 
 /** The `--oidc-*` flags (each with its IMAGETRAIL_OIDC_* variable); undefined when no issuer is named. */

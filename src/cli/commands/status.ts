@@ -3,11 +3,9 @@ import { UnreachableError } from '../../domain/errors.js';
 import { EXIT, ExitCode } from '../exit-codes.js';
 import { printJson, stdio } from '../output.js';
 import { clientFor } from './common.js';
-
-interface Readiness {
-  status: string;
-  reasons?: string[];
-}
+import type * as z from 'zod';
+import { Readiness } from '../../contract/admin-answers.js';
+import { answerOf } from '../client.js';
 
 /**
  * `imagetrail status [--wait S]`: asks the server's /readyz. With --wait it retries until the server is
@@ -51,12 +49,16 @@ export function registerStatus(program: Command): void {
     });
 }
 
-async function readiness(baseUrl: string): Promise<{ ready: boolean; body?: Readiness }> {
+async function readiness(baseUrl: string): Promise<{ ready: boolean; body?: z.output<typeof Readiness> }> {
+  let res: Response;
+  let json: unknown;
   try {
-    const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as Readiness;
-    return { ready: res.ok && body.status === 'ready', body };
+    res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
+    json = await res.json();
   } catch {
     return { ready: false };
   }
+  // An answer that is not the contract's is a skew to report, not "not up yet".
+  const body = answerOf(Readiness, json, 'GET /readyz');
+  return { ready: res.ok && body.status === 'ready', body };
 }

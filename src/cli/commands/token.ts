@@ -1,15 +1,7 @@
 import type { Command } from 'commander';
+import { TokenCreated, TokenList, TokenRevoked } from '../../contract/admin-answers.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor, collect } from './common.js';
-
-interface TokenInfo {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 
 export function registerToken(program: Command): void {
   const t = program.command('token').description('manage API tokens (admin)');
@@ -25,7 +17,7 @@ export function registerToken(program: Command): void {
       const out = stdio(Boolean(o.json));
       const res = await (
         await clientFor(cmd)
-      ).request<{ id: string; token: string }>('POST', '/api/v1/tokens', { name, scopes: o.scope });
+      ).call(TokenCreated, 'POST', '/api/v1/tokens', { name, scopes: o.scope });
       if (out.json) return printJson(out, res);
       out.err(`Token ${res.id} created for ${name} (${o.scope.join(', ')}). It is shown only now:`);
       out.out(res.token);
@@ -34,7 +26,7 @@ export function registerToken(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const { items } = await (await clientFor(cmd)).request<{ items: TokenInfo[] }>('GET', '/api/v1/tokens');
+      const { items } = await (await clientFor(cmd)).call(TokenList, 'GET', '/api/v1/tokens');
       if (out.json) return printJson(out, items);
       out.out(
         table([
@@ -54,7 +46,9 @@ export function registerToken(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const res = await (await clientFor(cmd)).request('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+      const res = await (
+        await clientFor(cmd)
+      ).call(TokenRevoked, 'DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
       if (out.json) return printJson(out, res);
       out.out(`Token ${id} revoked.`);
     });

@@ -15,7 +15,8 @@ import {
   type SlimOwner,
   type SlimPod,
 } from './attribution.js';
-import { Reflector, type ReflectorStats } from './reflector.js';
+import { Reflector, retryPolicy, type ReflectorStats } from './reflector.js';
+import { backoffMs } from '../../domain/retry.js';
 
 /**
  * The deployment observer: informers on Pods and their owner chain (and Argo CD Applications when the CRD
@@ -212,11 +213,7 @@ class Observer implements DeploymentObserver {
       this.counters.sendFailures++;
       this.needFull = true;
       this.o.onError?.(err, 'send');
-      const delay = Math.min(
-        (this.o.minBackoffMs ?? 200) * 2 ** this.failures++,
-        this.o.maxBackoffMs ?? 30_000,
-      );
-      this.schedule(delay);
+      this.schedule(backoffMs(retryPolicy(this.o), this.failures++));
       return;
     }
     const next = Math.min(...[...this.pending.values()].map((p) => p.goneAtMs + this.debounce() - nowMs));

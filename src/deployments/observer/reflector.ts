@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import { backoffMs, type Backoff } from '../../domain/retry.js';
 import { isGone, isNotFound, listPage, watchOnce, type WatchEvent } from './kube.js';
 
 /**
@@ -39,6 +40,11 @@ export interface ReflectorStats {
   errors: number;
 }
 
+/** The watches' and the sends' backoff: doubling from min to max, no jitter (one observer, one peer each). */
+export function retryPolicy(o: { minBackoffMs?: number; maxBackoffMs?: number }): Backoff {
+  return { baseMs: o.minBackoffMs ?? 200, maxMs: o.maxBackoffMs ?? 30_000, jitter: 'none' };
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
@@ -72,8 +78,8 @@ export class Reflector<T> {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const min = this.o.minBackoffMs ?? 200;
-    let backoff = min;
+    const policy = retryPolicy(this.o);
+    let failures = 0;
     while (!signal.aborted) {
       try {
         if (this.needList) await this.list(signal);
@@ -83,7 +89,7 @@ export class Reflector<T> {
           continue;
         }
         await this.watch(signal);
-        backoff = min;
+        failures = 0;
       } catch (err) {
         if (signal.aborted) break;
         if (isGone(err)) {
@@ -93,8 +99,7 @@ export class Reflector<T> {
         }
         this.stats.errors++;
         this.o.onError?.(err, this.o.path);
-        await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, this.o.maxBackoffMs ?? 30_000);
+        await sleep(backoffMs(policy, failures++), signal);
       }
     }
   }

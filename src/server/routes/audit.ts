@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { AuditPage } from '../../contract/admin-answers.js';
 import * as z from 'zod';
 import { parseInput } from '../../domain/parse.js';
 import {
@@ -57,7 +58,7 @@ export function auditRoutes(deps: Pick<AppDeps, 'audit' | 'tokens'>): Hono<AppEn
         : (actorUser ?? null),
     }));
     const nextCursor = events.length > q.limit ? (page.at(-1)?.id ?? null) : null;
-    return c.json({ items, nextCursor });
+    return c.json({ items, nextCursor } satisfies z.input<typeof AuditPage>);
   });
   return r;
 }

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type * as z from 'zod';
+import type { ConfigStatus } from '../../contract/admin-answers.js';
 import type { AppDeps, AppEnv } from '../app.js';
 import { recordAudit } from './audit.js';
 
@@ -7,7 +9,7 @@ export function configRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const status = () => {
     const snap = deps.repo.snapshot();
-    return { commit: snap.commit, problems: snap.problems };
+    return { commit: snap.commit, problems: snap.problems } satisfies z.input<typeof ConfigStatus>;
   };
   r.get('/', (c) => c.json(status()));
   r.post('/sync', async (c) => {

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type * as z from 'zod';
+import type { ImageDetail, ImageList } from '../../contract/image-answers.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { parseInput } from '../../domain/parse.js';
 import { ImageListQuery } from '../../contract/images.js';
@@ -8,15 +10,17 @@ export function imageRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get('/', async (c) => {
     const page = await deps.images.list(parseInput(ImageListQuery, c.req.query(), 'image query'));
-    if (!deps.deployments) return c.json(page);
-    return c.json({ ...page, items: await deps.deployments.withDeployedCounts(page.items) });
+    if (!deps.deployments) return c.json(page satisfies z.input<typeof ImageList>);
+    const items = await deps.deployments.withDeployedCounts(page.items);
+    return c.json({ ...page, items } satisfies z.input<typeof ImageList>);
   });
   r.get('/:id', async (c) => {
     const id = c.req.param('id');
     const image = /^[\w-]{1,100}$/.test(id) ? await deps.images.get(id) : null;
     if (!image) throw new NotFoundError(`No image with id "${id}".`);
-    if (!deps.deployments) return c.json(image);
-    return c.json({ ...image, deployments: await deps.deployments.forImage(image) });
+    if (!deps.deployments) return c.json(image satisfies z.input<typeof ImageDetail>);
+    const deployments = await deps.deployments.forImage(image);
+    return c.json({ ...image, deployments } satisfies z.input<typeof ImageDetail>);
   });
   return r;
 }

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { InspectFacts } from '../../contract/image-answers.js';
 import * as z from 'zod';
 import { parseInput } from '../../domain/parse.js';
 import { ResourceName } from '../../domain/names.js';
@@ -19,7 +20,8 @@ export function inspectRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.post('/', async (c) => {
     const input = parseInput(InspectInput, await jsonBody(c), 'inspect request');
-    return c.json(await deps.pipeline.inspect(input, runtimeOrLocal(input.runtime, deps.localRuntime)));
+    const facts = await deps.pipeline.inspect(input, runtimeOrLocal(input.runtime, deps.localRuntime));
+    return c.json(facts satisfies z.input<typeof InspectFacts>);
   });
   return r;
 }

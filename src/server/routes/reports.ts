@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type * as z from 'zod';
+import type { ReportList, ReportView } from '../../contract/image-answers.js';
 import type { AppDeps, AppEnv } from '../app.js';
 import { jsonBody } from './body.js';
 
@@ -9,9 +11,14 @@ export function reportRoutes(deps: AppDeps): Hono<AppEnv> {
     const res = await deps.reports.accept(body, c.get('principal'), c.req.header('idempotency-key'));
     const report = await deps.reports.get(res.id);
     c.header('Location', `/api/v1/image-reports/${res.id}`);
-    return c.json({ ...report, links: { self: `/api/v1/image-reports/${res.id}` } }, 202);
+    const links = { self: `/api/v1/image-reports/${res.id}` };
+    return c.json({ ...report, links } satisfies z.input<typeof ReportView>, 202);
   });
-  r.get('/', async (c) => c.json(await deps.reports.list(c.req.query())));
-  r.get('/:id', async (c) => c.json(await deps.reports.get(c.req.param('id'))));
+  r.get('/', async (c) =>
+    c.json((await deps.reports.list(c.req.query())) satisfies z.input<typeof ReportList>),
+  );
+  r.get('/:id', async (c) =>
+    c.json((await deps.reports.get(c.req.param('id'))) satisfies z.input<typeof ReportView>),
+  );
   return r;
 }

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import type * as z from 'zod';
+import type { Registration, RuntimeAdded, RuntimeList, RuntimeView } from '../../contract/admin-answers.js';
 import { parseInput } from '../../domain/parse.js';
 import { ResourceName } from '../../domain/names.js';
 import type { AppDeps, AppEnv } from '../app.js';
@@ -12,7 +14,9 @@ export function runtimeRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   const decorate = <V extends ReturnType<RuntimeService['get']>>(views: V[]) =>
     deps.agents ? deps.agents.decorate(views) : Promise.resolve(views);
-  r.get('/', async (c) => c.json({ items: await decorate(deps.runtimes.list()) }));
+  r.get('/', async (c) =>
+    c.json({ items: await decorate(deps.runtimes.list()) } satisfies z.input<typeof RuntimeList>),
+  );
   r.post('/', async (c) => {
     const added = await deps.runtimes.add(await jsonBody(c), actorOf(c));
     const { name, type, version, recipient } = added.runtime;
@@ -28,18 +32,20 @@ export function runtimeRoutes(deps: AppDeps): Hono<AppEnv> {
       type === 'hybrid' && !added.runtime.inProcess && deps.agents
         ? await deps.agents.issueToken(name, 3600, actorOf(c).id)
         : undefined;
-    return c.json(agentToken ? { ...added, registration: agentToken } : added, 201);
+    const answer = agentToken ? { ...added, registration: agentToken } : added;
+    return c.json(answer satisfies z.input<typeof RuntimeAdded>, 201);
   });
   r.get('/:name', async (c) => {
     const name = parseInput(ResourceName, c.req.param('name'), 'runtime name');
     const [view] = await decorate([deps.runtimes.get(name)]);
-    return c.json(view);
+    return c.json(view satisfies z.input<typeof RuntimeView> | undefined);
   });
   r.post('/:name/registration-tokens', async (c) => {
     if (!deps.agents) throw new NotFoundError('This server has no runtime agents.');
     const name = parseInput(ResourceName, c.req.param('name'), 'runtime name');
     const body = parseInput(RegistrationTokenRequest, await jsonBody(c, { optional: true }));
-    return c.json(await deps.agents.issueToken(name, body.ttlSeconds, actorOf(c).id), 201);
+    const registration = await deps.agents.issueToken(name, body.ttlSeconds, actorOf(c).id);
+    return c.json(registration satisfies z.input<typeof Registration>, 201);
   });
   return r;
 }

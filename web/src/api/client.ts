@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { SessionView } from './audit.js';
+import { describeIssue } from '../../../src/domain/issue-path.js';
+import { SessionView } from './schemas.js';
 import { csrfToken } from './sso.js';
 import { ErrorBody, StreamLine, type Check, type ErrorPayload } from './schemas.js';
 
@@ -171,7 +172,7 @@ export async function request<S extends z.ZodType>(
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    const where = first ? ` (${first.path.join('.') || 'root'}: ${first.message})` : '';
+    const where = first ? ` (${describeIssue(first)})` : '';
     throw new ApiError(
       'invalid-response',
       `The server's answer does not match what this dashboard expects${where}. Is the dashboard the same version as the server?`,

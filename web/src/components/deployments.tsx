@@ -1,4 +1,4 @@
-import type { DeploymentInterval, LeadTime } from '../api/deployments.js';
+import type { DeploymentInterval, LeadTime } from '../api/schemas.js';
 import { shortDigest, shortSha, when } from '../format.js';
 import { Link } from '../router.js';
 import { TableWrap } from './ui.js';

@@ -1,5 +1,5 @@
 import { request } from '../api/client.js';
-import { ApplicationView, type LeadTimeReport } from '../api/deployments.js';
+import { ApplicationView, type LeadTimeReport } from '../api/schemas.js';
 import { duration, IntervalList } from '../components/deployments.js';
 import { ErrorWithRetry, Loading, PageTitle, useLoad } from '../components/ui.js';
 import { shortDigest, shortSha, when } from '../format.js';

@@ -1,5 +1,5 @@
 import { request } from '../api/client.js';
-import { ApplicationList, ApplicationView, type RunningImage } from '../api/deployments.js';
+import { ApplicationList, ApplicationView, type RunningImage } from '../api/schemas.js';
 import { ExtLink } from '../components/detail.js';
 import { applicationPath } from '../components/deployments.js';
 import { ErrorBox, ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { request } from '../api/client.js';
-import { AuditPage as AuditPageSchema, type AuditItem } from '../api/audit.js';
+import { AuditPage as AuditPageSchema, type AuditItem } from '../api/schemas.js';
 import { ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { when } from '../format.js';
 import { useRouter } from '../router.js';

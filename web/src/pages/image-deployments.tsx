@@ -1,4 +1,4 @@
-import type { ImageDeployments } from '../api/deployments.js';
+import type { ImageDeployments } from '../api/schemas.js';
 import { IntervalList, LeadTimeLine, RunningTable } from '../components/deployments.js';
 import { when } from '../format.js';
 

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, request, session } from '../api/client.js';
-import { SessionView } from '../api/audit.js';
+import { SessionView } from '../api/schemas.js';
 import { authMethods, type AuthMethods } from '../api/sso.js';
 import { ErrorBox, PageTitle } from '../components/ui.js';
 
