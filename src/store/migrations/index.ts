@@ -12,6 +12,7 @@ import { indexListCopies } from './0008-index-list-copies.js';
 import { ssoSessions } from './0009-sso-sessions.js';
 import { agentRuntimeAgents } from './0010-agent-runtime-agents.js';
 import { trackingDeployments } from './0011-tracking-deployments.js';
+import { remoteAgentTasks } from './0012-remote-agent-tasks.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -30,6 +31,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0009-sso-sessions': ssoSessions,
   '0010-agent-runtime-agents': agentRuntimeAgents,
   '0011-tracking-deployments': trackingDeployments,
+  '0012-remote-agent-tasks': remoteAgentTasks,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {
