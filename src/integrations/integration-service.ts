@@ -20,6 +20,7 @@ import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.j
 import { resolveIntegration } from '../config-repo/snapshot.js';
 import type { KeyStore } from '../config-repo/keys.js';
 import type { IntegrationExecutor } from './types/executor.js';
+import type { RemoteTester } from './remote-tester.js';
 import { availabilityOfSpec, type Availability } from './availability.js';
 import { recipientsFor, type RecipientSource } from './recipients.js';
 import { resealAll, toYaml, type ResealResult } from './reseal.js';
@@ -100,6 +101,8 @@ export interface IntegrationServiceDeps {
   endpoints?: EndpointPolicy;
   keys: KeyStore;
   executor: IntegrationExecutor;
+  /** Tests on remote hybrid runtimes, run by their agents. */
+  remote?: RemoteTester;
   redactor: Redactor;
   logger: Logger;
   /** Recipients pinned outside Git; sealing never takes them from the repository. */
@@ -164,7 +167,7 @@ export class IntegrationService {
 
     const test = input.skipTest
       ? undefined
-      : await this.runTest(snap, targets, h, settings, input.testRuntime, onCheck);
+      : await this.runTest(snap, targets, h, settings, input.testRuntime, onCheck, input.name);
 
     const { commit } = await this.deps.repo.mutate(
       `integration: add ${input.name} (${h.type}, ${mode}, ${sharingText(input.sharing)})`,
@@ -223,7 +226,7 @@ export class IntegrationService {
 
     const test = input.skipTest
       ? undefined
-      : await this.runTest(snap, targets, h, settings, input.testRuntime, onCheck);
+      : await this.runTest(snap, targets, h, settings, input.testRuntime, onCheck, name);
 
     const { commit } = await this.deps.repo.mutate(
       `integration: edit ${name} (${h.type}, ${h.modeOf(settings)}, ${sharingText(sharing)})`,
@@ -343,7 +346,7 @@ export class IntegrationService {
     const settings = await h.merge(sectionOf(effective.resource.spec), undefined, opener.unseal);
     assertSectionEndpoints(h.section, settings, this.deps.endpoints);
     await this.auditSecretUse(actor, 'test', name, h, settings, opener.reused, chosenName);
-    return h.test(settings, runtime, this.deps.executor, onCheck);
+    return this.testOn(h, name, settings, runtime, onCheck);
   }
 
   /** Tests settings that are not committed yet (the dashboard's "Test connection" before "Commit"). */
@@ -392,7 +395,7 @@ export class IntegrationService {
     );
     if (stored && reused.length > 0)
       await this.auditSecretUse(actor, 'draft-test', stored.name, h, settings, reused, runtimeName);
-    return h.test(settings, snap.runtimes.get(runtimeName)!, this.deps.executor, onCheck);
+    return this.testOn(h, input.name ?? 'draft', settings, snap.runtimes.get(runtimeName)!, onCheck);
   }
 
   /**
@@ -446,7 +449,9 @@ export class IntegrationService {
   }
 
   private pickTestRuntime(candidates: Runtime[], requested: string | undefined, what: string): string {
-    const executable = candidates.filter((r) => this.deps.executor.canExecute(r).ok);
+    const inProcess = (r: Runtime) => this.deps.executor.canExecute(r).ok;
+    const remote = candidates.filter((r) => !inProcess(r) && this.deps.remote?.serves(r) === true);
+    const executable = [...candidates.filter(inProcess), ...remote];
     if (requested) {
       const r = candidates.find((c) => c.metadata.name === requested);
       if (!r) {
@@ -456,7 +461,7 @@ export class IntegrationService {
         );
       }
       const can = this.deps.executor.canExecute(r);
-      if (!can.ok) throw this.cannotTest(can.reason);
+      if (!can.ok && !remote.includes(r)) throw this.cannotTest(can.reason);
       return requested;
     }
     const local = executable.find((r) => r.metadata.name === this.deps.executor.localRuntime);
@@ -469,6 +474,19 @@ export class IntegrationService {
       );
     }
     return chosen.metadata.name;
+  }
+
+  /** In this process, or by the agents of a remote hybrid runtime (src/runtimes/agent-tasks.ts). */
+  private testOn(
+    h: AnyIntegrationTypeHandler,
+    name: string,
+    settings: unknown,
+    runtime: Runtime,
+    onCheck?: (c: IntegrationCheck) => void,
+  ): Promise<IntegrationTestResult> {
+    if (!this.deps.executor.canExecute(runtime).ok && this.deps.remote?.serves(runtime))
+      return this.deps.remote.test(h, name, settings, runtime, onCheck);
+    return h.test(settings, runtime, this.deps.executor, onCheck);
   }
 
   private cannotTest(reason: string): CheckFailedError {
@@ -490,11 +508,12 @@ export class IntegrationService {
     settings: unknown,
     requested: string | undefined,
     onCheck?: (c: IntegrationCheck) => void,
+    name = 'draft',
   ): Promise<IntegrationTestResult> {
     if (requested && !snap.runtimes.has(requested)) throw this.runtimeNotFound(requested);
     const available = targets.filter((t) => t.availability.available).map((t) => t.runtime);
     const runtimeName = this.pickTestRuntime(available, requested, 'the integration');
-    const result = await h.test(settings, snap.runtimes.get(runtimeName)!, this.deps.executor, onCheck);
+    const result = await this.testOn(h, name, settings, snap.runtimes.get(runtimeName)!, onCheck);
     if (!result.ok) {
       const failed = result.checks.filter((c) => !c.ok && !c.skipped);
       const first = failed[0];

@@ -32,6 +32,7 @@ export type AgentTaskStatus = 'queued' | 'running' | 'done' | 'withdrawn';
 
 export interface AgentTaskState {
   status: AgentTaskStatus;
+  kind: AgentTaskKind;
   runtime: string;
   owner: string | null;
   /** The agent's answer (set when done). */

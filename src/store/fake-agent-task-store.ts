@@ -90,6 +90,7 @@ export class FakeAgentTaskStore implements AgentTaskStore {
     if (!row) return Promise.resolve(null);
     return Promise.resolve({
       status: row.status,
+      kind: row.kind,
       runtime: row.runtime,
       owner: row.owner,
       result: structuredClone(row.result),

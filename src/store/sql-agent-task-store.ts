@@ -138,12 +138,13 @@ export class SqlAgentTaskStore implements AgentTaskStore {
   async get(id: string): Promise<AgentTaskState | null> {
     const row = await this.db
       .selectFrom('agent_tasks')
-      .select(['status', 'runtime', 'owner', 'result'])
+      .select(['status', 'kind', 'runtime', 'owner', 'result'])
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row) return null;
     return {
       status: row.status as AgentTaskStatus,
+      kind: row.kind as AgentTaskKind,
       runtime: row.runtime,
       owner: row.owner,
       result: row.result === null ? null : (JSON.parse(row.result) as unknown),

@@ -13,12 +13,16 @@ export const InspectInput = z
   })
   .strict();
 
-/** Registry facts of one image through an integration, on a runtime; nothing is stored. */
+/** Registry facts of one image through an integration, on a runtime (its agent's, if remote); nothing is stored. */
 export function inspectRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.post('/', async (c) => {
     const input = parseInput(InspectInput, await jsonBody(c), 'inspect request');
-    return c.json(await deps.pipeline.inspect(input, input.runtime ?? deps.localRuntime));
+    const runtime = input.runtime ?? deps.localRuntime;
+    // A remote hybrid runtime's identity is with its agents: the inspection runs there.
+    if (deps.agents?.tasks.servesName(runtime))
+      return c.json(await deps.agents.tasks.inspect(runtime, input));
+    return c.json(await deps.pipeline.inspect(input, runtime));
   });
   return r;
 }
