@@ -180,6 +180,8 @@ const TaskCheck = z.object({
   message: z.string().max(4000),
   errorClass: z.string().max(200).optional(),
   hints: z.array(z.string().max(1000)).max(20).optional(),
+  /** The IAM action an ECR check exercised. */
+  action: z.string().max(200).optional(),
   durationMs: z.number().min(0).optional(),
   skipped: z.boolean().optional(),
 });

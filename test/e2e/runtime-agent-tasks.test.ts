@@ -223,12 +223,19 @@ describe('no agent', () => {
     await agents['eks-c']!.stop();
     const lastSeen = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.agents[0].lastSeenAt as string;
     const started = Date.now();
-    const r = await api(server, 'POST', '/api/v1/integrations/test', {
+    const pending = api(server, 'POST', '/api/v1/integrations/test', {
       type: 'registry.ecr',
       runtime: 'eks-c',
       sharing: { runtimes: ['eks-c'] },
       ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrichOpen.arn } },
     });
+    // While it waits, the runtime's view counts the queued test.
+    await waitFor(
+      'the test to show as queued on eks-c',
+      async () => (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.queue?.tasks?.queued === 1,
+      { timeoutMs: TASK_TIMEOUT_MS },
+    );
+    const r = await pending;
     expect(r.status, r.text).toBe(503);
     // It waited for an agent (a lower bound: the answer came at the timeout, not at once).
     expect(Date.now() - started).toBeGreaterThanOrEqual(TASK_TIMEOUT_MS - 1000);
@@ -236,7 +243,7 @@ describe('no agent', () => {
     expect(r.json.error.message).toContain(lastSeen.slice(0, 19));
     // Withdrawn: nothing is queued for the runtime any more, so an agent coming back does not run it.
     const view = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json;
-    expect(view.queue.queued).toBe(0);
+    expect(view.queue).toMatchObject({ queued: 0, tasks: { queued: 0, running: 0 } });
   });
 });
 
