@@ -59,7 +59,8 @@ describe.each(eachDatabase())('replica notifications and the cluster lock on %s'
         const listening = async () =>
           (
             await admin.query(
-              "SELECT pid FROM pg_stat_activity WHERE application_name = 'imagetrail-listen' AND query LIKE 'LISTEN%'",
+              // This test's database only: other processes on the server may be listening on theirs.
+              "SELECT pid FROM pg_stat_activity WHERE application_name = 'imagetrail-listen' AND query LIKE 'LISTEN%' AND datname = current_database()",
             )
           ).rows as Array<{ pid: number }>;
         let pids: Array<{ pid: number }> = [];
