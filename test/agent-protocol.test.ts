@@ -20,14 +20,21 @@ describe('agent protocol', () => {
       throw new Error('accepted a newer protocol');
     })();
     expect(newer).toBeInstanceOf(InputError);
-    expect(newer.message).toBe(`This control plane speaks agent protocol 1; the agent sent protocol 2.`);
+    expect(newer.message).toBe(
+      `This control plane speaks agent protocol ${AGENT_PROTOCOL}; the agent sent protocol ${AGENT_PROTOCOL + 1}.`,
+    );
     expect(newer.hints.join(' ')).toContain('upgrade the control plane');
     expect(() => checkProtocol({})).toThrow('the agent sent no protocol version');
     expect(() => checkProtocol(null)).toThrow(InputError);
   });
 
   it('claims default to a 20 s long poll of one job and refuse odd runtime names', () => {
-    const c = ClaimRequest.parse({ protocol: 1, runtime: 'eks-a', agentId: 'a1', version: '0.2.0' });
+    const c = ClaimRequest.parse({
+      protocol: AGENT_PROTOCOL,
+      runtime: 'eks-a',
+      agentId: 'a1',
+      version: '0.2.0',
+    });
     expect(c).toMatchObject({ waitMs: 20_000, max: 1 });
     expect(ClaimRequest.safeParse({ ...c, runtime: 'EKS A' }).success).toBe(false);
     expect(ClaimRequest.safeParse({ ...c, waitMs: 3_600_000 }).success).toBe(false);
@@ -43,12 +50,12 @@ describe('agent protocol', () => {
         spec: { type: 'hybrid', version: '0.2.0', recipient: RECIPIENT },
       },
     };
-    const snap = toSnapshot({ protocol: 1, commit: 'abc', runtime, integrations: [] });
+    const snap = toSnapshot({ protocol: AGENT_PROTOCOL, commit: 'abc', runtime, integrations: [] });
     expect(snap.commit).toBe('abc');
     expect(snap.runtimes.get('eks-a')?.spec.recipient).toBe(RECIPIENT);
     // An invalid resource is reported and left out, never used.
     const bad = toSnapshot({
-      protocol: 1,
+      protocol: AGENT_PROTOCOL,
       commit: 'abc',
       runtime: { ...runtime, resource: { ...runtime.resource, spec: { type: 'elsewhere' } } },
       integrations: [],
@@ -57,7 +64,7 @@ describe('agent protocol', () => {
     expect(bad.problems.length).toBeGreaterThan(0);
     // A resource sent under a path where it does not belong is not used either.
     const misplaced = toSnapshot({
-      protocol: 1,
+      protocol: AGENT_PROTOCOL,
       commit: null,
       runtime: { ...runtime, file: 'resources/control-planes/control-plane.yaml' },
       integrations: [],

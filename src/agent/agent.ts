@@ -96,7 +96,7 @@ export async function runAgent(
     issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
   });
   const state: AgentState = {
-    ...{ transport, snapshot, pipeline, redactor, logger, stop },
+    ...{ transport, snapshot, pipeline, redactor, logger, stop, keys, executor, endpoints },
     runtime: opts.runtime,
     agentId,
     version,

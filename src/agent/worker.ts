@@ -1,6 +1,7 @@
 import {
   AGENT_PROTOCOL,
   ClaimResponse,
+  type AgentJob,
   type AwsIdentity,
   type ReportJob,
 } from '../contract/agent-protocol.js';
@@ -10,14 +11,15 @@ import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import { backoffMs, sleep } from './backoff.js';
 import { runReportJob } from './report-job.js';
+import { runTaskJob, type TaskJobDeps } from './task-job.js';
 import type { AgentSnapshot } from './snapshot.js';
 import type { AgentTransport } from './transport.js';
 import type * as z from 'zod';
 
-export interface AgentState {
+export interface AgentState extends Omit<TaskJobDeps, 'pipeline'> {
   transport: AgentTransport;
   snapshot: AgentSnapshot;
-  pipeline: Pick<EnrichmentPipeline, 'run'>;
+  pipeline: Pick<EnrichmentPipeline, 'run' | 'inspect'>;
   redactor: Redactor;
   logger: Logger;
   runtime: string;
@@ -83,11 +85,13 @@ export async function workerLoop(state: AgentState, signal: AbortSignal): Promis
   }
 }
 
-async function runOne(state: AgentState, job: ReportJob, commit: string | null): Promise<void> {
-  state.active.set(job.id, job);
+async function runOne(state: AgentState, job: AgentJob, commit: string | null): Promise<void> {
+  // Reports are handed back at shutdown; a task's caller waits only so long, so it just ends.
+  if (job.kind === 'report') state.active.set(job.id, job);
   try {
     await state.snapshot.ensure(commit);
-    await runReportJob(state, job);
+    if (job.kind === 'report') await runReportJob(state, job);
+    else await runTaskJob(state, job);
   } catch (err) {
     // The lease runs out and the job is taken again (here or by another replica): nothing is lost.
     state.logger.warn({ err, report: job.id }, 'could not finish the job; it will be retried');

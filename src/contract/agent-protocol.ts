@@ -7,8 +7,11 @@ import * as z from 'zod';
  *
  * Secrets never travel here in clear: integrations go to the agent sealed exactly as in Git, and the
  * agent's results are registry facts, never credentials.
+ *
+ * Protocol 2 (issue 11, point 3): a claim may also hand out `test` and `inspect` tasks, answered at
+ * `/api/v1/agent/tasks/:id/complete`. Protocol 1 agents cannot read those, so they are refused (400).
  */
-export const AGENT_PROTOCOL = 1;
+export const AGENT_PROTOCOL = 2;
 
 const Name = z
   .string()
@@ -77,9 +80,45 @@ export const ReportJob = z.object({
 });
 export type ReportJob = z.infer<typeof ReportJob>;
 
+/** What every task carries: who holds it, until when the caller waits. */
+const TaskBase = z.object({
+  id: z.string(),
+  leaseId: LeaseId,
+  leaseMs: z.number().int().min(1),
+  runtime: Name,
+  createdAt: z.string(),
+  /** The caller stops waiting then; a result after it is refused. */
+  expiresAt: z.string(),
+});
+
+/**
+ * A connection test of integration settings on this runtime. `section` is the type's stored settings with
+ * every secret sealed for this runtime's pinned recipient and bound to `name` (as in Git): the agent opens
+ * them with its own key.
+ */
+export const TestTask = TaskBase.extend({
+  kind: z.literal('test'),
+  test: z.object({
+    type: z.string().min(1).max(100),
+    name: Name,
+    section: z.record(z.string(), z.unknown()),
+  }),
+});
+export type TestTask = z.infer<typeof TestTask>;
+
+/** `imagetrail inspect --runtime`: registry facts of one image through an integration the runtime sees. */
+export const InspectTask = TaskBase.extend({
+  kind: z.literal('inspect'),
+  inspect: z.object({ image: z.string().min(1).max(1024), registryIntegration: Name.optional() }),
+});
+export type InspectTask = z.infer<typeof InspectTask>;
+
+export const AgentJob = z.discriminatedUnion('kind', [ReportJob, TestTask, InspectTask]);
+export type AgentJob = z.infer<typeof AgentJob>;
+
 export const ClaimResponse = z.object({
   protocol: z.literal(AGENT_PROTOCOL),
-  jobs: z.array(ReportJob),
+  jobs: z.array(AgentJob),
   /** The shared configuration's commit: fetch a new snapshot when it differs from the one held. */
   configCommit: z.string().nullable(),
 });
@@ -132,6 +171,50 @@ export const CompleteResponse = z.object({
   /** `recorded`: this call took effect; `duplicate`: an earlier call with this lease already did. */
   status: z.enum(['recorded', 'duplicate']),
   report: z.object({ id: z.string(), status: z.string() }),
+});
+
+/** One check of a connection test, as the agent ran it (the API's `Check`, bounded). */
+const TaskCheck = z.object({
+  name: z.string().min(1).max(200),
+  ok: z.boolean(),
+  message: z.string().max(4000),
+  errorClass: z.string().max(200).optional(),
+  hints: z.array(z.string().max(1000)).max(20).optional(),
+  /** The IAM action an ECR check exercised. */
+  action: z.string().max(200).optional(),
+  durationMs: z.number().min(0).optional(),
+  skipped: z.boolean().optional(),
+});
+
+/** A connection test's result: checks and who the credentials act as, never a secret. */
+export const TestTaskResult = z.object({
+  ok: z.boolean(),
+  runtime: z.object({ name: Name, type: z.enum(['hybrid', 'hosted']) }),
+  checks: z.array(TaskCheck).max(50),
+  identity: z.record(z.string(), z.string().max(2048)).optional(),
+});
+
+/** An inspection's result: the image's registry facts (`EnrichedImage`). */
+export const InspectTaskResult = Image;
+
+/** `POST /api/v1/agent/tasks/:id/complete`: idempotent by task and lease. */
+export const TaskCompleteRequest = Protocol.extend({
+  leaseId: LeaseId,
+  outcome: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), result: z.record(z.string(), z.unknown()) }),
+    z.object({
+      ok: z.literal(false),
+      message: z.string().min(1).max(4000),
+      errorClass: z.string().max(200).optional(),
+      kind: z.string().max(50).optional(),
+    }),
+  ]),
+}).strict();
+export type TaskCompleteRequest = z.infer<typeof TaskCompleteRequest>;
+
+export const TaskCompleteResponse = z.object({
+  protocol: z.literal(AGENT_PROTOCOL),
+  status: z.enum(['recorded', 'duplicate']),
 });
 
 /** `GET /api/v1/agent/snapshot?runtime=…`: what the runtime may see, sealed exactly as in Git. */

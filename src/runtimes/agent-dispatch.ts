@@ -4,24 +4,26 @@ import {
   ClaimRequest,
   CompleteRequest,
   LeaseRequest,
+  type AgentJob,
   type AgentView,
   type ClaimResponse,
+  type InspectTask,
+  type TestTask,
   type ReportJob,
   type SnapshotResponse,
 } from '../contract/agent-protocol.js';
-import { ConflictError, NotAllowedError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
 import { runtimePath } from '../config-repo/layout.js';
 import { integrationsForRuntime } from '../config-repo/snapshot.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { PipelineResult } from '../contract/images.js';
 import type { Redactor } from '../logging/redactor.js';
-import { hasScope } from '../store/token-store.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ClaimedJob, ReportStore } from '../store/report-store.js';
 import type { SqlAgentStore } from '../store/sql-agent-store.js';
 import type { Principal } from '../store/token-store.js';
-import { checkProtocol } from './agent-protocol-check.js';
+import { assertRuntime, checkProtocol } from './agent-protocol-check.js';
 
 export interface AgentDispatchDeps {
   repo: Pick<ConfigRepo, 'snapshot'>;
@@ -35,6 +37,8 @@ export interface AgentDispatchDeps {
   pollMs?: number;
   /** An agent seen within this long counts as connected. */
   connectedMs?: number;
+  /** A test or inspection waiting for the runtime, leased to the claiming agent (agent-tasks.ts). */
+  claimTask?: (runtime: string, agentId: string) => Promise<TestTask | InspectTask | null>;
 }
 
 /**
@@ -56,6 +60,11 @@ export class AgentDispatch {
     for (const wake of [...(this.#waiters.get(runtime) ?? [])]) wake();
   }
 
+  /** A task was queued at another replica (no runtime said): wake every waiting claim here. */
+  notifyAll(): void {
+    for (const set of [...this.#waiters.values()]) for (const wake of [...set]) wake();
+  }
+
   async claim(principal: Principal, raw: unknown, signal?: AbortSignal): Promise<ClaimResponse> {
     checkProtocol(raw);
     const req = parseInput(ClaimRequest, raw, 'claim');
@@ -67,9 +76,15 @@ export class AgentDispatch {
       ...(req.awsIdentity !== undefined ? { awsArn: req.awsIdentity?.arn ?? null } : {}),
     });
     const deadline = Date.now() + req.waitMs;
-    const jobs: ReportJob[] = [];
+    const jobs: AgentJob[] = [];
     for (;;) {
       while (jobs.length < req.max) {
+        // Someone waits for a task's answer: tasks go before reports.
+        const task = await this.deps.claimTask?.(req.runtime, req.agentId);
+        if (task) {
+          jobs.push(task);
+          continue;
+        }
         const leaseId = `agent:${req.runtime}:${req.agentId}:${randomBytes(12).toString('base64url')}`;
         const job = await this.deps.reports.claim({
           owner: leaseId,
@@ -85,7 +100,7 @@ export class AgentDispatch {
     }
     if (signal?.aborted) {
       // Nobody will read this answer: hand the jobs back rather than leave them to their lease.
-      for (const j of jobs) await this.deps.reports.release(j.id, j.leaseId);
+      for (const j of jobs) if (j.kind === 'report') await this.deps.reports.release(j.id, j.leaseId);
       return { protocol: AGENT_PROTOCOL, jobs: [], configCommit: null };
     }
     return { protocol: AGENT_PROTOCOL, jobs, configCommit: this.deps.repo.snapshot().commit };
@@ -218,15 +233,6 @@ export class AgentDispatch {
       signal?.addEventListener('abort', done);
     });
   }
-}
-
-/** Runtime credentials act for their runtime only (admin, which implies every scope, passes too). */
-function assertRuntime(principal: Principal, runtime: string): void {
-  if (hasScope(principal, `runtime:${runtime}`)) return;
-  throw new NotAllowedError(
-    `The credential "${principal.name}" may not act for runtime "${runtime}": it needs the runtime:${runtime} scope.`,
-    { hints: ["An agent works only for the runtime it registered for; check the agent's --runtime."] },
-  );
 }
 
 function lost(id: string): ConflictError {

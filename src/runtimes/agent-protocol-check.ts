@@ -1,5 +1,6 @@
 import { AGENT_PROTOCOL } from '../contract/agent-protocol.js';
-import { InputError } from '../domain/errors.js';
+import { InputError, NotAllowedError } from '../domain/errors.js';
+import { hasScope, type Principal } from '../store/token-store.js';
 
 /** An agent of another protocol version is told so, with both versions and what to do. */
 export function checkProtocol(raw: unknown): void {
@@ -15,5 +16,14 @@ export function checkProtocol(raw: unknown): void {
           : 'Run an agent of the same imagetrail version as the control plane.',
       ],
     },
+  );
+}
+
+/** Runtime credentials act for their runtime only (admin, which implies every scope, passes too). */
+export function assertRuntime(principal: Principal, runtime: string): void {
+  if (hasScope(principal, `runtime:${runtime}`)) return;
+  throw new NotAllowedError(
+    `The credential "${principal.name}" may not act for runtime "${runtime}": it needs the runtime:${runtime} scope.`,
+    { hints: ["An agent works only for the runtime it registered for; check the agent's --runtime."] },
   );
 }

@@ -39,6 +39,8 @@ export interface FollowTargets {
   syncConfig(): Promise<unknown>;
   /** Wakes idle report workers. */
   wakeRunner(): void;
+  /** Wakes the agents' waiting claims: another replica queued a test or an inspection. */
+  wakeAgents?(): void;
   logger: Pick<Logger, 'warn'>;
 }
 
@@ -67,6 +69,7 @@ export function followReplicas(notifier: Notifier, targets: FollowTargets): () =
   };
   return notifier.subscribe((topic) => {
     if (topic === 'reports') targets.wakeRunner();
+    else if (topic === 'tasks') targets.wakeAgents?.();
     else sync();
   });
 }

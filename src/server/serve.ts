@@ -41,6 +41,7 @@ import type { SsoDeps } from './routes/sso.js';
 import { makeDataDir } from './data-dir.js';
 import { buildEnrichment } from './enrichment-wiring.js';
 import { AgentHub } from '../runtimes/agent-hub.js';
+import { SqlAgentTaskStore } from '../store/sql-agent-task-store.js';
 import { SqlAgentStore } from '../store/sql-agent-store.js';
 import { clientAddressResolver, parseTrustedProxies } from './client-address.js';
 import { followReplicas, openCoordination, startConfigSync } from './replication.js';
@@ -67,6 +68,8 @@ export const ServeOptions = z.object({
   /** A running report whose worker has been silent this long is taken over (the worker died). */
   reportLeaseMs: z.coerce.number().int().min(500).max(3_600_000).default(60_000),
   reportPollMs: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** How long a connection test or inspection on a remote hybrid runtime waits for its agent. */
+  agentTaskTimeoutMs: z.coerce.number().int().min(1000).max(600_000).default(60_000),
   reportRetryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000),
   /** `--allow-endpoint`: hosts credentials may be sent to over http, or as non-AWS ECR API/STS endpoints. */
   allowEndpoints: z.array(z.string()).default([]),
@@ -189,10 +192,16 @@ async function startLocked(
       maxAttempts: opts.awsMaxAttempts,
       telemetry: metrics,
     });
+    // The agent hub comes later (it needs the enrichment stores); tests on remote runtimes reach it then.
+    const woken: { hub?: AgentHub } = {};
     const integrations = new IntegrationService({
       repo,
       keys,
       executor,
+      remote: {
+        serves: (rt) => woken.hub?.tasks.serves(rt) ?? false,
+        test: (...args) => woken.hub!.tasks.test(...args),
+      },
       redactor,
       logger,
       audit,
@@ -213,7 +222,6 @@ async function startLocked(
       return ensureAdminToken({ tokens, dataDir, logger }, secrets.adminToken);
     });
     // Reports for a remote hybrid runtime wait in the store for its agents, which are woken when one comes.
-    const woken: { hub?: AgentHub } = {};
     const enrichment = buildEnrichment(opts, ctx, {
       notifyAgents: (runtime) => woken.hub?.dispatch.notify(runtime),
       db: store.db,
@@ -230,6 +238,9 @@ async function startLocked(
       ...{ repo, pins, integrations, tokens, executor, audit, redactor, logger },
       agents: new SqlAgentStore({ db: store.db }),
       reports: reportStore,
+      tasks: new SqlAgentTaskStore({ db: store.db }),
+      taskTimeoutMs: opts.agentTaskTimeoutMs,
+      onTaskQueued: () => coord.notifier.publish('tasks'),
       images: enrichment.images,
       leaseMs: opts.reportLeaseMs,
       pollMs: opts.reportPollMs,
@@ -242,6 +253,7 @@ async function startLocked(
         return opened.sync();
       },
       wakeRunner: () => runner.notify(),
+      wakeAgents: () => agents.dispatch.notifyAll(),
       logger,
     });
     for (const p of repo.snapshot().problems) {

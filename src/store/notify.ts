@@ -14,10 +14,10 @@ import { parseDatabaseUrl } from './database.js';
  */
 
 /**
- * What changed: the shared configuration (Git or recipient pins), or the report queue. API tokens need no
+ * What changed: the shared configuration (Git or recipient pins), the report queue, or the agent tasks. API tokens need no
  * topic: every request verifies its token against the store, so a revocation holds on every replica at once.
  */
-export const Topic = z.enum(['config', 'reports']);
+export const Topic = z.enum(['config', 'reports', 'tasks']);
 export type Topic = z.infer<typeof Topic>;
 
 /** The NOTIFY payload; parsed, since any client of the database may send on the channel. */

@@ -295,6 +295,7 @@ export interface Database {
   sso_sessions: SsoSessionsTable;
   agent_registrations: AgentRegistrationsTable;
   runtime_agents: RuntimeAgentsTable;
+  agent_tasks: AgentTasksTable;
   deployment_intervals: DeploymentIntervalsTable;
   deployment_observers: DeploymentObserversTable;
   discovered_images: DiscoveredImagesTable;
@@ -322,4 +323,19 @@ export interface RuntimeAgentsTable {
   aws_arn: string | null;
   registered_at: string;
   last_seen_at: string;
+}
+
+/** Connection tests and inspections queued for a remote hybrid runtime's agents (JSON in text columns). */
+export interface AgentTasksTable {
+  id: string;
+  runtime: string;
+  kind: string;
+  payload: string;
+  status: string;
+  owner: string | null;
+  lease_until: string | null;
+  attempts: number;
+  result: string | null;
+  created_at: string;
+  expires_at: string;
 }

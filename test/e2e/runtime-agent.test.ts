@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
 import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import { startRecordingProxy, type RecordingProxy } from '../peers/recording-proxy.js';
@@ -185,7 +186,7 @@ describe('registration', () => {
 
   it('refuses a used registration token and an expired one', async () => {
     const body = {
-      protocol: 1,
+      protocol: AGENT_PROTOCOL,
       runtime: 'eks-a',
       agentId: 'intruder',
       version: '0.2.0',
@@ -205,10 +206,11 @@ describe('registration', () => {
 
   it('tells an agent of another protocol version both versions', async () => {
     const cred = await credentialOf('eks-a');
-    const r = await api(server, 'POST', '/api/v1/agent/claim', { protocol: 2, runtime: 'eks-a' }, cred);
+    // A protocol 1 agent cannot read the test and inspect tasks of protocol 2.
+    const r = await api(server, 'POST', '/api/v1/agent/claim', { protocol: 1, runtime: 'eks-a' }, cred);
     expect(r.status).toBe(400);
-    expect(r.json.error.message).toContain('agent protocol 1');
-    expect(r.json.error.message).toContain('protocol 2');
+    expect(r.json.error.message).toContain(`agent protocol ${AGENT_PROTOCOL}`);
+    expect(r.json.error.message).toContain('sent protocol 1');
   });
 });
 
@@ -251,7 +253,7 @@ describe('isolation', () => {
       server,
       'POST',
       '/api/v1/agent/claim',
-      { protocol: 1, runtime: 'eks-b', agentId: 'x', version: '0.2.0', waitMs: 0 },
+      { protocol: AGENT_PROTOCOL, runtime: 'eks-b', agentId: 'x', version: '0.2.0', waitMs: 0 },
       cred,
     );
     expect(claim.status).toBe(403);
@@ -265,7 +267,7 @@ describe('isolation', () => {
       'POST',
       `/api/v1/agent/jobs/${bReport}/complete`,
       {
-        protocol: 1,
+        protocol: AGENT_PROTOCOL,
         leaseId: 'x',
         attempt: 1,
         steps: [],
@@ -275,8 +277,15 @@ describe('isolation', () => {
     );
     expect(complete.status).toBe(403);
     expect(
-      (await api(server, 'POST', `/api/v1/agent/jobs/${bReport}/renew`, { protocol: 1, leaseId: 'x' }, cred))
-        .status,
+      (
+        await api(
+          server,
+          'POST',
+          `/api/v1/agent/jobs/${bReport}/renew`,
+          { protocol: AGENT_PROTOCOL, leaseId: 'x' },
+          cred,
+        )
+      ).status,
     ).toBe(403);
     expect((await api(server, 'GET', '/api/v1/integrations', undefined, cred)).status).toBe(403);
     expect((await api(server, 'GET', '/api/v1/integrations/key-ecr', undefined, cred)).status).toBe(403);

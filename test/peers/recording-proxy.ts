@@ -10,6 +10,8 @@ export interface RecordedRequest {
   action?: string;
   authorization?: string;
   body: string;
+  /** What the target answered (filled in as the answer streams back). */
+  response?: string;
 }
 
 export interface RecordingProxy {
@@ -57,6 +59,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         { method: rec.method, headers: req.headers },
         (upRes) => {
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          const answer: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => answer.push(c));
+          upRes.on('end', () => (rec.response = Buffer.concat(answer).toString('utf8').slice(0, 1_000_000)));
           upRes.pipe(res);
         },
       );

@@ -150,6 +150,7 @@ function serverOptions(
     reportConcurrency: env['IMAGETRAIL_REPORT_CONCURRENCY'],
     reportLeaseMs: env['IMAGETRAIL_REPORT_LEASE_MS'],
     reportPollMs: env['IMAGETRAIL_REPORT_POLL_MS'],
+    agentTaskTimeoutMs: env['IMAGETRAIL_AGENT_TASK_TIMEOUT_MS'],
     reportRetryBaseMs: env['IMAGETRAIL_REPORT_RETRY_BASE_MS'],
     logLevel: env['IMAGETRAIL_LOG_LEVEL'],
     maxIssueKeys: o['maxIssueKeys'],

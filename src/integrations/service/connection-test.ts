@@ -16,7 +16,7 @@ import { runtimesUsing, targets } from './availability.js';
 import { entriesOf, primaryEntry, runtimeNotFound } from './entries.js';
 import { openerOf } from './resource.js';
 import { registerRawSecrets, registerSecrets, sectionError, sectionInput, sectionValue } from './sections.js';
-import { pickTestRuntime } from './test-runtime.js';
+import { pickTestRuntime, testOn } from './test-runtime.js';
 import type { Actor, IntegrationServiceDeps, OnCheck } from './types.js';
 
 /** Tests a stored integration on one runtime it is available on (default: the local runtime). */
@@ -31,7 +31,7 @@ export async function testStored(
   entriesOf(snap, name);
   const candidates = runtimesUsing(snap, name);
   if (runtimeName && !snap.runtimes.has(runtimeName)) throw runtimeNotFound(runtimeName);
-  const chosenName = pickTestRuntime(deps.executor, candidates, runtimeName, name);
+  const chosenName = pickTestRuntime(deps, candidates, runtimeName, name);
   const effective = resolveIntegration(snap, chosenName, name);
   if (!effective) throw new InternalError(`integration ${name} vanished while testing`);
   const runtime = snap.runtimes.get(chosenName)!;
@@ -48,7 +48,7 @@ export async function testStored(
     fields: opener.reused,
     runtime: chosenName,
   });
-  return h.test(settings, runtime, deps.executor, onCheck);
+  return testOn(deps, h, name, settings, runtime, onCheck);
 }
 
 /** Tests settings that are not committed yet (the dashboard's "Test connection" before "Commit"). */
@@ -69,7 +69,7 @@ export async function testDraft(
   assertSectionEndpoints(h.section, settings, deps.endpoints);
   const sharing = input.sharing ?? { allRuntimes: true as const };
   const runtimeName = pickTestRuntime(
-    deps.executor,
+    deps,
     targets(snap, sharing, h, settings)
       .filter((t) => t.availability.available)
       .map((t) => t.runtime),
@@ -86,7 +86,7 @@ export async function testDraft(
       runtime: runtimeName,
     });
   }
-  return h.test(settings, snap.runtimes.get(runtimeName)!, deps.executor, onCheck);
+  return testOn(deps, h, input.name ?? 'draft', settings, snap.runtimes.get(runtimeName)!, onCheck);
 }
 
 /** The draft's type: said, or the section present, or the stored integration's. */

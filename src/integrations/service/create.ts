@@ -36,7 +36,7 @@ export async function createIntegration(
 
   const test = input.skipTest
     ? undefined
-    : await gateTest(deps.executor, snap, shared, h, settings, input.testRuntime, onCheck);
+    : await gateTest(deps, input.name, snap, shared, h, settings, input.testRuntime, onCheck);
 
   const { commit } = await deps.repo.mutate(
     `integration: add ${input.name} (${h.type}, ${mode}, ${sharingText(input.sharing)})`,

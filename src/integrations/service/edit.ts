@@ -43,7 +43,7 @@ export async function editIntegration(
 
   const test = input.skipTest
     ? undefined
-    : await gateTest(deps.executor, snap, shared, h, settings, input.testRuntime, onCheck);
+    : await gateTest(deps, name, snap, shared, h, settings, input.testRuntime, onCheck);
 
   const { commit } = await deps.repo.mutate(
     `integration: edit ${name} (${h.type}, ${h.modeOf(settings)}, ${sharingText(sharing)})`,

@@ -1,23 +1,52 @@
 import { CheckFailedError, InputError } from '../../domain/errors.js';
 import type { ConfigSnapshot } from '../../config-repo/snapshot.js';
 import type { IntegrationExecutor } from '../types/executor.js';
+import type { RemoteTester } from '../remote-tester.js';
 import type { AnyIntegrationTypeHandler, Runtime } from '../types/handler.js';
 import type { IntegrationTestResult } from '../types/index.js';
 import type { Target } from './availability.js';
 import { runtimeNotFound } from './entries.js';
 import type { OnCheck } from './types.js';
 
+/** Where tests run: in this process, or by the agents of a remote hybrid runtime (src/runtimes/agent-tasks.ts). */
+export interface TestPlaces {
+  executor: IntegrationExecutor;
+  remote?: RemoteTester | undefined;
+}
+
+function servedRemotely(places: TestPlaces, r: Runtime): boolean {
+  return !places.executor.canExecute(r).ok && places.remote?.serves(r) === true;
+}
+
+/** Runs the type's connection test where `runtime` lives; clear secrets leave this process only sealed. */
+export function testOn(
+  places: TestPlaces,
+  h: AnyIntegrationTypeHandler,
+  name: string,
+  settings: unknown,
+  runtime: Runtime,
+  onCheck?: OnCheck,
+): Promise<IntegrationTestResult> {
+  if (servedRemotely(places, runtime)) return places.remote!.test(h, name, settings, runtime, onCheck);
+  return h.test(settings, runtime, places.executor, onCheck);
+}
+
 /**
- * Where a connection test runs: the requested runtime if it can use the integration and this server can
- * run tests there, else the local runtime, else the first one that can.
+ * Where a connection test runs: the requested runtime if it can use the integration and it can be tested
+ * (in this process or by its agents), else a runtime this process runs (the local one first), else the first
+ * served by agents.
  */
 export function pickTestRuntime(
-  executor: IntegrationExecutor,
+  places: TestPlaces,
   candidates: Runtime[],
   requested: string | undefined,
   what: string,
 ): string {
-  const executable = candidates.filter((r) => executor.canExecute(r).ok);
+  const { executor } = places;
+  const executable = [
+    ...candidates.filter((r) => executor.canExecute(r).ok),
+    ...candidates.filter((r) => servedRemotely(places, r)),
+  ];
   if (requested) {
     const r = candidates.find((c) => c.metadata.name === requested);
     if (!r) {
@@ -27,7 +56,7 @@ export function pickTestRuntime(
       );
     }
     const can = executor.canExecute(r);
-    if (!can.ok) throw cannotTest(can.reason);
+    if (!can.ok && !servedRemotely(places, r)) throw cannotTest(can.reason);
     return requested;
   }
   const local = executable.find((r) => r.metadata.name === executor.localRuntime);
@@ -59,7 +88,8 @@ function cannotTest(reason: string): CheckFailedError {
  * available on; a failed test throws (with its first failure's hints), so nothing is committed.
  */
 export async function gateTest(
-  executor: IntegrationExecutor,
+  places: TestPlaces,
+  name: string,
   snap: ConfigSnapshot,
   targets: Target[],
   h: AnyIntegrationTypeHandler,
@@ -69,8 +99,8 @@ export async function gateTest(
 ): Promise<IntegrationTestResult> {
   if (requested && !snap.runtimes.has(requested)) throw runtimeNotFound(requested);
   const available = targets.filter((t) => t.availability.available).map((t) => t.runtime);
-  const runtimeName = pickTestRuntime(executor, available, requested, 'the integration');
-  const result = await h.test(settings, snap.runtimes.get(runtimeName)!, executor, onCheck);
+  const runtimeName = pickTestRuntime(places, available, requested, 'the integration');
+  const result = await testOn(places, h, name, settings, snap.runtimes.get(runtimeName)!, onCheck);
   if (!result.ok) {
     const failed = result.checks.filter((c) => !c.ok && !c.skipped);
     const first = failed[0];

@@ -5,6 +5,7 @@ import type { IntegrationType } from '../../config-repo/kinds/integration-v1alph
 import type { ConfigRepo } from '../../config-repo/workspace.js';
 import type { KeyStore } from '../../config-repo/keys.js';
 import type { IntegrationExecutor } from '../types/executor.js';
+import type { RemoteTester } from '../remote-tester.js';
 import type { Availability } from '../availability.js';
 import type { RecipientSource } from '../recipients.js';
 import type { Sharing } from '../input.js';
@@ -70,6 +71,8 @@ export interface IntegrationServiceDeps {
   endpoints?: EndpointPolicy;
   keys: KeyStore;
   executor: IntegrationExecutor;
+  /** Tests on remote hybrid runtimes, run by their agents. */
+  remote?: RemoteTester;
   redactor: Redactor;
   logger: Logger;
   /** Recipients pinned outside Git; sealing never takes them from the repository. */

@@ -18,6 +18,7 @@ import {
   LeaseRequest,
   RegisterRequest,
   RegistrationTokenRequest,
+  TaskCompleteRequest,
 } from '../../contract/agent-protocol.js';
 import { DeploymentListQuery, LeadTimeQuery, ObservationBatch } from '../../contract/deployments.js';
 
@@ -88,6 +89,14 @@ const AGENT_OPERATIONS: Operation[] = [
     tag: 'agents',
     scopes: AGENT,
     body: CompleteRequest,
+  },
+  {
+    method: 'post',
+    path: '/agent/tasks/{id}/complete',
+    summary: "Send a connection test's or inspection's result (idempotent by task and lease)",
+    tag: 'agents',
+    scopes: AGENT,
+    body: TaskCompleteRequest,
   },
   {
     method: 'get',

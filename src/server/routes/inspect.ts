@@ -15,12 +15,16 @@ export const InspectInput = z
   })
   .strict();
 
-/** Registry facts of one image through an integration, on a runtime; nothing is stored. */
+/** Registry facts of one image through an integration, on a runtime (its agent's, if remote); nothing is stored. */
 export function inspectRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.post('/', async (c) => {
     const input = parseInput(InspectInput, await jsonBody(c), 'inspect request');
-    const facts = await deps.pipeline.inspect(input, runtimeOrLocal(input.runtime, deps.localRuntime));
+    const runtime = runtimeOrLocal(input.runtime, deps.localRuntime);
+    // A remote hybrid runtime's identity is with its agents: the inspection runs there.
+    if (deps.agents?.tasks.servesName(runtime))
+      return c.json((await deps.agents.tasks.inspect(runtime, input)) satisfies z.input<typeof InspectFacts>);
+    const facts = await deps.pipeline.inspect(input, runtime);
     return c.json(facts satisfies z.input<typeof InspectFacts>);
   });
   return r;

@@ -13,6 +13,7 @@ import { ssoSessions } from './0009-sso-sessions.js';
 import { agentRuntimeAgents } from './0010-agent-runtime-agents.js';
 import { trackingDeployments } from './0011-tracking-deployments.js';
 import { registrationRetry } from './0012-registration-retry.js';
+import { agentTasks } from './0013-agent-tasks.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -32,6 +33,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0010-agent-runtime-agents': agentRuntimeAgents,
   '0011-tracking-deployments': trackingDeployments,
   '0012-registration-retry': registrationRetry,
+  '0013-agent-tasks': agentTasks,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -1,0 +1,125 @@
+import {
+  AGENT_PROTOCOL,
+  TaskCompleteResponse,
+  type InspectTask,
+  type TestTask,
+} from '../contract/agent-protocol.js';
+import { INTEGRATION_SECTIONS } from '../contract/integrations.js';
+import type { SealedValue } from '../config-repo/kinds/common.js';
+import { IntegrationV1alpha1, type IntegrationSpec } from '../config-repo/kinds/integration-v1alpha1.js';
+import { assertSectionEndpoints } from '../config-repo/endpoints.js';
+import type { KeyStore } from '../config-repo/keys.js';
+import type { EndpointPolicy } from '../domain/endpoints.js';
+import { ConflictError, isAppError } from '../domain/errors.js';
+import { parseInput } from '../domain/parse.js';
+import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
+import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
+import { bindingOfStored, openBound } from '../integrations/sealed-secrets.js';
+import { handlerFor, sectionOf } from '../integrations/types/index.js';
+import type { IntegrationTestResult } from '../integrations/types/test-result.js';
+import type { Logger } from '../logging/logger.js';
+import type { Redactor } from '../logging/redactor.js';
+import type { RuntimeExecutor } from '../runtimes/executor.js';
+import { backoffMs, sleep } from './backoff.js';
+import type { AgentSnapshot } from './snapshot.js';
+import type { AgentTransport } from './transport.js';
+
+export interface TaskJobDeps {
+  transport: AgentTransport;
+  snapshot: AgentSnapshot;
+  pipeline: Pick<EnrichmentPipeline, 'inspect'>;
+  keys: KeyStore;
+  executor: RuntimeExecutor;
+  endpoints: EndpointPolicy;
+  redactor: Redactor;
+  logger: Logger;
+}
+
+/**
+ * A task someone waits for: a connection test of settings the control plane sealed for this runtime, or
+ * an inspection through an integration this runtime sees. Run with this agent's identity and key; the
+ * answer (checks or registry facts, never a secret) is sent back once, by task and lease.
+ */
+export async function runTaskJob(deps: TaskJobDeps, job: TestTask | InspectTask): Promise<void> {
+  let outcome: Record<string, unknown>;
+  try {
+    const result =
+      job.kind === 'test' ? await runTest(deps, job) : await deps.pipeline.inspect(job.inspect, job.runtime);
+    outcome = { ok: true, result };
+  } catch (err) {
+    outcome = { ok: false, ...describe(err, deps.redactor) };
+    deps.logger.info({ task: job.id, kind: job.kind }, `task failed: ${String(outcome['message'])}`);
+  }
+  const body = { protocol: AGENT_PROTOCOL, leaseId: job.leaseId, outcome };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await deps.transport.call(TaskCompleteResponse, 'POST', `/api/v1/agent/tasks/${job.id}/complete`, body);
+      return;
+    } catch (err) {
+      // The caller stopped waiting (409): nobody needs the answer any more.
+      if (err instanceof ConflictError) {
+        deps.logger.info({ task: job.id }, err.message);
+        return;
+      }
+      const transient = isAppError(err) && (err.kind === 'unreachable' || err.kind === 'unavailable');
+      if (!transient || attempt >= 5) throw err;
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+async function runTest(deps: TaskJobDeps, job: TestTask): Promise<IntegrationTestResult> {
+  const spec = parseInput(
+    IntegrationV1alpha1.shape.spec,
+    { type: job.test.type, [sectionKey(job.test.type)]: job.test.section },
+    'test task settings',
+  );
+  const h = handlerFor(spec.type);
+  const unseal = opener(deps, job.test.name, job.runtime, spec);
+  const settings = await h.merge(sectionOf(spec), undefined, unseal);
+  // This agent's own --allow-endpoint applies too: the secret goes nowhere it does not allow.
+  assertSectionEndpoints(h.section, settings, deps.endpoints);
+  const runtime = deps.snapshot.snapshot().runtimes.get(job.runtime) ?? {
+    metadata: { name: job.runtime },
+    spec: { type: 'hybrid' as const },
+  };
+  return h.test(settings, runtime as Parameters<typeof h.test>[1], deps.executor);
+}
+
+/** Opens a secret with this runtime's key, only if it is bound to this integration, field and destinations. */
+function opener(deps: TaskJobDeps, name: string, runtime: string, spec: IntegrationSpec) {
+  return async (value: SealedValue): Promise<string> => {
+    const key = await deps.keys.get(runtime);
+    if (!key || !value.recipients.includes(key.recipient)) {
+      throw new ConflictError(
+        `The secret of the test of "${name}" is not sealed for runtime "${runtime}"'s key (the control plane pinned another recipient).`,
+        { hints: [`Register this agent again: imagetrail runtime token ${runtime}`] },
+      );
+    }
+    const clear = await openBound(value, {
+      identity: key.identity,
+      expected: bindingOfStored(name, spec, value),
+      redactor: deps.redactor,
+      reenterHint: 'Run the test again from the control plane.',
+    });
+    deps.redactor.register(clear);
+    return clear;
+  };
+}
+
+function sectionKey(type: string): string {
+  return (INTEGRATION_SECTIONS as Record<string, string>)[type] ?? type;
+}
+
+function describe(err: unknown, redactor: Redactor): { message: string; errorClass: string; kind: string } {
+  if (isAppError(err)) {
+    const errorClass = (err as { errorClass?: unknown }).errorClass;
+    return {
+      message: redactor.redact(err.message).slice(0, 4000),
+      errorClass: typeof errorClass === 'string' ? errorClass : err.name,
+      kind: err.kind,
+    };
+  }
+  const c = classifyAwsError(err, { redactor });
+  return { message: c.message.slice(0, 4000), errorClass: c.errorClass, kind: 'unavailable' };
+}

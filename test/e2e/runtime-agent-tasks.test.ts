@@ -1,0 +1,308 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
+import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
+import { startRegistry, type RegistryPeer } from '../peers/registry.js';
+import { startRecordingProxy, type RecordingProxy } from '../peers/recording-proxy.js';
+import { waitFor } from '../peers/process.js';
+import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { startAgent, type AgentHandle } from '../helpers/agent.js';
+import { bareRemote } from '../helpers/git.js';
+import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+
+// Issue 11, point 3: connection tests and `inspect --runtime` on a remote hybrid runtime run on that
+// runtime's agent. Same peers as runtime-agent.test.ts: a control plane with no AWS identity, agents for
+// eks-a and eks-b whose ambient identities are moto users A (`chain`) and B (`stranger`), IAM enforced; the
+// role `enrich-open` trusts only A. Both agents talk to the control plane through a recorder, so what the
+// control plane sends them (claim answers) can be searched for secrets.
+
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
+
+/** How long a caller waits for an agent (the server's IMAGETRAIL_AGENT_TASK_TIMEOUT_MS). */
+const TASK_TIMEOUT_MS = 20_000;
+
+let moto: MotoPeer;
+let registry: RegistryPeer;
+let awsProxy: RecordingProxy;
+let cpProxy: RecordingProxy;
+let s: EcrIamScenario;
+let remote: Awaited<ReturnType<typeof bareRemote>>;
+let server: ServerHandle;
+let tmp: string;
+const agents: Record<string, AgentHandle> = {};
+const IMAGE = `${HOST}/team/app:1.0`;
+let endpoints: string[];
+
+async function addRuntime(name: string): Promise<string> {
+  const r = await cli(server, ['runtime', 'add', name, '--type', 'hybrid', '--version', '0.1.0', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).registration.registrationToken as string;
+}
+
+async function startAgentFor(runtime: string, who: { accessKeyId: string; secretAccessKey: string }) {
+  const token = await addRuntime(runtime);
+  const tokenFile = join(tmp, `${runtime}.token`);
+  await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+  const a = startAgent({
+    server: cpProxy.url,
+    runtime,
+    dataDir: join(tmp, runtime),
+    tokenFile,
+    env: {
+      AWS_ACCESS_KEY_ID: who.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: who.secretAccessKey,
+      AWS_REGION: REGION,
+      AWS_ENDPOINT_URL_STS: awsProxy.url,
+    },
+  });
+  agents[runtime] = a;
+  await waitFor(
+    `agent of ${runtime} connected`,
+    async () => {
+      const v = (await api(server, 'GET', `/api/v1/runtimes/${runtime}`)).json;
+      return v.agents?.some((x: { connected: boolean }) => x.connected) === true;
+    },
+    { timeoutMs: 120_000 },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\nagent:\n${a.logs()}\nserver:\n${server.logs()}`);
+  });
+}
+
+async function credentialOf(runtime: string): Promise<string> {
+  return JSON.parse(await readFile(join(tmp, runtime, 'credential.json'), 'utf8')).credential as string;
+}
+
+/** What the control plane answered the agents' claims (the only way work and its inputs reach them). */
+function claimAnswers(): Array<{ path: string; json: any; text: string }> {
+  return cpProxy.requests
+    .filter((r) => r.path === '/api/v1/agent/claim' && r.response)
+    .map((r) => ({ path: r.path, text: r.response!, json: JSON.parse(r.response!) }));
+}
+
+function tasksSent(kind: string): any[] {
+  return claimAnswers().flatMap((a) => (a.json.jobs ?? []).filter((j: { kind: string }) => j.kind === kind));
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'imagetrail-agent-tasks-'));
+  [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
+  s = await createEcrIamScenario(moto);
+  await new EcrSeeder(moto, registry).image('team/app', '1.0');
+  await moto.enableIamAuth();
+  awsProxy = await startRecordingProxy(moto.endpoint);
+  server = await startImagetrail({
+    configRepo: remote.url,
+    env: { IMAGETRAIL_AGENT_TASK_TIMEOUT_MS: String(TASK_TIMEOUT_MS), IMAGETRAIL_REPORT_POLL_MS: '100' },
+    startTimeoutMs: 120_000,
+  });
+  cpProxy = await startRecordingProxy(server.url);
+  endpoints = [
+    '--api-endpoint',
+    awsProxy.url,
+    '--sts-endpoint',
+    awsProxy.url,
+    '--registry-endpoint',
+    registry.url,
+  ];
+  await startAgentFor('eks-a', s.users.chain);
+  await startAgentFor('eks-b', s.users.stranger);
+  const role = await cli(server, [
+    ...['integration', 'add', 'ecr', 'role-ecr', '--region', REGION, '--role-arn', s.roles.enrichOpen.arn],
+    ...['--runtime', 'eks-a,eks-b', '--skip-test', ...endpoints],
+  ]);
+  expect(role.code, role.stderr).toBe(0);
+}, 400_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(agents).map((a) => a.stop()));
+  await server?.stop();
+  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup(), awsProxy?.stop(), cpProxy?.stop()]);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('connection tests on the runtime that owns the identity', () => {
+  it('the role integration passes on eks-a (STS signed by A) and fails on eks-b, naming B', async () => {
+    const before = awsProxy.requests.length;
+    const a = await api(server, 'POST', '/api/v1/integrations/role-ecr/test?runtime=eks-a');
+    expect(a.status, a.text).toBe(200);
+    expect(a.json.ok).toBe(true);
+    expect(a.json.runtime).toEqual({ name: 'eks-a', type: 'hybrid' });
+    const assume = awsProxy.requests.slice(before).filter((r) => r.action === 'AssumeRole');
+    expect(assume.length).toBeGreaterThan(0);
+    for (const r of assume) expect(r.accessKeyId).toBe(s.users.chain.accessKeyId);
+
+    const b = await api(server, 'POST', '/api/v1/integrations/role-ecr/test?runtime=eks-b');
+    expect(b.status, b.text).toBe(422);
+    expect(b.json.ok).toBe(false);
+    const failed = b.json.checks.filter((c: { ok: boolean; skipped?: boolean }) => !c.ok && !c.skipped);
+    expect(failed.map((c: { message: string }) => c.message).join('\n')).toContain(s.users.stranger.arn);
+    expect(tasksSent('test').map((t) => t.runtime)).toEqual(expect.arrayContaining(['eks-a', 'eks-b']));
+  });
+
+  it('integration add on eks-a, with a clear secret and no --skip-test, is tested through the agent', async () => {
+    const r = await cli(
+      server,
+      [
+        ...['integration', 'add', 'ecr', 'key-ecr', '--region', REGION, '--runtime', 'eks-a'],
+        ...['--access-key-id', s.users.ro.accessKeyId, '--secret-access-key-stdin', '--json', ...endpoints],
+      ],
+      { stdin: s.users.ro.secretAccessKey },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.test).toMatchObject({ ok: true, runtime: { name: 'eks-a' } });
+    expect(out.commit).toMatch(/^[0-9a-f]{40}$/);
+    // The agent got the secret sealed for its own key, never in clear.
+    const sent = tasksSent('test').filter((t) => t.test?.name === 'key-ecr');
+    expect(sent.length).toBeGreaterThan(0);
+    expect(JSON.stringify(sent)).toContain('-----BEGIN AGE ENCRYPTED FILE-----');
+  });
+
+  it("the dashboard's draft test of clear settings runs on eks-a's agent", async () => {
+    const r = await api(server, 'POST', '/api/v1/integrations/test', {
+      type: 'registry.ecr',
+      name: 'draft-ecr',
+      runtime: 'eks-a',
+      sharing: { runtimes: ['eks-a'] },
+      ecr: {
+        region: REGION,
+        auth: {
+          mode: 'accessKey',
+          accessKeyId: s.users.ro.accessKeyId,
+          secretAccessKey: s.users.ro.secretAccessKey,
+        },
+        endpoints: { api: awsProxy.url, sts: awsProxy.url, registry: registry.url },
+      },
+    });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ ok: true, runtime: { name: 'eks-a' } });
+  });
+
+  it('inspect --runtime eks-a reads the image through the agent', async () => {
+    const r = await cli(server, [
+      'inspect',
+      IMAGE,
+      '--registry-integration',
+      'role-ecr',
+      '--runtime',
+      'eks-a',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const facts = JSON.parse(r.stdout);
+    expect(facts.repository).toBe('team/app');
+    expect(facts.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(tasksSent('inspect').some((t) => t.runtime === 'eks-a')).toBe(true);
+    const onB = await api(server, 'POST', '/api/v1/inspect', {
+      image: IMAGE,
+      registryIntegration: 'role-ecr',
+      runtime: 'eks-b',
+    });
+    expect(onB.status).toBeGreaterThanOrEqual(400);
+    expect(onB.json.error.message).toContain(s.users.stranger.arn);
+  });
+});
+
+describe('no agent', () => {
+  it('a runtime no agent ever served answers at once, naming the runtime', async () => {
+    await addRuntime('eks-none');
+    const r = await api(server, 'POST', '/api/v1/integrations/test', {
+      type: 'registry.ecr',
+      runtime: 'eks-none',
+      sharing: { runtimes: ['eks-none'] },
+      ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrichOpen.arn } },
+    });
+    expect(r.status, r.text).toBe(503);
+    expect(r.json.error.message).toContain('waiting for runtime "eks-none": no agent has ever connected');
+  });
+
+  it('a runtime whose agent stopped answers within the timeout with when it was last seen, and the task is withdrawn', async () => {
+    await startAgentFor('eks-c', s.users.chain);
+    await agents['eks-c']!.stop();
+    const lastSeen = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.agents[0].lastSeenAt as string;
+    const started = Date.now();
+    const pending = api(server, 'POST', '/api/v1/integrations/test', {
+      type: 'registry.ecr',
+      runtime: 'eks-c',
+      sharing: { runtimes: ['eks-c'] },
+      ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrichOpen.arn } },
+    });
+    // While it waits, the runtime's view counts the queued test.
+    await waitFor(
+      'the test to show as queued on eks-c',
+      async () => (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.queue?.tasks?.queued === 1,
+      { timeoutMs: TASK_TIMEOUT_MS },
+    );
+    const r = await pending;
+    expect(r.status, r.text).toBe(503);
+    // It waited for an agent (a lower bound: the answer came at the timeout, not at once).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TASK_TIMEOUT_MS - 1000);
+    expect(r.json.error.message).toContain('waiting for runtime "eks-c"');
+    expect(r.json.error.message).toContain(lastSeen.slice(0, 19));
+    // Withdrawn: nothing is queued for the runtime any more, so an agent coming back does not run it.
+    const view = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json;
+    expect(view.queue).toMatchObject({ queued: 0, tasks: { queued: 0, running: 0 } });
+  });
+});
+
+describe('isolation and secrets', () => {
+  it("a runtime:eks-a credential cannot complete eks-b's task (403)", async () => {
+    const bTask = tasksSent('test').find((t) => t.runtime === 'eks-b');
+    expect(bTask).toBeDefined();
+    const cred = await credentialOf('eks-a');
+    const complete = await api(
+      server,
+      'POST',
+      `/api/v1/agent/tasks/${bTask.id}/complete`,
+      {
+        protocol: AGENT_PROTOCOL,
+        leaseId: bTask.leaseId,
+        outcome: { ok: true, result: { ok: true, checks: [] } },
+      },
+      cred,
+    );
+    expect(complete.status, complete.text).toBe(403);
+    const claim = await api(
+      server,
+      'POST',
+      '/api/v1/agent/claim',
+      { protocol: AGENT_PROTOCOL, runtime: 'eks-b', agentId: 'x', version: '0.2.0', waitMs: 0 },
+      cred,
+    );
+    expect(claim.status).toBe(403);
+  });
+
+  it('a result that does not match the contract is refused (400)', async () => {
+    const aTask = tasksSent('test').find((t) => t.runtime === 'eks-a');
+    const cred = await credentialOf('eks-a');
+    const r = await api(
+      server,
+      'POST',
+      `/api/v1/agent/tasks/${aTask.id}/complete`,
+      {
+        protocol: AGENT_PROTOCOL,
+        leaseId: aTask.leaseId,
+        outcome: { ok: true, result: { checks: 'all good' } },
+      },
+      cred,
+    );
+    expect(r.status, r.text).toBe(400);
+  });
+
+  it('no secret access key in anything the control plane sent the agents, or in their logs', async () => {
+    const answers = claimAnswers();
+    expect(answers.some((a) => a.json.jobs?.length > 0)).toBe(true);
+    const everything = cpProxy.requests.map((r) => `${r.path}\n${r.body}\n${r.response ?? ''}`).join('\n');
+    for (const secret of [
+      s.users.ro.secretAccessKey,
+      s.users.chain.secretAccessKey,
+      s.users.stranger.secretAccessKey,
+    ]) {
+      expect(everything).not.toContain(secret);
+      for (const a of Object.values(agents)) expect(a.logs()).not.toContain(secret);
+      expect(server.logs()).not.toContain(secret);
+    }
+  });
+});
