@@ -13,6 +13,7 @@ import { throughputBench } from './throughput.js';
 import { memoryBench } from './memory.js';
 import { listBench } from './list.js';
 import { agentBench } from './agent.js';
+import { agentLatencyBench } from './agent-latency.js';
 import { deploymentsBench } from './deployments.js';
 import { replicasBench } from './replicas.js';
 
@@ -25,6 +26,7 @@ const ALL: Benchmark[] = [
   memoryBench,
   listBench,
   agentBench,
+  agentLatencyBench,
   deploymentsBench,
   replicasBench,
 ];

@@ -22,7 +22,11 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+/** `delayMs`: each request waits this long before it is forwarded (an injected round trip). */
+export async function startCountingProxy(
+  target: string,
+  opts: { delayMs?: number } = {},
+): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: Seen[] = [];
   const sockets = new Set<Socket>();
@@ -31,23 +35,29 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const t = req.headers['x-amz-target'];
     if (typeof t === 'string') seen.target = t.replace(/^.*\./, '');
     requests.push(seen);
-    const up = request(
-      {
-        hostname: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (upRes) => {
-        seen.status = upRes.statusCode;
-        seen.answeredAt = performance.now();
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    if (opts.delayMs) req.pause();
+    const forward = () => {
+      const up = request(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (upRes) => {
+          seen.status = upRes.statusCode;
+          seen.answeredAt = performance.now();
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+      req.resume();
+    };
+    if (opts.delayMs) setTimeout(forward, opts.delayMs);
+    else forward();
   });
   server.on('connection', (s) => {
     sockets.add(s);

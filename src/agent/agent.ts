@@ -4,12 +4,9 @@ import { parseEndpointPolicy } from '../domain/endpoints.js';
 import { InputError, isAppError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
-import { EnrichmentPipeline } from '../enrichment/pipeline.js';
-import { GitHubGitEnricher } from '../enrichment/git-enricher.js';
-import { JiraIssueEnricher } from '../enrichment/issue-enricher.js';
+import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Redactor } from '../logging/redactor.js';
-import { RuntimeExecutor } from '../runtimes/executor.js';
 import { KeyStore } from '../config-repo/keys.js';
 import { backoffMs, sleep } from './backoff.js';
 import { startHealthServer } from './health.js';
@@ -84,16 +81,25 @@ export async function runAgent(
 
   const endpoints = parseEndpointPolicy(opts.allowEndpoints);
   const snapshot = new AgentSnapshot(transport, opts.runtime);
-  const executor = new RuntimeExecutor({
-    localRuntime: opts.runtime,
-    redactor,
-    requestTimeoutMs: opts.awsRequestTimeoutMs,
-    maxAttempts: opts.awsMaxAttempts,
-  });
-  const pipeline = new EnrichmentPipeline({
-    ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },
-    git: new GitHubGitEnricher({ keys, redactor, endpoints }),
-    issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
+  const pipeline = lazyPipeline(async () => {
+    const [{ EnrichmentPipeline }, { GitHubGitEnricher }, { JiraIssueEnricher }, { RuntimeExecutor }] =
+      await Promise.all([
+        import('../enrichment/pipeline.js'),
+        import('../enrichment/git-enricher.js'),
+        import('../enrichment/issue-enricher.js'),
+        import('../runtimes/executor.js'),
+      ]);
+    const executor = new RuntimeExecutor({
+      localRuntime: opts.runtime,
+      redactor,
+      requestTimeoutMs: opts.awsRequestTimeoutMs,
+      maxAttempts: opts.awsMaxAttempts,
+    });
+    return new EnrichmentPipeline({
+      ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },
+      git: new GitHubGitEnricher({ keys, redactor, endpoints }),
+      issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
+    });
   });
   const state: AgentState = {
     ...{ transport, snapshot, pipeline, redactor, logger, stop, keys, executor, endpoints },
@@ -130,6 +136,22 @@ export async function runAgent(
   await handBack(state, opts.shutdownGraceMs);
   if (failure) throw failure;
   logger.info({ runtime: opts.runtime, agent: agentId }, 'agent stopped');
+}
+
+/**
+ * The enrichment pipeline (registry clients, the ECR SDK, GitHub and Jira clients), loaded at the first job:
+ * an idle agent does not pay for it in memory (docs/benchmarks.md, "Runtime agent").
+ */
+function lazyPipeline(
+  build: () => Promise<Pick<EnrichmentPipeline, 'run'>>,
+): Pick<EnrichmentPipeline, 'run'> {
+  let loaded: Promise<Pick<EnrichmentPipeline, 'run'>> | undefined;
+  return {
+    async run(...args) {
+      loaded ??= build();
+      return (await loaded).run(...args);
+    },
+  };
 }
 
 /** Jobs still running at shutdown get the grace period, then go back to the queue for another agent. */
