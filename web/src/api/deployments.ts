@@ -1,40 +1,31 @@
 import * as z from 'zod';
 import {
   ApplicationFacts,
+  DeploymentFrequency,
   DeploymentInterval as IntervalContract,
+  LeadTime as LeadTimeContract,
+  LeadTimeReport as LeadTimeReportContract,
   type ApplicationSummary as ApplicationSummaryModel,
   type ApplicationView as ApplicationViewModel,
   type ImageDeployments as ImageDeploymentsModel,
 } from '../../../src/contract/deployments.js';
 
 /**
- * What the dashboard accepts from the deployment API (issue 13). The interval and Argo CD facts are the
- * shared contract's schemas (src/contract/deployments.ts), loosened so a newer server may add fields; the
+ * What the dashboard accepts from the deployment API (issue 13). The interval, lead time and Argo CD facts
+ * are the shared contract's schemas (src/contract/deployments.ts), loosened so a newer server may add fields; the
  * read models the contract declares as types get schemas here, checked against them at compile time.
  */
 
 export const DeploymentInterval = IntervalContract.loose();
 export type DeploymentInterval = z.infer<typeof DeploymentInterval>;
 
-const LeadTime = z.object({
-  digest: z.string(),
-  application: z.string(),
-  commitSha: z.string().optional(),
-  commitTime: z.string(),
-  firstRunningAt: z.string(),
-  seconds: z.number(),
-});
+const LeadTime = LeadTimeContract.loose();
 export type LeadTime = z.infer<typeof LeadTime>;
 
-const LeadTimeReport = z.object({
-  since: z.string().optional(),
-  until: z.string().optional(),
+const LeadTimeReport = LeadTimeReportContract.extend({
   items: z.array(LeadTime),
-  medianSeconds: z.number().optional(),
-  frequency: z.array(
-    z.object({ application: z.string(), deployments: z.number(), perDay: z.number().optional() }),
-  ),
-});
+  frequency: z.array(DeploymentFrequency.loose()),
+}).loose();
 export type LeadTimeReport = z.infer<typeof LeadTimeReport>;
 
 /** The `deployments` block of the image detail answer; absent when the server does not track deployments. */
