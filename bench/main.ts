@@ -14,6 +14,7 @@ import { memoryBench } from './memory.js';
 import { listBench } from './list.js';
 import { agentBench } from './agent.js';
 import { deploymentsBench } from './deployments.js';
+import { deployedListBench, deployedListPgBench } from './deployed-list.js';
 import { replicasBench } from './replicas.js';
 
 const ALL: Benchmark[] = [
@@ -26,6 +27,8 @@ const ALL: Benchmark[] = [
   listBench,
   agentBench,
   deploymentsBench,
+  deployedListBench,
+  deployedListPgBench,
   replicasBench,
 ];
 const RESULTS = join(ROOT, 'bench', 'results');
