@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ObservationBatch } from '../src/contract/deployments.js';
@@ -83,7 +83,10 @@ type Measures = Record<
   number
 >;
 
-function report(m: Measures): string {
+/** The run before the batched upserts (2026-12-02 08:59 UTC, same machine, 300 groups), in ms. */
+const BEFORE = { at: '2026-12-02 08:59 UTC', fullApply: 845, reference: 1351 };
+
+function report(m: Measures & { load?: [number, number] }): string {
   const { reference } = m;
   const rows: Array<Array<string | number>> = [
     ['reference: one paged list of all pods', ms(reference), '1.0×'],
@@ -99,12 +102,22 @@ function report(m: Measures): string {
       ratio(m.fullApply, reference),
     ],
   ];
+  const loadNote =
+    m.load === undefined
+      ? []
+      : [
+          '',
+          `Machine load (1-minute average, 2 cores shared with other engineers' jobs): ${m.load[0].toFixed(1)} at the start, ${m.load[1].toFixed(1)} at the end — compare ratios, not milliseconds.`,
+        ];
   return [
     `${m.pods} pods, ${m.workloads} workloads, stand-in and observer in one process.`,
     '',
     table(['measure', 'value', 'vs reference'], rows),
     '',
     `Heap used (this process: stand-in with its objects + observer + SQLite store): ${mb(m.heap0)} before the observer started, ${mb(m.heapSynced)} after its first sync, peak ${mb(m.peak)} during a full resync.`,
+    '',
+    `Before the batched upserts (docs/decisions/XXXX-deploy13-batched-interval-upserts.md), the stored run of ${BEFORE.at} applied a full-state part of ${m.workloads} groups in ${ms(BEFORE.fullApply)}, ${ratio(BEFORE.fullApply, BEFORE.reference)} its reference (${ms(BEFORE.reference)}); this run: ${ratio(m.fullApply, m.reference)}.`,
+    ...loadNote,
   ].join('\n');
 }
 
@@ -133,6 +146,7 @@ export const deploymentsBench: Benchmark = {
   async run(ctx) {
     const pods = ctx.quick ? 1000 : 5000;
     const workloads = ctx.quick ? 60 : 300;
+    const load0 = loadavg()[0] ?? NaN;
     const api = new FakeKubeApiServer({ bookmarkIntervalMs: 5000 });
     await api.start();
     const dir = mkdtempSync(join(tmpdir(), 'imagetrail-bench-deploy-'));
@@ -210,6 +224,7 @@ export const deploymentsBench: Benchmark = {
       heap0,
       heapSynced,
       peak,
+      load: [load0, loadavg()[0] ?? NaN] as [number, number],
     };
     return { markdown: report(m), data: m };
   },

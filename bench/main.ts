@@ -15,6 +15,7 @@ import { listBench } from './list.js';
 import { agentBench } from './agent.js';
 import { agentLatencyBench } from './agent-latency.js';
 import { deploymentsBench } from './deployments.js';
+import { deployedListBench, deployedListPgBench } from './deployed-list.js';
 import { replicasBench } from './replicas.js';
 
 const ALL: Benchmark[] = [
@@ -28,6 +29,8 @@ const ALL: Benchmark[] = [
   agentBench,
   agentLatencyBench,
   deploymentsBench,
+  deployedListBench,
+  deployedListPgBench,
   replicasBench,
 ];
 const RESULTS = join(ROOT, 'bench', 'results');

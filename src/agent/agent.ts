@@ -4,7 +4,6 @@ import { parseEndpointPolicy } from '../domain/endpoints.js';
 import { InputError, isAppError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
-import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Redactor } from '../logging/redactor.js';
 import { KeyStore } from '../config-repo/keys.js';
@@ -81,7 +80,8 @@ export async function runAgent(
 
   const endpoints = parseEndpointPolicy(opts.allowEndpoints);
   const snapshot = new AgentSnapshot(transport, opts.runtime);
-  const pipeline = lazyPipeline(async () => {
+  // Loaded at the first job, not at start: the pipeline and the AWS SDK are most of an idle agent's memory.
+  const parts = once(async () => {
     const [{ EnrichmentPipeline }, { GitHubGitEnricher }, { JiraIssueEnricher }, { RuntimeExecutor }] =
       await Promise.all([
         import('../enrichment/pipeline.js'),
@@ -95,12 +95,18 @@ export async function runAgent(
       requestTimeoutMs: opts.awsRequestTimeoutMs,
       maxAttempts: opts.awsMaxAttempts,
     });
-    return new EnrichmentPipeline({
+    const pipeline = new EnrichmentPipeline({
       ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },
       git: new GitHubGitEnricher({ keys, redactor, endpoints }),
       issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
     });
+    return { executor, pipeline };
   });
+  const pipeline: AgentState['pipeline'] = {
+    run: async (...args) => (await parts()).pipeline.run(...args),
+    inspect: async (...args) => (await parts()).pipeline.inspect(...args),
+  };
+  const executor = async () => (await parts()).executor;
   const state: AgentState = {
     ...{ transport, snapshot, pipeline, redactor, logger, stop, keys, executor, endpoints },
     runtime: opts.runtime,
@@ -142,16 +148,10 @@ export async function runAgent(
  * The enrichment pipeline (registry clients, the ECR SDK, GitHub and Jira clients), loaded at the first job:
  * an idle agent does not pay for it in memory (docs/benchmarks.md, "Runtime agent").
  */
-function lazyPipeline(
-  build: () => Promise<Pick<EnrichmentPipeline, 'run'>>,
-): Pick<EnrichmentPipeline, 'run'> {
-  let loaded: Promise<Pick<EnrichmentPipeline, 'run'>> | undefined;
-  return {
-    async run(...args) {
-      loaded ??= build();
-      return (await loaded).run(...args);
-    },
-  };
+/** Runs `build` once, on first use; every caller gets the same promise. */
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= build());
 }
 
 /** Jobs still running at shutdown get the grace period, then go back to the queue for another agent. */

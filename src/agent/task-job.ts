@@ -29,7 +29,8 @@ export interface TaskJobDeps {
   snapshot: AgentSnapshot;
   pipeline: Pick<EnrichmentPipeline, 'inspect'>;
   keys: KeyStore;
-  executor: RuntimeExecutor;
+  /** Loaded on first use (the AWS SDK is most of an idle agent's memory). */
+  executor: () => Promise<RuntimeExecutor>;
   endpoints: EndpointPolicy;
   redactor: Redactor;
   logger: Logger;
@@ -83,7 +84,7 @@ async function runTest(deps: TaskJobDeps, job: TestTask): Promise<IntegrationTes
     metadata: { name: job.runtime },
     spec: { type: 'hybrid' as const },
   };
-  return h.test(settings, runtime as Parameters<typeof h.test>[1], deps.executor);
+  return h.test(settings, runtime as Parameters<typeof h.test>[1], await deps.executor());
 }
 
 /** Opens a secret with this runtime's key, only if it is bound to this integration, field and destinations. */

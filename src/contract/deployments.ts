@@ -141,7 +141,7 @@ const IntervalAnswer = DeploymentInterval.loose();
 export const DeploymentPage = z.object({ items: z.array(IntervalAnswer), nextCursor: z.string().optional() });
 export type DeploymentPage = z.infer<typeof DeploymentPage>;
 
-/** Commit time → first running, in seconds. */
+/** Commit time → first running, in seconds: the DORA lead time for changes of one digest in one application. */
 export const LeadTime = z.object({
   digest: z.string(),
   application: z.string(),
@@ -152,25 +152,43 @@ export const LeadTime = z.object({
 });
 export type LeadTime = z.infer<typeof LeadTime>;
 
+/** The longest period a lead-time query may name in days: ten years. */
+export const MAX_PERIOD_DAYS = 3650;
+
 export const LeadTimeQuery = z
   .object({
     runtime: Text(100).optional(),
     application: Text(300).optional(),
     since: Iso.optional(),
     until: Iso.optional(),
+    /** The last N days up to now: a period the dashboard and CLI name without clocks; not with since/until. */
+    days: z.coerce.number().int().min(1).max(MAX_PERIOD_DAYS).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.days !== undefined && (q.since !== undefined || q.until !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['days'], message: 'give either days or since/until, not both' });
+    if (q.since && q.until && Date.parse(q.since) > Date.parse(q.until))
+      ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be after until' });
+  });
 export type LeadTimeQuery = z.input<typeof LeadTimeQuery>;
+
+export const DeploymentFrequency = z.object({
+  application: z.string(),
+  /** Distinct digests first running in the application during the period. */
+  deployments: z.number().int(),
+  /** deployments / days of the period, when the period has a start. */
+  perDay: z.number().optional(),
+});
+export type DeploymentFrequency = z.infer<typeof DeploymentFrequency>;
 
 export const LeadTimeReport = z.object({
   since: z.string().optional(),
   until: z.string().optional(),
+  /** Lead time per digest (and application), oldest first; digests whose build has no commit time are left out. */
   items: z.array(LeadTime),
   medianSeconds: z.number().optional(),
-  /** Distinct digests first running in the period, per application, and per day over the period. */
-  frequency: z.array(
-    z.object({ application: z.string(), deployments: z.number(), perDay: z.number().optional() }),
-  ),
+  frequency: z.array(DeploymentFrequency),
 });
 export type LeadTimeReport = z.infer<typeof LeadTimeReport>;
 

@@ -10,7 +10,7 @@ import {
   type ObservationResult,
 } from '../contract/deployments.js';
 import type { ConfigSnapshot } from '../config-repo/snapshot.js';
-import { InputError, NotAllowedError, NotFoundError } from '../domain/errors.js';
+import { NotAllowedError, NotFoundError } from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
 import type { ImageDetail, ImageSummary } from '../contract/images.js';
 import { hasScope } from '../store/token-store.js';
@@ -19,7 +19,7 @@ import type { ImageStore } from '../store/image-store.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { Principal } from '../store/token-store.js';
 import { discover } from './discovery.js';
-import { applicationView, leadTimes, summarizeApplications } from './deployment-views.js';
+import { applicationView, leadTimes, summarizeApplications, type Period } from './deployment-views.js';
 
 export interface DeploymentServiceDeps {
   store: DeploymentStore;
@@ -95,7 +95,7 @@ export class DeploymentService {
     };
     const d = await this.deps.store.discovered(image.registry, image.repository, image.digest);
     if (d) out.discoveredInCluster = { runtime: d.runtime, at: d.discoveredAt };
-    const lead = await leadTimes(this.views(), all, {});
+    const lead = await leadTimes(this.views(), all, { now: this.now() });
     if (lead.items[0]) out.leadTime = lead.items[0];
     return out;
   }
@@ -123,15 +123,11 @@ export class DeploymentService {
     const timeline = await this.deps.store.forApplication(name, 500);
     if (timeline.length === 0)
       throw new NotFoundError(`No deployments of application "${name}" have been observed.`);
-    return applicationView(this.views(), name, timeline, q);
+    return applicationView(this.views(), name, timeline, this.period(q));
   }
 
   async leadTime(raw: unknown): Promise<LeadTimeReport> {
     const q = parseInput(LeadTimeQuery, raw, 'lead time query');
-    if (q.since && q.until && q.since > q.until)
-      throw new InputError('since must not be after until.', {
-        details: [{ path: 'since', message: 'after until' }],
-      });
     const page = await this.deps.store.list(
       {
         ...(q.runtime !== undefined ? { runtime: q.runtime } : {}),
@@ -139,7 +135,19 @@ export class DeploymentService {
       },
       { limit: 500 },
     );
-    return leadTimes(this.views(), page.items, q);
+    return leadTimes(this.views(), page.items, this.period(q));
+  }
+
+  /** `days=N` is the N days up to now; the report then names the bounds it used. */
+  private period(q: { since?: string; until?: string; days?: number }): Period {
+    const now = this.now();
+    if (q.days !== undefined)
+      return {
+        since: new Date(now.getTime() - q.days * 86_400_000).toISOString(),
+        until: now.toISOString(),
+        now,
+      };
+    return { ...(q.since ? { since: q.since } : {}), ...(q.until ? { until: q.until } : {}), now };
   }
 
   private views() {

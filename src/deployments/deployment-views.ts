@@ -3,7 +3,6 @@ import type {
   ApplicationView,
   DeploymentInterval,
   LeadTime,
-  LeadTimeQuery,
   LeadTimeReport,
   RunningImage,
 } from '../contract/deployments.js';
@@ -77,6 +76,13 @@ function commitOf(image: ImageDetail): { sha?: string; time: string } | undefine
   return c?.time ? { ...(c.sha ? { sha: c.sha } : {}), time: c.time } : undefined;
 }
 
+/** A period of first-running times; `until` absent means up to now. */
+export interface Period {
+  since?: string;
+  until?: string;
+  now: Date;
+}
+
 /**
  * Lead time for changes: commit time → first running, per (application, digest), counted in the period by
  * its first running time; deployment frequency: distinct digests first running in the period, per app.
@@ -84,7 +90,7 @@ function commitOf(image: ImageDetail): { sha?: string; time: string } | undefine
 export async function leadTimes(
   v: Views,
   intervals: readonly DeploymentInterval[],
-  q: LeadTimeQuery,
+  q: Period,
 ): Promise<LeadTimeReport> {
   const first = new Map<string, DeploymentInterval>();
   for (const i of intervals) {
@@ -92,9 +98,13 @@ export async function leadTimes(
     const seen = first.get(k);
     if (!seen || i.firstSeenAt < seen.firstSeenAt) first.set(k, i);
   }
-  const inPeriod = [...first.values()].filter(
-    (i) => (!q.since || i.firstSeenAt >= q.since) && (!q.until || i.firstSeenAt <= q.until),
-  );
+  // Compared as instants: stored times and query bounds may differ in offset and precision.
+  const since = q.since ? Date.parse(q.since) : -Infinity;
+  const until = q.until ? Date.parse(q.until) : Infinity;
+  const inPeriod = [...first.values()].filter((i) => {
+    const t = Date.parse(i.firstSeenAt);
+    return t >= since && t <= until;
+  });
   const lookup = imageLookup(v);
   const items: LeadTime[] = [];
   for (const i of inPeriod) {
@@ -112,7 +122,8 @@ export async function leadTimes(
     });
   }
   items.sort((a, b) => a.firstRunningAt.localeCompare(b.firstRunningAt));
-  const days = q.since && q.until ? (Date.parse(q.until) - Date.parse(q.since)) / 86_400_000 : undefined;
+  const end = q.until ? Date.parse(q.until) : q.now.getTime();
+  const days = q.since ? (end - Date.parse(q.since)) / 86_400_000 : undefined;
   const counts = new Map<string, number>();
   for (const i of inPeriod) counts.set(i.application, (counts.get(i.application) ?? 0) + 1);
   const report: LeadTimeReport = {
@@ -160,7 +171,7 @@ export async function applicationView(
   v: Views,
   name: string,
   timeline: readonly DeploymentInterval[],
-  q: LeadTimeQuery,
+  q: Period,
 ): Promise<ApplicationView> {
   const lookup = imageLookup(v);
   const running: RunningImage[] = [];

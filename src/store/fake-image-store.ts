@@ -17,6 +17,7 @@ import {
   type ImageStore,
   type RecordResult,
 } from './image-store.js';
+import type { DeploymentListFilter, RunningDigest } from './deployment-store.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { uniqueBy } from './sql-image-children.js';
 
@@ -37,6 +38,13 @@ interface FakeBuild {
   issueKeys: Set<string>;
 }
 
+/** Where a digest runs now, as the fake's deployment filters need it (an open interval). */
+export interface RunningPlace extends RunningDigest {
+  runtime: string;
+  namespace: string;
+  application: string;
+}
+
 /**
  * In-memory twin of SqlImageStore for unit tests of the runner, routes and dashboard API: the same
  * identity rules (registry + repository + digest; build key), filters, order and cursors.
@@ -50,8 +58,12 @@ export class FakeImageStore implements ImageStore {
   private readonly nextImageId = createSortableIdGenerator('img_');
   private readonly nextBuildId = createSortableIdGenerator('bld_');
 
-  constructor(deps: { now?: () => Date } = {}) {
+  private readonly running: () => Iterable<RunningPlace>;
+
+  /** `running`: the open deployment intervals (the SQL store reads them from its own tables). */
+  constructor(deps: { now?: () => Date; running?: () => Iterable<RunningPlace> } = {}) {
     this.now = deps.now ?? (() => new Date());
+    this.running = deps.running ?? (() => []);
   }
 
   recordEnrichment(r: EnrichmentRecord): Promise<RecordResult> {
@@ -127,6 +139,8 @@ export class FakeImageStore implements ImageStore {
           const prefix = q.commitPrefix;
           if (prefix !== undefined && !builds.some((b) => b.git?.sha?.startsWith(prefix))) return false;
           if (q.issue !== undefined && !builds.some((b) => b.issueKeys.has(q.issue ?? ''))) return false;
+          if (q.deployment && this.runsNow(f, q.deployment) !== (q.deployment.deployed !== false))
+            return false;
           const c = q.cursor;
           if (c && !(i.updatedAt < c.updatedAt || (i.updatedAt === c.updatedAt && i.id < c.id))) return false;
           return true;
@@ -141,6 +155,19 @@ export class FakeImageStore implements ImageStore {
           : { items },
       );
     });
+  }
+
+  /** Its own digest or a platform's runs now, in the same registry/repository, within the filter. */
+  private runsNow(f: EnrichedImage, d: DeploymentListFilter): boolean {
+    const digests = new Set([f.digest, ...f.platforms.map((p) => p.digest)]);
+    for (const o of this.running()) {
+      if (o.registry !== f.registry || o.repository !== f.repository || !digests.has(o.digest)) continue;
+      if (d.runtime !== undefined && o.runtime !== d.runtime) continue;
+      if (d.application !== undefined && o.application !== d.application) continue;
+      if (d.namespace !== undefined && o.namespace !== d.namespace) continue;
+      return true;
+    }
+    return false;
   }
 
   get(id: string): Promise<ImageDetail | null> {

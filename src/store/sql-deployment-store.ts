@@ -4,7 +4,6 @@ import type {
   DeploymentKey,
   DeploymentPage,
   ObservationBatch,
-  ObservedGroup,
 } from '../contract/deployments.js';
 import { InputError } from '../domain/errors.js';
 import type {
@@ -16,6 +15,7 @@ import type {
 } from './deployment-store.js';
 import type { Database, DeploymentIntervalsTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
+import { keyColumns, upsertGroups } from './sql-deployment-apply.js';
 import { knownDigests, imageIdOf, countOpen } from './sql-deployment-images.js';
 import { parseJson } from './sql-image-rows.js';
 
@@ -26,21 +26,6 @@ export interface SqlDeploymentStoreDeps {
 
 type Row = Selectable<DeploymentIntervalsTable>;
 type Batch = ObservationBatch & { removals: DeploymentKey[] };
-
-type KeyColumn =
-  'namespace' | 'workload_kind' | 'workload_name' | 'application' | 'registry' | 'repository' | 'digest';
-
-function keyValues(k: DeploymentKey): Record<KeyColumn, string> {
-  return {
-    namespace: k.namespace,
-    workload_kind: k.workloadKind,
-    workload_name: k.workloadName,
-    application: k.application,
-    registry: k.registry,
-    repository: k.repository,
-    digest: k.digest,
-  };
-}
 
 export function intervalOf(r: Row): DeploymentInterval {
   const out: DeploymentInterval = {
@@ -62,9 +47,6 @@ export function intervalOf(r: Row): DeploymentInterval {
   if (r.app !== null) out.app = parseJson(r.app, {});
   return out;
 }
-
-const min = (a: string, b: string) => (a < b ? a : b);
-const max = (a: string, b: string) => (a > b ? a : b);
 
 function encodeCursor(r: Pick<Row, 'first_seen_at' | 'id'>): string {
   return Buffer.from(JSON.stringify([r.first_seen_at, r.id]), 'utf8').toString('base64url');
@@ -98,17 +80,20 @@ export class SqlDeploymentStore implements DeploymentStore {
       if (!(await this.advanceCursor(trx, runtime, batch))) {
         return { applied: false, duplicate: true, opened: 0, updated: 0, closed: 0, unknown: [] };
       }
-      const result = { applied: true, duplicate: false, opened: 0, updated: 0, closed: 0 };
-      for (const g of batch.upserts) {
-        if (await this.upsert(trx, runtime, g, batch.observedAt)) result.opened++;
-        else result.updated++;
-      }
+      const now = this.now().toISOString();
+      const { opened, updated } = await upsertGroups(trx, batch.upserts, {
+        runtime,
+        observedAt: batch.observedAt,
+        now,
+        nextId: this.nextId,
+      });
+      const result = { applied: true, duplicate: false, opened, updated, closed: 0 };
       for (const k of batch.removals) {
         const r = await trx
           .updateTable('deployment_intervals')
-          .set({ ended_at: k.endedAt, updated_at: this.now().toISOString() })
+          .set({ ended_at: k.endedAt, updated_at: now })
           .where('runtime', '=', runtime)
-          .where((eb) => eb.and(keyValues(k)))
+          .where((eb) => eb.and(keyColumns(k)))
           .where('ended_at', 'is', null)
           .executeTakeFirst();
         result.closed += Number(r.numUpdatedRows);
@@ -117,7 +102,7 @@ export class SqlDeploymentStore implements DeploymentStore {
         // Everything the full state did not name (every part shares observedAt) has gone.
         const r = await trx
           .updateTable('deployment_intervals')
-          .set({ ended_at: batch.observedAt, updated_at: this.now().toISOString() })
+          .set({ ended_at: batch.observedAt, updated_at: now })
           .where('runtime', '=', runtime)
           .where('ended_at', 'is', null)
           .where('last_seen_at', '<', batch.observedAt)
@@ -150,66 +135,6 @@ export class SqlDeploymentStore implements DeploymentStore {
         .insertInto('deployment_observers')
         .values({ runtime, ...values })
         .execute();
-    return true;
-  }
-
-  /** True when a new interval was opened. */
-  private async upsert(
-    trx: Transaction<Database>,
-    runtime: string,
-    g: ObservedGroup,
-    observedAt: string,
-  ): Promise<boolean> {
-    const key = keyValues(g);
-    const now = this.now().toISOString();
-    const attrs = { replicas: g.replicas, image: g.image ?? null, app: g.app ? JSON.stringify(g.app) : null };
-    const open = await trx
-      .selectFrom('deployment_intervals')
-      .selectAll()
-      .where('runtime', '=', runtime)
-      .where((eb) => eb.and(key))
-      .where('ended_at', 'is', null)
-      .executeTakeFirst();
-    // A closed interval whose end is after this group's earliest container start was closed wrongly (the
-    // containers ran all along, e.g. a full state sent while a watch was catching up): reopen it.
-    const target =
-      open ??
-      (await trx
-        .selectFrom('deployment_intervals')
-        .selectAll()
-        .where('runtime', '=', runtime)
-        .where((eb) => eb.and(key))
-        .where('ended_at', '>=', g.firstStartedAt)
-        .orderBy('ended_at', 'desc')
-        .limit(1)
-        .executeTakeFirst());
-    if (target) {
-      await trx
-        .updateTable('deployment_intervals')
-        .set({
-          ...attrs,
-          ended_at: null,
-          first_seen_at: min(target.first_seen_at, g.firstStartedAt),
-          last_seen_at: max(target.last_seen_at, observedAt),
-          updated_at: now,
-        })
-        .where('id', '=', target.id)
-        .execute();
-      return false;
-    }
-    await trx
-      .insertInto('deployment_intervals')
-      .values({
-        id: this.nextId(),
-        runtime,
-        ...key,
-        ...attrs,
-        first_seen_at: g.firstStartedAt,
-        last_seen_at: max(observedAt, g.firstStartedAt),
-        ended_at: null,
-        updated_at: now,
-      })
-      .execute();
     return true;
   }
 

@@ -175,6 +175,28 @@ describe.each(eachDatabase())('deployment tracking (%s)', (engine) => {
     expect(view.running[0].git).toMatchObject({ sha: '2'.repeat(40) });
     expect(view.timeline.map((i: any) => i.digest)).toEqual([B, A]);
     expect(view.leadTime.medianSeconds).toBe((3600 + 30 * 60) / 2);
+    // Lead time = first-running(B) − commit time of B's build, through the lead-time API and a period
+    // that holds B's first running but not A's.
+    const leadB = Date.parse(T1) - Date.parse(commitB);
+    const period = `since=${encodeURIComponent('2026-03-01T10:30:00+00:00')}&until=2026-03-02T10:30:00.000Z`;
+    const lead = (await cp.call('GET', `/deployments/lead-time?application=shop&${period}`)).json;
+    expect(lead.items).toEqual([
+      {
+        digest: B,
+        application: 'shop',
+        commitSha: '2'.repeat(40),
+        commitTime: commitB,
+        firstRunningAt: T1,
+        seconds: leadB / 1000,
+      },
+    ]);
+    expect(lead.medianSeconds).toBe(leadB / 1000);
+    expect(lead.frequency).toEqual([{ application: 'shop', deployments: 1, perDay: 1 }]);
+    const inPeriod = (await cp.call('GET', `/deployments/applications/shop?${period}`)).json;
+    expect(inPeriod.leadTime).toEqual(lead);
+    const bad = await cp.call('GET', '/deployments/lead-time?days=7&since=2026-03-01T00:00:00Z');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toContain('either days or since/until');
 
     const listed = (await cp.call('GET', '/images?deployed=true')).json.items;
     expect(listed.map((i: any) => [i.id, i.deployedIn])).toEqual([[idB, 1]]);

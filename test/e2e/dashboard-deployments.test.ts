@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type MotoPeer } from '../peers/moto.js';
@@ -11,10 +16,16 @@ import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } fr
 // posted as an observer would) show as "Running now" with history on the image, a "Deployed in" count and
 // a "deployed only" filter on the list, and an Applications page with the digests each application runs.
 
-const SHA = 'c0ffee'.padEnd(40, '1');
-const T0 = '2026-11-30T08:00:00.000Z';
-const T1 = '2026-11-30T09:00:00.000Z';
-const T2 = '2026-11-30T10:00:00.000Z';
+const IDLE_SHA = 'c0ffee'.padEnd(40, '1');
+// Relative to now, so the dashboard's "last N days" periods hold them: the shop commit 3 days ago, first
+// running 45 minutes later; its lead time for changes is those 45 minutes.
+const HOUR = 3_600_000;
+const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
+const COMMIT = at(Date.now() - 72 * HOUR);
+const LEAD_SECONDS = 45 * 60;
+const T0 = at(Date.parse(COMMIT) + LEAD_SECONDS * 1000);
+const T1 = at(Date.parse(T0) + HOUR);
+const T2 = at(Date.parse(T0) + 2 * HOUR);
 
 let moto: MotoPeer;
 let registry: RegistryPeer;
@@ -23,6 +34,29 @@ let browser: Browser;
 let shopId: string;
 let shopDigest: string;
 let foundDigest: string;
+let checkout: string;
+let SHA: string;
+
+/** The CI checkout the shop image is built from: one commit whose committer time is COMMIT. */
+async function commitAt(time: string): Promise<{ dir: string; sha: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'imagetrail-shop-'));
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'dev',
+    GIT_AUTHOR_EMAIL: 'dev@localhost',
+    GIT_COMMITTER_NAME: 'dev',
+    GIT_COMMITTER_EMAIL: 'dev@localhost',
+    GIT_AUTHOR_DATE: time,
+    GIT_COMMITTER_DATE: time,
+  };
+  const run = async (...args: string[]) => (await promisify(execFile)('git', args, { cwd: dir, env })).stdout;
+  await run('init', '-q', '-b', 'main');
+  await run('remote', 'add', 'origin', 'https://github.com/acme/shop.git');
+  await writeFile(join(dir, 'README'), 'shop\n');
+  await run('add', '-A');
+  await run('commit', '-q', '-m', 'Checkout: one-click buy');
+  return { dir, sha: (await run('rev-parse', 'HEAD')).trim() };
+}
 
 function group(namespace: string, application: string) {
   return {
@@ -47,20 +81,18 @@ async function observe(sequence: number, body: Record<string, unknown>): Promise
   expect(res.status, res.text).toBe(200);
 }
 
-async function report(image: string): Promise<string> {
+async function report(image: string, git: string[]): Promise<string> {
   const r = await cli(server, [
     'report-image',
     '--image',
     image,
     '--registry-integration',
     'ecr',
-    '--no-local-git',
+    ...git,
     '--git-repo',
     'acme/shop',
     '--git-branch',
     'main',
-    '--git-sha',
-    SHA,
     '--workflow-name',
     'shop build',
     '--wait',
@@ -87,8 +119,9 @@ beforeAll(async () => {
     ['--api-endpoint', moto.endpoint, '--sts-endpoint', moto.endpoint, '--registry-endpoint', registry.url],
   );
   expect(add.code, add.stderr).toBe(0);
-  shopId = await report(`${HOST}/team/shop:2.0`);
-  await report(`${HOST}/team/idle:1.0`);
+  ({ dir: checkout, sha: SHA } = await commitAt(COMMIT));
+  shopId = await report(`${HOST}/team/shop:2.0`, ['--git-dir', checkout, '--git-sha', SHA]);
+  await report(`${HOST}/team/idle:1.0`, ['--no-local-git', '--git-sha', IDLE_SHA]);
   // The shop image runs in the `shop` application (prod) and in a staging workload without one; the
   // staging one then goes away: one place now, one in the history.
   await observe(1, {
@@ -106,6 +139,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   await Promise.all([moto?.stop(), registry?.stop()]);
+  if (checkout) await rm(checkout, { recursive: true, force: true });
 });
 
 async function signedIn(): Promise<Page> {
@@ -129,6 +163,11 @@ describe('deployments in the dashboard', () => {
     expect(await history.innerText()).toContain('staging');
     // Reported by CI, not discovered in a cluster.
     expect(await page.getByText('discovered in cluster').count()).toBe(0);
+    // Lead time = first running (T0) − the commit time of the build's commit, 45 minutes.
+    const lead = page.locator('[data-lead-time]');
+    expect(await lead.getAttribute('data-lead-time')).toBe(String(LEAD_SECONDS));
+    expect(await lead.innerText()).toContain('Lead time for changes: 45 min');
+    expect(await lead.innerText()).toContain(SHA.slice(0, 7));
     await page.close();
   });
 
@@ -173,6 +212,71 @@ describe('deployments in the dashboard', () => {
     expect(await timeline.innerText()).toContain('running');
     expect(await page.locator('dd[data-deployments]').getAttribute('data-deployments')).toBe('1');
     await page.close();
+  });
+
+  it('the application shows its median lead time and deployment frequency over the chosen period', async () => {
+    const page = await signedIn();
+    await page.goto(`${server.url}/applications/shop`);
+    const median = page.locator('dd[data-median-lead-time]');
+    const deployments = page.locator('dd[data-deployments]');
+    const period = page.getByLabel('Period');
+    // The default period, the last 30 days, holds the shop digest's first running 3 days ago.
+    await median.waitFor();
+    expect(await period.inputValue()).toBe('30');
+    expect(await median.getAttribute('data-median-lead-time')).toBe(String(LEAD_SECONDS));
+    expect(await median.innerText()).toBe('45 min');
+    expect(await deployments.getAttribute('data-deployments')).toBe('1');
+    expect(Number(await page.locator('[data-per-day]').getAttribute('data-per-day'))).toBeCloseTo(1 / 30, 6);
+    expect(await deployments.innerText()).toContain('0.2 per week');
+    expect(await page.getByRole('list', { name: 'Lead time per digest' }).innerText()).toContain('45 min');
+
+    // The last 24 hours hold no deployment of it: no median, none counted.
+    await period.selectOption({ label: 'Last 24 hours' });
+    await expect.poll(() => new URL(page.url()).searchParams.get('days')).toBe('1');
+    await expect.poll(() => deployments.getAttribute('data-deployments')).toBe('0');
+    expect(await median.getAttribute('data-median-lead-time')).toBe('');
+    expect(await median.innerText()).toContain('no build with a commit time');
+
+    await period.selectOption({ label: 'All time' });
+    await expect.poll(() => deployments.getAttribute('data-deployments')).toBe('1');
+    expect(new URL(page.url()).searchParams.get('days')).toBe('all');
+    expect(await median.getAttribute('data-median-lead-time')).toBe(String(LEAD_SECONDS));
+    expect(await page.locator('[data-per-day]').count()).toBe(0);
+    await page.close();
+  });
+
+  it('the CLI prints the same lead time and frequency, and --json the API answer', async () => {
+    const json = await cli(server, [
+      'deployments',
+      'lead-time',
+      '--application',
+      'shop',
+      '--days',
+      '7',
+      '--json',
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const r = JSON.parse(json.stdout) as Record<string, any>;
+    expect(r.items).toEqual([
+      {
+        digest: shopDigest,
+        application: 'shop',
+        commitSha: SHA,
+        commitTime: expect.any(String),
+        firstRunningAt: T0,
+        seconds: LEAD_SECONDS,
+      },
+    ]);
+    expect(Date.parse(r.items[0].commitTime)).toBe(Date.parse(COMMIT));
+    expect(r.medianSeconds).toBe(LEAD_SECONDS);
+    expect(r.frequency).toEqual([{ application: 'shop', deployments: 1, perDay: 1 / 7 }]);
+    const text = await cli(server, ['deployments', 'show', 'shop', '--days', '7']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`median: ${LEAD_SECONDS} s (45 min) over 1 digest(s)`);
+    expect(text.stdout).toContain('shop: 1 deployment(s), 0.14 per day');
+    const bad = await cli(server, ['deployments', 'lead-time', '--days', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('days');
   });
 
   it('an image nobody reported, seen running, is enriched and marked "discovered in cluster"', async () => {

@@ -160,6 +160,56 @@ describe.each(eachDatabase())('deployment store on %s', (engine) => {
     expect(items.find((i) => i.runtime === 'other')?.endedAt).toBeUndefined();
   });
 
+  it('applies a batch of 500 groups in one go as one-at-a-time upserts would', async () => {
+    const s = store();
+    const d = (n: number) => n.toString(16).padStart(64, '0');
+    const many = (n: number, replicas: number, start: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        ...group(`w${i}`, 'x', start, replicas),
+        digest: `sha256:${d(i)}`,
+      }));
+    const t = '2026-01-01T10:00:00.000Z';
+    // The same key twice in one batch: one interval, the later group's replicas, the earlier start.
+    const first = [...many(499, 1, t), { ...many(1, 7, '2026-01-01T09:00:00.000Z')[0]! }];
+    expect(await s.apply('edge', batch({ kind: 'full', observedAt: t, upserts: first }))).toMatchObject({
+      opened: 499,
+      updated: 1,
+      closed: 0,
+    });
+    await s.apply(
+      'other',
+      batch({ observerId: 'obs-2', kind: 'delta', observedAt: t, upserts: many(3, 1, t) }),
+    );
+    const at = '2026-01-01T12:00:00.000Z';
+    // A full state naming the first 400 only: 400 updated (more replicas), 99 closed; the other runtime's
+    // intervals of the same keys stay as they were.
+    expect(
+      await s.apply('edge', batch({ kind: 'full', last: true, observedAt: at, upserts: many(400, 2, t) })),
+    ).toMatchObject({ opened: 0, updated: 400, closed: 99 });
+    const items = (await store().list({ runtime: 'edge' }, { limit: 500 })).items;
+    expect(items).toHaveLength(499);
+    const w0 = items.find((i) => i.workloadName === 'w0')!;
+    expect(w0).toMatchObject({ replicas: 2, firstSeenAt: '2026-01-01T09:00:00.000Z', lastSeenAt: at });
+    expect(w0.endedAt).toBeUndefined();
+    expect(items.filter((i) => i.endedAt === at)).toHaveLength(99);
+    expect(items.filter((i) => i.endedAt === undefined && i.replicas === 2)).toHaveLength(400);
+    const other = (await store().list({ runtime: 'other' }, { limit: 10 })).items;
+    expect(other.map((i) => [i.replicas, i.lastSeenAt, i.endedAt ?? null])).toEqual([
+      [1, t, null],
+      [1, t, null],
+      [1, t, null],
+    ]);
+    // Back up after the close (started after it): new intervals, the closed ones stay closed.
+    const back = '2026-01-01T13:00:00.000Z';
+    expect(
+      await s.apply(
+        'edge',
+        batch({ kind: 'delta', observedAt: back, upserts: many(450, 1, back).slice(400) }),
+      ),
+    ).toMatchObject({ opened: 50, updated: 0 });
+    expect((await store().list({ runtime: 'edge' }, { limit: 1000 })).items).toHaveLength(549);
+  });
+
   it('records a discovered digest once', async () => {
     const s = store();
     const d = {

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
-import { ApplicationView, DeploymentPage, type DeploymentInterval } from '../../contract/deployments.js';
-import { printJson, stdio, table } from '../output.js';
+import {
+  ApplicationView,
+  DeploymentPage,
+  LeadTimeReport,
+  type DeploymentInterval,
+} from '../../contract/deployments.js';
+import { printJson, stdio, table, type Output } from '../output.js';
 import { clientFor } from './common.js';
 
 /** `imagetrail deployments list|show`: where digests run (issue 13). */
@@ -55,12 +60,11 @@ export function registerDeployments(program: Command): void {
     .description('an application: digests running now (tags, build, commit, PRs, Jira), timeline, lead time')
     .option('--since <iso>', 'start of the lead-time period')
     .option('--until <iso>', 'end of the lead-time period')
+    .option('--days <n>', 'the lead-time period: the last N days (instead of --since/--until)')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: { json?: boolean; since?: string; until?: string }, cmd: Command) => {
+    .action(async (name: string, o: PeriodFlags & { json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const q = new URLSearchParams();
-      if (o.since) q.set('since', o.since);
-      if (o.until) q.set('until', o.until);
+      const q = periodQuery(o);
       const v = await (
         await clientFor(cmd)
       ).call(ApplicationView, 'GET', `/api/v1/deployments/applications/${encodeURIComponent(name)}?${q}`);
@@ -81,9 +85,62 @@ export function registerDeployments(program: Command): void {
       out.out('Timeline:');
       for (const i of v.timeline)
         out.out(`  ${i.firstSeenAt} → ${i.endedAt ?? 'now'}  ${short(i.digest)}  ${where(i)}`);
-      const m = v.leadTime.medianSeconds;
-      out.out(
-        `Lead time (median): ${m === undefined ? '-' : `${Math.round(m / 60)} min`} over ${v.leadTime.items.length} deployment(s)`,
-      );
+      printLeadTime(out, v.leadTime);
     });
+
+  deployments
+    .command('lead-time')
+    .description('lead time for changes (commit → first running) and deployment frequency, per application')
+    .option('--application <name>', 'Argo CD application')
+    .option('--runtime <name>', 'runtime (cluster)')
+    .option('--since <iso>', 'start of the period')
+    .option('--until <iso>', 'end of the period')
+    .option('--days <n>', 'the last N days (instead of --since/--until)')
+    .option('--json', 'print JSON ({ since, until, items, medianSeconds, frequency })')
+    .action(
+      async (o: PeriodFlags & { json?: boolean; application?: string; runtime?: string }, cmd: Command) => {
+        const out = stdio(Boolean(o.json));
+        const q = periodQuery(o);
+        if (o.application) q.set('application', o.application);
+        if (o.runtime) q.set('runtime', o.runtime);
+        const r = await (
+          await clientFor(cmd)
+        ).call(LeadTimeReport, 'GET', `/api/v1/deployments/lead-time?${q}`);
+        if (out.json) return printJson(out, r);
+        printLeadTime(out, r);
+      },
+    );
+}
+
+interface PeriodFlags {
+  since?: string;
+  until?: string;
+  days?: string;
+}
+
+function periodQuery(o: PeriodFlags): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const k of ['since', 'until', 'days'] as const) if (o[k]) q.set(k, o[k]);
+  return q;
+}
+
+/** Lead time in whole seconds, as the API gives it, next to a readable form. */
+const readable = (s: number) =>
+  Math.abs(s) >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.round(s / 60)} min`;
+
+function printLeadTime(out: Output, r: LeadTimeReport): void {
+  const period = r.since || r.until ? ` (${r.since ?? 'start'} → ${r.until ?? 'now'})` : ' (all time)';
+  out.out(`Lead time for changes${period}:`);
+  for (const l of r.items)
+    out.out(
+      `  ${short(l.digest)}  ${l.application || '-'}  commit ${l.commitSha?.slice(0, 8) ?? '-'} ${l.commitTime} → running ${l.firstRunningAt}: ${l.seconds} s (${readable(l.seconds)})`,
+    );
+  const m = r.medianSeconds;
+  out.out(`  median: ${m === undefined ? '-' : `${m} s (${readable(m)})`} over ${r.items.length} digest(s)`);
+  out.out('Deployment frequency:');
+  if (r.frequency.length === 0) out.out('  no deployment in the period');
+  for (const f of r.frequency)
+    out.out(
+      `  ${f.application || '(no application)'}: ${f.deployments} deployment(s)${f.perDay === undefined ? '' : `, ${f.perDay.toFixed(2)} per day`}`,
+    );
 }
