@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SealedValue } from '../src/config-repo/kinds/common.js';
-import { GitHubSpec } from '../src/config-repo/kinds/github-spec.js';
-import { JiraSpec } from '../src/config-repo/kinds/jira-spec.js';
+import { GitHubSpec } from '../src/integrations/types/git-github/kind.js';
+import { JiraSpec } from '../src/integrations/types/issue-jira/kind.js';
 import { AuthenticationError, InputError, NotFoundError, UnreachableError } from '../src/domain/errors.js';
 import { GitHubClient } from '../src/integrations/github/client.js';
 import { PeerTimeoutError, RateLimitedError } from '../src/integrations/github/http.js';

@@ -21,6 +21,7 @@ import { resolveIntegration } from '../config-repo/snapshot.js';
 import type { KeyStore } from '../config-repo/keys.js';
 import type { IntegrationExecutor } from './types/executor.js';
 import { availabilityOfSpec, type Availability } from './availability.js';
+import { secretFieldNames } from './types/definitions.js';
 import { recipientsFor, type RecipientSource } from './recipients.js';
 import { resealAll, toYaml, type ResealResult } from './reseal.js';
 import { assertSameDestinations, sealFor, storedSecretOpener } from './sealed-secrets.js';
@@ -711,8 +712,8 @@ export class IntegrationService {
 
 // ---- helpers --------------------------------------------------------------------------------
 
-/** Field names that hold a secret in any type's input. */
-const SECRET_KEYS = new Set(['secretAccessKey', 'token', 'apiToken', 'pat']);
+/** Field names that hold a secret in any type's input: the sealed fields of every type definition. */
+const SECRET_KEYS = new Set(secretFieldNames());
 
 function sectionValue(input: SectionsInput, section: string): unknown {
   return (input as Record<string, unknown>)[section];

@@ -1,8 +1,9 @@
 import * as z from 'zod';
-import { EndpointUrl } from '../../domain/names.js';
-import { isAppError } from '../../domain/errors.js';
-import { parseKeyMatcher } from '../../domain/issue-keys.js';
-import { SealedValue } from './common.js';
+import { SealedValue } from '../../../contract/sealed-value.js';
+import { isAppError } from '../../../domain/errors.js';
+import { parseKeyMatcher } from '../../../domain/issue-keys.js';
+import { EndpointUrl } from '../../../domain/names.js';
+import { defineIntegrationType } from '../definition.js';
 
 export const JiraCloudAuth = z
   .object({
@@ -44,3 +45,17 @@ export const JiraSpec = z
   })
   .strict();
 export type JiraSpec = z.infer<typeof JiraSpec>;
+
+/** `issue.jira`: issues named in commits, from Jira Cloud (email + API token) or Server/DC (PAT). */
+export const issueJiraKind = defineIntegrationType({
+  type: 'issue.jira',
+  section: 'jira',
+  title: 'Jira',
+  summary: 'Issues named in commits, from Jira Cloud (email + API token) or Server/Data Center (PAT).',
+  spec: JiraSpec,
+  endpoints: [{ path: 'baseUrl' }],
+  mode: { path: 'auth.kind' },
+  // HTTPS with a token: nothing a runtime kind or version could lack.
+  runtimeRule: () => undefined,
+  availabilityText: 'Every runtime.',
+});

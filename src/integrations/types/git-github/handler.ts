@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { EndpointUrl } from '../../domain/names.js';
-import type { GitHubSpec } from '../../config-repo/kinds/github-spec.js';
-import { GITHUB_API_URL } from '../github/client.js';
-import { dropUndefined, type IntegrationTypeHandler } from './handler.js';
+import { EndpointUrl } from '../../../domain/names.js';
+import { GITHUB_API_URL } from '../../github/client.js';
+import { defineHandler, dropUndefined } from '../handler.js';
+import { gitGithubKind, type GitHubSpec } from './kind.js';
 
 const Token = z.string().trim().min(1, 'must not be empty').max(1024);
 
@@ -17,19 +17,13 @@ export const GitHubPatch = z
 export type GitHubPatch = z.infer<typeof GitHubPatch>;
 
 /** `git.github`: pull requests of a commit, from github.com or GitHub Enterprise Server, with a token. */
-export const gitGithub: IntegrationTypeHandler<'git.github', GitHubInput, GitHubPatch, GitHubSpec> = {
-  type: 'git.github',
-  section: 'github',
+export const gitGithub = defineHandler<'git.github', GitHubInput, GitHubPatch, GitHubSpec>(gitGithubKind, {
   createInput: GitHubInput,
   patchInput: GitHubPatch,
   draftInput: GitHubPatch,
 
   secretsOf(input) {
     return [input.token];
-  },
-
-  modeOf() {
-    return 'token';
   },
 
   async merge(cur, patch, unseal) {
@@ -42,10 +36,6 @@ export const gitGithub: IntegrationTypeHandler<'git.github', GitHubInput, GitHub
     return { ...(input.apiUrl ? { apiUrl: input.apiUrl } : {}), token: await seal(input.token, 'token') };
   },
 
-  sealedFields(section) {
-    return [{ path: 'token', value: section.token }];
-  },
-
   destinations(settings) {
     return { apiUrl: settings.apiUrl ?? GITHUB_API_URL };
   },
@@ -53,11 +43,6 @@ export const gitGithub: IntegrationTypeHandler<'git.github', GitHubInput, GitHub
   view(section) {
     // The effective URL, so a reader sees which server is asked without knowing the default.
     return { apiUrl: section.apiUrl ?? GITHUB_API_URL, token: { set: true } };
-  },
-
-  availability(_settings, runtime) {
-    // HTTPS with a token: nothing a runtime kind or version could lack.
-    return { runtime: runtime.metadata.name, available: true };
   },
 
   refusalHints() {
@@ -71,4 +56,4 @@ export const gitGithub: IntegrationTypeHandler<'git.github', GitHubInput, GitHub
   reenterSecretHint(name) {
     return `Enter the token again: imagetrail integration edit ${name} --token-stdin`;
   },
-};
+});
