@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import { isAppError } from '../../domain/errors.js';
+import { parseKeyMatcher } from '../../domain/issue-keys.js';
+import { valueAt, type SettingFormat } from '../../integrations/types/definition.js';
 import { INTEGRATION_TYPE_DEFINITIONS } from '../../integrations/types/definitions.js';
 import { API_VERSION, Metadata } from './common.js';
 
@@ -13,8 +16,30 @@ type Variant<D extends Definitions[number]> = z.ZodObject<
 type VariantsOf<T extends readonly Definitions[number][]> = { -readonly [I in keyof T]: Variant<T[I]> };
 type Variants = VariantsOf<Definitions>;
 
+/** The parsers behind the definitions' `formats` (each throws an InputError saying what is wrong). */
+const FORMAT_CHECKS: Record<SettingFormat, (value: string) => unknown> = {
+  'issue-key-matcher': parseKeyMatcher,
+};
+
+function withFormats(d: Definitions[number]): z.ZodType {
+  const formats = Object.entries(d.formats ?? {});
+  if (formats.length === 0) return d.spec;
+  return d.spec.superRefine((value, ctx) => {
+    for (const [path, format] of formats) {
+      const v = valueAt(value, path);
+      if (typeof v !== 'string') continue;
+      try {
+        FORMAT_CHECKS[format](v);
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        ctx.addIssue({ code: 'custom', path: path.split('.'), message: err.message });
+      }
+    }
+  });
+}
+
 function variant(d: Definitions[number]): z.ZodObject {
-  return z.object({ type: z.literal(d.type), description: Description, [d.section]: d.spec });
+  return z.object({ type: z.literal(d.type), description: Description, [d.section]: withFormats(d) });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { SealedValue } from '../../contract/sealed-value.js';
+import type { FormSpec } from './form-model.js';
 
 /**
  * What one integration type is, as data every layer can read: its stored spec (secret fields marked by
@@ -23,6 +24,29 @@ export interface EndpointField {
   aws?: boolean;
 }
 
+/** A format the server checks with a domain parser: `issue-key-matcher` is domain/issue-keys.ts. */
+export type SettingFormat = 'issue-key-matcher';
+
+/** One option of `integration add <command>` (and of `integration edit`), as commander takes it. */
+export interface FlagSpec {
+  /** `--region <region>`, `--token-stdin`: a flag ending in `-stdin` reads a secret from standard input. */
+  flag: string;
+  description: string;
+  /** The words on `integration edit`, when they differ (what "" or leaving it out means there). */
+  editDescription?: string;
+  /** The setting it fills, by dot path within the section (`auth.secretAccessKey`). */
+  setting: string;
+  /** Only on edit (`--no-fail-on-not-found`). */
+  editOnly?: boolean;
+}
+
+/** The CLI of a type: `imagetrail integration add <command> NAME [flags]`. */
+export interface CliSpec {
+  command: string;
+  description: string;
+  flags: FlagSpec[];
+}
+
 export interface IntegrationTypeDefinition<
   T extends string = string,
   S extends string = string,
@@ -40,12 +64,21 @@ export interface IntegrationTypeDefinition<
   readonly spec: Spec;
   /** The settings credentials are sent to; each must pass the endpoint policy. */
   readonly endpoints: readonly EndpointField[];
+  /**
+   * Settings whose format a server-side parser checks in stored files (config-repo): by dot path. Named
+   * rather than imported, so the parsers (RE2) stay out of the dashboard.
+   */
+  readonly formats?: Readonly<Record<string, SettingFormat>>;
   /** The setting that names how it authenticates (`auth.mode`), or a fixed word when there is one way. */
   readonly mode: { path: string } | { fixed: string };
   /** Why a runtime cannot use settings of this auth mode, or undefined. Shared by the server and dashboard. */
   runtimeRule(mode: string, runtime: RuntimeFacts): string | undefined;
   /** The runtime rules in words, for the docs table ("every runtime" when there are none). */
   readonly availabilityText: string;
+  /** The CLI's options, as data (`<type>/flags.ts`). */
+  readonly cli: CliSpec;
+  /** The dashboard's form, as data (`<type>/form.ts`). */
+  readonly form: FormSpec;
 }
 
 export type AnyIntegrationTypeDefinition = IntegrationTypeDefinition<string, string, z.ZodType>;

@@ -1,14 +1,22 @@
 import { secretPaths, type AnyIntegrationTypeDefinition } from './definition.js';
-import { gitGithubKind } from './git-github/kind.js';
-import { issueJiraKind } from './issue-jira/kind.js';
-import { registryEcrKind } from './registry-ecr/kind.js';
+import { gitGithubDefinition } from './git-github/definition.js';
+import { issueJiraDefinition } from './issue-jira/definition.js';
+import { registryEcrDefinition } from './registry-ecr/definition.js';
 
 /**
  * The integration types imagetrail knows: one line each. Browser-safe: the Integration kind, the endpoint
  * policy, availability, redaction, the dashboard and the docs tables are derived from this list; the
  * server's handlers (`./index.ts`) must cover it, which the compiler checks.
  */
-export const INTEGRATION_TYPE_DEFINITIONS = [registryEcrKind, gitGithubKind, issueJiraKind] as const;
+export const INTEGRATION_TYPE_DEFINITIONS = [
+  registryEcrDefinition,
+  gitGithubDefinition,
+  issueJiraDefinition,
+] as const;
+
+type Definitions = (typeof INTEGRATION_TYPE_DEFINITIONS)[number];
+export type IntegrationTypeName = Definitions['type'];
+export type IntegrationSection = Definitions['section'];
 
 /** The definition of a known type, or undefined (a newer server's type, a typo in a file). */
 export function definitionOf(type: string): AnyIntegrationTypeDefinition | undefined {

@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import { SealedValue } from '../../../contract/sealed-value.js';
 import { EndpointUrl } from '../../../domain/names.js';
-import { defineIntegrationType } from '../definition.js';
 
 /**
  * `spec.github` of an Integration of type `git.github`. The token is sealed; the API URL is not a secret.
@@ -15,17 +14,3 @@ export const GitHubSpec = z
   })
   .strict();
 export type GitHubSpec = z.infer<typeof GitHubSpec>;
-
-/** `git.github`: pull requests of a commit, from github.com or GitHub Enterprise Server, with a token. */
-export const gitGithubKind = defineIntegrationType({
-  type: 'git.github',
-  section: 'github',
-  title: 'GitHub',
-  summary: 'Pull requests of a commit, from github.com or GitHub Enterprise Server, with a token.',
-  spec: GitHubSpec,
-  endpoints: [{ path: 'apiUrl' }],
-  mode: { fixed: 'token' },
-  // HTTPS with a token: nothing a runtime kind or version could lack.
-  runtimeRule: () => undefined,
-  availabilityText: 'Every runtime.',
-});

@@ -1,8 +1,20 @@
 import * as z from 'zod';
-import { InputError } from '../../../domain/errors.js';
+import { InputError, isAppError } from '../../../domain/errors.js';
+import { parseKeyMatcher } from '../../../domain/issue-keys.js';
 import { EndpointUrl } from '../../../domain/names.js';
 import { defineHandler, dropUndefined } from '../handler.js';
-import { issueJiraKind, JiraProjectPrefixes, type JiraSpec } from './kind.js';
+import { type JiraSpec } from './kind.js';
+import { issueJiraDefinition } from './definition.js';
+
+/** A comma list of project keys or `/regex/flags`, checked with the same parser enrichment uses. */
+const JiraProjectPrefixes = z.string().superRefine((spec, ctx) => {
+  try {
+    parseKeyMatcher(spec);
+  } catch (err) {
+    if (!isAppError(err)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+});
 
 const Secret = z.string().trim().min(1, 'must not be empty').max(1024);
 
@@ -42,7 +54,7 @@ export const JiraPatch = z
 export type JiraPatch = z.infer<typeof JiraPatch>;
 
 /** `issue.jira`: issues named in commits, from Jira Cloud (email + API token) or Server/DC (PAT). */
-export const issueJira = defineHandler<'issue.jira', JiraInput, JiraPatch, JiraSpec>(issueJiraKind, {
+export const issueJira = defineHandler<'issue.jira', JiraInput, JiraPatch, JiraSpec>(issueJiraDefinition, {
   createInput: JiraInput,
   patchInput: JiraPatch,
   draftInput: JiraPatch,

@@ -4,7 +4,8 @@ import { AccessKeyId, EndpointUrl, ExternalId, IamRoleArn, RoleSessionName } fro
 import type { EcrConnectionInput } from '../../registry/ecr/index.js';
 import { EcrRegion } from '../../registry/ecr/partitions.js';
 import { defineHandler, dropUndefined } from '../handler.js';
-import { registryEcrKind, type EcrSpec } from './kind.js';
+import { type EcrSpec } from './kind.js';
+import { registryEcrDefinition } from './definition.js';
 
 /** What a caller sends to create or test an ECR integration: the secret in clear, once, in a body. */
 export const EcrIamRoleInput = z
@@ -70,7 +71,7 @@ export const EcrDraft = EcrInput.extend({
 });
 
 /** `registry.ecr`: Amazon ECR by IAM role (assumed from the runtime's identity) or by access key. */
-export const registryEcr = defineHandler<'registry.ecr', EcrInput, EcrPatch, EcrSpec>(registryEcrKind, {
+export const registryEcr = defineHandler<'registry.ecr', EcrInput, EcrPatch, EcrSpec>(registryEcrDefinition, {
   createInput: EcrInput,
   patchInput: EcrPatch,
   draftInput: EcrDraft,

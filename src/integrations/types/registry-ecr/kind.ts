@@ -9,7 +9,7 @@ import {
   RoleSessionName,
 } from '../../../domain/names.js';
 import { compareSemver } from '../../../domain/semver.js';
-import { defineIntegrationType, type RuntimeFacts } from '../definition.js';
+import type { RuntimeFacts } from '../definition.js';
 
 export const EcrIamRoleAuth = z.object({
   mode: z.literal('iamRole'),
@@ -73,20 +73,3 @@ function olderThan(version: string, min: string): boolean {
     return false;
   }
 }
-
-/** `registry.ecr`: Amazon ECR by IAM role (assumed from the runtime's identity) or by access key. */
-export const registryEcrKind = defineIntegrationType({
-  type: 'registry.ecr',
-  section: 'ecr',
-  title: 'Amazon ECR',
-  summary: 'Images in Amazon ECR, by an IAM role the runtime assumes or by an IAM user’s access key.',
-  spec: EcrSpec,
-  endpoints: [
-    { path: 'endpoints.api', aws: true },
-    { path: 'endpoints.sts', aws: true },
-    { path: 'endpoints.registry' },
-  ],
-  mode: { path: 'auth.mode' },
-  runtimeRule: ecrRuleViolation,
-  availabilityText: `IAM role: hybrid runtimes only. Access key: runtime ${ACCESS_KEY_MIN_RUNTIME_VERSION} or later.`,
-});
