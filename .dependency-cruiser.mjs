@@ -1,4 +1,11 @@
 /** @type {import('dependency-cruiser').IConfiguration} */
+
+// An integration type's browser-safe files (its definition: stored spec, secrets, endpoints, runtime rule,
+// CLI flags and form fields as data) and the registry of definitions. They sit at the contract's level:
+// the config repository, logging, the dashboard and the docs read them; they import only domain and
+// contract code, never their type's server files (handler.ts) nor the clients.
+const TYPE_DEFINITION =
+  '^src/integrations/types/(definition|definitions|form-model)\\.ts$|^src/integrations/types/[^/]+/(kind|form|flags|definition)\\.ts$';
 // Layers of shared/DESIGN.md, lowest first: domain, contract, logging, store | config-repo, integrations,
 // runtimes, enrichment, then the edges (server, cli, agent, action). A module may import only layers below
 // it; the dashboard only browser-safe shared code. Type-only imports count for layers, not for cycles.
@@ -8,8 +15,16 @@ export default {
       name: 'browser-safe',
       severity: 'error',
       comment: 'the shared contract and the dashboard run in browsers: no Node built-ins',
-      from: { path: '^(src/contract|web/src)/' },
+      from: { path: ['^(src/contract|web/src)/', TYPE_DEFINITION] },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'type-definition-browser-safe',
+      severity: 'error',
+      comment:
+        "an integration type's definition files import only domain, contract and other definition files (not its handler, not the clients)",
+      from: { path: TYPE_DEFINITION },
+      to: { path: '^src/', pathNot: ['^src/(domain|contract)/', TYPE_DEFINITION] },
     },
     {
       name: 'layer-domain',
@@ -39,6 +54,7 @@ export default {
       from: { path: '^src/logging/' },
       to: {
         path: '^src/(store|config-repo|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/',
+        pathNot: TYPE_DEFINITION,
       },
     },
     {
@@ -49,6 +65,7 @@ export default {
       from: { path: '^src/store/' },
       to: {
         path: '^src/(config-repo|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/',
+        pathNot: TYPE_DEFINITION,
       },
     },
     {
@@ -57,7 +74,10 @@ export default {
       comment:
         'config-repo sits below store, integrations, runtimes, enrichment, server, cli, agent, action, deployments',
       from: { path: '^src/config-repo/' },
-      to: { path: '^src/(store|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/' },
+      to: {
+        path: '^src/(store|integrations|runtimes|enrichment|server|cli|agent|action|deployments)/',
+        pathNot: TYPE_DEFINITION,
+      },
     },
     {
       name: 'layer-integrations',
@@ -85,7 +105,7 @@ export default {
       severity: 'error',
       comment: 'the dashboard bundles only browser-safe shared code',
       from: { path: '^web/' },
-      to: { path: '^src/', pathNot: '^src/(contract|domain)/' },
+      to: { path: '^src/', pathNot: ['^src/(contract|domain)/', TYPE_DEFINITION] },
     },
     {
       name: 'no-runtime-cycle',

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SealedValue } from '../src/config-repo/kinds/common.js';
-import { GitHubSpec } from '../src/config-repo/kinds/github-spec.js';
-import { JiraSpec } from '../src/config-repo/kinds/jira-spec.js';
+import { IntegrationV1alpha1 } from '../src/config-repo/kinds/integration-v1alpha1.js';
+import { GitHubSpec } from '../src/integrations/types/git-github/kind.js';
+import { JiraSpec } from '../src/integrations/types/issue-jira/kind.js';
 import { AuthenticationError, InputError, NotFoundError, UnreachableError } from '../src/domain/errors.js';
 import { GitHubClient } from '../src/integrations/github/client.js';
 import { PeerTimeoutError, RateLimitedError } from '../src/integrations/github/http.js';
@@ -445,8 +446,14 @@ describe('integration specs stored in Git', () => {
     expect(JiraSpec.safeParse({ ...cloudSpec, auth: { kind: 'server', apiToken: sealed } }).success).toBe(
       false,
     );
-    const badPrefix = JiraSpec.safeParse({ ...cloudSpec, projectPrefixes: '/[/g' });
+    // The key parser (RE2) checks stored files through the Integration kind, outside the browser-safe spec.
+    const badPrefix = IntegrationV1alpha1.safeParse({
+      apiVersion: 'imagetrail.dev/v1alpha1',
+      kind: 'Integration',
+      metadata: { name: 'jira' },
+      spec: { type: 'issue.jira', jira: { ...cloudSpec, projectPrefixes: '/[/g' } },
+    });
     expect(badPrefix.success).toBe(false);
-    expect(badPrefix.error?.issues[0]?.path).toEqual(['projectPrefixes']);
+    expect(badPrefix.error?.issues[0]?.path).toEqual(['spec', 'jira', 'projectPrefixes']);
   });
 });

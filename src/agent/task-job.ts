@@ -4,7 +4,7 @@ import {
   type InspectTask,
   type TestTask,
 } from '../contract/agent-protocol.js';
-import { INTEGRATION_SECTIONS } from '../contract/integrations.js';
+import { definitionOf } from '../integrations/types/definitions.js';
 import type { SealedValue } from '../config-repo/kinds/common.js';
 import { IntegrationV1alpha1, type IntegrationSpec } from '../config-repo/kinds/integration-v1alpha1.js';
 import { assertSectionEndpoints } from '../config-repo/endpoints.js';
@@ -109,7 +109,7 @@ function opener(deps: TaskJobDeps, name: string, runtime: string, spec: Integrat
 }
 
 function sectionKey(type: string): string {
-  return (INTEGRATION_SECTIONS as Record<string, string>)[type] ?? type;
+  return definitionOf(type)?.section ?? type;
 }
 
 function describe(err: unknown, redactor: Redactor): { message: string; errorClass: string; kind: string } {

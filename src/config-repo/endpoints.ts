@@ -4,6 +4,8 @@ import {
   type EndpointPolicy,
   type EndpointRule,
 } from '../domain/endpoints.js';
+import { valueAt } from '../integrations/types/definition.js';
+import { definitionOf, definitionOfSection } from '../integrations/types/definitions.js';
 import type { IntegrationSpec } from './kinds/integration-v1alpha1.js';
 import type { Problem } from './validate.js';
 
@@ -16,25 +18,19 @@ export function sectionEndpoints(
   value: unknown,
   prefix: string,
 ): Array<{ url: string | undefined; rule: EndpointRule }> {
-  const v = (value ?? {}) as Record<string, unknown>;
-  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
-  if (section === 'ecr') {
-    const e = (v['endpoints'] ?? {}) as Record<string, unknown>;
-    return [
-      { url: str(e['api']), rule: { field: `${prefix}.endpoints.api`, aws: true } },
-      { url: str(e['sts']), rule: { field: `${prefix}.endpoints.sts`, aws: true } },
-      { url: str(e['registry']), rule: { field: `${prefix}.endpoints.registry` } },
-    ];
-  }
-  if (section === 'github') return [{ url: str(v['apiUrl']), rule: { field: `${prefix}.apiUrl` } }];
-  if (section === 'jira') return [{ url: str(v['baseUrl']), rule: { field: `${prefix}.baseUrl` } }];
-  return [];
+  const fields = definitionOfSection(section)?.endpoints ?? [];
+  return fields.map(({ path, aws }) => {
+    const url = valueAt(value, path);
+    return {
+      url: typeof url === 'string' ? url : undefined,
+      rule: { field: `${prefix}.${path}`, ...(aws ? { aws } : {}) },
+    };
+  });
 }
 
 function specSection(spec: IntegrationSpec): { name: string; value: unknown } {
-  if (spec.type === 'registry.ecr') return { name: 'ecr', value: spec.ecr };
-  if (spec.type === 'git.github') return { name: 'github', value: spec.github };
-  return { name: 'jira', value: spec.jira };
+  const name = definitionOf(spec.type)?.section ?? '';
+  return { name, value: (spec as Record<string, unknown>)[name] };
 }
 
 /** Right before sending credentials: the stored spec must still pass (a hand-edited file, defence in depth). */

@@ -1,24 +1,14 @@
 import * as z from 'zod';
 import { ResourceName } from '../domain/names.js';
-import { compareSemver } from '../domain/semver.js';
 
 /**
- * The integrations API as both ends see it: what the server answers and the envelopes callers send, and
- * ECR's runtime rules, which the dashboard checks before sending. Browser-safe: zod and the domain's
+ * The integrations API as both ends see it: what the server answers and the envelopes callers send (each
+ * type's own settings, rules and form are its definition's: integrations/types/<type>/). Browser-safe: zod and the domain's
  * format schemas only, nothing from the config repository or Node (the dashboard bundles this file).
  * Answers are read leniently (objects not strict): a newer server may add fields.
  */
 
-/** The formats of names and settings, checked in the browser before sending (the server checks again). */
-export {
-  AccessKeyId,
-  AwsRegion,
-  EndpointUrl,
-  ExternalId,
-  IamRoleArn,
-  ResourceName,
-  RoleSessionName,
-} from '../domain/names.js';
+export { ResourceName } from '../domain/names.js';
 
 // ---- requests ----------------------------------------------------------------------------------------
 
@@ -32,52 +22,10 @@ export const Sharing = z.union(
 );
 export type Sharing = z.infer<typeof Sharing>;
 
-/** The settings section of each type, named after it: `{ "type": "git.github", "github": { … } }`. */
-export const INTEGRATION_SECTIONS = {
-  'registry.ecr': 'ecr',
-  'git.github': 'github',
-  'issue.jira': 'jira',
-} as const;
-export type IntegrationTypeName = keyof typeof INTEGRATION_SECTIONS;
-export type IntegrationSection = (typeof INTEGRATION_SECTIONS)[IntegrationTypeName];
-
 /** `DELETE /integrations/{name}` needs the word typed, as the dashboard's dialog and the CLI ask. */
 export const DeleteIntegrationRequest = z
   .object({ confirm: z.literal('DELETE', { error: 'type DELETE in "confirm" to delete the integration' }) })
   .strict();
-
-// ---- ECR's runtime rules (spec rules 2 and 3) ---------------------------------------------------------
-
-/** Minimum runtime version able to use access-key ECR integrations (from the product spec). */
-export const ACCESS_KEY_MIN_RUNTIME_VERSION = '0.1.27';
-
-export type EcrAuthMode = 'iamRole' | 'accessKey';
-
-/**
- * Why a runtime cannot use an ECR integration of this auth mode, or undefined: IAM roles need the
- * runtime's own cloud identity, which hosted runtimes lack; access keys need runtime ≥ 0.1.27. A version
- * that is not semantic is left to the server (which refuses such runtimes when they are added).
- */
-export function ecrRuleViolation(
-  mode: EcrAuthMode,
-  rt: { name: string; type: 'hybrid' | 'hosted'; version: string },
-): string | undefined {
-  if (mode === 'iamRole' && rt.type === 'hosted') {
-    return `IAM role integrations are not supported on hosted runtimes: runtime "${rt.name}" is hosted and has no cloud identity to assume the role from. Use an access key, or share the integration with hybrid runtimes only.`;
-  }
-  if (mode === 'accessKey' && olderThan(rt.version, ACCESS_KEY_MIN_RUNTIME_VERSION)) {
-    return `Access key integrations need runtime version ${ACCESS_KEY_MIN_RUNTIME_VERSION} or higher: runtime "${rt.name}" runs ${rt.version}. Upgrade the runtime, or use an IAM role.`;
-  }
-  return undefined;
-}
-
-function olderThan(version: string, min: string): boolean {
-  try {
-    return compareSemver(version, min) < 0;
-  } catch {
-    return false;
-  }
-}
 
 // ---- answers -----------------------------------------------------------------------------------------
 

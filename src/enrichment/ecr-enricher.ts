@@ -3,7 +3,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { AppError, InputError, UnavailableError } from '../domain/errors.js';
 import { classifyRemoteFailure } from '../integrations/remote-failure.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { EcrEndpoints } from '../config-repo/kinds/integration-v1alpha1.js';
+import type { EcrEndpoints } from '../integrations/types/registry-ecr/kind.js';
 import type { z } from 'zod';
 import { notEcrHostReason, parseEcrHost } from '../integrations/registry/ecr/host.js';
 import { integrationCredentials, type EcrAuth } from '../integrations/registry/ecr/credentials.js';

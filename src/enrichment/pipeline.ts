@@ -8,7 +8,7 @@ import type { ConfigSnapshot, IntegrationEntry } from '../config-repo/snapshot.j
 import { chooseRegistryIntegration } from './registry-choice.js';
 import type { KeyStore } from '../config-repo/keys.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
-import { availabilityOn } from '../integrations/availability.js';
+import { availabilityOfSpec } from '../integrations/availability.js';
 import { parseReference } from '../integrations/registry/oci/reference.js';
 import { isArtifactTag } from '../integrations/registry/oci/referrers.js';
 import { repoSlug } from '../integrations/github/repo-slug.js';
@@ -128,7 +128,7 @@ export class EnrichmentPipeline {
     }
     assertSpecEndpoints(entry.resource.spec, this.deps.endpoints ?? { allow: [] });
     const spec = entry.resource.spec.ecr;
-    const avail = availabilityOn(spec.auth.mode, runtime);
+    const avail = availabilityOfSpec(entry.resource.spec, runtime);
     if (!avail.available) throw new InputError(avail.reason!);
     step(
       'integration',

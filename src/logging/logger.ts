@@ -1,12 +1,15 @@
 import { pino, type Logger as PinoLogger } from 'pino';
+import { secretFieldNames } from '../integrations/types/definitions.js';
 import type { Redactor } from './redactor.js';
 
 export type Logger = PinoLogger;
 
-/** Field names that must never be logged whatever their value. */
-const REDACT_PATHS = [
-  'secretAccessKey',
-  '*.secretAccessKey',
+/**
+ * Field names that must never be logged whatever their value: every integration type's sealed fields (from
+ * the type definitions, so a new type's secret is covered) and the transport secrets below.
+ */
+const REDACT_PATHS = unique([
+  ...secretFieldNames().flatMap((k) => [k, `*.${k}`]),
   'sessionToken',
   '*.sessionToken',
   'authorization',
@@ -16,7 +19,11 @@ const REDACT_PATHS = [
   '*.token',
   'password',
   '*.password',
-];
+]);
+
+function unique(paths: string[]): string[] {
+  return [...new Set(paths)];
+}
 
 /**
  * JSON logs to stderr (stdout is for `--json` output). Every message and string field passes through

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { INTEGRATION_SECTIONS, type IntegrationTypeName } from '../../src/contract/integrations.js';
+import { definitionOf, type IntegrationTypeName } from '../../src/integrations/types/definitions.js';
 import {
   CreateIntegrationInput,
   EditIntegrationInput,
@@ -99,7 +99,7 @@ it('the dashboard has a field set for exactly the server’s integration types, 
   expect(Object.keys(TYPE_FORMS).sort()).toEqual([...INTEGRATION_TYPES].sort());
   for (const t of INTEGRATION_TYPES) {
     expect(TYPE_FORMS[t].section).toBe(handlerFor(t).section);
-    expect(INTEGRATION_SECTIONS[t]).toBe(handlerFor(t).section);
+    expect(definitionOf(t)?.section).toBe(handlerFor(t).section);
   }
 });
 

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
 import { InputError } from '../../domain/errors.js';
+import type { CliSpec } from '../../integrations/types/definition.js';
+import { gitGithubDefinition } from '../../integrations/types/git-github/definition.js';
+import { issueJiraDefinition } from '../../integrations/types/issue-jira/definition.js';
+import { registryEcrDefinition } from '../../integrations/types/registry-ecr/definition.js';
 import { collect } from './common.js';
 
 // The flags of `integration add|edit` and the request sections built from them (secrets from stdin or the
@@ -61,67 +65,24 @@ export function commonOptions(cmd: Command, forEdit: boolean): Command {
     .option('--json', 'print JSON');
 }
 
-export function ecrOptions(cmd: Command): Command {
-  return cmd
-    .option('--region <region>', 'AWS region of the registry, e.g. eu-west-1')
-    .option('--access-key-id <id>', 'access key mode: the IAM user access key ID')
-    .option(
-      '--secret-access-key-stdin',
-      'access key mode: read the secret access key from standard input (else env AWS_SECRET_ACCESS_KEY)',
-    )
-    .option('--role-arn <arn>', 'IAM role mode: ARN of the role to assume from the runtime identity')
-    .option('--external-id <id>', 'IAM role mode: external ID required by the role trust policy')
-    .option('--session-name <name>', 'IAM role mode: STS role session name (default imagetrail-<runtime>)')
-    .option(
-      '--duration-seconds <n>',
-      'IAM role mode: session length, 900–3600 (chained sessions are capped at 1 h)',
-    )
-    .option('--api-endpoint <url>', 'ECR API endpoint override (VPC endpoint, test server)')
-    .option('--sts-endpoint <url>', 'STS endpoint override')
-    .option('--registry-endpoint <url>', 'registry (/v2/) endpoint override');
-}
-
-export function githubOptions(cmd: Command, forEdit: boolean): Command {
-  return cmd
-    .option(
-      '--api-url <url>',
-      forEdit
-        ? 'GitHub API URL ("" for https://api.github.com)'
-        : 'GitHub API URL (default https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3)',
-    )
-    .option(
-      '--token-stdin',
-      forEdit
-        ? 'read a new GitHub token from standard input (without it the stored token is kept)'
-        : 'read the GitHub token from standard input (else env GITHUB_TOKEN)',
-    );
-}
-
-export function jiraOptions(cmd: Command, forEdit: boolean): Command {
-  cmd
-    .option(
-      '--base-url <url>',
-      'Jira site: https://SITE.atlassian.net, or the Server/DC URL with its context path',
-    )
-    .option('--email <email>', 'Jira Cloud: the Atlassian account email the API token belongs to')
-    .option(
-      '--api-token-stdin',
-      'Jira Cloud: read the API token from standard input' + (forEdit ? '' : ' (else env JIRA_API_TOKEN)'),
-    )
-    .option(
-      '--pat-stdin',
-      'Jira Server/Data Center: read the personal access token from standard input' +
-        (forEdit ? '' : ' (else env JIRA_PAT)'),
-    )
-    .option(
-      '--project-prefix <prefixes>',
-      forEdit
-        ? 'default project keys (PROJ,OPS) or /regex/ for CI reports ("" to clear)'
-        : 'default project keys (PROJ,OPS) or /regex/ for CI reports',
-    )
-    .option('--fail-on-not-found', 'by default, fail a report that names an issue Jira does not have');
-  if (forEdit) cmd.option('--no-fail-on-not-found', 'by default, record a report without missing issues');
+/** A type's options, from its definition's CLI flags (`<type>/flags.ts`); edit takes every type's. */
+export function typeOptions(cmd: Command, cli: CliSpec, forEdit: boolean): Command {
+  for (const f of cli.flags) {
+    if (f.editOnly && !forEdit) continue;
+    cmd.option(f.flag, forEdit ? (f.editDescription ?? f.description) : f.description);
+  }
   return cmd;
+}
+
+/** commander's option key of a flag: `--secret-access-key-stdin` → `secretAccessKeyStdin`. */
+function optionKey(flag: string): string {
+  const long = (flag.split(/[ ,]/).find((w) => w.startsWith('--')) ?? flag).replace(/^--(no-)?/, '');
+  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Whether any option of a type was given. */
+function given(o: object, cli: CliSpec): boolean {
+  return cli.flags.some((f) => (o as Record<string, unknown>)[optionKey(f.flag)] !== undefined);
 }
 
 async function readStdin(prompt = 'Secret access key'): Promise<string> {
@@ -332,22 +293,9 @@ async function authForEdit(o: EcrFlags): Promise<Record<string, unknown> | undef
  * section that does not match the integration's type. Options of two types at once are a usage error.
  */
 export async function editSections(o: EditFlags): Promise<Record<string, unknown>> {
-  const ecrGiven = [
-    o.region,
-    o.accessKeyId,
-    o.secretAccessKeyStdin,
-    o.roleArn,
-    o.externalId,
-    o.sessionName,
-    o.durationSeconds,
-    o.apiEndpoint,
-    o.stsEndpoint,
-    o.registryEndpoint,
-  ].some((v) => v !== undefined);
-  const githubGiven = o.apiUrl !== undefined || o.tokenStdin !== undefined;
-  const jiraGiven = [o.baseUrl, o.email, o.apiTokenStdin, o.patStdin, o.projectPrefix, o.failOnNotFound].some(
-    (v) => v !== undefined,
-  );
+  const ecrGiven = given(o, registryEcrDefinition.cli);
+  const githubGiven = given(o, gitGithubDefinition.cli);
+  const jiraGiven = given(o, issueJiraDefinition.cli);
   if ([ecrGiven, githubGiven, jiraGiven].filter(Boolean).length > 1) {
     throw new InputError(
       "These options belong to different integration types (ECR, GitHub, Jira); give one type's options.",

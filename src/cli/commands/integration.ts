@@ -18,20 +18,22 @@ import {
   authForAdd,
   commonOptions,
   dropUndef,
-  ecrOptions,
   editSections,
   endpointsFrom,
   githubFrom,
-  githubOptions,
   jiraFrom,
-  jiraOptions,
   sharingFrom,
   type CommonFlags,
   type EcrFlags,
   type EditFlags,
   type GitHubFlags,
   type JiraFlags,
+  typeOptions,
 } from './integration-flags.js';
+import { INTEGRATION_TYPE_DEFINITIONS } from '../../integrations/types/definitions.js';
+import { gitGithubDefinition } from '../../integrations/types/git-github/definition.js';
+import { issueJiraDefinition } from '../../integrations/types/issue-jira/definition.js';
+import { registryEcrDefinition } from '../../integrations/types/registry-ecr/definition.js';
 
 export function registerIntegration(program: Command): void {
   const integ = program
@@ -50,8 +52,9 @@ export function registerIntegration(program: Command): void {
 function registerAdd(integ: Command): void {
   const add = integ.command('add').description('add an integration');
 
-  commonOptions(ecrOptions(add.command('ecr <name>')), false)
-    .description('add an Amazon ECR integration (IAM role or access key), tested before it is committed')
+  const ecrCli = registryEcrDefinition.cli;
+  commonOptions(typeOptions(add.command(`${ecrCli.command} <name>`), ecrCli, false), false)
+    .description(ecrCli.description)
     .action(async (name: string, o: EcrFlags & CommonFlags, cmd: Command) => {
       if (!o.region)
         throw new InputError('--region is required (the AWS region of the registry, e.g. eu-west-1).');
@@ -59,15 +62,17 @@ function registerAdd(integ: Command): void {
       await addIntegration(cmd, name, o, 'registry.ecr', { ecr });
     });
 
-  commonOptions(githubOptions(add.command('github <name>'), false), false)
-    .description('add a GitHub integration (pull requests of commits), tested before it is committed')
+  const githubCli = gitGithubDefinition.cli;
+  commonOptions(typeOptions(add.command(`${githubCli.command} <name>`), githubCli, false), false)
+    .description(githubCli.description)
     .action(async (name: string, o: GitHubFlags, cmd: Command) => {
       sharingFrom(o, true); // usage errors before reading a secret from stdin
       await addIntegration(cmd, name, o, 'git.github', { github: await githubFrom(o, false) });
     });
 
-  commonOptions(jiraOptions(add.command('jira <name>'), false), false)
-    .description('add a Jira integration (issues named in commits), tested before it is committed')
+  const jiraCli = issueJiraDefinition.cli;
+  commonOptions(typeOptions(add.command(`${jiraCli.command} <name>`), jiraCli, false), false)
+    .description(jiraCli.description)
     .action(async (name: string, o: JiraFlags, cmd: Command) => {
       sharingFrom(o, true);
       await addIntegration(cmd, name, o, 'issue.jira', { jira: await jiraFrom(o, false) });
@@ -75,7 +80,9 @@ function registerAdd(integ: Command): void {
 }
 
 function registerEdit(integ: Command): void {
-  commonOptions(jiraOptions(githubOptions(ecrOptions(integ.command('edit <name>')), true), true), true)
+  const edit = integ.command('edit <name>');
+  for (const d of INTEGRATION_TYPE_DEFINITIONS) typeOptions(edit, d.cli, true);
+  commonOptions(edit, true)
     .description(
       'change an integration; only the options given change (an omitted secret keeps the stored one); tested before it is committed',
     )

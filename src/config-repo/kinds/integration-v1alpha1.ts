@@ -1,67 +1,59 @@
 import * as z from 'zod';
-import {
-  AccessKeyId,
-  AwsRegion,
-  EndpointUrl,
-  ExternalId,
-  IamRoleArn,
-  RoleSessionName,
-} from '../../domain/names.js';
-import { API_VERSION, Metadata, SealedValue } from './common.js';
-import { GitHubSpec } from './github-spec.js';
-import { JiraSpec } from './jira-spec.js';
-
-export const EcrIamRoleAuth = z.object({
-  mode: z.literal('iamRole'),
-  roleArn: IamRoleArn,
-  /** Not a secret (AWS: the external ID guards against the confused deputy), so stored in clear. */
-  externalId: ExternalId.optional(),
-  sessionName: RoleSessionName.optional(),
-  /** Chained sessions are capped at 3600 s by AWS; longer values are refused at input. */
-  durationSeconds: z.number().int().min(900).max(3600).optional(),
-});
-
-export const EcrAccessKeyAuth = z.object({
-  mode: z.literal('accessKey'),
-  accessKeyId: AccessKeyId,
-  secretAccessKey: SealedValue,
-});
-
-export const EcrEndpoints = z
-  .object({
-    /** ECR control-plane API (DescribeImages, …), e.g. a VPC endpoint. */
-    api: EndpointUrl.optional(),
-    /** STS, for AssumeRole. */
-    sts: EndpointUrl.optional(),
-    /** The registry data plane (`/v2/…`), e.g. https://123456789012.dkr.ecr.eu-west-1.amazonaws.com. */
-    registry: EndpointUrl.optional(),
-  })
-  .strict();
-
-export const EcrSpec = z.object({
-  region: AwsRegion,
-  auth: z.discriminatedUnion('mode', [EcrIamRoleAuth, EcrAccessKeyAuth]),
-  endpoints: EcrEndpoints.optional(),
-});
-export type EcrSpec = z.infer<typeof EcrSpec>;
+import { isAppError } from '../../domain/errors.js';
+import { parseKeyMatcher } from '../../domain/issue-keys.js';
+import { valueAt, type SettingFormat } from '../../integrations/types/definition.js';
+import { INTEGRATION_TYPE_DEFINITIONS } from '../../integrations/types/definitions.js';
+import { API_VERSION, Metadata } from './common.js';
 
 const Description = z.string().max(500).optional();
+
+type Definitions = typeof INTEGRATION_TYPE_DEFINITIONS;
+/** `{ type: 'git.github', description?, github: GitHubSpec }` for one definition. */
+type Variant<D extends Definitions[number]> = z.ZodObject<
+  { type: z.ZodLiteral<D['type']>; description: typeof Description } & { [K in D['section']]: D['spec'] }
+>;
+/** Homomorphic over the tuple, so the union keeps one typed variant per definition, in order. */
+type VariantsOf<T extends readonly Definitions[number][]> = { -readonly [I in keyof T]: Variant<T[I]> };
+type Variants = VariantsOf<Definitions>;
+
+/** The parsers behind the definitions' `formats` (each throws an InputError saying what is wrong). */
+const FORMAT_CHECKS: Record<SettingFormat, (value: string) => unknown> = {
+  'issue-key-matcher': parseKeyMatcher,
+};
+
+function withFormats(d: Definitions[number]): z.ZodType {
+  const formats = Object.entries(d.formats ?? {});
+  if (formats.length === 0) return d.spec;
+  return d.spec.superRefine((value, ctx) => {
+    for (const [path, format] of formats) {
+      const v = valueAt(value, path);
+      if (typeof v !== 'string') continue;
+      try {
+        FORMAT_CHECKS[format](v);
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        ctx.addIssue({ code: 'custom', path: path.split('.'), message: err.message });
+      }
+    }
+  });
+}
+
+function variant(d: Definitions[number]): z.ZodObject {
+  return z.object({ type: z.literal(d.type), description: Description, [d.section]: withFormats(d) });
+}
 
 /**
  * `resources/all-runtimes-all-clusters/<name>.yaml` or `resources/runtimes/<runtime>/<name>.yaml`.
  * Where the file lives says whom it is shared with; the content does not repeat it. Each type keeps its
  * settings in a section named after it (`spec.ecr`, `spec.github`, `spec.jira`), so a file says what it is
- * at a glance and a misplaced section is a validation error rather than silently ignored.
+ * at a glance and a misplaced section is a validation error rather than silently ignored. One variant per
+ * registered type definition.
  */
 export const IntegrationV1alpha1 = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Integration'),
   metadata: Metadata,
-  spec: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('registry.ecr'), description: Description, ecr: EcrSpec }),
-    z.object({ type: z.literal('git.github'), description: Description, github: GitHubSpec }),
-    z.object({ type: z.literal('issue.jira'), description: Description, jira: JiraSpec }),
-  ]),
+  spec: z.discriminatedUnion('type', INTEGRATION_TYPE_DEFINITIONS.map(variant) as unknown as Variants),
 });
 export type IntegrationV1alpha1 = z.infer<typeof IntegrationV1alpha1>;
 export type IntegrationSpec = IntegrationV1alpha1['spec'];

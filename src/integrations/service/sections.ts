@@ -4,9 +4,10 @@ import { zodDetails } from '../../domain/parse.js';
 import type { Redactor } from '../../logging/redactor.js';
 import type { SectionsInput } from '../input.js';
 import { handlerFor, INTEGRATION_TYPES, type AnyIntegrationTypeHandler } from '../types/index.js';
+import { secretFieldNames } from '../types/definitions.js';
 
-/** Field names that hold a secret in any type's input. */
-const SECRET_KEYS = new Set(['secretAccessKey', 'token', 'apiToken', 'pat']);
+/** Field names that hold a secret in any type's input: the sealed fields of every type definition. */
+const SECRET_KEYS = new Set(secretFieldNames());
 
 /**
  * The caller's settings for the handler's section, validated by the handler. Another type's section is

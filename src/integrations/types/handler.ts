@@ -3,7 +3,8 @@ import type { SealedValue } from '../../config-repo/kinds/common.js';
 import type { IntegrationType, SpecOf } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { RuntimeV1alpha1 } from '../../config-repo/kinds/runtime-v1alpha1.js';
 import type { IntegrationExecutor } from './executor.js';
-import type { Availability } from '../availability.js';
+import { availabilityFor, type Availability } from '../availability.js';
+import { modeOf, secretPaths, valueAt, type IntegrationTypeDefinition } from './definition.js';
 import type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
 
 export type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
@@ -33,6 +34,8 @@ export type Sealer = (clear: string, field: string) => Promise<SealedValue>;
  * edit naming only what changes (an omitted secret keeps the stored one).
  */
 export interface IntegrationTypeHandler<T extends IntegrationType, Input, Patch, Section = SectionOf<T>> {
+  /** The type's browser-safe definition (spec, secrets, endpoints, runtime rule, docs words). */
+  readonly definition: IntegrationTypeDefinition<T>;
   readonly type: T;
   /** `SectionKey<T>`: plain string here, because a conditional type would make handlers invariant in T. */
   readonly section: string;
@@ -86,6 +89,34 @@ export interface IntegrationTypeHandler<T extends IntegrationType, Input, Patch,
  * their parameters), so every typed handler is assignable here; each is fully typed in its own file.
  */
 export type AnyIntegrationTypeHandler = IntegrationTypeHandler<IntegrationType, unknown, unknown, unknown>;
+
+/** What the definition already says; a handler file writes only the rest. */
+type Derived = 'definition' | 'type' | 'section' | 'sealedFields' | 'modeOf' | 'availability';
+
+/**
+ * A type's handler from its definition and its own behaviour: the type, section, sealed fields (every
+ * `SealedValue` of the spec), mode word and availability (the definition's runtime rule) are derived, so
+ * they cannot disagree with the stored schema or the dashboard.
+ */
+export function defineHandler<T extends IntegrationType, Input, Patch, Section = SectionOf<T>>(
+  definition: IntegrationTypeDefinition<T>,
+  parts: Omit<IntegrationTypeHandler<T, Input, Patch, Section>, Derived>,
+): IntegrationTypeHandler<T, Input, Patch, Section> {
+  const secrets = secretPaths(definition);
+  return {
+    ...parts,
+    definition,
+    type: definition.type,
+    section: definition.section,
+    sealedFields: (section) =>
+      secrets.flatMap((path) => {
+        const value = valueAt(section, path);
+        return value === undefined ? [] : [{ path, value: value as SealedValue }];
+      }),
+    modeOf: (settings) => modeOf(definition, settings),
+    availability: (settings, runtime) => availabilityFor(definition, settings, runtime),
+  };
+}
 
 /** Drops keys whose value is undefined, so stored YAML and views carry no `key: null` noise. */
 export function dropUndefined<T extends Record<string, unknown>>(o: T): T {

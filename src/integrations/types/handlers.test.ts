@@ -2,9 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { IntegrationV1alpha1 } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { SealedValue } from '../../config-repo/kinds/common.js';
 import { handlerFor, INTEGRATION_TYPES, sectionOf } from './index.js';
-import { gitGithub } from './git-github.js';
-import { issueJira } from './issue-jira.js';
-import { registryEcr } from './registry-ecr.js';
+import { gitGithub } from './git-github/handler.js';
+import { issueJira } from './issue-jira/handler.js';
+import { registryEcr } from './registry-ecr/handler.js';
 
 // A stand-in for age: the tests are about which fields are sealed and kept, not about the cipher.
 const RECIPIENT = 'age1' + 'q'.repeat(58);

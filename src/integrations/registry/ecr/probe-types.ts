@@ -1,7 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import * as z from 'zod';
 import { AccessKeyId, AwsRegion } from '../../../domain/names.js';
-import { EcrEndpoints, EcrIamRoleAuth } from '../../../config-repo/kinds/integration-v1alpha1.js';
+import { EcrEndpoints, EcrIamRoleAuth } from '../../types/registry-ecr/kind.js';
 import type { Redactor } from '../../../logging/redactor.js';
 import type { Transport } from '../oci/transport.js';
 import type { EcrClientCache } from './clients.js';

@@ -1,9 +1,15 @@
 import type { z } from 'zod';
-import {
-  ResourceName,
-  type IntegrationSection,
-  type IntegrationTypeName,
-} from '../../../../src/contract/integrations.js';
+import { ResourceName } from '../../../../src/contract/integrations.js';
+import type {
+  FieldGroup,
+  FieldSpec,
+  FormSpec,
+  Values,
+} from '../../../../src/integrations/types/form-model.js';
+import type {
+  IntegrationSection,
+  IntegrationTypeName,
+} from '../../../../src/integrations/types/definitions.js';
 import type { IntegrationView, RuntimeView } from '../../api/schemas.js';
 
 /**
@@ -12,80 +18,24 @@ import type { IntegrationView, RuntimeView } from '../../api/schemas.js';
  * validator checks them before anything is sent.
  */
 
-/** The type's field values, by field key (a checkbox is 'true' or ''). */
-export type Values = Record<string, string>;
+export type {
+  CheckboxFieldSpec,
+  ChoiceFieldSpec,
+  FieldGroup,
+  FieldSpec,
+  SecretFieldSpec,
+  TextFieldSpec,
+  Values,
+} from '../../../../src/integrations/types/form-model.js';
 
-/** Where a field is shown: at the top, in the Authentication group, or under Advanced. */
-export type FieldGroup = 'main' | 'auth' | 'advanced';
-
-interface FieldBase {
-  /** The form state key, the input's id and the base of its help and error ids. */
-  key: string;
-  label: string;
-  group: FieldGroup;
-  /** The server's `details[].path` for this field (e.g. `github.token`): its errors are shown here. */
-  path?: string;
-  help?: string;
-  /** Shown (and checked, and sent) only when this holds. */
-  when?: (v: Values) => boolean;
-}
-
-export interface TextFieldSpec extends FieldBase {
-  kind: 'text' | 'url' | 'email' | 'number';
-  /** Required fields are always checked; optional ones only when filled in. */
-  required?: boolean;
-  /** The format, checked in the browser (the server checks it again). */
-  schema?: z.ZodType;
-  check?: (value: string) => string | undefined;
-  placeholder?: string;
-  min?: number;
-  max?: number;
-}
-
-/** Write-only: sent once, sealed; on edit an empty field keeps the stored secret, a typed one replaces it. */
-export interface SecretFieldSpec extends FieldBase {
-  kind: 'secret';
-}
-
-/** A segmented choice (the auth mode); each option may bring a paragraph of help. */
-export interface ChoiceFieldSpec extends FieldBase {
-  kind: 'choice';
-  options: Array<{ value: string; label: string; help?: string }>;
-}
-
-export interface CheckboxFieldSpec extends FieldBase {
-  kind: 'checkbox';
-}
-
-export type FieldSpec = TextFieldSpec | SecretFieldSpec | ChoiceFieldSpec | CheckboxFieldSpec;
-
-/** What the section builder sends: a new integration, an edit, or a draft test. */
-export type SendMode = 'create' | 'edit' | 'draft';
-
-export interface TypeForm<T extends IntegrationTypeName = IntegrationTypeName> {
-  type: T;
+/** A type's form with what its definition adds: the type, its section and its runtime rule. */
+export interface TypeForm extends FormSpec {
+  type: IntegrationTypeName;
   section: IntegrationSection;
-  /** "Amazon ECR": in headings and the list. */
+  /** "Amazon ECR": in headings and the list (the definition's title). */
   title: string;
-  /** The heading of the add page. */
-  addTitle: string;
-  /** The add button on the list. */
-  addLabel: string;
-  fields: FieldSpec[];
-  /** A paragraph under Advanced. */
-  advancedHelp?: string;
-  /** Changing these needs the secret typed again: secrets are sealed for where they are sent. */
-  destinations: { keys: string[]; words: string };
-  initial: Values;
-  fromView(view: IntegrationView): Values;
-  /** The secret field keys whose secret the stored integration has, for the values as they are now. */
-  storedSecrets(view: IntegrationView, v: Values): string[];
-  /** The settings section sent to the API (secrets left out when empty: the stored ones are kept). */
-  sectionBody(v: Values, mode: SendMode): Record<string, unknown>;
-  /** Why a runtime cannot use this integration (ECR's rules), or undefined. */
-  runtimeRule?(v: Values, rt: RuntimeView): string | undefined;
-  /** One line for the list's Type column. */
-  summary(view: IntegrationView): string;
+  /** Why a runtime cannot use this integration (the definition's rule for the chosen mode), or undefined. */
+  runtimeRule(v: Values, rt: RuntimeView): string | undefined;
 }
 
 export interface FormState {
@@ -214,11 +164,4 @@ export function validate(form: TypeForm, s: FormState, ctx: ValidationContext): 
 /** The sharing part of a request. */
 export function sharingBody(s: FormState) {
   return s.shareAll ? { allRuntimes: true as const } : { runtimes: s.runtimes };
-}
-
-/** Drops empty optional values: `{ a: '', b: 'x' }` → `{ b: 'x' }`. */
-export function filled(o: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(o)) if (v) out[k] = v;
-  return out;
 }

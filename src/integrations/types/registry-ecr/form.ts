@@ -1,14 +1,13 @@
 import {
-  ACCESS_KEY_MIN_RUNTIME_VERSION,
   AccessKeyId,
   AwsRegion,
   EndpointUrl,
   ExternalId,
   IamRoleArn,
   RoleSessionName,
-  ecrRuleViolation,
-} from '../../../../src/contract/integrations.js';
-import { filled, type TypeForm, type Values } from './model.js';
+} from '../../../domain/names.js';
+import { filled, type FormSpec, type Values } from '../form-model.js';
+import { ACCESS_KEY_MIN_RUNTIME_VERSION } from './kind.js';
 
 /** `registry.ecr`: an IAM role the runtime assumes, or an IAM user's access key. */
 
@@ -44,10 +43,7 @@ function endpoints(v: Values): Record<string, string> | undefined {
   return Object.keys(e).length ? e : undefined;
 }
 
-export const ecrForm: TypeForm<'registry.ecr'> = {
-  type: 'registry.ecr',
-  section: 'ecr',
-  title: 'Amazon ECR',
+export const ecrForm: FormSpec = {
   addTitle: 'Add an Amazon ECR integration',
   addLabel: 'Add ECR integration',
   fields: [
@@ -66,6 +62,7 @@ export const ecrForm: TypeForm<'registry.ecr'> = {
       key: 'mode',
       label: 'Authentication mode',
       group: 'auth',
+      path: 'ecr.auth.mode',
       options: [
         {
           value: 'accessKey',
@@ -200,10 +197,6 @@ export const ecrForm: TypeForm<'registry.ecr'> = {
     // On an edit, no endpoints means "remove the overrides".
     if (mode === 'edit') return { region: v['region'], auth: auth(v), endpoints: ep ?? null };
     return { region: v['region'], auth: auth(v), ...(ep ? { endpoints: ep } : {}) };
-  },
-
-  runtimeRule(v, rt) {
-    return ecrRuleViolation(iamRole(v) ? 'iamRole' : 'accessKey', rt);
   },
 
   summary(view) {

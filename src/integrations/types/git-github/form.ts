@@ -1,11 +1,8 @@
-import { EndpointUrl } from '../../../../src/contract/integrations.js';
-import { filled, type TypeForm, type Values } from './model.js';
+import { EndpointUrl } from '../../../domain/names.js';
+import { filled, type FormSpec, type Values } from '../form-model.js';
 
 /** `git.github`: pull requests of a commit, from github.com or GitHub Enterprise Server, with a token. */
-export const githubForm: TypeForm<'git.github'> = {
-  type: 'git.github',
-  section: 'github',
-  title: 'GitHub',
+export const githubForm: FormSpec = {
   addTitle: 'Add a GitHub integration',
   addLabel: 'Add GitHub integration',
   fields: [

@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { InputError } from '../../domain/errors.js';
-import { AccessKeyId, EndpointUrl, ExternalId, IamRoleArn, RoleSessionName } from '../../domain/names.js';
-import type { EcrSpec } from '../../config-repo/kinds/integration-v1alpha1.js';
-import type { EcrConnectionInput } from '../registry/ecr/index.js';
-import { availabilityOn } from '../availability.js';
-import { EcrRegion } from '../registry/ecr/partitions.js';
-import { dropUndefined, type IntegrationTypeHandler } from './handler.js';
+import { InputError } from '../../../domain/errors.js';
+import { AccessKeyId, EndpointUrl, ExternalId, IamRoleArn, RoleSessionName } from '../../../domain/names.js';
+import type { EcrConnectionInput } from '../../registry/ecr/index.js';
+import { EcrRegion } from '../../registry/ecr/partitions.js';
+import { defineHandler, dropUndefined } from '../handler.js';
+import { type EcrSpec } from './kind.js';
+import { registryEcrDefinition } from './definition.js';
 
 /** What a caller sends to create or test an ECR integration: the secret in clear, once, in a body. */
 export const EcrIamRoleInput = z
@@ -71,19 +71,13 @@ export const EcrDraft = EcrInput.extend({
 });
 
 /** `registry.ecr`: Amazon ECR by IAM role (assumed from the runtime's identity) or by access key. */
-export const registryEcr: IntegrationTypeHandler<'registry.ecr', EcrInput, EcrPatch, EcrSpec> = {
-  type: 'registry.ecr',
-  section: 'ecr',
+export const registryEcr = defineHandler<'registry.ecr', EcrInput, EcrPatch, EcrSpec>(registryEcrDefinition, {
   createInput: EcrInput,
   patchInput: EcrPatch,
   draftInput: EcrDraft,
 
   secretsOf(input) {
     return input.auth.mode === 'accessKey' ? [input.auth.secretAccessKey] : [];
-  },
-
-  modeOf(settings) {
-    return settings.auth.mode;
   },
 
   async merge(cur, patch, unseal) {
@@ -151,12 +145,6 @@ export const registryEcr: IntegrationTypeHandler<'registry.ecr', EcrInput, EcrPa
     return { region: ecr.region, auth, ...(endpoints ? { endpoints } : {}) };
   },
 
-  sealedFields(section) {
-    return section.auth.mode === 'accessKey'
-      ? [{ path: 'auth.secretAccessKey', value: section.auth.secretAccessKey }]
-      : [];
-  },
-
   destinations(settings) {
     // The region picks the default AWS endpoints; each override replaces one of them.
     const ep = settings.endpoints ?? {};
@@ -182,10 +170,6 @@ export const registryEcr: IntegrationTypeHandler<'registry.ecr', EcrInput, EcrPa
     });
   },
 
-  availability(settings, runtime) {
-    return availabilityOn(settings.auth.mode, runtime);
-  },
-
   refusalHints(settings) {
     return settings.auth.mode === 'iamRole'
       ? ['Share the integration with hybrid runtimes only, or switch to access-key mode (--access-key-id).']
@@ -199,7 +183,7 @@ export const registryEcr: IntegrationTypeHandler<'registry.ecr', EcrInput, EcrPa
   reenterSecretHint(name) {
     return `Enter the secret again: imagetrail integration edit ${name} --secret-access-key-stdin`;
   },
-};
+});
 
 function toConnectionInput(ecr: EcrInput): EcrConnectionInput {
   return {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { EndpointUrl } from '../../domain/names.js';
-import { SealedValue } from './common.js';
+import { SealedValue } from '../../../contract/sealed-value.js';
+import { EndpointUrl } from '../../../domain/names.js';
 
 /**
  * `spec.github` of an Integration of type `git.github`. The token is sealed; the API URL is not a secret.

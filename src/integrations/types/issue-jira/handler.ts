@@ -1,8 +1,20 @@
 import * as z from 'zod';
-import { InputError } from '../../domain/errors.js';
-import { EndpointUrl } from '../../domain/names.js';
-import { JiraProjectPrefixes, type JiraSpec } from '../../config-repo/kinds/jira-spec.js';
-import { dropUndefined, type IntegrationTypeHandler } from './handler.js';
+import { InputError, isAppError } from '../../../domain/errors.js';
+import { parseKeyMatcher } from '../../../domain/issue-keys.js';
+import { EndpointUrl } from '../../../domain/names.js';
+import { defineHandler, dropUndefined } from '../handler.js';
+import { type JiraSpec } from './kind.js';
+import { issueJiraDefinition } from './definition.js';
+
+/** A comma list of project keys or `/regex/flags`, checked with the same parser enrichment uses. */
+const JiraProjectPrefixes = z.string().superRefine((spec, ctx) => {
+  try {
+    parseKeyMatcher(spec);
+  } catch (err) {
+    if (!isAppError(err)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+});
 
 const Secret = z.string().trim().min(1, 'must not be empty').max(1024);
 
@@ -42,19 +54,13 @@ export const JiraPatch = z
 export type JiraPatch = z.infer<typeof JiraPatch>;
 
 /** `issue.jira`: issues named in commits, from Jira Cloud (email + API token) or Server/DC (PAT). */
-export const issueJira: IntegrationTypeHandler<'issue.jira', JiraInput, JiraPatch, JiraSpec> = {
-  type: 'issue.jira',
-  section: 'jira',
+export const issueJira = defineHandler<'issue.jira', JiraInput, JiraPatch, JiraSpec>(issueJiraDefinition, {
   createInput: JiraInput,
   patchInput: JiraPatch,
   draftInput: JiraPatch,
 
   secretsOf(input) {
     return [input.auth.kind === 'cloud' ? input.auth.apiToken : input.auth.pat];
-  },
-
-  modeOf(settings) {
-    return settings.auth.kind;
   },
 
   async merge(cur, patch, unseal) {
@@ -115,12 +121,6 @@ export const issueJira: IntegrationTypeHandler<'issue.jira', JiraInput, JiraPatc
     });
   },
 
-  sealedFields(section) {
-    return section.auth.kind === 'cloud'
-      ? [{ path: 'auth.apiToken', value: section.auth.apiToken }]
-      : [{ path: 'auth.pat', value: section.auth.pat }];
-  },
-
   destinations(settings) {
     return { baseUrl: settings.baseUrl };
   },
@@ -137,11 +137,6 @@ export const issueJira: IntegrationTypeHandler<'issue.jira', JiraInput, JiraPatc
     });
   },
 
-  availability(_settings, runtime) {
-    // HTTPS with a token: nothing a runtime kind or version could lack.
-    return { runtime: runtime.metadata.name, available: true };
-  },
-
   refusalHints() {
     return [];
   },
@@ -153,7 +148,7 @@ export const issueJira: IntegrationTypeHandler<'issue.jira', JiraInput, JiraPatc
   reenterSecretHint(name) {
     return `Enter the secret again: imagetrail integration edit ${name} --api-token-stdin (Cloud) or --pat-stdin (Server/DC)`;
   },
-};
+});
 
 function missing(path: string, message: string): InputError {
   return new InputError(message, { details: [{ path, message }] });

@@ -1,8 +1,6 @@
 import * as z from 'zod';
-import { EndpointUrl } from '../../domain/names.js';
-import { isAppError } from '../../domain/errors.js';
-import { parseKeyMatcher } from '../../domain/issue-keys.js';
-import { SealedValue } from './common.js';
+import { SealedValue } from '../../../contract/sealed-value.js';
+import { EndpointUrl } from '../../../domain/names.js';
 
 export const JiraCloudAuth = z
   .object({
@@ -21,15 +19,11 @@ export const JiraServerAuth = z
   })
   .strict();
 
-/** A comma list of project keys or `/regex/flags`, checked with the same parser enrichment uses. */
-export const JiraProjectPrefixes = z.string().superRefine((spec, ctx) => {
-  try {
-    parseKeyMatcher(spec);
-  } catch (err) {
-    if (!isAppError(err)) throw err;
-    ctx.addIssue({ code: 'custom', message: err.message });
-  }
-});
+/**
+ * A comma list of project keys or `/regex/flags`. The stored spec checks it with the parser enrichment uses
+ * (config-repo applies the definition's `formats`); that parser (RE2) stays out of the dashboard.
+ */
+export const JiraProjectPrefixesText = z.string();
 
 /** `spec.jira` of an Integration of type `issue.jira`. */
 export const JiraSpec = z
@@ -38,7 +32,7 @@ export const JiraSpec = z
     baseUrl: EndpointUrl,
     auth: z.discriminatedUnion('kind', [JiraCloudAuth, JiraServerAuth]),
     /** Default project prefixes; CI's `--jira-project-prefix` / `CF_JIRA_PROJECT_PREFIX` wins. */
-    projectPrefixes: JiraProjectPrefixes.optional(),
+    projectPrefixes: JiraProjectPrefixesText.optional(),
     /** Mirrors `CF_JIRA_FAIL_ON_NOT_FOUND`: fail the report when a referenced issue does not exist. */
     failOnNotFound: z.boolean().optional(),
   })

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { EndpointUrl } from '../../../../src/contract/integrations.js';
-import { filled, type TypeForm, type Values } from './model.js';
+import { EndpointUrl } from '../../../domain/names.js';
+import { filled, type FormSpec, type Values } from '../form-model.js';
 
 /** `issue.jira`: issues named in commits, from Jira Cloud (email + API token) or Server/DC (a PAT). */
 
@@ -14,10 +14,7 @@ function auth(v: Values) {
     : { kind: 'server', ...filled({ pat: v['pat'] }) };
 }
 
-export const jiraForm: TypeForm<'issue.jira'> = {
-  type: 'issue.jira',
-  section: 'jira',
-  title: 'Jira',
+export const jiraForm: FormSpec = {
   addTitle: 'Add a Jira integration',
   addLabel: 'Add Jira integration',
   fields: [

@@ -1,0 +1,119 @@
+import * as z from 'zod';
+import { describe, expect, it } from 'vitest';
+import { availabilityFor } from '../../src/integrations/availability.js';
+import { conformanceProblems } from '../../src/integrations/types/conformance.js';
+import { secretPaths, type AnyIntegrationTypeDefinition } from '../../src/integrations/types/definition.js';
+import { INTEGRATION_TYPE_DEFINITIONS, secretFieldNames } from '../../src/integrations/types/definitions.js';
+import { integrationTypesTable, withTypesTable } from '../../src/integrations/types/docs-table.js';
+import { toyWebhookDefinition } from './toy-webhook/definition.js';
+
+// A new integration type is its folder (toy-webhook/: kind, flags, form, definition) and one registry line;
+// what the registry derives picks it up, and the conformance check names every piece a type forgets.
+
+/** The registry with the toy added: the one line a new type adds to src/integrations/types/definitions.ts. */
+const REGISTRY: AnyIntegrationTypeDefinition[] = [...INTEGRATION_TYPE_DEFINITIONS, toyWebhookDefinition];
+
+const R = `age1${'q'.repeat(58)}`;
+const hybrid = {
+  metadata: { name: 'eu' },
+  spec: { type: 'hybrid' as const, version: '0.2.0', recipient: R },
+};
+const hosted = {
+  metadata: { name: 'cloud' },
+  spec: { type: 'hosted' as const, version: '0.2.0', recipient: R },
+};
+
+describe('a toy integration type in its own folder', () => {
+  it('conforms, next to the built-in types', () => {
+    expect(conformanceProblems(REGISTRY)).toEqual([]);
+  });
+
+  it('gets sealing, redaction, availability and the docs table from the registry', () => {
+    expect(secretPaths(toyWebhookDefinition)).toEqual(['signingKey']);
+    expect(secretFieldNames(REGISTRY)).toContain('signingKey');
+    expect(availabilityFor(toyWebhookDefinition, {}, hybrid).available).toBe(true);
+    expect(availabilityFor(toyWebhookDefinition, {}, hosted)).toEqual({
+      runtime: 'cloud',
+      available: false,
+      reason: 'runtime "cloud" is hosted: webhooks need a hybrid runtime',
+    });
+    const table = integrationTypesTable(REGISTRY);
+    expect(table).toContain('`notify.webhook`');
+    expect(table).toContain('`signingKey` (`--signing-key-stdin`)');
+  });
+});
+
+describe('the conformance check fails when a type forgets a piece', () => {
+  const toy = toyWebhookDefinition;
+  const problems = (d: AnyIntegrationTypeDefinition) =>
+    conformanceProblems([...INTEGRATION_TYPE_DEFINITIONS, d]);
+
+  it('a secret not marked (a plain string instead of SealedValue)', () => {
+    const spec = z.object({ url: z.string(), signingKey: z.string() });
+    expect(problems({ ...toy, spec })).toEqual([
+      'notify.webhook: form field signingKey is a secret but the spec does not seal signingKey (use SealedValue)',
+    ]);
+  });
+
+  it('a secret without its form field or its -stdin flag', () => {
+    const form = { ...toy.form, fields: toy.form.fields.filter((f) => f.kind !== 'secret') };
+    expect(problems({ ...toy, form })).toEqual([
+      'notify.webhook: secret signingKey has no secret field in the dashboard form',
+    ]);
+    const cli = { ...toy.cli, flags: toy.cli.flags.filter((f) => f.setting !== 'signingKey') };
+    expect(problems({ ...toy, cli })).toEqual(['notify.webhook: secret signingKey has no -stdin CLI flag']);
+  });
+
+  it('a form field or CLI flag for a setting the spec does not have', () => {
+    const form = {
+      ...toy.form,
+      fields: [
+        ...toy.form.fields,
+        { kind: 'text' as const, key: 'x', label: 'X', group: 'main' as const, path: 'webhook.x' },
+      ],
+    };
+    expect(problems({ ...toy, form })).toEqual([
+      'notify.webhook: form field x: webhook.x is not a setting of the spec',
+    ]);
+    const cli = {
+      ...toy.cli,
+      flags: [...toy.cli.flags, { flag: '--x <x>', setting: 'x', description: 'x' }],
+    };
+    expect(problems({ ...toy, cli })).toEqual([
+      'notify.webhook: CLI flag --x <x>: x is not a setting of the spec',
+    ]);
+  });
+
+  it('a CLI flag without a description, a secret taken from argv, a clash with another type’s flag', () => {
+    const flags = [
+      { flag: '--url <url>', setting: 'url', description: '' },
+      { flag: '--signing-key <key>', setting: 'signingKey', description: 'the key' },
+      { flag: '--region <region>', setting: 'url', description: 'clashes with ECR' },
+    ];
+    expect(problems({ ...toy, cli: { ...toy.cli, flags } })).toEqual([
+      'two types have the CLI flag "--region <region>"',
+      'notify.webhook: CLI flag --url <url> has no description',
+      'notify.webhook: CLI flag --signing-key <key> takes the secret signingKey as an argument: read it from stdin (--…-stdin)',
+      'notify.webhook: secret signingKey has no -stdin CLI flag',
+    ]);
+  });
+
+  it('no availability words, an endpoint or mode setting that does not exist, a type or section taken', () => {
+    expect(
+      problems({ ...toy, availabilityText: '', endpoints: [{ path: 'hook' }], mode: { path: 'auth.kind' } }),
+    ).toEqual([
+      'notify.webhook: availabilityText (docs table) must not be empty',
+      'notify.webhook: mode setting auth.kind is not in the spec',
+      'notify.webhook: endpoint hook is not in the spec',
+    ]);
+    expect(problems({ ...toy, section: 'jira' })[0]).toBe('two types have the section "jira"');
+  });
+
+  it('the docs table not regenerated after registering it', () => {
+    const doc = withTypesTable(
+      `intro\n\n<!-- integration-types:begin — generated from src/integrations/types (npm run docs:integration-types) -->\n\nold\n\n<!-- integration-types:end -->\n`,
+      integrationTypesTable(INTEGRATION_TYPE_DEFINITIONS),
+    );
+    expect(withTypesTable(doc, integrationTypesTable(REGISTRY))).not.toBe(doc);
+  });
+});
