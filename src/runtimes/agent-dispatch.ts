@@ -78,7 +78,7 @@ export class AgentDispatch {
     const deadline = Date.now() + req.waitMs;
     const jobs: AgentJob[] = [];
     for (;;) {
-      while (jobs.length < req.max) {
+      while (jobs.length < req.max && !signal?.aborted) {
         // Someone waits for a task's answer: tasks go before reports.
         const task = await this.deps.claimTask?.(req.runtime, req.agentId);
         if (task) {

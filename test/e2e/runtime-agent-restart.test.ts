@@ -11,6 +11,7 @@ import { waitFor } from '../peers/process.js';
 import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { startAgent, type AgentHandle } from '../helpers/agent.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
 
 // Issue 11, operations: a control plane started with --no-local-runtime (hybrid work only in agents), on a
 // fixed port and data directory so that it can be stopped (SIGTERM, SIGKILL) and started again while its
@@ -232,7 +233,7 @@ describe('registration whose answer is lost', () => {
     expect(creds).toHaveLength(2);
     expect(creds.filter((t) => t.revokedAt !== null)).toHaveLength(1);
     const body = {
-      protocol: 1,
+      protocol: AGENT_PROTOCOL,
       runtime: 'eks-lost',
       agentId: view.agents[0].id as string,
       version: '0.2.0',

@@ -229,10 +229,15 @@ describe('no agent', () => {
       sharing: { runtimes: ['eks-c'] },
       ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrichOpen.arn } },
     });
-    // While it waits, the runtime's view counts the queued test.
+    // While it waits, the runtime's view counts the test: queued, or leased to the claim the stopped agent
+    // left open (Node sees a client's FIN on a held long poll only when it writes; ADR 0029), until the
+    // task is withdrawn at the timeout.
     await waitFor(
-      'the test to show as queued on eks-c',
-      async () => (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.queue?.tasks?.queued === 1,
+      'the test to show on eks-c',
+      async () => {
+        const t = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.queue?.tasks;
+        return t !== undefined && t.queued + t.running === 1;
+      },
       { timeoutMs: TASK_TIMEOUT_MS },
     );
     const r = await pending;
