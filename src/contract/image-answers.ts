@@ -188,6 +188,7 @@ export const ReportView = z.object({
 });
 export type ReportView = z.infer<typeof ReportView>;
 export const ReportList = z.object({ items: z.array(ReportView), nextCursor: z.string().optional() });
+export type ReportList = z.infer<typeof ReportList>;
 
 /** @public A compile-time check, read by nothing at run time: whatever the server's models allow, these accept. */
 export const imageContractChecks: [
