@@ -34,6 +34,32 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 10: no function over 80 lines, no file over 400 (blank lines and comments not counted).
+    files: ['src/**/*.ts', 'web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // A test's describe() block is a list of cases, not a function to split.
+    files: ['**/*.test.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
+    // TEMPORARY (issue 10, branch contract): files still over the limits, being split by other work or next.
+    // The lead removes an entry once its file passes; delete this block when it is empty.
+    files: [
+      'src/integrations/integration-service.ts', // owned by the integration-service split
+      'src/integrations/registry/oci/inspect.ts', // inspectImage, 92 lines: the registry client split
+      'src/server/serve.ts', // startLocked, 171 lines: the composition root
+      'src/store/migrations/0002-images.ts', // a migration's DDL: never edited once released
+      'web/src/api/client.ts', // streamChecks, 93 lines
+      'web/src/pages/sign-in.tsx', // SignIn, 97 lines
+    ],
+    rules: { 'max-lines-per-function': 'off', 'max-lines': 'off' },
+  },
+  {
     // End-to-end tests read untyped JSON that CLIs and APIs print; asserting on it is their whole point.
     files: ['test/**', 'bench/**', 'scripts/**', '**/*.test.ts'],
     rules: {

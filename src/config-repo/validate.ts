@@ -61,6 +61,41 @@ export function validateFile(relPath: string, text: string): ValidationResult {
   }
 }
 
+const NO_DATA = Symbol('no data');
+
+/** The one YAML document of a file, as plain data; NO_DATA when a problem was added instead. */
+function parseOneDocument(
+  text: string,
+  role: ReturnType<typeof classifyPath>,
+  add: (path: string, message: string, severity?: Severity) => void,
+): unknown {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list) {
+    for (const e of doc.errors) {
+      const pos = lineCounter.linePos(e.pos[0]);
+      add('', `YAML syntax error at line ${pos.line}, column ${pos.col}: ${firstLine(e.message)}`);
+    }
+  }
+  if (list.some((doc) => doc.errors.length > 0)) return NO_DATA;
+  const nonEmpty = list.filter((d) => d.contents !== null);
+  if (nonEmpty.length === 0) {
+    add('', 'file is empty', role.role === 'outside' || role.role === 'layout-other' ? 'warning' : 'error');
+    return NO_DATA;
+  }
+  if (nonEmpty.length > 1) {
+    add('', `one resource per file: found ${nonEmpty.length} YAML documents`);
+    return NO_DATA;
+  }
+  const converted = toData(nonEmpty[0]!);
+  if ('problem' in converted) {
+    add('', converted.problem);
+    return NO_DATA;
+  }
+  return converted.data;
+}
+
 function validateUnsafe(file: string, text: string): ValidationResult {
   const problems: Problem[] = [];
   const add = (path: string, message: string, severity: Severity = 'error'): void => {
@@ -83,31 +118,8 @@ function validateUnsafe(file: string, text: string): ValidationResult {
   }
 
   // --- parse
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const doc of list) {
-    for (const e of doc.errors) {
-      const pos = lineCounter.linePos(e.pos[0]);
-      add('', `YAML syntax error at line ${pos.line}, column ${pos.col}: ${firstLine(e.message)}`);
-    }
-  }
-  if (problems.length > 0) return { problems };
-  const nonEmpty = list.filter((d) => d.contents !== null);
-  if (nonEmpty.length === 0) {
-    add('', 'file is empty', role.role === 'outside' || role.role === 'layout-other' ? 'warning' : 'error');
-    return { problems };
-  }
-  if (nonEmpty.length > 1) {
-    add('', `one resource per file: found ${nonEmpty.length} YAML documents`);
-    return { problems };
-  }
-  const converted = toData(nonEmpty[0]!);
-  if ('problem' in converted) {
-    add('', converted.problem);
-    return { problems };
-  }
-  const { data } = converted;
+  const data = parseOneDocument(text, role, add);
+  if (data === NO_DATA) return { problems };
 
   // --- envelope
   const env = Envelope.safeParse(data);

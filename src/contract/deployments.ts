@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BuildBrief, CommitBrief } from './briefs.js';
 
 /**
  * Deployment observations: what a runtime's observer (inside `imagetrail agent`, or any tool holding the
@@ -207,22 +208,8 @@ export const ApplicationList = z.object({ items: z.array(ApplicationSummary) });
 export const RunningImage = z.object({
   interval: IntervalAnswer,
   tags: z.array(z.string()),
-  build: z
-    .object({
-      workflowName: z.string().optional(),
-      workflowUrl: z.string().optional(),
-      reportedAt: z.string(),
-    })
-    .optional(),
-  git: z
-    .object({
-      repo: z.string().optional(),
-      branch: z.string().optional(),
-      sha: z.string().optional(),
-      message: z.string().optional(),
-      time: z.string().optional(),
-    })
-    .optional(),
+  build: BuildBrief.optional(),
+  git: CommitBrief.extend({ time: z.string().optional() }).optional(),
   pullRequests: z.array(z.object({ number: z.number(), title: z.string(), url: z.string() })),
   issues: z.array(z.object({ key: z.string(), title: z.string(), url: z.string() })),
   discoveredInCluster: z.boolean(),

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { BuildBrief, CommitBrief } from './briefs.js';
 import { Person } from './images.js';
 import type {
   ImageDetail as ImageDetailModel,
@@ -28,21 +29,8 @@ export const ImageSummary = z.object({
   createdAt: z.string().optional(),
   pushedAt: z.string().optional(),
   platforms: z.array(PlatformBrief),
-  latestBuild: z
-    .object({
-      workflowName: z.string().optional(),
-      workflowUrl: z.string().optional(),
-      reportedAt: z.string(),
-    })
-    .optional(),
-  git: z
-    .object({
-      repo: z.string().optional(),
-      branch: z.string().optional(),
-      sha: z.string().optional(),
-      message: z.string().optional(),
-    })
-    .optional(),
+  latestBuild: BuildBrief.optional(),
+  git: CommitBrief.optional(),
   issues: z.array(z.string()),
   updatedAt: z.string(),
   /** Places running it now (issue 13), when the server tracks deployments. */
@@ -188,6 +176,7 @@ export const ReportView = z.object({
 });
 export type ReportView = z.infer<typeof ReportView>;
 export const ReportList = z.object({ items: z.array(ReportView), nextCursor: z.string().optional() });
+export type ReportList = z.infer<typeof ReportList>;
 
 /** @public A compile-time check, read by nothing at run time: whatever the server's models allow, these accept. */
 export const imageContractChecks: [

@@ -23,6 +23,8 @@ import {
   parseImageConfig,
   parseManifest,
   type ImageConfig,
+  type ImageManifest,
+  type IndexManifest,
   type Manifest,
 } from '../integrations/registry/oci/schema.js';
 import type { EnrichedImage, Layer, Platform, Referrer } from '../contract/images.js';
@@ -50,28 +52,7 @@ export async function enrichEcrImage(
   deps: EcrEnrichDeps,
   step: StepReporter,
 ): Promise<EnrichedImage> {
-  const host = parseEcrHost(t.ref.registry);
-  if (!host) {
-    const why = notEcrHostReason(t.ref.registry);
-    throw new InputError(why.message, { hints: why.hints });
-  }
-  const region = host.region;
-  const credentials = integrationCredentials(t.auth, {
-    runtime: t.runtime,
-    clients: deps.clients,
-    redactor: deps.redactor,
-    region,
-    ...(t.endpoints?.sts ? { stsEndpoint: t.endpoints.sts } : {}),
-  });
-  const base = {
-    credentials,
-    region,
-    ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
-    ...(host.fips ? { fips: true } : {}),
-    ...(host.dualStack ? { dualStack: true } : {}),
-    registryId: host.account,
-    repository: t.ref.repository,
-  };
+  const base = ecrApiBase(t, deps);
   const id = t.ref.digest ? { imageDigest: t.ref.digest } : { imageTag: t.ref.tag ?? 'latest' };
   const [detail, got] = await Promise.all([
     deps.lookup.describe({ ...base, id }),
@@ -91,13 +72,75 @@ export async function enrichEcrImage(
 
   const { registryId: _id, repository: _repo, ...api } = base;
   const registry = registryClientFor(t, api, deps);
+  const image = imageOf(t, detail, digest, bytes.length, manifest);
+  if (isIndex(manifest)) {
+    await addIndexFacts(image, manifest, { t, base, registry, deps, step });
+  } else if (isImageManifest(manifest)) {
+    await addImageConfig(image, manifest, digest, { t, registry, deps, step });
+  }
+
+  // Referrers are extra facts: when the registry cannot list them, the image record is still worth keeping.
+  try {
+    image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
+  } catch (err) {
+    // A registry that does not answer at all is a failure to say, never a quiet "not listed".
+    if (err instanceof RegistryTimeoutError || err instanceof RegistryUnreachableError) throw err;
+    step('referrers', `not listed: ${err instanceof Error ? err.message : String(err)}`, 'skipped');
+  }
+  if (manifest.subject) step('subject', `artifact of ${manifest.subject.digest}`);
+  return image;
+}
+
+type ApiBase = ReturnType<typeof ecrApiBase>;
+type ImageDetailOfEcr = Awaited<ReturnType<EcrEnrichDeps['lookup']['describe']>>;
+interface EnrichContext {
+  t: EcrTarget;
+  registry: ReturnType<typeof registryClientFor>;
+  deps: EcrEnrichDeps;
+  step: StepReporter;
+}
+
+/** The ECR API's parameters for this image: account and region from the image host, the integration's credentials. */
+function ecrApiBase(t: EcrTarget, deps: EcrEnrichDeps) {
+  const host = parseEcrHost(t.ref.registry);
+  if (!host) {
+    const why = notEcrHostReason(t.ref.registry);
+    throw new InputError(why.message, { hints: why.hints });
+  }
+  const region = host.region;
+  const credentials = integrationCredentials(t.auth, {
+    runtime: t.runtime,
+    clients: deps.clients,
+    redactor: deps.redactor,
+    region,
+    ...(t.endpoints?.sts ? { stsEndpoint: t.endpoints.sts } : {}),
+  });
+  return {
+    credentials,
+    region,
+    ...(t.endpoints?.api ? { endpoint: t.endpoints.api } : {}),
+    ...(host.fips ? { fips: true } : {}),
+    ...(host.dualStack ? { dualStack: true } : {}),
+    registryId: host.account,
+    repository: t.ref.repository,
+  };
+}
+
+/** What DescribeImages and the manifest say, before platforms, config and referrers are added. */
+function imageOf(
+  t: EcrTarget,
+  detail: ImageDetailOfEcr,
+  digest: string,
+  manifestSize: number,
+  manifest: Manifest,
+): EnrichedImage {
   const image: EnrichedImage = {
     registry: t.ref.registry,
     repository: t.ref.repository,
     digest,
     mediaType: manifest.mediaType,
     tags: (detail.imageTags ?? []).filter((tag) => !isArtifactTag(tag)).sort(),
-    size: bytes.length,
+    size: manifestSize,
     ...(detail.imageSizeInBytes !== undefined ? { registrySize: detail.imageSizeInBytes } : {}),
     ...(detail.imagePushedAt ? { pushedAt: detail.imagePushedAt.toISOString() } : {}),
     platforms: [],
@@ -116,66 +159,69 @@ export async function enrichEcrImage(
       severityCounts: { ...(summary?.findingSeverityCounts ?? {}) },
     };
   }
+  return image;
+}
 
-  if (isIndex(manifest)) {
-    // Platforms (nested indexes followed), attestations apart, and the created time, labels and Env of
-    // one platform image, since an index has no config of its own (index-facts.ts).
-    const facts = await indexFacts(manifest, {
-      manifest: async (digest) => {
-        const child = await manifestOf({ ...base, id: { imageDigest: digest } }, t.ref.registry, deps);
-        return parseManifest(new TextEncoder().encode(child.manifest), child.mediaType);
-      },
-      config: (digest) => configOf(registry, t.ref.repository, digest, deps),
-    });
-    applyIndexFacts(image, facts);
-    step('platforms', image.platforms.map(platformText).join(', ') || 'none');
-    if (facts.config?.labelsFrom)
-      step(
-        'config',
-        `created, labels and Env from ${facts.config.labelsFrom.platform} ${facts.config.labelsFrom.digest}`,
-      );
-    for (const note of facts.notes) step('index', note, 'skipped');
-  } else if (isImageManifest(manifest)) {
-    image.layers = manifest.layers.map((l): Layer => ({
-      digest: l.digest,
-      size: l.size,
-      mediaType: l.mediaType,
-    }));
-    image.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-    const config = await configOf(registry, t.ref.repository, manifest.config.digest, deps);
-    if (config.created) image.createdAt = config.created;
-    image.labels = config.config?.Labels ?? {};
-    const env = safeEnv(config.config?.Env);
-    image.config = {
-      ...(config.os ? { os: config.os } : {}),
-      ...(config.architecture ? { architecture: config.architecture } : {}),
-      historyCount: config.history?.length ?? 0,
-      ...(env ? { env } : {}),
-    };
-    image.platforms.push({
-      os: config.os ?? 'unknown',
-      architecture: config.architecture ?? 'unknown',
-      ...(config.variant ? { variant: config.variant } : {}),
-      digest,
-      size: image.size,
-      mediaType: manifest.mediaType,
-    });
+/**
+ * Platforms (nested indexes followed), attestations apart, and the created time, labels and Env of one
+ * platform image, since an index has no config of its own (index-facts.ts).
+ */
+async function addIndexFacts(
+  image: EnrichedImage,
+  manifest: IndexManifest,
+  { t, base, registry, deps, step }: EnrichContext & { base: ApiBase },
+): Promise<void> {
+  // Platforms (nested indexes followed), attestations apart, and the created time, labels and Env of
+  // one platform image, since an index has no config of its own (index-facts.ts).
+  const facts = await indexFacts(manifest, {
+    manifest: async (digest) => {
+      const child = await manifestOf({ ...base, id: { imageDigest: digest } }, t.ref.registry, deps);
+      return parseManifest(new TextEncoder().encode(child.manifest), child.mediaType);
+    },
+    config: (digest) => configOf(registry, t.ref.repository, digest, deps),
+  });
+  applyIndexFacts(image, facts);
+  step('platforms', image.platforms.map(platformText).join(', ') || 'none');
+  if (facts.config?.labelsFrom)
     step(
       'config',
-      `${config.os ?? '?'}/${config.architecture ?? '?'}, created ${config.created ?? 'unknown'}`,
+      `created, labels and Env from ${facts.config.labelsFrom.platform} ${facts.config.labelsFrom.digest}`,
     );
-  }
+  for (const note of facts.notes) step('index', note, 'skipped');
+}
 
-  // Referrers are extra facts: when the registry cannot list them, the image record is still worth keeping.
-  try {
-    image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
-  } catch (err) {
-    // A registry that does not answer at all is a failure to say, never a quiet "not listed".
-    if (err instanceof RegistryTimeoutError || err instanceof RegistryUnreachableError) throw err;
-    step('referrers', `not listed: ${err instanceof Error ? err.message : String(err)}`, 'skipped');
-  }
-  if (manifest.subject) step('subject', `artifact of ${manifest.subject.digest}`);
-  return image;
+/** A single-platform image: its layers, and what its config blob says. */
+async function addImageConfig(
+  image: EnrichedImage,
+  manifest: ImageManifest,
+  digest: string,
+  { t, registry, deps, step }: EnrichContext,
+): Promise<void> {
+  image.layers = manifest.layers.map((l): Layer => ({
+    digest: l.digest,
+    size: l.size,
+    mediaType: l.mediaType,
+  }));
+  image.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+  const config = await configOf(registry, t.ref.repository, manifest.config.digest, deps);
+  if (config.created) image.createdAt = config.created;
+  image.labels = config.config?.Labels ?? {};
+  const env = safeEnv(config.config?.Env);
+  image.config = {
+    ...(config.os ? { os: config.os } : {}),
+    ...(config.architecture ? { architecture: config.architecture } : {}),
+    historyCount: config.history?.length ?? 0,
+    ...(env ? { env } : {}),
+  };
+  image.platforms.push({
+    os: config.os ?? 'unknown',
+    architecture: config.architecture ?? 'unknown',
+    ...(config.variant ? { variant: config.variant } : {}),
+    digest,
+    size: image.size,
+    mediaType: manifest.mediaType,
+  });
+  step('config', `${config.os ?? '?'}/${config.architecture ?? '?'}, created ${config.created ?? 'unknown'}`);
 }
 
 /** A manifest from ECR, from the cache when asked by digest (a tag may move; a digest never does). */

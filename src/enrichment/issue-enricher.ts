@@ -29,6 +29,9 @@ export const DEFAULT_MAX_ISSUE_KEYS = 50;
  * integration the runtime sees, with its secret opened by the runtime's key. What CI sends wins over the
  * integration's defaults (project prefixes, fail-on-not-found), as `CF_JIRA_*` does in Codefresh.
  */
+type JiraEntry = NonNullable<ReturnType<typeof resolveIntegration>>;
+type JiraSpec = Extract<JiraEntry['resource']['spec'], { type: 'issue.jira' }>['jira'];
+
 export class JiraIssueEnricher implements IssueEnricher {
   readonly #clients = new ClientCache<JiraClient>();
 
@@ -43,20 +46,7 @@ export class JiraIssueEnricher implements IssueEnricher {
   ): Promise<IssueFacts[]> {
     const name = input.issues?.integration;
     if (!name) return [];
-    const entry = resolveIntegration(snap, runtime, name);
-    if (!entry) {
-      throw new NotFoundError(`Runtime "${runtime}" has no issue tracking integration named "${name}".`, {
-        hints: [`See what it can use: imagetrail runtime show ${runtime}`],
-      });
-    }
-    const spec = entry.resource.spec;
-    if (spec.type !== 'issue.jira') {
-      throw new InputError(
-        `Integration "${name}" is a ${spec.type} integration; issues need an issue.jira one (CF_ISSUE_TRACKING_INTEGRATION).`,
-      );
-    }
-    assertSpecEndpoints(spec, this.deps.endpoints ?? { allow: [] });
-    const jira = spec.jira;
+    const { entry, jira } = this.#jiraIntegration(snap, runtime, name);
     const prefixes = input.issues?.projectPrefix ?? jira.projectPrefixes;
     if (!prefixes) {
       throw new InputError(
@@ -86,38 +76,9 @@ export class JiraIssueEnricher implements IssueEnricher {
       );
     }
 
-    const client = await this.#clients.get(entry.name, runtime, fingerprint(jira), async () => {
-      const auth =
-        jira.auth.kind === 'cloud'
-          ? {
-              kind: 'cloud' as const,
-              email: jira.auth.email,
-              apiToken: await openForRuntime(
-                this.deps,
-                entry,
-                runtime,
-                jira.auth.apiToken,
-                reenter(name, '--api-token-stdin'),
-              ),
-            }
-          : {
-              kind: 'server' as const,
-              pat: await openForRuntime(
-                this.deps,
-                entry,
-                runtime,
-                jira.auth.pat,
-                reenter(name, '--pat-stdin'),
-              ),
-            };
-      return new JiraClient({
-        baseUrl: jira.baseUrl,
-        auth,
-        redactor: this.deps.redactor,
-        ...(this.deps.timeoutMs !== undefined ? { timeoutMs: this.deps.timeoutMs } : {}),
-        ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
-      });
-    });
+    const client = await this.#clients.get(entry.name, runtime, fingerprint(jira), () =>
+      this.#newClient(entry, jira, runtime),
+    );
     const failOnNotFound = input.issues?.failOnNotFound ?? jira.failOnNotFound ?? false;
     const { issues } = await client.getIssues(keys, { failOnNotFound });
     return issues.map((i) => ({
@@ -128,6 +89,52 @@ export class JiraIssueEnricher implements IssueEnricher {
       ...(i.assignee ? { assignee: i.assignee } : {}),
       url: i.url,
     }));
+  }
+
+  /** The runtime's `issue.jira` integration called `name`, with its endpoints checked against the allow-list. */
+  #jiraIntegration(snap: ConfigSnapshot, runtime: string, name: string) {
+    const entry = resolveIntegration(snap, runtime, name);
+    if (!entry) {
+      throw new NotFoundError(`Runtime "${runtime}" has no issue tracking integration named "${name}".`, {
+        hints: [`See what it can use: imagetrail runtime show ${runtime}`],
+      });
+    }
+    const spec = entry.resource.spec;
+    if (spec.type !== 'issue.jira') {
+      throw new InputError(
+        `Integration "${name}" is a ${spec.type} integration; issues need an issue.jira one (CF_ISSUE_TRACKING_INTEGRATION).`,
+      );
+    }
+    assertSpecEndpoints(spec, this.deps.endpoints ?? { allow: [] });
+    return { entry, jira: spec.jira };
+  }
+
+  async #newClient(entry: JiraEntry, jira: JiraSpec, runtime: string): Promise<JiraClient> {
+    const name = entry.name;
+    const auth =
+      jira.auth.kind === 'cloud'
+        ? {
+            kind: 'cloud' as const,
+            email: jira.auth.email,
+            apiToken: await openForRuntime(
+              this.deps,
+              entry,
+              runtime,
+              jira.auth.apiToken,
+              reenter(name, '--api-token-stdin'),
+            ),
+          }
+        : {
+            kind: 'server' as const,
+            pat: await openForRuntime(this.deps, entry, runtime, jira.auth.pat, reenter(name, '--pat-stdin')),
+          };
+    return new JiraClient({
+      baseUrl: jira.baseUrl,
+      auth,
+      redactor: this.deps.redactor,
+      ...(this.deps.timeoutMs !== undefined ? { timeoutMs: this.deps.timeoutMs } : {}),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+    });
   }
 }
 

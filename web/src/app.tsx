@@ -74,18 +74,7 @@ function Shell() {
           <div className="brand">
             <Link to="/integrations">imagetrail</Link>
           </div>
-          {signedIn && (
-            <nav aria-label="Main">
-              <ul>
-                <NavItem to="/integrations" label="Integrations" />
-                <NavItem to="/runtimes" label="Runtimes" />
-                <NavItem to="/images" label="Images" />
-                <NavItem to="/applications" label="Applications" />
-                <NavItem to="/reports" label="Reports" />
-                {principal.scopes.includes('admin') && <NavItem to="/audit" label="Audit" />}
-              </ul>
-            </nav>
-          )}
+          {signedIn && <MainNav admin={principal.scopes.includes('admin')} />}
           {signedIn && <ReadOnlyBadge />}
           {signedIn && (
             <button type="button" className="button-link signout" onClick={signOut}>
@@ -114,6 +103,21 @@ function Shell() {
         </main>
       </NoticeContext.Provider>
     </PrincipalProvider>
+  );
+}
+
+function MainNav({ admin }: { admin: boolean }) {
+  return (
+    <nav aria-label="Main">
+      <ul>
+        <NavItem to="/integrations" label="Integrations" />
+        <NavItem to="/runtimes" label="Runtimes" />
+        <NavItem to="/images" label="Images" />
+        <NavItem to="/applications" label="Applications" />
+        <NavItem to="/reports" label="Reports" />
+        {admin && <NavItem to="/audit" label="Audit" />}
+      </ul>
+    </nav>
   );
 }
 

@@ -87,53 +87,65 @@ export function ReportsPage() {
           No report matches.
         </p>
       )}
-      {list.state === 'ok' && list.data.items.length > 0 && (
-        <TableWrap label="Reports">
-          <table className="data">
-            <caption className="visually-hidden">Image reports</caption>
-            <thead>
-              <tr>
-                <th scope="col">Accepted</th>
-                <th scope="col">Status</th>
-                <th scope="col">Image</th>
-                <th scope="col">Runtime</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((r) => (
-                <tr key={r.id} data-report={r.id}>
-                  <td title={r.id}>{when(r.createdAt)}</td>
-                  <td>
-                    <span
-                      className={`badge ${r.status === 'failed' ? 'badge-failed' : r.status === 'succeeded' ? 'badge-ok' : ''}`}
-                    >
-                      {r.status}
-                    </span>
-                  </td>
-                  <th scope="row" className="wrap">
-                    <code>{r.image}</code>
-                  </th>
-                  <td>{r.runtime ?? '—'}</td>
-                  <td className="wrap">
-                    {r.error ? (
-                      <span className="small">
-                        {r.error.message}
-                        {r.error.errorClass && <span className="muted"> ({r.error.errorClass})</span>}
-                      </span>
-                    ) : r.result ? (
-                      <Link to={`/images/${encodeURIComponent(r.result.imageId)}`}>the image</Link>
-                    ) : (
-                      <span className="muted">attempt {r.attempts}</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
-      )}
+      {list.state === 'ok' && list.data.items.length > 0 && <ReportsTable items={list.data.items} />}
       {list.state === 'ok' && <Pager pages={pages} nextCursor={list.data.nextCursor} />}
     </section>
+  );
+}
+
+type Report = ReportList['items'][number];
+
+function ReportsTable({ items }: { items: Report[] }) {
+  return (
+    <TableWrap label="Reports">
+      <table className="data">
+        <caption className="visually-hidden">Image reports</caption>
+        <thead>
+          <tr>
+            <th scope="col">Accepted</th>
+            <th scope="col">Status</th>
+            <th scope="col">Image</th>
+            <th scope="col">Runtime</th>
+            <th scope="col">Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((r) => (
+            <ReportRow key={r.id} r={r} />
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+function ReportRow({ r }: { r: Report }) {
+  return (
+    <tr data-report={r.id}>
+      <td title={r.id}>{when(r.createdAt)}</td>
+      <td>
+        <span
+          className={`badge ${r.status === 'failed' ? 'badge-failed' : r.status === 'succeeded' ? 'badge-ok' : ''}`}
+        >
+          {r.status}
+        </span>
+      </td>
+      <th scope="row" className="wrap">
+        <code>{r.image}</code>
+      </th>
+      <td>{r.runtime ?? '—'}</td>
+      <td className="wrap">
+        {r.error ? (
+          <span className="small">
+            {r.error.message}
+            {r.error.errorClass && <span className="muted"> ({r.error.errorClass})</span>}
+          </span>
+        ) : r.result ? (
+          <Link to={`/images/${encodeURIComponent(r.result.imageId)}`}>the image</Link>
+        ) : (
+          <span className="muted">attempt {r.attempts}</span>
+        )}
+      </td>
+    </tr>
   );
 }
