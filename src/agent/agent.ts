@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { AGENT_PROTOCOL, RegisterResponse } from '../contract/agent-protocol.js';
-import { parseEndpointPolicy } from '../domain/endpoints.js';
+import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
 import { InputError, isAppError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
@@ -21,6 +21,7 @@ import {
 import { AgentSnapshot } from './snapshot.js';
 import { AgentTransport } from './transport.js';
 import { workerLoop, type AgentState } from './worker.js';
+import type { RuntimeExecutor } from '../runtimes/executor.js';
 
 export const AgentOptions = z.object({
   server: z.url({ protocol: /^https?$/, error: '--server must be the http(s) URL of the control plane' }),
@@ -80,33 +81,7 @@ export async function runAgent(
 
   const endpoints = parseEndpointPolicy(opts.allowEndpoints);
   const snapshot = new AgentSnapshot(transport, opts.runtime);
-  // Loaded at the first job, not at start: the pipeline and the AWS SDK are most of an idle agent's memory.
-  const parts = once(async () => {
-    const [{ EnrichmentPipeline }, { GitHubGitEnricher }, { JiraIssueEnricher }, { RuntimeExecutor }] =
-      await Promise.all([
-        import('../enrichment/pipeline.js'),
-        import('../enrichment/git-enricher.js'),
-        import('../enrichment/issue-enricher.js'),
-        import('../runtimes/executor.js'),
-      ]);
-    const executor = new RuntimeExecutor({
-      localRuntime: opts.runtime,
-      redactor,
-      requestTimeoutMs: opts.awsRequestTimeoutMs,
-      maxAttempts: opts.awsMaxAttempts,
-    });
-    const pipeline = new EnrichmentPipeline({
-      ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },
-      git: new GitHubGitEnricher({ keys, redactor, endpoints }),
-      issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
-    });
-    return { executor, pipeline };
-  });
-  const pipeline: AgentState['pipeline'] = {
-    run: async (...args) => (await parts()).pipeline.run(...args),
-    inspect: async (...args) => (await parts()).pipeline.inspect(...args),
-  };
-  const executor = async () => (await parts()).executor;
+  const { pipeline, executor } = lazyRuntimeParts({ opts, snapshot, keys, redactor, logger, endpoints });
   const state: AgentState = {
     ...{ transport, snapshot, pipeline, redactor, logger, stop, keys, executor, endpoints },
     runtime: opts.runtime,
@@ -148,6 +123,49 @@ export async function runAgent(
  * The enrichment pipeline (registry clients, the ECR SDK, GitHub and Jira clients), loaded at the first job:
  * an idle agent does not pay for it in memory (docs/benchmarks.md, "Runtime agent").
  */
+/**
+ * The enrichment pipeline and executor, loaded at the first job rather than at start: with the AWS SDK they
+ * are most of an idle agent's memory.
+ */
+function lazyRuntimeParts(d: {
+  opts: z.output<typeof AgentOptions>;
+  snapshot: AgentSnapshot;
+  keys: KeyStore;
+  redactor: Redactor;
+  logger: Logger;
+  endpoints: EndpointPolicy;
+}): { pipeline: AgentState['pipeline']; executor: () => Promise<RuntimeExecutor> } {
+  const { opts, snapshot, keys, redactor, logger, endpoints } = d;
+  const parts = once(async () => {
+    const [{ EnrichmentPipeline }, { GitHubGitEnricher }, { JiraIssueEnricher }, { RuntimeExecutor }] =
+      await Promise.all([
+        import('../enrichment/pipeline.js'),
+        import('../enrichment/git-enricher.js'),
+        import('../enrichment/issue-enricher.js'),
+        import('../runtimes/executor.js'),
+      ]);
+    const executor = new RuntimeExecutor({
+      localRuntime: opts.runtime,
+      redactor,
+      requestTimeoutMs: opts.awsRequestTimeoutMs,
+      maxAttempts: opts.awsMaxAttempts,
+    });
+    const pipeline = new EnrichmentPipeline({
+      ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },
+      git: new GitHubGitEnricher({ keys, redactor, endpoints }),
+      issues: new JiraIssueEnricher({ keys, redactor, endpoints }),
+    });
+    return { executor, pipeline };
+  });
+  return {
+    pipeline: {
+      run: async (...args) => (await parts()).pipeline.run(...args),
+      inspect: async (...args) => (await parts()).pipeline.inspect(...args),
+    },
+    executor: async () => (await parts()).executor,
+  };
+}
+
 /** Runs `build` once, on first use; every caller gets the same promise. */
 function once<T>(build: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;

@@ -15,7 +15,12 @@ const where = (i: DeploymentInterval) => `${i.runtime}/${i.namespace}/${i.worklo
 
 export function registerDeployments(program: Command): void {
   const deployments = program.command('deployments').description('where image digests run, and ran');
+  registerList(deployments);
+  registerShow(deployments);
+  registerLeadTime(deployments);
+}
 
+function registerList(deployments: Command): void {
   deployments
     .command('list')
     .description('deployment intervals, newest first')
@@ -54,7 +59,9 @@ export function registerDeployments(program: Command): void {
       );
       if (page.nextCursor) out.out(`(more: --cursor ${page.nextCursor})`);
     });
+}
 
+function registerShow(deployments: Command): void {
   deployments
     .command('show <application>')
     .description('an application: digests running now (tags, build, commit, PRs, Jira), timeline, lead time')
@@ -87,7 +94,9 @@ export function registerDeployments(program: Command): void {
         out.out(`  ${i.firstSeenAt} → ${i.endedAt ?? 'now'}  ${short(i.digest)}  ${where(i)}`);
       printLeadTime(out, v.leadTime);
     });
+}
 
+function registerLeadTime(deployments: Command): void {
   deployments
     .command('lead-time')
     .description('lead time for changes (commit → first running) and deployment frequency, per application')
