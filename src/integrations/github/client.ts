@@ -19,6 +19,7 @@ import {
 } from './http.js';
 import { repoSlug } from './repo-slug.js';
 import { Commit, PullRequestList, User, type PullRequest } from './schema.js';
+import { describeIssues } from '../../domain/issue-path.js';
 
 export type { Commit, PullRequest } from './schema.js';
 
@@ -212,10 +213,7 @@ export class GitHubClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new UnavailableError(
-        `GitHub answered ${what} with an unexpected shape: ${parsed.error.issues
-          .slice(0, 3)
-          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-          .join('; ')}`,
+        `GitHub answered ${what} with an unexpected shape: ${describeIssues(parsed.error.issues, 3)}`,
         {
           cause: parsed.error,
           hints: ['Check that the API URL points at the GitHub REST API (GHE: https://HOST/api/v3).'],

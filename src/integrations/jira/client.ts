@@ -20,6 +20,7 @@ import {
 import type { z } from 'zod';
 import { Issue, Myself, SearchResults } from './schema.js';
 import { searchUrl } from './search.js';
+import { describeIssues } from '../../domain/issue-path.js';
 
 export type JiraAuth =
   /** Jira Cloud: Basic with the Atlassian account email and an API token; REST v3. */
@@ -316,10 +317,7 @@ export class JiraClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new UnavailableError(
-        `Jira answered ${what} with an unexpected shape: ${parsed.error.issues
-          .slice(0, 3)
-          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-          .join('; ')}`,
+        `Jira answered ${what} with an unexpected shape: ${describeIssues(parsed.error.issues, 3)}`,
         { cause: parsed.error },
       );
     }

@@ -24,6 +24,7 @@ import {
   type EcrProbeOptions,
   type EcrTestResult,
 } from './probe-types.js';
+import { zodDetails } from '../../../domain/parse.js';
 
 export {
   EcrConnectionInput,
@@ -70,7 +71,7 @@ export async function testEcrConnection(
   const parsed = EcrConnectionInput.safeParse(rawInput);
   if (!parsed.success) {
     throw new InputError('Invalid ECR connection settings', {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      details: zodDetails(parsed.error),
     });
   }
   return new Probe(parsed.data, ctx, opts).run();

@@ -2,6 +2,7 @@
 // full build cannot be tree-shaken (≈ 750 KB of code to load against ≈ 30 KB; docs/benchmarks.md).
 import * as z from 'zod/mini';
 import { ManifestFormatError } from './errors.js';
+import { describeIssues } from '../../../domain/issue-path.js';
 
 // Schemas for what registries return. Permissive on purpose: only the fields imagetrail reads are declared,
 // unknown fields pass through untouched (z.object strips them, it does not reject them), and optional
@@ -186,11 +187,8 @@ function decodeJson(bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function describeIssues(error: z.core.$ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
-    .join('; ');
+function issuesOf(error: z.core.$ZodError): string {
+  return describeIssues(error.issues, 5);
 }
 
 /**
@@ -217,13 +215,13 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): Manifest
     }
   }
   const r = Manifest.safeParse(json);
-  if (!r.success) throw new ManifestFormatError(`Invalid manifest: ${describeIssues(r.error)}`);
+  if (!r.success) throw new ManifestFormatError(`Invalid manifest: ${issuesOf(r.error)}`);
   return r.data;
 }
 
 /** Parses an image config blob. Throws ManifestFormatError, never anything else. */
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   const r = ImageConfig.safeParse(decodeJson(bytes, 'image config'));
-  if (!r.success) throw new ManifestFormatError(`Invalid image config: ${describeIssues(r.error)}`);
+  if (!r.success) throw new ManifestFormatError(`Invalid image config: ${issuesOf(r.error)}`);
   return r.data;
 }
