@@ -218,6 +218,9 @@ export async function streamChecks(path: string, opts: StreamOptions): Promise<S
       undefined,
     ),
   });
+  // Why the stream ended early, when it was this side that stopped it.
+  const stopped = (): StreamEnd | undefined =>
+    timedOut ? timeoutEnd() : controller.signal.aborted ? cancelledEnd() : undefined;
   try {
     let res: Response;
     try {
@@ -229,9 +232,7 @@ export async function streamChecks(path: string, opts: StreamOptions): Promise<S
         cache: 'no-store',
       });
     } catch (err) {
-      if (timedOut) return timeoutEnd();
-      if (controller.signal.aborted) return cancelledEnd();
-      return { type: 'error', error: unreachable(err) };
+      return stopped() ?? { type: 'error', error: unreachable(err) };
     }
     if (!res.ok) {
       const error = await errorFromResponse(res);
@@ -244,54 +245,64 @@ export async function streamChecks(path: string, opts: StreamOptions): Promise<S
         error: new ApiError('invalid-response', 'The server did not stream the test.', res.status),
       };
     }
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      let chunk: ReadableStreamReadResult<string>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        if (timedOut) return timeoutEnd();
-        if (controller.signal.aborted) return cancelledEnd();
-        return {
+    return await readChecks(res.body, res.status, opts.onCheck, stopped);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/** Reads the NDJSON lines of a streamed test until its result, an error line, or the stream's end. */
+async function readChecks(
+  body: NonNullable<Response['body']>,
+  status: number,
+  onCheck: StreamOptions['onCheck'],
+  stopped: () => StreamEnd | undefined,
+): Promise<StreamEnd> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    let chunk: ReadableStreamReadResult<string>;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      return (
+        stopped() ?? {
           type: 'error',
           error: new ApiError(
             'unreachable',
             `The connection to the server broke before the test finished${err instanceof Error ? ` (${err.message})` : ''}.`,
             undefined,
           ),
-        };
-      }
-      if (chunk.value) buffer += chunk.value;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl).trim();
-        buffer = buffer.slice(nl + 1);
-        if (line === '') continue;
-        const end = handleLine(line, opts.onCheck);
-        if (end) {
-          void reader.cancel().catch(() => undefined);
-          return end;
         }
-      }
-      if (chunk.done) {
-        const rest = buffer.trim();
-        const end = rest ? handleLine(rest, opts.onCheck) : undefined;
-        return (
-          end ?? {
-            type: 'error',
-            error: new ApiError(
-              'invalid-response',
-              'The server closed the connection before the test finished, without a result.',
-              res.status,
-            ),
-          }
-        );
+      );
+    }
+    if (chunk.value) buffer += chunk.value;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line === '') continue;
+      const end = handleLine(line, onCheck);
+      if (end) {
+        void reader.cancel().catch(() => undefined);
+        return end;
       }
     }
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onOuterAbort);
+    if (chunk.done) {
+      const rest = buffer.trim();
+      const end = rest ? handleLine(rest, onCheck) : undefined;
+      return (
+        end ?? {
+          type: 'error',
+          error: new ApiError(
+            'invalid-response',
+            'The server closed the connection before the test finished, without a result.',
+            status,
+          ),
+        }
+      );
+    }
   }
 }
 
