@@ -1,5 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { api, startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
+import { ImageListQuery } from '../src/contract/images.js';
+import { explainList, type ListPlan } from './lib/explain.js';
 import { seededPostgres, seededSqliteDataDir, type FilterValues } from './lib/seeded.js';
 import { ms, ratio, summarize, table, verdict } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
@@ -29,17 +31,29 @@ async function timeGet(
   return { samples, items };
 }
 
+/** Each list query: its label, the first page's HTTP path, and the same query as the store takes it. */
+function listQueries(f: FilterValues): Array<[string, string, ImageListQuery]> {
+  const filters: Array<[keyof FilterValues | undefined, string]> = [
+    [undefined, ''],
+    ['repository', f.repository],
+    ['tag', f.tag],
+    ['registry', f.registry],
+    ['branch', f.branch],
+    ['commit', f.commit],
+    ['issue', f.issue],
+  ];
+  return filters.map(([k, v]) => [
+    k === undefined ? 'no filter' : `${k}=${v}`,
+    k === undefined ? '/api/v1/images' : `/api/v1/images?${k}=${encodeURIComponent(v)}`,
+    ImageListQuery.parse(k === undefined ? {} : { [k]: v }),
+  ]);
+}
+
 /** First page of GET /api/v1/images, unfiltered and with each filter; GET /healthz as the same-run reference. */
 async function measure(s: ServerHandle, f: FilterValues, runs: number): Promise<Measured[]> {
   const queries: Array<[string, string]> = [
     ['`GET /healthz` (reference)', '/healthz'],
-    ['no filter', '/api/v1/images'],
-    [`repository=${f.repository}`, `/api/v1/images?repository=${encodeURIComponent(f.repository)}`],
-    [`tag=${f.tag}`, `/api/v1/images?tag=${f.tag}`],
-    [`registry=${f.registry}`, `/api/v1/images?registry=${f.registry}`],
-    [`branch=${f.branch}`, `/api/v1/images?branch=${encodeURIComponent(f.branch)}`],
-    [`commit=${f.commit}`, `/api/v1/images?commit=${f.commit}`],
-    [`issue=${f.issue}`, `/api/v1/images?issue=${f.issue}`],
+    ...listQueries(f).map(([label, path]): [string, string] => [label, path]),
   ];
   // Round-robin over the queries so drift in machine load hits all of them alike.
   const out: Measured[] = queries.map(([query]) => ({ query, items: 0, samples: [] }));
@@ -62,6 +76,8 @@ export interface EngineResult {
   /** The PostgreSQL database was seeded by an earlier run and kept (IMAGETRAIL_BENCH_KEEP_DB). */
   reused?: boolean;
   measured: Measured[];
+  /** PostgreSQL: what the database does for each query (by label), measured after the requests. */
+  plans?: Record<string, ListPlan>;
 }
 
 function resultTable(r: EngineResult): string[] {
@@ -84,6 +100,22 @@ function resultTable(r: EngineResult): string[] {
         ];
       }),
     ),
+    '',
+    ...(r.plans ? planTable(r.plans) : []),
+  ];
+}
+
+/** The database's share of each list request: its statements under EXPLAIN ANALYZE, and the page's scans. */
+function planTable(plans: Record<string, ListPlan>): string[] {
+  return [
+    table(
+      ['query', 'statements', 'database execution (sum, EXPLAIN ANALYZE)', "page statement's scans"],
+      Object.entries(plans).map(([q, p]) => [q, p.statements, ms(p.executionMs), p.scans.join('; ')]),
+    ),
+    '',
+    'Each list request sends the page statement, then its tags, platforms, latest builds and issues in parallel; the',
+    "statements are the store's own (captured from its query log after the timed requests) run again under EXPLAIN ANALYZE",
+    "on a connection set up as the server's. The rest of a request's time is HTTP, auth, JSON and the pool round trips.",
     '',
   ];
 }
@@ -182,6 +214,10 @@ function notes(results: EngineResult[], runs: number, quick: boolean): string[] 
     "`(tag | git_branch | issue_key, image_updated_at, image_id)` on a copy of each image's `updated_at` kept next to its tags,",
     'builds and issue links (migration 0008); before it they walked the `updated_at` index and probed every image.',
     "imagetrail's connections run without parallel plans (docs/decisions/0005-postgres-no-parallel-plans.md).",
+    'Seeding is set-based (one `INSERT … SELECT` per table and 50k-row chunk over `generate_series`, or a recursive CTE on',
+    'SQLite) into the tables and indexes the app writes, then `VACUUM ANALYZE` (statistics and the visibility map, as',
+    'autovacuum leaves a long-lived store). With `IMAGETRAIL_BENCH_KEEP_DB=1` the PostgreSQL database is kept and reused, so',
+    'the timed part can run alone at a quiet moment; the heading says when it was reused.',
   ];
 }
 
@@ -224,6 +260,10 @@ export const listBench: Benchmark = {
           seedMs: pg.seed.ms,
           reused: pg.reused,
           measured: await measure(s, pg.filters, runs),
+          plans: await explainList(
+            pg.db.url,
+            Object.fromEntries(listQueries(pg.filters).map(([label, , q]) => [label, q])),
+          ),
         });
       } finally {
         await s.stop();

@@ -172,6 +172,7 @@ function burstTable(bursts: BurstResult[], bareCpu: number): string[] {
     `${(b.server / b.reports / bareCpu).toFixed(2)}×`,
     perReport(b.idleServerPerSecond * b.seconds, b.reports),
     b.agents > 0 ? perReport(b.agents, b.reports) : '—',
+    b.transactionsPerReport.toFixed(1),
     verdict(b.server / b.reports <= 0.003),
   ]);
   return [
@@ -186,6 +187,7 @@ function burstTable(bursts: BurstResult[], bareCpu: number): string[] {
         'vs bare SDK client (same calls)',
         'of which idle (timers, LISTEN, pool)',
         'agent CPU per report',
+        'PostgreSQL transactions per report',
         'goal ≤ 3 ms',
       ],
       rows,

@@ -65,3 +65,14 @@ export function backendPids(name: string): Promise<number[]> {
     return r.rows.map((x) => x.pid);
   });
 }
+
+/** Committed + rolled-back transactions of database `name` so far (pg_stat_database). */
+export function transactions(name: string): Promise<number> {
+  return admin(async (c) => {
+    const r = await c.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+      [name],
+    );
+    return Number(r.rows[0]?.n ?? NaN);
+  });
+}

@@ -8,7 +8,7 @@ import {
 import { api, type ServerHandle } from '../../test/helpers/imagetrail.js';
 import { startCpuMeter, type Cluster } from './cluster.js';
 import { ACCOUNT, HOST, REGION, postReport, waitReport, type startPeers } from './ecr-env.js';
-import { backendPids } from './pg.js';
+import { backendPids, transactions } from './pg.js';
 
 /** Load and CPU measurements of bench/replicas.ts: CI clients, CPU meters, a report burst, the bare SDK client. */
 
@@ -80,6 +80,8 @@ export interface BurstResult {
   server: number;
   agents: number;
   idleServerPerSecond: number;
+  /** PostgreSQL transactions (statements outside explicit transactions count one each) per report, net of idle. */
+  transactionsPerReport: number;
 }
 
 /**
@@ -99,8 +101,9 @@ export async function burst(
   const server = c.replicas[0]!;
   const env = { server, reportToken: c.reportToken };
   const idle = await meterFor(c, peers, db);
+  const x0 = await transactions(db);
   await sleep(3000);
-  const idleCpu = await idle.stop();
+  const [idleCpu, x1] = await Promise.all([idle.stop(), transactions(db)]);
   const meter = await meterFor(c, peers, db);
   const t0 = performance.now();
   for (let i = 0; i < n; i += 10)
@@ -122,10 +125,15 @@ export async function burst(
     await sleep(250);
   }
   const cpu = await meter.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  // PostgreSQL publishes a backend's counters when it goes idle, at most once a second.
+  await sleep(1500);
+  const x2 = await transactions(db);
   return {
     label,
     reports: n,
-    seconds: (performance.now() - t0) / 1000,
+    seconds,
+    transactionsPerReport: (x2 - x1 - ((x1 - x0) / 3) * (seconds + 1.5)) / n,
     server: cpu.servers,
     agents: cpu.agents,
     idleServerPerSecond: idleCpu.servers / 3,
