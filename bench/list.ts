@@ -1,8 +1,10 @@
 import { rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { api, startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
 import { ImageListQuery } from '../src/contract/images.js';
 import { explainList, type ListPlan } from './lib/explain.js';
 import { seededPostgres, seededSqliteDataDir, type FilterValues } from './lib/seeded.js';
+import { machineCpu } from './lib/proc.js';
 import { ms, ratio, summarize, table, verdict } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
 
@@ -76,6 +78,8 @@ export interface EngineResult {
   /** The PostgreSQL database was seeded by an earlier run and kept (IMAGETRAIL_BENCH_KEEP_DB). */
   reused?: boolean;
   measured: Measured[];
+  /** The whole machine's busy share (all cores) while the requests ran. */
+  machineBusyPct?: number;
   /** PostgreSQL: what the database does for each query (by label), measured after the requests. */
   plans?: Record<string, ListPlan>;
 }
@@ -85,6 +89,12 @@ function resultTable(r: EngineResult): string[] {
   return [
     `### ${r.engine}, ${r.rows.toLocaleString('en-US')} images (${r.reused ? 'reused a database seeded' : 'seeded'} in ${(r.seedMs / 1000).toFixed(1)} s)`,
     '',
+    ...(r.machineBusyPct === undefined
+      ? []
+      : [
+          `Machine busy while measured: ${r.machineBusyPct.toFixed(0)}% of its ${cpus().length} cores (all processes).`,
+          '',
+        ]),
     table(
       ['query (first page, limit 50)', 'items', 'n', 'p50', 'p95', 'p50 / healthz', 'p95 / healthz'],
       r.measured.map((m) => {
@@ -221,6 +231,15 @@ function notes(results: EngineResult[], runs: number, quick: boolean): string[] 
   ];
 }
 
+async function busy(
+  run: () => Promise<Measured[]>,
+): Promise<{ measured: Measured[]; machineBusyPct: number }> {
+  const m0 = await machineCpu();
+  const measured = await run();
+  const m1 = await machineCpu();
+  return { measured, machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total) };
+}
+
 /** Image-list p50/p95 through the HTTP API: 100k rows on SQLite, 1M on PostgreSQL (100k with --quick). */
 export const listBench: Benchmark = {
   name: 'list',
@@ -240,7 +259,7 @@ export const listBench: Benchmark = {
           engine: 'SQLite',
           rows: sqliteRows,
           seedMs: lite.seed.ms,
-          measured: await measure(s, lite.filters, runs),
+          ...(await busy(() => measure(s, lite.filters, runs))),
         });
       } finally {
         await s.stop();
@@ -259,7 +278,7 @@ export const listBench: Benchmark = {
           rows: pgRows,
           seedMs: pg.seed.ms,
           reused: pg.reused,
-          measured: await measure(s, pg.filters, runs),
+          ...(await busy(() => measure(s, pg.filters, runs))),
           plans: await explainList(
             pg.db.url,
             Object.fromEntries(listQueries(pg.filters).map(([label, , q]) => [label, q])),

@@ -84,6 +84,20 @@ const KeptSeed = z.object({
   }),
 });
 
+/**
+ * What an earlier run's server wrote at start (its keys' pins, its admin token) goes, so a new server with a
+ * fresh data directory starts on the kept images as on a new store.
+ */
+async function forgetServers(url: string): Promise<void> {
+  const handle = openDatabase(url);
+  try {
+    await handle.db.deleteFrom('recipient_pins').execute();
+    await handle.db.deleteFrom('api_tokens').execute();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Set to keep (and reuse) the seeded PostgreSQL databases of the list benchmark across runs. */
 export const KEEP_DB_ENV = 'IMAGETRAIL_BENCH_KEEP_DB';
 
@@ -105,6 +119,7 @@ export async function seededPostgres(
     const keep = (db: BenchPg): BenchPg => ({ ...db, drop: () => Promise.resolve() });
     if (found && kept.success && kept.data.rows === count && kept.data.migration === latest) {
       log?.(`reusing the seeded database ${name}`);
+      await forgetServers(found.db.url);
       return { db: keep(found.db), seed: kept.data.seed, filters: kept.data.filters, reused: true };
     }
     await found?.db.drop();
