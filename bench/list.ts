@@ -1,6 +1,10 @@
 import { rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { api, startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
+import { ImageListQuery } from '../src/contract/images.js';
+import { explainList, type ListPlan } from './lib/explain.js';
 import { seededPostgres, seededSqliteDataDir, type FilterValues } from './lib/seeded.js';
+import { machineCpu } from './lib/proc.js';
 import { ms, ratio, summarize, table, verdict } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
 
@@ -14,38 +18,52 @@ async function timeGet(
   s: ServerHandle,
   path: string,
   runs: number,
+  warmups: number,
 ): Promise<{ samples: number[]; items: number }> {
   const samples: number[] = [];
   let items = 0;
-  for (let i = 0; i < runs + 3; i++) {
+  for (let i = 0; i < runs + warmups; i++) {
     const t0 = performance.now();
     const r = await api(s, 'GET', path);
     const t = performance.now() - t0;
     if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text.slice(0, 500)}`);
     items = (r.json as { items?: unknown[] }).items?.length ?? 0;
-    if (i >= 3) samples.push(t);
+    if (i >= warmups) samples.push(t);
   }
   return { samples, items };
+}
+
+/** Each list query: its label, the first page's HTTP path, and the same query as the store takes it. */
+function listQueries(f: FilterValues): Array<[string, string, ImageListQuery]> {
+  const filters: Array<[keyof FilterValues | undefined, string]> = [
+    [undefined, ''],
+    ['repository', f.repository],
+    ['tag', f.tag],
+    ['registry', f.registry],
+    ['branch', f.branch],
+    ['commit', f.commit],
+    ['issue', f.issue],
+  ];
+  return filters.map(([k, v]) => [
+    k === undefined ? 'no filter' : `${k}=${v}`,
+    k === undefined ? '/api/v1/images' : `/api/v1/images?${k}=${encodeURIComponent(v)}`,
+    ImageListQuery.parse(k === undefined ? {} : { [k]: v }),
+  ]);
 }
 
 /** First page of GET /api/v1/images, unfiltered and with each filter; GET /healthz as the same-run reference. */
 async function measure(s: ServerHandle, f: FilterValues, runs: number): Promise<Measured[]> {
   const queries: Array<[string, string]> = [
     ['`GET /healthz` (reference)', '/healthz'],
-    ['no filter', '/api/v1/images'],
-    [`repository=${f.repository}`, `/api/v1/images?repository=${encodeURIComponent(f.repository)}`],
-    [`tag=${f.tag}`, `/api/v1/images?tag=${f.tag}`],
-    [`registry=${f.registry}`, `/api/v1/images?registry=${f.registry}`],
-    [`branch=${f.branch}`, `/api/v1/images?branch=${encodeURIComponent(f.branch)}`],
-    [`commit=${f.commit}`, `/api/v1/images?commit=${f.commit}`],
-    [`issue=${f.issue}`, `/api/v1/images?issue=${f.issue}`],
+    ...listQueries(f).map(([label, path]): [string, string] => [label, path]),
   ];
   // Round-robin over the queries so drift in machine load hits all of them alike.
   const out: Measured[] = queries.map(([query]) => ({ query, items: 0, samples: [] }));
   const rounds = 5;
   for (let r = 0; r < rounds; r++) {
     for (let q = 0; q < queries.length; q++) {
-      const m = await timeGet(s, queries[q]![1], Math.ceil(runs / rounds));
+      // Untimed warm-ups in the first round only (connections, plans, pages in cache).
+      const m = await timeGet(s, queries[q]![1], Math.ceil(runs / rounds), r === 0 ? 3 : 0);
       out[q]!.samples.push(...m.samples);
       out[q]!.items = m.items;
     }
@@ -57,14 +75,26 @@ export interface EngineResult {
   engine: string;
   rows: number;
   seedMs: number;
+  /** The PostgreSQL database was seeded by an earlier run and kept (IMAGETRAIL_BENCH_KEEP_DB). */
+  reused?: boolean;
   measured: Measured[];
+  /** The whole machine's busy share (all cores) while the requests ran. */
+  machineBusyPct?: number;
+  /** PostgreSQL: what the database does for each query (by label), measured after the requests. */
+  plans?: Record<string, ListPlan>;
 }
 
 function resultTable(r: EngineResult): string[] {
   const ref = summarize(r.measured[0]!.samples);
   return [
-    `### ${r.engine}, ${r.rows.toLocaleString('en-US')} images (seeded in ${(r.seedMs / 1000).toFixed(0)} s)`,
+    `### ${r.engine}, ${r.rows.toLocaleString('en-US')} images (${r.reused ? 'reused a database seeded' : 'seeded'} in ${(r.seedMs / 1000).toFixed(1)} s)`,
     '',
+    ...(r.machineBusyPct === undefined
+      ? []
+      : [
+          `Machine busy while measured: ${r.machineBusyPct.toFixed(0)}% of its ${cpus().length} cores (all processes).`,
+          '',
+        ]),
     table(
       ['query (first page, limit 50)', 'items', 'n', 'p50', 'p95', 'p50 / healthz', 'p95 / healthz'],
       r.measured.map((m) => {
@@ -80,6 +110,22 @@ function resultTable(r: EngineResult): string[] {
         ];
       }),
     ),
+    '',
+    ...(r.plans ? planTable(r.plans) : []),
+  ];
+}
+
+/** The database's share of each list request: its statements under EXPLAIN ANALYZE, and the page's scans. */
+function planTable(plans: Record<string, ListPlan>): string[] {
+  return [
+    table(
+      ['query', 'statements', 'database execution (sum, EXPLAIN ANALYZE)', "page statement's scans"],
+      Object.entries(plans).map(([q, p]) => [q, p.statements, ms(p.executionMs), p.scans.join('; ')]),
+    ),
+    '',
+    'Each list request sends the page statement, then its tags, platforms, latest builds and issues in parallel; the',
+    "statements are the store's own (captured from its query log after the timed requests) run again under EXPLAIN ANALYZE",
+    "on a connection set up as the server's. The rest of a request's time is HTTP, auth, JSON and the pool round trips.",
     '',
   ];
 }
@@ -178,7 +224,20 @@ function notes(results: EngineResult[], runs: number, quick: boolean): string[] 
     "`(tag | git_branch | issue_key, image_updated_at, image_id)` on a copy of each image's `updated_at` kept next to its tags,",
     'builds and issue links (migration 0008); before it they walked the `updated_at` index and probed every image.',
     "imagetrail's connections run without parallel plans (docs/decisions/0005-postgres-no-parallel-plans.md).",
+    'Seeding is set-based (one `INSERT … SELECT` per table and 50k-row chunk over `generate_series`, or a recursive CTE on',
+    'SQLite) into the tables and indexes the app writes, then `VACUUM ANALYZE` (statistics and the visibility map, as',
+    'autovacuum leaves a long-lived store). With `IMAGETRAIL_BENCH_KEEP_DB=1` the PostgreSQL database is kept and reused, so',
+    'the timed part can run alone at a quiet moment; the heading says when it was reused.',
   ];
+}
+
+async function busy(
+  run: () => Promise<Measured[]>,
+): Promise<{ measured: Measured[]; machineBusyPct: number }> {
+  const m0 = await machineCpu();
+  const measured = await run();
+  const m1 = await machineCpu();
+  return { measured, machineBusyPct: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total) };
 }
 
 /** Image-list p50/p95 through the HTTP API: 100k rows on SQLite, 1M on PostgreSQL (100k with --quick). */
@@ -200,7 +259,7 @@ export const listBench: Benchmark = {
           engine: 'SQLite',
           rows: sqliteRows,
           seedMs: lite.seed.ms,
-          measured: await measure(s, lite.filters, runs),
+          ...(await busy(() => measure(s, lite.filters, runs))),
         });
       } finally {
         await s.stop();
@@ -210,7 +269,7 @@ export const listBench: Benchmark = {
     }
 
     ctx.log(`list: seeding ${pgRows} images into PostgreSQL`);
-    const pg = await seededPostgres(pgRows);
+    const pg = await seededPostgres(pgRows, (m) => ctx.log(m));
     try {
       const s = await startImagetrail({ database: pg.db.url });
       try {
@@ -218,7 +277,12 @@ export const listBench: Benchmark = {
           engine: 'PostgreSQL',
           rows: pgRows,
           seedMs: pg.seed.ms,
-          measured: await measure(s, pg.filters, runs),
+          reused: pg.reused,
+          ...(await busy(() => measure(s, pg.filters, runs))),
+          plans: await explainList(
+            pg.db.url,
+            Object.fromEntries(listQueries(pg.filters).map(([label, , q]) => [label, q])),
+          ),
         });
       } finally {
         await s.stop();

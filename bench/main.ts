@@ -172,7 +172,8 @@ async function writeDoc(): Promise<void> {
     '',
     '```sh',
     'source scripts/setup-node.sh && npm run build     # the CLI and server benchmarks run dist/',
-    'npm run bench                                     # everything (≈ 10 min with the 1M-row PostgreSQL seed)',
+    'npm run bench                                     # everything (the 1M-row PostgreSQL seed is a few minutes of it)',
+    'IMAGETRAIL_BENCH_KEEP_DB=1 npm run bench -- list  # seed once, keep imagetrail_bench_list_1000000; later runs reuse it',
     'npm run bench -- inspect calls                    # a subset; other sections keep their stored results',
     'npm run bench -- --quick                          # fewer iterations, 10 s load runs, 100k rows on PostgreSQL',
     'npm run bench -- --list                           # names',
@@ -180,7 +181,8 @@ async function writeDoc(): Promise<void> {
     '',
     'Needs moto (`python3 -m moto.server`), `docker-registry`, `htpasswd`, `skopeo` and PostgreSQL on 127.0.0.1:5432',
     '(user `postgres`, trust; override with `IMAGETRAIL_BENCH_PG_URL`). Fresh databases named `imagetrail_bench_*` are',
-    'created and dropped.',
+    "created and dropped, except the list benchmark's seeded one when `IMAGETRAIL_BENCH_KEEP_DB` is set (reused while its",
+    'row count and latest migration match what its comment records; `DROP DATABASE imagetrail_bench_list_1000000` to free it).',
     '',
   ];
   for (const s of sections) {

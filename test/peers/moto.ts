@@ -18,6 +18,8 @@ export interface MotoPeer {
   /** http://127.0.0.1:PORT, the endpoint of every service (ECR, STS, IAM). */
   readonly endpoint: string;
   readonly port: number;
+  /** The server's process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** Wipes all state (POST /moto-api/reset). IAM enforcement stays as it was. */
   reset(): Promise<void>;
   /** From now on signatures and identity policies are checked. Only keys moto issued are accepted. */
@@ -58,6 +60,7 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
   return {
     endpoint,
     port,
+    pid: running.pid,
     async reset() {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!res.ok) throw new Error(`moto reset: HTTP ${res.status}`);

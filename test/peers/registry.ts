@@ -13,6 +13,8 @@ export interface RegistryPeer {
   /** http://127.0.0.1:PORT — use as the ECR integration's registry endpoint override. */
   readonly url: string;
   readonly port: number;
+  /** The registry's process id (benchmarks read its CPU time). */
+  readonly pid: number;
   /** The Basic-auth credentials the registry accepts (what moto's ECR token decodes to). */
   readonly username: string;
   readonly password: string;
@@ -65,6 +67,7 @@ export async function startRegistry(
     return {
       url,
       port,
+      pid: started.pid,
       username,
       password,
       async stop() {
