@@ -53,18 +53,7 @@ export function SignIn({
       setToken('');
       onSignedIn(who);
     } catch (err) {
-      const e2 = err instanceof ApiError ? err : new ApiError('server', String(err), undefined);
-      const friendly = MESSAGES[e2.kind];
-      setError(
-        friendly
-          ? new ApiError(
-              e2.kind,
-              e2.payload ? `${friendly} Server: ${e2.payload.message}` : friendly,
-              e2.status,
-              e2.payload,
-            )
-          : e2,
-      );
+      setError(friendlyError(err));
     } finally {
       setBusy(false);
     }
@@ -87,33 +76,66 @@ export function SignIn({
         directory (<code>.imagetrail/admin-token</code>
         ); more with <code>imagetrail token create NAME --scope admin</code>.
       </p>
-      <form onSubmit={(e) => void submit(e)} noValidate className="card">
-        <div className="field">
-          <label htmlFor="token">API token</label>
-          <input
-            id="token"
-            name="token"
-            type="password"
-            autoComplete="off"
-            spellCheck={false}
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-            aria-invalid={error !== null}
-            aria-describedby={error ? 'signin-error' : undefined}
-            required
-          />
-        </div>
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Signing in…' : 'Sign in'}
-          </button>
-        </div>
-        <div id="signin-error">{error && <ErrorBox error={error} />}</div>
-        <p className="muted small">
-          The token is kept in this browser tab only (session storage) and sent as a bearer header.
-        </p>
-      </form>
+      <TokenForm
+        token={token}
+        onToken={setToken}
+        busy={busy}
+        error={error}
+        onSubmit={(e) => void submit(e)}
+      />
     </section>
+  );
+}
+
+/** The API token field: kept in this tab only, never in a URL. */
+function TokenForm(props: {
+  token: string;
+  onToken: (t: string) => void;
+  busy: boolean;
+  error: ApiError | null;
+  onSubmit: (e: FormEvent) => void;
+}) {
+  const { token, onToken, busy, error, onSubmit } = props;
+  return (
+    <form onSubmit={onSubmit} noValidate className="card">
+      <div className="field">
+        <label htmlFor="token">API token</label>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={token}
+          onChange={(e) => onToken(e.target.value)}
+          aria-invalid={error !== null}
+          aria-describedby={error ? 'signin-error' : undefined}
+          required
+        />
+      </div>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </div>
+      <div id="signin-error">{error && <ErrorBox error={error} />}</div>
+      <p className="muted small">
+        The token is kept in this browser tab only (session storage) and sent as a bearer header.
+      </p>
+    </form>
+  );
+}
+
+/** The API's error, said the way a person signing in needs it. */
+function friendlyError(err: unknown): ApiError {
+  const e = err instanceof ApiError ? err : new ApiError('server', String(err), undefined);
+  const friendly = MESSAGES[e.kind];
+  if (!friendly) return e;
+  return new ApiError(
+    e.kind,
+    e.payload ? `${friendly} Server: ${e.payload.message}` : friendly,
+    e.status,
+    e.payload,
   );
 }
 
