@@ -54,7 +54,9 @@ if ! have_image "$base_image"; then
   tarball="$cache/debian-$suite-$base_key.tar"
   if [ ! -s "$tarball" ]; then
     step "mmdebstrap $suite ($packages)"
-    mmdebstrap --quiet --variant=minbase --include="$packages" --aptopt='Acquire::Languages "none"' \
+    # --format=tar: mmdebstrap picks the format from the name's extension, and `.part` would make a directory.
+    rm -rf "$tarball.part"
+    mmdebstrap --quiet --format=tar --variant=minbase --include="$packages" --aptopt='Acquire::Languages "none"' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-exclude=/usr/share/locale/*' "$suite" "$tarball.part" "${sources[@]}"
     # Device nodes belong to the container runtime, not to an image layer.
