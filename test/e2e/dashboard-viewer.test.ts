@@ -100,6 +100,8 @@ describe('the dashboard for an admin token', () => {
     await page.goto(server.url + '/integrations');
     await page.getByRole('link', { name: 'Add ECR integration' }).click();
     await page.getByRole('heading', { level: 1, name: 'Add an Amazon ECR integration' }).waitFor();
+    // The title shows while the runtimes load; the form follows them.
+    await page.locator('main form').waitFor();
     expect(await page.locator('main form').count()).toBe(1);
     await page.close();
   });
