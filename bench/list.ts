@@ -123,9 +123,10 @@ function planTable(plans: Record<string, ListPlan>): string[] {
       Object.entries(plans).map(([q, p]) => [q, p.statements, ms(p.executionMs), p.scans.join('; ')]),
     ),
     '',
-    'Each list request sends the page statement, then its tags, platforms, latest builds and issues in parallel; the',
-    "statements are the store's own (captured from its query log after the timed requests) run again under EXPLAIN ANALYZE",
-    "on a connection set up as the server's. The rest of a request's time is HTTP, auth, JSON and the pool round trips.",
+    'Each list request is one statement: the page, with each image’s tags, platforms, latest builds and issues as',
+    'correlated JSON subqueries (until 2026-12-02 it was the page statement and then five more in parallel, ADR 0032);',
+    "the statements are the store's own (captured from its query log after the timed requests) run again under EXPLAIN",
+    "ANALYZE on a connection set up as the server's. The rest of a request's time is HTTP, auth, JSON and the pool.",
     '',
   ];
 }

@@ -30,7 +30,7 @@ export async function explainList(
     log: (e) => void (e.level === 'query' && seen.push(e.query)),
   });
   try {
-    const store = new SqlImageStore({ db });
+    const store = new SqlImageStore({ db, dialect: 'postgres' });
     const out: Record<string, ListPlan> = {};
     for (const [name, q] of Object.entries(queries)) {
       await store.list(q); // warm: the same pages in cache as for the timed requests
@@ -46,7 +46,8 @@ export async function explainList(
         executionMs: plans
           .map((p) => Number(/Execution Time: ([\d.]+)/.exec(p.join('\n'))?.[1] ?? NaN))
           .reduce((a, b) => a + b, 0),
-        scans: (plans[0] ?? []).flatMap(
+        // The page's own scans: the lines before its children's correlated subplans.
+        scans: pageLines(plans[0] ?? []).flatMap(
           (l) => /((?:Index Only |Index |Seq |Bitmap Heap )Scan[^(]*?)(?: on |\s+\()/.exec(l)?.[1] ?? [],
         ),
       };
@@ -55,4 +56,9 @@ export async function explainList(
   } finally {
     await db.destroy();
   }
+}
+
+function pageLines(plan: string[]): string[] {
+  const sub = plan.findIndex((l) => /^\s*SubPlan/.test(l));
+  return sub === -1 ? plan : plan.slice(0, sub);
 }

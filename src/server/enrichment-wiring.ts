@@ -21,6 +21,7 @@ export function buildEnrichment(
   { redactor, logger }: Ctx,
   deps: {
     db: ReturnType<typeof openDatabase>['db'];
+    dialect: ReturnType<typeof openDatabase>['dialect'];
     reportStore: SqlReportStore;
     repo: ConfigRepo;
     keys: KeyStore;
@@ -32,7 +33,7 @@ export function buildEnrichment(
   },
 ) {
   const { reportStore, endpoints, metrics } = deps;
-  const images = new SqlImageStore({ db: deps.db });
+  const images = new SqlImageStore({ db: deps.db, dialect: deps.dialect });
   const pipeline = new EnrichmentPipeline({
     repo: deps.repo,
     keys: deps.keys,

@@ -225,6 +225,7 @@ async function startLocked(
     const enrichment = buildEnrichment(opts, ctx, {
       notifyAgents: (runtime) => woken.hub?.dispatch.notify(runtime),
       db: store.db,
+      dialect: store.dialect,
       reportStore,
       repo,
       keys,

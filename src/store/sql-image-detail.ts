@@ -11,6 +11,7 @@ import type {
   Referrer,
   ScanSummary,
 } from '../contract/images.js';
+import type { DialectName } from './database.js';
 import type { Database, ImagePlatformsTable, ImageReferrersTable, IssuesTable } from './schema.js';
 import { compact, gitOf, parseJson, type BuildRow, type CommitJoin } from './sql-image-rows.js';
 import { COMMIT_COLUMNS, summaries, type ImageRow } from './sql-image-summaries.js';
@@ -35,11 +36,10 @@ interface PullRequestRow {
   merged_at: string | null;
 }
 
-export async function imageDetail(db: Db, id: string): Promise<ImageDetail | null> {
-  const row = await db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return null;
-  const [summary] = await summaries(db, [row]);
-  if (!summary) return null;
+export async function imageDetail(db: Db, dialect: DialectName, id: string): Promise<ImageDetail | null> {
+  const [found] = await summaries(db, dialect, db.selectFrom('images').selectAll().where('id', '=', id));
+  if (!found) return null;
+  const { row, summary } = found;
 
   const [platforms, referrers, builds, issues] = await Promise.all([
     db.selectFrom('image_platforms').selectAll().where('image_id', '=', id).orderBy('position').execute(),

@@ -7,6 +7,7 @@ import {
   type ImagePage,
   type NormalizedListQuery,
 } from './image-store.js';
+import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { summaries, type ImageRow } from './sql-image-summaries.js';
 import { deployedImageIds } from './sql-deployment-images.js';
@@ -96,14 +97,13 @@ export const FILTERS: readonly ListFilter[] = [
   },
 ];
 
-export async function listImages(db: Db, query: ImageListQuery): Promise<ImagePage> {
+export async function listImages(db: Db, dialect: DialectName, query: ImageListQuery): Promise<ImagePage> {
   const q = normalizeListQuery(query);
-  const rows = await pageQuery(db, q).execute();
-  const page = rows.slice(0, q.limit);
-  const items = await summaries(db, page);
-  const last = page.at(-1);
+  const rows = await summaries(db, dialect, pageQuery(db, q));
+  const items = rows.slice(0, q.limit).map((r) => r.summary);
+  const last = items.at(-1);
   return rows.length > q.limit && last
-    ? { items, nextCursor: encodeCursor({ updatedAt: last.updated_at, id: last.id }) }
+    ? { items, nextCursor: encodeCursor({ updatedAt: last.updatedAt, id: last.id }) }
     : { items };
 }
 

@@ -38,17 +38,6 @@ export function compact<T extends Record<string, string | null>>(o: T): { [K in 
   return out;
 }
 
-export function group<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const r of rows) {
-    const k = key(r);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
-
 // Stored by this store from typed values; lenient on read so one odd row cannot break a page.
 export function parseJson<T>(json: string, fallback: T): T {
   try {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ImageDetail, ImageListQuery } from '../contract/images.js';
 import type { EnrichmentRecord, ImagePage, ImageStore, RecordResult } from './image-store.js';
+import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { imageDetail } from './sql-image-detail.js';
@@ -15,18 +16,22 @@ import { recordEnrichment } from './sql-image-record.js';
 
 export interface SqlImageStoreDeps {
   db: Kysely<Database>;
+  /** The list reads each image's children with the dialect's JSON aggregates. */
+  dialect: DialectName;
   /** Injected so tests control timestamps. */
   now?: () => Date;
 }
 
 export class SqlImageStore implements ImageStore {
   private readonly db: Kysely<Database>;
+  private readonly dialect: DialectName;
   private readonly now: () => Date;
   private readonly nextImageId = createSortableIdGenerator('img_');
   private readonly nextBuildId = createSortableIdGenerator('bld_');
 
   constructor(deps: SqlImageStoreDeps) {
     this.db = deps.db;
+    this.dialect = deps.dialect;
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -37,11 +42,11 @@ export class SqlImageStore implements ImageStore {
   }
 
   list(query: ImageListQuery): Promise<ImagePage> {
-    return listImages(this.db, query);
+    return listImages(this.db, this.dialect, query);
   }
 
   get(id: string): Promise<ImageDetail | null> {
-    return imageDetail(this.db, id);
+    return imageDetail(this.db, this.dialect, id);
   }
 
   async findByDigest(registry: string, repository: string, digest: string): Promise<string | null> {

@@ -1,9 +1,17 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import * as pgJson from 'kysely/helpers/postgres';
+import * as sqliteJson from 'kysely/helpers/sqlite';
 import type { ImageSummary } from '../contract/images.js';
+import type { DialectName } from './database.js';
 import type { Database, ImagesTable } from './schema.js';
-import { compact, group, type BuildRow, type CommitJoin } from './sql-image-rows.js';
+import { compact } from './sql-image-rows.js';
 
-/** The list's view of image rows: each row with its tags, platforms, latest build, Git facts and issues. */
+/**
+ * The list's view of image rows: each row with its tags, platforms, latest build, Git facts and issues, in
+ * ONE statement (correlated JSON subqueries per row). It used to be the page statement and then five more in
+ * parallel: six round trips and up to five pooled connections per list request, whose p95 on a busy
+ * PostgreSQL host followed the slowest of them (ADR 0032).
+ */
 
 export type ImageRow = Selectable<ImagesTable>;
 
@@ -17,112 +25,151 @@ export const COMMIT_COLUMNS = [
   'c.parents as c_parents',
 ] as const;
 
-/** The children of a whole page in five queries, whatever the page size. */
-export async function summaries(db: Kysely<Database>, rows: ImageRow[]): Promise<ImageSummary[]> {
-  if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const [tags, platforms, builds, gitBuilds, issues] = await Promise.all([
-    db
-      .selectFrom('image_tags')
-      .select(['image_id', 'tag'])
-      .where('image_id', 'in', ids)
-      .orderBy('first_seen_at')
-      .orderBy('tag')
-      .execute(),
-    db
-      .selectFrom('image_platforms')
-      .select(['image_id', 'os', 'architecture', 'variant'])
-      .where('image_id', 'in', ids)
-      .orderBy('image_id')
-      .orderBy('position')
-      .execute(),
-    latestBuilds(db, ids),
-    latestBuilds(db, ids, true),
-    db
-      .selectFrom('build_issues')
-      .innerJoin('builds', 'builds.id', 'build_issues.build_id')
-      .select(['builds.image_id', 'build_issues.issue_key'])
-      .distinct()
-      .where('builds.image_id', 'in', ids)
-      .orderBy('build_issues.issue_key')
-      .execute(),
-  ]);
+/** Kysely's JSON helpers of each dialect: the same query shape, the dialect's aggregate functions. */
+const JSON_HELPERS = {
+  postgres: { arrayFrom: pgJson.jsonArrayFrom, objectFrom: pgJson.jsonObjectFrom },
+  sqlite: { arrayFrom: sqliteJson.jsonArrayFrom, objectFrom: sqliteJson.jsonObjectFrom },
+} as const;
 
-  const tagsOf = group(tags, (t) => t.image_id);
-  const platformsOf = group(platforms, (p) => p.image_id);
-  const issuesOf = group(issues, (i) => i.image_id);
-  const buildOf = new Map(builds.map((b) => [b.image_id, b]));
-  const gitBuildOf = new Map(gitBuilds.map((b) => [b.image_id, b]));
+type Db = Kysely<Database>;
+type ImagesQuery = SelectQueryBuilder<Database, 'images', ImageRow>;
 
-  return rows.map((r) => {
-    const s: ImageSummary = {
-      id: r.id,
-      registry: r.registry,
-      repository: r.repository,
-      digest: r.digest,
-      mediaType: r.media_type,
-      tags: (tagsOf.get(r.id) ?? []).map((t) => t.tag),
-      size: Number(r.size),
-      platforms: (platformsOf.get(r.id) ?? []).map((p) =>
-        p.variant === null
-          ? { os: p.os, architecture: p.architecture }
-          : { os: p.os, architecture: p.architecture, variant: p.variant },
-      ),
-      issues: (issuesOf.get(r.id) ?? []).map((i) => i.issue_key),
-      updatedAt: r.updated_at,
-    };
-    if (r.created_at !== null) s.createdAt = r.created_at;
-    if (r.pushed_at !== null) s.pushedAt = r.pushed_at;
-    addBuildFacts(s, buildOf.get(r.id), gitBuildOf.get(r.id));
-    return s;
-  });
+interface LatestBuild {
+  workflow_name: string | null;
+  workflow_url: string | null;
+  reported_at: string;
+}
+interface GitBuild {
+  git_repo: string | null;
+  git_branch: string | null;
+  git_sha: string | null;
+  c_message: string | null;
 }
 
-function addBuildFacts(s: ImageSummary, b?: BuildRow & CommitJoin, g?: BuildRow & CommitJoin): void {
-  if (b) {
-    s.latestBuild = compact({
-      workflowName: b.workflow_name,
-      workflowUrl: b.workflow_url,
-      reportedAt: b.reported_at,
-    }) as NonNullable<ImageSummary['latestBuild']>;
-  }
-  if (g) {
-    const git = compact({ repo: g.git_repo, branch: g.git_branch, sha: g.git_sha, message: g.c_message });
-    if (Object.keys(git).length > 0) s.git = git;
-  }
+/** An image row and its summary; the detail page reads both. */
+export interface SummaryRow {
+  row: ImageRow;
+  summary: ImageSummary;
 }
 
 /**
- * The newest build of each image, with its commit message: one query with a window function. `withGit`:
- * the newest build that had Git facts, so a later report without them does not blank the image's commit.
+ * The rows of `images` (any query selecting all of `images`, limited by the caller) with their summaries,
+ * newest `updated_at` first, in one statement whatever the page size.
  */
-function latestBuilds(
-  db: Kysely<Database>,
-  ids: string[],
-  withGit = false,
-): Promise<Array<BuildRow & CommitJoin>> {
-  const ranked = db
-    .selectFrom('builds')
-    .selectAll()
-    .select((eb) =>
-      eb.fn
-        .agg<number>('row_number')
-        .over((ob) => ob.partitionBy('image_id').orderBy('reported_at', 'desc').orderBy('id', 'desc'))
-        .as('rn'),
-    )
-    .where('image_id', 'in', ids)
-    .$if(withGit, (qb) =>
-      qb.where((eb) => eb.or([eb('git_sha', 'is not', null), eb('git_branch', 'is not', null)])),
-    );
-  return db
-    .selectFrom(ranked.as('b'))
-    .leftJoin('commits as c', (join) =>
-      join
-        .onRef('c.sha', '=', 'b.git_sha')
-        .on((eb) => eb('c.repo', '=', eb.fn.coalesce('b.git_repo', eb.val('')))),
-    )
-    .selectAll('b')
-    .select(COMMIT_COLUMNS)
-    .where('b.rn', '=', 1)
+export async function summaries(db: Db, dialect: DialectName, images: ImagesQuery): Promise<SummaryRow[]> {
+  const { arrayFrom, objectFrom } = JSON_HELPERS[dialect];
+  const rows = await db
+    .selectFrom(images.as('p'))
+    .selectAll('p')
+    .select((eb) => [
+      arrayFrom(
+        eb
+          .selectFrom('image_tags as t')
+          .select('t.tag')
+          .whereRef('t.image_id', '=', 'p.id')
+          .orderBy('t.first_seen_at')
+          .orderBy('t.tag'),
+      ).as('j_tags'),
+      arrayFrom(
+        eb
+          .selectFrom('image_platforms as pl')
+          .select(['pl.os', 'pl.architecture', 'pl.variant'])
+          .whereRef('pl.image_id', '=', 'p.id')
+          .orderBy('pl.position'),
+      ).as('j_platforms'),
+      objectFrom(
+        eb
+          .selectFrom('builds as b')
+          .select(['b.workflow_name', 'b.workflow_url', 'b.reported_at'])
+          .whereRef('b.image_id', '=', 'p.id')
+          .orderBy('b.reported_at', 'desc')
+          .orderBy('b.id', 'desc')
+          .limit(1),
+      ).as('j_build'),
+      // The newest build that had Git facts, so a later report without them does not blank the commit.
+      objectFrom(
+        eb
+          .selectFrom('builds as g')
+          .leftJoin('commits as c', (join) =>
+            join
+              .onRef('c.sha', '=', 'g.git_sha')
+              .on((e) => e('c.repo', '=', e.fn.coalesce('g.git_repo', e.val('')))),
+          )
+          .select(['g.git_repo', 'g.git_branch', 'g.git_sha', 'c.message as c_message'])
+          .where((e) => e.or([e('g.git_sha', 'is not', null), e('g.git_branch', 'is not', null)]))
+          .whereRef('g.image_id', '=', 'p.id')
+          .orderBy('g.reported_at', 'desc')
+          .orderBy('g.id', 'desc')
+          .limit(1),
+      ).as('j_git'),
+      arrayFrom(
+        eb
+          .selectFrom('build_issues as bi')
+          .innerJoin('builds as ib', 'ib.id', 'bi.build_id')
+          .select('bi.issue_key')
+          .distinct()
+          .whereRef('ib.image_id', '=', 'p.id')
+          .orderBy('bi.issue_key'),
+      ).as('j_issues'),
+    ])
+    .orderBy('p.updated_at', 'desc')
+    .orderBy('p.id', 'desc')
     .execute();
+  return rows.map(({ j_tags, j_platforms, j_build, j_git, j_issues, ...row }) => ({
+    row,
+    summary: toSummary(row, {
+      tags: fromJson(j_tags),
+      platforms: fromJson(j_platforms),
+      build: fromJson(j_build),
+      git: fromJson(j_git),
+      issues: fromJson(j_issues),
+    }),
+  }));
+}
+
+/** PostgreSQL's driver parses json; SQLite hands back its text. */
+function fromJson<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
+interface Children {
+  tags: Array<{ tag: string }>;
+  platforms: Array<{ os: string; architecture: string; variant: string | null }>;
+  build: LatestBuild | null;
+  git: GitBuild | null;
+  issues: Array<{ issue_key: string }>;
+}
+
+function toSummary(r: ImageRow, c: Children): ImageSummary {
+  const s: ImageSummary = {
+    id: r.id,
+    registry: r.registry,
+    repository: r.repository,
+    digest: r.digest,
+    mediaType: r.media_type,
+    tags: c.tags.map((t) => t.tag),
+    size: Number(r.size),
+    platforms: c.platforms.map((p) =>
+      p.variant === null
+        ? { os: p.os, architecture: p.architecture }
+        : { os: p.os, architecture: p.architecture, variant: p.variant },
+    ),
+    issues: c.issues.map((i) => i.issue_key),
+    updatedAt: r.updated_at,
+  };
+  if (r.created_at !== null) s.createdAt = r.created_at;
+  if (r.pushed_at !== null) s.pushedAt = r.pushed_at;
+  if (c.build) {
+    s.latestBuild = compact({
+      workflowName: c.build.workflow_name,
+      workflowUrl: c.build.workflow_url,
+      reportedAt: c.build.reported_at,
+    }) as NonNullable<ImageSummary['latestBuild']>;
+  }
+  if (c.git) {
+    const g = c.git;
+    const git = compact({ repo: g.git_repo, branch: g.git_branch, sha: g.git_sha, message: g.c_message });
+    if (Object.keys(git).length > 0) s.git = git;
+  }
+  return s;
 }

@@ -23,7 +23,7 @@ export const digest = (c: string) => `sha256:${c.repeat(64)}`;
 export async function controlPlane(db: TestDatabase, runtimes = ['local', 'edge', 'other']) {
   const redactor = new Redactor();
   const tokens = new FakeTokenStore();
-  const images = new SqlImageStore({ db: db.db });
+  const images = new SqlImageStore({ db: db.db, dialect: db.engine });
   const store = new SqlDeploymentStore({ db: db.db });
   const reports = new SqlReportStore({ db: db.db });
   const snapshot = {

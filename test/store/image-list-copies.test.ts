@@ -163,8 +163,8 @@ describe.each(eachDatabase())('list copies of updated_at (%s)', (engine) => {
   const database = useTestDatabase(engine);
 
   it('stay equal to the image updated_at through 120 upserts, and every filter lists what the fake store lists', async () => {
-    const { db } = database();
-    const sql = new SqlImageStore({ db, now: clock() });
+    const { db, engine } = database();
+    const sql = new SqlImageStore({ db, dialect: engine, now: clock() });
     const fake = new FakeImageStore({ now: clock() });
     for (const r of reports()) {
       await sql.recordEnrichment(r);
@@ -187,8 +187,12 @@ describe.each(eachDatabase())('list copies of updated_at (%s)', (engine) => {
   });
 
   it('follow an image that is reported again: it moves to the top of its tag, branch and issue lists', async () => {
-    const { db } = database();
-    const store = new SqlImageStore({ db, now: clock(Date.parse('2027-01-01T00:00:00.000Z')) });
+    const { db, engine } = database();
+    const store = new SqlImageStore({
+      db,
+      dialect: engine,
+      now: clock(Date.parse('2027-01-01T00:00:00.000Z')),
+    });
     const rec = (n: number, branch: string, reportId: string): EnrichmentRecord => ({
       image: image(1000 + n, ['moving']),
       build: { runtime: 'local', reportId, reportedAt: '2027-01-01T00:00:00.000Z', workflowName: 'ci' },
@@ -217,7 +221,7 @@ describe.each(eachDatabase())('migration 0008 on %s', (engine) => {
   const database = useTestDatabase(engine, { migrate: false });
 
   it('backfills the copies of rows written before it, so the filters still find them', async () => {
-    const { db } = database();
+    const { db, engine } = database();
     await migrateToLatest(db, before0008);
     const row = (n: number) => ({
       id: `img_${n}`,
@@ -278,7 +282,7 @@ describe.each(eachDatabase())('migration 0008 on %s', (engine) => {
 
     await migrateToLatest(db);
     expect(await staleCopies(db)).toEqual([]);
-    const store = new SqlImageStore({ db });
+    const store = new SqlImageStore({ db, dialect: engine });
     for (const query of [{ tag: 'old' }, { branch: 'release' }]) {
       const page = await store.list({ ...query, limit: 2 });
       expect(page.items.map((i) => i.id)).toEqual(['img_3', 'img_2']);

@@ -76,7 +76,7 @@ function sql(engine: 'sqlite' | 'postgres'): Subject {
     });
   return {
     database,
-    store: () => new SqlImageStore({ db: database().db }),
+    store: () => new SqlImageStore({ db: database().db, dialect: database().engine }),
     run: async (p) => {
       await apply(p, [{ ...key(p), replicas: 1, firstStartedAt: '2026-01-01T09:00:00.000Z' }], []);
     },

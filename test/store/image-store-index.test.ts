@@ -49,7 +49,7 @@ describe.each(eachDatabase())('an index of more than 5,000 entries (%s)', (engin
   const database = useTestDatabase(engine);
 
   it('is stored whole, in batches, with duplicate entries removed, and stored again over itself', async () => {
-    const store = new SqlImageStore({ db: database().db });
+    const store = new SqlImageStore({ db: database().db, dialect: database().engine });
     const image = bigIndex(5_200);
     const build = { runtime: 'local', reportId: 'rep_big', reportedAt: '2025-01-01T00:00:00.000Z' };
     const first = await store.recordEnrichment({ image, build });
@@ -73,7 +73,11 @@ describe.each(eachDatabase())('Git facts across reports (%s)', (engine) => {
 
   it('a later report without Git facts does not blank the commit and branch the list shows', async () => {
     let t = Date.parse('2026-01-01T00:00:00.000Z');
-    const store = new SqlImageStore({ db: database().db, now: () => new Date((t += 1000)) });
+    const store = new SqlImageStore({
+      db: database().db,
+      dialect: database().engine,
+      now: () => new Date((t += 1000)),
+    });
     const image = { ...bigIndex(2), repository: 'team/git', digest: `sha256:${hex(4242)}` };
     const sha = hex(7, 40);
     const first = await store.recordEnrichment({

@@ -20,7 +20,10 @@ const subjects: [string, () => Subject][] = [
     engine,
     () => {
       const database = useTestDatabase(engine);
-      return { store: (now) => new SqlImageStore({ db: database().db, now }), database };
+      return {
+        store: (now) => new SqlImageStore({ db: database().db, dialect: database().engine, now }),
+        database,
+      };
     },
   ]),
 ];
@@ -433,7 +436,7 @@ describe.each(subjects)('image store (%s)', (label, setup) => {
         dbs.map((db, w) => {
           const r = report(7);
           r.build = { ...r.build, workflowUrl: `https://ci.example.com/runs/7-${w}` };
-          return new SqlImageStore({ db }).recordEnrichment(r);
+          return new SqlImageStore({ db, dialect: database.engine }).recordEnrichment(r);
         }),
       );
       expect(new Set(results.map((r) => r.imageId)).size).toBe(1);
