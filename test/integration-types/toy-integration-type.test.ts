@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { availabilityFor } from '../../src/integrations/availability.js';
@@ -5,9 +6,15 @@ import { conformanceProblems } from '../../src/integrations/types/conformance.js
 import { secretPaths, type AnyIntegrationTypeDefinition } from '../../src/integrations/types/definition.js';
 import { INTEGRATION_TYPE_DEFINITIONS, secretFieldNames } from '../../src/integrations/types/definitions.js';
 import { integrationTypesTable, withTypesTable } from '../../src/integrations/types/docs-table.js';
-import { toyWebhookDefinition } from './toy-webhook/definition.js';
+import {
+  loadHandlers,
+  TYPE_FOLDERS,
+  type HandlerSource,
+} from '../../src/integrations/types/handler-loader.js';
+import { toyWebhookDefinition } from './notify-webhook/definition.js';
+import { notifyWebhook } from './notify-webhook/handler.js';
 
-// A new integration type is its folder (toy-webhook/: kind, flags, form, definition) and one registry line;
+// A new integration type is its folder (notify-webhook/: kind, flags, form, definition, handler) and one registry line;
 // what the registry derives picks it up, and the conformance check names every piece a type forgets.
 
 /** The registry with the toy added: the one line a new type adds to src/integrations/types/definitions.ts. */
@@ -40,6 +47,52 @@ describe('a toy integration type in its own folder', () => {
     const table = integrationTypesTable(REGISTRY);
     expect(table).toContain('`notify.webhook`');
     expect(table).toContain('`signingKey` (`--signing-key-stdin`)');
+  });
+});
+
+/**
+ * Where the server looks for a type's `handler.ts`, with this folder first: a test cannot add a folder to
+ * src/integrations/types/, so its toy's folder sits here, found by the same convention (type → folder).
+ */
+const here = (folder: string) => existsSync(new URL(`./${folder}`, import.meta.url));
+const WITH_TOY: HandlerSource = {
+  file: (folder) =>
+    here(folder) ? `test/integration-types/${folder}/handler.ts` : TYPE_FOLDERS.file(folder),
+  load: (folder) => (here(folder) ? import(`./${folder}/handler.ts`) : TYPE_FOLDERS.load(folder)),
+};
+
+describe('the server finds each registered type’s handler by its folder', () => {
+  it('loads notify-webhook/handler.ts for the toy, next to the built-in types', async () => {
+    const handlers = await loadHandlers(REGISTRY, WITH_TOY);
+    expect(Object.keys(handlers)).toEqual(REGISTRY.map((d) => d.type));
+    for (const d of REGISTRY) expect(handlers[d.type]?.definition).toBe(d);
+    const toy = handlers['notify.webhook'];
+    const sealed = { sealed: 'x', recipients: [R] };
+    expect(toy?.sealedFields({ url: 'https://hook.example', signingKey: sealed })).toEqual([
+      { path: 'signingKey', value: sealed },
+    ]);
+    expect(toy?.availability({}, hosted).available).toBe(false);
+  });
+
+  it('a registered type without a handler.ts stops the start, naming the type and the file', async () => {
+    const orphan = { ...toyWebhookDefinition, type: 'notify.orphan', section: 'orphan' };
+    await expect(loadHandlers([orphan], WITH_TOY)).rejects.toThrow(
+      'Integration type notify.orphan has no handler: src/integrations/types/notify-orphan/handler.ts could not be loaded',
+    );
+  });
+
+  it('a handler.ts exporting no handler, or one built from another definition, stops the start', async () => {
+    const exporting = (module: object): HandlerSource => ({
+      file: (folder) => `test/${folder}/handler.ts`,
+      load: () => Promise.resolve(module),
+    });
+    await expect(loadHandlers([toyWebhookDefinition], exporting({ toyWebhookDefinition }))).rejects.toThrow(
+      'Integration type notify.webhook has no handler: test/notify-webhook/handler.ts exports none built by defineHandler',
+    );
+    const copy = { ...toyWebhookDefinition };
+    await expect(loadHandlers([copy], exporting({ notifyWebhook }))).rejects.toThrow(
+      'Integration type notify.webhook has no handler: test/notify-webhook/handler.ts exports one built from another definition (notify.webhook), not the registered one',
+    );
   });
 });
 
