@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
+import { sectionFromFlags } from '../../src/cli/commands/integration-section.js';
 import { availabilityFor } from '../../src/integrations/availability.js';
 import { conformanceProblems } from '../../src/integrations/types/conformance.js';
 import { secretPaths, type AnyIntegrationTypeDefinition } from '../../src/integrations/types/definition.js';
@@ -35,7 +36,7 @@ describe('a toy integration type in its own folder', () => {
     expect(conformanceProblems(REGISTRY)).toEqual([]);
   });
 
-  it('gets sealing, redaction, availability and the docs table from the registry', () => {
+  it('gets sealing, redaction, availability, the CLI and the docs table from the registry', async () => {
     expect(secretPaths(toyWebhookDefinition)).toEqual(['signingKey']);
     expect(secretFieldNames(REGISTRY)).toContain('signingKey');
     expect(availabilityFor(toyWebhookDefinition, {}, hybrid).available).toBe(true);
@@ -45,6 +46,13 @@ describe('a toy integration type in its own folder', () => {
       reason: 'runtime "cloud" is hosted: webhooks need a hybrid runtime',
     });
     const table = integrationTypesTable(REGISTRY);
+    // `integration add webhook --url … --signing-key-stdin`: the CLI builds its section from flags.ts alone.
+    const stdin = { env: {}, stdin: () => Promise.resolve('key-1\n') };
+    const o = { url: 'https://hook.example', signingKeyStdin: true };
+    expect(await sectionFromFlags(toyWebhookDefinition, o, 'add', stdin)).toEqual({
+      url: 'https://hook.example',
+      signingKey: 'key-1',
+    });
     expect(table).toContain('`notify.webhook`');
     expect(table).toContain('`signingKey` (`--signing-key-stdin`)');
   });
