@@ -159,6 +159,23 @@ describe('the conformance check fails when a type forgets a piece', () => {
     ]);
   });
 
+  it('CLI data the generic flag reader cannot honour: env on an argv flag, "" clears unsaid, a missing companion', () => {
+    const flags = [
+      { flag: '--url <url>', setting: 'url', description: 'u', env: 'URL', emptyClears: true },
+      {
+        flag: '--signing-key-stdin',
+        setting: 'signingKey',
+        description: 'k',
+        comesWith: 'minRuntimeVersion',
+      },
+    ];
+    expect(problems({ ...toy, cli: { ...toy.cli, flags } })).toEqual([
+      'notify.webhook: CLI flag --url <url>: only a -stdin flag falls back to env URL',
+      'notify.webhook: CLI flag --url <url>: its edit description must say that "" clears it',
+      'notify.webhook: CLI flag --signing-key-stdin: comes with minRuntimeVersion, which no flag sets',
+    ]);
+  });
+
   it('no availability words, an endpoint or mode setting that does not exist, a type or section taken', () => {
     expect(
       problems({ ...toy, availabilityText: '', endpoints: [{ path: 'hook' }], mode: { path: 'auth.kind' } }),
