@@ -105,6 +105,14 @@ describe('integration add: a section from the type’s flags, the same code for 
     );
     expect(byPat).toEqual({ baseUrl: 'https://jira.example', auth: { kind: 'server', pat: 'pat-1234567' } });
     await expect(
+      sectionFromFlags(
+        issueJiraDefinition,
+        { baseUrl: 'https://x.atlassian.net', email: 'a@example.com' },
+        'add',
+        secrets(),
+      ),
+    ).rejects.toThrow('Jira needs the API token: pipe it in with --api-token-stdin.');
+    await expect(
       sectionFromFlags(issueJiraDefinition, { ...cloud, patStdin: true }, 'add', secrets('x')),
     ).rejects.toThrow(
       'Use either --email --api-token-stdin (Jira Cloud) or --pat-stdin (Server / Data Center), not both.',

@@ -251,8 +251,11 @@ function requireSettings(
   }
 }
 
-const secretLabel = (d: AnyIntegrationTypeDefinition, f: FlagSpec) =>
-  (d.form.fields.find((x) => x.path === `${d.section}.${f.setting}`)?.label ?? f.setting).toLowerCase();
+/** The secret's form label in a sentence: `secret access key`, `API token` (an acronym stays). */
+function secretLabel(d: AnyIntegrationTypeDefinition, f: FlagSpec): string {
+  const label = d.form.fields.find((x) => x.path === `${d.section}.${f.setting}`)?.label ?? f.setting;
+  return /^[A-Z][a-z]/.test(label) ? label.charAt(0).toLowerCase() + label.slice(1) : label;
+}
 
 async function valueOf(
   d: AnyIntegrationTypeDefinition,
