@@ -1,13 +1,21 @@
+import { existsSync } from 'node:fs';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
+import { sectionFromFlags } from '../../src/cli/commands/integration-section.js';
 import { availabilityFor } from '../../src/integrations/availability.js';
 import { conformanceProblems } from '../../src/integrations/types/conformance.js';
 import { secretPaths, type AnyIntegrationTypeDefinition } from '../../src/integrations/types/definition.js';
 import { INTEGRATION_TYPE_DEFINITIONS, secretFieldNames } from '../../src/integrations/types/definitions.js';
 import { integrationTypesTable, withTypesTable } from '../../src/integrations/types/docs-table.js';
-import { toyWebhookDefinition } from './toy-webhook/definition.js';
+import {
+  loadHandlers,
+  TYPE_FOLDERS,
+  type HandlerSource,
+} from '../../src/integrations/types/handler-loader.js';
+import { toyWebhookDefinition } from './notify-webhook/definition.js';
+import { notifyWebhook } from './notify-webhook/handler.js';
 
-// A new integration type is its folder (toy-webhook/: kind, flags, form, definition) and one registry line;
+// A new integration type is its folder (notify-webhook/: kind, flags, form, definition, handler) and one registry line;
 // what the registry derives picks it up, and the conformance check names every piece a type forgets.
 
 /** The registry with the toy added: the one line a new type adds to src/integrations/types/definitions.ts. */
@@ -28,7 +36,7 @@ describe('a toy integration type in its own folder', () => {
     expect(conformanceProblems(REGISTRY)).toEqual([]);
   });
 
-  it('gets sealing, redaction, availability and the docs table from the registry', () => {
+  it('gets sealing, redaction, availability, the CLI and the docs table from the registry', async () => {
     expect(secretPaths(toyWebhookDefinition)).toEqual(['signingKey']);
     expect(secretFieldNames(REGISTRY)).toContain('signingKey');
     expect(availabilityFor(toyWebhookDefinition, {}, hybrid).available).toBe(true);
@@ -38,8 +46,61 @@ describe('a toy integration type in its own folder', () => {
       reason: 'runtime "cloud" is hosted: webhooks need a hybrid runtime',
     });
     const table = integrationTypesTable(REGISTRY);
+    // `integration add webhook --url … --signing-key-stdin`: the CLI builds its section from flags.ts alone.
+    const stdin = { env: {}, stdin: () => Promise.resolve('key-1\n') };
+    const o = { url: 'https://hook.example', signingKeyStdin: true };
+    expect(await sectionFromFlags(toyWebhookDefinition, o, 'add', stdin)).toEqual({
+      url: 'https://hook.example',
+      signingKey: 'key-1',
+    });
     expect(table).toContain('`notify.webhook`');
     expect(table).toContain('`signingKey` (`--signing-key-stdin`)');
+  });
+});
+
+/**
+ * Where the server looks for a type's `handler.ts`, with this folder first: a test cannot add a folder to
+ * src/integrations/types/, so its toy's folder sits here, found by the same convention (type → folder).
+ */
+const here = (folder: string) => existsSync(new URL(`./${folder}`, import.meta.url));
+const WITH_TOY: HandlerSource = {
+  file: (folder) =>
+    here(folder) ? `test/integration-types/${folder}/handler.ts` : TYPE_FOLDERS.file(folder),
+  load: (folder) => (here(folder) ? import(`./${folder}/handler.ts`) : TYPE_FOLDERS.load(folder)),
+};
+
+describe('the server finds each registered type’s handler by its folder', () => {
+  it('loads notify-webhook/handler.ts for the toy, next to the built-in types', async () => {
+    const handlers = await loadHandlers(REGISTRY, WITH_TOY);
+    expect(Object.keys(handlers)).toEqual(REGISTRY.map((d) => d.type));
+    for (const d of REGISTRY) expect(handlers[d.type]?.definition).toBe(d);
+    const toy = handlers['notify.webhook'];
+    const sealed = { sealed: 'x', recipients: [R] };
+    expect(toy?.sealedFields({ url: 'https://hook.example', signingKey: sealed })).toEqual([
+      { path: 'signingKey', value: sealed },
+    ]);
+    expect(toy?.availability({}, hosted).available).toBe(false);
+  });
+
+  it('a registered type without a handler.ts stops the start, naming the type and the file', async () => {
+    const orphan = { ...toyWebhookDefinition, type: 'notify.orphan', section: 'orphan' };
+    await expect(loadHandlers([orphan], WITH_TOY)).rejects.toThrow(
+      'Integration type notify.orphan has no handler: src/integrations/types/notify-orphan/handler.ts could not be loaded',
+    );
+  });
+
+  it('a handler.ts exporting no handler, or one built from another definition, stops the start', async () => {
+    const exporting = (module: object): HandlerSource => ({
+      file: (folder) => `test/${folder}/handler.ts`,
+      load: () => Promise.resolve(module),
+    });
+    await expect(loadHandlers([toyWebhookDefinition], exporting({ toyWebhookDefinition }))).rejects.toThrow(
+      'Integration type notify.webhook has no handler: test/notify-webhook/handler.ts exports none built by defineHandler',
+    );
+    const copy = { ...toyWebhookDefinition };
+    await expect(loadHandlers([copy], exporting({ notifyWebhook }))).rejects.toThrow(
+      'Integration type notify.webhook has no handler: test/notify-webhook/handler.ts exports one built from another definition (notify.webhook), not the registered one',
+    );
   });
 });
 
@@ -95,6 +156,23 @@ describe('the conformance check fails when a type forgets a piece', () => {
       'notify.webhook: CLI flag --url <url> has no description',
       'notify.webhook: CLI flag --signing-key <key> takes the secret signingKey as an argument: read it from stdin (--…-stdin)',
       'notify.webhook: secret signingKey has no -stdin CLI flag',
+    ]);
+  });
+
+  it('CLI data the generic flag reader cannot honour: env on an argv flag, "" clears unsaid, a missing companion', () => {
+    const flags = [
+      { flag: '--url <url>', setting: 'url', description: 'u', env: 'URL', emptyClears: true },
+      {
+        flag: '--signing-key-stdin',
+        setting: 'signingKey',
+        description: 'k',
+        comesWith: 'minRuntimeVersion',
+      },
+    ];
+    expect(problems({ ...toy, cli: { ...toy.cli, flags } })).toEqual([
+      'notify.webhook: CLI flag --url <url>: only a -stdin flag falls back to env URL',
+      'notify.webhook: CLI flag --url <url>: its edit description must say that "" clears it',
+      'notify.webhook: CLI flag --signing-key-stdin: comes with minRuntimeVersion, which no flag sets',
     ]);
   });
 

@@ -15,31 +15,21 @@ import type * as z from 'zod';
 import { clientFor } from './common.js';
 import { short } from './runtime.js';
 import {
-  authForAdd,
+  addSection,
   commonOptions,
   dropUndef,
   editSections,
-  endpointsFrom,
-  githubFrom,
-  jiraFrom,
   sharingFrom,
   type CommonFlags,
-  type EcrFlags,
-  type EditFlags,
-  type GitHubFlags,
-  type JiraFlags,
   typeOptions,
 } from './integration-flags.js';
 import { INTEGRATION_TYPE_DEFINITIONS } from '../../integrations/types/definitions.js';
-import { gitGithubDefinition } from '../../integrations/types/git-github/definition.js';
-import { issueJiraDefinition } from '../../integrations/types/issue-jira/definition.js';
-import { registryEcrDefinition } from '../../integrations/types/registry-ecr/definition.js';
 
 export function registerIntegration(program: Command): void {
   const integ = program
     .command('integration')
     .description(
-      'manage integrations: ECR registries, GitHub, Jira (stored in the shared configuration repository)',
+      `manage integrations: ${INTEGRATION_TYPE_DEFINITIONS.map((d) => d.title).join(', ')} (stored in the shared configuration repository)`,
     );
   registerAdd(integ);
   registerEdit(integ);
@@ -49,34 +39,17 @@ export function registerIntegration(program: Command): void {
   registerDelete(integ);
 }
 
+/** `integration add <command>` for every registered type, from its definition's CLI flags. */
 function registerAdd(integ: Command): void {
   const add = integ.command('add').description('add an integration');
-
-  const ecrCli = registryEcrDefinition.cli;
-  commonOptions(typeOptions(add.command(`${ecrCli.command} <name>`), ecrCli, false), false)
-    .description(ecrCli.description)
-    .action(async (name: string, o: EcrFlags & CommonFlags, cmd: Command) => {
-      if (!o.region)
-        throw new InputError('--region is required (the AWS region of the registry, e.g. eu-west-1).');
-      const ecr = dropUndef({ region: o.region, auth: await authForAdd(o), endpoints: endpointsFrom(o) });
-      await addIntegration(cmd, name, o, 'registry.ecr', { ecr });
-    });
-
-  const githubCli = gitGithubDefinition.cli;
-  commonOptions(typeOptions(add.command(`${githubCli.command} <name>`), githubCli, false), false)
-    .description(githubCli.description)
-    .action(async (name: string, o: GitHubFlags, cmd: Command) => {
-      sharingFrom(o, true); // usage errors before reading a secret from stdin
-      await addIntegration(cmd, name, o, 'git.github', { github: await githubFrom(o, false) });
-    });
-
-  const jiraCli = issueJiraDefinition.cli;
-  commonOptions(typeOptions(add.command(`${jiraCli.command} <name>`), jiraCli, false), false)
-    .description(jiraCli.description)
-    .action(async (name: string, o: JiraFlags, cmd: Command) => {
-      sharingFrom(o, true);
-      await addIntegration(cmd, name, o, 'issue.jira', { jira: await jiraFrom(o, false) });
-    });
+  for (const d of INTEGRATION_TYPE_DEFINITIONS) {
+    commonOptions(typeOptions(add.command(`${d.cli.command} <name>`), d.cli, false), false)
+      .description(d.cli.description)
+      .action(async (name: string, o: CommonFlags & Record<string, unknown>, cmd: Command) => {
+        sharingFrom(o, true); // usage errors before reading a secret from stdin
+        await addIntegration(cmd, name, o, d.type, await addSection(d, o));
+      });
+  }
 }
 
 function registerEdit(integ: Command): void {
@@ -86,7 +59,7 @@ function registerEdit(integ: Command): void {
     .description(
       'change an integration; only the options given change (an omitted secret keeps the stored one); tested before it is committed',
     )
-    .action(async (name: string, o: EditFlags, cmd: Command) => {
+    .action(async (name: string, o: CommonFlags & Record<string, unknown>, cmd: Command) => {
       const out = stdio(Boolean(o.json));
       const sections = await editSections(o);
       const body = dropUndef({
@@ -127,7 +100,7 @@ function registerList(integ: Command): void {
       if (out.json) return printJson(out, items);
       if (items.length === 0)
         return out.out(
-          'No integrations yet. Add one with: imagetrail integration add ecr|github|jira NAME … (see --help)',
+          `No integrations yet. Add one with: imagetrail integration add ${INTEGRATION_TYPE_DEFINITIONS.map((d) => d.cli.command).join('|')} NAME … (see --help)`,
         );
       out.out(
         table([
@@ -161,7 +134,8 @@ function registerShow(integ: Command): void {
       out.out(`Integration: ${i.name} (${i.type})`);
       if (i.description) out.out(`Description: ${i.description}`);
       // The type's settings sit under its section key; secrets are only ever `{"set":true}` here.
-      for (const section of [i.ecr, i.github, i.jira]) {
+      for (const d of INTEGRATION_TYPE_DEFINITIONS) {
+        const section = (i as Record<string, unknown>)[d.section];
         for (const [k, v] of Object.entries(section ?? {})) {
           out.out(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
         }

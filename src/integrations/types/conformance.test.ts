@@ -13,7 +13,9 @@ describe('every registered integration type', () => {
     expect(conformanceProblems(INTEGRATION_TYPE_DEFINITIONS)).toEqual([]);
   });
 
-  it('has a server handler built from its definition (the second registry line, checked by the compiler)', () => {
+  it('has a server handler in its folder (<kind>-<name>/handler.ts), built from its definition', () => {
+    // index.ts loads them when first imported and refuses a missing or foreign one (handler-loader.ts);
+    // this names the contract a registered type must meet.
     expect([...INTEGRATION_TYPES]).toEqual(INTEGRATION_TYPE_DEFINITIONS.map((d) => d.type));
     for (const d of INTEGRATION_TYPE_DEFINITIONS) expect(handlerFor(d.type).definition).toBe(d);
   });

@@ -76,6 +76,12 @@ function typeProblems(d: AnyIntegrationTypeDefinition): string[] {
   for (const f of d.cli.flags) {
     if (!f.description.trim()) at(`CLI flag ${f.flag} has no description`);
     if (!known(f.setting)) at(`CLI flag ${f.flag}: ${f.setting} is not a setting of the spec`);
+    if (f.env && !/-stdin$/.test(f.flag))
+      at(`CLI flag ${f.flag}: only a -stdin flag falls back to env ${f.env}`);
+    if (f.emptyClears && !(f.editDescription ?? '').includes('""'))
+      at(`CLI flag ${f.flag}: its edit description must say that "" clears it`);
+    if (f.comesWith && !d.cli.flags.some((g) => g.setting === f.comesWith))
+      at(`CLI flag ${f.flag}: comes with ${f.comesWith}, which no flag sets`);
     if (!secrets.has(f.setting)) continue;
     if (/^--[a-z0-9-]+-stdin$/.test(f.flag)) secretFlags.add(f.setting);
     else

@@ -38,6 +38,12 @@ export interface FlagSpec {
   setting: string;
   /** Only on edit (`--no-fail-on-not-found`). */
   editOnly?: boolean;
+  /** A `-stdin` flag's fallback on add: the environment variable the secret may come from instead. */
+  env?: string;
+  /** On edit, `""` clears the setting (sent as null); the edit description says so. */
+  emptyClears?: boolean;
+  /** A setting that must come with this one, on edit too (a new access key ID comes with its secret). */
+  comesWith?: string;
 }
 
 /** The CLI of a type: `imagetrail integration add <command> NAME [flags]`. */

@@ -6,7 +6,7 @@ import { registryEcrDefinition } from './registry-ecr/definition.js';
 /**
  * The integration types imagetrail knows: one line each. Browser-safe: the Integration kind, the endpoint
  * policy, availability, redaction, the dashboard and the docs tables are derived from this list; the
- * server's handlers (`./index.ts`) must cover it, which the compiler checks.
+ * server loads each type's handler from its folder (`registry-ecr/handler.ts`, see `./index.ts`).
  */
 export const INTEGRATION_TYPE_DEFINITIONS = [
   registryEcrDefinition,

@@ -10,13 +10,11 @@ import type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
 export type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
 
 /** The key of a type's settings in the spec: `ecr`, `github`, `jira` (distributes over a union of types). */
-export type SectionKey<T extends IntegrationType> = T extends IntegrationType
+type SectionKey<T extends string> = T extends IntegrationType
   ? Exclude<keyof SpecOf<T>, 'type' | 'description'>
   : never;
 /** A type's stored settings, secrets sealed: `spec.github`. */
-export type SectionOf<T extends IntegrationType> = T extends IntegrationType
-  ? SpecOf<T>[SectionKey<T>]
-  : never;
+export type SectionOf<T extends string> = T extends IntegrationType ? SpecOf<T>[SectionKey<T>] : never;
 
 /** Opens one stored secret (with the control plane's key); `field` names it in errors. */
 export type Unsealer = (value: SealedValue, field: string) => Promise<string>;
@@ -33,7 +31,7 @@ export type Sealer = (clear: string, field: string) => Promise<SealedValue>;
  * `Input` is the settings with secrets in clear, as a caller sends them once to create or test; `Patch` is an
  * edit naming only what changes (an omitted secret keeps the stored one).
  */
-export interface IntegrationTypeHandler<T extends IntegrationType, Input, Patch, Section = SectionOf<T>> {
+export interface IntegrationTypeHandler<T extends string, Input, Patch, Section = SectionOf<T>> {
   /** The type's browser-safe definition (spec, secrets, endpoints, runtime rule, docs words). */
   readonly definition: IntegrationTypeDefinition<T>;
   readonly type: T;
@@ -98,7 +96,7 @@ type Derived = 'definition' | 'type' | 'section' | 'sealedFields' | 'modeOf' | '
  * `SealedValue` of the spec), mode word and availability (the definition's runtime rule) are derived, so
  * they cannot disagree with the stored schema or the dashboard.
  */
-export function defineHandler<T extends IntegrationType, Input, Patch, Section = SectionOf<T>>(
+export function defineHandler<T extends string, Input, Patch, Section = SectionOf<T>>(
   definition: IntegrationTypeDefinition<T>,
   parts: Omit<IntegrationTypeHandler<T, Input, Patch, Section>, Derived>,
 ): IntegrationTypeHandler<T, Input, Patch, Section> {

@@ -1,26 +1,20 @@
 import type { IntegrationSpec, IntegrationType } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { AnyIntegrationTypeHandler } from './handler.js';
-import { gitGithub } from './git-github/handler.js';
-import { issueJira } from './issue-jira/handler.js';
-import { registryEcr } from './registry-ecr/handler.js';
+import { loadHandlers, TYPE_FOLDERS } from './handler-loader.js';
+import { INTEGRATION_TYPE_DEFINITIONS } from './definitions.js';
 
 export type { AnyIntegrationTypeHandler } from './handler.js';
 export type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
 
 /**
- * The server side of each registered type (definitions.ts): its handler. Adding a type is its folder
- * (`<type>/kind.ts`, `handler.ts`, …) and its line in definitions.ts; the compiler then asks for the line
- * here (docs/adding-an-integration-type.md).
+ * The server side of each registered type (definitions.ts): its handler, found by its folder
+ * (`registry.ecr` → `registry-ecr/handler.ts`). Loaded once, when this module is first imported, so a type
+ * whose handler is missing or built from another definition stops the start with its name and file
+ * (handler-loader.ts), and `handlerFor` stays synchronous.
  */
-const HANDLERS = {
-  'registry.ecr': registryEcr,
-  'git.github': gitGithub,
-  'issue.jira': issueJira,
-  // Every type has a handler, and each handler is filed under its own type (its section key is checked by
-  // the handlers' unit test, which parses what each one builds with the Integration schema).
-} satisfies { [T in IntegrationType]: AnyIntegrationTypeHandler & { type: T } };
+const HANDLERS = await loadHandlers(INTEGRATION_TYPE_DEFINITIONS, TYPE_FOLDERS);
 
-export const INTEGRATION_TYPES = Object.keys(HANDLERS) as IntegrationType[];
+export const INTEGRATION_TYPES: IntegrationType[] = INTEGRATION_TYPE_DEFINITIONS.map((d) => d.type);
 
 export function handlerFor(type: IntegrationType): AnyIntegrationTypeHandler {
   return HANDLERS[type];

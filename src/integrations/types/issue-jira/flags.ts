@@ -19,6 +19,7 @@ export const jiraFlags: CliSpec = {
       flag: '--api-token-stdin',
       setting: 'auth.apiToken',
       description: 'Jira Cloud: read the API token from standard input (else env JIRA_API_TOKEN)',
+      env: 'JIRA_API_TOKEN',
       editDescription: 'Jira Cloud: read the API token from standard input',
     },
     {
@@ -26,6 +27,7 @@ export const jiraFlags: CliSpec = {
       setting: 'auth.pat',
       description:
         'Jira Server/Data Center: read the personal access token from standard input (else env JIRA_PAT)',
+      env: 'JIRA_PAT',
       editDescription: 'Jira Server/Data Center: read the personal access token from standard input',
     },
     {
@@ -33,6 +35,7 @@ export const jiraFlags: CliSpec = {
       setting: 'projectPrefixes',
       description: 'default project keys (PROJ,OPS) or /regex/ for CI reports',
       editDescription: 'default project keys (PROJ,OPS) or /regex/ for CI reports ("" to clear)',
+      emptyClears: true,
     },
     {
       flag: '--fail-on-not-found',

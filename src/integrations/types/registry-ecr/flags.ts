@@ -14,12 +14,14 @@ export const ecrFlags: CliSpec = {
       flag: '--access-key-id <id>',
       setting: 'auth.accessKeyId',
       description: 'access key mode: the IAM user access key ID',
+      comesWith: 'auth.secretAccessKey',
     },
     {
       flag: '--secret-access-key-stdin',
       setting: 'auth.secretAccessKey',
       description:
         'access key mode: read the secret access key from standard input (else env AWS_SECRET_ACCESS_KEY)',
+      env: 'AWS_SECRET_ACCESS_KEY',
     },
     {
       flag: '--role-arn <arn>',

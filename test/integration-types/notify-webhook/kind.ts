@@ -6,3 +6,4 @@ import { EndpointUrl } from '../../../src/domain/names.js';
 export const ToyWebhookSpec = z
   .object({ url: EndpointUrl, signingKey: SealedValue, minRuntimeVersion: z.string().optional() })
   .strict();
+export type ToyWebhookSpec = z.infer<typeof ToyWebhookSpec>;
