@@ -50,7 +50,6 @@ export default tseslint.config(
     // TEMPORARY (issue 10, branch contract): files still over the limits, being split by other work or next.
     // The lead removes an entry once its file passes; delete this block when it is empty.
     files: [
-      'src/server/serve.ts', // startLocked, 171 lines: the composition root
       'src/store/migrations/0002-images.ts', // a migration's DDL: never edited once released
     ],
     rules: { 'max-lines-per-function': 'off', 'max-lines': 'off' },

@@ -2,31 +2,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  BatchGetImageCommand,
-  DescribeImagesCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand,
-} from '@aws-sdk/client-ecr';
 import { startAgent, type AgentHandle } from '../test/helpers/agent.js';
 import { api, cli } from '../test/helpers/imagetrail.js';
-import {
-  ACCOUNT,
-  HOST,
-  REGION,
-  postReport,
-  serverLatencyMs,
-  startPeers,
-  startServerWithEcr,
-  waitReport,
-} from './lib/ecr-env.js';
+import { HOST, REGION, startPeers, startServerWithEcr, timedReport } from './lib/ecr-env.js';
+import { bareEcrClient } from './lib/bare-ecr.js';
 import { startCountingProxy, type CountingProxy } from './lib/proxy.js';
 import { ms, ratio, summarize, table } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
 
 const RTT_MS = 15;
 const REPO = 'bench/agent';
-const MEDIA_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json'];
 
 type Env = Awaited<ReturnType<typeof startServerWithEcr>>;
 type Keys = { accessKeyId: string; secretAccessKey: string };
@@ -101,47 +86,24 @@ async function setUp(env: Env, slow: CountingProxy[], ro: Keys, tmp: string): Pr
   }
 }
 
-/** The bare sequential client through the delaying proxies: DescribeImages → BatchGetImage → config blob GET. */
-async function bareClient(slow: CountingProxy[], ro: Keys): Promise<(tag: string) => Promise<number>> {
-  const [slowEcr, , slowRegistry] = slow as [CountingProxy, CountingProxy, CountingProxy];
-  const ecr = new ECRClient({ region: REGION, endpoint: slowEcr.url, credentials: ro });
-  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
-    ?.authorizationToken;
-  return async (tag) => {
-    const t0 = performance.now();
-    const imageIds = [{ imageTag: tag }];
-    await ecr.send(new DescribeImagesCommand({ registryId: ACCOUNT, repositoryName: REPO, imageIds }));
-    const got = await ecr.send(
-      new BatchGetImageCommand({
-        ...{ registryId: ACCOUNT, repositoryName: REPO, imageIds },
-        acceptedMediaTypes: MEDIA_TYPES,
-      }),
-    );
-    const m = JSON.parse(got.images?.[0]?.imageManifest ?? '{}') as { config?: { digest: string } };
-    const res = await fetch(`${slowRegistry.url}/v2/${REPO}/blobs/${m.config?.digest}`, {
-      headers: { authorization: `Basic ${token}` },
-    });
-    if (!res.ok) throw new Error(`bare blob GET: ${res.status}`);
-    await res.text();
-    return performance.now() - t0;
-  };
-}
-
 /** Interleaved rounds after one untimed warm-up of each path (clients, sockets, tokens, the agent's pipeline). */
 async function measure(env: Env, slow: CountingProxy[], ro: Keys, n: number): Promise<Series> {
-  const report = async (tag: string, extra: Record<string, unknown>) => {
-    const t0 = performance.now();
-    const accepted = await postReport(env, `${HOST}/${REPO}:${tag}`, extra);
-    const done = await waitReport(env, accepted.id, { firstDelayMs: 3 });
-    if (done.status !== 'succeeded') throw new Error(`report ${tag}: ${JSON.stringify(done.error)}`);
-    return { server: serverLatencyMs(done), client: performance.now() - t0 };
-  };
+  const report = (tag: string, extra: Record<string, unknown>) =>
+    timedReport(env, `${HOST}/${REPO}:${tag}`, extra);
   const rtt = async () => {
     const t0 = performance.now();
     await fetch(env.server.url + '/livez').then((r) => r.text());
     return performance.now() - t0;
   };
-  const bare = await bareClient(slow, ro);
+  const [slowEcr, , slowRegistry] = slow as [CountingProxy, CountingProxy, CountingProxy];
+  const bare = (
+    await bareEcrClient({
+      ecrUrl: slowEcr.url,
+      registryUrl: slowRegistry.url,
+      credentials: ro,
+      repository: REPO,
+    })
+  ).run;
   const viaRtt = { runtime: 'bench-agent', registryIntegration: 'ecr-rtt' };
   await report('v0', { runtime: 'local' });
   await report('v0', { runtime: 'bench-agent' });

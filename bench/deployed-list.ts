@@ -1,9 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../src/store/database.js';
-import { api, startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
+import { startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
+import { latencyRow, measureRoundRobin, type Measured } from './lib/list-timing.js';
 import { seededPostgres, seededSqliteDataDir } from './lib/seeded.js';
-import { ms, ratio, summarize, table } from './lib/stats.js';
+import { ratio, summarize, table } from './lib/stats.js';
 import type { Benchmark, BenchContext } from './lib/types.js';
 import { seedDeployments, type DeploymentSeed } from './seed-deployments.js';
 
@@ -27,38 +28,8 @@ const QUERIES: Array<[string, string]> = [
   ['deployed=false', '/api/v1/images?deployed=false'],
 ];
 
-interface Measured {
-  query: string;
-  items: number;
-  samples: number[];
-}
-
-async function timeGet(s: ServerHandle, path: string, runs: number) {
-  const samples: number[] = [];
-  let items = 0;
-  for (let i = 0; i < runs + 2; i++) {
-    const t0 = performance.now();
-    const r = await api(s, 'GET', path);
-    const t = performance.now() - t0;
-    if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text.slice(0, 500)}`);
-    items = (r.json as { items?: unknown[] }).items?.length ?? 0;
-    if (i >= 2) samples.push(t);
-  }
-  return { samples, items };
-}
-
-/** Round-robin over the queries so drift in machine load hits all of them alike. */
-async function measure(s: ServerHandle, runs: number): Promise<Measured[]> {
-  const out: Measured[] = QUERIES.map(([query]) => ({ query, items: 0, samples: [] }));
-  const rounds = 5;
-  for (let r = 0; r < rounds; r++)
-    for (let q = 0; q < QUERIES.length; q++) {
-      const m = await timeGet(s, QUERIES[q]![1], Math.ceil(runs / rounds));
-      out[q]!.samples.push(...m.samples);
-      out[q]!.items = m.items;
-    }
-  return out;
-}
+/** Two untimed warm-ups before each query's turn in every round. */
+const measure = (s: ServerHandle, runs: number) => measureRoundRobin(s, QUERIES, runs, () => 2);
 
 interface Result {
   engine: string;
@@ -87,19 +58,10 @@ function markdown(r: Result, runs: number): string {
         'p95 / healthz',
         'p50 / no filter',
       ],
-      r.measured.map((m) => {
-        const x = summarize(m.samples);
-        return [
-          m.query,
-          m.query.includes('healthz') ? '—' : m.items,
-          x.n,
-          ms(x.p50),
-          ms(x.p95),
-          ratio(x.p50, ref.p50),
-          ratio(x.p95, ref.p95),
-          m.query.includes('healthz') ? '—' : ratio(x.p50, base.p50),
-        ];
-      }),
+      r.measured.map((m) => [
+        ...latencyRow(m, ref),
+        m.query.includes('healthz') ? '—' : ratio(summarize(m.samples).p50, base.p50),
+      ]),
     ),
     '',
     `Each query ${runs} times (plus untimed warm-ups) in 5 round-robin rounds, sequential, admin token, against a running`,

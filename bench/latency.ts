@@ -1,28 +1,8 @@
-import {
-  BatchGetImageCommand,
-  DescribeImagesCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand,
-} from '@aws-sdk/client-ecr';
-import {
-  ACCOUNT,
-  HOST,
-  REGION,
-  postReport,
-  serverLatencyMs,
-  startPeers,
-  startServerWithEcr,
-  waitReport,
-} from './lib/ecr-env.js';
+import { HOST, startPeers, startServerWithEcr, timedReport } from './lib/ecr-env.js';
+import { bareEcrClient } from './lib/bare-ecr.js';
 import { ms, ratio, summarize, table } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
 import { generateIdentity, seal, unseal } from '../src/config-repo/sealing.js';
-
-const MEDIA_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];
 
 /**
  * Report → enriched latency of single-arch images (warm), next to a bare client doing the same calls
@@ -39,53 +19,15 @@ export const latencyBench: Benchmark = {
     });
     try {
       const env = await startServerWithEcr(peers);
-      const ecr = new ECRClient({
-        region: REGION,
-        endpoint: env.ecrProxy.url,
-        credentials: {
-          accessKeyId: peers.scenario.users.ro.accessKeyId,
-          secretAccessKey: peers.scenario.users.ro.secretAccessKey,
-        },
+      const bareClient = await bareEcrClient({
+        ecrUrl: env.ecrProxy.url,
+        registryUrl: env.registryProxy.url,
+        credentials: peers.scenario.users.ro,
+        repository: 'bench/lat',
       });
+      const { parts: bareParts } = bareClient;
+      const bare = bareClient.run;
       try {
-        const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
-          ?.authorizationToken;
-        if (!token) throw new Error('no ECR token from moto');
-        const bareParts: Record<'DescribeImages' | 'BatchGetImage' | 'blob GET', number[]> = {
-          DescribeImages: [],
-          BatchGetImage: [],
-          'blob GET': [],
-        };
-        const bare = async (tag: string): Promise<number> => {
-          const t0 = performance.now();
-          const imageIds = [{ imageTag: tag }];
-          await ecr.send(
-            new DescribeImagesCommand({ registryId: ACCOUNT, repositoryName: 'bench/lat', imageIds }),
-          );
-          const t1 = performance.now();
-          const got = await ecr.send(
-            new BatchGetImageCommand({
-              registryId: ACCOUNT,
-              repositoryName: 'bench/lat',
-              imageIds,
-              acceptedMediaTypes: MEDIA_TYPES,
-            }),
-          );
-          const manifest = JSON.parse(got.images?.[0]?.imageManifest ?? '{}') as {
-            config?: { digest: string };
-          };
-          const t2 = performance.now();
-          const res = await fetch(`${env.registryProxy.url}/v2/bench/lat/blobs/${manifest.config?.digest}`, {
-            headers: { authorization: `Basic ${token}` },
-          });
-          if (!res.ok) throw new Error(`bare blob GET: ${res.status}`);
-          JSON.parse(await res.text());
-          const t3 = performance.now();
-          bareParts.DescribeImages.push(t1 - t0);
-          bareParts.BatchGetImage.push(t2 - t1);
-          bareParts['blob GET'].push(t3 - t2);
-          return t3 - t0;
-        };
         const phases: Record<string, number[]> = {};
         const PHASES: Array<[string, string, string]> = [
           ['accepted → `integration` step (claim, config snapshot)', 'created', 'integration'],
@@ -95,11 +37,7 @@ export const latencyBench: Benchmark = {
           ['→ succeeded (step writes, job completion)', 'recorded', 'updated'],
         ];
         const report = async (tag: string): Promise<{ client: number; server: number }> => {
-          const t0 = performance.now();
-          const accepted = await postReport(env, `${HOST}/bench/lat:${tag}`);
-          const done = await waitReport(env, accepted.id, { firstDelayMs: 3 });
-          const client = performance.now() - t0;
-          if (done.status !== 'succeeded') throw new Error(`report ${tag}: ${JSON.stringify(done.error)}`);
+          const { client, server, done } = await timedReport(env, `${HOST}/bench/lat:${tag}`);
           const at: Record<string, number> = {
             created: Date.parse(done.createdAt),
             updated: Date.parse(done.updatedAt),
@@ -110,7 +48,7 @@ export const latencyBench: Benchmark = {
             const z = at[to];
             if (a !== undefined && z !== undefined) (phases[label] ??= []).push(z - a);
           }
-          return { client, server: serverLatencyMs(done) };
+          return { client, server };
         };
         // Warm both paths (SDK clients, sockets, token, tag list), untimed.
         await bare('warmup');
@@ -210,7 +148,7 @@ export const latencyBench: Benchmark = {
         ].join('\n');
         return { markdown, data: { bareMs, bareParts, clientMs, serverMs, phases, unsealMs } };
       } finally {
-        ecr.destroy();
+        bareClient.close();
         await env.stop();
       }
     } finally {

@@ -1,37 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { api, startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
+import { startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
 import { ImageListQuery } from '../src/contract/images.js';
 import { explainList, type ListPlan } from './lib/explain.js';
 import { seededPostgres, seededSqliteDataDir, type FilterValues } from './lib/seeded.js';
 import { machineCpu } from './lib/proc.js';
+import { latencyRow, measureRoundRobin, type Measured } from './lib/list-timing.js';
 import { ms, ratio, summarize, table, verdict } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
-
-interface Measured {
-  query: string;
-  items: number;
-  samples: number[];
-}
-
-async function timeGet(
-  s: ServerHandle,
-  path: string,
-  runs: number,
-  warmups: number,
-): Promise<{ samples: number[]; items: number }> {
-  const samples: number[] = [];
-  let items = 0;
-  for (let i = 0; i < runs + warmups; i++) {
-    const t0 = performance.now();
-    const r = await api(s, 'GET', path);
-    const t = performance.now() - t0;
-    if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text.slice(0, 500)}`);
-    items = (r.json as { items?: unknown[] }).items?.length ?? 0;
-    if (i >= warmups) samples.push(t);
-  }
-  return { samples, items };
-}
 
 /** Each list query: its label, the first page's HTTP path, and the same query as the store takes it. */
 function listQueries(f: FilterValues): Array<[string, string, ImageListQuery]> {
@@ -57,18 +33,8 @@ async function measure(s: ServerHandle, f: FilterValues, runs: number): Promise<
     ['`GET /healthz` (reference)', '/healthz'],
     ...listQueries(f).map(([label, path]): [string, string] => [label, path]),
   ];
-  // Round-robin over the queries so drift in machine load hits all of them alike.
-  const out: Measured[] = queries.map(([query]) => ({ query, items: 0, samples: [] }));
-  const rounds = 5;
-  for (let r = 0; r < rounds; r++) {
-    for (let q = 0; q < queries.length; q++) {
-      // Untimed warm-ups in the first round only (connections, plans, pages in cache).
-      const m = await timeGet(s, queries[q]![1], Math.ceil(runs / rounds), r === 0 ? 3 : 0);
-      out[q]!.samples.push(...m.samples);
-      out[q]!.items = m.items;
-    }
-  }
-  return out;
+  // Untimed warm-ups in the first round only (connections, plans, pages in cache).
+  return measureRoundRobin(s, queries, runs, (round) => (round === 0 ? 3 : 0));
 }
 
 export interface EngineResult {
@@ -97,18 +63,7 @@ function resultTable(r: EngineResult): string[] {
         ]),
     table(
       ['query (first page, limit 50)', 'items', 'n', 'p50', 'p95', 'p50 / healthz', 'p95 / healthz'],
-      r.measured.map((m) => {
-        const x = summarize(m.samples);
-        return [
-          m.query,
-          m.query.includes('healthz') ? '—' : m.items,
-          x.n,
-          ms(x.p50),
-          ms(x.p95),
-          ratio(x.p50, ref.p50),
-          ratio(x.p95, ref.p95),
-        ];
-      }),
+      r.measured.map((m) => latencyRow(m, ref)),
     ),
     '',
     ...(r.plans ? planTable(r.plans) : []),

@@ -184,3 +184,20 @@ export async function reportAndWait(
 export function serverLatencyMs(v: ReportView): number {
   return Date.parse(v.updatedAt) - Date.parse(v.createdAt);
 }
+
+/**
+ * One report, timed: POST, then GET every 3 ms until it succeeded. `client` is POST → GET succeeded here,
+ * `server` the report's own createdAt → updatedAt.
+ */
+export async function timedReport(
+  env: { server: ServerHandle; reportToken: string },
+  image: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ client: number; server: number; done: ReportView }> {
+  const t0 = performance.now();
+  const accepted = await postReport(env, image, extra);
+  const done = await waitReport(env, accepted.id, { firstDelayMs: 3 });
+  const client = performance.now() - t0;
+  if (done.status !== 'succeeded') throw new Error(`report of ${image}: ${JSON.stringify(done.error)}`);
+  return { client, server: serverLatencyMs(done), done };
+}

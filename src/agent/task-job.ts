@@ -13,8 +13,8 @@ import type { EndpointPolicy } from '../domain/endpoints.js';
 import { ConflictError, isAppError } from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
 import type { EnrichmentPipeline } from '../enrichment/pipeline.js';
-import { classifyAwsError } from '../integrations/registry/ecr/errors.js';
-import { bindingOfStored, openBound } from '../integrations/sealed-secrets.js';
+import { classifyRemoteFailure } from '../integrations/remote-failure.js';
+import { openStoredSecret } from '../integrations/sealed-secrets.js';
 import { handlerFor, sectionOf } from '../integrations/types/index.js';
 import type { IntegrationTestResult } from '../integrations/types/test-result.js';
 import type { Logger } from '../logging/logger.js';
@@ -89,38 +89,30 @@ async function runTest(deps: TaskJobDeps, job: TestTask): Promise<IntegrationTes
 
 /** Opens a secret with this runtime's key, only if it is bound to this integration, field and destinations. */
 function opener(deps: TaskJobDeps, name: string, runtime: string, spec: IntegrationSpec) {
-  return async (value: SealedValue): Promise<string> => {
-    const key = await deps.keys.get(runtime);
-    if (!key || !value.recipients.includes(key.recipient)) {
-      throw new ConflictError(
-        `The secret of the test of "${name}" is not sealed for runtime "${runtime}"'s key (the control plane pinned another recipient).`,
-        { hints: [`Register this agent again: imagetrail runtime token ${runtime}`] },
-      );
-    }
-    const clear = await openBound(value, {
-      identity: key.identity,
-      expected: bindingOfStored(name, spec, value),
+  return async (value: SealedValue): Promise<string> =>
+    openStoredSecret(value, {
+      keys: [await deps.keys.get(runtime)],
+      stored: { name, spec },
       redactor: deps.redactor,
       reenterHint: 'Run the test again from the control plane.',
+      notSealed: () =>
+        new ConflictError(
+          `The secret of the test of "${name}" is not sealed for runtime "${runtime}"'s key (the control plane pinned another recipient).`,
+          { hints: [`Register this agent again: imagetrail runtime token ${runtime}`] },
+        ),
     });
-    deps.redactor.register(clear);
-    return clear;
-  };
 }
 
 function sectionKey(type: string): string {
   return definitionOf(type)?.section ?? type;
 }
 
+/** The task's failure as the control plane reports it: classified as every remote failure is, with its kind. */
 function describe(err: unknown, redactor: Redactor): { message: string; errorClass: string; kind: string } {
-  if (isAppError(err)) {
-    const errorClass = (err as { errorClass?: unknown }).errorClass;
-    return {
-      message: redactor.redact(err.message).slice(0, 4000),
-      errorClass: typeof errorClass === 'string' ? errorClass : err.name,
-      kind: err.kind,
-    };
-  }
-  const c = classifyAwsError(err, { redactor });
-  return { message: c.message.slice(0, 4000), errorClass: c.errorClass, kind: 'unavailable' };
+  const f = classifyRemoteFailure(err, redactor);
+  return {
+    message: f.message.slice(0, 4000),
+    errorClass: f.errorClass,
+    kind: isAppError(err) ? err.kind : 'unavailable',
+  };
 }

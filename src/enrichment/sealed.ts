@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { UnavailableError } from '../domain/errors.js';
 import type { SealedValue } from '../config-repo/kinds/common.js';
 import type { IntegrationEntry } from '../config-repo/snapshot.js';
-import { bindingOfStored, openBound } from '../integrations/sealed-secrets.js';
+import { openStoredSecret } from '../integrations/sealed-secrets.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { KeyStore } from '../config-repo/keys.js';
 
@@ -19,23 +19,18 @@ export async function openForRuntime(
   value: SealedValue,
   reenterHint: string,
 ): Promise<string> {
-  const candidates = [await deps.keys.get(runtime), await deps.keys.get('control-plane')];
-  const key = candidates.find((k) => k && value.recipients.includes(k.recipient));
-  if (!key) {
-    throw new UnavailableError(
-      `The secret of integration "${entry.name}" is not sealed for runtime "${runtime}" or this control plane.`,
-      { hints: [reenterHint] },
-    );
-  }
-  const clear = await openBound(value, {
-    identity: key.identity,
-    expected: bindingOfStored(entry.name, entry.resource.spec, value),
+  const { name, file } = entry;
+  return openStoredSecret(value, {
+    keys: [await deps.keys.get(runtime), await deps.keys.get('control-plane')],
+    stored: { name, file, spec: entry.resource.spec },
     redactor: deps.redactor,
-    file: entry.file,
     reenterHint,
+    notSealed: () =>
+      new UnavailableError(
+        `The secret of integration "${name}" is not sealed for runtime "${runtime}" or this control plane.`,
+        { hints: [reenterHint] },
+      ),
   });
-  deps.redactor.register(clear);
-  return clear;
 }
 
 /**

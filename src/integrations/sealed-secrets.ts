@@ -8,7 +8,7 @@ import {
   type SealBinding,
 } from '../config-repo/sealed-binding.js';
 import type { Redactor } from '../logging/redactor.js';
-import type { KeyStore } from '../config-repo/keys.js';
+import type { KeyPair, KeyStore } from '../config-repo/keys.js';
 import type { AnyIntegrationTypeHandler } from './types/index.js';
 import { handlerFor, sectionOf } from './types/index.js';
 
@@ -84,6 +84,42 @@ export async function openBound(value: SealedValue, o: OpenBoundOptions): Promis
   return opened.value;
 }
 
+/** A stored integration as the openers need it. */
+export interface StoredIntegration {
+  name: string;
+  /** The file it was read from, named in errors. */
+  file?: string;
+  spec: IntegrationSpec;
+}
+
+/**
+ * Opens one of a stored integration's secrets with the first of `keys` it is sealed for (a runtime's own,
+ * the control plane's), only if it is bound to this integration, field and destinations (`openBound`). The
+ * clear value is registered with the redactor before it is returned. No fitting key: `notSealed()`.
+ */
+export async function openStoredSecret(
+  value: SealedValue,
+  o: {
+    keys: ReadonlyArray<KeyPair | undefined>;
+    stored: StoredIntegration;
+    redactor: Redactor;
+    reenterHint: string;
+    notSealed: () => Error;
+  },
+): Promise<string> {
+  const key = o.keys.find((k) => k && value.recipients.includes(k.recipient));
+  if (!key) throw o.notSealed();
+  const clear = await openBound(value, {
+    identity: key.identity,
+    expected: bindingOfStored(o.stored.name, o.stored.spec, value),
+    redactor: o.redactor,
+    ...(o.stored.file ? { file: o.stored.file } : {}),
+    reenterHint: o.reenterHint,
+  });
+  o.redactor.register(clear);
+  return clear;
+}
+
 export function bindingRefused(where: string, field: string, diff: string[], hint: string): ConflictError {
   return new ConflictError(
     `${where} was sealed for another place and is refused: it differs in ${diff.join('; ')}. It was not used and nothing was sent.`,
@@ -117,13 +153,6 @@ export function assertSameDestinations(
   });
 }
 
-/** A stored integration as the opener needs it. */
-export interface StoredIntegration {
-  name: string;
-  file: string;
-  spec: IntegrationSpec;
-}
-
 /**
  * An unsealer for one stored integration, with the control plane's key: each value is opened only if it is
  * bound to this integration, field and destinations. `reused` lists the fields it opened (section paths),
@@ -136,19 +165,16 @@ export function storedSecretOpener(
   const h = handlerFor(stored.spec.type);
   const reused: string[] = [];
   const unseal = async (value: SealedValue, field: string): Promise<string> => {
-    const key = await deps.keys.get('control-plane');
-    if (!key || !value.recipients.includes(key.recipient)) {
-      throw new ConflictError(
-        `The secret of integration "${stored.name}" is not sealed for this control plane's key, so it cannot be read or re-sealed.`,
-        { hints: [h.reenterSecretHint(stored.name)] },
-      );
-    }
-    const clear = await openBound(value, {
-      identity: key.identity,
-      expected: bindingOfStored(stored.name, stored.spec, value),
+    const clear = await openStoredSecret(value, {
+      keys: [await deps.keys.get('control-plane')],
+      stored,
       redactor: deps.redactor,
-      file: stored.file,
       reenterHint: h.reenterSecretHint(stored.name),
+      notSealed: () =>
+        new ConflictError(
+          `The secret of integration "${stored.name}" is not sealed for this control plane's key, so it cannot be read or re-sealed.`,
+          { hints: [h.reenterSecretHint(stored.name)] },
+        ),
     });
     reused.push(field);
     return clear;

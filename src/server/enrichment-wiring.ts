@@ -13,7 +13,7 @@ import { meteredFetch } from '../integrations/metered-fetch.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 import type { PrometheusMetrics } from './metrics/prometheus.js';
 import type { Coordination } from './replication.js';
-import type { Ctx, Opts } from './serve.js';
+import type { Ctx, Opts } from './serve-options.js';
 
 /** The report pipeline of one control-plane process: image store, enrichment pipeline, runner, intake. */
 export function buildEnrichment(

@@ -1,16 +1,22 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
-import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
-import { startRegistry, type RegistryPeer } from '../peers/registry.js';
-import { startRecordingProxy, type RecordingProxy } from '../peers/recording-proxy.js';
+import type { EcrIamScenario } from '../peers/moto.js';
+import type { RegistryPeer } from '../peers/registry.js';
+import type { RecordingProxy } from '../peers/recording-proxy.js';
 import { waitFor } from '../peers/process.js';
-import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { api, cli, type ServerHandle } from '../helpers/imagetrail.js';
 import { startAgent, type AgentHandle } from '../helpers/agent.js';
-import { bareRemote } from '../helpers/git.js';
-import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+import {
+  addHybridRuntime,
+  credentialOf,
+  identityEnv,
+  startAgentScenario,
+  waitConnected,
+  writeTokenFile,
+  type AgentScenario,
+} from '../helpers/agent-scenario.js';
+import { HOST, REGION } from '../helpers/ecr-seed.js';
 
 // Issue 11, point 3: connection tests and `inspect --runtime` on a remote hybrid runtime run on that
 // runtime's agent. Same peers as runtime-agent.test.ts: a control plane with no AWS identity, agents for
@@ -23,55 +29,28 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
 /** How long a caller waits for an agent (the server's IMAGETRAIL_AGENT_TASK_TIMEOUT_MS). */
 const TASK_TIMEOUT_MS = 20_000;
 
-let moto: MotoPeer;
+let sc: AgentScenario;
 let registry: RegistryPeer;
 let awsProxy: RecordingProxy;
 let cpProxy: RecordingProxy;
 let s: EcrIamScenario;
-let remote: Awaited<ReturnType<typeof bareRemote>>;
 let server: ServerHandle;
 let tmp: string;
 const agents: Record<string, AgentHandle> = {};
 const IMAGE = `${HOST}/team/app:1.0`;
 let endpoints: string[];
 
-async function addRuntime(name: string): Promise<string> {
-  const r = await cli(server, ['runtime', 'add', name, '--type', 'hybrid', '--version', '0.1.0', '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).registration.registrationToken as string;
-}
-
 async function startAgentFor(runtime: string, who: { accessKeyId: string; secretAccessKey: string }) {
-  const token = await addRuntime(runtime);
-  const tokenFile = join(tmp, `${runtime}.token`);
-  await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+  const tokenFile = await writeTokenFile(sc, runtime, await addHybridRuntime(sc, runtime));
   const a = startAgent({
     server: cpProxy.url,
     runtime,
     dataDir: join(tmp, runtime),
     tokenFile,
-    env: {
-      AWS_ACCESS_KEY_ID: who.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: who.secretAccessKey,
-      AWS_REGION: REGION,
-      AWS_ENDPOINT_URL_STS: awsProxy.url,
-    },
+    env: identityEnv(sc, who),
   });
   agents[runtime] = a;
-  await waitFor(
-    `agent of ${runtime} connected`,
-    async () => {
-      const v = (await api(server, 'GET', `/api/v1/runtimes/${runtime}`)).json;
-      return v.agents?.some((x: { connected: boolean }) => x.connected) === true;
-    },
-    { timeoutMs: 120_000 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\nagent:\n${a.logs()}\nserver:\n${server.logs()}`);
-  });
-}
-
-async function credentialOf(runtime: string): Promise<string> {
-  return JSON.parse(await readFile(join(tmp, runtime, 'credential.json'), 'utf8')).credential as string;
+  await waitConnected(sc, runtime, a);
 }
 
 /** What the control plane answered the agents' claims (the only way work and its inputs reach them). */
@@ -86,18 +65,14 @@ function tasksSent(kind: string): any[] {
 }
 
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'imagetrail-agent-tasks-'));
-  [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
-  s = await createEcrIamScenario(moto);
-  await new EcrSeeder(moto, registry).image('team/app', '1.0');
-  await moto.enableIamAuth();
-  awsProxy = await startRecordingProxy(moto.endpoint);
-  server = await startImagetrail({
-    configRepo: remote.url,
-    env: { IMAGETRAIL_AGENT_TASK_TIMEOUT_MS: String(TASK_TIMEOUT_MS), IMAGETRAIL_REPORT_POLL_MS: '100' },
-    startTimeoutMs: 120_000,
+  sc = await startAgentScenario({
+    tmpPrefix: 'imagetrail-agent-tasks-',
+    serverEnv: {
+      IMAGETRAIL_AGENT_TASK_TIMEOUT_MS: String(TASK_TIMEOUT_MS),
+      IMAGETRAIL_REPORT_POLL_MS: '100',
+    },
   });
-  cpProxy = await startRecordingProxy(server.url);
+  ({ tmp, registry, s, awsProxy, server, cpProxy } = sc);
   endpoints = [
     '--api-endpoint',
     awsProxy.url,
@@ -117,9 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(agents).map((a) => a.stop()));
-  await server?.stop();
-  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup(), awsProxy?.stop(), cpProxy?.stop()]);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await sc?.stop();
 });
 
 describe('connection tests on the runtime that owns the identity', () => {
@@ -207,7 +180,7 @@ describe('connection tests on the runtime that owns the identity', () => {
 
 describe('no agent', () => {
   it('a runtime no agent ever served answers at once, naming the runtime', async () => {
-    await addRuntime('eks-none');
+    await addHybridRuntime(sc, 'eks-none');
     const r = await api(server, 'POST', '/api/v1/integrations/test', {
       type: 'registry.ecr',
       runtime: 'eks-none',
@@ -256,7 +229,7 @@ describe('isolation and secrets', () => {
   it("a runtime:eks-a credential cannot complete eks-b's task (403)", async () => {
     const bTask = tasksSent('test').find((t) => t.runtime === 'eks-b');
     expect(bTask).toBeDefined();
-    const cred = await credentialOf('eks-a');
+    const cred = await credentialOf(sc, 'eks-a');
     const complete = await api(
       server,
       'POST',
@@ -281,7 +254,7 @@ describe('isolation and secrets', () => {
 
   it('a result that does not match the contract is refused (400)', async () => {
     const aTask = tasksSent('test').find((t) => t.runtime === 'eks-a');
-    const cred = await credentialOf('eks-a');
+    const cred = await credentialOf(sc, 'eks-a');
     const r = await api(
       server,
       'POST',

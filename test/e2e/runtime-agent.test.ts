@@ -1,17 +1,25 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
-import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
-import { startRegistry, type RegistryPeer } from '../peers/registry.js';
-import { startRecordingProxy, type RecordingProxy } from '../peers/recording-proxy.js';
+import type { EcrIamScenario } from '../peers/moto.js';
+import type { RegistryPeer } from '../peers/registry.js';
+import type { RecordingProxy } from '../peers/recording-proxy.js';
 import { waitFor } from '../peers/process.js';
-import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { addEcrKeyIntegration, api, cli, type ServerHandle } from '../helpers/imagetrail.js';
 import { startAgent, type AgentHandle } from '../helpers/agent.js';
-import { bareRemote, git } from '../helpers/git.js';
-import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+import {
+  addHybridRuntime,
+  credentialOf,
+  identityEnv,
+  startAgentScenario,
+  waitConnected,
+  writeTokenFile,
+  type AgentScenario,
+} from '../helpers/agent-scenario.js';
+import { git, type bareRemote } from '../helpers/git.js';
+import { HOST, REGION } from '../helpers/ecr-seed.js';
 
 // Issue 11 end to end: a control plane (bin/imagetrail serve) with no AWS identity, and agents for the
 // remote hybrid runtimes eks-a and eks-b, each its own process whose ambient AWS identity is a different
@@ -22,7 +30,7 @@ import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 // Every Git commit and process start is slow on a loaded CI machine; these are limits, not expectations.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
 
-let moto: MotoPeer;
+let sc: AgentScenario;
 let registry: RegistryPeer;
 let awsProxy: RecordingProxy;
 let cpProxy: RecordingProxy;
@@ -34,29 +42,13 @@ const agents: AgentHandle[] = [];
 const tokens: Record<string, string> = {};
 const IMAGE = `${HOST}/team/app:1.0`;
 
-function identityEnv(keys: { accessKeyId: string; secretAccessKey: string }) {
-  return {
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    AWS_REGION: REGION,
-    // GetCallerIdentity at registration goes through the recording proxy too.
-    AWS_ENDPOINT_URL_STS: awsProxy.url,
-  };
-}
-
 async function addRuntime(name: string): Promise<string> {
-  const r = await cli(server, ['runtime', 'add', name, '--type', 'hybrid', '--version', '0.1.0', '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  const token = JSON.parse(r.stdout).registration.registrationToken as string;
+  const token = await addHybridRuntime(sc, name);
   expect(token).toMatch(/^itreg_/);
   return token;
 }
 
-async function tokenFile(name: string, token: string): Promise<string> {
-  const f = join(tmp, `${name}.token`);
-  await writeFile(f, token + '\n', { mode: 0o600 });
-  return f;
-}
+const tokenFile = (name: string, token: string) => writeTokenFile(sc, name, token);
 
 function agentFor(
   runtime: string,
@@ -72,7 +64,7 @@ function agentFor(
     runtime,
     dataDir: opts.dataDir ?? join(tmp, runtime),
     ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
-    env: identityEnv(who),
+    env: identityEnv(sc, who),
   });
   agents.push(a);
   return a;
@@ -101,24 +93,13 @@ async function settled(id: string): Promise<any> {
   return last;
 }
 
-async function credentialOf(runtime: string): Promise<string> {
-  return JSON.parse(await readFile(join(tmp, runtime, 'credential.json'), 'utf8')).credential as string;
-}
-
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'imagetrail-agents-'));
-  [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
-  s = await createEcrIamScenario(moto);
-  await new EcrSeeder(moto, registry).image('team/app', '1.0');
-  await moto.enableIamAuth();
-  awsProxy = await startRecordingProxy(moto.endpoint);
   // The control plane has no AWS identity at all: hybrid work happens in the agents.
-  server = await startImagetrail({
-    configRepo: remote.url,
-    env: { IMAGETRAIL_REPORT_LEASE_MS: '3000', IMAGETRAIL_REPORT_POLL_MS: '100' },
-    startTimeoutMs: 120_000,
+  sc = await startAgentScenario({
+    tmpPrefix: 'imagetrail-agents-',
+    serverEnv: { IMAGETRAIL_REPORT_LEASE_MS: '3000', IMAGETRAIL_REPORT_POLL_MS: '100' },
   });
-  cpProxy = await startRecordingProxy(server.url);
+  ({ tmp, registry, remote, s, awsProxy, server, cpProxy } = sc);
   tokens['eks-a'] = await addRuntime('eks-a');
   tokens['eks-b'] = await addRuntime('eks-b');
   const endpoints = ['--api-endpoint', awsProxy.url, '--sts-endpoint', awsProxy.url];
@@ -140,25 +121,12 @@ beforeAll(async () => {
     server: cpProxy.url,
   });
   agentFor('eks-b', s.users.stranger, { tokenFile: await tokenFile('eks-b', tokens['eks-b']) });
-  for (const [i, rt] of ['eks-a', 'eks-b'].entries()) {
-    await waitFor(
-      `agent of ${rt} registered`,
-      async () => {
-        const v = (await api(server, 'GET', `/api/v1/runtimes/${rt}`)).json;
-        return v.agents?.some((a: { connected: boolean }) => a.connected) === true;
-      },
-      { timeoutMs: 120_000 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\nagent:\n${agents[i]!.logs()}\nserver:\n${server.logs()}`);
-    });
-  }
+  for (const [i, rt] of ['eks-a', 'eks-b'].entries()) await waitConnected(sc, rt, agents[i]!);
 }, 400_000);
 
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.stop()));
-  await server?.stop();
-  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup(), awsProxy?.stop(), cpProxy?.stop()]);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await sc?.stop();
 });
 
 describe('registration', () => {
@@ -205,7 +173,7 @@ describe('registration', () => {
   });
 
   it('tells an agent of another protocol version both versions', async () => {
-    const cred = await credentialOf('eks-a');
+    const cred = await credentialOf(sc, 'eks-a');
     // A protocol 1 agent cannot read the test and inspect tasks of protocol 2.
     const r = await api(server, 'POST', '/api/v1/agent/claim', { protocol: 1, runtime: 'eks-a' }, cred);
     expect(r.status).toBe(400);
@@ -248,7 +216,7 @@ describe('work on the runtime that owns the identity', () => {
 
 describe('isolation', () => {
   it("refuses a runtime:eks-a credential eks-b's work, snapshot and reports, and every integration route", async () => {
-    const cred = await credentialOf('eks-a');
+    const cred = await credentialOf(sc, 'eks-a');
     const claim = await api(
       server,
       'POST',
@@ -339,7 +307,7 @@ describe('secrets and revocation', () => {
       s.users.stranger.secretAccessKey,
       tokens['eks-a']!,
       tokens['eks-b']!,
-      await credentialOf('eks-a'),
+      await credentialOf(sc, 'eks-a'),
     ];
     const sent = cpProxy.requests.map((r) => `${r.path}\n${r.body}`).join('\n');
     expect(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AuditPage } from '../../contract/admin-answers.js';
-import { printJson, stdio, table } from '../output.js';
-import { clientFor, filterQuery } from './common.js';
+import { filterQuery } from './common.js';
+import { printPage } from './list-page.js';
 
 const FILTERS = ['action', 'actor', 'since', 'limit', 'cursor'] as const;
 
@@ -19,26 +19,16 @@ export function registerAudit(program: Command): void {
     .option('--limit <n>', 'page size (1–1000)', '50')
     .option('--cursor <cursor>', 'the next page, from a previous output')
     .option('--json', 'print JSON ({ items, nextCursor })')
-    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const out = stdio(Boolean(o['json']));
-      const q = filterQuery(o, FILTERS);
-      const page = await (await clientFor(cmd)).call(AuditPage, 'GET', `/api/v1/audit?${q.toString()}`);
-      if (out.json) return printJson(out, page);
-      if (page.items.length === 0) return out.out('No audit events match.');
-      out.out(
-        table([
-          ['TIME', 'ACTOR', 'ACTION', 'TARGET', 'DETAIL'],
-          ...page.items.map((e) => [
-            e.at,
-            e.actor?.name ?? '(server)',
-            e.action,
-            e.target ?? '-',
-            summarize(e.detail),
-          ]),
-        ]),
-      );
-      if (page.nextCursor) out.out(`(more: --cursor ${page.nextCursor})`);
-    });
+    .action((o: Record<string, string | boolean | undefined>, cmd: Command) =>
+      printPage(cmd, Boolean(o['json']), {
+        schema: AuditPage,
+        path: '/api/v1/audit',
+        query: filterQuery(o, FILTERS),
+        none: 'No audit events match.',
+        header: ['TIME', 'ACTOR', 'ACTION', 'TARGET', 'DETAIL'],
+        row: (e) => [e.at, e.actor?.name ?? '(server)', e.action, e.target ?? '-', summarize(e.detail)],
+      }),
+    );
 }
 
 /** `key=value` pairs on one line; nested values as compact JSON, cut to stay readable. */

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ReportList, ReportView } from '../../contract/image-answers.js';
-import { printJson, stdio, table } from '../output.js';
+import { printJson, stdio } from '../output.js';
 import { clientFor, filterQuery } from './common.js';
+import { printPage } from './list-page.js';
 
 const FILTERS = ['status', 'runtime', 'image', 'since', 'limit', 'cursor'] as const;
 
@@ -32,29 +33,23 @@ export function registerReports(program: Command): void {
     .option('--limit <n>', 'page size (1–200)', '50')
     .option('--cursor <cursor>', 'the next page, from a previous --json output')
     .option('--json', 'print JSON ({ items, nextCursor })')
-    .action(async (o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const out = stdio(Boolean(o['json']));
-      const q = filterQuery(o, FILTERS);
-      const page = await (
-        await clientFor(cmd)
-      ).call(ReportList, 'GET', `/api/v1/image-reports?${q.toString()}`);
-      if (out.json) return printJson(out, page);
-      if (page.items.length === 0) return out.out('No reports match.');
-      out.out(
-        table([
-          ['ID', 'STATUS', 'IMAGE', 'RUNTIME', 'ACCEPTED', 'REASON'],
-          ...page.items.map((r) => [
-            r.id,
-            r.status,
-            r.image,
-            r.runtime ?? '-',
-            r.createdAt,
-            r.error ? r.error.message.replace(/\s+/g, ' ').slice(0, 120) : '-',
-          ]),
-        ]),
-      );
-      if (page.nextCursor) out.out(`(more: --cursor ${page.nextCursor})`);
-    });
+    .action((o: Record<string, string | boolean | undefined>, cmd: Command) =>
+      printPage(cmd, Boolean(o['json']), {
+        schema: ReportList,
+        path: '/api/v1/image-reports',
+        query: filterQuery(o, FILTERS),
+        none: 'No reports match.',
+        header: ['ID', 'STATUS', 'IMAGE', 'RUNTIME', 'ACCEPTED', 'REASON'],
+        row: (r) => [
+          r.id,
+          r.status,
+          r.image,
+          r.runtime ?? '-',
+          r.createdAt,
+          r.error ? r.error.message.replace(/\s+/g, ' ').slice(0, 120) : '-',
+        ],
+      }),
+    );
 
   reports
     .command('show <id>')

@@ -6,9 +6,7 @@ import { deleteIntegration } from './delete.js';
 
 let t: ServiceHarness;
 beforeEach(async () => {
-  t = await serviceHarness();
-  await t.addRuntime('local', 'hybrid');
-  await t.addRuntime('cloud', 'hosted');
+  t = await serviceHarness({ local: 'hybrid', cloud: 'hosted' });
 });
 
 const ALL = 'resources/all-runtimes-all-clusters';
@@ -37,17 +35,7 @@ describe('testStored', () => {
   });
 
   it('prefers the local runtime, else the first one this server can run, and audits the secret use', async () => {
-    await createIntegration(
-      t.deps,
-      {
-        name: 'gh',
-        type: 'git.github',
-        sharing: { allRuntimes: true },
-        github: SAMPLE.github,
-        skipTest: true,
-      },
-      ADMIN,
-    );
+    await t.store('gh', 'git.github', SAMPLE.github);
     t.executor.elsewhere.set('local', 'an agent runtime');
     const checks: string[] = [];
     const r = await testStored(t.deps, 'gh', undefined, ADMIN, (c) => checks.push(c.name));
@@ -62,17 +50,7 @@ describe('testStored', () => {
   });
 
   it('refuses a runtime the integration is not available on, and an unknown runtime or name', async () => {
-    await createIntegration(
-      t.deps,
-      {
-        name: 'ecr',
-        type: 'registry.ecr',
-        sharing: { allRuntimes: true },
-        ecr: SAMPLE.ecrRole,
-        skipTest: true,
-      },
-      ADMIN,
-    );
+    await t.store('ecr', 'registry.ecr', SAMPLE.ecrRole);
     await expect(testStored(t.deps, 'ecr', 'cloud', ADMIN)).rejects.toMatchObject({
       kind: 'input',
       hints: ['Pick one of: local'],
@@ -105,17 +83,7 @@ describe('testDraft', () => {
   });
 
   it('fills a left-out secret from the stored integration of that name, only for the same destinations', async () => {
-    await createIntegration(
-      t.deps,
-      {
-        name: 'gh',
-        type: 'git.github',
-        sharing: { allRuntimes: true },
-        github: SAMPLE.github,
-        skipTest: true,
-      },
-      ADMIN,
-    );
+    await t.store('gh', 'git.github', SAMPLE.github);
     await testDraft(t.deps, { name: 'gh', github: { apiUrl: SAMPLE.github.apiUrl } }, ADMIN);
     expect(t.executor.tests.at(-1)!.input).toEqual(SAMPLE.github);
     expect(t.audit.events.at(-1)).toMatchObject({ detail: { use: 'draft-test', fields: ['github.token'] } });

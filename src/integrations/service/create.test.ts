@@ -4,9 +4,7 @@ import { createIntegration } from './create.js';
 
 let t: ServiceHarness;
 beforeEach(async () => {
-  t = await serviceHarness();
-  await t.addRuntime('local', 'hybrid');
-  await t.addRuntime('cloud', 'hosted');
+  t = await serviceHarness({ local: 'hybrid', cloud: 'hosted' });
 });
 
 const commitsNow = () => t.repo.commits.length;
@@ -43,17 +41,7 @@ describe('createIntegration', () => {
   });
 
   it('seals for the control plane and each runtime of the placement that can use it, by its pinned key', async () => {
-    await createIntegration(
-      t.deps,
-      {
-        name: 'ecr',
-        type: 'registry.ecr',
-        sharing: { allRuntimes: true },
-        ecr: SAMPLE.ecrKey,
-        skipTest: true,
-      },
-      ADMIN,
-    );
+    await t.store('ecr', 'registry.ecr', SAMPLE.ecrKey);
     const snap = t.repo.snapshot();
     const spec = snap.integrations[0]!.resource.spec;
     if (spec.type !== 'registry.ecr' || spec.ecr.auth.mode !== 'accessKey')

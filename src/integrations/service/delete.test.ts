@@ -1,20 +1,16 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN, SAMPLE, serviceHarness, type ServiceHarness } from './fakes.js';
-import { createIntegration } from './create.js';
 import { deleteIntegration } from './delete.js';
 
 let t: ServiceHarness;
 beforeEach(async () => {
-  t = await serviceHarness();
-  await t.addRuntime('local', 'hybrid');
-  await t.addRuntime('other', 'hybrid');
+  t = await serviceHarness({ local: 'hybrid', other: 'hybrid' });
 });
 
 describe('deleteIntegration', () => {
   it('removes every placement in one commit, and only after confirmation', async () => {
-    const body = { name: 'gh', type: 'git.github', github: SAMPLE.github, skipTest: true };
-    await createIntegration(t.deps, { ...body, sharing: { runtimes: ['local', 'other'] } }, ADMIN);
-    await createIntegration(t.deps, { ...body, name: 'keep', sharing: { allRuntimes: true } }, ADMIN);
+    await t.store('gh', 'git.github', SAMPLE.github, { runtimes: ['local', 'other'] });
+    await t.store('keep', 'git.github', SAMPLE.github);
     const before = t.repo.commits.length;
     await expect(deleteIntegration(t.deps, 'gh', {}, ADMIN)).rejects.toMatchObject({ kind: 'input' });
     expect(t.repo.commits.length).toBe(before);
@@ -34,17 +30,7 @@ describe('deleteIntegration', () => {
     await expect(deleteIntegration(t.deps, 'nope', { confirm: 'DELETE' }, ADMIN)).rejects.toMatchObject({
       kind: 'not-found',
     });
-    await createIntegration(
-      t.deps,
-      {
-        name: 'gh',
-        type: 'git.github',
-        github: SAMPLE.github,
-        skipTest: true,
-        sharing: { allRuntimes: true },
-      },
-      ADMIN,
-    );
+    await t.store('gh', 'git.github', SAMPLE.github);
     t.repo.beforeNextMutate = () => t.repo.put({ 'resources/all-runtimes-all-clusters/gh.yaml': undefined });
     await expect(deleteIntegration(t.deps, 'gh', { confirm: 'DELETE' }, ADMIN)).rejects.toMatchObject({
       kind: 'not-found',

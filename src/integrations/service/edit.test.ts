@@ -1,24 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN, SAMPLE, serviceHarness, type ServiceHarness } from './fakes.js';
-import { createIntegration } from './create.js';
 import { deleteIntegration } from './delete.js';
 import { editIntegration } from './edit.js';
 
 let t: ServiceHarness;
 beforeEach(async () => {
-  t = await serviceHarness();
-  await t.addRuntime('local', 'hybrid');
-  await t.addRuntime('cloud', 'hosted');
+  t = await serviceHarness({ local: 'hybrid', cloud: 'hosted' });
 });
 
-async function stored(
-  name: string,
-  section: 'github' | 'ecr',
-  settings: object,
-  sharing: object = { allRuntimes: true },
-) {
-  const type = section === 'github' ? 'git.github' : 'registry.ecr';
-  await createIntegration(t.deps, { name, type, sharing, [section]: settings, skipTest: true }, ADMIN);
+async function stored(name: string, section: 'github' | 'ecr', settings: object, sharing?: object) {
+  await t.store(name, section === 'github' ? 'git.github' : 'registry.ecr', settings, sharing);
   t.executor.tests.length = 0;
   return t.repo.commits.length;
 }

@@ -18,6 +18,9 @@ import type { ExecutableCheck, IntegrationExecutor } from '../types/executor.js'
 import type { Runtime } from '../types/handler.js';
 import type { IntegrationCheck, IntegrationTestResult } from '../types/index.js';
 import type { IntegrationRepo, IntegrationServiceDeps } from './types.js';
+import type { IntegrationType } from '../../config-repo/kinds/integration-v1alpha1.js';
+import { handlerFor } from '../types/index.js';
+import { createIntegration } from './create.js';
 
 /**
  * Test support for the service's unit tests (`*.test.ts` here): in-memory twins of the configuration
@@ -261,10 +264,17 @@ export interface ServiceHarness {
   controlPlane: AgeKeyPair;
   /** Adds `runtimes/<name>/runtime.yaml` with a fresh key pinned outside Git. */
   addRuntime(name: string, type: 'hybrid' | 'hosted', version?: string): Promise<AgeKeyPair>;
+  /** Stores an integration as setup (no connection test), shared with all runtimes unless told. */
+  store(name: string, type: IntegrationType, settings: object, sharing?: object): Promise<void>;
 }
 
-/** The service's dependencies with the fakes, real sealing (age, in process) and a real redactor. */
-export async function serviceHarness(): Promise<ServiceHarness> {
+/**
+ * The service's dependencies with the fakes, real sealing (age, in process) and a real redactor; `runtimes`
+ * are added first (`addRuntime`), in order.
+ */
+export async function serviceHarness(
+  runtimes: Record<string, 'hybrid' | 'hosted'> = {},
+): Promise<ServiceHarness> {
   const controlPlane = await generateIdentity();
   const pinned = new Map<string, string>();
   const pins: RecipientSource = {
@@ -297,7 +307,19 @@ export async function serviceHarness(): Promise<ServiceHarness> {
     repo.put({ [`runtimes/${name}/runtime.yaml`]: runtimeYaml(name, type, version, pair.recipient) });
     return pair;
   };
-  return { deps, repo, executor, audit, redactor, logs, controlPlane, addRuntime };
+  for (const [name, type] of Object.entries(runtimes)) await addRuntime(name, type);
+  const store = async (name: string, type: IntegrationType, settings: object, sharing?: object) => {
+    const section = handlerFor(type).section;
+    const body = {
+      name,
+      type,
+      sharing: sharing ?? { allRuntimes: true },
+      [section]: settings,
+      skipTest: true,
+    };
+    await createIntegration(deps, body, ADMIN);
+  };
+  return { deps, repo, executor, audit, redactor, logs, controlPlane, addRuntime, store };
 }
 
 /** Settings of each type as a caller sends them, secrets in clear. */

@@ -1,25 +1,18 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN, SAMPLE, serviceHarness, type ServiceHarness } from './fakes.js';
-import { createIntegration } from './create.js';
 import { deleteIntegration } from './delete.js';
 import { getView, listViews, listViewsWithCommits } from './views.js';
 
 let t: ServiceHarness;
 beforeEach(async () => {
-  t = await serviceHarness();
-  await t.addRuntime('local', 'hybrid');
-  await t.addRuntime('cloud', 'hosted');
+  t = await serviceHarness({ local: 'hybrid', cloud: 'hosted' });
 });
-
-async function add(name: string, type: string, section: string, settings: object, sharing: object) {
-  await createIntegration(t.deps, { name, type, sharing, [section]: settings, skipTest: true }, ADMIN);
-}
 
 describe('views', () => {
   it('never contain a secret, sealed or clear: only { set: true }', async () => {
-    await add('ecr', 'registry.ecr', 'ecr', SAMPLE.ecrKey, { allRuntimes: true });
-    await add('gh', 'git.github', 'github', SAMPLE.github, { runtimes: ['local'] });
-    await add('jira', 'issue.jira', 'jira', SAMPLE.jira, { allRuntimes: true });
+    await t.store('ecr', 'registry.ecr', SAMPLE.ecrKey);
+    await t.store('gh', 'git.github', SAMPLE.github, { runtimes: ['local'] });
+    await t.store('jira', 'issue.jira', SAMPLE.jira);
     const views = [
       ...listViews(t.repo),
       ...(await listViewsWithCommits(t.repo)),
@@ -48,10 +41,10 @@ describe('views', () => {
   });
 
   it('say per runtime which copy applies (precedence) and whether it can be used there', async () => {
-    await add('ecr', 'registry.ecr', 'ecr', SAMPLE.ecrRole, { allRuntimes: true });
+    await t.store('ecr', 'registry.ecr', SAMPLE.ecrRole);
     const shared = t.repo.text('resources/all-runtimes-all-clusters/ecr.yaml')!;
     await deleteIntegration(t.deps, 'ecr', { confirm: 'DELETE' }, ADMIN);
-    await add('ecr', 'registry.ecr', 'ecr', SAMPLE.ecrKey, { runtimes: ['cloud'] });
+    await t.store('ecr', 'registry.ecr', SAMPLE.ecrKey, { runtimes: ['cloud'] });
     t.repo.put({ 'resources/all-runtimes-all-clusters/ecr.yaml': shared });
     const v = await getView(t.repo, 'ecr');
     expect(v.availability).toEqual([
@@ -72,8 +65,8 @@ describe('views', () => {
   });
 
   it('carry the last commit of their files, and the problems of their files only', async () => {
-    await add('gh', 'git.github', 'github', SAMPLE.github, { allRuntimes: true });
-    await add('jira', 'issue.jira', 'jira', SAMPLE.jira, { allRuntimes: true });
+    await t.store('gh', 'git.github', SAMPLE.github);
+    await t.store('jira', 'issue.jira', SAMPLE.jira);
     const [gh, jira] = await listViewsWithCommits(t.repo);
     expect(gh!.lastCommit?.subject).toContain('integration: add gh');
     expect(jira!.lastCommit?.subject).toContain('integration: add jira');

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { FilterForm, SearchField } from '../components/filter-form.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { request } from '../api/client.js';
 import { AuditPage as AuditPageSchema, type AuditItem } from '../api/schemas.js';
@@ -41,18 +42,13 @@ export function AuditPage() {
     navigate(`/audit${q.size ? `?${q.toString()}` : ''}`);
   };
   const input = (f: keyof Filters, label: string, placeholder: string) => (
-    <div className="field">
-      <label htmlFor={`audit-${f}`}>{label}</label>
-      <input
-        id={`audit-${f}`}
-        type="search"
-        value={draft[f]}
-        placeholder={placeholder}
-        onChange={(e) => setDraft({ ...draft, [f]: e.target.value })}
-        spellCheck={false}
-        autoComplete="off"
-      />
-    </div>
+    <SearchField
+      id={`audit-${f}`}
+      label={label}
+      value={draft[f]}
+      placeholder={placeholder}
+      onChange={(v) => setDraft({ ...draft, [f]: v })}
+    />
   );
 
   return (
@@ -60,24 +56,11 @@ export function AuditPage() {
       <PageTitle>
         <span id="audit-title">Audit</span>
       </PageTitle>
-      <form
-        className="card filters"
-        role="search"
-        aria-label="Filter audit events"
-        onSubmit={(e) => {
-          e.preventDefault();
-          apply();
-        }}
-      >
+      <FilterForm label="Filter audit events" onApply={apply}>
         {input('action', 'Action', 'integration.* or token.create')}
         {input('actor', 'Actor (token name or id)', 'initial admin')}
         {input('since', 'Since (ISO 8601)', '2030-01-31T00:00:00Z')}
-        <div className="actions">
-          <button type="submit" className="primary">
-            Apply filters
-          </button>
-        </div>
-      </form>
+      </FilterForm>
       {list.state === 'loading' && <Loading what="audit events" />}
       {list.state === 'error' && <ErrorWithRetry error={list.error} onRetry={reload} />}
       {list.state === 'ok' && list.data.items.length === 0 && (

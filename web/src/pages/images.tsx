@@ -1,7 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { request } from '../api/client.js';
 import { ImageList } from '../api/schemas.js';
 import { ErrorBox, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { FilterForm, SearchField } from '../components/filter-form.js';
 import { bytes, platform, shortDigest, shortSha, when } from '../format.js';
 import { Link, useRouter } from '../router.js';
 
@@ -98,8 +99,7 @@ function useImageFilters() {
   const [draft, setDraft] = useState<Drafts>(applied);
   const [draftDeployed, setDraftDeployed] = useState(deployedOnly);
 
-  function submit(e: FormEvent) {
-    e.preventDefault();
+  function submit() {
     const q = new URLSearchParams();
     for (const f of FILTERS) if (draft[f.key].trim()) q.set(f.key, draft[f.key].trim());
     if (draftDeployed) q.set('deployed', 'true');
@@ -163,24 +163,30 @@ function ImageFilters(p: {
   deployed: boolean;
   setDeployed: (on: boolean) => void;
   filtered: boolean;
-  submit: (e: FormEvent) => void;
+  submit: () => void;
   clear: () => void;
 }) {
   const { draft, setDraft, filtered, submit, clear } = p;
   return (
-    <form className="card filters" onSubmit={submit} role="search" aria-label="Filter images">
+    <FilterForm
+      label="Filter images"
+      onApply={submit}
+      actions={
+        filtered && (
+          <button type="button" onClick={clear}>
+            Clear
+          </button>
+        )
+      }
+    >
       {FILTERS.map((f) => (
-        <div className="field" key={f.key}>
-          <label htmlFor={`filter-${f.key}`}>{f.label}</label>
-          <input
-            id={`filter-${f.key}`}
-            type="search"
-            value={draft[f.key]}
-            onChange={(e) => setDraft((d) => ({ ...d, [f.key]: e.target.value }))}
-            spellCheck={false}
-            autoComplete="off"
-          />
-        </div>
+        <SearchField
+          key={f.key}
+          id={`filter-${f.key}`}
+          label={f.label}
+          value={draft[f.key]}
+          onChange={(v) => setDraft((d) => ({ ...d, [f.key]: v }))}
+        />
       ))}
       <div className="field">
         <label htmlFor="filter-deployed">
@@ -193,17 +199,7 @@ function ImageFilters(p: {
           Deployed only
         </label>
       </div>
-      <div className="actions">
-        <button type="submit" className="primary">
-          Apply filters
-        </button>
-        {filtered && (
-          <button type="button" onClick={clear}>
-            Clear
-          </button>
-        )}
-      </div>
-    </form>
+    </FilterForm>
   );
 }
 

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { FilterForm, SearchField } from '../components/filter-form.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { request } from '../api/client.js';
 import { ReportList } from '../api/schemas.js';
@@ -44,15 +45,7 @@ export function ReportsPage() {
       <PageTitle>
         <span id="reports-title">Reports</span>
       </PageTitle>
-      <form
-        className="card filters"
-        role="search"
-        aria-label="Filter reports"
-        onSubmit={(e) => {
-          e.preventDefault();
-          go(status, draft);
-        }}
-      >
+      <FilterForm label="Filter reports" onApply={() => go(status, draft)}>
         <div className="field">
           <label htmlFor="filter-status">Status</label>
           <select id="filter-status" value={status} onChange={(e) => go(e.target.value, draft)}>
@@ -63,23 +56,8 @@ export function ReportsPage() {
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="filter-image">Image (or its start)</label>
-          <input
-            id="filter-image"
-            type="search"
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            spellCheck={false}
-            autoComplete="off"
-          />
-        </div>
-        <div className="actions">
-          <button type="submit" className="primary">
-            Apply filters
-          </button>
-        </div>
-      </form>
+        <SearchField id="filter-image" label="Image (or its start)" value={draft} onChange={setDraft} />
+      </FilterForm>
       {list.state === 'loading' && <Loading what="reports" />}
       {list.state === 'error' && <ErrorWithRetry error={list.error} onRetry={reload} />}
       {list.state === 'ok' && list.data.items.length === 0 && (
