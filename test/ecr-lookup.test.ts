@@ -181,6 +181,20 @@ describe('EcrImageLookup against moto', () => {
     TAGS.forEach((tag, i) => expect(results[i]![1].digest).toBe(digests.get(tag)));
   });
 
+  it('a BatchGetImage does not wait for a DescribeImages in flight (an index child needs only the manifest)', async () => {
+    gate.seen.length = 0;
+    lookup = new EcrImageLookup(new EcrClientCache({ redactor: new Redactor() }));
+    gate.close();
+    const described = lookup.describe(req('t0'));
+    await until(() => gate.held.length === 1);
+    const got = lookup.getManifest(req('t1'));
+    await until(() => gate.held.length === 2);
+    expect(gate.seen.map((s) => s.target)).toEqual(['DescribeImages', 'BatchGetImage']);
+    gate.open();
+    expect((await got).digest).toBe(digests.get('t1'));
+    expect((await described).imageDigest).toBe(digests.get('t0'));
+  });
+
   it('one unknown tag in a shared batch fails only its own report', async () => {
     gate.seen.length = 0;
     lookup = new EcrImageLookup(new EcrClientCache({ redactor: new Redactor() }));

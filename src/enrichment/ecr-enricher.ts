@@ -44,8 +44,10 @@ const TAG_LIST_TTL_MS = 30_000;
 
 /**
  * Registry facts of one ECR image. Account and region come from the image host, never from the token's
- * proxyEndpoint. DescribeImages and BatchGetImage run in parallel (and are shared with concurrent reports
- * of the same repository); the config blob comes through the registry API with the ECR token.
+ * proxyEndpoint. The critical path is BatchGetImage → config blob (each needs the one before); everything
+ * else runs beside it: DescribeImages (shared with concurrent reports of the same repository) and the
+ * repository's tag list (referrer tags) go out with BatchGetImage, and its answers are awaited only at the
+ * end. The config blob comes through the registry API with the ECR token.
  */
 export async function enrichEcrImage(
   t: EcrTarget,
@@ -54,34 +56,28 @@ export async function enrichEcrImage(
 ): Promise<EnrichedImage> {
   const base = ecrApiBase(t, deps);
   const id = t.ref.digest ? { imageDigest: t.ref.digest } : { imageTag: t.ref.tag ?? 'latest' };
-  const [detail, got] = await Promise.all([
-    deps.lookup.describe({ ...base, id }),
-    manifestOf({ ...base, id }, t.ref.registry, deps),
-  ]);
-  const bytes = new TextEncoder().encode(got.manifest);
-  const computed = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  // moto invents digests unless told one; AWS's digest is the sha256 of the manifest bytes. Trust the bytes.
-  const digest = got.digest === computed ? got.digest : computed;
-  if (t.ref.digest && t.ref.digest !== digest) {
-    throw new InputError(
-      `The manifest ECR returned for ${t.ref.original} hashes to ${digest}, not the digest asked for.`,
-    );
-  }
-  const manifest = parseManifest(bytes, got.mediaType);
-  step('registry', `${manifest.mediaType} ${digest}`);
-
   const { registryId: _id, repository: _repo, ...api } = base;
   const registry = registryClientFor(t, api, deps);
-  const image = imageOf(t, detail, digest, bytes.length, manifest);
-  if (isIndex(manifest)) {
-    await addIndexFacts(image, manifest, { t, base, registry, deps, step });
-  } else if (isImageManifest(manifest)) {
-    await addImageConfig(image, manifest, digest, { t, registry, deps, step });
-  }
+  // Asked first, so BatchGetImage (the critical path) is sent first; the others are awaited later, and
+  // are marked handled now so a failure there does not go unhandled while the critical path fails first.
+  const got = manifestOf({ ...base, id }, t.ref.registry, deps);
+  const detail = handled(deps.lookup.describe({ ...base, id }));
+  const tags = handled(tagListOf(registry, t, deps));
+  const { digest, bytes, manifest } = await checkedManifest(t, await got);
+  step('registry', `${manifest.mediaType} ${digest}`);
+
+  const ctx = { t, base, registry, deps };
+  const index = isIndex(manifest) ? handled(indexFactsOf(manifest, ctx)) : undefined;
+  const single = isImageManifest(manifest) ? manifest : undefined;
+  const config = single && handled(configOf(registry, t.ref.repository, single.config.digest, deps));
+  const referrers = handled(referrersOf(registry, t, digest, tags));
+  const image = imageOf(t, await detail, digest, bytes.length, manifest);
+  if (index) applyIndex(image, await index, step);
+  else if (single && config) applyConfig(image, single, digest, await config, step);
 
   // Referrers are extra facts: when the registry cannot list them, the image record is still worth keeping.
   try {
-    image.referrers.push(...(await referrersOf(registry, t, digest, deps)));
+    image.referrers.push(...(await referrers));
   } catch (err) {
     // A registry that does not answer at all is a failure to say, never a quiet "not listed".
     if (err instanceof RegistryTimeoutError || err instanceof RegistryUnreachableError) throw err;
@@ -91,13 +87,33 @@ export async function enrichEcrImage(
   return image;
 }
 
+/** The same promise, with its rejection marked handled: it is awaited later, maybe after another throws. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** The manifest's digest as the bytes say (moto invents digests unless told one), checked against the ask. */
+async function checkedManifest(t: EcrTarget, got: EcrManifest) {
+  const bytes = new TextEncoder().encode(got.manifest);
+  const computed = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const digest = got.digest === computed ? got.digest : computed;
+  if (t.ref.digest && t.ref.digest !== digest) {
+    throw new InputError(
+      `The manifest ECR returned for ${t.ref.original} hashes to ${digest}, not the digest asked for.`,
+    );
+  }
+  return Promise.resolve({ digest, bytes, manifest: parseManifest(bytes, got.mediaType) });
+}
+
 type ApiBase = ReturnType<typeof ecrApiBase>;
 type ImageDetailOfEcr = Awaited<ReturnType<EcrEnrichDeps['lookup']['describe']>>;
+type IndexFacts = Awaited<ReturnType<typeof indexFacts>>;
 interface EnrichContext {
   t: EcrTarget;
+  base: ApiBase;
   registry: ReturnType<typeof registryClientFor>;
   deps: EcrEnrichDeps;
-  step: StepReporter;
 }
 
 /** The ECR API's parameters for this image: account and region from the image host, the integration's credentials. */
@@ -166,20 +182,17 @@ function imageOf(
  * Platforms (nested indexes followed), attestations apart, and the created time, labels and Env of one
  * platform image, since an index has no config of its own (index-facts.ts).
  */
-async function addIndexFacts(
-  image: EnrichedImage,
-  manifest: IndexManifest,
-  { t, base, registry, deps, step }: EnrichContext & { base: ApiBase },
-): Promise<void> {
-  // Platforms (nested indexes followed), attestations apart, and the created time, labels and Env of
-  // one platform image, since an index has no config of its own (index-facts.ts).
-  const facts = await indexFacts(manifest, {
+function indexFactsOf(manifest: IndexManifest, { t, base, registry, deps }: EnrichContext) {
+  return indexFacts(manifest, {
     manifest: async (digest) => {
       const child = await manifestOf({ ...base, id: { imageDigest: digest } }, t.ref.registry, deps);
       return parseManifest(new TextEncoder().encode(child.manifest), child.mediaType);
     },
     config: (digest) => configOf(registry, t.ref.repository, digest, deps),
   });
+}
+
+function applyIndex(image: EnrichedImage, facts: IndexFacts, step: StepReporter): void {
   applyIndexFacts(image, facts);
   step('platforms', image.platforms.map(platformText).join(', ') || 'none');
   if (facts.config?.labelsFrom)
@@ -191,19 +204,19 @@ async function addIndexFacts(
 }
 
 /** A single-platform image: its layers, and what its config blob says. */
-async function addImageConfig(
+function applyConfig(
   image: EnrichedImage,
   manifest: ImageManifest,
   digest: string,
-  { t, registry, deps, step }: EnrichContext,
-): Promise<void> {
+  config: ImageConfig,
+  step: StepReporter,
+): void {
   image.layers = manifest.layers.map((l): Layer => ({
     digest: l.digest,
     size: l.size,
     mediaType: l.mediaType,
   }));
   image.size += manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
-  const config = await configOf(registry, t.ref.repository, manifest.config.digest, deps);
   if (config.created) image.createdAt = config.created;
   image.labels = config.config?.Labels ?? {};
   const env = safeEnv(config.config?.Env);
@@ -288,16 +301,8 @@ async function configOf(
   return config;
 }
 
-/**
- * Referrers through the repository's tag list (cached briefly, so a burst of reports costs one list call):
- * the OCI tag schema (`sha256-<hex>` → an index of referrers) and cosign tags (`sha256-<hex>.sig|.att|.sbom`).
- */
-async function referrersOf(
-  registry: RegistryClient,
-  t: EcrTarget,
-  digest: string,
-  deps: EcrEnrichDeps,
-): Promise<Referrer[]> {
+/** The repository's tag list, cached briefly, so a burst of reports costs one list call. */
+function tagListOf(registry: RegistryClient, t: EcrTarget, deps: EcrEnrichDeps): Promise<string[]> {
   const now = (deps.now ?? Date.now)();
   const key = `${t.ref.registry}/${t.ref.repository}`;
   let entry = deps.tagLists.get(key);
@@ -307,40 +312,56 @@ async function referrersOf(
     deps.tagLists.set(key, entry);
     if (deps.tagLists.size > 1000) deps.tagLists.delete(deps.tagLists.keys().next().value!);
   }
-  const tags = new Set(await entry.tags);
+  return entry.tags;
+}
+
+const COSIGN_TAGS = [
+  ['sig', 'signature'],
+  ['att', 'attestation'],
+  ['sbom', 'sbom'],
+] as const;
+
+/**
+ * Referrers through the repository's tag list: the OCI tag schema (`sha256-<hex>` → an index of referrers)
+ * and cosign tags (`sha256-<hex>.sig|.att|.sbom`). The (at most four) manifests are read in parallel.
+ */
+async function referrersOf(
+  registry: RegistryClient,
+  t: EcrTarget,
+  digest: string,
+  tagList: Promise<string[]>,
+): Promise<Referrer[]> {
+  const tags = new Set(await tagList);
   const base = tagSchemaTag(digest);
+  const schema = tags.has(base) ? registry.getManifest(t.ref.repository, base) : undefined;
+  const cosign = COSIGN_TAGS.filter(([suffix]) => tags.has(`${base}.${suffix}`)).map(
+    async ([suffix, kind]): Promise<Referrer> => {
+      const tag = `${base}.${suffix}`;
+      const m = await registry.getManifest(t.ref.repository, tag);
+      const artifactType = artifactTypeOf(m.manifest);
+      return {
+        digest: m.digest,
+        kind,
+        mediaType: m.mediaType,
+        tag,
+        ...(artifactType ? { artifactType } : {}),
+      };
+    },
+  );
+  const [idx, signed] = await Promise.all([schema, Promise.all(cosign)]);
   const out: Referrer[] = [];
-  if (tags.has(base)) {
-    const idx = await registry.getManifest(t.ref.repository, base);
-    if (isIndex(idx.manifest)) {
-      for (const d of idx.manifest.manifests) {
-        out.push({
-          digest: d.digest,
-          kind: artifactKind(d.artifactType),
-          mediaType: d.mediaType,
-          ...(d.artifactType ? { artifactType: d.artifactType } : {}),
-          tag: base,
-        });
-      }
+  if (idx && isIndex(idx.manifest)) {
+    for (const d of idx.manifest.manifests) {
+      out.push({
+        digest: d.digest,
+        kind: artifactKind(d.artifactType),
+        mediaType: d.mediaType,
+        ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+        tag: base,
+      });
     }
   }
-  for (const [suffix, kind] of [
-    ['sig', 'signature'],
-    ['att', 'attestation'],
-    ['sbom', 'sbom'],
-  ] as const) {
-    const tag = `${base}.${suffix}`;
-    if (!tags.has(tag)) continue;
-    const m = await registry.getManifest(t.ref.repository, tag);
-    out.push({
-      digest: m.digest,
-      kind,
-      mediaType: m.mediaType,
-      tag,
-      ...(artifactTypeOf(m.manifest) ? { artifactType: artifactTypeOf(m.manifest)! } : {}),
-    });
-  }
-  return out;
+  return [...out, ...signed];
 }
 
 function artifactTypeOf(m: Manifest): string | undefined {

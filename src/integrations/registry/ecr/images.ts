@@ -60,13 +60,19 @@ interface Pending<T> {
   reject(err: unknown): void;
 }
 
+type Kind = 'describe' | 'get';
+
 interface Batch {
   req: ImageRequest;
   describe: Array<Pending<EcrImageDetail>>;
   get: Array<Pending<EcrManifest>>;
 }
 
-/** One repository's (credentials, region, registry) queue: the batch being filled, and calls in flight. */
+/**
+ * One repository's (credentials, region, registry) queue for one kind of call: the batch being filled,
+ * and calls in flight. DescribeImages and BatchGetImage have separate lanes, so a manifest (an index's
+ * child) never waits for a DescribeImages it does not need.
+ */
 interface Lane {
   next?: Batch;
   inFlight: number;
@@ -74,9 +80,10 @@ interface Lane {
 
 /**
  * Looks images up in ECR, sharing calls between concurrent reports. Per repository (same credentials,
- * region and registry), lookups go out at once when nothing is in flight for it, and otherwise wait for
- * the call in flight and then go out together: one DescribeImages and one BatchGetImage of up to 100 ids,
- * the two in parallel. A lone report waits for nothing; a burst costs a few calls, not one per report.
+ * region and registry) and kind of call, lookups go out at once when nothing of that kind is in flight
+ * for it, and otherwise wait for the call in flight and then go out together: one DescribeImages or one
+ * BatchGetImage of up to 100 ids. A lone report waits for nothing; a burst costs a few calls, not one per
+ * report.
  */
 export class EcrImageLookup {
   private readonly lanes = new Map<string, Lane>();
@@ -87,18 +94,19 @@ export class EcrImageLookup {
 
   describe(req: ImageRequest): Promise<EcrImageDetail> {
     return new Promise((resolve, reject) =>
-      this.enqueue(req, (b) => b.describe.push({ id: req.id, resolve, reject })),
+      this.enqueue(req, 'describe', (b) => b.describe.push({ id: req.id, resolve, reject })),
     );
   }
 
   getManifest(req: ImageRequest): Promise<EcrManifest> {
     return new Promise((resolve, reject) =>
-      this.enqueue(req, (b) => b.get.push({ id: req.id, resolve, reject })),
+      this.enqueue(req, 'get', (b) => b.get.push({ id: req.id, resolve, reject })),
     );
   }
 
-  private enqueue(req: ImageRequest, add: (batch: Batch) => void): void {
+  private enqueue(req: ImageRequest, kind: Kind, add: (batch: Batch) => void): void {
     const key = [
+      kind,
       req.credentials.key,
       req.region,
       req.endpoint ?? '',
@@ -114,8 +122,8 @@ export class EcrImageLookup {
     }
     if (!lane.next) {
       lane.next = { req, describe: [], get: [] };
-      // An idle lane sends after this turn of the event loop, so the DescribeImages and BatchGetImage
-      // lookups of one report, asked together, share the batch; a busy lane sends when its call ends.
+      // An idle lane sends after this turn of the event loop, so lookups asked together share the batch;
+      // a busy lane sends when its call ends.
       if (lane.inFlight === 0) {
         const l = lane;
         setImmediate(() => this.flush(key, l));
@@ -130,15 +138,16 @@ export class EcrImageLookup {
     if (!batch) return;
     lane.next = undefined;
     lane.inFlight++;
-    const calls: Array<Promise<void>> = [];
-    if (batch.describe.length) calls.push(this.runDescribe(batch.req, batch.describe));
-    if (batch.get.length) calls.push(this.runGet(batch.req, batch.get));
-    void Promise.allSettled(calls).then(() => {
+    const call = batch.get.length
+      ? this.runGet(batch.req, batch.get)
+      : this.runDescribe(batch.req, batch.describe);
+    const settled = () => {
       lane.inFlight--;
       if (lane.inFlight > 0) return;
       if (lane.next) this.flush(key, lane);
       else if (this.lanes.get(key) === lane) this.lanes.delete(key);
-    });
+    };
+    void call.then(settled, settled);
   }
 
   private async runDescribe(req: ImageRequest, pending: Array<Pending<EcrImageDetail>>): Promise<void> {
