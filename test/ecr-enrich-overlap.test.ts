@@ -95,12 +95,12 @@ function depsOf(redactor: Redactor): EcrEnrichDeps {
   };
 }
 
-function target(tag: string, ecr: string, reg: string): EcrTarget {
+function target(tag: string, ecr: string, reg: string, accessKeyId = 'AKIAOVERLAPTEST00001'): EcrTarget {
   return {
     ref: parseReference(`${HOST}/${REPO}:${tag}`),
     region: REGION,
     // IAM enforcement is off here: moto accepts any key.
-    auth: { mode: 'accessKey', accessKeyId: 'AKIAOVERLAPTEST00001', secretAccessKey: 'overlap-secret' },
+    auth: { mode: 'accessKey', accessKeyId, secretAccessKey: 'overlap-secret' },
     endpoints: { api: ecr, registry: reg },
     runtime: { name: 'local', ambient: null },
   };
@@ -145,6 +145,29 @@ describe('enrichment of one ECR image: what waits for what', () => {
     expect(image.digest).toBe(images[0]!.digest);
     expect(image.tags).toEqual(['a']);
     expect(image.labels.nonce).toBe(images[0]!.labels.nonce);
+    deps.clients.destroy();
+  });
+});
+
+describe('the tag list cache', () => {
+  let reg: FaultProxy;
+  beforeAll(async () => {
+    reg = await startFaultProxy(registry.url);
+  });
+  afterAll(async () => {
+    await reg?.stop();
+  });
+
+  // The tag list says which signatures and attestations exist: an integration sees only what its own
+  // credentials were allowed to list, never another integration's answer for the same repository.
+  it('is shared by reports with the same credentials and never across credentials', async () => {
+    const deps = depsOf(new Redactor());
+    const lists = () => reg.requests.filter((r) => r.path.endsWith('/tags/list')).length;
+    await enrichEcrImage(target('a', moto.endpoint, reg.url), deps, () => undefined);
+    await enrichEcrImage(target('b', moto.endpoint, reg.url), deps, () => undefined);
+    expect(lists()).toBe(1);
+    await enrichEcrImage(target('a', moto.endpoint, reg.url, 'AKIAOVERLAPTEST00002'), deps, () => undefined);
+    expect(lists()).toBe(2);
     deps.clients.destroy();
   });
 });

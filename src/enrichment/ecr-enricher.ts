@@ -62,7 +62,7 @@ export async function enrichEcrImage(
   // are marked handled now so a failure there does not go unhandled while the critical path fails first.
   const got = manifestOf({ ...base, id }, t.ref.registry, deps);
   const detail = handled(deps.lookup.describe({ ...base, id }));
-  const tags = handled(tagListOf(registry, t, deps));
+  const tags = handled(tagListOf(registry, t, base.credentials.key, deps));
   const { digest, bytes, manifest } = await checkedManifest(t, await got);
   step('registry', `${manifest.mediaType} ${digest}`);
 
@@ -301,10 +301,18 @@ async function configOf(
   return config;
 }
 
-/** The repository's tag list, cached briefly, so a burst of reports costs one list call. */
-function tagListOf(registry: RegistryClient, t: EcrTarget, deps: EcrEnrichDeps): Promise<string[]> {
+/**
+ * The repository's tag list, cached briefly, so a burst of reports costs one list call. Keyed by the
+ * credentials too: an integration sees only what its own credentials may list.
+ */
+function tagListOf(
+  registry: RegistryClient,
+  t: EcrTarget,
+  credentials: string,
+  deps: EcrEnrichDeps,
+): Promise<string[]> {
   const now = (deps.now ?? Date.now)();
-  const key = `${t.ref.registry}/${t.ref.repository}`;
+  const key = `${credentials}|${t.ref.registry}/${t.ref.repository}`;
   let entry = deps.tagLists.get(key);
   if (!entry || now - entry.at > TAG_LIST_TTL_MS) {
     entry = { at: now, tags: registry.listTags(t.ref.repository) };
