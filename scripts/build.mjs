@@ -12,7 +12,8 @@ for (const f of existsSync('dist') ? readdirSync('dist') : []) {
 }
 
 await build({
-  entryPoints: { cli: 'src/cli/bin.ts' },
+  // The agent's identity lookup is an entry of its own: GetCallerIdentity runs in a short-lived child process.
+  entryPoints: { cli: 'src/cli/bin.ts', 'agent-identity': 'src/agent/identity-worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -61,10 +61,12 @@ export async function runAgent(
   const redactor = new Redactor();
   const logger = createLogger(redactor, { level: opts.logLevel });
   const server = opts.server.replace(/\/+$/, '');
+  // The lookup runs in a child process (identity.ts): started first, it overlaps the key's loading.
+  const lookup = callerIdentity(logger, opts.awsRequestTimeoutMs);
   const keys = new KeyStore(opts.dataDir);
   const key = await keys.getOrCreate(opts.runtime);
   const agentId = newAgentId();
-  const identity = await callerIdentity(logger, opts.awsRequestTimeoutMs);
+  const identity = await lookup;
   const transport = new AgentTransport(server, '');
   const cred = await credentialFor(
     { opts, env, server, transport, redactor, logger, stop },

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createHttpServer } from './http.js';
 import type { AgentState } from './worker.js';
 
 /**
@@ -6,7 +6,7 @@ import type { AgentState } from './worker.js';
  * says whether the last claim reached the control plane and how many jobs run; nothing else.
  */
 export async function startHealthServer(state: AgentState, port: number, signal: AbortSignal): Promise<void> {
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     if (req.url !== '/healthz') {
       res.writeHead(404).end();
       return;

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import type { AwsIdentity } from '../contract/agent-protocol.js';
+import { AwsIdentity } from '../contract/agent-protocol.js';
 import { InputError } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
+import type { IdentityLookup } from './identity-lookup.js';
 
 /**
  * What an agent keeps in its data directory (one Kubernetes Secret, shared by the runtime's replicas):
@@ -68,33 +71,57 @@ export async function registrationToken(
 /**
  * GetCallerIdentity through the SDK's default chain (env, IRSA web identity, EKS Pod Identity, ECS/EC2,
  * profiles). No identity is not an error: the runtime then has no cloud identity (IAM-role mode fails there).
+ * It runs once, in a short-lived child process: the STS client (and the undici and http2 it loads) would
+ * otherwise stay resident in an idle agent, 10–15 MB of its 80 MB budget (docs/benchmarks.md).
  */
 export async function callerIdentity(
   logger: Pick<Logger, 'warn'>,
   timeoutMs: number,
 ): Promise<AwsIdentity | null> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const sts = new STSClient({
-    region: process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
-    maxAttempts: 2,
-  });
-  try {
-    const out = await sts.send(new GetCallerIdentityCommand({}), {
-      abortSignal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!out.Arn) return null;
-    return {
-      arn: out.Arn,
-      ...(out.Account ? { account: out.Account } : {}),
-      ...(out.UserId ? { userId: out.UserId } : {}),
-    };
-  } catch (err) {
+  const lookup = await inChild(timeoutMs);
+  if (lookup.failure) {
     logger.warn(
-      { errorName: (err as Error).name },
-      `no AWS identity (GetCallerIdentity failed: ${(err as Error).message}); IAM-role integrations cannot work on this runtime`,
+      { errorName: lookup.failure.name },
+      `no AWS identity (GetCallerIdentity failed: ${lookup.failure.message}); IAM-role integrations cannot work on this runtime`,
     );
-    return null;
-  } finally {
-    sts.destroy();
   }
+  return lookup.identity;
+}
+
+const Lookup = z.object({
+  identity: AwsIdentity.nullable(),
+  failure: z.object({ name: z.string(), message: z.string() }).optional(),
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function inChild(timeoutMs: number): Promise<IdentityLookup> {
+  // The child is a bundle entry of its own (scripts/build.mjs); run from the sources (tests), it is not
+  // there, and the lookup runs in this process.
+  const file = new URL('./agent-identity.js', import.meta.url);
+  if (!existsSync(file)) return (await import('./identity-lookup.js')).lookupIdentity(timeoutMs);
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    // The child inherits this process's environment and files: the same default credential chain.
+    execFile(
+      process.execPath,
+      [fileURLToPath(file), String(timeoutMs)],
+      { timeout: timeoutMs * 3, maxBuffer: 1 << 20 },
+      (err, stdout) => {
+        const parsed = err ? undefined : Lookup.safeParse(safeJson(stdout));
+        if (parsed?.success) return resolve(parsed.data);
+        const why = err?.message ?? 'it printed no identity';
+        resolve({
+          identity: null,
+          failure: { name: err?.name ?? 'Error', message: `the lookup failed: ${why}` },
+        });
+      },
+    );
+  });
 }

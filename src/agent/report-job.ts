@@ -5,9 +5,9 @@ import { ImageReportInput } from '../contract/images.js';
 import { classifyRemoteFailure } from '../integrations/remote-failure.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
-import * as z from 'zod';
 import type { AgentTransport } from './transport.js';
 import { backoffMs, sleep } from './backoff.js';
+import { keepLease } from './lease.js';
 
 export interface ReportJobDeps {
   transport: AgentTransport;
@@ -21,15 +21,13 @@ export interface ReportJobDeps {
 /** How long a finished result is kept trying to reach the control plane (a restart, a network cut). */
 const DELIVERY_BUDGET_MS = 10 * 60_000;
 
-const Renewed = z.object({ leaseUntil: z.string() });
-
 /**
  * One report on this runtime: the same pipeline the control plane runs in-process, with this agent's key
  * store, executor and snapshot; the lease is renewed while it runs, and the result (registry facts, never
  * a secret) is sent back once, by job and lease.
  */
 export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise<void> {
-  const { transport, logger } = deps;
+  const { logger } = deps;
   const steps: Array<{ name: string; status: 'ok' | 'failed' | 'skipped'; message?: string; at: string }> =
     [];
   const step = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string) =>
@@ -39,17 +37,7 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
       ...(message ? { message: deps.redactor.redact(message).slice(0, 4000) } : {}),
       at: new Date().toISOString(),
     });
-  const renew = setInterval(
-    () => {
-      transport
-        .call(Renewed, 'POST', `/api/v1/agent/jobs/${job.id}/renew`, {
-          protocol: AGENT_PROTOCOL,
-          leaseId: job.leaseId,
-        })
-        .catch((err: unknown) => logger.warn({ err, report: job.id }, 'lease renewal failed'));
-    },
-    Math.max(200, Math.floor(job.leaseMs / 3)),
-  );
+  const stopRenewing = keepLease(deps, `/api/v1/agent/jobs/${job.id}/renew`, job);
   let outcome: Record<string, unknown>;
   try {
     const input = ImageReportInput.parse(job.input);
@@ -65,7 +53,7 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
     outcome = { ok: false, ...c };
     logger.info({ report: job.id, errorClass: c.errorClass }, `report failed: ${c.message}`);
   } finally {
-    clearInterval(renew);
+    stopRenewing();
   }
   const body = { protocol: AGENT_PROTOCOL, leaseId: job.leaseId, attempt: job.attempt, steps, outcome };
   await deliver(deps, job.id, body);

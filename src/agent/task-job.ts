@@ -21,6 +21,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 import { backoffMs, sleep } from './backoff.js';
+import { keepLease } from './lease.js';
 import type { AgentSnapshot } from './snapshot.js';
 import type { AgentTransport } from './transport.js';
 
@@ -43,6 +44,7 @@ export interface TaskJobDeps {
  */
 export async function runTaskJob(deps: TaskJobDeps, job: TestTask | InspectTask): Promise<void> {
   let outcome: Record<string, unknown>;
+  const stopRenewing = keepLease(deps, `/api/v1/agent/tasks/${job.id}/renew`, job);
   try {
     const result =
       job.kind === 'test' ? await runTest(deps, job) : await deps.pipeline.inspect(job.inspect, job.runtime);
@@ -50,6 +52,8 @@ export async function runTaskJob(deps: TaskJobDeps, job: TestTask | InspectTask)
   } catch (err) {
     outcome = { ok: false, ...describe(err, deps.redactor) };
     deps.logger.info({ task: job.id, kind: job.kind }, `task failed: ${String(outcome['message'])}`);
+  } finally {
+    stopRenewing();
   }
   const body = { protocol: AGENT_PROTOCOL, leaseId: job.leaseId, outcome };
   for (let attempt = 0; ; attempt++) {

@@ -8,12 +8,15 @@ import {
   UnavailableError,
   UnreachableError,
 } from '../domain/errors.js';
+import { httpClient, type HttpAnswer } from './http.js';
 
 /**
  * The agent's HTTP calls to the control plane: one bearer token, a timeout on every call, zod-checked
  * answers, and the API's error body turned back into the error taxonomy. Outbound only.
  */
 export class AgentTransport {
+  private readonly http = httpClient();
+
   constructor(
     readonly baseUrl: string,
     private token: string,
@@ -33,9 +36,9 @@ export class AgentTransport {
   ): Promise<z.output<S>> {
     const timeout = AbortSignal.timeout((opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0));
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(this.baseUrl + path, {
+      res = await this.http(this.baseUrl + path, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
@@ -50,14 +53,14 @@ export class AgentTransport {
         cause: err,
       });
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
       json = undefined;
     }
-    if (!res.ok) throw toError(res.status, json, text);
+    if (res.status < 200 || res.status > 299) throw toError(res.status, json, text);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new UnavailableError(
@@ -69,8 +72,8 @@ export class AgentTransport {
 }
 
 function describe(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
 }
 
 function toError(status: number, json: unknown, text: string) {

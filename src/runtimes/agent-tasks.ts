@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AGENT_PROTOCOL,
   InspectTaskResult,
+  LeaseRequest,
   TaskCompleteRequest,
   TestTaskResult,
   type AgentView,
@@ -102,9 +103,29 @@ export class AgentTasks implements RemoteTester {
   /** For a claim of `runtime`'s agent: the oldest task waiting, leased to it. */
   async claimFor(runtime: string, agentId: string): Promise<TestTask | InspectTask | null> {
     const leaseId = `task:${runtime}:${agentId}:${randomBytes(12).toString('base64url')}`;
-    const leaseMs = Math.min(this.deps.leaseMs ?? 30_000, this.timeoutMs);
-    const t = await this.deps.tasks.claim({ runtime, owner: leaseId, leaseMs });
-    return t ? toJob(t, leaseId, leaseMs) : null;
+    const t = await this.deps.tasks.claim({ runtime, owner: leaseId, leaseMs: this.leaseMs });
+    return t ? toJob(t, leaseId, this.leaseMs) : null;
+  }
+
+  private get leaseMs(): number {
+    return Math.min(this.deps.leaseMs ?? 30_000, this.timeoutMs);
+  }
+
+  /** The working agent keeps its task (as a report job's lease): another agent takes it only if it stops. */
+  async renew(principal: Principal, id: string, raw: unknown): Promise<{ leaseUntil: string }> {
+    checkProtocol(raw);
+    const req = parseInput(LeaseRequest, raw, 'lease renewal');
+    const held = /^[\w-]{1,100}$/.test(id) ? await this.deps.tasks.get(id) : null;
+    if (!held) throw new NotFoundError(`No task with id "${id}".`);
+    assertRuntime(principal, held.runtime);
+    const renewed = await this.deps.tasks.renew(id, req.leaseId, this.leaseMs);
+    if (!renewed) {
+      throw new ConflictError(
+        `The lease on task ${id} is no longer this agent's (its caller stopped waiting, or another agent took it over).`,
+        { hints: ['Nothing to do: the result is not needed from this agent any more.'] },
+      );
+    }
+    return renewed;
   }
 
   async complete(principal: Principal, id: string, raw: unknown) {

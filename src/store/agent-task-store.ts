@@ -50,6 +50,11 @@ export interface AgentTaskStore {
   enqueue(task: NewAgentTask): Promise<AgentTask>;
   /** Leases the oldest claimable task of `runtime` to `owner`, or null. */
   claim(opts: { runtime: string; owner: string; leaseMs: number }): Promise<ClaimedTask | null>;
+  /**
+   * Extends a running task's lease while its holder works (never past the task's expiry): null when the
+   * lease is not `owner`'s any more (taken over, finished, withdrawn, expired).
+   */
+  renew(id: string, owner: string, leaseMs: number): Promise<{ leaseUntil: string } | null>;
   /** `duplicate`: this owner already completed it; `lost`: the lease is not this owner's (or it ended). */
   complete(id: string, owner: string, result: unknown): Promise<'recorded' | 'duplicate' | 'lost'>;
   /** The caller gave up: the task is not run (any more). False when it already finished. */

@@ -7,7 +7,7 @@ import type {
   NewAgentTask,
 } from './agent-task-store.js';
 import { createSortableIdGenerator } from './sortable-id.js';
-import { tally } from './sql-agent-task-store.js';
+import { leaseEnd, tally } from './sql-agent-task-store.js';
 
 interface Row extends AgentTask, AgentTaskState {
   attempts: number;
@@ -66,6 +66,15 @@ export class FakeAgentTaskStore implements AgentTaskStore {
       attempt: row.attempts,
       leaseUntil: row.leaseUntil,
     });
+  }
+
+  renew(id: string, owner: string, leaseMs: number): Promise<{ leaseUntil: string } | null> {
+    const row = this.rows.get(id);
+    const now = this.now();
+    if (row?.owner !== owner || row.status !== 'running' || row.expiresAt <= now.toISOString())
+      return Promise.resolve(null);
+    row.leaseUntil = leaseEnd(now, leaseMs, row.expiresAt);
+    return Promise.resolve({ leaseUntil: row.leaseUntil });
   }
 
   complete(id: string, owner: string, result: unknown): Promise<'recorded' | 'duplicate' | 'lost'> {

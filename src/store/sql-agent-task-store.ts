@@ -112,6 +112,29 @@ export class SqlAgentTaskStore implements AgentTaskStore {
     };
   }
 
+  async renew(id: string, owner: string, leaseMs: number): Promise<{ leaseUntil: string } | null> {
+    const now = this.now();
+    const at = now.toISOString();
+    // Capped at the task's expiry: a task nobody waits for any more is not kept.
+    const row = await this.db
+      .updateTable('agent_tasks')
+      .set((eb) => ({
+        lease_until: eb
+          .case()
+          .when('expires_at', '<', leaseEnd(now, leaseMs))
+          .then(eb.ref('expires_at'))
+          .else(leaseEnd(now, leaseMs))
+          .end(),
+      }))
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .where('status', '=', 'running')
+      .where('expires_at', '>', at)
+      .returning(['lease_until'])
+      .executeTakeFirst();
+    return row?.lease_until ? { leaseUntil: row.lease_until } : null;
+  }
+
   async complete(id: string, owner: string, result: unknown): Promise<'recorded' | 'duplicate' | 'lost'> {
     const done = await this.db
       .updateTable('agent_tasks')
@@ -163,6 +186,12 @@ export class SqlAgentTaskStore implements AgentTaskStore {
       .execute();
     return tally(rows.map((r) => ({ runtime: r.runtime, status: r.status, createdAt: r.created_at })));
   }
+}
+
+/** A lease of `leaseMs` from `now`, capped at `cap` (the task's expiry) when given. */
+export function leaseEnd(now: Date, leaseMs: number, cap?: string): string {
+  const until = new Date(now.getTime() + leaseMs).toISOString();
+  return cap !== undefined && cap < until ? cap : until;
 }
 
 /** Per-runtime counts of live tasks, `rows` oldest first. */

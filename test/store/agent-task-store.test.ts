@@ -78,6 +78,43 @@ describe.each(subjects)('agent tasks (%s)', (_label, setup) => {
     expect(await store.claim({ runtime: 'eks-a', owner: 'agent-3', leaseMs: 5_000 })).toBeNull();
   });
 
+  it("a renewed lease stays its holder's past the first lease; only the holder renews a running task", async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const t = await store.enqueue({ runtime: 'eks-a', kind: 'inspect', payload, ttlMs: 60_000 });
+    await store.claim({ runtime: 'eks-a', owner: 'agent-1', leaseMs: 5_000 });
+    clock.advance(4_000);
+    expect(await store.renew(t.id, 'agent-1', 5_000)).toEqual({ leaseUntil: '2025-01-01T00:00:09.000Z' });
+    expect(await store.renew(t.id, 'agent-2', 5_000)).toBeNull();
+    clock.advance(4_000);
+    // 8 s after the claim: past the first lease, within the renewed one.
+    expect(await store.claim({ runtime: 'eks-a', owner: 'agent-2', leaseMs: 5_000 })).toBeNull();
+    clock.advance(1_000);
+    expect(await store.claim({ runtime: 'eks-a', owner: 'agent-2', leaseMs: 5_000 })).toMatchObject({
+      id: t.id,
+      attempt: 2,
+    });
+    expect(await store.renew(t.id, 'agent-1', 5_000)).toBeNull();
+    expect(await store.complete(t.id, 'agent-2', { ok: true })).toBe('recorded');
+    expect(await store.renew(t.id, 'agent-2', 5_000)).toBeNull();
+    const w = await store.enqueue({ runtime: 'eks-a', kind: 'test', payload, ttlMs: 60_000 });
+    await store.claim({ runtime: 'eks-a', owner: 'agent-3', leaseMs: 5_000 });
+    await store.withdraw(w.id);
+    expect(await store.renew(w.id, 'agent-3', 5_000)).toBeNull();
+    expect(await store.renew('task_nope', 'agent-3', 5_000)).toBeNull();
+  });
+
+  it("a lease is not renewed past the task's expiry", async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const t = await store.enqueue({ runtime: 'eks-a', kind: 'test', payload, ttlMs: 10_000 });
+    await store.claim({ runtime: 'eks-a', owner: 'agent-1', leaseMs: 5_000 });
+    clock.advance(4_000);
+    expect(await store.renew(t.id, 'agent-1', 60_000)).toEqual({ leaseUntil: '2025-01-01T00:00:10.000Z' });
+    clock.advance(6_000);
+    expect(await store.renew(t.id, 'agent-1', 5_000)).toBeNull();
+  });
+
   it('a withdrawn or expired task is never claimed; a finished one is not withdrawn', async () => {
     const clock = manualClock();
     const store = subject.store(clock.now);

@@ -92,6 +92,14 @@ const AGENT_OPERATIONS: Operation[] = [
   },
   {
     method: 'post',
+    path: '/agent/tasks/{id}/renew',
+    summary: "Renew a connection test's or inspection's lease while the agent works on it",
+    tag: 'agents',
+    scopes: AGENT,
+    body: LeaseRequest,
+  },
+  {
+    method: 'post',
     path: '/agent/tasks/{id}/complete',
     summary: "Send a connection test's or inspection's result (idempotent by task and lease)",
     tag: 'agents',

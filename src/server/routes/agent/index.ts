@@ -59,6 +59,9 @@ export function agentRoutes(deps: { agents?: AgentHub | undefined; tokens: Token
   r.post('/jobs/:id/release', async (c) =>
     c.json(await hub.dispatch.release(c.get('principal'), c.req.param('id'), await jsonBody(c))),
   );
+  r.post('/tasks/:id/renew', async (c) =>
+    c.json(await need().tasks.renew(c.get('principal'), c.req.param('id'), await jsonBody(c))),
+  );
   r.post('/tasks/:id/complete', async (c) =>
     c.json(await need().tasks.complete(c.get('principal'), c.req.param('id'), await jsonBody(c))),
   );
