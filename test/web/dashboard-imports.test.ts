@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ALLOWED_OUTSIDE } from '../helpers/dashboard-bundle.js';
 import { ROOT } from '../helpers/imagetrail.js';
 
 // What the dashboard bundles, read from its sources: every module reachable from web/src/main.tsx through
@@ -8,17 +9,6 @@ import { ROOT } from '../helpers/imagetrail.js';
 // every chunk is walked). Issue 10: the dashboard pulled the server's config-repo schemas (and with them
 // re2js) into its bundle, and app.tsx and the integration form imported each other.
 // test/web/dashboard-bundle.test.ts checks the same on the built chunks.
-
-/** Outside web/src, the dashboard may bundle only the shared contract and the domain's browser-safe formats. */
-const ALLOWED_OUTSIDE = [
-  /^src\/contract\//,
-  /^src\/domain\/names\.ts$/,
-  /^src\/domain\/semver\.ts$/,
-  /^src\/domain\/issue-path\.ts$/,
-  // Integration type definitions (browser-safe by the dependency-cruiser rule type-definition-browser-safe).
-  /^src\/integrations\/types\/(definition|definitions|form-model)\.ts$/,
-  /^src\/integrations\/types\/[^/]+\/(kind|form|flags|definition)\.ts$/,
-];
 
 function valueImports(text: string): string[] {
   const out: string[] = [];
