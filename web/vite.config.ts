@@ -20,15 +20,8 @@ const OWN_SIDE_EFFECTS = [
   },
 ];
 
-export default defineConfig(({ command, mode }) => ({
+export default defineConfig({
   root,
-  // A production build is one whatever NODE_ENV the shell or test runner exported (vitest sets "test"):
-  // otherwise React's development build (≈ 4× the size, with its dev-only checks) would be bundled.
-  // `vite build --mode development` still makes a development build on purpose.
-  define:
-    command === 'build' && mode === 'production'
-      ? { 'process.env.NODE_ENV': JSON.stringify('production') }
-      : {},
   base: '/',
   publicDir: false,
   build: {
@@ -52,4 +45,4 @@ export default defineConfig(({ command, mode }) => ({
   server: {
     proxy: { '/api': 'http://127.0.0.1:8080', '/healthz': 'http://127.0.0.1:8080' },
   },
-}));
+});

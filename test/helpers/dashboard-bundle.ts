@@ -18,11 +18,14 @@ export const ALLOWED_OUTSIDE = [
   /^src\/integrations\/types\/[^/]+\/(kind|form|flags|definition)\.ts$/,
 ];
 
-/** Builds the dashboard as `npm run build:web` does, into `outDir`, plus Vite's manifest (who imports whom). */
+/**
+ * Builds the dashboard with `npm run build:web` itself, into `outDir`, plus Vite's manifest (who imports whom).
+ * The environment is passed on as it is (vitest exports NODE_ENV=test): the script must make a production
+ * build all the same.
+ */
 export async function buildDashboard(outDir: string): Promise<void> {
-  const vite = join(ROOT, 'node_modules', '.bin', 'vite');
-  const args = ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn', '--outDir', outDir];
-  await promisify(execFile)(vite, [...args, '--emptyOutDir', '--manifest'], { cwd: ROOT });
+  const args = ['run', 'build:web', '--', '--outDir', outDir, '--emptyOutDir', '--manifest'];
+  await promisify(execFile)('npm', args, { cwd: ROOT });
 }
 
 const Manifest = z.record(
