@@ -175,6 +175,7 @@ describe('deployments in the dashboard', () => {
     const page = await signedIn();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
     const rows = page.locator('tr[data-image]');
+    await rows.first().waitFor(); // the page's chunk, then the list, load after the click
     await expect.poll(() => rows.count()).toBe(2);
     expect(await page.locator('th', { hasText: 'Deployed in' }).count()).toBe(1);
     expect(await page.locator(`tr[data-image="${shopId}"] td[data-deployed-in]`).innerText()).toBe('1');
