@@ -17,6 +17,7 @@ import { agentLatencyBench } from './agent-latency.js';
 import { deploymentsBench } from './deployments.js';
 import { deployedListBench, deployedListPgBench } from './deployed-list.js';
 import { replicasBench } from './replicas.js';
+import { bundleBench } from './bundle.js';
 
 const ALL: Benchmark[] = [
   cliStart,
@@ -32,6 +33,7 @@ const ALL: Benchmark[] = [
   deployedListBench,
   deployedListPgBench,
   replicasBench,
+  bundleBench,
 ];
 const RESULTS = join(ROOT, 'bench', 'results');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');

@@ -106,7 +106,10 @@ describe('the Audit page', () => {
     const page = await context.newPage();
     await signIn(page, server.adminToken);
     await page.goto(server.url + '/audit?action=token.create');
-    const rows = page.getByRole('table', { name: 'Audit events, newest first' }).locator('tbody tr');
+    // The page's chunk and then its events load after the document: wait for the table, then count.
+    const table = page.getByRole('table', { name: 'Audit events, newest first' });
+    await table.waitFor();
+    const rows = table.locator('tbody tr');
     await expect.poll(() => rows.count()).toBe(50);
     expect(await rows.first().innerText()).toContain('pager-54');
     const newer = page.getByRole('button', { name: '← Newer' });

@@ -9,7 +9,14 @@ import { startMoto, type MotoPeer } from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import { EcrSeeder, HOST } from '../helpers/ecr-seed.js';
 import { launchChromium, signInWithToken, type Browser } from '../helpers/chromium.js';
-import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import {
+  addEcrKeyIntegration,
+  api,
+  cli,
+  ROOT,
+  startImagetrail,
+  type ServerHandle,
+} from '../helpers/imagetrail.js';
 
 // Issue 13, the dashboard: in Debian's Chromium against a real `imagetrail serve`, images reported by CI
 // (enriched from moto + distribution) and deployments observed by the `local` runtime (an observation batch
@@ -175,6 +182,7 @@ describe('deployments in the dashboard', () => {
     const page = await signedIn();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
     const rows = page.locator('tr[data-image]');
+    await rows.first().waitFor(); // the page's chunk, then the list, load after the click
     await expect.poll(() => rows.count()).toBe(2);
     expect(await page.locator('th', { hasText: 'Deployed in' }).count()).toBe(1);
     expect(await page.locator(`tr[data-image="${shopId}"] td[data-deployed-in]`).innerText()).toBe('1');
@@ -229,6 +237,9 @@ describe('deployments in the dashboard', () => {
     expect(Number(await page.locator('[data-per-day]').getAttribute('data-per-day'))).toBeCloseTo(1 / 30, 6);
     expect(await deployments.innerText()).toContain('0.2 per week');
     expect(await page.getByRole('list', { name: 'Lead time per digest' }).innerText()).toContain('45 min');
+    // `npm run screenshots` keeps this page (its period choice) in docs/screenshots/ with the others.
+    if (process.env['IMAGETRAIL_UPDATE_SCREENSHOTS'] === '1')
+      await page.screenshot({ path: join(ROOT, 'docs', 'screenshots', 'application.png'), fullPage: true });
 
     // The last 24 hours hold no deployment of it: no median, none counted.
     await period.selectOption({ label: 'Last 24 hours' });

@@ -62,4 +62,35 @@ describe('dashboard routes', () => {
     await page.getByRole('heading', { level: 1, name: 'Add an Amazon ECR integration' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/integrations/_new');
   });
+
+  it('opens every page from a pasted address, each fetching its own chunk only then', async () => {
+    const page = context.pages()[0] ?? (await context.newPage()); // signed in by the test above (this tab)
+    const scripts: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/assets/') && path.endsWith('.js')) scripts.push(path);
+    });
+    const pages: [string, string, RegExp][] = [
+      ['/runtimes', 'Runtimes', /\/runtimes-[\w-]+\.js$/],
+      ['/images', 'Images', /\/images-[\w-]+\.js$/],
+      ['/applications', 'Applications', /\/applications-[\w-]+\.js$/],
+      ['/reports', 'Reports', /\/reports-[\w-]+\.js$/],
+      ['/audit', 'Audit', /\/audit-[\w-]+\.js$/],
+    ];
+    for (const [path, title, chunk] of pages) {
+      scripts.length = 0;
+      await page.goto(server.url + path); // a fresh document: the shell, then the page's chunk
+      await page.getByRole('heading', { level: 1, name: title }).waitFor();
+      expect(
+        scripts.filter((s) => chunk.test(s)),
+        path,
+      ).toHaveLength(1);
+      // No other page came along (the audit page's chunk is not fetched for the runtimes, and so on).
+      const others = pages.filter(([p]) => p !== path).map(([, , re]) => re);
+      expect(
+        scripts.filter((s) => others.some((re) => re.test(s))),
+        path,
+      ).toEqual([]);
+    }
+  });
 });

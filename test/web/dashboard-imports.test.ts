@@ -1,22 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ALLOWED_OUTSIDE } from '../helpers/dashboard-bundle.js';
 import { ROOT } from '../helpers/imagetrail.js';
 
 // What the dashboard bundles, read from its sources: every module reachable from web/src/main.tsx through
-// value imports (type-only imports are erased). Issue 10: the dashboard pulled the server's config-repo
-// schemas (and with them re2js) into its bundle, and app.tsx and the integration form imported each other.
-
-/** Outside web/src, the dashboard may bundle only the shared contract and the domain's browser-safe formats. */
-const ALLOWED_OUTSIDE = [
-  /^src\/contract\//,
-  /^src\/domain\/names\.ts$/,
-  /^src\/domain\/semver\.ts$/,
-  /^src\/domain\/issue-path\.ts$/,
-  // Integration type definitions (browser-safe by the dependency-cruiser rule type-definition-browser-safe).
-  /^src\/integrations\/types\/(definition|definitions|form-model)\.ts$/,
-  /^src\/integrations\/types\/[^/]+\/(kind|form|flags|definition)\.ts$/,
-];
+// value imports (type-only imports are erased) and dynamic `import()`s (each page is a chunk of its own, so
+// every chunk is walked). Issue 10: the dashboard pulled the server's config-repo schemas (and with them
+// re2js) into its bundle, and app.tsx and the integration form imported each other.
+// test/web/dashboard-bundle.test.ts checks the same on the built chunks.
 
 function valueImports(text: string): string[] {
   const out: string[] = [];
@@ -24,6 +16,7 @@ function valueImports(text: string): string[] {
     if (!m[1]) out.push(m[2] as string);
   }
   for (const m of text.matchAll(/\bimport\s+'([^']+)'/g)) out.push(m[1] as string);
+  for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) out.push(m[1] as string);
   return out;
 }
 
@@ -84,6 +77,12 @@ describe('the dashboard bundle', () => {
   it('reaches the integration form (the walk follows the imports)', () => {
     expect(files).toContain('web/src/pages/integration-form/form.tsx');
     expect(files).toContain('src/contract/integrations.ts');
+  });
+
+  it('reaches every page, the lazily loaded ones through their import()', () => {
+    const pages = readdirSync(resolve(ROOT, 'web/src/pages')).filter((f) => f.endsWith('.tsx'));
+    expect(pages.length).toBeGreaterThan(5);
+    for (const p of pages) expect(files).toContain(`web/src/pages/${p}`);
   });
 
   it('bundles no server code outside the shared contract: no config-repo, no node: modules', () => {

@@ -3,15 +3,18 @@ import { onUnauthorized, session } from './api/client.js';
 import { currentSsoSession, ssoSignOut } from './api/sso.js';
 import { Link, match, NEW_INTEGRATION_PATH, RouterProvider, useRouter } from './router.js';
 import { SignIn } from './pages/sign-in.js';
-import { IntegrationsPage } from './pages/integrations.js';
-import { IntegrationFormPage } from './pages/integration-form.js';
-import { RuntimesPage } from './pages/runtimes.js';
-import { ImagesPage } from './pages/images.js';
-import { ImageDetailPage } from './pages/image-detail.js';
-import { ReportsPage } from './pages/reports.js';
-import { AuditPage } from './pages/audit.js';
-import { ApplicationsPage } from './pages/applications.js';
-import { ApplicationDetailPage } from './pages/application-detail.js';
+import {
+  ApplicationDetailPage,
+  ApplicationsPage,
+  AuditPage,
+  ImageDetailPage,
+  ImagesPage,
+  IntegrationFormPage,
+  IntegrationsPage,
+  PageSlot,
+  ReportsPage,
+  RuntimesPage,
+} from './pages/lazy.js';
 import { PrincipalProvider, ReadOnlyBadge, ReadOnlyPage, useCanWrite } from './principal.js';
 import { NoticeContext, type Notice } from './notice.js';
 
@@ -87,7 +90,9 @@ function Shell() {
             {signedIn && notice && notice.path === path && <p className="box box-ok">{notice.text}</p>}
           </div>
           {signedIn ? (
-            <Page />
+            <PageSlot path={path}>
+              <Page />
+            </PageSlot>
           ) : checkingSso ? (
             <p className="loading">Loading…</p>
           ) : (
