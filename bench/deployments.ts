@@ -116,7 +116,7 @@ function report(m: Measures & { load?: [number, number] }): string {
     '',
     `Heap used (this process: stand-in with its objects + observer + SQLite store): ${mb(m.heap0)} before the observer started, ${mb(m.heapSynced)} after its first sync, peak ${mb(m.peak)} during a full resync.`,
     '',
-    `Before the batched upserts (docs/decisions/XXXX-deploy13-batched-interval-upserts.md), the stored run of ${BEFORE.at} applied a full-state part of ${m.workloads} groups in ${ms(BEFORE.fullApply)}, ${ratio(BEFORE.fullApply, BEFORE.reference)} its reference (${ms(BEFORE.reference)}); this run: ${ratio(m.fullApply, m.reference)}.`,
+    `Before the batched upserts (docs/decisions/0030-batched-interval-upserts.md), the stored run of ${BEFORE.at} applied a full-state part of ${m.workloads} groups in ${ms(BEFORE.fullApply)}, ${ratio(BEFORE.fullApply, BEFORE.reference)} its reference (${ms(BEFORE.reference)}); this run: ${ratio(m.fullApply, m.reference)}.`,
     ...loadNote,
   ].join('\n');
 }
