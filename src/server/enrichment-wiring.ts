@@ -77,10 +77,9 @@ export function buildEnrichment(
     localRuntime: opts.localRuntime ? opts.runtimeName : undefined,
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
-      runner.notify();
+      runner.notify(runtime);
       deps.notifyAgents(runtime);
-      // Another replica's idle workers may be the ones free to take it.
-      deps.coord.notifier.publish('reports');
+      // The other replicas were told by the enqueue statement itself (SqlReportStore's `announce`).
     },
   });
   return { reportStore, images, pipeline, runner, reports };

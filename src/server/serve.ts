@@ -155,7 +155,11 @@ async function startLocked(
   try {
     const tokens = new SqlTokenStore({ db: store.db });
     const audit = new SqlAuditStore({ db: store.db });
-    const reportStore = new SqlReportStore({ db: store.db });
+    // Each queued report tells the other replicas, in its own INSERT (docs/replicas.md).
+    const reportStore = new SqlReportStore({
+      db: store.db,
+      announce: (rt) => coord.notifier.announcement(rt),
+    });
     const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
     const endpoints = parseEndpointPolicy(opts.allowEndpoints);
     const local = opts.localRuntime ? opts.runtimeName : undefined;
@@ -252,8 +256,8 @@ async function startLocked(
         await pins.reload();
         return opened.sync();
       },
-      wakeRunner: () => runner.notify(),
-      wakeAgents: () => agents.dispatch.notifyAll(),
+      wakeRunner: (rt) => runner.notify(rt),
+      wakeAgents: (rt) => (rt ? agents.dispatch.notify(rt) : agents.dispatch.notifyAll()),
       logger,
     });
     for (const p of repo.snapshot().problems) {

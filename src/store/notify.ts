@@ -5,6 +5,7 @@ import pg from 'pg';
 import * as z from 'zod';
 import type { Database } from './schema.js';
 import { parseDatabaseUrl } from './database.js';
+import { ResourceName } from '../domain/names.js';
 
 /**
  * Change notifications between the replicas of one control plane (docs/replicas.md). PostgreSQL:
@@ -20,8 +21,15 @@ import { parseDatabaseUrl } from './database.js';
 export const Topic = z.enum(['config', 'reports', 'tasks']);
 export type Topic = z.infer<typeof Topic>;
 
-/** The NOTIFY payload; parsed, since any client of the database may send on the channel. */
-export const ChangeEvent = z.object({ origin: z.string().min(1).max(64), topic: Topic });
+/**
+ * The NOTIFY payload; parsed, since any client of the database may send on the channel. `runtime`: whose
+ * report was queued (topic `reports`), so only its runner and agents are woken.
+ */
+export const ChangeEvent = z.object({
+  origin: z.string().min(1).max(64),
+  topic: Topic,
+  runtime: ResourceName.optional(),
+});
 export type ChangeEvent = z.infer<typeof ChangeEvent>;
 
 export const CHANNEL = 'imagetrail_events';
@@ -32,10 +40,16 @@ export interface Notifier {
   /** Tells the other replicas; never throws (a lost notification is caught up by the periodic pull). */
   publish(topic: Topic): void;
   /**
-   * Calls `fn` for each change another replica published. After the listening connection was lost and
-   * re-established, `fn` is called once per topic, since notifications sent meanwhile are gone.
+   * The notification of a queued report of `runtime`, for the statement that queues it to send (it is then
+   * delivered only if that commits, and costs no statement of its own); null where nobody else listens.
    */
-  subscribe(fn: (topic: Topic) => void): () => void;
+  announcement(runtime: string): { channel: string; payload: string } | null;
+  /**
+   * Calls `fn` for each change another replica published (with the report's runtime, when it said). After
+   * the listening connection was lost and re-established, `fn` is called once per topic, with no runtime,
+   * since notifications sent meanwhile are gone.
+   */
+  subscribe(fn: (topic: Topic, runtime?: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -64,7 +78,11 @@ export class LocalNotifier implements Notifier {
     this.events.emit('event', { origin: this.origin, topic });
   }
 
-  subscribe(fn: (topic: Topic) => void): () => void {
+  announcement(): null {
+    return null;
+  }
+
+  subscribe(fn: (topic: Topic, runtime?: string) => void): () => void {
     const listener = (e: ChangeEvent) => {
       if (e.origin !== this.origin) fn(e.topic);
     };
@@ -80,7 +98,7 @@ export class LocalNotifier implements Notifier {
 
 class PgNotifier implements Notifier {
   readonly origin = randomUUID();
-  private readonly subscribers = new Set<(topic: Topic) => void>();
+  private readonly subscribers = new Set<(topic: Topic, runtime?: string) => void>();
   private client: pg.Client | undefined;
   private closed = false;
   private delay: number;
@@ -114,7 +132,12 @@ class PgNotifier implements Notifier {
       });
   }
 
-  subscribe(fn: (topic: Topic) => void): () => void {
+  announcement(runtime: string): { channel: string; payload: string } {
+    const event: ChangeEvent = { origin: this.origin, topic: 'reports', runtime };
+    return { channel: CHANNEL, payload: JSON.stringify(event) };
+  }
+
+  subscribe(fn: (topic: Topic, runtime?: string) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
   }
@@ -127,10 +150,10 @@ class PgNotifier implements Notifier {
     await c?.end().catch(() => undefined);
   }
 
-  private deliver(topic: Topic): void {
+  private deliver(topic: Topic, runtime?: string): void {
     for (const fn of [...this.subscribers]) {
       try {
-        fn(topic);
+        fn(topic, runtime);
       } catch (err) {
         this.opts.onError?.(err);
       }
@@ -171,7 +194,8 @@ class PgNotifier implements Notifier {
         return;
       }
       const event = ChangeEvent.safeParse(raw);
-      if (event.success && event.data.origin !== this.origin) this.deliver(event.data.topic);
+      if (event.success && event.data.origin !== this.origin)
+        this.deliver(event.data.topic, event.data.runtime);
     });
     client
       .connect()
