@@ -263,7 +263,8 @@ export class AgentDispatch {
       const aborted = () => done(false);
       const timer = setTimeout(() => {
         const last = this.#lastLook.get(runtime) ?? 0;
-        done(Date.now() - last >= ms / 2);
+        // A full interval (less timer slack) since any claim of the runtime looked.
+        done(Date.now() - last >= ms * 0.9);
       }, ms);
       list.push(done);
       signal?.addEventListener('abort', aborted);
