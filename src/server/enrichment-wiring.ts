@@ -79,7 +79,8 @@ export function buildEnrichment(
       if (created) metrics.reportAccepted(runtime);
       runner.notify(runtime);
       deps.notifyAgents(runtime);
-      // The other replicas were told by the enqueue statement itself (SqlReportStore's `announce`).
+      // Another replica's idle workers or waiting agents may be the ones free to take it.
+      deps.coord.notifier.publish('reports', runtime);
     },
   });
   return { reportStore, images, pipeline, runner, reports };

@@ -70,10 +70,12 @@ export function followReplicas(notifier: Notifier, targets: FollowTargets): () =
         if (again) sync();
       });
   };
-  return notifier.subscribe((topic, runtime) => {
+  return notifier.subscribe((topic, runtimes) => {
     if (topic === 'reports') {
-      targets.wakeRunner(runtime);
-      targets.wakeAgents?.(runtime);
+      for (const rt of runtimes ?? [undefined]) {
+        targets.wakeRunner(rt);
+        targets.wakeAgents?.(rt);
+      }
     } else if (topic === 'tasks') targets.wakeAgents?.();
     else sync();
   });

@@ -155,11 +155,7 @@ async function startLocked(
   try {
     const tokens = new SqlTokenStore({ db: store.db });
     const audit = new SqlAuditStore({ db: store.db });
-    // Each queued report tells the other replicas, in its own INSERT (docs/replicas.md).
-    const reportStore = new SqlReportStore({
-      db: store.db,
-      announce: (rt) => coord.notifier.announcement(rt),
-    });
+    const reportStore = new SqlReportStore({ db: store.db });
     const location = parseLocation(opts.configRepo ?? join(dataDir, 'shared-config'));
     const endpoints = parseEndpointPolicy(opts.allowEndpoints);
     const local = opts.localRuntime ? opts.runtimeName : undefined;

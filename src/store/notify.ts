@@ -21,14 +21,17 @@ import { ResourceName } from '../domain/names.js';
 export const Topic = z.enum(['config', 'reports', 'tasks']);
 export type Topic = z.infer<typeof Topic>;
 
+/** Runtimes named in one notification at most; a burst over more says none (= every runtime). */
+const MAX_RUNTIMES = 20;
+
 /**
- * The NOTIFY payload; parsed, since any client of the database may send on the channel. `runtime`: whose
- * report was queued (topic `reports`), so only its runner and agents are woken.
+ * The NOTIFY payload; parsed, since any client of the database may send on the channel. `runtimes`: whose
+ * reports were queued (topic `reports`), so only their runners and agents are woken; absent: any.
  */
 export const ChangeEvent = z.object({
   origin: z.string().min(1).max(64),
   topic: Topic,
-  runtime: ResourceName.optional(),
+  runtimes: z.array(ResourceName).max(MAX_RUNTIMES).optional(),
 });
 export type ChangeEvent = z.infer<typeof ChangeEvent>;
 
@@ -37,19 +40,17 @@ export const CHANNEL = 'imagetrail_events';
 export interface Notifier {
   /** This process's id, stamped on what it publishes. */
   readonly origin: string;
-  /** Tells the other replicas; never throws (a lost notification is caught up by the periodic pull). */
-  publish(topic: Topic): void;
   /**
-   * The notification of a queued report of `runtime`, for the statement that queues it to send (it is then
-   * delivered only if that commits, and costs no statement of its own); null where nobody else listens.
+   * Tells the other replicas (for `reports`: of which runtime); never throws (a lost notification is caught
+   * up by the periodic pull).
    */
-  announcement(runtime: string): { channel: string; payload: string } | null;
+  publish(topic: Topic, runtime?: string): void;
   /**
-   * Calls `fn` for each change another replica published (with the report's runtime, when it said). After
-   * the listening connection was lost and re-established, `fn` is called once per topic, with no runtime,
+   * Calls `fn` for each change another replica published (with the reports' runtimes, when it said). After
+   * the listening connection was lost and re-established, `fn` is called once per topic, with no runtimes,
    * since notifications sent meanwhile are gone.
    */
-  subscribe(fn: (topic: Topic, runtime?: string) => void): () => void;
+  subscribe(fn: (topic: Topic, runtimes?: string[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -78,11 +79,7 @@ export class LocalNotifier implements Notifier {
     this.events.emit('event', { origin: this.origin, topic });
   }
 
-  announcement(): null {
-    return null;
-  }
-
-  subscribe(fn: (topic: Topic, runtime?: string) => void): () => void {
+  subscribe(fn: (topic: Topic, runtimes?: string[]) => void): () => void {
     const listener = (e: ChangeEvent) => {
       if (e.origin !== this.origin) fn(e.topic);
     };
@@ -98,13 +95,16 @@ export class LocalNotifier implements Notifier {
 
 class PgNotifier implements Notifier {
   readonly origin = randomUUID();
-  private readonly subscribers = new Set<(topic: Topic, runtime?: string) => void>();
+  private readonly subscribers = new Set<(topic: Topic, runtimes?: string[]) => void>();
   private client: pg.Client | undefined;
   private closed = false;
   private delay: number;
   private timer: NodeJS.Timeout | undefined;
-  /** Publishes in flight per topic; a burst (500 reports at once) becomes at most two NOTIFYs in a row. */
-  private readonly inFlight = new Map<Topic, 'sending' | 'again'>();
+  /**
+   * Publishes in flight per topic, and what came meanwhile (runtimes, or `all`): a burst (500 reports at
+   * once) becomes at most two NOTIFYs in a row, each a transaction with no write and so no WAL flush.
+   */
+  private readonly inFlight = new Map<Topic, { again: Set<string> | 'all' | null }>();
 
   constructor(
     private readonly opts: NotifierOptions,
@@ -114,30 +114,33 @@ class PgNotifier implements Notifier {
     this.connect(false);
   }
 
-  publish(topic: Topic): void {
+  publish(topic: Topic, runtime?: string): void {
     const state = this.inFlight.get(topic);
     if (state) {
-      this.inFlight.set(topic, 'again');
+      state.again = merge(state.again, runtime);
       return;
     }
-    this.inFlight.set(topic, 'sending');
-    const payload = JSON.stringify({ origin: this.origin, topic } satisfies ChangeEvent);
-    sql`SELECT pg_notify(${CHANNEL}, ${payload})`
+    this.send(topic, runtime === undefined ? 'all' : new Set([runtime]));
+  }
+
+  private send(topic: Topic, runtimes: Set<string> | 'all'): void {
+    this.inFlight.set(topic, { again: null });
+    const event: ChangeEvent = {
+      origin: this.origin,
+      topic,
+      ...(runtimes !== 'all' && runtimes.size <= MAX_RUNTIMES ? { runtimes: [...runtimes] } : {}),
+    };
+    sql`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(event)})`
       .execute(this.opts.db)
       .catch((err: unknown) => this.opts.onError?.(err))
       .finally(() => {
-        const again = this.inFlight.get(topic) === 'again';
+        const again = this.inFlight.get(topic)?.again ?? null;
         this.inFlight.delete(topic);
-        if (again && !this.closed) this.publish(topic);
+        if (again !== null && !this.closed) this.send(topic, again);
       });
   }
 
-  announcement(runtime: string): { channel: string; payload: string } {
-    const event: ChangeEvent = { origin: this.origin, topic: 'reports', runtime };
-    return { channel: CHANNEL, payload: JSON.stringify(event) };
-  }
-
-  subscribe(fn: (topic: Topic, runtime?: string) => void): () => void {
+  subscribe(fn: (topic: Topic, runtimes?: string[]) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
   }
@@ -150,10 +153,10 @@ class PgNotifier implements Notifier {
     await c?.end().catch(() => undefined);
   }
 
-  private deliver(topic: Topic, runtime?: string): void {
+  private deliver(topic: Topic, runtimes?: string[]): void {
     for (const fn of [...this.subscribers]) {
       try {
-        fn(topic, runtime);
+        fn(topic, runtimes);
       } catch (err) {
         this.opts.onError?.(err);
       }
@@ -195,7 +198,7 @@ class PgNotifier implements Notifier {
       }
       const event = ChangeEvent.safeParse(raw);
       if (event.success && event.data.origin !== this.origin)
-        this.deliver(event.data.topic, event.data.runtime);
+        this.deliver(event.data.topic, event.data.runtimes);
     });
     client
       .connect()
@@ -207,4 +210,9 @@ class PgNotifier implements Notifier {
       })
       .catch(fail);
   }
+}
+
+function merge(pending: Set<string> | 'all' | null, runtime: string | undefined): Set<string> | 'all' {
+  if (pending === 'all' || runtime === undefined) return 'all';
+  return (pending ?? new Set<string>()).add(runtime);
 }

@@ -1,4 +1,4 @@
-import { PostgresIntrospector, sql, type Kysely } from 'kysely';
+import { PostgresIntrospector, type Kysely } from 'kysely';
 import { InternalError } from '../domain/errors.js';
 import { ImageReportInput, type ReportStatus, type ReportStep, type ReportView } from '../contract/images.js';
 import type { DialectName } from './database.js';
@@ -36,11 +36,6 @@ export interface SqlReportStoreDeps {
   dialect?: DialectName;
   /** Injected so tests control timestamps. */
   now?: () => Date;
-  /**
-   * PostgreSQL: a notification sent by the enqueue statement itself (no statement of its own, and only once
-   * the report is committed), telling the other replicas that a report for `runtime` waits.
-   */
-  announce?: ((runtime: string) => { channel: string; payload: string } | null) | undefined;
 }
 
 export class SqlReportStore implements ReportStore {
@@ -48,12 +43,10 @@ export class SqlReportStore implements ReportStore {
   private readonly dialect: DialectName;
   private readonly now: () => Date;
   private readonly nextId = createSortableIdGenerator('rep_');
-  private readonly announce: SqlReportStoreDeps['announce'];
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(deps: SqlReportStoreDeps) {
     this.db = deps.db;
-    this.announce = deps.announce;
     this.dialect =
       deps.dialect ?? (deps.db.introspection instanceof PostgresIntrospector ? 'postgres' : 'sqlite');
     this.now = deps.now ?? (() => new Date());
@@ -88,21 +81,13 @@ export class SqlReportStore implements ReportStore {
       created_at: at,
       updated_at: at,
     };
-    const insert = this.db
+    const row = await this.db
       .insertInto('image_reports')
       .values(values)
       // A concurrent enqueue with the same key waits for ours on PostgreSQL, then does nothing.
       .onConflict((oc) => oc.columns(['idem_scope', 'idem_key']).doNothing())
-      .returning('id');
-    const note = this.dialect === 'postgres' ? this.announce?.(opts.runtime) : null;
-    // The notification rides on the insert: sent at its commit, only when a row was inserted.
-    const row = note
-      ? await this.db
-          .with('ins', () => insert)
-          .selectFrom('ins')
-          .select(['ins.id', sql<string>`pg_notify(${note.channel}, ${note.payload})::text`.as('notified')])
-          .executeTakeFirst()
-      : await insert.executeTakeFirst();
+      .returning('id')
+      .executeTakeFirst();
     if (row) return { id: row.id, created: true, report: toView(values) };
 
     const existing = await this.db
