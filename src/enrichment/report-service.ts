@@ -32,7 +32,7 @@ export class ReportService {
     raw: unknown,
     principal: Principal,
     idempotencyKey?: string,
-  ): Promise<{ id: string; created: boolean; runtime: string }> {
+  ): Promise<{ id: string; created: boolean; runtime: string; report: ReportView }> {
     const input = parseInput(ImageReportInput, raw, 'image report');
     const ref = parseReference(input.image);
     const runtime = runtimeOrLocal(input.runtime, this.deps.localRuntime);
@@ -42,7 +42,8 @@ export class ReportService {
         { hints: ['Use a token created with --scope report, or the runtime token of that runtime.'] },
       );
     }
-    if (!this.deps.repo.snapshot().runtimes.has(runtime)) {
+    const snap = this.deps.repo.snapshot();
+    if (!snap.runtimes.has(runtime)) {
       throw new InputError(`No runtime named "${runtime}".`, {
         details: [{ path: 'runtime', message: `runtime "${runtime}" does not exist` }],
         hints: [
@@ -50,17 +51,17 @@ export class ReportService {
         ],
       });
     }
-    chooseRegistryIntegration(this.deps.repo.snapshot(), runtime, input.registryIntegration, ref);
+    chooseRegistryIntegration(snap, runtime, input.registryIntegration, ref);
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
       throw new InputError('Idempotency-Key must be 1–200 characters of letters, digits and ._:-');
     }
-    const { id, created, differentInput } = await this.deps.reports.enqueue(input, {
+    const { id, created, differentInput, report } = await this.deps.reports.enqueue(input, {
       runtime,
       ...(idempotencyKey ? { idempotencyKey, idempotencyScope: idempotencyScope(principal, runtime) } : {}),
     });
     if (differentInput) throw reusedKey(principal, id);
     this.deps.onAccepted?.({ runtime, created });
-    return { id, created, runtime };
+    return { id, created, runtime, report };
   }
 
   list(query: unknown): Promise<ReportPage> {

@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ReportStore } from '../store/report-store.js';
+import type { ReportStep } from '../contract/images.js';
 import { noTelemetry, type Telemetry } from '../domain/telemetry.js';
 import type { EnrichmentPipeline, PipelineJob } from './pipeline.js';
 
@@ -43,29 +44,55 @@ export class ReportRunner {
   private readonly ownerBase = `runner-${randomUUID()}`;
   private running = false;
   private readonly workers: Array<Promise<void>> = [];
-  /** Idle workers, each waiting to be woken. */
-  private readonly waiters = new Set<() => void>();
+  /** Idle workers, each waiting to be woken, longest idle first. */
+  private readonly waiters: Array<() => void> = [];
+  /** Wake-ups that came while no worker was idle (all busy, or between claims): each is one more look. */
+  private pendingWakes = 0;
+  /** Whether the last claim found a job: while it does, workers that finish look again before idling. */
+  private backlog = true;
+  private poll: NodeJS.Timeout | undefined;
   private readonly active = new Set<string>();
 
   constructor(private readonly o: RunnerOptions) {}
 
+  private get concurrency(): number {
+    return this.o.concurrency ?? 4;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (let i = 0; i < (this.o.concurrency ?? 4); i++)
-      this.workers.push(this.loop(`${this.ownerBase}-w${i}`));
+    for (let i = 0; i < this.concurrency; i++)
+      this.workers.push(this.loop(`${this.ownerBase}-w${i}`, i === 0));
+    // One poll for the whole runner, not one per worker: each tick costs a claim statement.
+    this.poll = setInterval(() => {
+      this.backlog = true;
+      this.wakeOne(false);
+    }, this.o.pollMs ?? 1000);
+    this.poll.unref();
   }
 
-  /** Wakes idle workers: a report was just accepted. */
-  notify(): void {
-    for (const wake of [...this.waiters]) wake();
+  /**
+   * A report was just accepted (of `runtime`, when known): wakes one idle worker. A worker that claims a job
+   * wakes the next, so a burst fans out to every worker while one report costs one claim, not one per worker.
+   */
+  notify(runtime?: string): void {
+    if (runtime !== undefined && this.o.runtimes && !this.o.runtimes().includes(runtime)) return;
+    this.wakeOne(true);
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.notify();
+    clearInterval(this.poll);
+    for (const wake of this.waiters.splice(0)) wake();
     await Promise.all(this.workers);
     this.workers.length = 0;
+  }
+
+  private wakeOne(remember: boolean): void {
+    const wake = this.waiters.shift();
+    if (wake) wake();
+    else if (remember) this.pendingWakes = Math.min(this.pendingWakes + 1, 100_000);
   }
 
   /** Whether the workers run (for /readyz). */
@@ -78,21 +105,25 @@ export class ReportRunner {
     return this.active.size;
   }
 
-  /** Waits for a notify, or for the poll interval (jobs from other processes, retries coming due). */
+  /** Waits for a notify, a claimed job's chain, or the runner's poll (other processes' jobs, retries due). */
   private async idle(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, this.o.pollMs ?? 1000);
-      this.waiters.add(wake);
-    });
+    if (this.takePending()) return;
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  private async loop(owner: string): Promise<void> {
+  private takePending(): boolean {
+    if (this.pendingWakes === 0) return false;
+    this.pendingWakes--;
+    return true;
+  }
+
+  private async loop(owner: string, first: boolean): Promise<void> {
+    // One worker looks at start (jobs a stopped process left); the others wait to be woken.
+    let look = first;
     while (this.running) {
+      if (!look) await this.idle();
+      look = false;
+      if (!this.running) break;
       let job: Awaited<ReturnType<ReportStore['claim']>>;
       try {
         job = await this.o.reports.claim({
@@ -102,14 +133,17 @@ export class ReportRunner {
         });
       } catch (err) {
         this.o.logger.warn({ err }, 'cannot claim reports (store unavailable?); retrying');
-        await this.idle();
+        await new Promise((r) => setTimeout(r, this.o.pollMs ?? 1000));
+        look = true;
         continue;
       }
-      if (!job) {
-        await this.idle();
-        continue;
-      }
+      this.backlog = job !== null;
+      if (!job) continue;
+      // There may be more: let the next idle worker look while this one runs its job.
+      this.wakeOne(false);
       await this.runJob(job, owner);
+      // Look again only when there may be work: a claim just found some, or a wake-up came meanwhile.
+      look = this.backlog || this.takePending();
     }
   }
 
@@ -118,19 +152,10 @@ export class ReportRunner {
     owner: string,
   ): Promise<void> {
     const { reports, images, logger } = this.o;
-    const leaseMs = this.o.leaseMs ?? 60_000;
     this.active.add(job.id);
-    const heartbeat = setInterval(
-      () => {
-        reports
-          .heartbeat(job.id, owner, leaseMs)
-          .catch((err: unknown) => logger.warn({ err, report: job.id }, 'lease renewal failed'));
-      },
-      Math.max(250, Math.floor(leaseMs / 3)),
-    );
-    const steps: Array<Promise<unknown>> = [];
     const telemetry = this.o.telemetry ?? noTelemetry;
-    const step = this.stepRecorder(job.id, owner, steps, telemetry);
+    const progress = new StepBuffer(reports, job.id, owner, this.o, telemetry);
+    const step = progress.record;
     try {
       const pipelineJob: PipelineJob = {
         id: job.id,
@@ -141,11 +166,13 @@ export class ReportRunner {
       const result = await this.o.pipeline.run(pipelineJob, step);
       const recorded = await images.recordEnrichment(result);
       step('recorded', 'ok', `image ${recorded.imageId}${recorded.created ? ' (new)' : ''}`);
-      await Promise.all(steps);
-      const done = await reports.succeed(job.id, owner, {
-        imageId: recorded.imageId,
-        digest: result.image.digest,
-      });
+      const steps = await progress.finish();
+      const done = await reports.succeed(
+        job.id,
+        owner,
+        { imageId: recorded.imageId, digest: result.image.digest },
+        steps,
+      );
       if (done) telemetry.reportFinished(job.runtime, 'succeeded');
       else
         logger.warn(
@@ -155,11 +182,12 @@ export class ReportRunner {
     } catch (err) {
       const { message, errorClass, retryable } = classifyRemoteFailure(err, this.o.redactor);
       step('failed', 'failed', message);
-      await Promise.all(steps);
+      const steps = await progress.finish();
       const backoff = { baseMs: this.o.retryBaseMs ?? 1000, maxMs: this.o.retryMaxMs ?? 60_000 };
       const retryAt = new Date(Date.now() + backoffMs({ ...backoff, jitter: 'none' }, job.attempts - 1));
       try {
-        const outcome = await reports.fail(job.id, owner, { message, errorClass, retryable, retryAt });
+        const failure = { message, errorClass, retryable, retryAt, steps };
+        const outcome = await reports.fail(job.id, owner, failure);
         if (outcome)
           telemetry.reportFinished(
             job.runtime,
@@ -174,29 +202,65 @@ export class ReportRunner {
         logger.error({ err, report: job.id }, 'report failed with an internal error');
       else logger.info({ report: job.id, errorClass, retryable }, `report failed: ${message}`);
     } finally {
-      clearInterval(heartbeat);
+      progress.stop();
       this.active.delete(job.id);
     }
   }
+}
 
-  /** Appends each step to the report (writes collected in `steps`) and times it for the metrics. */
-  private stepRecorder(id: string, owner: string, steps: Array<Promise<unknown>>, telemetry: Telemetry) {
-    let lastStepAt = performance.now();
-    return (name: string, status: 'ok' | 'failed' | 'skipped', message?: string): void => {
-      // Steps are reported when they end, so a step took the time since the one before it.
-      const at = performance.now();
-      telemetry.enrichmentStep(name, (at - lastStepAt) / 1000);
-      lastStepAt = at;
-      steps.push(
-        this.o.reports
-          .appendStep(id, owner, {
-            name,
-            status,
-            ...(message ? { message: this.o.redactor.redact(message) } : {}),
-            at: new Date().toISOString(),
-          })
-          .catch(() => undefined),
-      );
-    };
+/**
+ * A running job's steps and lease. Steps are kept here and written with the lease renewals (every third of
+ * the lease) and with the outcome, not one write each: a report's progress shows at the renewal's pace,
+ * and a step of an attempt that dies with its worker is lost with that attempt (the retry records its own).
+ */
+class StepBuffer {
+  private readonly pending: ReportStep[] = [];
+  private renewal: Promise<unknown> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private lastStepAt = performance.now();
+
+  constructor(
+    private readonly reports: ReportStore,
+    private readonly id: string,
+    private readonly owner: string,
+    private readonly o: Pick<RunnerOptions, 'leaseMs' | 'logger' | 'redactor'>,
+    private readonly telemetry: Telemetry,
+  ) {
+    const leaseMs = o.leaseMs ?? 60_000;
+    this.timer = setInterval(() => this.renew(leaseMs), Math.max(250, Math.floor(leaseMs / 3)));
+  }
+
+  /** The pipeline's step callback: times the step for the metrics and keeps it for the next write. */
+  readonly record = (name: string, status: 'ok' | 'failed' | 'skipped', message?: string): void => {
+    // Steps are reported when they end, so a step took the time since the one before it.
+    const at = performance.now();
+    this.telemetry.enrichmentStep(name, (at - this.lastStepAt) / 1000);
+    this.lastStepAt = at;
+    this.pending.push({
+      name,
+      status,
+      ...(message ? { message: this.o.redactor.redact(message) } : {}),
+      at: new Date().toISOString(),
+    });
+  };
+
+  /** Stops renewing; the steps not yet written, for the outcome's write (after any renewal in flight). */
+  async finish(): Promise<ReportStep[]> {
+    clearInterval(this.timer);
+    await this.renewal;
+    return this.pending.splice(0);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private renew(leaseMs: number): void {
+    const steps = this.pending.splice(0);
+    this.renewal = this.reports.heartbeat(this.id, this.owner, leaseMs, steps).catch((err: unknown) => {
+      // Kept for the next write; the lease itself is retried at the next tick.
+      this.pending.unshift(...steps);
+      this.o.logger.warn({ err, report: this.id }, 'lease renewal failed');
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type * as z from 'zod';
 import {
   AGENT_PROTOCOL,
   ClaimRequest,
@@ -47,7 +48,14 @@ export interface AgentDispatchDeps {
  * A `runtime:A` credential is refused (403) anything of runtime B.
  */
 export class AgentDispatch {
-  readonly #waiters = new Map<string, Set<() => void>>();
+  /** Waiting claims per runtime, longest waiting first; each is woken with whether to look at once. */
+  readonly #waiters = new Map<string, Array<(look: boolean) => void>>();
+  /** Per runtime: wake-ups that found no waiting claim (one was between its look and its wait). */
+  readonly #pending = new Map<string, number>();
+  /** Per runtime: when a claim here last looked at the store, so idle claims do not each poll it. */
+  readonly #lastLook = new Map<string, number>();
+  /** Per agent: what `seen` last recorded and when, so a claim need not write it again each time. */
+  readonly #seen = new Map<string, { key: string; at: number }>();
 
   constructor(private readonly deps: AgentDispatchDeps) {}
 
@@ -55,30 +63,36 @@ export class AgentDispatch {
     return this.deps.leaseMs ?? 30_000;
   }
 
-  /** A report for `runtime` was accepted: wake its agents' waiting claims. */
+  private get pollMs(): number {
+    return this.deps.pollMs ?? 1000;
+  }
+
+  /**
+   * A report for `runtime` was accepted: wakes one waiting claim of its agents. A claim that takes a job
+   * wakes the next, so a burst reaches every waiting agent while one report costs one look, not one per agent.
+   */
   notify(runtime: string): void {
-    for (const wake of [...(this.#waiters.get(runtime) ?? [])]) wake();
+    const wake = this.#waiters.get(runtime)?.[0];
+    if (wake) wake(true);
+    else this.#pending.set(runtime, Math.min(8, (this.#pending.get(runtime) ?? 0) + 1));
   }
 
   /** A task was queued at another replica (no runtime said): wake every waiting claim here. */
   notifyAll(): void {
-    for (const set of [...this.#waiters.values()]) for (const wake of [...set]) wake();
+    for (const list of [...this.#waiters.values()]) for (const wake of [...list]) wake(true);
   }
 
   async claim(principal: Principal, raw: unknown, signal?: AbortSignal): Promise<ClaimResponse> {
     checkProtocol(raw);
     const req = parseInput(ClaimRequest, raw, 'claim');
     assertRuntime(principal, req.runtime);
-    await this.deps.agents.seen({
-      id: req.agentId,
-      runtime: req.runtime,
-      version: req.version,
-      ...(req.awsIdentity !== undefined ? { awsArn: req.awsIdentity?.arn ?? null } : {}),
-    });
+    await this.seen(req);
     const deadline = Date.now() + req.waitMs;
     const jobs: AgentJob[] = [];
+    let look = true;
     for (;;) {
-      while (jobs.length < req.max && !signal?.aborted) {
+      if (look) this.#lastLook.set(req.runtime, Date.now());
+      while (look && jobs.length < req.max && !signal?.aborted) {
         // Someone waits for a task's answer: tasks go before reports.
         const task = await this.deps.claimTask?.(req.runtime, req.agentId);
         if (task) {
@@ -96,8 +110,11 @@ export class AgentDispatch {
       }
       const left = deadline - Date.now();
       if (jobs.length > 0 || left <= 0 || signal?.aborted) break;
-      await this.wait(req.runtime, Math.min(left, this.deps.pollMs ?? 1000), signal);
+      look =
+        this.takePending(req.runtime) || (await this.wait(req.runtime, Math.min(left, this.pollMs), signal));
     }
+    // There may be more: let the next waiting claim look.
+    if (jobs.some((j) => j.kind === 'report')) this.#waiters.get(req.runtime)?.[0]?.(true);
     if (signal?.aborted) {
       // Nobody will read this answer: hand the jobs back rather than leave them to their lease.
       for (const j of jobs) if (j.kind === 'report') await this.deps.reports.release(j.id, j.leaseId);
@@ -138,22 +155,23 @@ export class AgentDispatch {
     });
     if (held.owner === req.leaseId && held.status !== 'running') return answer('duplicate', held.status);
     if (held.owner !== req.leaseId || held.status !== 'running') throw lost(id);
-    for (const step of req.steps) {
-      await this.deps.reports.appendStep(id, req.leaseId, {
-        ...step,
-        ...(step.message !== undefined ? { message: this.deps.redactor.redact(step.message) } : {}),
-      });
-    }
+    // Written with the outcome, in its statement: one write, not one per step.
+    const steps = req.steps.map((step) => ({
+      ...step,
+      ...(step.message !== undefined ? { message: this.deps.redactor.redact(step.message) } : {}),
+    }));
     const o = req.outcome;
     if (o.ok) {
       // What the report is, the control plane says: the runtime and report id are not the agent's to set.
       const result = o.result as unknown as PipelineResult;
       result.build = { ...result.build, runtime: held.runtime, reportId: id };
       const recorded = await this.deps.images.recordEnrichment(result);
-      const done = await this.deps.reports.succeed(id, req.leaseId, {
-        imageId: recorded.imageId,
-        digest: result.image.digest,
-      });
+      const done = await this.deps.reports.succeed(
+        id,
+        req.leaseId,
+        { imageId: recorded.imageId, digest: result.image.digest },
+        steps,
+      );
       if (!done) throw lost(id);
       return answer('recorded', 'succeeded');
     }
@@ -161,6 +179,7 @@ export class AgentDispatch {
       message: this.deps.redactor.redact(o.message),
       ...(o.errorClass ? { errorClass: o.errorClass } : {}),
       retryable: o.retryable,
+      steps,
     });
     if (!outcome) throw lost(id);
     return answer('recorded', outcome.status);
@@ -217,21 +236,55 @@ export class AgentDispatch {
     return held;
   }
 
-  private wait(runtime: string, ms: number, signal?: AbortSignal): Promise<void> {
+  private takePending(runtime: string): boolean {
+    const n = this.#pending.get(runtime) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) this.#pending.delete(runtime);
+    else this.#pending.set(runtime, n - 1);
+    return true;
+  }
+
+  /**
+   * Waits for a wake-up or the poll interval; true when the claim should look at the store. A poll finds
+   * work only from other replicas or retries coming due, so one look per runtime and interval is enough.
+   */
+  private wait(runtime: string, ms: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
-      const set = this.#waiters.get(runtime) ?? new Set();
-      this.#waiters.set(runtime, set);
-      const done = () => {
+      const list = this.#waiters.get(runtime) ?? [];
+      this.#waiters.set(runtime, list);
+      const done = (look: boolean) => {
         clearTimeout(timer);
-        set.delete(done);
-        signal?.removeEventListener('abort', done);
-        if (set.size === 0) this.#waiters.delete(runtime);
-        resolve();
+        const i = list.indexOf(done);
+        if (i >= 0) list.splice(i, 1);
+        signal?.removeEventListener('abort', aborted);
+        if (list.length === 0 && this.#waiters.get(runtime) === list) this.#waiters.delete(runtime);
+        resolve(look);
       };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-      signal?.addEventListener('abort', done);
+      const aborted = () => done(false);
+      const timer = setTimeout(() => {
+        const last = this.#lastLook.get(runtime) ?? 0;
+        // A full interval (less timer slack) since any claim of the runtime looked.
+        done(Date.now() - last >= ms * 0.9);
+      }, ms);
+      list.push(done);
+      signal?.addEventListener('abort', aborted);
     });
+  }
+
+  /** Records that the agent is alive, at most every quarter of the "connected" window unless it changed. */
+  private async seen(req: z.output<typeof ClaimRequest>): Promise<void> {
+    const awsArn = req.awsIdentity !== undefined ? (req.awsIdentity?.arn ?? null) : undefined;
+    const key = JSON.stringify([req.runtime, req.version, awsArn]);
+    const last = this.#seen.get(req.agentId);
+    const now = Date.now();
+    if (last?.key === key && now - last.at < (this.deps.connectedMs ?? 60_000) / 4) return;
+    await this.deps.agents.seen({
+      id: req.agentId,
+      runtime: req.runtime,
+      version: req.version,
+      ...(awsArn !== undefined ? { awsArn } : {}),
+    });
+    this.#seen.set(req.agentId, { key, at: now });
   }
 }
 

@@ -117,8 +117,8 @@ function followConfig(c: Composition, runner: { notify(): void }, agents: AgentH
       await pins.reload();
       return repo.sync();
     },
-    wakeRunner: () => runner.notify(),
-    wakeAgents: () => agents.dispatch.notifyAll(),
+    wakeRunner: (rt) => runner.notify(rt),
+    wakeAgents: (rt) => (rt ? agents.dispatch.notify(rt) : agents.dispatch.notifyAll()),
     logger,
   });
   for (const p of repo.snapshot().problems) {

@@ -78,10 +78,10 @@ export function buildEnrichment(
     localRuntime: opts.localRuntime ? opts.runtimeName : undefined,
     onAccepted: ({ runtime, created }) => {
       if (created) metrics.reportAccepted(runtime);
-      runner.notify();
+      runner.notify(runtime);
       deps.notifyAgents(runtime);
-      // Another replica's idle workers may be the ones free to take it.
-      deps.coord.notifier.publish('reports');
+      // Another replica's idle workers or waiting agents may be the ones free to take it.
+      deps.coord.notifier.publish('reports', runtime);
     },
   });
   return { reportStore, images, pipeline, runner, reports };

@@ -37,10 +37,13 @@ export function openCoordination(deps: {
 export interface FollowTargets {
   /** Re-reads the recipient pins, then pulls the configuration repository. */
   syncConfig(): Promise<unknown>;
-  /** Wakes idle report workers. */
-  wakeRunner(): void;
-  /** Wakes the agents' waiting claims: another replica queued a test or an inspection. */
-  wakeAgents?(): void;
+  /** Wakes idle report workers (for a report of `runtime`, when the notification said). */
+  wakeRunner(runtime?: string): void;
+  /**
+   * Wakes the agents' waiting claims: of `runtime`, whose report another replica queued; of every runtime
+   * when no runtime is said (a test or an inspection was queued, or notifications may have been lost).
+   */
+  wakeAgents?(runtime?: string): void;
   logger: Pick<Logger, 'warn'>;
 }
 
@@ -67,9 +70,13 @@ export function followReplicas(notifier: Notifier, targets: FollowTargets): () =
         if (again) sync();
       });
   };
-  return notifier.subscribe((topic) => {
-    if (topic === 'reports') targets.wakeRunner();
-    else if (topic === 'tasks') targets.wakeAgents?.();
+  return notifier.subscribe((topic, runtimes) => {
+    if (topic === 'reports') {
+      for (const rt of runtimes ?? [undefined]) {
+        targets.wakeRunner(rt);
+        targets.wakeAgents?.(rt);
+      }
+    } else if (topic === 'tasks') targets.wakeAgents?.();
     else sync();
   });
 }

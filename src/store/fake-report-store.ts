@@ -3,10 +3,12 @@ import { parseInput } from '../domain/parse.js';
 import {
   ClaimOptions,
   EMPTY_COUNTS,
+  EXHAUSTED_SWEEP_MS,
   ReportListQuery,
   parseEnqueue,
   parseLeaseMs,
   parseStep,
+  parseSteps,
   reportHash,
   retryDelayMs,
   type ClaimedJob,
@@ -47,6 +49,7 @@ export class FakeReportStore implements ReportStore {
   private readonly jobs = new Map<string, Job>();
   private readonly now: () => Date;
   private readonly nextId = createSortableIdGenerator('rep_');
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(deps: { now?: () => Date } = {}) {
     this.now = deps.now ?? (() => new Date());
@@ -62,13 +65,13 @@ export class FakeReportStore implements ReportStore {
       for (const j of this.jobs.values()) {
         if (idem === null || j.idempotencyKey !== idem) continue;
         return j.inputHash === hash
-          ? { id: j.id, created: false }
-          : { id: j.id, created: false, differentInput: true as const };
+          ? { id: j.id, created: false, report: view(j) }
+          : { id: j.id, created: false, report: view(j), differentInput: true as const };
       }
       const now = this.now();
       const at = now.toISOString();
       const id = this.nextId(now);
-      this.jobs.set(id, {
+      const job: Job = {
         id,
         status: 'queued',
         input,
@@ -85,8 +88,9 @@ export class FakeReportStore implements ReportStore {
         inputHash: hash,
         createdAt: at,
         updatedAt: at,
-      });
-      return { id, created: true };
+      };
+      this.jobs.set(id, job);
+      return { id, created: true, report: view(job) };
     });
   }
 
@@ -106,6 +110,8 @@ export class FakeReportStore implements ReportStore {
         .sort((a, b) => cmp(a.nextAttemptAt ?? '', b.nextAttemptAt ?? '') || cmp(a.id, b.id));
       const job = ready.find((j) => j.attempts < j.maxAttempts);
       if (!job) {
+        if (Math.abs(now.getTime() - this.lastSweep) < EXHAUSTED_SWEEP_MS) return null;
+        this.lastSweep = now.getTime();
         for (const j of ready) {
           if (j.status === 'running') {
             j.status = 'failed';
@@ -138,11 +144,13 @@ export class FakeReportStore implements ReportStore {
     });
   }
 
-  heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean> {
+  heartbeat(id: string, owner: string, leaseMs: number, steps?: ReportStep[]): Promise<boolean> {
     return attempt(() => {
       const ms = parseLeaseMs(leaseMs);
+      const more = parseSteps(steps);
       const j = this.owned(id, owner);
       if (!j) return false;
+      j.steps.push(...more);
       const now = this.now();
       j.leaseUntil = j.nextAttemptAt = new Date(now.getTime() + ms).toISOString();
       j.updatedAt = now.toISOString();
@@ -161,20 +169,35 @@ export class FakeReportStore implements ReportStore {
     });
   }
 
-  succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean> {
-    const j = this.owned(id, owner);
-    if (!j) return Promise.resolve(false);
-    j.status = 'succeeded';
-    j.leaseUntil = j.nextAttemptAt = null;
-    j.error = null;
-    j.result = { imageId: result.imageId, digest: result.digest };
-    j.updatedAt = this.now().toISOString();
-    return Promise.resolve(true);
+  succeed(
+    id: string,
+    owner: string,
+    result: { imageId: string; digest: string },
+    steps?: ReportStep[],
+  ): Promise<boolean> {
+    return attempt(() => {
+      const more = parseSteps(steps);
+      const j = this.owned(id, owner);
+      if (!j) return false;
+      j.steps.push(...more);
+      j.status = 'succeeded';
+      j.leaseUntil = j.nextAttemptAt = null;
+      j.error = null;
+      j.result = { imageId: result.imageId, digest: result.digest };
+      j.updatedAt = this.now().toISOString();
+      return true;
+    });
   }
 
   fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome> {
+    return attempt(() => this.failNow(id, owner, failure));
+  }
+
+  private failNow(id: string, owner: string, failure: FailOptions): FailOutcome {
+    const more = parseSteps(failure.steps);
     const j = this.owned(id, owner);
-    if (!j) return Promise.resolve(false);
+    if (!j) return false;
+    j.steps.push(...more);
     const now = this.now();
     const retry = failure.retryable && j.attempts < j.maxAttempts;
     j.status = retry ? 'queued' : 'failed';
@@ -187,9 +210,9 @@ export class FakeReportStore implements ReportStore {
       ...(failure.errorClass === undefined ? {} : { errorClass: failure.errorClass }),
     };
     j.updatedAt = now.toISOString();
-    return Promise.resolve(
-      j.nextAttemptAt === null ? { status: 'failed' } : { status: 'queued', nextAttemptAt: j.nextAttemptAt },
-    );
+    return j.nextAttemptAt === null
+      ? { status: 'failed' }
+      : { status: 'queued', nextAttemptAt: j.nextAttemptAt };
   }
 
   release(id: string, owner: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import * as z from 'zod';
 import type { Database } from './schema.js';
 import { parseDatabaseUrl } from './database.js';
+import { ResourceName } from '../domain/names.js';
 
 /**
  * Change notifications between the replicas of one control plane (docs/replicas.md). PostgreSQL:
@@ -20,8 +21,18 @@ import { parseDatabaseUrl } from './database.js';
 export const Topic = z.enum(['config', 'reports', 'tasks']);
 export type Topic = z.infer<typeof Topic>;
 
-/** The NOTIFY payload; parsed, since any client of the database may send on the channel. */
-export const ChangeEvent = z.object({ origin: z.string().min(1).max(64), topic: Topic });
+/** Runtimes named in one notification at most; a burst over more says none (= every runtime). */
+const MAX_RUNTIMES = 20;
+
+/**
+ * The NOTIFY payload; parsed, since any client of the database may send on the channel. `runtimes`: whose
+ * reports were queued (topic `reports`), so only their runners and agents are woken; absent: any.
+ */
+export const ChangeEvent = z.object({
+  origin: z.string().min(1).max(64),
+  topic: Topic,
+  runtimes: z.array(ResourceName).max(MAX_RUNTIMES).optional(),
+});
 export type ChangeEvent = z.infer<typeof ChangeEvent>;
 
 export const CHANNEL = 'imagetrail_events';
@@ -29,13 +40,17 @@ export const CHANNEL = 'imagetrail_events';
 export interface Notifier {
   /** This process's id, stamped on what it publishes. */
   readonly origin: string;
-  /** Tells the other replicas; never throws (a lost notification is caught up by the periodic pull). */
-  publish(topic: Topic): void;
   /**
-   * Calls `fn` for each change another replica published. After the listening connection was lost and
-   * re-established, `fn` is called once per topic, since notifications sent meanwhile are gone.
+   * Tells the other replicas (for `reports`: of which runtime); never throws (a lost notification is caught
+   * up by the periodic pull).
    */
-  subscribe(fn: (topic: Topic) => void): () => void;
+  publish(topic: Topic, runtime?: string): void;
+  /**
+   * Calls `fn` for each change another replica published (with the reports' runtimes, when it said). After
+   * the listening connection was lost and re-established, `fn` is called once per topic, with no runtimes,
+   * since notifications sent meanwhile are gone.
+   */
+  subscribe(fn: (topic: Topic, runtimes?: string[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -64,7 +79,7 @@ export class LocalNotifier implements Notifier {
     this.events.emit('event', { origin: this.origin, topic });
   }
 
-  subscribe(fn: (topic: Topic) => void): () => void {
+  subscribe(fn: (topic: Topic, runtimes?: string[]) => void): () => void {
     const listener = (e: ChangeEvent) => {
       if (e.origin !== this.origin) fn(e.topic);
     };
@@ -80,13 +95,16 @@ export class LocalNotifier implements Notifier {
 
 class PgNotifier implements Notifier {
   readonly origin = randomUUID();
-  private readonly subscribers = new Set<(topic: Topic) => void>();
+  private readonly subscribers = new Set<(topic: Topic, runtimes?: string[]) => void>();
   private client: pg.Client | undefined;
   private closed = false;
   private delay: number;
   private timer: NodeJS.Timeout | undefined;
-  /** Publishes in flight per topic; a burst (500 reports at once) becomes at most two NOTIFYs in a row. */
-  private readonly inFlight = new Map<Topic, 'sending' | 'again'>();
+  /**
+   * Publishes in flight per topic, and what came meanwhile (runtimes, or `all`): a burst (500 reports at
+   * once) becomes at most two NOTIFYs in a row, each a transaction with no write and so no WAL flush.
+   */
+  private readonly inFlight = new Map<Topic, { again: Set<string> | 'all' | null }>();
 
   constructor(
     private readonly opts: NotifierOptions,
@@ -96,25 +114,33 @@ class PgNotifier implements Notifier {
     this.connect(false);
   }
 
-  publish(topic: Topic): void {
+  publish(topic: Topic, runtime?: string): void {
     const state = this.inFlight.get(topic);
     if (state) {
-      this.inFlight.set(topic, 'again');
+      state.again = merge(state.again, runtime);
       return;
     }
-    this.inFlight.set(topic, 'sending');
-    const payload = JSON.stringify({ origin: this.origin, topic } satisfies ChangeEvent);
-    sql`SELECT pg_notify(${CHANNEL}, ${payload})`
+    this.send(topic, runtime === undefined ? 'all' : new Set([runtime]));
+  }
+
+  private send(topic: Topic, runtimes: Set<string> | 'all'): void {
+    this.inFlight.set(topic, { again: null });
+    const event: ChangeEvent = {
+      origin: this.origin,
+      topic,
+      ...(runtimes !== 'all' && runtimes.size <= MAX_RUNTIMES ? { runtimes: [...runtimes] } : {}),
+    };
+    sql`SELECT pg_notify(${CHANNEL}, ${JSON.stringify(event)})`
       .execute(this.opts.db)
       .catch((err: unknown) => this.opts.onError?.(err))
       .finally(() => {
-        const again = this.inFlight.get(topic) === 'again';
+        const again = this.inFlight.get(topic)?.again ?? null;
         this.inFlight.delete(topic);
-        if (again && !this.closed) this.publish(topic);
+        if (again !== null && !this.closed) this.send(topic, again);
       });
   }
 
-  subscribe(fn: (topic: Topic) => void): () => void {
+  subscribe(fn: (topic: Topic, runtimes?: string[]) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
   }
@@ -127,10 +153,10 @@ class PgNotifier implements Notifier {
     await c?.end().catch(() => undefined);
   }
 
-  private deliver(topic: Topic): void {
+  private deliver(topic: Topic, runtimes?: string[]): void {
     for (const fn of [...this.subscribers]) {
       try {
-        fn(topic);
+        fn(topic, runtimes);
       } catch (err) {
         this.opts.onError?.(err);
       }
@@ -171,7 +197,8 @@ class PgNotifier implements Notifier {
         return;
       }
       const event = ChangeEvent.safeParse(raw);
-      if (event.success && event.data.origin !== this.origin) this.deliver(event.data.topic);
+      if (event.success && event.data.origin !== this.origin)
+        this.deliver(event.data.topic, event.data.runtimes);
     });
     client
       .connect()
@@ -183,4 +210,9 @@ class PgNotifier implements Notifier {
       })
       .catch(fail);
   }
+}
+
+function merge(pending: Set<string> | 'all' | null, runtime: string | undefined): Set<string> | 'all' {
+  if (pending === 'all' || runtime === undefined) return 'all';
+  return (pending ?? new Set<string>()).add(runtime);
 }

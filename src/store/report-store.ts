@@ -11,7 +11,8 @@ import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from
  * success, or to a recorded failure with its reason".
  *
  * Lifecycle: `enqueue` → queued; `claim` → running with a lease held by one owner, attempts + 1; the owner
- * `heartbeat`s to keep the lease, `appendStep`s progress and ends with `succeed` or `fail`. A lease that
+ * `heartbeat`s to keep the lease, records progress (`appendStep`, or steps carried by `heartbeat`, `succeed`
+ * and `fail`, which spares a write per step) and ends with `succeed` or `fail`. A lease that
  * expires (the worker died) makes the job claimable again. Every owner-side call is refused (false) once
  * the caller no longer holds the lease, so two workers never both complete one job.
  *
@@ -20,6 +21,12 @@ import { ImageReportInput, ReportStatus, type ReportStep, type ReportView } from
  */
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/**
+ * How often, at most (in the store's time), a claim that found nothing also fails the jobs whose last allowed
+ * attempt's lease ran out: idle workers woken in a burst would otherwise each pay for that sweep.
+ */
+export const EXHAUSTED_SWEEP_MS = 1000;
 
 export const EnqueueOptions = z
   .object({
@@ -37,6 +44,8 @@ export interface EnqueueResult {
   id: string;
   /** False when the idempotency key named an existing job, whose id is returned. */
   created: boolean;
+  /** The job as `get` shows it now: the intake's answer needs no second read. */
+  report: ReportView;
   /** Set when that existing job was reported with other content: the key was reused, not retried. */
   differentInput?: true;
 }
@@ -85,6 +94,8 @@ export interface FailOptions {
   retryable: boolean;
   /** When to retry; default `now + retryDelayMs(attempts)`. */
   retryAt?: Date;
+  /** Steps not yet recorded, appended in the same write. */
+  steps?: ReportStep[];
 }
 
 /** False: refused, the caller no longer holds the lease. Otherwise where the job went. */
@@ -121,10 +132,19 @@ export interface ReportStore {
    * expired lease, for `owner`. Null when there is none. Safe with any number of workers and processes.
    */
   claim(opts: ClaimOptions): Promise<ClaimedJob | null>;
-  /** Extends the lease; false when the caller lost it (stop working on the job). */
-  heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Extends the lease, appending `steps` (progress so far) in the same write; false when the caller lost it
+   * (stop working on the job).
+   */
+  heartbeat(id: string, owner: string, leaseMs: number, steps?: ReportStep[]): Promise<boolean>;
   appendStep(id: string, owner: string, step: ReportStep): Promise<boolean>;
-  succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean>;
+  /** Marks the job done with its result, appending `steps` in the same write. */
+  succeed(
+    id: string,
+    owner: string,
+    result: { imageId: string; digest: string },
+    steps?: ReportStep[],
+  ): Promise<boolean>;
   fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome>;
   /**
    * Hands a running job back (its worker is stopping): queued again at once, and the attempt it used is
@@ -161,6 +181,14 @@ export const StepInput = z.object({
   message: z.string().max(4000).optional(),
   at: z.iso.datetime({ offset: true }),
 });
+
+/** Steps for one write: validated, at most 200 (the agent protocol's bound), `[]` for none. */
+export function parseSteps(steps: ReportStep[] | undefined): ReportStep[] {
+  if (steps === undefined || steps.length === 0) return [];
+  return parseInput(z.array(z.unknown()).max(200), steps, 'report steps').map((s) =>
+    parseStep(s as ReportStep),
+  );
+}
 
 export function parseStep(step: ReportStep): ReportStep {
   const s = parseInput(StepInput, step, 'report step');

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { PostgresIntrospector, sql, type Transaction } from 'kysely';
 import type { EnrichedImage } from '../contract/images.js';
 import type { Database } from './schema.js';
 
@@ -58,7 +58,11 @@ export async function replacePlatformsAndReferrers(
   image: Pick<EnrichedImage, 'platforms' | 'referrers'>,
   replacing: boolean,
 ): Promise<void> {
-  if (replacing) {
+  if (replacing && trx.introspection instanceof PostgresIntrospector) {
+    // One statement where the engine allows it: each is a round trip (docs/benchmarks.md, CPU per report).
+    await sql`with p as (delete from image_platforms where image_id = ${imageId})
+      delete from image_referrers where image_id = ${imageId}`.execute(trx);
+  } else if (replacing) {
     await trx.deleteFrom('image_platforms').where('image_id', '=', imageId).execute();
     await trx.deleteFrom('image_referrers').where('image_id', '=', imageId).execute();
   }

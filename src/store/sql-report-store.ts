@@ -1,14 +1,16 @@
-import { PostgresIntrospector, sql, type Kysely, type Selectable } from 'kysely';
+import { PostgresIntrospector, type Kysely } from 'kysely';
 import { InternalError } from '../domain/errors.js';
 import { ImageReportInput, type ReportStatus, type ReportStep, type ReportView } from '../contract/images.js';
 import type { DialectName } from './database.js';
 import {
   ClaimOptions,
   EMPTY_COUNTS,
+  EXHAUSTED_SWEEP_MS,
   ReportListQuery,
   parseEnqueue,
   parseLeaseMs,
   parseStep,
+  parseSteps,
   reportHash,
   retryDelayMs,
   type ClaimedJob,
@@ -19,7 +21,8 @@ import {
   type QueueStat,
   type ReportStore,
 } from './report-store.js';
-import type { Database, ImageReportsTable } from './schema.js';
+import type { Database } from './schema.js';
+import { appended, toView } from './sql-report-rows.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { prefixEnd } from './image-store.js';
 import { parseInput } from '../domain/parse.js';
@@ -40,6 +43,7 @@ export class SqlReportStore implements ReportStore {
   private readonly dialect: DialectName;
   private readonly now: () => Date;
   private readonly nextId = createSortableIdGenerator('rep_');
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(deps: SqlReportStoreDeps) {
     this.db = deps.db;
@@ -54,48 +58,50 @@ export class SqlReportStore implements ReportStore {
     const at = now.toISOString();
     const id = this.nextId(now);
     const hash = reportHash(input, opts.runtime);
+    const values = {
+      id,
+      status: 'queued' as const,
+      input: JSON.stringify(input),
+      image: input.image,
+      runtime: opts.runtime,
+      attempts: 0,
+      max_attempts: opts.maxAttempts,
+      lease_owner: null,
+      lease_until: null,
+      next_attempt_at: at,
+      error_message: null,
+      error_class: null,
+      steps: '[]',
+      result_image_id: null,
+      result_digest: null,
+      idempotency_key: null,
+      idem_scope: opts.idempotencyKey ? opts.idempotencyScope : null,
+      idem_key: opts.idempotencyKey ?? null,
+      input_hash: hash,
+      created_at: at,
+      updated_at: at,
+    };
     const row = await this.db
       .insertInto('image_reports')
-      .values({
-        id,
-        status: 'queued',
-        input: JSON.stringify(input),
-        image: input.image,
-        runtime: opts.runtime,
-        attempts: 0,
-        max_attempts: opts.maxAttempts,
-        lease_owner: null,
-        lease_until: null,
-        next_attempt_at: at,
-        error_message: null,
-        error_class: null,
-        steps: '[]',
-        result_image_id: null,
-        result_digest: null,
-        idempotency_key: null,
-        idem_scope: opts.idempotencyKey ? opts.idempotencyScope : null,
-        idem_key: opts.idempotencyKey ?? null,
-        input_hash: hash,
-        created_at: at,
-        updated_at: at,
-      })
+      .values(values)
       // A concurrent enqueue with the same key waits for ours on PostgreSQL, then does nothing.
       .onConflict((oc) => oc.columns(['idem_scope', 'idem_key']).doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (row) return { id: row.id, created: true };
+    if (row) return { id: row.id, created: true, report: toView(values) };
 
     const existing = await this.db
       .selectFrom('image_reports')
-      .select(['id', 'input_hash'])
+      .selectAll()
       .where('idem_scope', '=', opts.idempotencyScope)
       .where('idem_key', '=', opts.idempotencyKey ?? null)
       .executeTakeFirst();
     if (!existing)
       throw new InternalError('enqueue conflicted on an idempotency key that then did not exist');
+    const report = toView(existing);
     return existing.input_hash === hash
-      ? { id: existing.id, created: false }
-      : { id: existing.id, created: false, differentInput: true };
+      ? { id: existing.id, created: false, report }
+      : { id: existing.id, created: false, report, differentInput: true };
   }
 
   async get(id: string): Promise<ReportView | null> {
@@ -149,7 +155,10 @@ export class SqlReportStore implements ReportStore {
       .executeTakeFirst();
 
     if (!row) {
-      await this.failExhaustedLeases(at);
+      if (Math.abs(now.getTime() - this.lastSweep) >= EXHAUSTED_SWEEP_MS) {
+        this.lastSweep = now.getTime();
+        await this.failExhaustedLeases(at);
+      }
       return null;
     }
     return {
@@ -183,13 +192,19 @@ export class SqlReportStore implements ReportStore {
       .execute();
   }
 
-  async heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean> {
+  async heartbeat(id: string, owner: string, leaseMs: number, steps?: ReportStep[]): Promise<boolean> {
     const ms = parseLeaseMs(leaseMs);
+    const more = parseSteps(steps);
     const now = this.now();
     const until = new Date(now.getTime() + ms).toISOString();
     const res = await this.db
       .updateTable('image_reports')
-      .set({ lease_until: until, next_attempt_at: until, updated_at: now.toISOString() })
+      .set({
+        lease_until: until,
+        next_attempt_at: until,
+        updated_at: now.toISOString(),
+        ...(more.length > 0 ? { steps: appended(more) } : {}),
+      })
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .where('status', '=', 'running')
@@ -198,13 +213,10 @@ export class SqlReportStore implements ReportStore {
   }
 
   async appendStep(id: string, owner: string, rawStep: ReportStep): Promise<boolean> {
-    const json = JSON.stringify(parseStep(rawStep));
-    // Appended in SQL, not read-modify-write, so two appends never lose one. `steps` is always compact
-    // JSON written by this store, so splicing before the closing bracket is exact on both engines.
     const res = await this.db
       .updateTable('image_reports')
       .set({
-        steps: sql<string>`case when steps = '[]' then ${`[${json}]`} else substr(steps, 1, length(steps) - 1) || ${`,${json}]`} end`,
+        steps: appended([parseStep(rawStep)]),
         updated_at: this.now().toISOString(),
       })
       .where('id', '=', id)
@@ -214,10 +226,17 @@ export class SqlReportStore implements ReportStore {
     return res.numUpdatedRows > 0n;
   }
 
-  async succeed(id: string, owner: string, result: { imageId: string; digest: string }): Promise<boolean> {
+  async succeed(
+    id: string,
+    owner: string,
+    result: { imageId: string; digest: string },
+    steps?: ReportStep[],
+  ): Promise<boolean> {
+    const more = parseSteps(steps);
     const res = await this.db
       .updateTable('image_reports')
       .set({
+        ...(more.length > 0 ? { steps: appended(more) } : {}),
         status: 'succeeded',
         lease_until: null,
         next_attempt_at: null,
@@ -235,6 +254,7 @@ export class SqlReportStore implements ReportStore {
   }
 
   async fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome> {
+    const more = parseSteps(failure.steps);
     const row = await this.db
       .selectFrom('image_reports')
       .select(['attempts', 'max_attempts'])
@@ -252,6 +272,7 @@ export class SqlReportStore implements ReportStore {
     const res = await this.db
       .updateTable('image_reports')
       .set({
+        ...(more.length > 0 ? { steps: appended(more) } : {}),
         status: retry ? 'queued' : 'failed',
         lease_until: null,
         next_attempt_at: nextAttemptAt,
@@ -339,47 +360,5 @@ export class SqlReportStore implements ReportStore {
       .limit(limit)
       .execute();
     return rows.map(toView);
-  }
-}
-
-export function toView(row: Selectable<ImageReportsTable>): ReportView {
-  const view: ReportView = {
-    id: row.id,
-    status: row.status,
-    attempts: row.attempts,
-    image: imageOf(row.input),
-    runtime: row.runtime,
-    steps: parseSteps(row.steps),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.error_message !== null) {
-    view.error =
-      row.error_class === null
-        ? { message: row.error_message }
-        : { message: row.error_message, errorClass: row.error_class };
-  }
-  if (row.result_image_id !== null && row.result_digest !== null) {
-    view.result = { imageId: row.result_image_id, digest: row.result_digest };
-  }
-  return view;
-}
-
-// Rows written by this store are valid; these stay lenient so one odd row cannot break a whole list.
-function imageOf(json: string): string {
-  try {
-    const v = JSON.parse(json) as { image?: unknown };
-    return typeof v.image === 'string' ? v.image : '';
-  } catch {
-    return '';
-  }
-}
-
-function parseSteps(json: string): ReportStep[] {
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? (v as ReportStep[]) : [];
-  } catch {
-    return [];
   }
 }

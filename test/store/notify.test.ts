@@ -49,6 +49,35 @@ describe.each(eachDatabase())('replica notifications and the cluster lock on %s'
       }
     });
 
+    it('names the runtimes of queued reports; a burst becomes one notification naming them all', async () => {
+      const { url, db } = database();
+      const other = openDatabase(url, { poolMax: 2 });
+      const a = createNotifier({ db, databaseUrl: url });
+      const b = createNotifier({ db: other.db, databaseUrl: url });
+      try {
+        const got: Array<string[] | undefined> = [];
+        b.subscribe((topic, runtimes) => {
+          if (topic === 'reports') got.push(runtimes);
+        });
+        await eventually(() => {
+          if (got.length === 0) a.publish('reports', 'edge');
+          return got.length > 0;
+        });
+        expect(got.every((r) => r?.length === 1 && r[0] === 'edge')).toBe(true);
+        got.length = 0;
+        // The first is sent at once; the ones published while it is in flight go out together after it.
+        for (const rt of ['one', 'two', 'three']) a.publish('reports', rt);
+        await eventually(() => got.flat().length === 3);
+        expect(got).toEqual([['one'], ['two', 'three']]);
+        a.publish('reports');
+        await eventually(() => got.length === 3);
+        expect(got[2]).toBeUndefined();
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+        await other.close();
+      }
+    });
+
     it('ignores payloads that are not its events, and catches up on every topic after losing its connection', async () => {
       const { url, db } = database();
       const n = createNotifier({ db, databaseUrl: url, reconnectMs: 50 });

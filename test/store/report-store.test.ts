@@ -83,10 +83,11 @@ describe.each(subjects)('report store (%s)', (_label, setup) => {
     const c = await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'ci-run-2' });
     const d = await store.enqueue(input(), { runtime: 'local' });
     expect(a.created).toBe(true);
-    expect(b).toEqual({ id: a.id, created: false, differentInput: true });
+    expect(b).toEqual({ id: a.id, created: false, differentInput: true, report: a.report });
     expect(await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'ci-run-1' })).toEqual({
       id: a.id,
       created: false,
+      report: a.report,
     });
     expect(c.created).toBe(true);
     expect(new Set([a.id, c.id, d.id]).size).toBe(3);
@@ -111,7 +112,7 @@ describe.each(subjects)('report store (%s)', (_label, setup) => {
       ...key,
       idempotencyScope: 'runtime:edge@edge',
     });
-    expect(again).toEqual({ id: edge.id, created: false });
+    expect(again).toEqual({ id: edge.id, created: false, report: edge.report });
   });
 
   it('claims the oldest due job once, with its input, and runs it to success', async () => {
@@ -155,6 +156,47 @@ describe.each(subjects)('report store (%s)', (_label, setup) => {
       { name: 'git', status: 'skipped', at },
     ]);
     expect(view?.error).toBeUndefined();
+  });
+
+  it('records steps with the lease renewal and the outcome, in one write each, only for the lease holder', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const at = clock.now().toISOString();
+    const a = await store.enqueue(input('a:1'), { runtime: 'local' });
+    const b = await store.enqueue(input('b:1'), { runtime: 'local' });
+    expect(a.report).toEqual(await store.get(a.id));
+    await store.claim({ owner: 'w1', leaseMs: 30_000 });
+    await store.claim({ owner: 'w2', leaseMs: 30_000 });
+
+    const s1 = { name: 'registry', status: 'ok' as const, message: 'found', at };
+    const s2 = { name: 'git', status: 'skipped' as const, at };
+    const s3 = { name: 'recorded', status: 'ok' as const, at };
+    expect(await store.heartbeat(a.id, 'w1', 30_000, [s1])).toBe(true);
+    expect(await store.heartbeat(a.id, 'w2', 30_000, [s2])).toBe(false);
+    expect(await store.succeed(a.id, 'w1', { imageId: 'img_1', digest: 'sha256:a' }, [s2, s3])).toBe(true);
+    expect((await store.get(a.id))?.steps).toEqual([s1, s2, s3]);
+
+    const failed = { name: 'failed', status: 'failed' as const, message: 'no such image', at };
+    expect(await store.fail(b.id, 'w1', { message: 'x', retryable: false, steps: [failed] })).toBe(false);
+    expect(await store.fail(b.id, 'w2', { message: 'gone', retryable: false, steps: [s1, failed] })).toEqual({
+      status: 'failed',
+    });
+    expect(await store.get(b.id)).toMatchObject({ status: 'failed', steps: [s1, failed] });
+    await expect(
+      store.heartbeat(a.id, 'w1', 30_000, [{ name: '', status: 'ok', at }]),
+    ).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('a replayed idempotency key answers with the existing report as it is now', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const first = await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'k1' });
+    await store.claim({ owner: 'w', leaseMs: 30_000 });
+    clock.advance(5);
+    const again = await store.enqueue(input(), { runtime: 'local', idempotencyKey: 'k1' });
+    expect(again).toMatchObject({ id: first.id, created: false });
+    expect(again.report).toEqual(await store.get(first.id));
+    expect(again.report.status).toBe('running');
   });
 
   it('recovers the job of a crashed worker: the lease expires, B re-claims, A is refused', async () => {

@@ -9,7 +9,7 @@ export function reportRoutes(deps: AppDeps): Hono<AppEnv> {
   r.post('/', async (c) => {
     const body = await jsonBody(c);
     const res = await deps.reports.accept(body, c.get('principal'), c.req.header('idempotency-key'));
-    const report = await deps.reports.get(res.id);
+    const { report } = res;
     c.header('Location', `/api/v1/image-reports/${res.id}`);
     const links = { self: `/api/v1/image-reports/${res.id}` };
     return c.json({ ...report, links } satisfies z.input<typeof ReportView>, 202);
