@@ -109,7 +109,11 @@ function bootstrapOnce(c: Composition, runtimes: RuntimeService): Promise<string
 }
 
 /** Follows the other replicas' changes and the configuration repository; returns the unfollow function. */
-function followConfig(c: Composition, runner: { notify(): void }, agents: AgentHub): () => void {
+function followConfig(
+  c: Composition,
+  runner: { notify(runtime?: string): void },
+  agents: AgentHub,
+): () => void {
   const { repo, pins, metrics } = c.config;
   const { logger } = c.ctx;
   const unfollow = followReplicas(c.stores.coord.notifier, {

@@ -113,7 +113,7 @@ describe('statements per report on PostgreSQL', () => {
       now: () => t0,
       dialect: 'postgres',
     });
-    const images = new SqlImageStore({ db });
+    const images = new SqlImageStore({ db, dialect: 'postgres' });
     const redactor = new Redactor();
     const logger = createLogger(redactor, { destination: new Writable({ write: (_c, _e, cb) => cb() }) });
     const runner = new ReportRunner({
