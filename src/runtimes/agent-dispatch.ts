@@ -42,6 +42,9 @@ export interface AgentDispatchDeps {
   claimTask?: (runtime: string, agentId: string) => Promise<TestTask | InspectTask | null>;
 }
 
+/** How many agents' last `seen` write the dispatch remembers. */
+const MAX_REMEMBERED_AGENTS = 512;
+
 /**
  * Work for remote hybrid runtimes, handed out to their agents: long-poll claims of the caller's runtime
  * only, lease renewals, idempotent completion (the lease id is the attempt), and hand-back on shutdown.
@@ -284,7 +287,10 @@ export class AgentDispatch {
       version: req.version,
       ...(awsArn !== undefined ? { awsArn } : {}),
     });
+    // Agent ids are the agents' own words: keep the newest few hundred, so made-up ids cannot grow this.
+    this.#seen.delete(req.agentId);
     this.#seen.set(req.agentId, { key, at: now });
+    if (this.#seen.size > MAX_REMEMBERED_AGENTS) this.#seen.delete(this.#seen.keys().next().value!);
   }
 }
 
