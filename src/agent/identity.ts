@@ -108,15 +108,20 @@ async function inChild(timeoutMs: number): Promise<IdentityLookup> {
   if (!existsSync(file)) return (await import('./identity-lookup.js')).lookupIdentity(timeoutMs);
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
-    // The child inherits this process's environment and files: the same default credential chain.
+    // The child inherits this process's environment and files (the same default credential chain), but
+    // not imagetrail's own settings: a registration token in the environment is none of its business.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IMAGETRAIL_')));
     execFile(
       process.execPath,
       [fileURLToPath(file), String(timeoutMs)],
-      { timeout: timeoutMs * 3, maxBuffer: 1 << 20 },
-      (err, stdout) => {
+      { timeout: timeoutMs * 3, maxBuffer: 1 << 20, env },
+      (err, stdout, stderr) => {
         const parsed = err ? undefined : Lookup.safeParse(safeJson(stdout));
         if (parsed?.success) return resolve(parsed.data);
-        const why = err?.message ?? 'it printed no identity';
+        // Not err.message: it repeats the command line and all of stderr.
+        const firstLine = String(stderr).split('\n', 1)[0]?.slice(0, 300) ?? '';
+        const exit = err ? `exit ${err.code ?? err.signal ?? '?'}` : 'it printed no identity';
+        const why = firstLine ? `${exit}: ${firstLine}` : exit;
         resolve({
           identity: null,
           failure: { name: err?.name ?? 'Error', message: `the lookup failed: ${why}` },

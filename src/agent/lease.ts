@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { AGENT_PROTOCOL } from '../contract/agent-protocol.js';
+import { ConflictError } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { AgentTransport } from './transport.js';
 
@@ -19,7 +20,11 @@ export function keepLease(
     () => {
       deps.transport
         .call(Renewed, 'POST', renewPath, { protocol: AGENT_PROTOCOL, leaseId: job.leaseId })
-        .catch((err: unknown) => deps.logger.warn({ err, job: job.id }, 'lease renewal failed'));
+        .catch((err: unknown) => {
+          // 409: another agent holds it now (this one was too slow): renewing again cannot win it back.
+          if (err instanceof ConflictError) clearInterval(timer);
+          deps.logger.warn({ err, job: job.id }, 'lease renewal failed');
+        });
     },
     Math.max(200, Math.floor(job.leaseMs / 3)),
   );

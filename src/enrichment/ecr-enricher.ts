@@ -69,7 +69,8 @@ export async function enrichEcrImage(
   const ctx = { t, base, registry, deps };
   const index = isIndex(manifest) ? handled(indexFactsOf(manifest, ctx)) : undefined;
   const single = isImageManifest(manifest) ? manifest : undefined;
-  const config = single && handled(configOf(registry, t.ref.repository, single.config.digest, deps));
+  const at = { repository: t.ref.repository, credentials: base.credentials.key };
+  const config = single && handled(configOf(registry, at, single.config.digest, deps));
   const referrers = handled(referrersOf(registry, t, digest, tags));
   const image = imageOf(t, await detail, digest, bytes.length, manifest);
   if (index) applyIndex(image, await index, step);
@@ -188,7 +189,8 @@ function indexFactsOf(manifest: IndexManifest, { t, base, registry, deps }: Enri
       const child = await manifestOf({ ...base, id: { imageDigest: digest } }, t.ref.registry, deps);
       return parseManifest(new TextEncoder().encode(child.manifest), child.mediaType);
     },
-    config: (digest) => configOf(registry, t.ref.repository, digest, deps),
+    config: (digest) =>
+      configOf(registry, { repository: t.ref.repository, credentials: base.credentials.key }, digest, deps),
   });
 }
 
@@ -240,11 +242,12 @@ function applyConfig(
 /** A manifest from ECR, from the cache when asked by digest (a tag may move; a digest never does). */
 async function manifestOf(req: ImageRequest, registry: string, deps: EcrEnrichDeps): Promise<EcrManifest> {
   const byDigest = 'imageDigest' in req.id ? req.id.imageDigest : undefined;
-  const key = byDigest ? `${registry}/${req.repository}@${byDigest}` : undefined;
-  const cached = key ? deps.manifests?.get(key) : undefined;
+  // Keyed by the credentials too: a manifest is served only to credentials that read it themselves.
+  const keyOf = (digest: string) => `${req.credentials.key}|${registry}/${req.repository}@${digest}`;
+  const cached = byDigest ? deps.manifests?.get(keyOf(byDigest)) : undefined;
   if (cached) return cached;
   const m = await deps.lookup.getManifest(req);
-  deps.manifests?.set(`${registry}/${req.repository}@${m.digest}`, m, m.manifest.length);
+  deps.manifests?.set(keyOf(m.digest), m, m.manifest.length);
   return m;
 }
 
@@ -287,17 +290,19 @@ function tokenError(err: unknown, redactor: Redactor): Error {
     : new EcrApiError(c.errorClass, c.message, c.hints, err);
 }
 
+/** An image config by digest; cached per credentials, like the manifests, so each reads its own. */
 async function configOf(
   registry: RegistryClient,
-  repository: string,
+  at: { repository: string; credentials: string },
   digest: string,
   deps: EcrEnrichDeps,
 ): Promise<ImageConfig> {
-  const cached = deps.configs.get(digest);
+  const key = `${at.credentials}|${digest}`;
+  const cached = deps.configs.get(key);
   if (cached) return cached;
-  const bytes = await registry.getBlob(repository, digest, { maxBytes: 8 * 1024 * 1024 });
+  const bytes = await registry.getBlob(at.repository, digest, { maxBytes: 8 * 1024 * 1024 });
   const config = parseImageConfig(bytes);
-  deps.configs.set(digest, config, bytes.length);
+  deps.configs.set(key, config, bytes.length);
   return config;
 }
 
@@ -316,7 +321,9 @@ function tagListOf(
   let entry = deps.tagLists.get(key);
   if (!entry || now - entry.at > TAG_LIST_TTL_MS) {
     entry = { at: now, tags: registry.listTags(t.ref.repository) };
-    entry.tags.catch(() => deps.tagLists.delete(key));
+    const mine = entry;
+    // A failed listing is forgotten, unless a newer one has replaced it meanwhile.
+    entry.tags.catch(() => deps.tagLists.get(key) === mine && deps.tagLists.delete(key));
     deps.tagLists.set(key, entry);
     if (deps.tagLists.size > 1000) deps.tagLists.delete(deps.tagLists.keys().next().value!);
   }

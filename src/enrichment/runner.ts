@@ -92,7 +92,8 @@ export class ReportRunner {
   private wakeOne(remember: boolean): void {
     const wake = this.waiters.shift();
     if (wake) wake();
-    else if (remember) this.pendingWakes = Math.min(this.pendingWakes + 1, 100_000);
+    // At most one remembered wake-up per worker: after a burst, each looks once more, not once per report.
+    else if (remember) this.pendingWakes = Math.min(this.pendingWakes + 1, this.concurrency);
   }
 
   /** Whether the workers run (for /readyz). */
@@ -216,6 +217,7 @@ export class ReportRunner {
 class StepBuffer {
   private readonly pending: ReportStep[] = [];
   private renewal: Promise<unknown> = Promise.resolve();
+  private renewing = false;
   private readonly timer: NodeJS.Timeout;
   private lastStepAt = performance.now();
 
@@ -256,11 +258,22 @@ class StepBuffer {
   }
 
   private renew(leaseMs: number): void {
+    // One renewal at a time: steps land in order, and none after the outcome that finish() waits for.
+    if (this.renewing) return;
+    this.renewing = true;
     const steps = this.pending.splice(0);
-    this.renewal = this.reports.heartbeat(this.id, this.owner, leaseMs, steps).catch((err: unknown) => {
-      // Kept for the next write; the lease itself is retried at the next tick.
-      this.pending.unshift(...steps);
-      this.o.logger.warn({ err, report: this.id }, 'lease renewal failed');
-    });
+    this.renewal = this.reports
+      .heartbeat(this.id, this.owner, leaseMs, steps)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          // Kept for the next write; the lease itself is retried at the next tick.
+          this.pending.unshift(...steps);
+          this.o.logger.warn({ err, report: this.id }, 'lease renewal failed');
+        },
+      )
+      .finally(() => {
+        this.renewing = false;
+      });
   }
 }

@@ -116,13 +116,15 @@ export class AgentDispatch {
       look =
         this.takePending(req.runtime) || (await this.wait(req.runtime, Math.min(left, this.pollMs), signal));
     }
-    // There may be more: let the next waiting claim look.
-    if (jobs.some((j) => j.kind === 'report')) this.#waiters.get(req.runtime)?.[0]?.(true);
     if (signal?.aborted) {
-      // Nobody will read this answer: hand the jobs back rather than leave them to their lease.
+      // Nobody will read this answer: hand the jobs back rather than leave them to their lease, then let
+      // a waiting claim look (after the release, so it finds them).
       for (const j of jobs) if (j.kind === 'report') await this.deps.reports.release(j.id, j.leaseId);
+      if (jobs.some((j) => j.kind === 'report')) this.notify(req.runtime);
       return { protocol: AGENT_PROTOCOL, jobs: [], configCommit: null };
     }
+    // There may be more: let the next waiting claim look.
+    if (jobs.some((j) => j.kind === 'report')) this.#waiters.get(req.runtime)?.[0]?.(true);
     return { protocol: AGENT_PROTOCOL, jobs, configCommit: this.deps.repo.snapshot().commit };
   }
 

@@ -8,7 +8,7 @@ import {
   parseEnqueue,
   parseLeaseMs,
   parseStep,
-  parseSteps,
+  fitSteps,
   reportHash,
   retryDelayMs,
   type ClaimedJob,
@@ -147,7 +147,7 @@ export class FakeReportStore implements ReportStore {
   heartbeat(id: string, owner: string, leaseMs: number, steps?: ReportStep[]): Promise<boolean> {
     return attempt(() => {
       const ms = parseLeaseMs(leaseMs);
-      const more = parseSteps(steps);
+      const more = fitSteps(steps);
       const j = this.owned(id, owner);
       if (!j) return false;
       j.steps.push(...more);
@@ -176,7 +176,7 @@ export class FakeReportStore implements ReportStore {
     steps?: ReportStep[],
   ): Promise<boolean> {
     return attempt(() => {
-      const more = parseSteps(steps);
+      const more = fitSteps(steps);
       const j = this.owned(id, owner);
       if (!j) return false;
       j.steps.push(...more);
@@ -194,7 +194,7 @@ export class FakeReportStore implements ReportStore {
   }
 
   private failNow(id: string, owner: string, failure: FailOptions): FailOutcome {
-    const more = parseSteps(failure.steps);
+    const more = fitSteps(failure.steps);
     const j = this.owned(id, owner);
     if (!j) return false;
     j.steps.push(...more);

@@ -182,12 +182,30 @@ export const StepInput = z.object({
   at: z.iso.datetime({ offset: true }),
 });
 
-/** Steps for one write: validated, at most 200 (the agent protocol's bound), `[]` for none. */
-export function parseSteps(steps: ReportStep[] | undefined): ReportStep[] {
+const MAX_STEPS_PER_WRITE = 200;
+const IsoTime = z.iso.datetime({ offset: true });
+
+/**
+ * Steps for one write (a renewal or an outcome), cut to what is kept rather than refused: names of 200
+ * characters, messages of 4000, 200 steps (the last saying how many more there were), a time that is one.
+ * Steps are diagnostics whose length a pushed image decides; refusing them would fail the lease renewal and
+ * the outcome that carry them.
+ */
+export function fitSteps(steps: readonly ReportStep[] | undefined): ReportStep[] {
   if (steps === undefined || steps.length === 0) return [];
-  return parseInput(z.array(z.unknown()).max(200), steps, 'report steps').map((s) =>
-    parseStep(s as ReportStep),
-  );
+  const now = new Date().toISOString();
+  const at = (t: string) => (IsoTime.safeParse(t).success ? t : now);
+  const kept = steps.slice(0, steps.length > MAX_STEPS_PER_WRITE ? MAX_STEPS_PER_WRITE - 1 : undefined);
+  const out = kept.map((s): ReportStep => ({
+    name: s.name.slice(0, 200) || 'step',
+    status: s.status,
+    ...(s.message !== undefined ? { message: s.message.slice(0, 4000) } : {}),
+    at: at(s.at),
+  }));
+  const dropped = steps.length - kept.length;
+  if (dropped > 0)
+    out.push({ name: 'steps', status: 'skipped', message: `${dropped} more steps not kept`, at: now });
+  return out;
 }
 
 export function parseStep(step: ReportStep): ReportStep {

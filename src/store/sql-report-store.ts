@@ -10,7 +10,7 @@ import {
   parseEnqueue,
   parseLeaseMs,
   parseStep,
-  parseSteps,
+  fitSteps,
   reportHash,
   retryDelayMs,
   type ClaimedJob,
@@ -194,7 +194,7 @@ export class SqlReportStore implements ReportStore {
 
   async heartbeat(id: string, owner: string, leaseMs: number, steps?: ReportStep[]): Promise<boolean> {
     const ms = parseLeaseMs(leaseMs);
-    const more = parseSteps(steps);
+    const more = fitSteps(steps);
     const now = this.now();
     const until = new Date(now.getTime() + ms).toISOString();
     const res = await this.db
@@ -232,7 +232,7 @@ export class SqlReportStore implements ReportStore {
     result: { imageId: string; digest: string },
     steps?: ReportStep[],
   ): Promise<boolean> {
-    const more = parseSteps(steps);
+    const more = fitSteps(steps);
     const res = await this.db
       .updateTable('image_reports')
       .set({
@@ -254,7 +254,7 @@ export class SqlReportStore implements ReportStore {
   }
 
   async fail(id: string, owner: string, failure: FailOptions): Promise<FailOutcome> {
-    const more = parseSteps(failure.steps);
+    const more = fitSteps(failure.steps);
     const row = await this.db
       .selectFrom('image_reports')
       .select(['attempts', 'max_attempts'])

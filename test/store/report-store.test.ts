@@ -182,9 +182,28 @@ describe.each(subjects)('report store (%s)', (_label, setup) => {
       status: 'failed',
     });
     expect(await store.get(b.id)).toMatchObject({ status: 'failed', steps: [s1, failed] });
-    await expect(
-      store.heartbeat(a.id, 'w1', 30_000, [{ name: '', status: 'ok', at }]),
-    ).rejects.toBeInstanceOf(InputError);
+  });
+
+  // Steps are diagnostics; a pushed image decides how long they are (one per platform of an index, its
+  // list in a message). Refusing them used to fail the lease renewal and the outcome after the image was
+  // recorded: they are cut to what a write keeps instead.
+  it('fits oversized steps instead of refusing them: progress never blocks a renewal or an outcome', async () => {
+    const clock = manualClock();
+    const store = subject.store(clock.now);
+    const at = clock.now().toISOString();
+    const a = await store.enqueue(input('a:1'), { runtime: 'local' });
+    await store.claim({ owner: 'w1', leaseMs: 30_000 });
+    const long = { name: 'n'.repeat(300), status: 'ok' as const, message: 'm'.repeat(5000), at: 'soon' };
+    const many = Array.from({ length: 250 }, (_, i) => ({ name: `s${i}`, status: 'ok' as const, at }));
+    expect(await store.heartbeat(a.id, 'w1', 30_000, [long, { name: '', status: 'ok', at }])).toBe(true);
+    expect(await store.succeed(a.id, 'w1', { imageId: 'img_1', digest: 'sha256:a' }, many)).toBe(true);
+    const steps = (await store.get(a.id))?.steps ?? [];
+    expect(steps[0]).toMatchObject({ name: 'n'.repeat(200), message: 'm'.repeat(4000) });
+    expect(Number.isNaN(Date.parse(steps[0]?.at ?? ''))).toBe(false);
+    expect(steps[1]?.name).toBe('step');
+    expect(steps.slice(2, 201).map((s) => s.name)).toEqual(many.slice(0, 199).map((s) => s.name));
+    expect(steps[201]).toMatchObject({ name: 'steps', status: 'skipped', message: '51 more steps not kept' });
+    expect(steps).toHaveLength(202);
   });
 
   it('a replayed idempotency key answers with the existing report as it is now', async () => {
