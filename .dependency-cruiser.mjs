@@ -5,7 +5,7 @@
 // the config repository, logging, the dashboard and the docs read them; they import only domain and
 // contract code, never their type's server files (handler.ts) nor the clients.
 const TYPE_DEFINITION =
-  '^src/integrations/types/(definition|definitions|form-model)\\.ts$|^src/integrations/types/[^/]+/(kind|form|flags|definition)\\.ts$';
+  '^src/integrations/types/(definition|definitions|form-model)\\.ts$|^src/integrations/types/[^/]+/(kind|form|flags|definition|view)\\.ts$';
 // Layers of shared/DESIGN.md, lowest first: domain, contract, logging, store | config-repo, integrations,
 // runtimes, enrichment, then the edges (server, cli, agent, action). A module may import only layers below
 // it; the dashboard only browser-safe shared code. Type-only imports count for layers, not for cycles.

@@ -29,7 +29,10 @@ export const DeleteIntegrationRequest = z
 
 // ---- answers -----------------------------------------------------------------------------------------
 
-/** A write-only secret: the API says whether one is stored, never what it is. */
+/**
+ * A write-only secret: the API says whether one is stored, never what it is. Each type's view schema
+ * (`integrations/types/<type>/view.ts`) shows its secrets with this.
+ */
 export const SecretSet = z.object({ set: z.boolean() });
 
 export const SharingView = z.union([
@@ -38,36 +41,6 @@ export const SharingView = z.union([
 ]);
 export type SharingView = z.infer<typeof SharingView>;
 
-export const EcrView = z.object({
-  region: z.string(),
-  mode: z.enum(['iamRole', 'accessKey']),
-  roleArn: z.string().optional(),
-  externalId: z.string().optional(),
-  sessionName: z.string().optional(),
-  durationSeconds: z.number().optional(),
-  accessKeyId: z.string().optional(),
-  secretAccessKey: SecretSet.optional(),
-  endpoints: z
-    .object({ api: z.string().optional(), sts: z.string().optional(), registry: z.string().optional() })
-    .optional(),
-});
-export type EcrView = z.infer<typeof EcrView>;
-
-/** The effective API URL (github.com's when none was set). */
-export const GitHubView = z.object({ apiUrl: z.string(), token: SecretSet });
-export type GitHubView = z.infer<typeof GitHubView>;
-
-export const JiraView = z.object({
-  baseUrl: z.string(),
-  auth: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('cloud'), email: z.string(), apiToken: SecretSet }),
-    z.object({ kind: z.literal('server'), pat: SecretSet }),
-  ]),
-  projectPrefixes: z.string().optional(),
-  failOnNotFound: z.boolean().optional(),
-});
-export type JiraView = z.infer<typeof JiraView>;
-
 export const AvailabilityView = z.object({
   runtime: z.string(),
   available: z.boolean(),
@@ -75,16 +48,18 @@ export const AvailabilityView = z.object({
   source: z.enum(['all-runtimes', 'runtime']).optional(),
 });
 
-/** Any integration: its type's settings under the type's section key, secrets only as `{ set }`. */
-export const IntegrationView = z.object({
+/**
+ * Any integration: the fields every type has, and its type's settings under the type's section key
+ * (`ecr`, `github`, …), secrets only as `{ set }`. The sections pass through unchecked here: each type's
+ * section is validated by its definition's view schema (`integrations/types/<type>/view.ts`, read with
+ * `sectionView`), so a new type adds no line to this contract, and a client keeps a newer type's section.
+ */
+export const IntegrationView = z.looseObject({
   name: z.string(),
   type: z.string(),
   description: z.string().optional(),
   /** One word for the way it authenticates: ECR's auth mode, Jira's auth kind, `token` for GitHub. */
   mode: z.string().optional(),
-  ecr: EcrView.optional(),
-  github: GitHubView.optional(),
-  jira: JiraView.optional(),
   sharing: SharingView,
   placements: z.array(
     z.object({ scope: z.enum(['all', 'runtime']), runtime: z.string().optional(), file: z.string() }),

@@ -15,7 +15,7 @@ export const ALLOWED_OUTSIDE = [
   /^src\/domain\/issue-path\.ts$/,
   // Integration type definitions (browser-safe by the dependency-cruiser rule type-definition-browser-safe).
   /^src\/integrations\/types\/(definition|definitions|form-model)\.ts$/,
-  /^src\/integrations\/types\/[^/]+\/(kind|form|flags|definition)\.ts$/,
+  /^src\/integrations\/types\/[^/]+\/(kind|form|flags|definition|view)\.ts$/,
 ];
 
 /**

@@ -2,9 +2,14 @@ import { existsSync } from 'node:fs';
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { sectionFromFlags } from '../../src/cli/commands/integration-section.js';
+import { IntegrationView, SecretSet } from '../../src/contract/integrations.js';
 import { availabilityFor } from '../../src/integrations/availability.js';
 import { conformanceProblems } from '../../src/integrations/types/conformance.js';
-import { secretPaths, type AnyIntegrationTypeDefinition } from '../../src/integrations/types/definition.js';
+import {
+  secretPaths,
+  sectionView,
+  type AnyIntegrationTypeDefinition,
+} from '../../src/integrations/types/definition.js';
 import { INTEGRATION_TYPE_DEFINITIONS, secretFieldNames } from '../../src/integrations/types/definitions.js';
 import { integrationTypesTable, withTypesTable } from '../../src/integrations/types/docs-table.js';
 import {
@@ -15,7 +20,7 @@ import {
 import { toyWebhookDefinition } from './notify-webhook/definition.js';
 import { notifyWebhook } from './notify-webhook/handler.js';
 
-// A new integration type is its folder (notify-webhook/: kind, flags, form, definition, handler) and one registry line;
+// A new integration type is its folder (notify-webhook/: kind, view, flags, form, definition, handler) and one registry line;
 // what the registry derives picks it up, and the conformance check names every piece a type forgets.
 
 /** The registry with the toy added: the one line a new type adds to src/integrations/types/definitions.ts. */
@@ -69,6 +74,38 @@ const WITH_TOY: HandlerSource = {
   load: (folder) => (here(folder) ? import(`./${folder}/handler.ts`) : TYPE_FOLDERS.load(folder)),
 };
 
+describe('the API view of a toy type’s section, with no line in the shared contract', () => {
+  const sealed = { sealed: 'x', recipients: [R] };
+  /** An answer as the server sends it: the common fields and the handler's view under the section key. */
+  const answer = () => ({
+    name: 'hook',
+    type: 'notify.webhook',
+    mode: 'key',
+    [toyWebhookDefinition.section]: notifyWebhook.view({ url: 'https://hook.example', signingKey: sealed }),
+    sharing: { allRuntimes: true },
+    placements: [{ scope: 'all', file: 'resources/all-runtimes-all-clusters/hook.yaml' }],
+    availability: [],
+  });
+
+  it('survives a client’s parse with the shared IntegrationView and reads back through sectionView', () => {
+    // What the CLI and the dashboard do with every answer; a section the contract does not name used to
+    // be stripped here.
+    const parsed = IntegrationView.parse(JSON.parse(JSON.stringify(answer())));
+    const webhook = sectionView(toyWebhookDefinition, parsed);
+    expect(webhook).toEqual({ url: 'https://hook.example', signingKey: { set: true } });
+    expect(toyWebhookDefinition.form.fromView(webhook)).toEqual({ url: 'https://hook.example' });
+    expect(toyWebhookDefinition.form.storedSecrets(webhook, {})).toEqual(['signingKey']);
+    expect(toyWebhookDefinition.form.summary(webhook)).toBe('Webhook (https://hook.example)');
+  });
+
+  it('reads nothing from an answer without the section, or one its view schema refuses', () => {
+    const { webhook: _, ...other } = IntegrationView.parse(answer());
+    expect(sectionView(toyWebhookDefinition, other)).toBeUndefined();
+    const odd = IntegrationView.parse({ ...answer(), webhook: { url: 42 } });
+    expect(sectionView(toyWebhookDefinition, odd)).toBeUndefined();
+  });
+});
+
 describe('the server finds each registered type’s handler by its folder', () => {
   it('loads notify-webhook/handler.ts for the toy, next to the built-in types', async () => {
     const handlers = await loadHandlers(REGISTRY, WITH_TOY);
@@ -113,6 +150,7 @@ describe('the conformance check fails when a type forgets a piece', () => {
     const spec = z.object({ url: z.string(), signingKey: z.string() });
     expect(problems({ ...toy, spec })).toEqual([
       'notify.webhook: form field signingKey is a secret but the spec does not seal signingKey (use SealedValue)',
+      'notify.webhook: view field signingKey is a SecretSet but the spec seals no signingKey',
     ]);
   });
 
@@ -185,6 +223,21 @@ describe('the conformance check fails when a type forgets a piece', () => {
       'notify.webhook: endpoint hook is not in the spec',
     ]);
     expect(problems({ ...toy, section: 'jira' })[0]).toBe('two types have the section "jira"');
+  });
+
+  it('a secret its API view leaves out, shows in clear, or a SecretSet for no secret', () => {
+    const missing = z.object({ url: z.string() });
+    expect(problems({ ...toy, view: missing })).toEqual([
+      'notify.webhook: the view does not show secret signingKey (as SecretSet)',
+    ]);
+    const clear = z.object({ url: z.string(), signingKey: z.string() });
+    expect(problems({ ...toy, view: clear })).toEqual([
+      'notify.webhook: the view shows secret signingKey in clear at signingKey: make it SecretSet',
+    ]);
+    const extra = z.object({ url: SecretSet, signingKey: SecretSet.optional() });
+    expect(problems({ ...toy, view: extra })).toEqual([
+      'notify.webhook: view field url is a SecretSet but the spec seals no url',
+    ]);
   });
 
   it('the docs table not regenerated after registering it', () => {

@@ -23,7 +23,9 @@ import {
   type CommonFlags,
   typeOptions,
 } from './integration-flags.js';
+import { sectionView } from '../../integrations/types/definition.js';
 import { INTEGRATION_TYPE_DEFINITIONS } from '../../integrations/types/definitions.js';
+import { registryEcrDefinition } from '../../integrations/types/registry-ecr/definition.js';
 
 export function registerIntegration(program: Command): void {
   const integ = program
@@ -108,7 +110,8 @@ function registerList(integ: Command): void {
           ...items.map((i) => [
             i.name,
             i.type,
-            i.mode ?? i.ecr?.mode ?? '-',
+            // A server without the common `mode` word said it only in ECR's section.
+            i.mode ?? sectionView(registryEcrDefinition, i)?.mode ?? '-',
             'allRuntimes' in i.sharing ? 'all runtimes' : i.sharing.runtimes.join(','),
             i.availability.map((a) => (a.available ? a.runtime : `!${a.runtime}`)).join(',') || '-',
             i.lastCommit ? `${i.lastCommit.sha.slice(0, 8)} ${i.lastCommit.time}` : '-',
@@ -133,7 +136,8 @@ function registerShow(integ: Command): void {
       if (out.json) return printJson(out, i);
       out.out(`Integration: ${i.name} (${i.type})`);
       if (i.description) out.out(`Description: ${i.description}`);
-      // The type's settings sit under its section key; secrets are only ever `{"set":true}` here.
+      // The type's settings sit under its section key; secrets are only ever `{"set":true}` here. Printed
+      // as answered, not through the view schema, which would hide a newer server's extra settings.
       for (const d of INTEGRATION_TYPE_DEFINITIONS) {
         const section = (i as Record<string, unknown>)[d.section];
         for (const [k, v] of Object.entries(section ?? {})) {

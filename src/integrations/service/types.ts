@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { EndpointPolicy } from '../../domain/endpoints.js';
 import type { Redactor } from '../../logging/redactor.js';
 import type { Logger } from '../../logging/logger.js';
@@ -10,41 +11,26 @@ import type { Availability } from '../availability.js';
 import type { RecipientSource } from '../recipients.js';
 import type { Sharing } from '../input.js';
 import type { IntegrationCheck, IntegrationTestResult } from '../types/index.js';
+import type { INTEGRATION_TYPE_DEFINITIONS } from '../types/definitions.js';
 
-export interface IntegrationView {
+/** Each registered type's settings under its section key, typed by its definition's view schema. */
+export type SectionViews = {
+  [D in (typeof INTEGRATION_TYPE_DEFINITIONS)[number] as D['section']]?: z.input<D['view']>;
+};
+
+/** What the API answers for one integration; secrets only as `{ set: true }` (the contract's shape). */
+export type IntegrationView = {
   name: string;
   type: IntegrationType;
   description?: string;
   /** One word for the way it authenticates: ECR's auth mode, Jira's auth kind, `token` for GitHub. */
   mode: string;
-  /** The type's settings, under the type's section key; secrets only as `{ set: true }`. */
-  ecr?: {
-    region: string;
-    mode: 'iamRole' | 'accessKey';
-    roleArn?: string;
-    externalId?: string;
-    sessionName?: string;
-    durationSeconds?: number;
-    accessKeyId?: string;
-    /** Write-only: the API says whether a secret is stored, never what it is. */
-    secretAccessKey?: { set: boolean };
-    endpoints?: { api?: string; sts?: string; registry?: string };
-  };
-  github?: { apiUrl: string; token: { set: boolean } };
-  jira?: {
-    baseUrl: string;
-    auth:
-      | { kind: 'cloud'; email: string; apiToken: { set: boolean } }
-      | { kind: 'server'; pat: { set: boolean } };
-    projectPrefixes?: string;
-    failOnNotFound?: boolean;
-  };
   sharing: Sharing;
   placements: Array<{ scope: 'all' | 'runtime'; runtime?: string; file: string }>;
   availability: Array<Availability & { source?: 'all-runtimes' | 'runtime' }>;
   lastCommit?: { sha: string; subject: string; time: string };
   problems: Array<{ file: string; path: string; message: string; severity: string }>;
-}
+} & SectionViews;
 
 export interface MutationResult {
   integration: IntegrationView;

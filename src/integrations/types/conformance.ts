@@ -1,9 +1,11 @@
+import { SecretSet } from '../../contract/integrations.js';
 import { secretPaths, settingsOf, type AnyIntegrationTypeDefinition } from './definition.js';
 
 /**
  * What every integration type must have, checked over the registry by a test: a type that forgets a piece
  * (a secret not sealed, a form field or CLI flag for a setting the spec lacks, a secret without its form
- * field or `-stdin` flag, no runtime rule, no docs words) is reported, one sentence per problem.
+ * field or `-stdin` flag, a secret its API view leaves out or shows in clear, no runtime rule, no docs
+ * words) is reported, one sentence per problem.
  */
 export function conformanceProblems(definitions: readonly AnyIntegrationTypeDefinition[]): string[] {
   return [...registryProblems(definitions), ...definitions.flatMap(typeProblems)];
@@ -93,5 +95,25 @@ function typeProblems(d: AnyIntegrationTypeDefinition): string[] {
     if (!secretFields.has(s)) at(`secret ${s} has no secret field in the dashboard form`);
     if (!secretFlags.has(s)) at(`secret ${s} has no -stdin CLI flag`);
   }
+  return [...out, ...viewProblems(d, secrets)];
+}
+
+/**
+ * The API view (`view.ts`) shows each secret of the spec as `SecretSet` only, by its path or by its last
+ * name (ECR's view flattens `auth`), and shows nothing else as one.
+ */
+function viewProblems(d: AnyIntegrationTypeDefinition, secrets: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const view = [...settingsOf(d.view, SecretSet)];
+  const last = (p: string) => p.split('.').pop();
+  for (const s of secrets) {
+    const shown = view.filter(([p]) => p === s || last(p) === last(s));
+    if (shown.length === 0) out.push(`${d.type}: the view does not show secret ${s} (as SecretSet)`);
+    for (const [p, f] of shown)
+      if (!f.secret) out.push(`${d.type}: the view shows secret ${s} in clear at ${p}: make it SecretSet`);
+  }
+  for (const [p, f] of view)
+    if (f.secret && ![...secrets].some((s) => p === s || last(p) === last(s)))
+      out.push(`${d.type}: view field ${p} is a SecretSet but the spec seals no ${p}`);
   return out;
 }

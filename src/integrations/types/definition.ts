@@ -57,6 +57,7 @@ export interface IntegrationTypeDefinition<
   T extends string = string,
   S extends string = string,
   Spec extends z.ZodType = z.ZodType,
+  View extends z.ZodType = z.ZodType,
 > {
   /** `registry.ecr`: the `spec.type` of stored resources and the API's `type`. */
   readonly type: T;
@@ -68,6 +69,11 @@ export interface IntegrationTypeDefinition<
   readonly summary: string;
   /** The stored section (`spec.ecr`); a field whose schema is `SealedValue` is a secret. */
   readonly spec: Spec;
+  /**
+   * What the API shows of the section (`<type>/view.ts`), each secret as `SecretSet`. The contract passes
+   * sections through; clients read one with `sectionView`, and the handler's `view` is typed by it.
+   */
+  readonly view: View;
   /** The settings credentials are sent to; each must pass the endpoint policy. */
   readonly endpoints: readonly EndpointField[];
   /**
@@ -83,17 +89,35 @@ export interface IntegrationTypeDefinition<
   readonly availabilityText: string;
   /** The CLI's options, as data (`<type>/flags.ts`). */
   readonly cli: CliSpec;
-  /** The dashboard's form, as data (`<type>/form.ts`). */
-  readonly form: FormSpec;
+  /** The dashboard's form, as data (`<type>/form.ts`), filled from the section's view. */
+  readonly form: FormSpec<z.output<View>>;
 }
 
-export type AnyIntegrationTypeDefinition = IntegrationTypeDefinition<string, string, z.ZodType>;
+export type AnyIntegrationTypeDefinition = IntegrationTypeDefinition<string, string, z.ZodType, z.ZodType>;
 
 /** Keeps the literal types of `type` and `section`, so the Integration kind can be derived with them. */
-export function defineIntegrationType<const T extends string, const S extends string, Spec extends z.ZodType>(
-  d: IntegrationTypeDefinition<T, S, Spec>,
-): IntegrationTypeDefinition<T, S, Spec> {
+export function defineIntegrationType<
+  const T extends string,
+  const S extends string,
+  Spec extends z.ZodType,
+  View extends z.ZodType,
+>(d: IntegrationTypeDefinition<T, S, Spec, View>): IntegrationTypeDefinition<T, S, Spec, View> {
   return d;
+}
+
+/**
+ * A type's section of an API answer (`view.ecr`), checked with its definition's view schema: undefined
+ * when the answer has none or it does not parse (another type, a server whose view differs). The one way
+ * clients read a section, since the shared `IntegrationView` passes sections through unchecked.
+ */
+export function sectionView<V extends z.ZodType>(
+  d: { readonly section: string; readonly view: V },
+  view: object,
+): z.output<V> | undefined {
+  const section = (view as Record<string, unknown>)[d.section];
+  if (section === undefined) return undefined;
+  const parsed = d.view.safeParse(section);
+  return parsed.success ? parsed.data : undefined;
 }
 
 // ---- reading a spec schema ---------------------------------------------------------------------------
@@ -108,13 +132,17 @@ interface ZodDef {
 const defOf = (s: z.ZodType): ZodDef => (s as unknown as { _zod: { def: ZodDef } })._zod.def;
 
 /**
- * Every setting of a section schema by dot path, and whether it is sealed. The alternatives of a union
- * (ECR's auth modes) merge: `auth.roleArn` and `auth.secretAccessKey` are both settings of `auth`.
+ * Every setting of a section schema by dot path, and whether it is a secret (`SealedValue` in a spec,
+ * `SecretSet` in a view). The alternatives of a union (ECR's auth modes) merge: `auth.roleArn` and
+ * `auth.secretAccessKey` are both settings of `auth`.
  */
-export function settingsOf(schema: z.ZodType): Map<string, { secret: boolean }> {
+export function settingsOf(
+  schema: z.ZodType,
+  secret: z.ZodType = SealedValue,
+): Map<string, { secret: boolean }> {
   const out = new Map<string, { secret: boolean }>();
   const walk = (s: z.ZodType, path: string): void => {
-    if (s === SealedValue) {
+    if (s === secret) {
       out.set(path, { secret: true });
       return;
     }

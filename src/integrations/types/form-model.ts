@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { IntegrationView } from '../../contract/integrations.js';
 
 /**
  * The integration form as data, browser-safe. Each type describes its fields in `<type>/form.ts`, how a
@@ -60,9 +59,10 @@ export type SendMode = 'create' | 'edit' | 'draft';
 
 /**
  * A type's dashboard form as data (`<type>/form.ts`); the dashboard adds the type, section and runtime
- * rule from the type's definition.
+ * rule from the type's definition. `V` is the type's section of the API answer (its `view.ts`): the
+ * dashboard reads it with `sectionView` and hands it in, undefined when the answer has none that parses.
  */
-export interface FormSpec {
+export interface FormSpec<V = unknown> {
   /** The heading of the add page. */
   addTitle: string;
   /** The add button on the list. */
@@ -73,13 +73,13 @@ export interface FormSpec {
   /** Changing these needs the secret typed again: secrets are sealed for where they are sent. */
   destinations: { keys: string[]; words: string };
   initial: Values;
-  fromView(view: IntegrationView): Values;
+  fromView(section: V | undefined): Values;
   /** The secret field keys whose secret the stored integration has, for the values as they are now. */
-  storedSecrets(view: IntegrationView, v: Values): string[];
+  storedSecrets(section: V | undefined, v: Values): string[];
   /** The settings section sent to the API (secrets left out when empty: the stored ones are kept). */
   sectionBody(v: Values, mode: SendMode): Record<string, unknown>;
   /** One line for the list's Type column. */
-  summary(view: IntegrationView): string;
+  summary(section: V | undefined): string;
 }
 
 /** Drops empty optional values: `{ a: '', b: 'x' }` → `{ b: 'x' }`. */

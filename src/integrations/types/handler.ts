@@ -6,6 +6,7 @@ import type { IntegrationExecutor } from './executor.js';
 import { availabilityFor, type Availability } from '../availability.js';
 import { modeOf, secretPaths, valueAt, type IntegrationTypeDefinition } from './definition.js';
 import type { IntegrationCheck, IntegrationTestResult } from './test-result.js';
+import type { INTEGRATION_TYPE_DEFINITIONS } from './definitions.js';
 
 export type Runtime = Pick<RuntimeV1alpha1, 'metadata' | 'spec'>;
 
@@ -15,6 +16,10 @@ type SectionKey<T extends string> = T extends IntegrationType
   : never;
 /** A type's stored settings, secrets sealed: `spec.github`. */
 export type SectionOf<T extends string> = T extends IntegrationType ? SpecOf<T>[SectionKey<T>] : never;
+/** What the API shows of a registered type's section, as its definition's view schema takes it. */
+export type ViewOf<T extends string> = T extends IntegrationType
+  ? z.input<Extract<(typeof INTEGRATION_TYPE_DEFINITIONS)[number], { type: T }>['view']>
+  : never;
 
 /** Opens one stored secret (with the control plane's key); `field` names it in errors. */
 export type Unsealer = (value: SealedValue, field: string) => Promise<string>;
@@ -31,7 +36,13 @@ export type Sealer = (clear: string, field: string) => Promise<SealedValue>;
  * `Input` is the settings with secrets in clear, as a caller sends them once to create or test; `Patch` is an
  * edit naming only what changes (an omitted secret keeps the stored one).
  */
-export interface IntegrationTypeHandler<T extends string, Input, Patch, Section = SectionOf<T>> {
+export interface IntegrationTypeHandler<
+  T extends string,
+  Input,
+  Patch,
+  Section = SectionOf<T>,
+  View = ViewOf<T>,
+> {
   /** The type's browser-safe definition (spec, secrets, endpoints, runtime rule, docs words). */
   readonly definition: IntegrationTypeDefinition<T>;
   readonly type: T;
@@ -65,8 +76,11 @@ export interface IntegrationTypeHandler<T extends string, Input, Patch, Section 
    * section. A sealed value is bound to these; changing one needs the secret entered again.
    */
   destinations(settings: Input | Section): Record<string, string>;
-  /** What the API shows; secrets only as `{ set: true }`. */
-  view(section: Section): Record<string, unknown>;
+  /**
+   * What the API shows; secrets only as `{ set: true }`. Typed by the definition's view schema, which
+   * clients parse the section with (`sectionView`).
+   */
+  view(section: Section): View;
   /** Whether a runtime can use these settings, and why not. */
   availability(settings: Input | Section, runtime: Runtime): Availability;
   /** What to do when a named runtime cannot use the settings. */
@@ -86,7 +100,13 @@ export interface IntegrationTypeHandler<T extends string, Input, Patch, Section 
  * A handler with its types erased, as the service holds them. Handler members are methods (bivariant in
  * their parameters), so every typed handler is assignable here; each is fully typed in its own file.
  */
-export type AnyIntegrationTypeHandler = IntegrationTypeHandler<IntegrationType, unknown, unknown, unknown>;
+export type AnyIntegrationTypeHandler = IntegrationTypeHandler<
+  IntegrationType,
+  unknown,
+  unknown,
+  unknown,
+  unknown
+>;
 
 /** What the definition already says; a handler file writes only the rest. */
 type Derived = 'definition' | 'type' | 'section' | 'sealedFields' | 'modeOf' | 'availability';
@@ -96,10 +116,10 @@ type Derived = 'definition' | 'type' | 'section' | 'sealedFields' | 'modeOf' | '
  * `SealedValue` of the spec), mode word and availability (the definition's runtime rule) are derived, so
  * they cannot disagree with the stored schema or the dashboard.
  */
-export function defineHandler<T extends string, Input, Patch, Section = SectionOf<T>>(
+export function defineHandler<T extends string, Input, Patch, Section = SectionOf<T>, View = ViewOf<T>>(
   definition: IntegrationTypeDefinition<T>,
-  parts: Omit<IntegrationTypeHandler<T, Input, Patch, Section>, Derived>,
-): IntegrationTypeHandler<T, Input, Patch, Section> {
+  parts: Omit<IntegrationTypeHandler<T, Input, Patch, Section, View>, Derived>,
+): IntegrationTypeHandler<T, Input, Patch, Section, View> {
   const secrets = secretPaths(definition);
   return {
     ...parts,

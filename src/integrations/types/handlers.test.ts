@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { IntegrationV1alpha1 } from '../../config-repo/kinds/integration-v1alpha1.js';
 import type { SealedValue } from '../../config-repo/kinds/common.js';
+import { IntegrationView } from '../../contract/integrations.js';
+import { sectionView } from './definition.js';
 import { handlerFor, INTEGRATION_TYPES, sectionOf } from './index.js';
 import { gitGithub } from './git-github/handler.js';
 import { issueJira } from './issue-jira/handler.js';
@@ -56,6 +58,19 @@ describe.each(INTEGRATION_TYPES)('handler %s', (type) => {
     const view = JSON.stringify(h.view(await h.build(input, fakeSeal)));
     expect(view).toContain('{"set":true}');
     expect(view).not.toContain('BEGIN AGE');
+  });
+
+  it('views a section that its definition’s view schema reads back from a parsed answer, unchanged', async () => {
+    const section = JSON.parse(JSON.stringify(h.view(await h.build(input, fakeSeal)))) as unknown;
+    const answer = IntegrationView.parse({
+      name: 'x',
+      type,
+      sharing: { allRuntimes: true },
+      placements: [],
+      availability: [],
+      [h.section]: section,
+    });
+    expect(sectionView(h.definition, answer)).toEqual(section);
   });
 
   it('merging no patch gives back the input, unsealing the stored secret', async () => {

@@ -2,6 +2,7 @@ import { defineIntegrationType } from '../../../src/integrations/types/definitio
 import { toyWebhookFlags } from './flags.js';
 import { toyWebhookForm } from './form.js';
 import { ToyWebhookSpec } from './kind.js';
+import { ToyWebhookView } from './view.js';
 
 /** A toy type in its own folder, shaped like src/integrations/types/<type>/. */
 export const toyWebhookDefinition = defineIntegrationType({
@@ -10,6 +11,7 @@ export const toyWebhookDefinition = defineIntegrationType({
   title: 'Webhook',
   summary: 'A toy type: calls a URL, signed with a sealed key.',
   spec: ToyWebhookSpec,
+  view: ToyWebhookView,
   endpoints: [{ path: 'url' }],
   mode: { fixed: 'key' },
   runtimeRule: (_mode, rt) =>

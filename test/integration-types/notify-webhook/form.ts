@@ -1,7 +1,8 @@
 import { EndpointUrl } from '../../../src/domain/names.js';
 import { filled, type FormSpec } from '../../../src/integrations/types/form-model.js';
+import type { ToyWebhookView } from './view.js';
 
-export const toyWebhookForm: FormSpec = {
+export const toyWebhookForm: FormSpec<ToyWebhookView> = {
   addTitle: 'Add a webhook',
   addLabel: 'Add webhook',
   fields: [
@@ -18,8 +19,8 @@ export const toyWebhookForm: FormSpec = {
   ],
   destinations: { keys: ['url'], words: 'the URL' },
   initial: {},
-  fromView: () => ({}),
-  storedSecrets: () => ['signingKey'],
+  fromView: (webhook): Record<string, string> => (webhook ? { url: webhook.url } : {}),
+  storedSecrets: (webhook) => (webhook?.signingKey.set ? ['signingKey'] : []),
   sectionBody: (v) => filled({ url: v['url'], signingKey: v['signingKey'] }),
-  summary: () => 'Webhook',
+  summary: (webhook) => (webhook ? `Webhook (${webhook.url})` : 'Webhook'),
 };

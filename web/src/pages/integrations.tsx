@@ -5,6 +5,8 @@ import { shortSha, when } from '../format.js';
 import { Link, NEW_INTEGRATION_PATH } from '../router.js';
 import { useCanWrite, WriteOnly } from '../principal.js';
 import { addPath, TYPE_FORMS, typeFormFor } from './integration-form/registry.js';
+import { sectionView } from '../../../src/integrations/types/definition.js';
+import { registryEcrDefinition } from '../../../src/integrations/types/registry-ecr/definition.js';
 
 /** The way each type authenticates, as the API's one word says it (ECR mode, `token`, Jira auth kind). */
 export const MODE_LABEL: Record<string, string> = {
@@ -25,7 +27,8 @@ function typeText(i: IntegrationView): string {
 }
 
 function modeOf(i: IntegrationView): string {
-  const mode = i.mode ?? i.ecr?.mode;
+  // A server without the common `mode` word said it only in ECR's section.
+  const mode = i.mode ?? sectionView(registryEcrDefinition, i)?.mode;
   return mode ? modeLabel(mode) : '—';
 }
 

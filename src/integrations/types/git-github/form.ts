@@ -1,8 +1,9 @@
 import { EndpointUrl } from '../../../domain/names.js';
 import { filled, type FormSpec, type Values } from '../form-model.js';
+import type { GitHubView } from './view.js';
 
 /** `git.github`: pull requests of a commit, from github.com or GitHub Enterprise Server, with a token. */
-export const githubForm: FormSpec = {
+export const githubForm: FormSpec<GitHubView> = {
   addTitle: 'Add a GitHub integration',
   addLabel: 'Add GitHub integration',
   fields: [
@@ -28,12 +29,12 @@ export const githubForm: FormSpec = {
   destinations: { keys: ['apiUrl'], words: 'the API URL' },
   initial: {},
 
-  fromView(view): Values {
-    return view.github ? { apiUrl: view.github.apiUrl } : {};
+  fromView(github): Values {
+    return github ? { apiUrl: github.apiUrl } : {};
   },
 
-  storedSecrets(view) {
-    return view.github?.token.set ? ['token'] : [];
+  storedSecrets(github) {
+    return github?.token.set ? ['token'] : [];
   },
 
   sectionBody(v, mode) {
@@ -42,8 +43,8 @@ export const githubForm: FormSpec = {
     return filled({ apiUrl: v['apiUrl'], token: v['token'] });
   },
 
-  summary(view) {
-    return view.github ? `GitHub (${hostOf(view.github.apiUrl)})` : 'GitHub';
+  summary(github) {
+    return github ? `GitHub (${hostOf(github.apiUrl)})` : 'GitHub';
   },
 };
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { EndpointUrl } from '../../../domain/names.js';
 import { filled, type FormSpec, type Values } from '../form-model.js';
+import type { JiraView } from './view.js';
 
 /** `issue.jira`: issues named in commits, from Jira Cloud (email + API token) or Server/DC (a PAT). */
 
@@ -14,7 +15,7 @@ function auth(v: Values) {
     : { kind: 'server', ...filled({ pat: v['pat'] }) };
 }
 
-export const jiraForm: FormSpec = {
+export const jiraForm: FormSpec<JiraView> = {
   addTitle: 'Add a Jira integration',
   addLabel: 'Add Jira integration',
   fields: [
@@ -84,8 +85,7 @@ export const jiraForm: FormSpec = {
   destinations: { keys: ['baseUrl'], words: 'the base URL' },
   initial: { authKind: 'cloud' },
 
-  fromView(view): Values {
-    const j = view.jira;
+  fromView(j): Values {
     if (!j) return {};
     return {
       baseUrl: j.baseUrl,
@@ -96,8 +96,8 @@ export const jiraForm: FormSpec = {
     };
   },
 
-  storedSecrets(view, v) {
-    const a = view.jira?.auth;
+  storedSecrets(j, v) {
+    const a = j?.auth;
     if (a?.kind === 'cloud' && cloud(v) && a.apiToken.set) return ['apiToken'];
     if (a?.kind === 'server' && server(v) && a.pat.set) return ['pat'];
     return [];
@@ -122,8 +122,8 @@ export const jiraForm: FormSpec = {
     };
   },
 
-  summary(view) {
-    if (!view.jira) return 'Jira';
-    return `${view.jira.auth.kind === 'cloud' ? 'Jira Cloud' : 'Jira Server/DC'} (${view.jira.baseUrl})`;
+  summary(j) {
+    if (!j) return 'Jira';
+    return `${j.auth.kind === 'cloud' ? 'Jira Cloud' : 'Jira Server/DC'} (${j.baseUrl})`;
   },
 };

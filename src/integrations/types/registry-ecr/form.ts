@@ -8,6 +8,7 @@ import {
 } from '../../../domain/names.js';
 import { filled, type FormSpec, type Values } from '../form-model.js';
 import { ACCESS_KEY_MIN_RUNTIME_VERSION } from './kind.js';
+import type { EcrView } from './view.js';
 
 /** `registry.ecr`: an IAM role the runtime assumes, or an IAM user's access key. */
 
@@ -43,7 +44,7 @@ function endpoints(v: Values): Record<string, string> | undefined {
   return Object.keys(e).length ? e : undefined;
 }
 
-export const ecrForm: FormSpec = {
+export const ecrForm: FormSpec<EcrView> = {
   addTitle: 'Add an Amazon ECR integration',
   addLabel: 'Add ECR integration',
   fields: [
@@ -169,8 +170,7 @@ export const ecrForm: FormSpec = {
   },
   initial: { mode: 'accessKey' },
 
-  fromView(view): Values {
-    const e = view.ecr;
+  fromView(e): Values {
     if (!e) return {};
     return {
       region: e.region,
@@ -186,10 +186,8 @@ export const ecrForm: FormSpec = {
     };
   },
 
-  storedSecrets(view, v) {
-    return accessKey(v) && view.ecr?.mode === 'accessKey' && view.ecr.secretAccessKey?.set
-      ? ['secretAccessKey']
-      : [];
+  storedSecrets(e, v) {
+    return accessKey(v) && e?.mode === 'accessKey' && e.secretAccessKey?.set ? ['secretAccessKey'] : [];
   },
 
   sectionBody(v, mode) {
@@ -199,7 +197,7 @@ export const ecrForm: FormSpec = {
     return { region: v['region'], auth: auth(v), ...(ep ? { endpoints: ep } : {}) };
   },
 
-  summary(view) {
-    return view.ecr ? `Amazon ECR (${view.ecr.region})` : 'Amazon ECR';
+  summary(e) {
+    return e ? `Amazon ECR (${e.region})` : 'Amazon ECR';
   },
 };

@@ -28,14 +28,22 @@ export type {
   Values,
 } from '../../../../src/integrations/types/form-model.js';
 
-/** A type's form with what its definition adds: the type, its section and its runtime rule. */
-export interface TypeForm extends FormSpec {
+/**
+ * A type's form with what its definition adds: the type, its section and its runtime rule. It reads an
+ * answer's section with the definition's view schema (`sectionView`) before the type's form sees it.
+ */
+export interface TypeForm extends Omit<FormSpec, 'fromView' | 'storedSecrets' | 'summary'> {
   type: IntegrationTypeName;
   section: IntegrationSection;
   /** "Amazon ECR": in headings and the list (the definition's title). */
   title: string;
   /** Why a runtime cannot use this integration (the definition's rule for the chosen mode), or undefined. */
   runtimeRule(v: Values, rt: RuntimeView): string | undefined;
+  fromView(view: IntegrationView): Values;
+  /** The secret field keys whose secret the stored integration has, for the values as they are now. */
+  storedSecrets(view: IntegrationView, v: Values): string[];
+  /** One line for the list's Type column. */
+  summary(view: IntegrationView): string;
 }
 
 export interface FormState {

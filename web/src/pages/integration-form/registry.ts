@@ -1,4 +1,8 @@
-import { modeOf, type AnyIntegrationTypeDefinition } from '../../../../src/integrations/types/definition.js';
+import {
+  modeOf,
+  sectionView,
+  type AnyIntegrationTypeDefinition,
+} from '../../../../src/integrations/types/definition.js';
 import {
   INTEGRATION_TYPE_DEFINITIONS,
   type IntegrationSection,
@@ -23,6 +27,9 @@ function typeForm(d: AnyIntegrationTypeDefinition): TypeForm {
     section: d.section as IntegrationSection,
     title: d.title,
     runtimeRule: (v, rt) => d.runtimeRule(modeOf(d, settingsOf(v)), rt),
+    fromView: (view) => d.form.fromView(sectionView(d, view)),
+    storedSecrets: (view, v) => d.form.storedSecrets(sectionView(d, view), v),
+    summary: (view) => d.form.summary(sectionView(d, view)),
   };
 }
 
