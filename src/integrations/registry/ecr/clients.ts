@@ -169,9 +169,14 @@ export class EcrClientCache {
       this.opts.telemetry.tokenCache('ecr-authorization', 'hit');
       return cached;
     }
-    if (!req.refresh) this.opts.telemetry.tokenCache('ecr-authorization', 'miss');
+    // Joining a fetch in flight costs no call of its own: a hit (the tag list and a blob GET of one report
+    // ask at the same time).
     const pending = this.pendingTokens.get(key);
-    if (!req.refresh && pending) return pending;
+    if (!req.refresh && pending) {
+      this.opts.telemetry.tokenCache('ecr-authorization', 'hit');
+      return pending;
+    }
+    if (!req.refresh) this.opts.telemetry.tokenCache('ecr-authorization', 'miss');
     const p = this.fetchToken(req).finally(() => this.pendingTokens.delete(key));
     this.pendingTokens.set(key, p);
     const token = await p;
