@@ -1,4 +1,4 @@
-import { createHttpServer } from './http.js';
+import { createHttpServer } from '../integrations/node-http.js';
 import type { AgentState } from './worker.js';
 
 /**

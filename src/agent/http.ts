@@ -1,11 +1,4 @@
-import { createRequire } from 'node:module';
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
-
-// Loaded with require, and the agent stays off the global fetch: fetch is Node's bundled undici, and an ESM
-// import of node:http reads its lazy WebSocket getters, which load undici too. Undici resident is about
-// 15–25 MB of an idle agent's RSS (docs/benchmarks.md, "Runtime agent"), against an 80 MB budget.
-const require = createRequire(import.meta.url);
+import { keepAliveModules } from '../integrations/node-http.js';
 
 export interface HttpAnswer {
   status: number;
@@ -19,18 +12,9 @@ export interface HttpExchange {
   signal: AbortSignal;
 }
 
-/** `node:http` or `node:https`, each loaded on first use with a keep-alive agent of its own. */
+/** The agent's calls to the control plane over `node:http(s)` (integrations/node-http.ts: why not fetch). */
 export function httpClient(): (url: string, init: HttpExchange) => Promise<HttpAnswer> {
-  let plain: { module: typeof Http; agent: Http.Agent } | undefined;
-  let secure: { module: typeof Https; agent: Http.Agent } | undefined;
-  const load = <M extends typeof Http | typeof Https>(module: M) => ({
-    module,
-    agent: new module.Agent({ keepAlive: true }),
-  });
-  const forProtocol = (protocol: string) =>
-    protocol === 'https:'
-      ? (secure ??= load(require('node:https') as typeof Https))
-      : (plain ??= load(require('node:http') as typeof Http));
+  const forProtocol = keepAliveModules();
   return (url, init) =>
     new Promise((resolve, reject) => {
       const u = new URL(url);
@@ -55,9 +39,4 @@ export function httpClient(): (url: string, init: HttpExchange) => Promise<HttpA
       req.on('error', reject);
       req.end(init.body);
     });
-}
-
-/** `node:http`'s createServer, without the ESM import that would load undici (see above). */
-export function createHttpServer(listener: Http.RequestListener): Http.Server {
-  return (require('node:http') as typeof Http).createServer(listener);
 }

@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import type * as Http from 'node:http';
-import type * as Https from 'node:https';
+import { keepAliveModules } from '../../node-http.js';
 
 /** The part of an HTTP answer the registry client reads. */
 export interface TransportResponse {
@@ -48,27 +46,12 @@ async function* chunks(reader: ReadableStreamDefaultReader<Uint8Array> | undefin
   }
 }
 
-// Loaded with require: an ESM import of node:http builds its namespace by reading every export, and its
-// lazy WebSocket getters then load undici, ≈ 45 ms of a CLI start on a 2-core machine (see
-// docs/benchmarks.md, inspect). The same reason keeps the client off the global fetch.
-const require = createRequire(import.meta.url);
-
 /**
  * `node:http` / `node:https` with keep-alive agents of its own: registry calls come in bursts to one
  * host (manifest, config, referrers), so reusing connections matters more than anything else here.
  */
 export function nodeTransport(): Transport {
-  // Each loaded on first use: node:https brings TLS, which a plain-HTTP registry never needs.
-  let plain: { module: typeof Http; agent: Http.Agent } | undefined;
-  let secure: { module: typeof Https; agent: Http.Agent } | undefined;
-  const load = <M extends typeof Http | typeof Https>(module: M) => ({
-    module,
-    agent: new module.Agent({ keepAlive: true }),
-  });
-  const forProtocol = (protocol: string) =>
-    protocol === 'https:'
-      ? (secure ??= load(require('node:https') as typeof Https))
-      : (plain ??= load(require('node:http') as typeof Http));
+  const forProtocol = keepAliveModules();
   return (url, init) =>
     new Promise((resolve, reject) => {
       const u = new URL(url);
