@@ -33,7 +33,7 @@ export const ImageSummary = z.object({
   git: CommitBrief.optional(),
   issues: z.array(z.string()),
   updatedAt: z.string(),
-  /** Places running it now (issue 13), when the server tracks deployments. */
+  /** Places (runtime, namespace, workload, application) running it now (issue 13), on list pages. */
   deployedIn: z.number().optional(),
 });
 export type ImageSummary = z.infer<typeof ImageSummary>;

@@ -235,7 +235,7 @@ export interface ImageSummary {
   git?: { repo?: string; branch?: string; sha?: string; message?: string };
   issues: string[];
   updatedAt: string;
-  /** Places (runtime, namespace, workload, application) running it now; set by the API when tracked. */
+  /** Places (runtime, namespace, workload, application) running it now; on list pages (the detail lists them). */
   deployedIn?: number;
 }
 

@@ -12,7 +12,7 @@ import {
 import type { ConfigSnapshot } from '../config-repo/snapshot.js';
 import { NotAllowedError, NotFoundError } from '../domain/errors.js';
 import { parseInput } from '../domain/parse.js';
-import type { ImageDetail, ImageSummary } from '../contract/images.js';
+import type { ImageDetail } from '../contract/images.js';
 import { hasScope } from '../store/token-store.js';
 import type { DeploymentStore } from '../store/deployment-store.js';
 import type { ImageStore } from '../store/image-store.js';
@@ -98,12 +98,6 @@ export class DeploymentService {
     const lead = await leadTimes(this.views(), all, { now: this.now() });
     if (lead.items[0]) out.leadTime = lead.items[0];
     return out;
-  }
-
-  /** The list's "deployed in N" badge. */
-  async withDeployedCounts<T extends ImageSummary>(items: T[]): Promise<T[]> {
-    const counts = await this.deps.store.countOpen(items);
-    return items.map((i) => ({ ...i, deployedIn: counts.get(i.id) ?? 0 }));
   }
 
   async applications(raw: unknown): Promise<{ items: ApplicationSummary[] }> {

@@ -60,6 +60,4 @@ export interface DeploymentStore {
   discovered(registry: string, repository: string, digest: string): Promise<DiscoveredImage | null>;
   /** The image record a running digest belongs to: itself, or the index that lists it as a platform. */
   imageIdOf(d: RunningDigest): Promise<string | null>;
-  /** Open intervals per image id (distinct runtime/namespace/workload/application), for list badges. */
-  countOpen(images: ReadonlyArray<{ id: string } & RunningDigest>): Promise<Map<string, number>>;
 }

@@ -42,6 +42,8 @@ interface FakeBuild {
 export interface RunningPlace extends RunningDigest {
   runtime: string;
   namespace: string;
+  workloadKind: string;
+  workloadName: string;
   application: string;
 }
 
@@ -147,7 +149,7 @@ export class FakeImageStore implements ImageStore {
         })
         .sort((a, b) => cmp(b.updatedAt, a.updatedAt) || cmp(b.id, a.id));
       const page = matches.slice(0, q.limit);
-      const items = page.map((i) => this.summary(i));
+      const items = page.map((i) => ({ ...this.summary(i), deployedIn: this.deployedIn(i.facts) }));
       const last = page.at(-1);
       resolve(
         matches.length > q.limit && last
@@ -159,15 +161,26 @@ export class FakeImageStore implements ImageStore {
 
   /** Its own digest or a platform's runs now, in the same registry/repository, within the filter. */
   private runsNow(f: EnrichedImage, d: DeploymentListFilter): boolean {
+    return this.placesOf(f).some(
+      (o) =>
+        (d.runtime === undefined || o.runtime === d.runtime) &&
+        (d.application === undefined || o.application === d.application) &&
+        (d.namespace === undefined || o.namespace === d.namespace),
+    );
+  }
+
+  /** The list's "deployed in N": distinct places running its own digest or a platform's. */
+  private deployedIn(f: EnrichedImage): number {
+    const key = (o: RunningPlace) =>
+      JSON.stringify([o.runtime, o.namespace, o.workloadKind, o.workloadName, o.application]);
+    return new Set(this.placesOf(f).map(key)).size;
+  }
+
+  private placesOf(f: EnrichedImage): RunningPlace[] {
     const digests = new Set([f.digest, ...f.platforms.map((p) => p.digest)]);
-    for (const o of this.running()) {
-      if (o.registry !== f.registry || o.repository !== f.repository || !digests.has(o.digest)) continue;
-      if (d.runtime !== undefined && o.runtime !== d.runtime) continue;
-      if (d.application !== undefined && o.application !== d.application) continue;
-      if (d.namespace !== undefined && o.namespace !== d.namespace) continue;
-      return true;
-    }
-    return false;
+    return [...this.running()].filter(
+      (o) => o.registry === f.registry && o.repository === f.repository && digests.has(o.digest),
+    );
   }
 
   get(id: string): Promise<ImageDetail | null> {

@@ -47,7 +47,10 @@ export interface ImagePage {
 export interface ImageStore {
   /** One transaction, idempotent: the same report twice gives one image and one build. */
   recordEnrichment(record: EnrichmentRecord): Promise<RecordResult>;
-  /** Newest `updated_at` first. Throws InputError for a malformed query or cursor. */
+  /**
+   * Newest `updated_at` first, each with `deployedIn` (open deployment intervals of its digest or its
+   * platforms'). Throws InputError for a malformed query or cursor.
+   */
   list(query: ImageListQuery): Promise<ImagePage>;
   get(id: string): Promise<ImageDetail | null>;
   findByDigest(registry: string, repository: string, digest: string): Promise<string | null>;

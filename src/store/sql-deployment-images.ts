@@ -1,6 +1,6 @@
-import type { ExpressionBuilder, Kysely, SelectQueryBuilder } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { DeploymentListFilter, RunningDigest } from './deployment-store.js';
-import type { Database } from './schema.js';
+import type { Database, ImagesTable } from './schema.js';
 
 /**
  * Where deployment intervals meet image records. A running digest belongs to an image when it is the
@@ -69,71 +69,33 @@ export async function imageIdOf(db: Kysely<Database>, d: RunningDigest): Promise
   return index?.id ?? null;
 }
 
-/** Every digest an image answers to: its own and its platforms'. */
-export async function digestsOf(
-  db: Kysely<Database>,
-  imageIds: readonly string[],
-): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
-  for (const part of chunks(imageIds)) {
-    const rows = await db
-      .selectFrom('image_platforms')
-      .select(['image_id', 'digest'])
-      .where('image_id', 'in', part)
-      .execute();
-    for (const r of rows) out.set(r.image_id, [...(out.get(r.image_id) ?? []), r.digest]);
-  }
-  return out;
-}
+/** A place an image runs: the columns of an open interval's key other than the image's own. */
+const PLACE = ['d.runtime', 'd.namespace', 'd.workload_kind', 'd.workload_name', 'd.application'] as const;
 
-export async function countOpen(
-  db: Kysely<Database>,
-  images: ReadonlyArray<{ id: string } & RunningDigest>,
-): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  if (images.length === 0) return counts;
-  const platforms = await digestsOf(
-    db,
-    images.map((i) => i.id),
-  );
-  const all = new Set<string>();
-  for (const i of images) {
-    all.add(i.digest);
-    for (const d of platforms.get(i.id) ?? []) all.add(d);
-  }
-  const open: Array<RunningDigest & { place: string }> = [];
-  for (const part of chunks([...all])) {
-    const rows = await db
-      .selectFrom('deployment_intervals')
-      .select([
-        'registry',
-        'repository',
-        'digest',
-        'runtime',
-        'namespace',
-        'workload_kind',
-        'workload_name',
-        'application',
-      ])
-      .where('digest', 'in', part)
-      .where('ended_at', 'is', null)
-      .execute();
-    for (const r of rows)
-      open.push({
-        ...r,
-        place: JSON.stringify([r.runtime, r.namespace, r.workload_kind, r.workload_name, r.application]),
-      });
-  }
-  for (const i of images) {
-    const digests = new Set([i.digest, ...(platforms.get(i.id) ?? [])]);
-    const places = new Set(
-      open
-        .filter((o) => o.registry === i.registry && o.repository === i.repository && digests.has(o.digest))
-        .map((o) => o.place),
-    );
-    counts.set(i.id, places.size);
-  }
-  return counts;
+/**
+ * The list's "deployed in N" for the image row `p` of an enclosing query: the distinct places (runtime,
+ * namespace, workload, application) with an open interval of its own digest or of one of its platforms',
+ * in its registry and repository. A correlated subquery, so the count is part of the page's one statement
+ * (ADR 0032); each branch is an index lookup per page row (`deployment_intervals_image_idx` by digest,
+ * `image_platforms_pkey` by image), and `union` removes a place counted by both or by two platforms.
+ */
+export function openPlacesOf(eb: ExpressionBuilder<Database & { p: Selectable<ImagesTable> }, 'p'>) {
+  const direct = eb
+    .selectFrom('deployment_intervals as d')
+    .select(PLACE)
+    .whereRef('d.digest', '=', 'p.digest')
+    .whereRef('d.registry', '=', 'p.registry')
+    .whereRef('d.repository', '=', 'p.repository')
+    .where('d.ended_at', 'is', null);
+  const viaPlatform = eb
+    .selectFrom('image_platforms as dp')
+    .innerJoin('deployment_intervals as d', 'd.digest', 'dp.digest')
+    .select(PLACE)
+    .whereRef('dp.image_id', '=', 'p.id')
+    .whereRef('d.registry', '=', 'p.registry')
+    .whereRef('d.repository', '=', 'p.repository')
+    .where('d.ended_at', 'is', null);
+  return eb.selectFrom(direct.union(viaPlatform).as('places')).select((e) => e.fn.countAll().as('n'));
 }
 
 type Intervals = SelectQueryBuilder<Database, 'deployment_intervals', object>;

@@ -16,7 +16,7 @@ import type {
 import type { Database, DeploymentIntervalsTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { keyColumns, upsertGroups } from './sql-deployment-apply.js';
-import { knownDigests, imageIdOf, countOpen } from './sql-deployment-images.js';
+import { knownDigests, imageIdOf } from './sql-deployment-images.js';
 import { parseJson } from './sql-image-rows.js';
 
 export interface SqlDeploymentStoreDeps {
@@ -249,9 +249,5 @@ export class SqlDeploymentStore implements DeploymentStore {
 
   imageIdOf(d: RunningDigest): Promise<string | null> {
     return imageIdOf(this.db, d);
-  }
-
-  countOpen(images: ReadonlyArray<{ id: string } & RunningDigest>): Promise<Map<string, number>> {
-    return countOpen(this.db, images);
   }
 }

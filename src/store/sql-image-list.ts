@@ -99,7 +99,7 @@ export const FILTERS: readonly ListFilter[] = [
 
 export async function listImages(db: Db, dialect: DialectName, query: ImageListQuery): Promise<ImagePage> {
   const q = normalizeListQuery(query);
-  const rows = await summaries(db, dialect, pageQuery(db, q));
+  const rows = await summaries(db, dialect, pageQuery(db, q), { deployedIn: true });
   const items = rows.slice(0, q.limit).map((r) => r.summary);
   const last = items.at(-1);
   return rows.length > q.limit && last

@@ -1,14 +1,15 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import * as pgJson from 'kysely/helpers/postgres';
 import * as sqliteJson from 'kysely/helpers/sqlite';
 import type { ImageSummary } from '../contract/images.js';
 import type { DialectName } from './database.js';
 import type { Database, ImagesTable } from './schema.js';
+import { openPlacesOf } from './sql-deployment-images.js';
 import { compact } from './sql-image-rows.js';
 
 /**
  * The list's view of image rows: each row with its tags, platforms, latest build, Git facts and issues, in
- * ONE statement (correlated JSON subqueries per row). It used to be the page statement and then five more in
+ * ONE statement (correlated JSON subqueries per row; for the list, also its "deployed in N"). It used to be the page statement and then five more in
  * parallel: six round trips and up to five pooled connections per list request, whose p95 on a busy
  * PostgreSQL host followed the slowest of them (ADR 0032).
  */
@@ -52,79 +53,97 @@ export interface SummaryRow {
   summary: ImageSummary;
 }
 
+/** Which summaries to read: the list's carry "deployed in N"; the detail lists the deployments instead. */
+export interface SummaryOptions {
+  deployedIn?: boolean;
+}
+
 /**
  * The rows of `images` (any query selecting all of `images`, limited by the caller) with their summaries,
  * newest `updated_at` first, in one statement whatever the page size.
  */
-export async function summaries(db: Db, dialect: DialectName, images: ImagesQuery): Promise<SummaryRow[]> {
-  const { arrayFrom, objectFrom } = JSON_HELPERS[dialect];
+export async function summaries(
+  db: Db,
+  dialect: DialectName,
+  images: ImagesQuery,
+  opts: SummaryOptions = {},
+): Promise<SummaryRow[]> {
   const rows = await db
     .selectFrom(images.as('p'))
     .selectAll('p')
-    .select((eb) => [
-      arrayFrom(
-        eb
-          .selectFrom('image_tags as t')
-          .select('t.tag')
-          .whereRef('t.image_id', '=', 'p.id')
-          .orderBy('t.first_seen_at')
-          .orderBy('t.tag'),
-      ).as('j_tags'),
-      arrayFrom(
-        eb
-          .selectFrom('image_platforms as pl')
-          .select(['pl.os', 'pl.architecture', 'pl.variant'])
-          .whereRef('pl.image_id', '=', 'p.id')
-          .orderBy('pl.position'),
-      ).as('j_platforms'),
-      objectFrom(
-        eb
-          .selectFrom('builds as b')
-          .select(['b.workflow_name', 'b.workflow_url', 'b.reported_at'])
-          .whereRef('b.image_id', '=', 'p.id')
-          .orderBy('b.reported_at', 'desc')
-          .orderBy('b.id', 'desc')
-          .limit(1),
-      ).as('j_build'),
-      // The newest build that had Git facts, so a later report without them does not blank the commit.
-      objectFrom(
-        eb
-          .selectFrom('builds as g')
-          .leftJoin('commits as c', (join) =>
-            join
-              .onRef('c.sha', '=', 'g.git_sha')
-              .on((e) => e('c.repo', '=', e.fn.coalesce('g.git_repo', e.val('')))),
-          )
-          .select(['g.git_repo', 'g.git_branch', 'g.git_sha', 'c.message as c_message'])
-          .where((e) => e.or([e('g.git_sha', 'is not', null), e('g.git_branch', 'is not', null)]))
-          .whereRef('g.image_id', '=', 'p.id')
-          .orderBy('g.reported_at', 'desc')
-          .orderBy('g.id', 'desc')
-          .limit(1),
-      ).as('j_git'),
-      arrayFrom(
-        eb
-          .selectFrom('build_issues as bi')
-          .innerJoin('builds as ib', 'ib.id', 'bi.build_id')
-          .select('bi.issue_key')
-          .distinct()
-          .whereRef('ib.image_id', '=', 'p.id')
-          .orderBy('bi.issue_key'),
-      ).as('j_issues'),
-    ])
+    .select((eb) => children(eb, dialect))
+    .$if(opts.deployedIn === true, (qb) => qb.select((eb) => openPlacesOf(eb).as('n_deployed')))
     .orderBy('p.updated_at', 'desc')
     .orderBy('p.id', 'desc')
     .execute();
-  return rows.map(({ j_tags, j_platforms, j_build, j_git, j_issues, ...row }) => ({
-    row,
-    summary: toSummary(row, {
+  return rows.map(({ j_tags, j_platforms, j_build, j_git, j_issues, n_deployed, ...row }) => {
+    const summary = toSummary(row, {
       tags: fromJson(j_tags),
       platforms: fromJson(j_platforms),
       build: fromJson(j_build),
       git: fromJson(j_git),
       issues: fromJson(j_issues),
-    }),
-  }));
+    });
+    // PostgreSQL's count is a bigint, which its driver hands back as text.
+    if (n_deployed !== undefined) summary.deployedIn = Number(n_deployed);
+    return { row, summary };
+  });
+}
+
+/** Each image's children as correlated JSON subqueries, one index lookup per page row each. */
+function children(eb: ExpressionBuilder<Database & { p: ImageRow }, 'p'>, dialect: DialectName) {
+  const { arrayFrom, objectFrom } = JSON_HELPERS[dialect];
+  return [
+    arrayFrom(
+      eb
+        .selectFrom('image_tags as t')
+        .select('t.tag')
+        .whereRef('t.image_id', '=', 'p.id')
+        .orderBy('t.first_seen_at')
+        .orderBy('t.tag'),
+    ).as('j_tags'),
+    arrayFrom(
+      eb
+        .selectFrom('image_platforms as pl')
+        .select(['pl.os', 'pl.architecture', 'pl.variant'])
+        .whereRef('pl.image_id', '=', 'p.id')
+        .orderBy('pl.position'),
+    ).as('j_platforms'),
+    objectFrom(
+      eb
+        .selectFrom('builds as b')
+        .select(['b.workflow_name', 'b.workflow_url', 'b.reported_at'])
+        .whereRef('b.image_id', '=', 'p.id')
+        .orderBy('b.reported_at', 'desc')
+        .orderBy('b.id', 'desc')
+        .limit(1),
+    ).as('j_build'),
+    // The newest build that had Git facts, so a later report without them does not blank the commit.
+    objectFrom(
+      eb
+        .selectFrom('builds as g')
+        .leftJoin('commits as c', (join) =>
+          join
+            .onRef('c.sha', '=', 'g.git_sha')
+            .on((e) => e('c.repo', '=', e.fn.coalesce('g.git_repo', e.val('')))),
+        )
+        .select(['g.git_repo', 'g.git_branch', 'g.git_sha', 'c.message as c_message'])
+        .where((e) => e.or([e('g.git_sha', 'is not', null), e('g.git_branch', 'is not', null)]))
+        .whereRef('g.image_id', '=', 'p.id')
+        .orderBy('g.reported_at', 'desc')
+        .orderBy('g.id', 'desc')
+        .limit(1),
+    ).as('j_git'),
+    arrayFrom(
+      eb
+        .selectFrom('build_issues as bi')
+        .innerJoin('builds as ib', 'ib.id', 'bi.build_id')
+        .select('bi.issue_key')
+        .distinct()
+        .whereRef('ib.image_id', '=', 'p.id')
+        .orderBy('bi.issue_key'),
+    ).as('j_issues'),
+  ] as const;
 }
 
 /** PostgreSQL's driver parses json; SQLite hands back its text. */

@@ -18,6 +18,8 @@ const digestOf = (n: number) => `sha256:${hex(n)}`;
 interface Place {
   runtime: string;
   namespace: string;
+  /** The Deployment's name; `web` when not said. */
+  workload?: string;
   application: string;
   repository: string;
   digest: string;
@@ -36,6 +38,7 @@ function fake(): Subject {
   const same = (a: RunningPlace, p: Place) =>
     a.runtime === p.runtime &&
     a.namespace === p.namespace &&
+    a.workloadName === (p.workload ?? 'web') &&
     a.application === p.application &&
     a.repository === p.repository &&
     a.digest === p.digest;
@@ -43,7 +46,8 @@ function fake(): Subject {
   return {
     store: () => store,
     run: (p) => {
-      places.push({ ...p, registry: REGISTRY });
+      const { workload, ...at } = p;
+      places.push({ ...at, workloadKind: 'Deployment', workloadName: workload ?? 'web', registry: REGISTRY });
       return Promise.resolve();
     },
     stop: (p) => {
@@ -59,7 +63,7 @@ function sql(engine: 'sqlite' | 'postgres'): Subject {
   const key = (p: Place): DeploymentKey => ({
     namespace: p.namespace,
     workloadKind: 'Deployment',
-    workloadName: 'web',
+    workloadName: p.workload ?? 'web',
     application: p.application,
     registry: REGISTRY,
     repository: p.repository,
@@ -91,7 +95,7 @@ const subjects: Array<[string, () => Subject]> = [
   ...eachDatabase().map((e): [string, () => Subject] => [e, () => sql(e)]),
 ];
 
-function image(n: number, repository = 'team/app'): EnrichedImage {
+function image(n: number, repository = 'team/app', platform = n + 1000): EnrichedImage {
   return {
     registry: REGISTRY,
     repository,
@@ -103,7 +107,7 @@ function image(n: number, repository = 'team/app'): EnrichedImage {
       {
         os: 'linux',
         architecture: 'arm64',
-        digest: digestOf(n + 1000),
+        digest: digestOf(platform),
         size: 10,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
       },
@@ -171,5 +175,66 @@ describe.each(subjects)('image list deployment filters (%s)', (_label, setup) =>
     expect(await list({ application: 'shop', deployed: 'false' })).toEqual([2, 3, 4]);
     expect(await list({ application: 'nope' })).toEqual([]);
     expect(await list({ deployed: 'true', tag: 'v2' })).toEqual([2]);
+  });
+
+  // The list's "deployed in N" is part of the list statement (ADR 0032): distinct places (runtime, namespace,
+  // workload, application) running the image's own digest or one of its platforms', in its repository.
+  it('counts the places each listed image runs in, through its platforms too, once per place', async () => {
+    const store = subject.store();
+    const ids = new Map<string, number>();
+    const images: Array<[number, EnrichedImage]> = [
+      ...[1, 2, 3, 4].map((n): [number, EnrichedImage] => [n, image(n)]),
+      // Another index listing image 1's arm64 manifest: a pod running that manifest runs both.
+      [5, image(5, 'team/app', 1001)],
+    ];
+    for (const [n, img] of images) {
+      const r = await store.recordEnrichment({
+        image: img,
+        build: { runtime: 'local', reportId: `rep_${n}`, reportedAt: '2026-01-01T00:00:00.000Z' },
+      });
+      ids.set(r.imageId, n);
+    }
+    const place = (over: Partial<Place>): Place => ({
+      runtime: 'edge',
+      namespace: 'prod',
+      application: 'shop',
+      repository: 'team/app',
+      digest: digestOf(1),
+      ...over,
+    });
+    // 1: `web` runs its arm64 child and the index itself (one place), `worker` the index (a second).
+    await subject.run(place({ digest: digestOf(1001) }));
+    await subject.run(place({}));
+    await subject.run(place({ workload: 'worker' }));
+    // 2: one place in another runtime; 3: ran and stopped; 4: its digest runs under another repository.
+    await subject.run(
+      place({ runtime: 'other', namespace: 'staging', application: '', digest: digestOf(2) }),
+    );
+    await subject.run(place({ digest: digestOf(3) }));
+    await subject.stop(place({ digest: digestOf(3) }));
+    await subject.run(place({ repository: 'team/elsewhere', digest: digestOf(4) }));
+
+    const counts = async (q: Omit<ImageListQuery, 'limit'>, limit = 50) => {
+      const page = await store.list({ limit, ...q });
+      return page.items.map((i) => [ids.get(i.id), i.deployedIn]).sort((a, b) => Number(a[0]) - Number(b[0]));
+    };
+    const all = [
+      [1, 2],
+      [2, 1],
+      [3, 0],
+      [4, 0],
+      [5, 1],
+    ];
+    expect(await counts({})).toEqual(all);
+    expect(await counts({ deployed: 'true' })).toEqual([all[0], all[1], all[4]]);
+    expect(await counts({ tag: 'v1' })).toEqual([all[0]]);
+    expect(await counts({ application: 'shop', deployed: 'false' })).toEqual([all[1], all[2], all[3]]);
+    // Paged: every page carries its counts.
+    const first = await store.list({ limit: 2 });
+    const second = await store.list({ limit: 2, cursor: first.nextCursor });
+    expect([...first.items, ...second.items].every((i) => i.deployedIn !== undefined)).toBe(true);
+    // The detail lists its deployments instead (GET /images/:id adds them).
+    const detail = await store.get([...ids.keys()][0] ?? '');
+    expect(detail?.deployedIn).toBeUndefined();
   });
 });

@@ -196,7 +196,8 @@ describe.each(subjects)('image store (%s)', (label, setup) => {
       issues: ['PROJ-1'],
       updatedAt: '2025-01-01T00:00:00.000Z',
     };
-    expect(await store.list({ limit: 50 })).toEqual({ items: [summary] });
+    // The list says where it runs (nowhere here); the detail lists its deployments instead.
+    expect(await store.list({ limit: 50 })).toEqual({ items: [{ ...summary, deployedIn: 0 }] });
 
     const detail = await store.get(res.imageId);
     expect(detail).toEqual({

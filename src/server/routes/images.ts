@@ -9,10 +9,9 @@ import type { AppDeps, AppEnv } from '../app.js';
 export function imageRoutes(deps: AppDeps): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get('/', async (c) => {
+    // One statement, "deployed in N" included (ADR 0032).
     const page = await deps.images.list(parseInput(ImageListQuery, c.req.query(), 'image query'));
-    if (!deps.deployments) return c.json(page satisfies z.input<typeof ImageList>);
-    const items = await deps.deployments.withDeployedCounts(page.items);
-    return c.json({ ...page, items } satisfies z.input<typeof ImageList>);
+    return c.json(page satisfies z.input<typeof ImageList>);
   });
   r.get('/:id', async (c) => {
     const id = c.req.param('id');
