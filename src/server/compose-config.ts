@@ -4,6 +4,7 @@ import { parseLocation, type ConfigRepoLocation } from '../config-repo/location.
 import { ConfigRepo } from '../config-repo/workspace.js';
 import { KeyStore } from '../config-repo/keys.js';
 import { SqlTokenStore } from '../store/sql-token-store.js';
+import { CachingTokenStore } from './token-cache.js';
 import { SqlAuditStore } from '../store/sql-audit-store.js';
 import { SqlRecipientPinStore } from '../store/recipient-pin-store.js';
 import { SqlReportStore } from '../store/sql-report-store.js';
@@ -16,7 +17,8 @@ import type { Ctx, Opts } from './serve-options.js';
 
 /** The stores, keys and the shared configuration repository every other part of the server reads. */
 export interface ConfigParts {
-  tokens: SqlTokenStore;
+  /** Verified tokens are remembered for up to a second, per replica (revocations notify the others). */
+  tokens: CachingTokenStore;
   audit: SqlAuditStore;
   reportStore: SqlReportStore;
   location: ConfigRepoLocation;
@@ -69,7 +71,7 @@ export async function composeConfig(
   });
   opened.repo = repo;
   metrics.configSynced(true);
-  const tokens = new SqlTokenStore({ db: store.db });
+  const tokens = new CachingTokenStore(new SqlTokenStore({ db: store.db }), { notifier: coord.notifier });
   return { tokens, audit, reportStore, location, endpoints, local, keys, metrics, pins, repo };
 }
 

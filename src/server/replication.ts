@@ -77,7 +77,8 @@ export function followReplicas(notifier: Notifier, targets: FollowTargets): () =
         targets.wakeAgents?.(rt);
       }
     } else if (topic === 'tasks') targets.wakeAgents?.();
-    else sync();
+    else if (topic === 'config') sync();
+    // `tokens` is heard by the token cache itself.
   });
 }
 

@@ -100,6 +100,7 @@ async function shutdown(
   lock: DataDirLock,
 ): Promise<void> {
   services.unfollow();
+  c.config.tokens.close();
   c.config.repo.stopAutoSync();
   await services.enrichment.runner.stop();
   await c.stores.coord.notifier.close();

@@ -15,10 +15,10 @@ import { ResourceName } from '../domain/names.js';
  */
 
 /**
- * What changed: the shared configuration (Git or recipient pins), the report queue, or the agent tasks. API tokens need no
- * topic: every request verifies its token against the store, so a revocation holds on every replica at once.
+ * What changed: the shared configuration (Git or recipient pins), the report queue, the agent tasks, or the
+ * API tokens (a revocation: each replica forgets the tokens it verified a moment ago, src/server/token-cache.ts).
  */
-export const Topic = z.enum(['config', 'reports', 'tasks']);
+export const Topic = z.enum(['config', 'reports', 'tasks', 'tokens']);
 export type Topic = z.infer<typeof Topic>;
 
 /** Runtimes named in one notification at most; a burst over more says none (= every runtime). */

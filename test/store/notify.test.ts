@@ -107,8 +107,8 @@ describe.each(eachDatabase())('replica notifications and the cluster lock on %s'
         // A database restart or a network drop: the listener reconnects and, having missed whatever was
         // published meanwhile, tells its subscriber to catch up on everything.
         await admin.query('SELECT pg_terminate_backend($1)', [pids[0]!.pid]);
-        await eventually(() => got.length === 4);
-        expect(got.slice(1).sort()).toEqual(['config', 'reports', 'tasks']);
+        await eventually(() => got.length === 5);
+        expect(got.slice(1).sort()).toEqual(['config', 'reports', 'tasks', 'tokens']);
       } finally {
         await admin.end();
         await n.close();
