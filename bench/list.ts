@@ -1,5 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../src/store/database.js';
 import { startImagetrail, type ServerHandle } from '../test/helpers/imagetrail.js';
 import { ImageListQuery } from '../src/contract/images.js';
 import { explainList, type ListPlan } from './lib/explain.js';
@@ -8,6 +10,25 @@ import { machineCpu } from './lib/proc.js';
 import { latencyRow, measureRoundRobin, type Measured } from './lib/list-timing.js';
 import { ms, ratio, summarize, table, verdict } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
+import { seedDeployments } from './seed-deployments.js';
+import { transactionsPerRequest } from './lib/round-trips.js';
+
+/** Images running now and ended intervals, for each listed image's "deployed in N" (as bench/deployed-list.ts). */
+const DEPLOYMENTS = { open: 300, closed: 3000 };
+
+/** Seeds the deployment intervals into a store that has none (a kept database keeps them). */
+async function withDeployments(url: string): Promise<void> {
+  const h = openDatabase(url);
+  try {
+    const row = await h.db
+      .selectFrom('deployment_intervals')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    if (Number(row.n) === 0) await seedDeployments(h.db, DEPLOYMENTS);
+  } finally {
+    await h.close();
+  }
+}
 
 /** Each list query: its label, the first page's HTTP path, and the same query as the store takes it. */
 function listQueries(f: FilterValues): Array<[string, string, ImageListQuery]> {
@@ -48,6 +69,8 @@ export interface EngineResult {
   machineBusyPct?: number;
   /** PostgreSQL: what the database does for each query (by label), measured after the requests. */
   plans?: Record<string, ListPlan>;
+  /** PostgreSQL: database transactions (round trips) per request of each query, by label. */
+  roundTrips?: Record<string, number>;
 }
 
 function resultTable(r: EngineResult): string[] {
@@ -66,22 +89,37 @@ function resultTable(r: EngineResult): string[] {
       r.measured.map((m) => latencyRow(m, ref)),
     ),
     '',
-    ...(r.plans ? planTable(r.plans) : []),
+    ...(r.plans ? planTable(r.plans, r.roundTrips ?? {}) : []),
   ];
 }
 
 /** The database's share of each list request: its statements under EXPLAIN ANALYZE, and the page's scans. */
-function planTable(plans: Record<string, ListPlan>): string[] {
+function planTable(plans: Record<string, ListPlan>, trips: Record<string, number>): string[] {
   return [
     table(
-      ['query', 'statements', 'database execution (sum, EXPLAIN ANALYZE)', "page statement's scans"],
-      Object.entries(plans).map(([q, p]) => [q, p.statements, ms(p.executionMs), p.scans.join('; ')]),
+      [
+        'query',
+        'round trips per request',
+        'statements',
+        'database execution (sum, EXPLAIN ANALYZE)',
+        "page statement's scans",
+      ],
+      Object.entries(plans).map(([q, p]) => [
+        q,
+        trips[q] === undefined ? '—' : trips[q].toFixed(1),
+        p.statements,
+        ms(p.executionMs),
+        p.scans.join('; '),
+      ]),
     ),
     '',
-    'Each list request is one statement: the page, with each image’s tags, platforms, latest builds and issues as',
-    'correlated JSON subqueries (until 2026-12-02 it was the page statement and then five more in parallel, ADR 0032);',
+    'Each list request is one statement: the page, with each image’s tags, platforms, latest builds, issues and "deployed in',
+    'N" as correlated subqueries (until 2026-12-02 it was the page statement and then five more in parallel, then the page',
+    "and the count of open deployments, ADR 0032), and its token is verified from the replica's token cache (one lookup a second);",
     "the statements are the store's own (captured from its query log after the timed requests) run again under EXPLAIN",
-    "ANALYZE on a connection set up as the server's. The rest of a request's time is HTTP, auth, JSON and the pool.",
+    "ANALYZE on a connection set up as the server's. Round trips per request: the database's transactions over 50",
+    'sequential requests, less those of an idle pause as long, over 50 (bench/lib/round-trips.ts; independent of the',
+    "machine's load). The rest of a request's time is HTTP, auth, JSON and the pool.",
     '',
   ];
 }
@@ -101,6 +139,13 @@ const PG_BEFORE_INDEX: Readonly<Record<string, readonly [number, number]>> = {
   issue: [28.9, 93.2],
 };
 const GOAL_P95_MS = 20;
+
+/** The same bench on the code before the count and the token joined the page's round trip (ADR 0032). */
+const ONE_ROUND_TRIP_BEFORE =
+  'Before "deployed in N" was part of the page statement and tokens were cached (commit b6c4f34: a token lookup, the ' +
+  'page, then two statements for the count), on the same kept database at 2026-12-02 20:29 UTC with the machine 100% ' +
+  'busy: 3.8–5.4 round trips per list request, p50 25–45 ms and p95 66–119 ms over the seven queries (`GET /healthz` ' +
+  'p50 6.3 ms, p95 44 ms).';
 
 /** `a–b`: the tag, branch and issue p50 as multiples of the unfiltered p50, before (stored) or now (`r`). */
 function span(r: EngineResult, before: typeof PG_BEFORE_INDEX, now: boolean): string {
@@ -171,11 +216,13 @@ function notes(results: EngineResult[], runs: number, quick: boolean): string[] 
   const pgFull = results.find((r) => r.engine === 'PostgreSQL' && r.rows === 1_000_000);
   return [
     ...(pgFull ? beforeAfter(pgFull) : []),
+    ...(pgFull ? [ONE_ROUND_TRIP_BEFORE, ''] : []),
     ...(quick ? ['**--quick**: PostgreSQL was measured with 100k rows, not 1M.', ''] : []),
     'Sequential requests with the admin token from the benchmark process to a running `imagetrail serve`, each query asked',
     `${runs} times (plus untimed warm-ups) in 5 round-robin rounds. Data from bench/seed-images.ts: ~500 repositories, 10% on \`ghcr.io\`,`,
     '`latest` on 1% of images, 1 build in 7 on a feature branch, 1 in 5 linked to one of 1000 issues; the commit is a 12-character',
-    'prefix of a build in the middle of the data. `GET /healthz` (which counts reports by status) is the same-run reference for',
+    'prefix of a build in the middle of the data; bench/seed-deployments.ts adds 300 images running now (one workload each)',
+    'and 3,000 ended intervals, for each listed image\'s "deployed in N". `GET /healthz` (which counts reports by status) is the same-run reference for',
     'one HTTP round trip through the server. The tag, branch and issue filters read their page top-N from an index',
     "`(tag | git_branch | issue_key, image_updated_at, image_id)` on a copy of each image's `updated_at` kept next to its tags,",
     'builds and issue links (migration 0008); before it they walked the `updated_at` index and probed every image.',
@@ -185,6 +232,12 @@ function notes(results: EngineResult[], runs: number, quick: boolean): string[] 
     'autovacuum leaves a long-lived store). With `IMAGETRAIL_BENCH_KEEP_DB=1` the PostgreSQL database is kept and reused, so',
     'the timed part can run alone at a quiet moment; the heading says when it was reused.',
   ];
+}
+
+async function roundTrips(s: ServerHandle, database: string, f: FilterValues) {
+  const out: Record<string, number> = {};
+  for (const [label, path] of listQueries(f)) out[label] = await transactionsPerRequest(s, database, path);
+  return out;
 }
 
 async function busy(
@@ -209,6 +262,7 @@ export const listBench: Benchmark = {
     ctx.log(`list: seeding ${sqliteRows} images into SQLite`);
     const lite = await seededSqliteDataDir(sqliteRows);
     try {
+      await withDeployments(`sqlite:${join(lite.dataDir, 'imagetrail.db')}`);
       const s = await startImagetrail({ dataDir: lite.dataDir });
       try {
         results.push({
@@ -227,6 +281,7 @@ export const listBench: Benchmark = {
     ctx.log(`list: seeding ${pgRows} images into PostgreSQL`);
     const pg = await seededPostgres(pgRows, (m) => ctx.log(m));
     try {
+      await withDeployments(pg.db.url);
       const s = await startImagetrail({ database: pg.db.url });
       try {
         results.push({
@@ -239,6 +294,7 @@ export const listBench: Benchmark = {
             pg.db.url,
             Object.fromEntries(listQueries(pg.filters).map(([label, , q]) => [label, q])),
           ),
+          roundTrips: await roundTrips(s, pg.db.name, pg.filters),
         });
       } finally {
         await s.stop();
