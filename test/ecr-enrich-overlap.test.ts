@@ -171,3 +171,36 @@ describe('the tag list cache', () => {
     deps.clients.destroy();
   });
 });
+
+describe('the ECR token of the registry client', () => {
+  let gate: HoldingProxy;
+  beforeAll(async () => {
+    gate = await startHoldingProxy(moto.endpoint, ['BatchGetImage']);
+  });
+  afterAll(async () => {
+    await gate?.stop();
+  });
+
+  // The tag list (cached 30 s) usually fetches the token beside BatchGetImage; when the list is cached and
+  // the token is not (it expired, or the registry refused it), the config blob GET would otherwise wait for
+  // BatchGetImage and then for GetAuthorizationToken: one more round trip on the critical path.
+  it('is asked for beside BatchGetImage when the tag list is already cached', async () => {
+    const warm = depsOf(new Redactor());
+    await enrichEcrImage(target('a', moto.endpoint, registry.url), warm, () => undefined);
+    warm.clients.destroy();
+    const deps = { ...depsOf(new Redactor()), tagLists: warm.tagLists };
+    const done = enrichEcrImage(target('b', gate.url, registry.url), deps, () => undefined);
+    done.catch(() => undefined);
+    try {
+      await until('GetAuthorizationToken while BatchGetImage is unanswered', () =>
+        gate.seen.includes('GetAuthorizationToken'),
+      );
+      expect(gate.seen).toContain('BatchGetImage');
+    } finally {
+      gate.release('BatchGetImage');
+    }
+    const image = await done;
+    expect(image.labels.nonce).toBe(images[1]!.labels.nonce);
+    deps.clients.destroy();
+  });
+});

@@ -10,6 +10,7 @@ import { api, cli, startImagetrail, type ServerHandle } from '../../test/helpers
 import { ACCOUNT, EcrSeeder, HOST, REGION } from '../../test/helpers/ecr-seed.js';
 import type { ReportView } from '../../src/contract/images.js';
 import { startCountingProxy, type CountingProxy } from './proxy.js';
+import { startMotoPool } from './moto-pool.js';
 
 export { ACCOUNT, HOST, REGION };
 
@@ -31,26 +32,39 @@ export interface EcrEnv {
   stop(): Promise<void>;
 }
 
-/** Starts moto and the registry and seeds them (IAM enforcement off while seeding, on afterwards). */
-export async function startPeers(seed: (s: EcrSeeder) => Promise<void>): Promise<{
+/**
+ * Starts moto and the registry and seeds them (IAM enforcement off while seeding, on afterwards).
+ * `motoReplicas` > 1: that many identical moto processes (bench/lib/moto-pool.ts), seeded through one
+ * fan-out; `moto` is then the first replica and `motoReplicas` all of them (read-only traffic only).
+ */
+export async function startPeers(
+  seed: (s: EcrSeeder) => Promise<void>,
+  opts: { motoReplicas?: number } = {},
+): Promise<{
   moto: MotoPeer;
+  motoReplicas: MotoPeer[];
   registry: RegistryPeer;
   scenario: EcrIamScenario;
   stop(): Promise<void>;
 }> {
-  const [moto, registry] = await Promise.all([startMoto(), startRegistry()]);
+  const n = opts.motoReplicas ?? 1;
+  const [pool, registry] = await Promise.all([
+    n > 1 ? startMotoPool(n) : startMoto().then((m) => ({ setup: m, replicas: [m], stop: () => m.stop() })),
+    startRegistry(),
+  ]);
   try {
-    const scenario = await createEcrIamScenario(moto);
-    await seed(new EcrSeeder(moto, registry));
-    await moto.enableIamAuth();
+    const scenario = await createEcrIamScenario(pool.setup);
+    await seed(new EcrSeeder(pool.setup, registry));
+    await pool.setup.enableIamAuth();
     return {
-      moto,
+      moto: pool.replicas[0]!,
+      motoReplicas: pool.replicas,
       registry,
       scenario,
-      stop: async () => void (await Promise.all([moto.stop(), registry.stop()])),
+      stop: async () => void (await Promise.all([pool.stop(), registry.stop()])),
     };
   } catch (err) {
-    await Promise.all([moto.stop(), registry.stop()]);
+    await Promise.all([pool.stop(), registry.stop()]);
     throw err;
   }
 }

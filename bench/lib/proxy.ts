@@ -10,9 +10,13 @@ export interface Seen {
   path: string;
   target?: string;
   status?: number;
-  /** performance.now() when the request arrived and when its answer began. */
+  /** performance.now() when the request arrived, was sent upstream, its answer began, and its answer ended. */
   at: number;
+  forwardedAt?: number;
   answeredAt?: number;
+  endedAt?: number;
+  /** Which upstream served it (an index into the targets). */
+  upstream?: number;
 }
 
 export interface CountingProxy {
@@ -22,12 +26,29 @@ export interface CountingProxy {
   stop(): Promise<void>;
 }
 
-/** `delayMs`: each request waits this long before it is forwarded (an injected round trip). */
+/**
+ * `delayMs`: each request waits this long before it is forwarded (an injected round trip). Several targets
+ * (identical moto replicas, bench/lib/moto-pool.ts): each request goes to the one with the fewest requests
+ * in flight, ties in turn, as a load balancer in front of a service that serves requests concurrently.
+ */
 export async function startCountingProxy(
-  target: string,
+  target: string | string[],
   opts: { delayMs?: number } = {},
 ): Promise<CountingProxy> {
-  const upstream = new URL(target);
+  const upstreams = (Array.isArray(target) ? target : [target]).map((t) => new URL(t));
+  const inFlight = upstreams.map(() => 0);
+  let turn = 0;
+  const pick = (): number => {
+    const least = Math.min(...inFlight);
+    for (let k = 0; k < upstreams.length; k++) {
+      const i = (turn + k) % upstreams.length;
+      if (inFlight[i] === least) {
+        turn = i + 1;
+        return i;
+      }
+    }
+    return 0;
+  };
   const requests: Seen[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -37,6 +58,16 @@ export async function startCountingProxy(
     requests.push(seen);
     if (opts.delayMs) req.pause();
     const forward = () => {
+      const i = pick();
+      const upstream = upstreams[i]!;
+      inFlight[i]!++;
+      seen.upstream = i;
+      seen.forwardedAt = performance.now();
+      const done = () => {
+        if (seen.endedAt !== undefined) return;
+        seen.endedAt = performance.now();
+        inFlight[i]!--;
+      };
       const up = request(
         {
           hostname: upstream.hostname,
@@ -49,10 +80,15 @@ export async function startCountingProxy(
           seen.status = upRes.statusCode;
           seen.answeredAt = performance.now();
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.on('end', done);
+          upRes.on('close', done);
           upRes.pipe(res);
         },
       );
-      up.on('error', () => res.destroy());
+      up.on('error', () => {
+        done();
+        res.destroy();
+      });
       req.pipe(up);
       req.resume();
     };

@@ -47,7 +47,8 @@ const TAG_LIST_TTL_MS = 30_000;
  * proxyEndpoint. The critical path is BatchGetImage → config blob (each needs the one before); everything
  * else runs beside it: DescribeImages (shared with concurrent reports of the same repository) and the
  * repository's tag list (referrer tags) go out with BatchGetImage, and its answers are awaited only at the
- * end. The config blob comes through the registry API with the ECR token.
+ * end; so is the ECR token the blob GET will need asked for. The config blob comes through the registry API
+ * with that token.
  */
 export async function enrichEcrImage(
   t: EcrTarget,
@@ -63,6 +64,9 @@ export async function enrichEcrImage(
   const got = manifestOf({ ...base, id }, t.ref.registry, deps);
   const detail = handled(deps.lookup.describe({ ...base, id }));
   const tags = handled(tagListOf(registry, t, base.credentials.key, deps));
+  // The config blob GET needs the ECR token: asked now (a cache hit or a fetch shared with the tag list),
+  // so a cached tag list with an expired token does not put GetAuthorizationToken after BatchGetImage.
+  void handled(deps.clients.authorizationToken({ ...api, registryHost: t.ref.registry }));
   const { digest, bytes, manifest } = await checkedManifest(t, await got);
   step('registry', `${manifest.mediaType} ${digest}`);
 

@@ -1,6 +1,6 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Redactor } from '../../../logging/redactor.js';
 import { EcrClientCache, type ClientRequest } from './clients.js';
 import { defaultSessionName, integrationCredentials } from './credentials.js';
@@ -14,6 +14,8 @@ class FakeCache extends EcrClientCache {
   expiresAt: Date | undefined;
   stsCalls: Record<string, unknown>[] = [];
   sessionExpiry: Date | undefined;
+  /** While set, AssumeRole answers only when it resolves. */
+  stsGate: Promise<void> | undefined;
   private readonly t: { now: number };
   constructor(redactor = new Redactor(), t = { now: Date.parse('2026-01-01T00:00:00Z') }) {
     super({ redactor, now: () => t.now });
@@ -45,11 +47,13 @@ class FakeCache extends EcrClientCache {
     return {
       send: async (cmd: { input: Record<string, unknown> }) => {
         this.stsCalls.push(cmd.input);
+        const n = this.stsCalls.length;
+        await this.stsGate;
         return {
           Credentials: {
             AccessKeyId: 'ASIATEMP',
-            SecretAccessKey: `session-secret-${this.stsCalls.length}`,
-            SessionToken: `session-token-${this.stsCalls.length}`,
+            SecretAccessKey: `session-secret-${n}`,
+            SessionToken: `session-token-${n}`,
             Expiration: this.sessionExpiry,
           },
         };
@@ -153,6 +157,39 @@ describe('integrationCredentials (role chaining)', () => {
     expect(c.stsCalls).toHaveLength(2);
     await cr.provider({ forceRefresh: true });
     expect(c.stsCalls).toHaveLength(3);
+  });
+
+  // A report that finds its session in the refresh window must not wait one more round trip (AssumeRole)
+  // before its first ECR call while the session it holds is still good for minutes.
+  it('renews a session in its refresh window in the background, and waits only when it is about to expire', async () => {
+    const redactor = new Redactor();
+    const c = new FakeCache(redactor);
+    c.sessionExpiry = new Date(c.clock + HOUR);
+    const cr = integrationCredentials(role, {
+      runtime: { name: 'local', ambient },
+      clients: c,
+      redactor,
+      region: 'us-east-1',
+    });
+    const s1 = await cr.provider();
+    let open!: () => void;
+    c.stsGate = new Promise((resolve) => (open = resolve));
+    // What the provider gives before the event loop turns: it did not wait for the held AssumeRole.
+    const now = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<'waiting'>((r) => setImmediate(() => r('waiting')))]);
+    c.sessionExpiry = new Date(c.clock + 2 * HOUR);
+    c.clock += HOUR - 4 * 60_000;
+    expect(await now(cr.provider())).toBe(s1);
+    expect(await now(cr.provider())).toBe(s1);
+    expect(c.stsCalls).toHaveLength(2);
+    open();
+    await vi.waitFor(async () => expect((await cr.provider()).secretAccessKey).toBe('session-secret-2'));
+    c.stsGate = new Promise((resolve) => (open = resolve));
+    c.clock = c.sessionExpiry.getTime() - 30_000; // 30 s left of the second session: too close to sign with
+    const next = cr.provider();
+    expect(await now(next)).toBe('waiting');
+    open();
+    expect((await next).secretAccessKey).toBe('session-secret-3');
   });
 
   it('a hosted runtime (ambient null) fails with NoAmbientCredentialsError and never calls STS', async () => {

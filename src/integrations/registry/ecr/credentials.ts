@@ -42,6 +42,8 @@ export interface CredentialsDeps {
 export const MAX_CHAINED_SESSION_SECONDS = 3600;
 /** Same window the SDK uses: refresh a session when less than 5 min remain. */
 const REFRESH_WINDOW_MS = 5 * 60_000;
+/** Below this, a session is not used while a new one is on its way (a request signed now may arrive late). */
+const MIN_SESSION_LEFT_MS = 60_000;
 
 const AssumedCredentials = z.object({
   AccessKeyId: z.string().min(1),
@@ -151,16 +153,26 @@ function assumedRoleCredentials(auth: IamRoleAuth, deps: CredentialsDeps): EcrCr
     // Shared by every client of this role (ECR in several regions, STS), so one AssumeRole per session;
     // the SDK's own cache is per client. moto's sessions never expire; AWS's do, within the hour.
     // `forceRefresh` (the SDK's own convention) lets a connection test prove the role can still be assumed.
-    return async (props?: Record<string, unknown>) => {
-      const fresh =
-        props?.['forceRefresh'] !== true &&
-        session &&
-        (session.expiration === undefined ||
-          session.expiration.getTime() - deps.clients.now() > REFRESH_WINDOW_MS);
-      if (session && fresh) return session;
-      pending ??= assume()
+    const renew = (): Promise<AwsCredentialIdentity> => {
+      const p: Promise<AwsCredentialIdentity> = assume()
         .then((s) => (session = s))
-        .finally(() => (pending = undefined));
+        .finally(() => pending === p && (pending = undefined));
+      pending = p;
+      return p;
+    };
+    return async (props?: Record<string, unknown>) => {
+      const left = session?.expiration ? session.expiration.getTime() - deps.clients.now() : Infinity;
+      const forced = props?.['forceRefresh'] === true;
+      if (session && !forced && left > REFRESH_WINDOW_MS) return session;
+      // A forced refresh asks anew even with a renewal in flight: the caller wants proof from now.
+      if (forced) return renew();
+      pending ??= renew();
+      // In the refresh window the session in hand still signs for minutes: the report goes on with it
+      // while the new one is assumed, instead of waiting one more round trip before its first ECR call.
+      if (session && !forced && left > MIN_SESSION_LEFT_MS) {
+        pending.catch(() => undefined);
+        return session;
+      }
       return pending;
     };
   });
