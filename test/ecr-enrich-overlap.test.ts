@@ -170,6 +170,21 @@ describe('the tag list cache', () => {
     expect(lists()).toBe(2);
     deps.clients.destroy();
   });
+
+  // Same credentials, another registry endpoint (an integration's --registry-endpoint): another server's
+  // answer, so its own listing.
+  it('is never shared across registry endpoints', async () => {
+    const other = await startFaultProxy(registry.url);
+    try {
+      const deps = depsOf(new Redactor());
+      await enrichEcrImage(target('a', moto.endpoint, reg.url), deps, () => undefined);
+      await enrichEcrImage(target('a', moto.endpoint, other.url), deps, () => undefined);
+      expect(other.requests.filter((r) => r.path.endsWith('/tags/list'))).toHaveLength(1);
+      deps.clients.destroy();
+    } finally {
+      await other.stop();
+    }
+  });
 });
 
 describe('the ECR token of the registry client', () => {

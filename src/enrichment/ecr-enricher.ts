@@ -321,7 +321,7 @@ function tagListOf(
   deps: EcrEnrichDeps,
 ): Promise<string[]> {
   const now = (deps.now ?? Date.now)();
-  const key = `${credentials}|${t.ref.registry}/${t.ref.repository}`;
+  const key = `${credentials}|${t.endpoints?.registry ?? ''}|${t.ref.registry}/${t.ref.repository}`;
   let entry = deps.tagLists.get(key);
   if (!entry || now - entry.at > TAG_LIST_TTL_MS) {
     entry = { at: now, tags: registry.listTags(t.ref.repository) };
