@@ -102,12 +102,15 @@ export function observe(
   observer: DeploymentObserver;
   stop: () => Promise<void>;
   batches: ObservationBatch[];
+  /** The control plane's answers to the applied batches. */
+  results: Array<{ opened: number; closed: number }>;
   errors: unknown[];
 } {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const controller = new AbortController();
   const batches: ObservationBatch[] = [];
+  const results: Array<{ opened: number; closed: number }> = [];
   const errors: unknown[] = [];
   const observer = startDeploymentObserver({
     ...extra,
@@ -123,12 +126,14 @@ export function observe(
       const res = await cp.call('POST', `/runtimes/${runtime}/observations`, batch, runtimeToken);
       if (res.status !== 200) throw new Error(`observations: HTTP ${res.status} ${JSON.stringify(res.json)}`);
       if (!res.json.standby) batches.push(batch);
+      if (res.json.applied) results.push(res.json);
       return res.json;
     },
   });
   return {
     observer,
     batches,
+    results,
     errors,
     async stop() {
       controller.abort();
