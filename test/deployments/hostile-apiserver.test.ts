@@ -94,6 +94,15 @@ describe('the observer against a misbehaving API server', () => {
     );
   });
 
+  it('reports what runs when an optional collection is forbidden (a role without Argo Rollouts), and says so', async () => {
+    stops.push(misbehave(k.api, PATHS.rollouts, { kind: 'forbidden' }));
+    k.api.installCrd(PATHS.rollouts);
+    const o = observe(k.kubeconfig, cp, edge);
+    stops.push(o.stop);
+    await eventually(async () => expect(await intervals()).toHaveLength(1), 'the pod reported');
+    expect(messages(o.errors).join('\n')).toMatch(/rollouts: HTTP 403.*forbidden/);
+  });
+
   it('caches no more objects than allowed, and says so', async () => {
     for (let i = 0; i < 30; i++)
       k.api.apply(PATHS.replicasets, { metadata: { name: `rs-${i}`, namespace: 'ops' } });

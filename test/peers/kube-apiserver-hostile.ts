@@ -19,7 +19,9 @@ export type Misbehaviour =
   /** Watches stream lines that are not JSON, without end. */
   | { kind: 'junk-watch' }
   /** Watches stream one line that never ends (an enormous object). */
-  | { kind: 'endless-line' };
+  | { kind: 'endless-line' }
+  /** 403 Forbidden, as RBAC answers a role without this resource (not hostile: a narrower role). */
+  | { kind: 'forbidden' };
 
 /** Makes `api` misbehave on `path`; returns how to stop it (and end the streams it started). */
 export function misbehave(api: FakeKubeApiServer, path: string, m: Misbehaviour): () => void {
@@ -29,6 +31,12 @@ export function misbehave(api: FakeKubeApiServer, path: string, m: Misbehaviour)
     const watch = url.searchParams.get('watch') === 'true';
     if (watch && (m.kind === 'junk-watch' || m.kind === 'endless-line')) {
       stream(streams, res, m.kind === 'junk-watch' ? 'this is not json\n' : 'x'.repeat(16 * 1024));
+      return true;
+    }
+    if (m.kind === 'forbidden') {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      const message = `rollouts.argoproj.io is forbidden: cannot list resource "rollouts"`;
+      res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message }));
       return true;
     }
     if (watch) return false;

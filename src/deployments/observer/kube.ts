@@ -32,6 +32,7 @@ export class KubeProtocolError extends Error {
 
 export const isGone = (err: unknown) => err instanceof KubeStatusError && err.status === 410;
 export const isNotFound = (err: unknown) => err instanceof KubeStatusError && err.status === 404;
+export const isForbidden = (err: unknown) => err instanceof KubeStatusError && err.status === 403;
 
 /** What one answer may cost. A real API server's object is at most ~1.5 MiB (etcd's default request limit). */
 export interface ReadBounds {

@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffMs, type Backoff } from '../../domain/retry.js';
 import {
   isGone,
+  isForbidden,
   isNotFound,
   KubeProtocolError,
   listPage,
@@ -29,7 +30,10 @@ export interface ReflectorOptions<T> {
   /** The cache was replaced by a list (first sync, 410 Gone, resync). */
   onListed: () => void;
   onError?: (err: unknown, path: string) => void;
-  /** The collection may not exist (a CRD not installed): 404 is "empty", retried at the next relist. */
+  /**
+   * The collection may not exist (a CRD not installed) or not be granted (a role without it): 404 and 403
+   * are "empty" (403 reported), retried at the next relist, and the other informers report meanwhile.
+   */
   optional?: boolean;
   pageSize?: number;
   watchTimeoutSeconds?: number;
@@ -158,7 +162,8 @@ export class Reflector<T> {
         token = page.continue;
       } while (token);
     } catch (err) {
-      if (this.o.optional && isNotFound(err)) {
+      if (this.o.optional && (isNotFound(err) || isForbidden(err))) {
+        if (isForbidden(err)) this.o.onError?.(err, this.o.path);
         this.replace(new Map(), '');
         this.missing = true;
         return;
