@@ -24,9 +24,11 @@ export async function observeDeployments(
     kubeConfig,
     signal,
     ...(deps.resyncMs !== undefined ? { resyncMs: deps.resyncMs } : {}),
-    send: async (batch: ObservationBatch) => {
-      await deps.transport.call(ObservationResult, 'POST', path, batch, { signal });
-    },
+    // The release on stop is sent after the signal aborted: it gets its own short deadline instead.
+    send: (batch: ObservationBatch) =>
+      deps.transport.call(ObservationResult, 'POST', path, batch, {
+        signal: batch.release ? AbortSignal.timeout(5_000) : signal,
+      }),
     onError: (err, where) => deps.logger.warn({ err, where }, `deployment observer: ${where}`),
   });
   deps.logger.info(

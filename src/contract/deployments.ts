@@ -68,6 +68,23 @@ export const ObservedRemoval = DeploymentKey.extend({
 export type ObservedRemoval = z.infer<typeof ObservedRemoval>;
 
 export const MAX_GROUPS_PER_BATCH = 500;
+/**
+ * A batch's JSON size the observer keeps under (it splits parts by count and by size): below the API's
+ * request body limit, so a full state of realistic groups never meets a 413 it could only retry.
+ */
+export const MAX_OBSERVATION_BATCH_BYTES = 192 * 1024;
+/**
+ * Open intervals one runtime may hold: far above a cluster's workloads × digests (a 5,000-pod, 300-workload
+ * cluster holds ~300), low enough that a broken or hostile agent cannot fill the store through one runtime.
+ */
+export const MAX_OPEN_INTERVALS_PER_RUNTIME = 50_000;
+/**
+ * Replicas of one runtime's agent all watch the same cluster (one runtime = one cluster): one observer
+ * reports at a time. It holds the runtime's observation lease while it sends (a batch, or an empty delta
+ * as a heartbeat, at least every third of this); another observer's batch is answered `standby` until
+ * the holder releases it or stays silent this long.
+ */
+export const OBSERVER_LEASE_MS = 60_000;
 
 export const ObservationBatch = z
   .object({
@@ -85,6 +102,8 @@ export const ObservationBatch = z
     last: z.boolean().optional(),
     upserts: z.array(ObservedGroup).max(MAX_GROUPS_PER_BATCH),
     removals: z.array(ObservedRemoval).max(MAX_GROUPS_PER_BATCH).default([]),
+    /** The observer stops: after applying this batch, another observer of the runtime may take over. */
+    release: z.boolean().optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -102,6 +121,11 @@ export const ObservationResult = z.object({
   closed: z.number().int(),
   /** Digests nobody reported, queued for enrichment on this runtime. */
   discovered: z.number().int(),
+  /**
+   * Another observer of this runtime holds the lease: nothing was applied; this observer waits (its
+   * informers warm) and sends a full state once it takes over.
+   */
+  standby: z.boolean().optional(),
 });
 export type ObservationResult = z.infer<typeof ObservationResult>;
 
@@ -193,18 +217,6 @@ export const LeadTimeReport = z.object({
 });
 export type LeadTimeReport = z.infer<typeof LeadTimeReport>;
 
-export const ApplicationSummary = z.object({
-  application: z.string(),
-  runtimes: z.array(z.string()),
-  namespaces: z.array(z.string()),
-  runningDigests: z.number(),
-  replicas: z.number(),
-  lastChangeAt: z.string(),
-  app: ApplicationFacts.loose().optional(),
-});
-export type ApplicationSummary = z.infer<typeof ApplicationSummary>;
-export const ApplicationList = z.object({ items: z.array(ApplicationSummary) });
-
 export const RunningImage = z.object({
   interval: IntervalAnswer,
   tags: z.array(z.string()),
@@ -215,6 +227,26 @@ export const RunningImage = z.object({
   discoveredInCluster: z.boolean(),
 });
 export type RunningImage = z.infer<typeof RunningImage>;
+
+export const ApplicationSummary = z.object({
+  application: z.string(),
+  runtimes: z.array(z.string()),
+  namespaces: z.array(z.string()),
+  runningDigests: z.number(),
+  replicas: z.number(),
+  lastChangeAt: z.string(),
+  app: ApplicationFacts.loose().optional(),
+  /** With `include=running`: the digests it runs now and what went into each (one request for the page). */
+  running: z.array(RunningImage).optional(),
+});
+export type ApplicationSummary = z.infer<typeof ApplicationSummary>;
+export const ApplicationList = z.object({ items: z.array(ApplicationSummary) });
+
+/** `GET /deployments/applications`: the deployment filters that apply, and what to include per item. */
+export const ApplicationListQuery = DeploymentListQuery.extend({
+  include: z.enum(['running']).optional(),
+}).strict();
+export type ApplicationListQuery = z.input<typeof ApplicationListQuery>;
 
 export const ApplicationView = ApplicationSummary.extend({
   running: z.array(RunningImage),

@@ -1,4 +1,5 @@
 import {
+  ApplicationListQuery,
   DeploymentListQuery,
   LeadTimeQuery,
   ObservationBatch,
@@ -19,7 +20,13 @@ import type { ImageStore } from '../store/image-store.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { Principal } from '../store/token-store.js';
 import { discover } from './discovery.js';
-import { applicationView, leadTimes, summarizeApplications, type Period } from './deployment-views.js';
+import {
+  applicationView,
+  leadTimes,
+  summarizeApplications,
+  summarizeWithRunning,
+  type Period,
+} from './deployment-views.js';
 
 export interface DeploymentServiceDeps {
   store: DeploymentStore;
@@ -101,7 +108,7 @@ export class DeploymentService {
   }
 
   async applications(raw: unknown): Promise<{ items: ApplicationSummary[] }> {
-    const q = parseInput(DeploymentListQuery, raw, 'application query');
+    const q = parseInput(ApplicationListQuery, raw, 'application query');
     const open = await this.deps.store.openIntervals(
       {
         ...(q.runtime !== undefined ? { runtime: q.runtime } : {}),
@@ -109,12 +116,20 @@ export class DeploymentService {
       },
       5000,
     );
+    if (q.include === 'running') return { items: await summarizeWithRunning(this.views(), open) };
     return { items: summarizeApplications(open) };
   }
 
   async application(name: string, raw: unknown): Promise<ApplicationView> {
     const q = parseInput(LeadTimeQuery, raw, 'application query');
-    const timeline = await this.deps.store.forApplication(name, 500);
+    let timeline = await this.deps.store.forApplication({ application: name }, 500);
+    // A workload without an application is listed as `<namespace>/<kind>/<name>`: its row opens too.
+    const workload = /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(name);
+    if (timeline.length === 0 && workload) {
+      const [, namespace = '', workloadKind = '', workloadName = ''] = workload;
+      const filter = { application: '', namespace, workloadKind, workloadName };
+      timeline = await this.deps.store.forApplication(filter, 500);
+    }
     if (timeline.length === 0)
       throw new NotFoundError(`No deployments of application "${name}" have been observed.`);
     return applicationView(this.views(), name, timeline, this.period(q));

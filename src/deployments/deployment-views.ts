@@ -31,16 +31,38 @@ function imageLookup(v: Views) {
   };
 }
 
-export function summarizeApplications(open: readonly DeploymentInterval[]): ApplicationSummary[] {
+function byApplication(open: readonly DeploymentInterval[]): Map<string, DeploymentInterval[]> {
   const byApp = new Map<string, DeploymentInterval[]>();
   for (const i of open) {
     // A workload without an application is its own row, named after it.
     const name = i.application || `${i.namespace}/${i.workloadKind}/${i.workloadName}`;
     byApp.set(name, [...(byApp.get(name) ?? []), i]);
   }
-  return [...byApp.entries()]
+  return byApp;
+}
+
+export function summarizeApplications(open: readonly DeploymentInterval[]): ApplicationSummary[] {
+  return [...byApplication(open).entries()]
     .map(([application, list]) => summary(application, list))
     .sort((a, b) => a.application.localeCompare(b.application));
+}
+
+/**
+ * The summaries with what each runs now (tags, build, commit, pull requests, Jira): the Applications page in
+ * one request, image lookups shared across applications.
+ */
+export async function summarizeWithRunning(
+  v: Views,
+  open: readonly DeploymentInterval[],
+): Promise<ApplicationSummary[]> {
+  const lookup = imageLookup(v);
+  const out: ApplicationSummary[] = [];
+  for (const [application, list] of byApplication(open)) {
+    const running: RunningImage[] = [];
+    for (const i of list) running.push(await runningImage(v, lookup, i));
+    out.push({ ...summary(application, list), running });
+  }
+  return out.sort((a, b) => a.application.localeCompare(b.application));
 }
 
 function summary(application: string, list: readonly DeploymentInterval[]): ApplicationSummary {

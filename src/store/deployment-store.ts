@@ -30,10 +30,15 @@ export interface DeploymentFilter {
   namespace?: string;
   digest?: string;
   active?: boolean;
+  workloadKind?: string;
+  workloadName?: string;
 }
 
 /** The image-list filters on deployments (`deployed`, `application`, `runtime`, `namespace`). */
-export interface DeploymentListFilter extends Omit<DeploymentFilter, 'digest' | 'active'> {
+export interface DeploymentListFilter extends Omit<
+  DeploymentFilter,
+  'digest' | 'active' | 'workloadKind' | 'workloadName'
+> {
   /** true: running now; false: not running now. */
   deployed?: boolean;
 }
@@ -52,8 +57,8 @@ export interface DeploymentStore {
   list(filter: DeploymentFilter, page: { limit: number; cursor?: string }): Promise<DeploymentPage>;
   /** Intervals of any of these digests in this registry/repository, newest first. */
   forDigests(registry: string, repository: string, digests: readonly string[]): Promise<DeploymentInterval[]>;
-  /** Every interval of an application, newest first (bounded). */
-  forApplication(application: string, limit: number): Promise<DeploymentInterval[]>;
+  /** Every interval of an application (or of a workload without one), newest first (bounded). */
+  forApplication(filter: DeploymentFilter, limit: number): Promise<DeploymentInterval[]>;
   /** Open intervals grouped by application. */
   openIntervals(filter: DeploymentFilter, limit: number): Promise<DeploymentInterval[]>;
   recordDiscovered(d: DiscoveredImage): Promise<boolean>;

@@ -263,6 +263,8 @@ export interface DeploymentObserversTable {
   sequence: Int8;
   last_batch_at: string;
   last_full_at: string | null;
+  /** Control-plane time of the holder's last applied batch; null when released (migration 0099). */
+  heard_at: string | null;
 }
 
 export interface DiscoveredImagesTable {

@@ -1,9 +1,11 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type {
-  DeploymentInterval,
-  DeploymentKey,
-  DeploymentPage,
-  ObservationBatch,
+import {
+  MAX_OPEN_INTERVALS_PER_RUNTIME,
+  OBSERVER_LEASE_MS,
+  type DeploymentInterval,
+  type DeploymentKey,
+  type DeploymentPage,
+  type ObservationBatch,
 } from '../contract/deployments.js';
 import { InputError } from '../domain/errors.js';
 import type {
@@ -22,6 +24,10 @@ import { parseJson } from './sql-image-rows.js';
 export interface SqlDeploymentStoreDeps {
   db: Kysely<Database>;
   now?: () => Date;
+  /** How long a silent holder keeps the runtime's observation lease. Default OBSERVER_LEASE_MS. */
+  leaseMs?: number;
+  /** Open intervals per runtime. Default MAX_OPEN_INTERVALS_PER_RUNTIME. */
+  maxOpenPerRuntime?: number;
 }
 
 type Row = Selectable<DeploymentIntervalsTable>;
@@ -70,15 +76,19 @@ export class SqlDeploymentStore implements DeploymentStore {
   private readonly now: () => Date;
   private readonly nextId = createSortableIdGenerator('dep_');
 
-  constructor(deps: SqlDeploymentStoreDeps) {
+  constructor(private readonly deps: SqlDeploymentStoreDeps) {
     this.db = deps.db;
     this.now = deps.now ?? (() => new Date());
   }
 
   apply(runtime: string, batch: Batch): Promise<ApplyResult> {
     return this.db.transaction().execute(async (trx) => {
-      if (!(await this.advanceCursor(trx, runtime, batch))) {
-        return { applied: false, duplicate: true, opened: 0, updated: 0, closed: 0, unknown: [] };
+      const turn = await this.advanceCursor(trx, runtime, batch);
+      if (turn !== 'apply') {
+        const none = { applied: false, opened: 0, updated: 0, closed: 0, unknown: [] };
+        return turn === 'duplicate'
+          ? { ...none, duplicate: true }
+          : { ...none, duplicate: false, standby: true };
       }
       const now = this.now().toISOString();
       const { opened, updated } = await upsertGroups(trx, batch.upserts, {
@@ -87,6 +97,7 @@ export class SqlDeploymentStore implements DeploymentStore {
         now,
         nextId: this.nextId,
       });
+      if (opened > 0) await this.checkOpenCount(trx, runtime);
       const result = { applied: true, duplicate: false, opened, updated, closed: 0 };
       for (const k of batch.removals) {
         const r = await trx
@@ -114,28 +125,71 @@ export class SqlDeploymentStore implements DeploymentStore {
     });
   }
 
-  /** False for a replay: same observer, sequence at or below the last applied. */
-  private async advanceCursor(trx: Transaction<Database>, runtime: string, b: Batch): Promise<boolean> {
+  /** Refuses a batch that would leave the runtime more open intervals than any cluster has (rolled back). */
+  private async checkOpenCount(trx: Transaction<Database>, runtime: string): Promise<void> {
+    const max = this.deps.maxOpenPerRuntime ?? MAX_OPEN_INTERVALS_PER_RUNTIME;
+    const { n } = await trx
+      .selectFrom('deployment_intervals')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('runtime', '=', runtime)
+      .where('ended_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    if (Number(n) > max)
+      throw new InputError(
+        `Runtime "${runtime}" would run more than ${max} (workload, application, digest) groups at once; the batch was refused.`,
+        {
+          details: [{ path: 'upserts', message: `more than ${max} open deployment intervals` }],
+          hints: ['An observer that reports this much is broken, or not watching one cluster.'],
+        },
+      );
+  }
+
+  /**
+   * Whose turn it is. `duplicate`: a replay of the holder (sequence at or below the last applied).
+   * `standby`: another observer of the runtime holds the lease (heard from within leaseMs, not released),
+   * or won a concurrent takeover. The writes compare and set, so two control-plane replicas never both
+   * hand the lease out.
+   */
+  private async advanceCursor(
+    trx: Transaction<Database>,
+    runtime: string,
+    b: Batch,
+  ): Promise<'apply' | 'duplicate' | 'standby'> {
     const row = await trx
       .selectFrom('deployment_observers')
       .selectAll()
       .where('runtime', '=', runtime)
       .executeTakeFirst();
-    if (row && row.observer_id === b.observerId && Number(row.sequence) >= b.sequence) return false;
+    const now = this.now();
+    if (row && row.observer_id === b.observerId && Number(row.sequence) >= b.sequence) return 'duplicate';
+    if (row && row.observer_id !== b.observerId && row.heard_at !== null) {
+      const lease = this.deps.leaseMs ?? OBSERVER_LEASE_MS;
+      if (now.getTime() - Date.parse(row.heard_at) < lease) return 'standby';
+    }
     const values = {
       observer_id: b.observerId,
       sequence: b.sequence,
       last_batch_at: b.observedAt,
       last_full_at: b.kind === 'full' ? b.observedAt : (row?.last_full_at ?? null),
+      heard_at: b.release ? null : now.toISOString(),
     };
-    if (row)
-      await trx.updateTable('deployment_observers').set(values).where('runtime', '=', runtime).execute();
-    else
-      await trx
-        .insertInto('deployment_observers')
-        .values({ runtime, ...values })
-        .execute();
-    return true;
+    const lost = b.observerId === row?.observer_id ? 'duplicate' : 'standby';
+    if (row) {
+      const r = await trx
+        .updateTable('deployment_observers')
+        .set(values)
+        .where('runtime', '=', runtime)
+        .where('observer_id', '=', row.observer_id)
+        .where('sequence', '=', row.sequence)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1 ? 'apply' : lost;
+    }
+    const r = await trx
+      .insertInto('deployment_observers')
+      .values({ runtime, ...values })
+      .onConflict((oc) => oc.column('runtime').doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1 ? 'apply' : lost;
   }
 
   async list(filter: DeploymentFilter, page: { limit: number; cursor?: string }): Promise<DeploymentPage> {
@@ -166,6 +220,8 @@ export class SqlDeploymentStore implements DeploymentStore {
       .$if(f.application !== undefined, (qb) => qb.where('application', '=', f.application ?? ''))
       .$if(f.namespace !== undefined, (qb) => qb.where('namespace', '=', f.namespace ?? ''))
       .$if(f.digest !== undefined, (qb) => qb.where('digest', '=', f.digest ?? ''))
+      .$if(f.workloadKind !== undefined, (qb) => qb.where('workload_kind', '=', f.workloadKind ?? ''))
+      .$if(f.workloadName !== undefined, (qb) => qb.where('workload_name', '=', f.workloadName ?? ''))
       .$if(f.active === true, (qb) => qb.where('ended_at', 'is', null))
       .$if(f.active === false, (qb) => qb.where('ended_at', 'is not', null));
   }
@@ -189,8 +245,8 @@ export class SqlDeploymentStore implements DeploymentStore {
     return rows.map(intervalOf);
   }
 
-  async forApplication(application: string, limit: number): Promise<DeploymentInterval[]> {
-    const rows = await this.filtered({ application })
+  async forApplication(filter: DeploymentFilter, limit: number): Promise<DeploymentInterval[]> {
+    const rows = await this.filtered(filter)
       .orderBy('first_seen_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit)

@@ -5,7 +5,11 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { ObservationBatch } from '../../src/contract/deployments.js';
 import type { ConfigSnapshot } from '../../src/config-repo/snapshot.js';
 import { DeploymentService } from '../../src/deployments/deployment-service.js';
-import { startDeploymentObserver, type DeploymentObserver } from '../../src/deployments/observer/observer.js';
+import {
+  startDeploymentObserver,
+  type DeploymentObserver,
+  type DeploymentObserverOptions,
+} from '../../src/deployments/observer/observer.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { Redactor } from '../../src/logging/redactor.js';
 import { createApp, type AppDeps } from '../../src/server/app.js';
@@ -20,11 +24,15 @@ export const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 export const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 /** The control plane in-process (real stores on the test database) and tokens for each runtime. */
-export async function controlPlane(db: TestDatabase, runtimes = ['local', 'edge', 'other']) {
+export async function controlPlane(
+  db: TestDatabase,
+  runtimes = ['local', 'edge', 'other'],
+  opts: { leaseMs?: number; maxOpenPerRuntime?: number; now?: () => Date } = {},
+) {
   const redactor = new Redactor();
   const tokens = new FakeTokenStore();
   const images = new SqlImageStore({ db: db.db, dialect: db.engine });
-  const store = new SqlDeploymentStore({ db: db.db });
+  const store = new SqlDeploymentStore({ db: db.db, ...opts });
   const reports = new SqlReportStore({ db: db.db });
   const snapshot = {
     runtimes: new Map(runtimes.map((r) => [r, {}])),
@@ -78,19 +86,34 @@ export function observe(
   cp: ControlPlane,
   runtimeToken: string,
   runtime = 'edge',
-  extra: { resyncMs?: number; endDebounceMs?: number } = {},
+  extra: Partial<
+    Pick<
+      DeploymentObserverOptions,
+      | 'resyncMs'
+      | 'endDebounceMs'
+      | 'heartbeatMs'
+      | 'maxObjects'
+      | 'bounds'
+      | 'pageSize'
+      | 'watchTimeoutSeconds'
+    >
+  > = {},
 ): {
   observer: DeploymentObserver;
   stop: () => Promise<void>;
   batches: ObservationBatch[];
+  /** The control plane's answers to the applied batches. */
+  results: Array<{ opened: number; closed: number }>;
   errors: unknown[];
 } {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const controller = new AbortController();
   const batches: ObservationBatch[] = [];
+  const results: Array<{ opened: number; closed: number }> = [];
   const errors: unknown[] = [];
   const observer = startDeploymentObserver({
+    ...extra,
     kubeConfig: kc,
     signal: controller.signal,
     flushMs: 20,
@@ -102,12 +125,15 @@ export function observe(
     send: async (batch) => {
       const res = await cp.call('POST', `/runtimes/${runtime}/observations`, batch, runtimeToken);
       if (res.status !== 200) throw new Error(`observations: HTTP ${res.status} ${JSON.stringify(res.json)}`);
-      batches.push(batch);
+      if (!res.json.standby) batches.push(batch);
+      if (res.json.applied) results.push(res.json);
+      return res.json;
     },
   });
   return {
     observer,
     batches,
+    results,
     errors,
     async stop() {
       controller.abort();

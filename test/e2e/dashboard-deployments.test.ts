@@ -199,11 +199,18 @@ describe('deployments in the dashboard', () => {
 
   it('the Applications page lists what each application runs, and one application its timeline', async () => {
     const page = await signedIn();
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/api/v1/deployments/applications')) asked.push(path);
+    });
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
     await page.getByRole('heading', { level: 1, name: 'Applications' }).waitFor();
     const shop = page.locator('section[data-application="shop"]');
     const table = shop.getByRole('table', { name: 'Images shop runs now' });
     await table.waitFor();
+    // The whole page in one request, not one per application.
+    expect(asked).toEqual(['/api/v1/deployments/applications']);
     const row = await table.locator('tbody tr').first().innerText();
     for (const text of ['team/shop@', '2.0', 'shop build', SHA.slice(0, 7), 'main', 'prod'])
       expect(row).toContain(text);

@@ -108,6 +108,8 @@ export class FakeKubeApiServer {
   private readonly served = new Set(Object.keys(BUILTIN));
   private server?: Server;
   readonly stats: KubeApiStats = { lists: 0, watches: 0, expired: 0 };
+  /** A broken or hostile server's answer instead of the faithful one (test/peers/kube-apiserver-hostile.ts). */
+  misbehave?: (url: URL, res: ServerResponse) => boolean;
 
   constructor(private readonly opts: { bookmarkIntervalMs?: number; historyLimit?: number } = {}) {}
 
@@ -249,6 +251,7 @@ export class FakeKubeApiServer {
     if (req.method !== 'GET') return this.status(res, 405, 'MethodNotAllowed', 'only GET is served');
     if (!this.served.has(url.pathname))
       return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    if (this.misbehave?.(url, res)) return;
     const q = url.searchParams;
     if (q.get('watch') === 'true' || q.get('watch') === '1') return this.watch(url.pathname, q, res);
     return this.list(url.pathname, q, res);

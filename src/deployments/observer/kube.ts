@@ -1,10 +1,14 @@
-import { HttpMethod, RequestContext, Watch, type KubeConfig } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { fetch, type Response } from 'undici';
+import * as z from 'zod';
 import { ObjectList, Status } from './schema.js';
 
 /**
- * List and watch of any collection path through `@kubernetes/client-node`: its KubeConfig authenticates
- * (token, client certificate, exec plugin, in-cluster service account) and its `Watch` streams events.
+ * List and watch of any collection path, authenticated by `@kubernetes/client-node`'s KubeConfig (token,
+ * client certificate, exec plugin, in-cluster service account). The reads are ours, not the client's
+ * `Watch`, because the API server is not trusted to be sane (threat model: a hostile runtime): a list
+ * answer, a watch event and a watch stream's life are bounded, and junk is an error, never silently skipped
+ * (the client's `Watch` buffers a line of any length and ignores lines that are not JSON).
  */
 
 /** A failed Kubernetes request, with the HTTP status (410 Gone: the resource version expired). */
@@ -18,8 +22,27 @@ export class KubeStatusError extends Error {
   }
 }
 
+/** The API server answered something no API server sends (too big, too many, not JSON, not an event). */
+export class KubeProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeProtocolError';
+  }
+}
+
 export const isGone = (err: unknown) => err instanceof KubeStatusError && err.status === 410;
 export const isNotFound = (err: unknown) => err instanceof KubeStatusError && err.status === 404;
+export const isForbidden = (err: unknown) => err instanceof KubeStatusError && err.status === 403;
+
+/** What one answer may cost. A real API server's object is at most ~1.5 MiB (etcd's default request limit). */
+export interface ReadBounds {
+  /** Bytes of one list page. Default 64 MiB. */
+  maxPageBytes?: number;
+  /** Characters of one watch event line. Default 8 MiB. */
+  maxEventBytes?: number;
+}
+const DEFAULT_PAGE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_EVENT_BYTES = 8 * 1024 * 1024;
 
 export interface ListPage {
   items: unknown[];
@@ -27,31 +50,80 @@ export interface ListPage {
   continue?: string;
 }
 
-export async function listPage(
+async function get(kc: KubeConfig, url: URL, signal?: AbortSignal): Promise<Response> {
+  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  return fetch(url, {
+    headers: ctx.getHeaders(),
+    dispatcher: ctx.getDispatcher(),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+function urlOf(
   kc: KubeConfig,
   path: string,
-  query: Record<string, string | number | undefined>,
-  signal?: AbortSignal,
-): Promise<ListPage> {
+  query: Record<string, string | number | boolean | undefined>,
+): URL {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const url = new URL(cluster.server + path);
   for (const [k, v] of Object.entries(query))
     if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  await kc.applySecurityAuthentication(ctx);
-  const res = await fetch(url, {
-    headers: ctx.getHeaders(),
-    dispatcher: ctx.getDispatcher(),
-    ...(signal ? { signal } : {}),
-  });
-  const body: unknown = await res.json().catch(() => undefined);
-  if (!res.ok) {
-    const status = Status.safeParse(body);
-    const why = status.success ? (status.data.message ?? status.data.reason) : undefined;
-    throw new KubeStatusError(`GET ${path}: HTTP ${res.status}${why ? `: ${why}` : ''}`, res.status);
+  return url;
+}
+
+/** The whole body, refused past `max` bytes (the connection is dropped, not drained). */
+async function readCapped(res: Response, max: number, what: string): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > max) {
+      await res.body.cancel().catch(() => undefined);
+      throw new KubeProtocolError(`${what}: the answer is larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
   }
-  const list = ObjectList.parse(body);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function statusError(res: Response, what: string): Promise<KubeStatusError> {
+  const text = await readCapped(res, 64 * 1024, what).catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const status = Status.safeParse(body);
+  const why = status.success ? (status.data.message ?? status.data.reason)?.slice(0, 500) : undefined;
+  return new KubeStatusError(`${what}: HTTP ${res.status}${why ? `: ${why}` : ''}`, res.status);
+}
+
+export async function listPage(
+  kc: KubeConfig,
+  path: string,
+  query: { limit: number; continue?: string | undefined },
+  signal?: AbortSignal,
+  bounds: ReadBounds = {},
+): Promise<ListPage> {
+  const what = `GET ${path}`;
+  const res = await get(kc, urlOf(kc, path, query), signal);
+  if (!res.ok) throw await statusError(res, what);
+  const text = await readCapped(res, bounds.maxPageBytes ?? DEFAULT_PAGE_BYTES, what);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new KubeProtocolError(`${what}: the answer is not JSON`);
+  }
+  const parsed = ObjectList.safeParse(body);
+  if (!parsed.success) throw new KubeProtocolError(`${what}: the answer is not a list`);
+  const list = parsed.data;
+  if (list.items.length > query.limit)
+    throw new KubeProtocolError(`${what}: ${list.items.length} items answered for limit=${query.limit}`);
   return {
     items: list.items,
     resourceVersion: list.metadata.resourceVersion ?? '',
@@ -60,58 +132,72 @@ export async function listPage(
 }
 
 export type WatchEvent = { type: string; object: unknown };
+const WireEvent = z.object({ type: z.string().max(32), object: z.unknown() });
 
 /**
  * One watch stream from `resourceVersion`, with bookmarks. Resolves when the stream ends (server timeout,
- * connection dropped, `abort`); rejects with a KubeStatusError on an HTTP error or an `ERROR` event.
+ * connection dropped, `abort`, or `timeoutSeconds` + a grace passed: a server that never ends a watch, or
+ * went silent, is left); rejects with a KubeStatusError on an HTTP error or an `ERROR` event, and with a
+ * KubeProtocolError on a line that is too long, not JSON or not an event.
  */
-export function watchOnce(
+export async function watchOnce(
   kc: KubeConfig,
   path: string,
   resourceVersion: string,
   timeoutSeconds: number,
   onEvent: (e: WatchEvent) => void,
   signal: AbortSignal,
+  bounds: ReadBounds = {},
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let failed: Error | undefined;
-    let controller: AbortController | undefined;
-    const stop = () => controller?.abort();
-    const finish = (err: unknown) => {
-      signal.removeEventListener('abort', stop);
-      const e = failed ?? (err ? toError(err) : undefined);
-      if (e && !signal.aborted) reject(e);
-      else resolve();
-    };
-    new Watch(kc)
-      .watch(
-        path,
-        { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
-        (type, object) => {
-          if (failed) return;
-          if (type === 'ERROR') {
-            const s = Status.safeParse(object);
-            failed = new KubeStatusError(
-              `watch ${path}: ${s.success ? (s.data.message ?? s.data.reason ?? 'error') : 'error'}`,
-              s.success ? (s.data.code ?? 500) : 500,
-            );
-            controller?.abort();
-            return;
-          }
-          onEvent({ type, object });
-        },
-        finish,
-      )
-      .then((c) => {
-        controller = c;
-        if (signal.aborted) c.abort();
-        else signal.addEventListener('abort', stop, { once: true });
-      }, finish);
-  });
+  const what = `watch ${path}`;
+  const max = bounds.maxEventBytes ?? DEFAULT_EVENT_BYTES;
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  const deadline = setTimeout(stop, timeoutSeconds * 1000 + 30_000);
+  deadline.unref();
+  try {
+    const url = urlOf(kc, path, { watch: true, resourceVersion, allowWatchBookmarks: true, timeoutSeconds });
+    const res = await get(kc, url, controller.signal);
+    if (res.status !== 200) throw await statusError(res, what);
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let pending = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      pending += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl).trim();
+        pending = pending.slice(nl + 1);
+        if (line.length > max) throw new KubeProtocolError(`${what}: an event larger than ${max} bytes`);
+        if (line) deliver(line, what, onEvent);
+      }
+      if (pending.length > max) throw new KubeProtocolError(`${what}: an event larger than ${max} bytes`);
+    }
+  } catch (err) {
+    if (controller.signal.aborted && !(err instanceof KubeStatusError || err instanceof KubeProtocolError))
+      return;
+    throw err;
+  } finally {
+    clearTimeout(deadline);
+    signal.removeEventListener('abort', stop);
+    controller.abort();
+  }
 }
 
-function toError(err: unknown): Error {
-  const status = (err as { statusCode?: unknown }).statusCode;
-  if (typeof status === 'number') return new KubeStatusError(`watch: HTTP ${status}`, status);
-  return err instanceof Error ? err : new Error(String(err));
+function deliver(line: string, what: string, onEvent: (e: WatchEvent) => void): void {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new KubeProtocolError(`${what}: a line that is not JSON`);
+  }
+  const e = WireEvent.safeParse(raw);
+  if (!e.success) throw new KubeProtocolError(`${what}: a line that is not a watch event`);
+  if (e.data.type === 'ERROR') {
+    const s = Status.safeParse(e.data.object);
+    const why = s.success ? (s.data.message ?? s.data.reason ?? 'error').slice(0, 500) : 'error';
+    throw new KubeStatusError(`${what}: ${why}`, s.success ? (s.data.code ?? 500) : 500);
+  }
+  onEvent({ type: e.data.type, object: e.data.object });
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
-  MAX_GROUPS_PER_BATCH,
+  OBSERVER_LEASE_MS,
   type ObservationBatch,
+  type ObservationResult,
   type ObservedGroup,
   type ObservedRemoval,
 } from '../../contract/deployments.js';
+import { fitGroup, splitParts } from './batches.js';
+import type { ReadBounds } from './kube.js';
 import {
   computeGroups,
   projectApplication,
@@ -26,11 +29,16 @@ import { backoffMs } from '../../domain/retry.js';
  *   the full state (in parts), so whatever was missed heals.
  * - Otherwise it sends deltas: changed groups, and groups gone for longer than `endDebounceMs` (a pod
  *   replaced by one of the same digest during a restart does not end the interval).
+ * - Replicas of one runtime's agent watch the same cluster; one reports at a time (the runtime's
+ *   observation lease, `OBSERVER_LEASE_MS`). Answered `standby`, an observer keeps its informers warm and
+ *   asks again every `heartbeatMs` with an empty delta; once it holds the lease it sends a full state. The
+ *   holder sends an empty delta when it has been quiet for `heartbeatMs`, and releases the lease on stop.
  */
 
 export interface DeploymentObserverOptions {
   kubeConfig: KubeConfig;
-  send: (batch: ObservationBatch) => Promise<void>;
+  /** Posts a batch; throws on a failure; answers the control plane's result (`standby`: not applied). */
+  send: (batch: ObservationBatch) => Promise<ObservationResult | void>;
   signal: AbortSignal;
   /** Periodic full re-list and full state. Default 10 minutes. */
   resyncMs?: number;
@@ -38,8 +46,13 @@ export interface DeploymentObserverOptions {
   flushMs?: number;
   /** How long a group must stay gone before its interval ends. Default 30 s. */
   endDebounceMs?: number;
+  /** Quiet this long, the holder sends an empty delta; a standby observer asks this often. Default lease/3. */
+  heartbeatMs?: number;
   pageSize?: number;
   watchTimeoutSeconds?: number;
+  /** Objects one informer may cache (default 200,000) and what one answer may cost: a hostile API server. */
+  maxObjects?: number;
+  bounds?: ReadBounds;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   now?: () => Date;
@@ -58,6 +71,9 @@ export interface DeploymentObserver {
     sendFailures: number;
     pods: number;
     groups: number;
+    /** Groups left out because they do not fit the contract. */
+    unfit: number;
+    standby: boolean;
     reflectors: ReflectorStats[];
   };
 }
@@ -75,6 +91,9 @@ const OWNER_KINDS: Array<[kind: string, path: string, optional?: boolean]> = [
 export function startDeploymentObserver(o: DeploymentObserverOptions): DeploymentObserver {
   return new Observer(o).start();
 }
+
+/** The control plane answered `standby`: another observer of the runtime holds the lease. */
+class Standby extends Error {}
 
 interface Pending {
   group: ObservedGroup;
@@ -96,8 +115,11 @@ class Observer implements DeploymentObserver {
   private timer: NodeJS.Timeout | undefined;
   private timerDue = 0;
   private flushing: Promise<void> = Promise.resolve();
-  private counters = { batches: 0, fullStates: 0, sendFailures: 0, groups: 0 };
+  private counters = { batches: 0, fullStates: 0, sendFailures: 0, groups: 0, unfit: 0 };
   private failures = 0;
+  private standby = false;
+  private lastSentMs = 0;
+  private lastProbeMs = 0;
   stopped: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: DeploymentObserverOptions) {
@@ -111,6 +133,8 @@ class Observer implements DeploymentObserver {
       onError: (err: unknown, path: string) => o.onError?.(err, path),
       ...(o.pageSize !== undefined ? { pageSize: o.pageSize } : {}),
       ...(o.watchTimeoutSeconds !== undefined ? { watchTimeoutSeconds: o.watchTimeoutSeconds } : {}),
+      ...(o.maxObjects !== undefined ? { maxObjects: o.maxObjects } : {}),
+      ...(o.bounds !== undefined ? { bounds: o.bounds } : {}),
       ...(o.minBackoffMs !== undefined ? { minBackoffMs: o.minBackoffMs } : {}),
       ...(o.maxBackoffMs !== undefined ? { maxBackoffMs: o.maxBackoffMs } : {}),
     };
@@ -142,7 +166,9 @@ class Observer implements DeploymentObserver {
       },
       { once: true },
     );
-    this.stopped = Promise.all(all.map((r) => r.run(signal))).then(() => this.flushing);
+    this.stopped = Promise.all(all.map((r) => r.run(signal)))
+      .then(() => this.flushing)
+      .then(() => this.release());
     return this;
   }
 
@@ -154,6 +180,7 @@ class Observer implements DeploymentObserver {
     return {
       observerId: this.observerId,
       ...this.counters,
+      standby: this.standby,
       pods: this.pods.items.size,
       reflectors: [this.pods, ...this.owners.values(), this.apps].map((r) => ({ ...r.stats })),
     };
@@ -185,7 +212,18 @@ class Observer implements DeploymentObserver {
       appsByInstance.set(a.name, a);
       appsByInstance.set(`${a.namespace}_${a.name}`, a);
     }
-    return computeGroups(this.pods.items.values(), owners, (i) => appsByInstance.get(i)?.facts);
+    const fitted = new Map<string, ObservedGroup>();
+    let unfit = 0;
+    const all = computeGroups(this.pods.items.values(), owners, (i) => appsByInstance.get(i)?.facts);
+    for (const [k, g] of all) {
+      const f = fitGroup(g);
+      if (f) fitted.set(k, f);
+      else unfit++;
+    }
+    if (unfit > this.counters.unfit)
+      this.o.onError?.(new Error(`${unfit} running groups have names the control plane refuses`), 'groups');
+    this.counters.unfit = unfit;
+    return fitted;
   }
 
   private async flush(): Promise<void> {
@@ -194,7 +232,17 @@ class Observer implements DeploymentObserver {
     this.counters.groups = current.size;
     const nowMs = this.now().getTime();
     const at = this.now().toISOString();
+    if (this.standby && Date.now() - this.lastProbeMs < this.heartbeat()) {
+      // Standing by: changes do not make it ask sooner than every heartbeat.
+      this.schedule(this.lastProbeMs + this.heartbeat() - Date.now());
+      return;
+    }
     try {
+      if (this.standby) {
+        this.lastProbeMs = Date.now();
+        await this.send({ kind: 'delta', upserts: [], removals: [], observedAt: at });
+      }
+      this.standby = false;
       const removals = this.expire(current, nowMs, at);
       if (this.needFull) {
         if (removals.length > 0) await this.sendDelta([], removals, at);
@@ -204,20 +252,47 @@ class Observer implements DeploymentObserver {
           .filter(([k, g]) => this.sent.get(k)?.json !== JSON.stringify(g))
           .map(([, g]) => g);
         if (upserts.length > 0 || removals.length > 0) await this.sendDelta(upserts, removals, at);
+        else if (Date.now() - this.lastSentMs >= this.heartbeat()) await this.sendDelta([], [], at);
         for (const [k, g] of current) this.sent.set(k, { group: g, json: JSON.stringify(g) });
       }
       for (const r of removals) this.sent.delete(JSON.stringify(keyTuple(r)));
       this.failures = 0;
     } catch (err) {
       // Whatever reached the control plane or not, the next attempt sends the whole state.
-      this.counters.sendFailures++;
       this.needFull = true;
+      if (err instanceof Standby) {
+        if (!this.standby) this.o.onError?.(err, 'standby');
+        // It holds nothing now: what it sent is the holder's to end; its next full state starts afresh.
+        this.standby = true;
+        this.lastProbeMs = Date.now();
+        this.sent.clear();
+        this.pending.clear();
+        this.schedule(this.heartbeat());
+        return;
+      }
+      this.counters.sendFailures++;
       this.o.onError?.(err, 'send');
       this.schedule(backoffMs(retryPolicy(this.o), this.failures++));
       return;
     }
     const next = Math.min(...[...this.pending.values()].map((p) => p.goneAtMs + this.debounce() - nowMs));
-    if (Number.isFinite(next)) this.schedule(Math.max(next, 1));
+    this.schedule(Math.max(Number.isFinite(next) ? Math.min(next, this.heartbeat()) : this.heartbeat(), 1));
+  }
+
+  private heartbeat(): number {
+    return this.o.heartbeatMs ?? OBSERVER_LEASE_MS / 3;
+  }
+
+  /** On stop, the holder lets another observer of the runtime take over at once (best effort). */
+  private async release(): Promise<void> {
+    if (this.standby || this.counters.batches === 0) return;
+    await this.send({
+      kind: 'delta',
+      upserts: [],
+      removals: [],
+      observedAt: this.now().toISOString(),
+      release: true,
+    }).catch(() => undefined);
   }
 
   private debounce(): number {
@@ -241,30 +316,21 @@ class Observer implements DeploymentObserver {
   }
 
   private async sendDelta(upserts: ObservedGroup[], removals: ObservedRemoval[], at: string): Promise<void> {
-    for (let i = 0; i < Math.max(upserts.length, removals.length); i += MAX_GROUPS_PER_BATCH) {
-      await this.send({
-        kind: 'delta',
-        upserts: upserts.slice(i, i + MAX_GROUPS_PER_BATCH),
-        removals: removals.slice(i, i + MAX_GROUPS_PER_BATCH),
-        observedAt: at,
-      });
-    }
+    if (upserts.length === 0 && removals.length === 0)
+      return this.send({ kind: 'delta', upserts, removals, observedAt: at });
+    for (const part of upserts.length ? splitParts(upserts) : [])
+      await this.send({ kind: 'delta', upserts: part, removals: [], observedAt: at });
+    for (const part of removals.length ? splitParts(removals) : [])
+      await this.send({ kind: 'delta', upserts: [], removals: part, observedAt: at });
   }
 
   /** The whole state, in parts sharing `observedAt`; groups still within the end debounce count as running. */
   private async sendFull(current: Map<string, ObservedGroup>, at: string): Promise<void> {
     const state = new Map(current);
     for (const [k, p] of this.pending) if (!state.has(k)) state.set(k, p.group);
-    const all = [...state.values()];
-    for (let i = 0; i === 0 || i < all.length; i += MAX_GROUPS_PER_BATCH) {
-      const last = i + MAX_GROUPS_PER_BATCH >= all.length;
-      await this.send({
-        kind: 'full',
-        last,
-        upserts: all.slice(i, i + MAX_GROUPS_PER_BATCH),
-        observedAt: at,
-      });
-    }
+    const parts = splitParts([...state.values()]);
+    for (const [i, part] of parts.entries())
+      await this.send({ kind: 'full', last: i === parts.length - 1, upserts: part, observedAt: at });
     this.counters.fullStates++;
     this.needFull = false;
     this.sent = new Map([...state].map(([k, g]) => [k, { group: g, json: JSON.stringify(g) }]));
@@ -272,8 +338,11 @@ class Observer implements DeploymentObserver {
 
   private async send(b: Omit<ObservationBatch, 'observerId' | 'sequence'>): Promise<void> {
     this.sequence++;
-    await this.o.send({ observerId: this.observerId, sequence: this.sequence, ...b });
+    const result = await this.o.send({ observerId: this.observerId, sequence: this.sequence, ...b });
+    if (result?.standby)
+      throw new Standby('another observer of this runtime reports what runs; this one stands by');
     this.counters.batches++;
+    this.lastSentMs = Date.now();
   }
 }
 

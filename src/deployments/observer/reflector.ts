@@ -1,6 +1,15 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { backoffMs, type Backoff } from '../../domain/retry.js';
-import { isGone, isNotFound, listPage, watchOnce, type WatchEvent } from './kube.js';
+import {
+  isGone,
+  isForbidden,
+  isNotFound,
+  KubeProtocolError,
+  listPage,
+  watchOnce,
+  type ReadBounds,
+  type WatchEvent,
+} from './kube.js';
 
 /**
  * A reflector in the client-go sense: list (paged), then watch from the list's resourceVersion, keeping a
@@ -21,10 +30,16 @@ export interface ReflectorOptions<T> {
   /** The cache was replaced by a list (first sync, 410 Gone, resync). */
   onListed: () => void;
   onError?: (err: unknown, path: string) => void;
-  /** The collection may not exist (a CRD not installed): 404 is "empty", retried at the next relist. */
+  /**
+   * The collection may not exist (a CRD not installed) or not be granted (a role without it): 404 and 403
+   * are "empty" (403 reported), retried at the next relist, and the other informers report meanwhile.
+   */
   optional?: boolean;
   pageSize?: number;
   watchTimeoutSeconds?: number;
+  /** Objects the cache may hold: past it, the list or watch fails (logged), and memory stays bounded. */
+  maxObjects?: number;
+  bounds?: ReadBounds;
   /** Backoff after a failure, doubling up to `maxBackoffMs`. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -88,8 +103,12 @@ export class Reflector<T> {
           await this.waitForRelist(signal);
           continue;
         }
+        const seen = this.stats.events + this.stats.bookmarks;
         await this.watch(signal);
-        failures = 0;
+        // A watch that ends at once with nothing in it (a broken or hostile server) is retried with
+        // backoff, not in a tight loop.
+        if (this.stats.events + this.stats.bookmarks > seen || this.needList) failures = 0;
+        else await sleep(backoffMs(policy, failures++), signal);
       } catch (err) {
         if (signal.aborted) break;
         if (isGone(err)) {
@@ -97,6 +116,8 @@ export class Reflector<T> {
           this.needList = true;
           continue;
         }
+        // Past junk or an overflow the stream's position and the cache are not to be trusted: list again.
+        if (err instanceof KubeProtocolError) this.needList = true;
         this.stats.errors++;
         this.o.onError?.(err, this.o.path);
         await sleep(backoffMs(policy, failures++), signal);
@@ -117,23 +138,32 @@ export class Reflector<T> {
     const next = new Map<string, T>();
     let token: string | undefined;
     let rv: string;
+    const limit = this.o.pageSize ?? 500;
+    // A server that answers `continue` forever (empty pages) is stopped like one with too many objects.
+    const maxPages = Math.ceil(this.maxObjects() / limit) + 1;
     try {
+      let pages = 0;
       do {
+        if (++pages > maxPages)
+          throw new KubeProtocolError(`GET ${this.o.path}: the list did not end after ${maxPages} pages`);
         const page = await listPage(
           this.o.kc,
           this.o.path,
-          { limit: this.o.pageSize ?? 500, continue: token },
+          { limit, continue: token },
           signal,
+          this.o.bounds,
         );
         for (const raw of page.items) {
-          const p = this.o.project(raw);
+          const p = this.projected(raw);
           if (p?.value != null) next.set(p.key, p.value);
+          this.checkSize(next.size);
         }
         rv = page.resourceVersion;
         token = page.continue;
       } while (token);
     } catch (err) {
-      if (this.o.optional && isNotFound(err)) {
+      if (this.o.optional && (isNotFound(err) || isForbidden(err))) {
+        if (isForbidden(err)) this.o.onError?.(err, this.o.path);
         this.replace(new Map(), '');
         this.missing = true;
         return;
@@ -142,6 +172,15 @@ export class Reflector<T> {
     }
     this.missing = false;
     this.replace(next, rv);
+  }
+
+  private maxObjects(): number {
+    return this.o.maxObjects ?? 200_000;
+  }
+
+  private checkSize(size: number): void {
+    if (size > this.maxObjects())
+      throw new KubeProtocolError(`${this.o.path}: more than ${this.maxObjects()} objects, not cached`);
   }
 
   private replace(next: Map<string, T>, rv: string): void {
@@ -169,6 +208,7 @@ export class Reflector<T> {
         this.o.watchTimeoutSeconds ?? 290,
         (e) => this.apply(e),
         c.signal,
+        this.o.bounds,
       );
     } finally {
       signal.removeEventListener('abort', stop);
@@ -183,12 +223,23 @@ export class Reflector<T> {
       if (typeof rv === 'string') this.resourceVersion = rv;
       return;
     }
-    const p = this.o.project(e.object);
+    const p = this.projected(e.object);
+    if (p && e.type !== 'DELETED' && p.value !== null && !this.items.has(p.key))
+      this.checkSize(this.items.size + 1);
     if (typeof rv === 'string') this.resourceVersion = rv;
     if (!p) return;
     this.stats.events++;
     if (e.type === 'DELETED' || p.value === null) this.items.delete(p.key);
     else this.items.set(p.key, p.value);
     this.o.onChange();
+  }
+
+  /** A projection that throws (an object no API server would send) drops the object, like a malformed one. */
+  private projected(raw: unknown) {
+    try {
+      return this.o.project(raw);
+    } catch {
+      return null;
+    }
   }
 }

@@ -20,7 +20,12 @@ import {
   RegistrationTokenRequest,
   TaskCompleteRequest,
 } from '../../contract/agent-protocol.js';
-import { DeploymentListQuery, LeadTimeQuery, ObservationBatch } from '../../contract/deployments.js';
+import {
+  ApplicationListQuery,
+  DeploymentListQuery,
+  LeadTimeQuery,
+  ObservationBatch,
+} from '../../contract/deployments.js';
 
 /**
  * The registry of `/api/v1` operations the OpenAPI document describes. Each entry points at the zod schema
@@ -263,10 +268,10 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/deployments/applications',
-    summary: 'Applications (or workloads) running images now',
+    summary: 'Applications (or workloads) running images now; include=running adds what each runs',
     tag: 'deployments',
     scopes: REPORT_READ,
-    query: DeploymentListQuery,
+    query: ApplicationListQuery,
   },
   {
     method: 'get',

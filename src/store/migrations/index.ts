@@ -14,6 +14,7 @@ import { agentRuntimeAgents } from './0010-agent-runtime-agents.js';
 import { trackingDeployments } from './0011-tracking-deployments.js';
 import { registrationRetry } from './0012-registration-retry.js';
 import { agentTasks } from './0013-agent-tasks.js';
+import { observerLease } from './0014-observer-lease.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -34,6 +35,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0011-tracking-deployments': trackingDeployments,
   '0012-registration-retry': registrationRetry,
   '0013-agent-tasks': agentTasks,
+  '0014-observer-lease': observerLease,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

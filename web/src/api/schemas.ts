@@ -43,6 +43,7 @@ export { ImageDetail, ImageList, ReportList } from '../../../src/contract/image-
 export {
   ApplicationList,
   ApplicationView,
+  type ApplicationSummary,
   DeploymentInterval,
   ImageDeployments,
   type LeadTime,

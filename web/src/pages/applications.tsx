@@ -1,8 +1,8 @@
 import { request } from '../api/client.js';
-import { ApplicationList, ApplicationView, type RunningImage } from '../api/schemas.js';
+import { ApplicationList, type ApplicationSummary, type RunningImage } from '../api/schemas.js';
 import { ExtLink } from '../components/detail.js';
 import { applicationPath } from '../components/deployments.js';
-import { ErrorBox, ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
+import { ErrorWithRetry, Loading, PageTitle, TableWrap, useLoad } from '../components/ui.js';
 import { shortDigest, shortSha, when } from '../format.js';
 import { Link } from '../router.js';
 
@@ -12,7 +12,8 @@ import { Link } from '../router.js';
  */
 export function ApplicationsPage() {
   const [list, reload] = useLoad(
-    (signal) => request('/deployments/applications', ApplicationList, { signal }),
+    // One request for the whole page: the list includes what each application runs.
+    (signal) => request('/deployments/applications?include=running', ApplicationList, { signal }),
     [],
   );
   return (
@@ -31,35 +32,25 @@ export function ApplicationsPage() {
           Nothing observed running yet. Runtimes report what runs through <code>imagetrail agent</code>.
         </p>
       )}
-      {list.state === 'ok' &&
-        list.data.items.map((a) => <ApplicationCard key={a.application} name={a.application} />)}
+      {list.state === 'ok' && list.data.items.map((a) => <ApplicationCard key={a.application} app={a} />)}
     </section>
   );
 }
 
-/** One application's running digests; loads its view (the list has only the summary). */
-function ApplicationCard({ name }: { name: string }) {
-  const [view] = useLoad(
-    (signal) => request(`/deployments/applications/${encodeURIComponent(name)}`, ApplicationView, { signal }),
-    [name],
-  );
+/** One application's running digests, from the list's answer. */
+function ApplicationCard({ app }: { app: ApplicationSummary }) {
+  const name = app.application;
   const id = `app-${name.replace(/[^\w-]/g, '-')}`;
   return (
     <section className="card" aria-labelledby={id} data-application={name}>
       <h2 id={id}>
         <Link to={applicationPath(name)}>{name}</Link>
       </h2>
-      {view.state === 'loading' && <Loading what={`what ${name} runs`} />}
-      {view.state === 'error' && <ErrorBox error={view.error} />}
-      {view.state === 'ok' && (
-        <>
-          <p className="muted small">
-            {view.data.runtimes.join(', ')} · {view.data.namespaces.join(', ')} · {view.data.replicas} replica
-            {view.data.replicas === 1 ? '' : 's'} · last change {when(view.data.lastChangeAt)}
-          </p>
-          <RunningImages name={name} items={view.data.running} />
-        </>
-      )}
+      <p className="muted small">
+        {app.runtimes.join(', ')} · {app.namespaces.join(', ')} · {app.replicas} replica
+        {app.replicas === 1 ? '' : 's'} · last change {when(app.lastChangeAt)}
+      </p>
+      <RunningImages name={name} items={app.running ?? []} />
     </section>
   );
 }
