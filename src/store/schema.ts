@@ -263,7 +263,7 @@ export interface DeploymentObserversTable {
   sequence: Int8;
   last_batch_at: string;
   last_full_at: string | null;
-  /** Control-plane time of the holder's last applied batch; null when released (migration 0099). */
+  /** Control-plane time of the holder's last applied batch; null when released (migration 0014). */
   heard_at: string | null;
 }
 
