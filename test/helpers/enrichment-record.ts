@@ -7,6 +7,25 @@ export function digest(n: number | string): string {
   return `sha256:${typeof n === 'string' ? n.repeat(64) : n.toString(16).padStart(64, '0')}`;
 }
 
+/** A single-platform ECR image with no layers, labels or referrers; `over` sets what a test cares about. */
+export function enrichedImage(over: Partial<EnrichedImage> = {}): EnrichedImage {
+  return {
+    registry: HOST,
+    repository: 'team/app',
+    digest: digest('a'),
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    tags: ['1.0'],
+    size: 1,
+    platforms: [],
+    layers: [],
+    labels: {},
+    annotations: {},
+    referrers: [],
+    registryType: 'registry.ecr',
+    ...over,
+  };
+}
+
 /**
  * The least an enrichment records: a single-platform ECR image with no layers, labels or referrers, and its
  * build. `image` and the rest of the record (git, issues) override what a test cares about.
@@ -17,21 +36,7 @@ export function enrichmentRecord(
   rest: Omit<EnrichmentRecord, 'image' | 'build'> = {},
 ): EnrichmentRecord {
   return {
-    image: {
-      registry: HOST,
-      repository: 'team/app',
-      digest: digest('a'),
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      tags: ['1.0'],
-      size: 1,
-      platforms: [],
-      layers: [],
-      labels: {},
-      annotations: {},
-      referrers: [],
-      registryType: 'registry.ecr',
-      ...image,
-    },
+    image: enrichedImage(image),
     build: { reportedAt: new Date().toISOString(), ...build },
     ...rest,
   };
