@@ -1,4 +1,3 @@
-import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichEcrImage, type EcrTarget } from '../src/enrichment/ecr-enricher.js';
 import { EcrClientCache } from '../src/integrations/registry/ecr/clients.js';
@@ -8,6 +7,7 @@ import { LruCache } from '../src/integrations/registry/oci/cache.js';
 import { parseReference } from '../src/integrations/registry/oci/reference.js';
 import { Redactor } from '../src/logging/redactor.js';
 import { startFaultProxy, type FaultProxy } from './peers/fault-proxy.js';
+import { startGatedProxy, type GatedProxy } from './peers/gated-proxy.js';
 import { startMoto, type MotoPeer } from './peers/moto.js';
 import { startRegistry, type RegistryPeer } from './peers/registry.js';
 import { EcrSeeder, HOST, REGION } from './helpers/ecr-seed.js';
@@ -16,56 +16,6 @@ import type { PushedImage } from './peers/images.js';
 // The critical path of one report's enrichment, against moto and distribution: which requests wait for
 // which. A gate in front of moto holds DescribeImages until the test lets it go, so "the blob GET went out
 // while DescribeImages was still unanswered" is a fact of the test, not a matter of timing.
-
-interface HoldingProxy {
-  url: string;
-  /** X-Amz-Target actions seen, in arrival order. */
-  seen: string[];
-  /** Lets held requests of `action` through, now and from then on. */
-  release(action: string): void;
-  stop(): Promise<void>;
-}
-
-async function startHoldingProxy(upstream: string, hold: string[]): Promise<HoldingProxy> {
-  const up = new URL(upstream);
-  const held = new Map<string, Array<() => void>>();
-  const released = new Set<string>();
-  const server: Server = createServer((req, res) => {
-    const action = String(req.headers['x-amz-target'] ?? '').replace(/^.*\./, '');
-    proxy.seen.push(action);
-    const forward = () => {
-      const out = request(
-        { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-        (r) => {
-          res.writeHead(r.statusCode ?? 502, r.headers);
-          r.pipe(res);
-        },
-      );
-      out.on('error', () => res.destroy());
-      req.pipe(out);
-    };
-    if (hold.includes(action) && !released.has(action))
-      held.set(action, [...(held.get(action) ?? []), forward]);
-    else forward();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const proxy: HoldingProxy = {
-    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
-    seen: [],
-    release(action) {
-      released.add(action);
-      for (const f of held.get(action) ?? []) f();
-      held.delete(action);
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  return proxy;
-}
 
 const REPO = 'overlap/app';
 let moto: MotoPeer;
@@ -112,11 +62,11 @@ async function until(what: string, cond: () => boolean): Promise<void> {
 }
 
 describe('enrichment of one ECR image: what waits for what', () => {
-  let gate: HoldingProxy;
+  let gate: GatedProxy;
   let reg: FaultProxy;
   beforeAll(async () => {
     [gate, reg] = await Promise.all([
-      startHoldingProxy(moto.endpoint, ['DescribeImages']),
+      startGatedProxy(moto.endpoint, { hold: ['DescribeImages'] }),
       startFaultProxy(registry.url),
     ]);
   });
@@ -134,12 +84,12 @@ describe('enrichment of one ECR image: what waits for what', () => {
       );
       expect(reg.requests.some((r) => r.path.endsWith('/tags/list'))).toBe(true);
       // BatchGetImage feeds the blob GET: it is sent before DescribeImages, whose answer nothing waits on.
-      expect(gate.seen.filter((a) => a !== 'GetAuthorizationToken')).toEqual([
+      expect(gate.seen.map((s) => s.action).filter((a) => a !== 'GetAuthorizationToken')).toEqual([
         'BatchGetImage',
         'DescribeImages',
       ]);
     } finally {
-      gate.release('DescribeImages');
+      gate.open('DescribeImages');
     }
     const image = await done;
     expect(image.digest).toBe(images[0]!.digest);

@@ -1,9 +1,9 @@
-import { createServer, request, type Server } from 'node:http';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcrClientCache } from '../src/integrations/registry/ecr/clients.js';
 import { EcrImageLookup, type ImageRequest } from '../src/integrations/registry/ecr/images.js';
 import { Redactor } from '../src/logging/redactor.js';
+import { startGatedProxy, type GatedProxy } from './peers/gated-proxy.js';
 import { startMoto, type MotoPeer } from './peers/moto.js';
 import { ACCOUNT, REGION } from './helpers/ecr-seed.js';
 import { createHash } from 'node:crypto';
@@ -12,76 +12,12 @@ import { createHash } from 'node:crypto';
 // through a gate proxy that holds every request until the test lets it through, so "a call is in flight"
 // is a fact of the test, not a matter of timing.
 
-interface Held {
-  target: string;
-  body: string;
-  release: () => void;
-}
-
-interface Gate {
-  url: string;
-  held: Held[];
-  seen: Array<{ target: string; ids: number }>;
-  /** Lets every held request (and, from now on, every new one) through. */
-  open(): void;
-  close(): void;
-  stop(): Promise<void>;
-}
-
-async function startGate(upstream: string): Promise<Gate> {
-  const up = new URL(upstream);
-  let isOpen = false;
-  const gate: Gate = {
-    url: '',
-    held: [],
-    seen: [],
-    open() {
-      isOpen = true;
-      for (const h of gate.held.splice(0)) h.release();
-    },
-    close() {
-      isOpen = false;
-    },
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const target =
-        String(req.headers['x-amz-target'] ?? '')
-          .split('.')
-          .pop() ?? '';
-      const ids = (JSON.parse(body || '{}') as { imageIds?: unknown[] }).imageIds?.length ?? 0;
-      gate.seen.push({ target, ids });
-      const release = () => {
-        const out = request(
-          { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers },
-          (r) => {
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            r.pipe(res);
-          },
-        );
-        out.on('error', () => res.destroy());
-        out.end(body);
-      };
-      if (isOpen) release();
-      else gate.held.push({ target, body, release });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  gate.url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  return gate;
-}
-
 const REPO = 'lookup/app';
 const TAGS = Array.from({ length: 12 }, (_, i) => `t${i}`);
 const digests = new Map<string, string>();
 
 let moto: MotoPeer;
-let gate: Gate;
+let gate: GatedProxy;
 let lookup: EcrImageLookup;
 
 const req = (tag: string): ImageRequest => ({
@@ -96,6 +32,13 @@ const req = (tag: string): ImageRequest => ({
   id: { imageTag: tag },
   maxAttempts: 1,
 });
+
+/** The requests through the gate: each action and how many image ids it asked for. */
+const seen = () =>
+  gate.seen.map(({ action, body }) => ({
+    target: action,
+    ids: (JSON.parse(body || '{}') as { imageIds?: unknown[] }).imageIds?.length ?? 0,
+  }));
 
 /** What a report asks: both lookups at once. */
 const both = (tag: string) => Promise.all([lookup.describe(req(tag)), lookup.getManifest(req(tag))]);
@@ -135,7 +78,7 @@ beforeAll(async () => {
       }),
     );
   }
-  gate = await startGate(moto.endpoint);
+  gate = await startGatedProxy(moto.endpoint);
 }, 60_000);
 
 afterAll(async () => {
@@ -149,11 +92,11 @@ describe('EcrImageLookup against moto', () => {
     lookup = new EcrImageLookup(new EcrClientCache({ redactor: new Redactor() }));
     gate.open();
     const results = await Promise.all(TAGS.map(both));
-    expect(gate.seen).toEqual([
+    expect(seen()).toEqual([
       expect.objectContaining({ target: expect.stringMatching(/DescribeImages|BatchGetImage/), ids: 12 }),
       expect.objectContaining({ target: expect.stringMatching(/DescribeImages|BatchGetImage/), ids: 12 }),
     ]);
-    expect(new Set(gate.seen.map((s) => s.target))).toEqual(new Set(['DescribeImages', 'BatchGetImage']));
+    expect(new Set(seen().map((s) => s.target))).toEqual(new Set(['DescribeImages', 'BatchGetImage']));
     expect(lookup.calls).toEqual({ describeImages: 1, batchGetImage: 1 });
     // Each caller gets its own image back, not a neighbour's.
     TAGS.forEach((tag, i) => {
@@ -172,11 +115,11 @@ describe('EcrImageLookup against moto', () => {
     const rest = TAGS.slice(1).map(both);
     // Nothing more is sent while the first calls are in flight…
     await new Promise((r) => setTimeout(r, 100));
-    expect(gate.seen).toHaveLength(2);
+    expect(seen()).toHaveLength(2);
     gate.open();
     const results = await Promise.all([first, ...rest]);
     // …then the eleven waiting reports share one call of each kind.
-    expect(gate.seen.map((s) => s.ids)).toEqual([1, 1, 11, 11]);
+    expect(seen().map((s) => s.ids)).toEqual([1, 1, 11, 11]);
     expect(lookup.calls).toEqual({ describeImages: 2, batchGetImage: 2 });
     TAGS.forEach((tag, i) => expect(results[i]![1].digest).toBe(digests.get(tag)));
   });
@@ -189,7 +132,7 @@ describe('EcrImageLookup against moto', () => {
     await until(() => gate.held.length === 1);
     const got = lookup.getManifest(req('t1'));
     await until(() => gate.held.length === 2);
-    expect(gate.seen.map((s) => s.target)).toEqual(['DescribeImages', 'BatchGetImage']);
+    expect(seen().map((s) => s.target)).toEqual(['DescribeImages', 'BatchGetImage']);
     gate.open();
     expect((await got).digest).toBe(digests.get('t1'));
     expect((await described).imageDigest).toBe(digests.get('t0'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { AwsIdentity } from '../contract/agent-protocol.js';
-import { InputError } from '../domain/errors.js';
+import { InputError, InternalError } from '../domain/errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { IdentityLookup } from './identity-lookup.js';
 
@@ -74,11 +74,34 @@ export async function registrationToken(
  * It runs once, in a short-lived child process: the STS client (and the undici and http2 it loads) would
  * otherwise stay resident in an idle agent, 10–15 MB of its 80 MB budget (docs/benchmarks.md).
  */
-export async function callerIdentity(
+export function callerIdentity(logger: Pick<Logger, 'warn'>, timeoutMs: number): Promise<AwsIdentity | null> {
+  // Settled before anything runs: a broken build fails the agent's start, not a promise nobody awaits yet.
+  const child = identityChild(import.meta.url);
+  return lookupIdentityVia(child, logger, timeoutMs);
+}
+
+/**
+ * The lookup's child entry next to `moduleUrl` (a bundle entry of its own, scripts/build.mjs), or null when
+ * running from the sources (tests), where there is none and the lookup runs in this process. A bundle
+ * without it is a broken build: quietly looking up in-process would keep the STS client resident.
+ */
+export function identityChild(moduleUrl: string): URL | null {
+  if (moduleUrl.endsWith('.ts')) return null;
+  const file = new URL('./agent-identity.js', moduleUrl);
+  if (existsSync(file)) return file;
+  throw new InternalError(`This imagetrail build is incomplete: ${fileURLToPath(file)} is missing.`, {
+    hints: [
+      'Rebuild with `npm run build` (or `npm ci`), or use a complete release image: the agent looks up its AWS identity in that separate process.',
+    ],
+  });
+}
+
+async function lookupIdentityVia(
+  child: URL | null,
   logger: Pick<Logger, 'warn'>,
   timeoutMs: number,
 ): Promise<AwsIdentity | null> {
-  const lookup = await inChild(timeoutMs);
+  const lookup = child ? await inChild(child, timeoutMs) : await inProcess(timeoutMs);
   if (lookup.failure) {
     logger.warn(
       { errorName: lookup.failure.name },
@@ -101,11 +124,11 @@ function safeJson(text: string): unknown {
   }
 }
 
-async function inChild(timeoutMs: number): Promise<IdentityLookup> {
-  // The child is a bundle entry of its own (scripts/build.mjs); run from the sources (tests), it is not
-  // there, and the lookup runs in this process.
-  const file = new URL('./agent-identity.js', import.meta.url);
-  if (!existsSync(file)) return (await import('./identity-lookup.js')).lookupIdentity(timeoutMs);
+async function inProcess(timeoutMs: number): Promise<IdentityLookup> {
+  return (await import('./identity-lookup.js')).lookupIdentity(timeoutMs);
+}
+
+async function inChild(file: URL, timeoutMs: number): Promise<IdentityLookup> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     // The child inherits this process's environment and files (the same default credential chain), but

@@ -5,6 +5,7 @@ import {
   InputError,
   NotAllowedError,
   NotFoundError,
+  PayloadTooLargeError,
   UnavailableError,
   UnreachableError,
 } from '../domain/errors.js';
@@ -49,6 +50,7 @@ export class AgentTransport {
         signal,
       });
     } catch (err) {
+      if (err instanceof PayloadTooLargeError) throw err;
       throw new UnreachableError(`Cannot reach the control plane at ${this.baseUrl}: ${describe(err)}.`, {
         cause: err,
       });

@@ -6,6 +6,7 @@ import { FakeImageStore } from '../store/fake-image-store.js';
 import { FakeReportStore } from '../store/fake-report-store.js';
 import type { PipelineJob } from './pipeline.js';
 import type { PipelineResult } from '../contract/images.js';
+import { digest, enrichmentRecord } from '../../test/helpers/enrichment-record.js';
 import { ReportRunner, type RunnerOptions } from './runner.js';
 import { UnavailableError, NotFoundError } from '../domain/errors.js';
 import { noTelemetry, type Telemetry } from '../domain/telemetry.js';
@@ -13,7 +14,7 @@ import { noTelemetry, type Telemetry } from '../domain/telemetry.js';
 // The runner's scheduling, on the in-memory stores: which jobs run when. The pipeline is a stand-in that
 // holds every job until the test lets it finish, so "running at the same time" is observable.
 
-const DIGEST = `sha256:${'a'.repeat(64)}`;
+const DIGEST = digest('a');
 
 function heldPipeline() {
   const started: string[] = [];
@@ -24,23 +25,7 @@ function heldPipeline() {
     run: async (job: PipelineJob): Promise<PipelineResult> => {
       started.push(job.id);
       await new Promise<void>((resolve) => releases.push(resolve));
-      return {
-        image: {
-          registry: 'registry.example',
-          repository: 'team/app',
-          digest: DIGEST,
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          tags: ['1'],
-          size: 1,
-          platforms: [],
-          layers: [],
-          labels: {},
-          annotations: {},
-          referrers: [],
-          registryType: 'registry.ecr',
-        },
-        build: { reportId: job.id, runtime: job.runtime, reportedAt: new Date().toISOString() },
-      };
+      return enrichmentRecord({ reportId: job.id, runtime: job.runtime }, { digest: DIGEST, tags: ['1'] });
     },
   };
 }

@@ -1,5 +1,6 @@
-import { PostgresIntrospector, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { EnrichedImage } from '../contract/images.js';
+import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 
 /**
@@ -54,11 +55,12 @@ export async function addTags(
 /** Platforms and referrers are registry facts: the newest enrichment replaces them. */
 export async function replacePlatformsAndReferrers(
   trx: Transaction<Database>,
+  dialect: DialectName,
   imageId: string,
   image: Pick<EnrichedImage, 'platforms' | 'referrers'>,
   replacing: boolean,
 ): Promise<void> {
-  if (replacing && trx.introspection instanceof PostgresIntrospector) {
+  if (replacing && dialect === 'postgres') {
     // One statement where the engine allows it: each is a round trip (docs/benchmarks.md, CPU per report).
     await sql`with p as (delete from image_platforms where image_id = ${imageId})
       delete from image_referrers where image_id = ${imageId}`.execute(trx);

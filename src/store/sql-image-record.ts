@@ -1,6 +1,7 @@
-import { PostgresIntrospector, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { EnrichedImage, GitFacts, IssueFacts, PullRequest } from '../contract/images.js';
 import { buildKey, type EnrichmentRecord, type RecordResult } from './image-store.js';
+import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { addTags, replacePlatformsAndReferrers } from './sql-image-children.js';
 
@@ -19,6 +20,7 @@ export interface NewIds {
 
 export async function recordEnrichment(
   trx: Trx,
+  dialect: DialectName,
   r: EnrichmentRecord,
   ids: NewIds,
   at: string,
@@ -27,10 +29,10 @@ export async function recordEnrichment(
   // it reads anything, so a concurrent writer in another process waits (busy_timeout) instead of failing.
   const imageId = await upsertImage(trx, r.image, ids.imageId, at);
   const created = imageId === ids.imageId;
-  if (!created) await refreshListCopies(trx, imageId, at);
+  if (!created) await refreshListCopies(trx, dialect, imageId, at);
 
   await addTags(trx, imageId, r.image.tags, at);
-  await replacePlatformsAndReferrers(trx, imageId, r.image, !created);
+  await replacePlatformsAndReferrers(trx, dialect, imageId, r.image, !created);
 
   const sha = r.git?.sha?.toLowerCase();
   const repo = r.git?.repo ?? '';
@@ -94,8 +96,8 @@ async function upsertImage(trx: Trx, image: EnrichedImage, newId: string, at: st
  * (tags, builds, build-issue links; migration 0008). The image row is already locked by the upsert, so no
  * other recording of this image interleaves; rows inserted after this carry `at` themselves.
  */
-async function refreshListCopies(trx: Trx, imageId: string, at: string): Promise<void> {
-  if (trx.introspection instanceof PostgresIntrospector) {
+async function refreshListCopies(trx: Trx, dialect: DialectName, imageId: string, at: string): Promise<void> {
+  if (dialect === 'postgres') {
     // One statement where the engine allows it: each is a round trip (docs/benchmarks.md, CPU per report).
     await sql`with t as (update image_tags set image_updated_at = ${at} where image_id = ${imageId}),
       b as (update builds set image_updated_at = ${at} where image_id = ${imageId})

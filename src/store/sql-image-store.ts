@@ -16,7 +16,7 @@ import { recordEnrichment } from './sql-image-record.js';
 
 export interface SqlImageStoreDeps {
   db: Kysely<Database>;
-  /** The list reads each image's children with the dialect's JSON aggregates. */
+  /** The list reads each image's children with the dialect's JSON aggregates; recording batches by it. */
   dialect: DialectName;
   /** Injected so tests control timestamps. */
   now?: () => Date;
@@ -38,7 +38,9 @@ export class SqlImageStore implements ImageStore {
   recordEnrichment(record: EnrichmentRecord): Promise<RecordResult> {
     const now = this.now();
     const ids = { imageId: this.nextImageId(now), buildId: this.nextBuildId(now) };
-    return this.db.transaction().execute((trx) => recordEnrichment(trx, record, ids, now.toISOString()));
+    return this.db
+      .transaction()
+      .execute((trx) => recordEnrichment(trx, this.dialect, record, ids, now.toISOString()));
   }
 
   list(query: ImageListQuery): Promise<ImagePage> {

@@ -93,4 +93,35 @@ describe('dashboard routes', () => {
       ).toEqual([]);
     }
   });
+
+  it('a page whose chunk failed to load imports it afresh on Retry, without reloading the dashboard', async () => {
+    const page = context.pages()[0] ?? (await context.newPage()); // signed in by the first test (this tab)
+    await page.goto(server.url + '/integrations');
+    await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+    // The network fails the Audit page's chunk once (a dropped connection, a server mid-upgrade).
+    const chunk = /\/assets\/audit-[\w-]+\.js$/;
+    const fetched: string[] = [];
+    let fail = true;
+    await page.route(chunk, async (route) => {
+      fetched.push(fail ? 'failed' : 'served');
+      await (fail ? route.abort('connectionreset') : route.continue());
+    });
+    let documents = 0;
+    page.on(
+      'framenavigated',
+      (f) => void (f === page.mainFrame() && f.url().endsWith('/audit') && documents++),
+    );
+    try {
+      await page.getByRole('link', { name: 'Audit' }).click();
+      await page.getByRole('alert').getByText('This page could not be shown').waitFor();
+      fail = false;
+      await page.getByRole('button', { name: 'Retry' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
+      expect(fetched).toEqual(['failed', 'served']);
+      // Client-side navigation counts once (pushState); a reload would count again.
+      expect(documents).toBe(1);
+    } finally {
+      await page.unroute(chunk);
+    }
+  });
 });

@@ -12,6 +12,7 @@ import {
   ROOT,
   startImagetrail,
   type ServerHandle,
+  reportImageArgs,
 } from '../helpers/imagetrail.js';
 import { bareRemote, git } from '../helpers/git.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
@@ -358,23 +359,7 @@ describe('images', () => {
     ]);
     expect(add.code, add.stderr).toBe(0);
     const report = (image: string, extra: string[], env: Record<string, string> = {}) =>
-      cli(
-        server,
-        [
-          'report-image',
-          '--image',
-          image,
-          '--registry-integration',
-          'ecr',
-          '--no-local-git',
-          '--wait',
-          '--wait-timeout',
-          '60',
-          '--json',
-          ...extra,
-        ],
-        { env },
-      );
+      cli(server, [...reportImageArgs(image), ...extra], { env });
     const web = await report(`${HOST}/team/web:v1`, [
       '--git-repo',
       'acme/web',

@@ -14,7 +14,7 @@ import {
   type MotoPeer,
 } from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
-import { api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { bareRemote, git, personClone } from '../helpers/git.js';
 
 // Issue 2 end to end: the real CLI against a real server, moto enforcing IAM, the distribution registry as
@@ -157,23 +157,12 @@ describe('runtimes', () => {
 describe('access key integrations', () => {
   it('a read-only user tests ok and lands in all-runtimes-all-clusters, pushed, secret sealed', async () => {
     const before = await remoteHead();
-    const r = await cli(
+    // The secret arrives on stdin with the newline a shell adds; it is trimmed.
+    const r = await addEcrKeyIntegration(
       server,
-      [
-        'integration',
-        'add',
-        'ecr',
-        'ro-ecr',
-        '--region',
-        REGION,
-        '--access-key-id',
-        s.users.ro.accessKeyId,
-        '--secret-access-key-stdin',
-        '--all-runtimes',
-        ...endpoints(),
-        '--json',
-      ],
-      { stdin: s.users.ro.secretAccessKey + '\n' },
+      'ro-ecr',
+      { accessKeyId: s.users.ro.accessKeyId, secretAccessKey: s.users.ro.secretAccessKey + '\n' },
+      [...endpoints(), '--json'],
     );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -250,23 +239,7 @@ describe('access key integrations', () => {
 
   it('a user without ECR rights fails naming the missing action and the managed policy; nothing committed', async () => {
     const before = await remoteHead();
-    const r = await cli(
-      server,
-      [
-        'integration',
-        'add',
-        'ecr',
-        'no-ecr',
-        '--region',
-        REGION,
-        '--access-key-id',
-        s.users.noecr.accessKeyId,
-        '--secret-access-key-stdin',
-        '--all-runtimes',
-        ...endpoints(),
-      ],
-      { stdin: s.users.noecr.secretAccessKey },
-    );
+    const r = await addEcrKeyIntegration(server, 'no-ecr', s.users.noecr, endpoints());
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ecr:GetAuthorizationToken');
     expect(r.stderr).toContain('AmazonEC2ContainerRegistryReadOnly');
@@ -277,23 +250,11 @@ describe('access key integrations', () => {
 
   it('a wrong secret fails with its own message and --json gives the checks', async () => {
     const before = await remoteHead();
-    const r = await cli(
+    const r = await addEcrKeyIntegration(
       server,
-      [
-        'integration',
-        'add',
-        'ecr',
-        'wrong',
-        '--region',
-        REGION,
-        '--access-key-id',
-        s.users.ro.accessKeyId,
-        '--secret-access-key-stdin',
-        '--all-runtimes',
-        ...endpoints(),
-        '--json',
-      ],
-      { stdin: 'not-the-secret-' + SECRET_MARK },
+      'wrong',
+      { accessKeyId: s.users.ro.accessKeyId, secretAccessKey: 'not-the-secret-' + SECRET_MARK },
+      [...endpoints(), '--json'],
     );
     expect(r.code).toBe(1);
     const result = JSON.parse(r.stdout);

@@ -3,7 +3,13 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import { startFakeGitHub, type FakeGitHub } from '../peers/fake-github.js';
-import { addEcrKeyIntegration, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import {
+  addEcrKeyIntegration,
+  cli,
+  startImagetrail,
+  type ServerHandle,
+  reportImageArgs,
+} from '../helpers/imagetrail.js';
 import { bareRemote } from '../helpers/git.js';
 import { EcrSeeder, HOST } from '../helpers/ecr-seed.js';
 import { parsePrometheusText, sumOf, valueOf, type Family } from '../helpers/prom-text.js';
@@ -35,23 +41,7 @@ async function scrape(token = metricsToken): Promise<{ text: string; families: M
 }
 
 function report(image: string, extra: string[] = []) {
-  return cli(
-    server,
-    [
-      'report-image',
-      '--image',
-      image,
-      '--registry-integration',
-      'ecr',
-      '--no-local-git',
-      '--wait',
-      '--wait-timeout',
-      '60',
-      '--json',
-      ...extra,
-    ],
-    { token: reportToken },
-  );
+  return cli(server, [...reportImageArgs(image), ...extra], { token: reportToken });
 }
 
 beforeAll(async () => {

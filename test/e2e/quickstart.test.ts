@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readlink, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baseEnv, BIN, ROOT } from '../helpers/imagetrail.js';
 import { git } from '../helpers/git.js';
@@ -78,6 +79,38 @@ describe('README quickstart', () => {
 /** The machine's own Node, older than 22: what a fresh terminal finds first on PATH. */
 const OLD_NODE_PATH = '/usr/bin:/bin';
 
+interface BlockNode {
+  /** The Node the server must end up on. */
+  node: string;
+  /** How the test checkout gets its `.tools/node/bin/node` (none: setup-node.sh finds `node` on PATH). */
+  tools?: { link: string } | { node: string };
+  /** The terminal's PATH when the block is pasted. */
+  path: string;
+}
+
+/**
+ * setup-node.sh installs `.tools/node` (Node 24) only when no Node >= 22 is on PATH, so this checkout may
+ * have none (.ci/run on a machine with Node 24 installed). Then this test's own Node 24 stands where
+ * setup-node.sh would have put it. A Node 22 or 23 cannot (setup-node.sh would fetch 24 instead): with one
+ * of those and no `.tools`, the terminal's PATH starts with it, and the block must keep it.
+ */
+function blockNode(): BlockNode {
+  const own = join(ROOT, '.tools');
+  const ownNode = join(own, 'node', 'bin', 'node');
+  if (existsSync(ownNode)) return { node: ownNode, tools: { link: own }, path: OLD_NODE_PATH };
+  if (process.versions.node.split('.')[0] === '24')
+    return { node: process.execPath, tools: { node: process.execPath }, path: OLD_NODE_PATH };
+  return { node: process.execPath, path: `${dirname(process.execPath)}:${OLD_NODE_PATH}` };
+}
+
+/** Gives the test checkout at `cwd` the `.tools` of `tools`. */
+async function placeTools(cwd: string, tools: BlockNode['tools']): Promise<void> {
+  if (!tools) return;
+  if ('link' in tools) return symlink(tools.link, join(cwd, '.tools'));
+  await mkdir(join(cwd, '.tools', 'node', 'bin'), { recursive: true });
+  await symlink(tools.node, join(cwd, '.tools', 'node', 'bin', 'node'));
+}
+
 /** The README's Quickstart block: the first ```sh block after "## Quickstart". */
 async function quickstartBlock(): Promise<string> {
   const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
@@ -111,7 +144,7 @@ function alive(pid: number): boolean {
 }
 
 describe(
-  'README quickstart, pasted as one block into a terminal whose PATH starts with Node 20',
+  'README quickstart, pasted as one block into a terminal with Node 20 on PATH',
   { timeout: 180_000 },
   () => {
     it('starts the server on Node >= 22, waits for it, and lists the runtime with the token found on its own', async () => {
@@ -120,14 +153,16 @@ describe(
       // A checkout of its own (the data directory lands in it), sharing this one's build and Node.
       const cwd = await mkdtemp(join(tmpdir(), 'imagetrail-quickstart-block-'));
       dirs.push(cwd);
-      for (const entry of ['bin', 'dist', 'scripts', 'node_modules', '.tools', 'package.json'])
+      for (const entry of ['bin', 'dist', 'scripts', 'node_modules', 'package.json'])
         await symlink(join(ROOT, entry), join(cwd, entry));
+      const want = blockNode();
+      await placeTools(cwd, want.tools);
       const port = await freePort();
       // The discovery pointer goes to a config directory of this test's own, never the real user's, where
       // another server could be registered (or this one would stay registered).
       const env = baseEnv({
         IMAGETRAIL_PORT: String(port),
-        PATH: OLD_NODE_PATH,
+        PATH: want.path,
         XDG_CONFIG_HOME: join(cwd, 'user-config'),
       });
       const block = await quickstartBlock();
@@ -142,8 +177,8 @@ describe(
         expect(r.stderr).not.toMatch(/SyntaxError|enableCompileCache|No such file/);
         expect(r.stdout).toContain(`ready: http://127.0.0.1:${port}`);
         expect(r.stdout).toMatch(/\blocal\b.*hybrid/);
-        // The server runs on the checkout's Node 24, not on the /usr/bin/node first on PATH.
-        expect(await readlink(`/proc/${pid}/exe`)).toBe(await realpath(join(ROOT, '.tools/node/bin/node')));
+        // The server runs on the checkout's Node 24 (or the Node >= 22 first on PATH), never /usr/bin/node.
+        expect(await readlink(`/proc/${pid}/exe`)).toBe(await realpath(want.node));
       } finally {
         process.kill(pid, 'SIGTERM');
         for (let i = 0; i < 200 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));

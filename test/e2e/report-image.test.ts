@@ -6,7 +6,14 @@ import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } f
 import { startRegistry, type RegistryPeer } from '../peers/registry.js';
 import type { PushedImage, PushedIndex, PushedManifest } from '../peers/images.js';
 import { startFaultProxy } from '../peers/fault-proxy.js';
-import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
+import {
+  addEcrKeyIntegration,
+  api,
+  cli,
+  startImagetrail,
+  type ServerHandle,
+  reportImageArgs,
+} from '../helpers/imagetrail.js';
 import { bareRemote, git } from '../helpers/git.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 import { startFakeGitHub, type FakeGitHub } from '../peers/fake-github.js';
@@ -53,26 +60,10 @@ function endpoints(): string[] {
 }
 
 async function report(image: string, extra: string[] = [], env: Record<string, string> = {}) {
-  return cli(
-    server,
-    [
-      'report-image',
-      '--image',
-      image,
-      '--registry-integration',
-      'ecr',
-      '--no-local-git',
-      '--wait',
-      '--wait-timeout',
-      '60',
-      '--json',
-      ...extra,
-    ],
-    {
-      token: reportToken,
-      env,
-    },
-  );
+  return cli(server, [...reportImageArgs(image), ...extra], {
+    token: reportToken,
+    env,
+  });
 }
 
 async function detailOf(id: string) {

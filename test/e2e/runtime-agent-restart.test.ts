@@ -1,4 +1,4 @@
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import { startFaultProxy, type FaultProxy } from '../peers/fault-proxy.js';
 import { waitFor } from '../peers/process.js';
 import { addEcrKeyIntegration, api, cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
 import { startAgent, type AgentHandle } from '../helpers/agent.js';
+import { addHybridRuntime, waitConnected, writeTokenFile } from '../helpers/agent-scenario.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
 import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
 
@@ -72,18 +73,7 @@ beforeAll(async () => {
   awsProxy = await startRecordingProxy(moto.endpoint);
   port = await freePort();
   server = await serve();
-  const added = await cli(server, [
-    'runtime',
-    'add',
-    'eks-r',
-    '--type',
-    'hybrid',
-    '--version',
-    '0.1.0',
-    '--json',
-  ]);
-  expect(added.code, added.stderr).toBe(0);
-  const token = JSON.parse(added.stdout).registration.registrationToken as string;
+  const token = await addHybridRuntime({ server }, 'eks-r');
   const key = await addEcrKeyIntegration(
     server,
     'key-ecr',
@@ -99,8 +89,7 @@ beforeAll(async () => {
     ],
   );
   expect(key.code, key.stderr).toBe(0);
-  const tokenFile = join(tmp, 'eks-r.token');
-  await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+  const tokenFile = await writeTokenFile({ tmp }, 'eks-r', token);
   agent = startAgent({
     server: server.url,
     runtime: 'eks-r',
@@ -108,16 +97,7 @@ beforeAll(async () => {
     tokenFile,
     env: { AWS_ENDPOINT_URL_STS: moto.endpoint, AWS_REGION: REGION },
   });
-  await waitFor(
-    'the agent of eks-r registered',
-    async () => {
-      const v = (await api(server, 'GET', '/api/v1/runtimes/eks-r')).json;
-      return v.agents?.some((a: { connected: boolean }) => a.connected) === true;
-    },
-    { timeoutMs: 120_000 },
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\nagent:\n${agent.logs()}\nserver:\n${server.logs()}`);
-  });
+  await waitConnected({ server }, 'eks-r', agent);
 }, 400_000);
 
 afterAll(async () => {
@@ -185,20 +165,8 @@ describe('control plane restarted while the agent works', () => {
 
 describe('registration whose answer is lost', () => {
   it('the agent retries with the same token and registers; the first credential is revoked; another agent is refused', async () => {
-    const added = await cli(server, [
-      'runtime',
-      'add',
-      'eks-lost',
-      '--type',
-      'hybrid',
-      '--version',
-      '0.1.0',
-      '--json',
-    ]);
-    expect(added.code, added.stderr).toBe(0);
-    const token = JSON.parse(added.stdout).registration.registrationToken as string;
-    const tokenFile = join(tmp, 'eks-lost.token');
-    await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+    const token = await addHybridRuntime({ server }, 'eks-lost');
+    const tokenFile = await writeTokenFile({ tmp }, 'eks-lost', token);
     // The control plane registers the agent and answers; the network loses the answer.
     cut = await startFaultProxy(server.url);
     cut.inject([{ kind: 'drop-response' }], (m, p) => m === 'POST' && p === '/api/v1/agent/register');
@@ -209,19 +177,10 @@ describe('registration whose answer is lost', () => {
       tokenFile,
       env: { AWS_ENDPOINT_URL_STS: moto.endpoint, AWS_REGION: REGION },
     });
-    let view: any;
-    await waitFor(
-      'the agent of eks-lost registered',
-      async () => {
-        // The registration itself records the agent: only a stored credential says it got an answer.
-        await access(join(tmp, 'agent-lost', 'credential.json'));
-        view = (await api(server, 'GET', '/api/v1/runtimes/eks-lost')).json;
-        return view.agents?.some((a: { connected: boolean }) => a.connected) === true;
-      },
-      { timeoutMs: 120_000 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\nagent:\n${lostAgent!.logs()}\nserver:\n${server.logs()}`);
-    });
+    // The registration itself records the agent: only a stored credential says it got an answer.
+    const view = await waitConnected({ server }, 'eks-lost', lostAgent, () =>
+      access(join(tmp, 'agent-lost', 'credential.json')),
+    );
     const registers = cut.requests.filter((r) => r.path === '/api/v1/agent/register');
     expect(registers.map((r) => r.fault ?? 'forwarded')).toEqual(['drop-response', 'forwarded']);
     // Two credentials were issued; the one nobody received no longer works.

@@ -66,7 +66,7 @@ export function identityEnv(sc: AgentScenario, keys: AwsKeys): Record<string, st
 }
 
 /** `runtime add NAME --type hybrid`: returns the registration token. */
-export async function addHybridRuntime(sc: AgentScenario, name: string): Promise<string> {
+export async function addHybridRuntime(sc: Pick<AgentScenario, 'server'>, name: string): Promise<string> {
   const r = await cli(sc.server, [
     'runtime',
     'add',
@@ -82,24 +82,39 @@ export async function addHybridRuntime(sc: AgentScenario, name: string): Promise
 }
 
 /** Writes a registration token to a 0600 file in the scenario's temporary directory. */
-export async function writeTokenFile(sc: AgentScenario, name: string, token: string): Promise<string> {
+export async function writeTokenFile(
+  sc: Pick<AgentScenario, 'tmp'>,
+  name: string,
+  token: string,
+): Promise<string> {
   const f = join(sc.tmp, `${name}.token`);
   await writeFile(f, token + '\n', { mode: 0o600 });
   return f;
 }
 
-/** Waits until the control plane lists a connected agent of `runtime`; on timeout, both logs. */
-export async function waitConnected(sc: AgentScenario, runtime: string, agent: AgentHandle): Promise<void> {
+/**
+ * Waits until the control plane lists a connected agent of `runtime` (after `first` succeeds, when given);
+ * on timeout, both logs. Returns the runtime's view.
+ */
+export async function waitConnected(
+  sc: Pick<AgentScenario, 'server'>,
+  runtime: string,
+  agent: AgentHandle,
+  first?: () => Promise<unknown>,
+): Promise<any> {
+  let view: any;
   await waitFor(
     `agent of ${runtime} connected`,
     async () => {
-      const v = (await api(sc.server, 'GET', `/api/v1/runtimes/${runtime}`)).json;
-      return v.agents?.some((x: { connected: boolean }) => x.connected) === true;
+      await first?.();
+      view = (await api(sc.server, 'GET', `/api/v1/runtimes/${runtime}`)).json;
+      return view.agents?.some((x: { connected: boolean }) => x.connected) === true;
     },
     { timeoutMs: 120_000 },
   ).catch((err: Error) => {
     throw new Error(`${err.message}\nagent:\n${agent.logs()}\nserver:\n${sc.server.logs()}`);
   });
+  return view;
 }
 
 /** The credential an agent saved in its data directory (`<tmp>/<runtime>`). */

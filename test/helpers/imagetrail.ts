@@ -107,6 +107,22 @@ export interface CliResult {
   stderr: string;
 }
 
+/** `report-image` as a CI job runs it here: no local Git, waiting (up to 60 s) for the outcome, as JSON. */
+export function reportImageArgs(image: string, integration = 'ecr'): string[] {
+  return [
+    'report-image',
+    '--image',
+    image,
+    '--registry-integration',
+    integration,
+    '--no-local-git',
+    '--wait',
+    '--wait-timeout',
+    '60',
+    '--json',
+  ];
+}
+
 /** Runs the CLI as a user would, against a server, with optional standard input. */
 export function cli(
   server: Pick<ServerHandle, 'url' | 'adminToken'> | undefined,

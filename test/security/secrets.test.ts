@@ -18,6 +18,7 @@ import {
   startImagetrail,
   type CliResult,
   type ServerHandle,
+  reportImageArgs,
 } from '../helpers/imagetrail.js';
 import { bareRemote, git } from '../helpers/git.js';
 import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
@@ -405,18 +406,7 @@ describe('a run with distinctive secrets', () => {
   it('reports an image enriched with GitHub and Jira, and fails one report on purpose', async () => {
     const tok = await run(['token', 'create', 'ci', '--scope', 'report', '--json']);
     const reportToken = JSON.parse(tok.stdout).token as string;
-    const base = [
-      'report-image',
-      '--image',
-      `${HOST}/team/app:v1`,
-      '--registry-integration',
-      'ecr',
-      '--no-local-git',
-      '--wait',
-      '--wait-timeout',
-      '60',
-      '--json',
-    ];
+    const base = reportImageArgs(`${HOST}/team/app:v1`);
     const ok = await run(
       [
         ...base,
@@ -441,21 +431,7 @@ describe('a run with distinctive secrets', () => {
     const detail = await apiCall('GET', `/api/v1/images/${done.result.imageId}`);
     expect(detail.json.issueDetails.map((i: { key: string }) => i.key)).toEqual(['PAY-7']);
     // Fails: no such tag (the registry says so, with the integration's credentials in play).
-    const missing = await run(
-      [
-        'report-image',
-        '--image',
-        `${HOST}/team/app:nope`,
-        '--registry-integration',
-        'ecr',
-        '--no-local-git',
-        '--wait',
-        '--wait-timeout',
-        '60',
-        '--json',
-      ],
-      { token: reportToken },
-    );
+    const missing = await run(reportImageArgs(`${HOST}/team/app:nope`), { token: reportToken });
     expect(missing.code).toBe(1);
     await apiCall('GET', '/api/v1/images');
     await apiCall('GET', `/api/v1/image-reports/${done.id}`);

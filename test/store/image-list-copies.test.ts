@@ -6,6 +6,7 @@ import { migrateToLatest, migrations } from '../../src/store/migrations/index.js
 import type { Database } from '../../src/store/schema.js';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { eachDatabase, useTestDatabase } from '../helpers/databases.js';
+import { enrichedImage } from '../helpers/enrichment-record.js';
 import type { Kysely } from 'kysely';
 
 /**
@@ -34,20 +35,12 @@ function random(seed: number) {
 }
 
 function image(n: number, tags: string[]): EnrichedImage {
-  return {
-    registry: HOST,
+  return enrichedImage({
     repository: n % 2 === 0 ? 'team/even' : 'team/odd',
     digest: `sha256:${hex(n)}`,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
     tags,
     size: 1000 + n,
-    platforms: [],
-    layers: [],
-    labels: {},
-    annotations: {},
-    referrers: [],
-    registryType: 'registry.ecr',
-  };
+  });
 }
 
 const BRANCHES = ['main', 'feature/a', 'feature/b'];

@@ -2,8 +2,9 @@ import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { eachDatabase, useTestDatabase } from '../helpers/databases.js';
+import { digest, enrichmentRecord } from '../helpers/enrichment-record.js';
 
-const hex = (n: number, len = 64) => n.toString(16).padStart(len, '0');
+const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
 
 /**
  * Counts the statements executed through the Kysely instance it is attached to: by their results, since
@@ -30,27 +31,23 @@ describe.each(eachDatabase())('the image list (%s)', (engine) => {
     const { db } = database();
     const writer = new SqlImageStore({ db, dialect: engine });
     for (let n = 1; n <= 12; n++) {
-      await writer.recordEnrichment({
-        image: {
-          registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
-          repository: 'team/app',
-          digest: `sha256:${hex(n)}`,
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
-          tags: [`v${n}`, 'latest'],
-          size: n,
-          platforms: [],
-          layers: [],
-          labels: {},
-          annotations: {},
-          referrers: [],
-          registryType: 'registry.ecr',
-        },
-        build: { runtime: 'local', reportId: `rep_${n}`, reportedAt: '2025-01-01T00:00:00.000Z' },
-        git: { repo: 'acme/app', branch: 'main', sha: hex(n, 40) },
-        issues: [
-          { key: `PROJ-${n}`, title: 'T', status: 'Done', url: `https://jira.example.com/browse/PROJ-${n}` },
-        ],
-      });
+      await writer.recordEnrichment(
+        enrichmentRecord(
+          { runtime: 'local', reportId: `rep_${n}`, reportedAt: '2025-01-01T00:00:00.000Z' },
+          { digest: digest(n), tags: [`v${n}`, 'latest'], size: n },
+          {
+            git: { repo: 'acme/app', branch: 'main', sha: hex(n, 40) },
+            issues: [
+              {
+                key: `PROJ-${n}`,
+                title: 'T',
+                status: 'Done',
+                url: `https://jira.example.com/browse/PROJ-${n}`,
+              },
+            ],
+          },
+        ),
+      );
     }
     // Image 12 runs in two places (one through the arm64 manifest of its index), so the count is non-trivial.
     const { id: runningId } = await writer.list({ limit: 1 }).then((p) => p.items[0] ?? { id: '' });
@@ -103,7 +100,7 @@ describe.each(eachDatabase())('the image list (%s)', (engine) => {
 
     plugin.count = 0;
     const next = await store.list({ limit: 5, tag: 'latest', cursor: page.nextCursor });
-    expect(next.items.map((i) => i.digest)).toEqual([7, 6, 5, 4, 3].map((n) => `sha256:${hex(n)}`));
+    expect(next.items.map((i) => i.digest)).toEqual([7, 6, 5, 4, 3].map(digest));
     expect(plugin.count).toBe(1);
   });
 });

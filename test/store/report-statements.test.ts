@@ -19,6 +19,7 @@ import { SqlAgentTaskStore } from '../../src/store/sql-agent-task-store.js';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { digest, enrichmentRecord } from '../helpers/enrichment-record.js';
 
 // What one report costs the control plane on PostgreSQL, in statements sent (BEGIN and COMMIT count: each
 // is a round trip and a writev, and docs/benchmarks.md found the control plane's CPU follows them). The
@@ -26,7 +27,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 // The token check of each HTTP request (one SELECT) is outside these counts.
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-const DIGEST = `sha256:${'b'.repeat(64)}`;
+const DIGEST = digest('b');
 const ADMIN = { id: 'tok_admin', name: 'admin', scopes: ['admin' as const] };
 
 let database: TestDatabase;
@@ -54,25 +55,8 @@ function snapshot(): ConfigSnapshot {
   };
 }
 
-function result(job: { id: string; runtime: string }): PipelineResult {
-  return {
-    image: {
-      registry: HOST,
-      repository: 'team/app',
-      digest: DIGEST,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      tags: ['1.0'],
-      size: 1,
-      platforms: [],
-      layers: [],
-      labels: {},
-      annotations: {},
-      referrers: [],
-      registryType: 'registry.ecr',
-    },
-    build: { reportId: job.id, runtime: job.runtime, reportedAt: new Date().toISOString() },
-  };
-}
+const result = (job: { id: string; runtime: string }): PipelineResult =>
+  enrichmentRecord({ reportId: job.id, runtime: job.runtime }, { digest: DIGEST });
 
 /** The statements `fn` sends; `settle` lets fire-and-forget writes (notifications) land first. */
 async function counted<T>(fn: () => Promise<T>): Promise<{ value: T; statements: string[] }> {
