@@ -138,9 +138,9 @@ describe('the tag list cache', () => {
 });
 
 describe('the ECR token of the registry client', () => {
-  let gate: HoldingProxy;
+  let gate: GatedProxy;
   beforeAll(async () => {
-    gate = await startHoldingProxy(moto.endpoint, ['BatchGetImage']);
+    gate = await startGatedProxy(moto.endpoint, { hold: ['BatchGetImage'] });
   });
   afterAll(async () => {
     await gate?.stop();
@@ -158,11 +158,11 @@ describe('the ECR token of the registry client', () => {
     done.catch(() => undefined);
     try {
       await until('GetAuthorizationToken while BatchGetImage is unanswered', () =>
-        gate.seen.includes('GetAuthorizationToken'),
+        gate.seen.some((s) => s.action === 'GetAuthorizationToken'),
       );
-      expect(gate.seen).toContain('BatchGetImage');
+      expect(gate.seen.map((s) => s.action)).toContain('BatchGetImage');
     } finally {
-      gate.release('BatchGetImage');
+      gate.open('BatchGetImage');
     }
     const image = await done;
     expect(image.labels.nonce).toBe(images[1]!.labels.nonce);

@@ -56,7 +56,7 @@ describe.each(eachDatabase())('the image list (%s)', (engine) => {
       .values({
         image_id: runningId,
         position: 0,
-        digest: `sha256:${hex(1012)}`,
+        digest: digest(1012),
         os: 'linux',
         architecture: 'arm64',
         variant: null,
@@ -64,9 +64,9 @@ describe.each(eachDatabase())('the image list (%s)', (engine) => {
         media_type: 'application/vnd.oci.image.manifest.v1+json',
       })
       .execute();
-    for (const [workload, digest] of [
-      ['web', hex(12)],
-      ['worker', hex(1012)],
+    for (const [workload, running] of [
+      ['web', digest(12)],
+      ['worker', digest(1012)],
     ] as const)
       await db
         .insertInto('deployment_intervals')
@@ -79,7 +79,7 @@ describe.each(eachDatabase())('the image list (%s)', (engine) => {
           application: 'shop',
           registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
           repository: 'team/app',
-          digest: `sha256:${digest}`,
+          digest: running,
           image: null,
           replicas: 1,
           first_seen_at: '2025-01-01T00:00:00.000Z',
