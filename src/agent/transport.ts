@@ -34,8 +34,6 @@ export class AgentTransport {
     body?: unknown,
     opts: { waitMs?: number; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<z.output<S>> {
-    const timeout = AbortSignal.timeout((opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0));
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     let res: HttpAnswer;
     try {
       res = await this.http(this.baseUrl + path, {
@@ -46,7 +44,8 @@ export class AgentTransport {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal,
+        timeoutMs: (opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0),
+        signal: opts.signal,
       });
     } catch (err) {
       throw new UnreachableError(`Cannot reach the control plane at ${this.baseUrl}: ${describe(err)}.`, {
