@@ -18,8 +18,8 @@ export interface HttpExchange {
 /**
  * The agent's calls to the control plane over `node:http(s)` (integrations/node-http.ts: why not fetch).
  * The deadline is a timer and the stop signal one listener, taken off when the exchange ends: an
- * AbortSignal.timeout, joined with AbortSignal.any and given to the request, cost several times as much
- * CPU per call, on each claim and completion of a report.
+ * AbortSignal.timeout (joined with AbortSignal.any) given to the request cost ≈ 60 µs more CPU per call on
+ * a loaded 2-core machine, on each claim and completion of a report.
  */
 export function httpClient(): (url: string, init: HttpExchange) => Promise<HttpAnswer> {
   const forProtocol = keepAliveModules();
