@@ -35,8 +35,6 @@ export class AgentTransport {
     body?: unknown,
     opts: { waitMs?: number; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<z.output<S>> {
-    const timeout = AbortSignal.timeout((opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0));
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     let res: HttpAnswer;
     try {
       res = await this.http(this.baseUrl + path, {
@@ -47,7 +45,8 @@ export class AgentTransport {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal,
+        timeoutMs: (opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0),
+        signal: opts.signal,
       });
     } catch (err) {
       if (err instanceof PayloadTooLargeError) throw err;

@@ -18,13 +18,14 @@ import { parseInput } from '../domain/parse.js';
 import { runtimePath } from '../config-repo/layout.js';
 import { integrationsForRuntime } from '../config-repo/snapshot.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
-import type { PipelineResult } from '../contract/images.js';
+import type { PipelineResult, ReportStatus } from '../contract/images.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ClaimedJob, ReportStore } from '../store/report-store.js';
 import type { SqlAgentStore } from '../store/sql-agent-store.js';
 import type { Principal } from '../store/token-store.js';
 import { assertRuntime, checkProtocol } from './agent-protocol-check.js';
+import { HeldLeases, TaskLooks } from './dispatch-memo.js';
 
 export interface AgentDispatchDeps {
   repo: Pick<ConfigRepo, 'snapshot'>;
@@ -59,6 +60,10 @@ export class AgentDispatch {
   readonly #lastLook = new Map<string, number>();
   /** Per agent: what `seen` last recorded and when, so a claim need not write it again each time. */
   readonly #seen = new Map<string, { key: string; at: number }>();
+  /** Whether a claim must look for tasks before reports (a look costs a statement on the claim's path). */
+  readonly #taskLooks = new TaskLooks(() => this.pollMs);
+  /** Leases handed out here: their completion need not read the job back (dispatch-memo.ts). */
+  readonly #held = new HeldLeases();
 
   constructor(private readonly deps: AgentDispatchDeps) {}
 
@@ -80,8 +85,18 @@ export class AgentDispatch {
     else this.#pending.set(runtime, Math.min(8, (this.#pending.get(runtime) ?? 0) + 1));
   }
 
-  /** A task was queued at another replica (no runtime said): wake every waiting claim here. */
+  /** A test or an inspection was queued here for `runtime`: its claims look for tasks again. */
+  notifyTask(runtime: string): void {
+    this.#taskLooks.woken();
+    this.notify(runtime);
+  }
+
+  /**
+   * A task was queued at another replica (no runtime said), or notifications may have been lost: every
+   * claim looks for tasks again, and every waiting claim here is woken.
+   */
   notifyAll(): void {
+    this.#taskLooks.woken();
     for (const list of [...this.#waiters.values()]) for (const wake of [...list]) wake(true);
   }
 
@@ -97,7 +112,7 @@ export class AgentDispatch {
       if (look) this.#lastLook.set(req.runtime, Date.now());
       while (look && jobs.length < req.max && !signal?.aborted) {
         // Someone waits for a task's answer: tasks go before reports.
-        const task = await this.deps.claimTask?.(req.runtime, req.agentId);
+        const task = await this.nextTask(req.runtime, req.agentId);
         if (task) {
           jobs.push(task);
           continue;
@@ -123,8 +138,10 @@ export class AgentDispatch {
       if (jobs.some((j) => j.kind === 'report')) this.notify(req.runtime);
       return { protocol: AGENT_PROTOCOL, jobs: [], configCommit: null };
     }
-    // There may be more: let the next waiting claim look.
-    if (jobs.some((j) => j.kind === 'report')) this.#waiters.get(req.runtime)?.[0]?.(true);
+    // There may be more: let the next waiting claim look, once this answer is on its way (a look runs
+    // its statements at once, on SQLite in this thread, ahead of writing the answer).
+    if (jobs.some((j) => j.kind === 'report'))
+      setImmediate(() => this.#waiters.get(req.runtime)?.[0]?.(true));
     return { protocol: AGENT_PROTOCOL, jobs, configCommit: this.deps.repo.snapshot().commit };
   }
 
@@ -133,6 +150,7 @@ export class AgentDispatch {
     const req = parseInput(LeaseRequest, raw, 'lease renewal');
     await this.ownJob(principal, id);
     if (!(await this.deps.reports.heartbeat(id, req.leaseId, this.leaseMs))) throw lost(id);
+    this.#held.renewed(id, req.leaseId, this.leaseMs);
     return { leaseUntil: new Date(Date.now() + this.leaseMs).toISOString() };
   }
 
@@ -140,6 +158,7 @@ export class AgentDispatch {
     checkProtocol(raw);
     const req = parseInput(LeaseRequest, raw, 'release');
     await this.ownJob(principal, id);
+    this.#held.forget(id);
     const released = await this.deps.reports.release(id, req.leaseId);
     if (released) this.notify((await this.deps.reports.holder(id))?.runtime ?? '');
     return { released };
@@ -152,7 +171,7 @@ export class AgentDispatch {
   ): Promise<{ protocol: number; status: 'recorded' | 'duplicate'; report: { id: string; status: string } }> {
     checkProtocol(raw);
     const req = parseInput(CompleteRequest, raw, 'job result');
-    const held = await this.ownJob(principal, id);
+    const held = await this.heldBy(principal, id, req.leaseId);
     const answer = (status: 'recorded' | 'duplicate', s: string) => ({
       protocol: AGENT_PROTOCOL,
       status,
@@ -160,6 +179,7 @@ export class AgentDispatch {
     });
     if (held.owner === req.leaseId && held.status !== 'running') return answer('duplicate', held.status);
     if (held.owner !== req.leaseId || held.status !== 'running') throw lost(id);
+    this.#held.forget(id);
     // Written with the outcome, in its statement: one write, not one per step.
     const steps = req.steps.map((step) => ({
       ...step,
@@ -177,7 +197,7 @@ export class AgentDispatch {
         { imageId: recorded.imageId, digest: result.image.digest },
         steps,
       );
-      if (!done) throw lost(id);
+      if (!done) return answer('duplicate', await this.endedBy(id, req.leaseId));
       return answer('recorded', 'succeeded');
     }
     const outcome = await this.deps.reports.fail(id, req.leaseId, {
@@ -186,7 +206,7 @@ export class AgentDispatch {
       retryable: o.retryable,
       steps,
     });
-    if (!outcome) throw lost(id);
+    if (!outcome) return answer('duplicate', await this.endedBy(id, req.leaseId));
     return answer('recorded', outcome.status);
   }
 
@@ -221,6 +241,7 @@ export class AgentDispatch {
   }
 
   private toJob(job: ClaimedJob, leaseId: string): ReportJob {
+    this.#held.remember(job.id, leaseId, job.runtime, this.leaseMs);
     return {
       kind: 'report',
       id: job.id,
@@ -234,11 +255,39 @@ export class AgentDispatch {
     };
   }
 
+  /**
+   * The job's runtime (checked against the caller's), holder and status. A lease handed out here and still
+   * in its term is known without reading the job: it is running under that lease unless its outcome was
+   * written meanwhile, which the outcome's write (matched on the lease) then finds (`endedBy`).
+   */
+  private async heldBy(principal: Principal, id: string, leaseId: string) {
+    const mine = this.#held.get(id, leaseId);
+    if (!mine) return this.ownJob(principal, id);
+    assertRuntime(principal, mine.runtime);
+    return { runtime: mine.runtime, owner: leaseId as string | null, status: 'running' as ReportStatus };
+  }
+
+  /** The outcome's write matched nothing: the same attempt already ended (a duplicate), or the lease is lost. */
+  private async endedBy(id: string, leaseId: string): Promise<ReportStatus> {
+    const now = await this.deps.reports.holder(id);
+    if (now?.owner === leaseId && now.status !== 'running') return now.status;
+    throw lost(id);
+  }
+
   private async ownJob(principal: Principal, id: string) {
     const held = /^[\w-]{1,100}$/.test(id) ? await this.deps.reports.holder(id) : null;
     if (!held) throw new NotFoundError(`No job with id "${id}".`);
     assertRuntime(principal, held.runtime);
     return held;
+  }
+
+  /** The oldest task waiting for the runtime, leased to the agent; no statement when none can be waiting. */
+  private async nextTask(runtime: string, agentId: string): Promise<TestTask | InspectTask | null> {
+    if (!this.deps.claimTask || !this.#taskLooks.needed(runtime)) return null;
+    const looked = this.#taskLooks.start(runtime);
+    const task = await this.deps.claimTask(runtime, agentId);
+    looked(task !== null);
+    return task;
   }
 
   private takePending(runtime: string): boolean {

@@ -44,7 +44,7 @@ export class AgentHub {
       tasks: deps.tasks,
       agentsOf: (runtime) => this.dispatch.agentsOf(runtime),
       wake: (runtime) => {
-        this.dispatch.notify(runtime);
+        this.dispatch.notifyTask(runtime);
         deps.onTaskQueued?.();
       },
       ...(deps.taskTimeoutMs !== undefined ? { timeoutMs: deps.taskTimeoutMs } : {}),

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { PayloadTooLargeError } from '../domain/errors.js';
+import { limitBody } from './routes/body.js';
 import type { Logger } from '../logging/logger.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
@@ -106,14 +105,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/api/v1/agent', agentRoutes(deps));
 
   const api = new Hono<AppEnv>();
-  api.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new PayloadTooLargeError(`Request body is larger than ${MAX_BODY_BYTES} bytes.`);
-      },
-    }),
-  );
+  api.use(limitBody(MAX_BODY_BYTES));
   if (deps.diskFull) api.use(clearDiskFullOnWrite(deps.diskFull));
   const bearer = bearerAuth({
     tokens: deps.tokens,

@@ -122,6 +122,8 @@ describe('statements per report on PostgreSQL', () => {
       images,
       agents: new SqlAgentStore({ db }),
       redactor,
+      // As the runner's: only a wake-up makes a claim look for tasks (none is queued here).
+      pollMs: 600_000,
       claimTask: async (runtime, agentId) => {
         await new SqlAgentTaskStore({ db }).claim({ runtime, owner: `task:${agentId}`, leaseMs: 30_000 });
         return null;
@@ -184,7 +186,8 @@ describe('statements per report on PostgreSQL', () => {
       const claim = await counted(() => dispatch.claim(ADMIN, claimOf(0)));
       const job = claim.value.jobs[0];
       expect(job?.id).toBe(queued.id);
-      expect.soft(claim.statements, claim.statements.join('\n')).toHaveLength(2);
+      // The report's claim only: its look for tasks found none before, and no task was queued since.
+      expect.soft(claim.statements, claim.statements.join('\n')).toHaveLength(1);
       if (job?.kind !== 'report') throw new Error('expected a report job');
       const steps = ['registry', 'git', 'issues'].map((name) => ({
         name,
@@ -203,7 +206,8 @@ describe('statements per report on PostgreSQL', () => {
       expect(complete.value.status).toBe('recorded');
       expect
         .soft(complete.statements.length, complete.statements.join('\n'))
-        .toBeLessThanOrEqual(record.statements.length + 2);
+        // The recording and the outcome: the lease was handed out here, so the job is not read back.
+        .toBeLessThanOrEqual(record.statements.length + 1);
       // The steps the agent sent are on the report, recorded with its completion.
       expect((await reports.get(job.id))?.steps.map((s) => s.name)).toEqual(['registry', 'git', 'issues']);
     } finally {

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { AuthenticationError, NotFoundError, PayloadTooLargeError } from '../../../domain/errors.js';
+import { AuthenticationError, NotFoundError } from '../../../domain/errors.js';
 import { parseInput } from '../../../domain/parse.js';
 import { ResourceName } from '../../../domain/names.js';
 import type { AgentHub } from '../../../runtimes/agent-hub.js';
 import type { TokenStore } from '../../../store/token-store.js';
 import { bearerAuth } from '../../auth.js';
 import type { AppEnv } from '../../app.js';
-import { jsonBody } from '../body.js';
+import { jsonBody, limitBody } from '../body.js';
 
 /** Results carry image facts (platforms, layers, labels): more room than the API's other bodies. */
 const MAX_AGENT_BODY = 4 * 1024 * 1024;
@@ -29,14 +28,7 @@ export function agentRoutes(deps: { agents?: AgentHub | undefined; tokens: Token
     if (!deps.agents) throw new NotFoundError('This server has no runtime agents.');
     return deps.agents;
   };
-  r.use(
-    bodyLimit({
-      maxSize: MAX_AGENT_BODY,
-      onError: () => {
-        throw new PayloadTooLargeError(`Request body is larger than ${MAX_AGENT_BODY} bytes.`);
-      },
-    }),
-  );
+  r.use(limitBody(MAX_AGENT_BODY));
   r.post('/register', async (c) => {
     const token = /^Bearer +(\S+) *$/i.exec(c.req.header('Authorization') ?? '')?.[1];
     if (!token) {

@@ -1,0 +1,79 @@
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../logging/logger.js';
+import { Redactor } from '../../logging/redactor.js';
+import { errorHandler } from '../error-handler.js';
+import { listenHttp } from '../listen.js';
+import { jsonBody, limitBody } from './body.js';
+
+// Through @hono/node-server on loopback, as the server runs: its lightweight request is what limitBody spares.
+let server: ServerType;
+let port: number;
+
+beforeAll(async () => {
+  const redactor = new Redactor();
+  const app = new Hono();
+  app.onError(errorHandler({ logger: createLogger(redactor, { level: 'silent' }), redactor }));
+  app.use(limitBody(64));
+  app.post('/echo', async (c) => {
+    const body = await jsonBody(c);
+    // @hono/node-server builds a full web Request (symbol `requestCache`) only when something asks for it.
+    const materialized = Object.getOwnPropertySymbols(c.req.raw).some(
+      (s) => s.description === 'requestCache',
+    );
+    return c.json({ body, materialized });
+  });
+  server = await listenHttp(app.fetch, 0, '127.0.0.1');
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+/** POSTs `chunks`: one write with a Content-Length, or several without one (chunked). */
+function post(chunks: string[], chunked = false): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const body = chunks.join('');
+    const req = request(
+      {
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/echo',
+        headers: {
+          'content-type': 'application/json',
+          ...(chunked ? {} : { 'content-length': Buffer.byteLength(body) }),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    for (const c of chunks) req.write(c);
+    req.end();
+  });
+}
+
+describe('limitBody', () => {
+  it('passes a body of declared length within the limit, read without building a web Request', async () => {
+    const res = await post(['{"a":', '"b"}']);
+    expect(res).toEqual({ status: 200, json: { body: { a: 'b' }, materialized: false } });
+  });
+
+  it('refuses a declared length over the limit (413)', async () => {
+    const res = await post([JSON.stringify({ a: 'x'.repeat(100) })]);
+    expect(res.status).toBe(413);
+    expect(JSON.stringify(res.json)).toContain('larger than 64 bytes');
+  });
+
+  it('counts a chunked body: within the limit it passes, over it 413', async () => {
+    expect((await post(['{"a":', '"b"}'], true)).json).toMatchObject({ body: { a: 'b' } });
+    const over = await post(['{"a":"', 'x'.repeat(40), 'x'.repeat(40), '"}'], true);
+    expect(over.status).toBe(413);
+  });
+});
