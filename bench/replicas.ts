@@ -19,6 +19,8 @@ import { table, verdict } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
 
 const REPOS = 5;
+/** Set to 1 to run only the CPU-per-report bursts (agent first), e.g. under `IMAGETRAIL_BENCH_CPU_PROF`. */
+const BURSTS_ONLY = process.env['IMAGETRAIL_BENCH_BURSTS_ONLY'] === '1';
 const PER_REPO = 4;
 /** The process groups whose CPU each run reports, in table order. */
 const GROUPS = ['servers', 'agents', 'moto', 'registry', 'postgres', 'clients'] as const;
@@ -90,6 +92,13 @@ async function runAll(
     try {
       const local = { pool, seconds: opts.seconds, log: opts.log, extra: {} };
       const agents = { ...local, extra: { runtime: AGENT_RUNTIME } };
+      if (BURSTS_ONLY) {
+        // Profiling aid: the two bursts alone, the agent's first (no sustained rows).
+        await c.addAgent();
+        bursts.push(await burst('1 agent', c, peers, db.name, pool, opts.burst, agents.extra));
+        bursts.push(await burst('in-process runtime', c, peers, db.name, pool, opts.burst, local.extra));
+        return { runs, bursts };
+      }
       runs.push(await measuredRun('1 replica, in-process runtime', c, peers, db.name, local));
       bursts.push(await burst('in-process runtime', c, peers, db.name, pool, opts.burst, local.extra));
       await c.addAgent();

@@ -7,6 +7,7 @@ import { createSortableIdGenerator } from './sortable-id.js';
 import { imageDetail } from './sql-image-detail.js';
 import { listImages } from './sql-image-list.js';
 import { recordEnrichment } from './sql-image-record.js';
+import { recordInOneStatement } from './sql-image-record-pg.js';
 
 /**
  * The image store on Kysely (SQLite and PostgreSQL). Each concern has its own module: writing an enrichment
@@ -35,10 +36,13 @@ export class SqlImageStore implements ImageStore {
     this.now = deps.now ?? (() => new Date());
   }
 
-  recordEnrichment(record: EnrichmentRecord): Promise<RecordResult> {
+  async recordEnrichment(record: EnrichmentRecord): Promise<RecordResult> {
     const now = this.now();
+    const at = now.toISOString();
     const ids = { imageId: this.nextImageId(now), buildId: this.nextBuildId(now) };
-    return this.db.transaction().execute((trx) => recordEnrichment(trx, record, ids, now.toISOString()));
+    // PostgreSQL: one statement for the common report, or nothing written and the transaction below.
+    const one = this.dialect === 'postgres' ? await recordInOneStatement(this.db, record, ids, at) : null;
+    return one ?? this.db.transaction().execute((trx) => recordEnrichment(trx, record, ids, at));
   }
 
   list(query: ImageListQuery): Promise<ImagePage> {
