@@ -122,7 +122,12 @@ function followConfig(
       return repo.sync();
     },
     wakeRunner: (rt) => runner.notify(rt),
-    wakeAgents: (rt) => (rt ? agents.dispatch.notify(rt) : agents.dispatch.notifyAll()),
+    wakeAgents: (rt) => {
+      if (rt) return agents.dispatch.notify(rt);
+      // A task queued at another replica (or notifications restarted): claims look for tasks again.
+      agents.tasks.queuedElsewhere();
+      agents.dispatch.notifyAll();
+    },
     logger,
   });
   for (const p of repo.snapshot().problems) {
