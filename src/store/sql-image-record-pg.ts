@@ -1,5 +1,7 @@
-import { sql, type Kysely, type SqlBool } from 'kysely';
-import { type EnrichmentRecord, type RecordResult } from './image-store.js';
+import { sql, type Expression, type Kysely, type QueryCreator, type SqlBool } from 'kysely';
+import type { EnrichmentRecord, RecordResult, ReportCompletion } from './image-store.js';
+import { fitSteps } from './report-store.js';
+import { appended } from './sql-report-rows.js';
 import type { Database } from './schema.js';
 import { buildRow, imageUpsert, onBuildConflict, type NewIds } from './sql-image-record.js';
 
@@ -20,7 +22,8 @@ export async function recordInOneStatement(
   r: EnrichmentRecord,
   ids: NewIds,
   at: string,
-): Promise<RecordResult | null> {
+  completes?: ReportCompletion,
+): Promise<(RecordResult & { completed?: boolean }) | null> {
   const tags = [...new Set(r.image.tags)].sort();
   if (!fitsOneStatement(r)) return null;
   const image = sql<string>`(select id from img)`;
@@ -63,30 +66,22 @@ export async function recordInOneStatement(
     // Platforms and referrers are registry facts the newest enrichment replaces; this one has none.
     .with('p', (qc) => qc.deleteFrom('image_platforms').where('image_id', '=', image).returning('image_id'))
     .with('rf', (qc) => qc.deleteFrom('image_referrers').where('image_id', '=', image).returning('image_id'))
-    // Tags accumulate; a tag already there keeps its first_seen_at and takes the new `updated_at` copy.
-    .with('tg', (qc) =>
-      qc
-        .insertInto('image_tags')
-        .columns(['image_id', 'tag', 'first_seen_at', 'image_updated_at'])
-        .expression(sql`select img.id, x.tag, ${at}, ${at} from img, unnest(${tags}::text[]) as x(tag)`)
-        .onConflict((oc) =>
-          oc.columns(['image_id', 'tag']).doUpdateSet((eb) => ({
-            image_updated_at: eb.ref('excluded.image_updated_at'),
-          })),
-        )
-        .returning('image_id'),
-    )
-    // From `img`, like the tags: when the guard held the image back, nothing else is written either.
-    .with('bld', (qc) =>
-      qc
-        .insertInto('builds')
-        .columns(['image_id', ...(Object.keys(build) as Array<keyof typeof build>)])
-        .expression(sql`select img.id, ${sql.join(Object.values(build))} from img`)
-        .onConflict(onBuildConflict)
-        .returning('id'),
+    .with('tg', (qc) => tagsInsert(qc as unknown as QueryCreator<Database>, tags, at))
+    .with('bld', (qc) => buildInsert(qc as unknown as QueryCreator<Database>, build))
+    // The agent's completion, in the same statement: "succeeded" only while the lease is the caller's.
+    // (These CTEs read none of the earlier ones by name: the table types are Database's.)
+    .with('done', (qc) =>
+      completion(qc as unknown as QueryCreator<Database>, completes, image, r.image.digest, at),
     )
     .selectFrom('img')
-    .select((eb) => ['img.id', eb.selectFrom('bld').select('bld.id').as('build_id')])
+    .select((eb) => [
+      'img.id',
+      eb.selectFrom('bld').select('bld.id').as('build_id'),
+      eb
+        .selectFrom('done')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .as('completed'),
+    ])
     .executeTakeFirst();
   if (!row?.build_id) return null;
   return {
@@ -94,7 +89,64 @@ export async function recordInOneStatement(
     buildId: row.build_id,
     created: row.id === ids.imageId,
     buildCreated: row.build_id === ids.buildId,
+    ...(completes ? { completed: Number(row.completed) > 0 } : {}),
   };
+}
+
+/** Tags accumulate; a tag already there keeps its first_seen_at and takes the new `updated_at` copy. */
+function tagsInsert(qc: QueryCreator<Database>, tags: string[], at: string) {
+  return qc
+    .insertInto('image_tags')
+    .columns(['image_id', 'tag', 'first_seen_at', 'image_updated_at'])
+    .expression(sql`select img.id, x.tag, ${at}, ${at} from img, unnest(${tags}::text[]) as x(tag)`)
+    .onConflict((oc) =>
+      oc.columns(['image_id', 'tag']).doUpdateSet((eb) => ({
+        image_updated_at: eb.ref('excluded.image_updated_at'),
+      })),
+    )
+    .returning('image_id');
+}
+
+/** From `img`, like the tags: when the guard held the image back, nothing else is written either. */
+function buildInsert(qc: QueryCreator<Database>, build: ReturnType<typeof buildRow>) {
+  return qc
+    .insertInto('builds')
+    .columns(['image_id', ...(Object.keys(build) as Array<keyof typeof build>)])
+    .expression(sql`select img.id, ${sql.join(Object.values(build))} from img`)
+    .onConflict(onBuildConflict)
+    .returning('id');
+}
+
+function completion(
+  qc: QueryCreator<Database>,
+  c: ReportCompletion | undefined,
+  imageId: Expression<string>,
+  digest: string,
+  at: string,
+) {
+  const more = fitSteps(c?.steps);
+  return (
+    qc
+      .updateTable('image_reports')
+      .set({
+        ...(more.length > 0 ? { steps: appended(more) } : {}),
+        status: 'succeeded',
+        lease_until: null,
+        next_attempt_at: null,
+        error_message: null,
+        error_class: null,
+        result_image_id: imageId,
+        result_digest: digest,
+        updated_at: at,
+      })
+      // No completion asked: a condition no row meets.
+      .where('id', '=', c?.reportId ?? '')
+      .where('lease_owner', '=', c?.owner ?? '')
+      .where('status', '=', 'running')
+      // Nothing when the guard held the image back (the caller then records in a transaction).
+      .where(sql<SqlBool>`exists (select 1 from img)`)
+      .returning('id')
+  );
 }
 
 function fitsOneStatement(r: EnrichmentRecord): boolean {

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { ImageDetail, ImageListQuery } from '../contract/images.js';
-import type { EnrichmentRecord, ImagePage, ImageStore, RecordResult } from './image-store.js';
+import type {
+  EnrichmentRecord,
+  ImagePage,
+  ImageStore,
+  RecordResult,
+  ReportCompletion,
+} from './image-store.js';
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
@@ -36,12 +42,16 @@ export class SqlImageStore implements ImageStore {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async recordEnrichment(record: EnrichmentRecord): Promise<RecordResult> {
+  async recordEnrichment(
+    record: EnrichmentRecord,
+    completes?: ReportCompletion,
+  ): Promise<RecordResult & { completed?: boolean }> {
     const now = this.now();
     const at = now.toISOString();
     const ids = { imageId: this.nextImageId(now), buildId: this.nextBuildId(now) };
     // PostgreSQL: one statement for the common report, or nothing written and the transaction below.
-    const one = this.dialect === 'postgres' ? await recordInOneStatement(this.db, record, ids, at) : null;
+    const one =
+      this.dialect === 'postgres' ? await recordInOneStatement(this.db, record, ids, at, completes) : null;
     return one ?? this.db.transaction().execute((trx) => recordEnrichment(trx, record, ids, at));
   }
 

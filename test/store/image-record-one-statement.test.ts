@@ -5,6 +5,7 @@ import type { EnrichedImage } from '../../src/contract/images.js';
 import type { EnrichmentRecord } from '../../src/store/image-store.js';
 import type { Database } from '../../src/store/schema.js';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';
+import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 // PostgreSQL records a plain report (tags, no platforms, Git commit or issues) in one statement
@@ -121,6 +122,13 @@ describe('one-statement recording on PostgreSQL', () => {
     const store = new SqlImageStore({ db, dialect: 'postgres' });
     const own = { digest: `sha256:${'e'.repeat(64)}` };
     const { imageId } = await store.recordEnrichment(record(6, ['v1'], own));
+    const reports = new SqlReportStore({ db, dialect: 'postgres' });
+    const input = {
+      image: `${HOST}/team/app:v1`,
+      workflow: { name: 'ci', url: 'https://ci.example/runs/7' },
+    };
+    const { id } = await reports.enqueue(input, { runtime: 'edge', maxAttempts: 3 });
+    expect((await reports.claim({ owner: 'lease-0', leaseMs: 30_000 }))?.id).toBe(id);
     // Another replica's recording of the same image, in flight: it holds the image row and adds a tag.
     const other = await pool.connect();
     try {
@@ -131,16 +139,61 @@ describe('one-statement recording on PostgreSQL', () => {
          values ($1, 'late', '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z')`,
         [imageId],
       );
-      const ours = store.recordEnrichment(record(7, ['v1'], own));
+      // With an agent's completion: written after the fallback's recording, not by the held-back statement.
+      const ours = store.recordEnrichment(record(7, ['v1'], own), {
+        reportId: id,
+        owner: 'lease-0',
+        steps: [],
+      });
       // Ours has started and waits for the image row's lock.
       await new Promise((r) => setTimeout(r, 300));
       await other.query('commit');
-      await ours;
+      // The fallback does not complete the report: the caller does (ReportStore.succeed), finding it running.
+      expect((await ours).completed).toBeUndefined();
+      expect((await reports.get(id))?.status).toBe('running');
     } finally {
       other.release();
     }
     const c = await copies(imageId);
     expect(c.tags.map((t) => t.tag)).toEqual(['late', 'v1']);
     for (const row of [...c.tags, ...c.builds]) expect(row.image_updated_at).toBe(c.updatedAt);
+  });
+
+  it("marks the agent's report succeeded in the same statement, only while the lease is its own", async () => {
+    const store = new SqlImageStore({ db, dialect: 'postgres' });
+    const reports = new SqlReportStore({ db, dialect: 'postgres' });
+    const own = { digest: `sha256:${'f'.repeat(64)}` };
+    await store.recordEnrichment(record(8, ['v1'], own));
+    const input = {
+      image: `${HOST}/team/app:v1`,
+      workflow: { name: 'ci', url: 'https://ci.example/runs/9' },
+    };
+    const { id } = await reports.enqueue(input, { runtime: 'edge', maxAttempts: 3 });
+    const job = await reports.claim({ owner: 'lease-1', leaseMs: 30_000 });
+    expect(job?.id).toBe(id);
+    const steps = [{ name: 'registry', status: 'ok' as const, at: new Date().toISOString() }];
+
+    // Not the lease holder: the image is recorded (as before), the report is not touched.
+    const stranger = await store.recordEnrichment(record(9, ['v1'], own), {
+      reportId: id,
+      owner: 'lease-2',
+      steps,
+    });
+    expect(stranger.completed).toBe(false);
+    expect((await reports.get(id))?.status).toBe('running');
+
+    const from = sent.length;
+    const done = await store.recordEnrichment(record(9, ['v1'], own), {
+      reportId: id,
+      owner: 'lease-1',
+      steps,
+    });
+    expect(sent.slice(from)).toHaveLength(1);
+    expect(done.completed).toBe(true);
+    expect(await reports.get(id)).toMatchObject({
+      status: 'succeeded',
+      result: { imageId: done.imageId, digest: own.digest },
+      steps: [{ name: 'registry', status: 'ok' }],
+    });
   });
 });
