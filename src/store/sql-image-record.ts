@@ -205,7 +205,7 @@ async function linkPullRequests(
     .execute();
 }
 
-export interface BuildTarget {
+interface BuildTarget {
   imageId: string;
   /** Used when the build is new. */
   newId: string;
