@@ -190,13 +190,20 @@ export class AgentDispatch {
       // What the report is, the control plane says: the runtime and report id are not the agent's to set.
       const result = o.result as unknown as PipelineResult;
       result.build = { ...result.build, runtime: held.runtime, reportId: id };
-      const recorded = await this.deps.images.recordEnrichment(result);
-      const done = await this.deps.reports.succeed(
-        id,
-        req.leaseId,
-        { imageId: recorded.imageId, digest: result.image.digest },
+      // Where the store can, "succeeded" is written in the recording's statement (one round trip less).
+      const recorded = await this.deps.images.recordEnrichment(result, {
+        reportId: id,
+        owner: req.leaseId,
         steps,
-      );
+      });
+      const done =
+        recorded.completed ??
+        (await this.deps.reports.succeed(
+          id,
+          req.leaseId,
+          { imageId: recorded.imageId, digest: result.image.digest },
+          steps,
+        ));
       if (!done) return answer('duplicate', await this.endedBy(id, req.leaseId));
       return answer('recorded', 'succeeded');
     }

@@ -11,6 +11,7 @@ import {
   type ImageSummary,
   type IssueFacts,
   type PullRequest,
+  type ReportStep,
 } from '../contract/images.js';
 import type { DeploymentListFilter } from './deployment-store.js';
 
@@ -38,6 +39,17 @@ export interface RecordResult {
   buildCreated: boolean;
 }
 
+/**
+ * A report to mark succeeded with the recording, when its lease is still `owner`'s (the agent's completion).
+ * A store may do it in the recording's statement and say so (`completed`); when it does not, the caller
+ * marks the report itself (ReportStore.succeed), as it would without this.
+ */
+export interface ReportCompletion {
+  reportId: string;
+  owner: string;
+  steps: ReportStep[];
+}
+
 export interface ImagePage {
   items: ImageSummary[];
   /** Present when there may be more; pass back as `cursor`. */
@@ -46,7 +58,10 @@ export interface ImagePage {
 
 export interface ImageStore {
   /** One transaction, idempotent: the same report twice gives one image and one build. */
-  recordEnrichment(record: EnrichmentRecord): Promise<RecordResult>;
+  recordEnrichment(
+    record: EnrichmentRecord,
+    completes?: ReportCompletion,
+  ): Promise<RecordResult & { completed?: boolean }>;
   /**
    * Newest `updated_at` first, each with `deployedIn` (open deployment intervals of its digest or its
    * platforms'). Throws InputError for a malformed query or cursor.

@@ -1,4 +1,11 @@
-import { sql, type Transaction } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type OnConflictBuilder,
+  type QueryCreator,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
 import type { EnrichedImage, GitFacts, IssueFacts, PullRequest } from '../contract/images.js';
 import { buildKey, type EnrichmentRecord, type RecordResult } from './image-store.js';
 import type { DialectName } from './database.js';
@@ -48,47 +55,62 @@ export async function recordEnrichment(
 }
 
 async function upsertImage(trx: Trx, image: EnrichedImage, newId: string, at: string): Promise<string> {
-  const { id } = await trx
-    .insertInto('images')
-    .values({
-      id: newId,
-      registry: image.registry,
-      repository: image.repository,
-      digest: image.digest,
-      media_type: image.mediaType,
-      size: image.size,
-      registry_size: image.registrySize ?? null,
-      pushed_at: image.pushedAt ?? null,
-      created_at: image.createdAt ?? null,
-      registry_type: image.registryType,
-      labels: JSON.stringify(image.labels),
-      annotations: JSON.stringify(image.annotations),
-      config: image.config ? JSON.stringify(image.config) : null,
-      scan: image.scan ? JSON.stringify(image.scan) : null,
-      layers: JSON.stringify(image.layers),
-      first_seen_at: at,
-      updated_at: at,
-    })
-    // Registry facts are replaced by the newest enrichment; first_seen_at and the id stay.
-    .onConflict((oc) =>
-      oc.columns(['registry', 'repository', 'digest']).doUpdateSet((eb) => ({
-        media_type: eb.ref('excluded.media_type'),
-        size: eb.ref('excluded.size'),
-        registry_size: eb.ref('excluded.registry_size'),
-        pushed_at: eb.ref('excluded.pushed_at'),
-        created_at: eb.ref('excluded.created_at'),
-        registry_type: eb.ref('excluded.registry_type'),
-        labels: eb.ref('excluded.labels'),
-        annotations: eb.ref('excluded.annotations'),
-        config: eb.ref('excluded.config'),
-        scan: eb.ref('excluded.scan'),
-        layers: eb.ref('excluded.layers'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const { id } = await imageUpsert(trx, image, newId, at).returning('id').executeTakeFirstOrThrow();
   return id;
+}
+
+/**
+ * The image row's upsert, shared with the one-statement path (sql-image-record-pg.ts), which adds `guard`
+ * to the conflict update.
+ */
+export function imageUpsert(
+  qc: QueryCreator<Database>,
+  image: EnrichedImage,
+  newId: string,
+  at: string,
+  guard?: Expression<SqlBool>,
+) {
+  return (
+    qc
+      .insertInto('images')
+      .values({
+        id: newId,
+        registry: image.registry,
+        repository: image.repository,
+        digest: image.digest,
+        media_type: image.mediaType,
+        size: image.size,
+        registry_size: image.registrySize ?? null,
+        pushed_at: image.pushedAt ?? null,
+        created_at: image.createdAt ?? null,
+        registry_type: image.registryType,
+        labels: JSON.stringify(image.labels),
+        annotations: JSON.stringify(image.annotations),
+        config: image.config ? JSON.stringify(image.config) : null,
+        scan: image.scan ? JSON.stringify(image.scan) : null,
+        layers: JSON.stringify(image.layers),
+        first_seen_at: at,
+        updated_at: at,
+      })
+      // Registry facts are replaced by the newest enrichment; first_seen_at and the id stay.
+      .onConflict((oc) => {
+        const update = oc.columns(['registry', 'repository', 'digest']).doUpdateSet((eb) => ({
+          media_type: eb.ref('excluded.media_type'),
+          size: eb.ref('excluded.size'),
+          registry_size: eb.ref('excluded.registry_size'),
+          pushed_at: eb.ref('excluded.pushed_at'),
+          created_at: eb.ref('excluded.created_at'),
+          registry_type: eb.ref('excluded.registry_type'),
+          labels: eb.ref('excluded.labels'),
+          annotations: eb.ref('excluded.annotations'),
+          config: eb.ref('excluded.config'),
+          scan: eb.ref('excluded.scan'),
+          layers: eb.ref('excluded.layers'),
+          updated_at: eb.ref('excluded.updated_at'),
+        }));
+        return guard ? update.where(guard) : update;
+      })
+  );
 }
 
 /**
@@ -193,54 +215,59 @@ interface BuildTarget {
   at: string;
 }
 
-async function upsertBuild(
-  trx: Trx,
-  r: EnrichmentRecord,
-  { imageId, newId, sha, at }: BuildTarget,
-): Promise<string> {
-  const { build, git } = r;
-  const { id } = await trx
-    .insertInto('builds')
-    .values({
-      id: newId,
-      image_id: imageId,
-      build_key: buildKey(build, git),
-      workflow_name: build.workflowName ?? null,
-      workflow_url: build.workflowUrl ?? null,
-      logs_url: build.logsUrl ?? null,
-      ci_type: build.ciType ?? null,
-      runtime: build.runtime,
-      report_id: build.reportId,
-      reported_at: build.reportedAt,
-      git_provider: git?.provider ?? null,
-      git_repo: git?.repo ?? null,
-      git_branch: git?.branch ?? null,
-      git_sha: sha ?? null,
-      dockerfile: build.dockerfile ?? null,
-      image_updated_at: at,
-    })
-    // The same build reported again: remember the latest report of it (never move back in time).
-    .onConflict((oc) =>
-      oc.columns(['image_id', 'build_key']).doUpdateSet((eb) => {
-        const newer = eb.ref('excluded.reported_at');
-        const current = eb.ref('builds.reported_at');
-        return {
-          report_id: eb
-            .case()
-            .when(newer, '>=', current)
-            .then(eb.ref('excluded.report_id'))
-            .else(eb.ref('builds.report_id'))
-            .end(),
-          reported_at: eb.case().when(newer, '>=', current).then(newer).else(current).end(),
-          ci_type: eb.fn.coalesce(eb.ref('excluded.ci_type'), eb.ref('builds.ci_type')),
-          dockerfile: eb.fn.coalesce(eb.ref('excluded.dockerfile'), eb.ref('builds.dockerfile')),
-          image_updated_at: eb.ref('excluded.image_updated_at'),
-        };
-      }),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
+async function upsertBuild(trx: Trx, r: EnrichmentRecord, target: BuildTarget): Promise<string> {
+  const { id } = await buildUpsert(trx, r, target).returning('id').executeTakeFirstOrThrow();
   return id;
+}
+
+/** The build row's upsert; the one-statement path (sql-image-record-pg.ts) inserts `buildRow` from a select. */
+function buildUpsert(qc: QueryCreator<Database>, r: EnrichmentRecord, target: BuildTarget) {
+  return qc
+    .insertInto('builds')
+    .values({ ...buildRow(r, target), image_id: target.imageId })
+    .onConflict(onBuildConflict);
+}
+
+/** The build row's columns but its image. */
+export function buildRow(r: EnrichmentRecord, { newId, sha, at }: Omit<BuildTarget, 'imageId'>) {
+  const { build, git } = r;
+  return {
+    id: newId,
+    build_key: buildKey(build, git),
+    workflow_name: build.workflowName ?? null,
+    workflow_url: build.workflowUrl ?? null,
+    logs_url: build.logsUrl ?? null,
+    ci_type: build.ciType ?? null,
+    runtime: build.runtime,
+    report_id: build.reportId,
+    reported_at: build.reportedAt,
+    git_provider: git?.provider ?? null,
+    git_repo: git?.repo ?? null,
+    git_branch: git?.branch ?? null,
+    git_sha: sha ?? null,
+    dockerfile: build.dockerfile ?? null,
+    image_updated_at: at,
+  };
+}
+
+/** The same build reported again: remember the latest report of it (never move back in time). */
+export function onBuildConflict(oc: OnConflictBuilder<Database, 'builds'>) {
+  return oc.columns(['image_id', 'build_key']).doUpdateSet((eb) => {
+    const newer = eb.ref('excluded.reported_at');
+    const current = eb.ref('builds.reported_at');
+    return {
+      report_id: eb
+        .case()
+        .when(newer, '>=', current)
+        .then(eb.ref('excluded.report_id'))
+        .else(eb.ref('builds.report_id'))
+        .end(),
+      reported_at: eb.case().when(newer, '>=', current).then(newer).else(current).end(),
+      ci_type: eb.fn.coalesce(eb.ref('excluded.ci_type'), eb.ref('builds.ci_type')),
+      dockerfile: eb.fn.coalesce(eb.ref('excluded.dockerfile'), eb.ref('builds.dockerfile')),
+      image_updated_at: eb.ref('excluded.image_updated_at'),
+    };
+  });
 }
 
 interface IssueLinkTarget {

@@ -1,12 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { ImageDetail, ImageListQuery } from '../contract/images.js';
-import type { EnrichmentRecord, ImagePage, ImageStore, RecordResult } from './image-store.js';
+import type {
+  EnrichmentRecord,
+  ImagePage,
+  ImageStore,
+  RecordResult,
+  ReportCompletion,
+} from './image-store.js';
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { imageDetail } from './sql-image-detail.js';
 import { listImages } from './sql-image-list.js';
 import { recordEnrichment } from './sql-image-record.js';
+import { recordInOneStatement } from './sql-image-record-pg.js';
 
 /**
  * The image store on Kysely (SQLite and PostgreSQL). Each concern has its own module: writing an enrichment
@@ -35,12 +42,19 @@ export class SqlImageStore implements ImageStore {
     this.now = deps.now ?? (() => new Date());
   }
 
-  recordEnrichment(record: EnrichmentRecord): Promise<RecordResult> {
+  async recordEnrichment(
+    record: EnrichmentRecord,
+    completes?: ReportCompletion,
+  ): Promise<RecordResult & { completed?: boolean }> {
     const now = this.now();
+    const at = now.toISOString();
     const ids = { imageId: this.nextImageId(now), buildId: this.nextBuildId(now) };
-    return this.db
-      .transaction()
-      .execute((trx) => recordEnrichment(trx, this.dialect, record, ids, now.toISOString()));
+    // PostgreSQL: one statement for the common report, or nothing written and the transaction below.
+    const one =
+      this.dialect === 'postgres' ? await recordInOneStatement(this.db, record, ids, at, completes) : null;
+    return (
+      one ?? this.db.transaction().execute((trx) => recordEnrichment(trx, this.dialect, record, ids, at))
+    );
   }
 
   list(query: ImageListQuery): Promise<ImagePage> {
