@@ -8,13 +8,14 @@ import { FakeReportStore } from '../store/fake-report-store.js';
 import type { SqlAgentStore } from '../store/sql-agent-store.js';
 import type { Principal } from '../store/token-store.js';
 import { AgentDispatch } from './agent-dispatch.js';
+import { LEASE_MEMO_MARGIN_MS } from './dispatch-memo.js';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const EDGE: Principal = { id: 'tok_edge', name: 'runtime edge', scopes: ['runtime:edge'] };
 const OTHER: Principal = { id: 'tok_other', name: 'runtime other', scopes: ['runtime:other'] };
 
 /** The dispatch on an in-memory report store, counting the statements a SQL store would have run. */
-function setup(reports = new FakeReportStore()) {
+function setup(reports = new FakeReportStore(), opts: { leaseMs?: number } = {}) {
   const calls = { holder: 0, claim: 0, tasks: 0, recorded: 0 };
   const store = Object.assign(Object.create(reports) as FakeReportStore, {
     holder: (id: string) => (calls.holder++, reports.holder(id)),
@@ -32,6 +33,7 @@ function setup(reports = new FakeReportStore()) {
     agents: { seen: () => Promise.resolve(), list: () => Promise.resolve([]) } as unknown as SqlAgentStore,
     redactor: new Redactor(),
     pollMs: 60_000,
+    ...opts,
     claimTask: () => (calls.tasks++, Promise.resolve(null)),
   });
   return { reports, dispatch, calls };
@@ -154,5 +156,26 @@ describe('AgentDispatch completions', () => {
     expect((await b.dispatch.complete(EDGE, job.id, completion(job))).status).toBe('recorded');
     expect(b.calls.holder).toBe(2);
     expect((await a.dispatch.complete(EDGE, job.id, completion(job))).status).toBe('duplicate');
+  });
+
+  // Another replica may take the job once the store's term passed by its clock: a remembered lease must
+  // not outlive that term (less a margin for clocks), nor a renewal the store refused.
+  it('reads the job back once the lease is within the margin of its term, or after a refused renewal', async () => {
+    const short = setup(new FakeReportStore(), { leaseMs: LEASE_MEMO_MARGIN_MS });
+    await queue(short.reports);
+    const job = await claimOne(short.dispatch);
+    expect((await short.dispatch.complete(EDGE, job.id, completion(job))).status).toBe('recorded');
+    expect(short.calls.holder).toBe(1);
+
+    const { reports, dispatch, calls } = setup();
+    await queue(reports);
+    const held = await claimOne(dispatch);
+    if (held.kind !== 'report') throw new Error('expected a report job');
+    reports.heartbeat = () => Promise.resolve(false);
+    const renewal = { protocol: AGENT_PROTOCOL, leaseId: held.leaseId };
+    await expect(dispatch.renew(EDGE, held.id, renewal)).rejects.toThrow(/no longer this agent's/);
+    const before = calls.holder;
+    await dispatch.complete(EDGE, held.id, completion(held));
+    expect(calls.holder - before).toBe(1);
   });
 });

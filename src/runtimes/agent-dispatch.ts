@@ -134,7 +134,11 @@ export class AgentDispatch {
     if (signal?.aborted) {
       // Nobody will read this answer: hand the jobs back rather than leave them to their lease, then let
       // a waiting claim look (after the release, so it finds them).
-      for (const j of jobs) if (j.kind === 'report') await this.deps.reports.release(j.id, j.leaseId);
+      for (const j of jobs) {
+        if (j.kind !== 'report') continue;
+        this.#held.forget(j.id);
+        await this.deps.reports.release(j.id, j.leaseId);
+      }
       if (jobs.some((j) => j.kind === 'report')) this.notify(req.runtime);
       return { protocol: AGENT_PROTOCOL, jobs: [], configCommit: null };
     }
@@ -149,9 +153,14 @@ export class AgentDispatch {
     checkProtocol(raw);
     const req = parseInput(LeaseRequest, raw, 'lease renewal');
     await this.ownJob(principal, id);
-    if (!(await this.deps.reports.heartbeat(id, req.leaseId, this.leaseMs))) throw lost(id);
-    this.#held.renewed(id, req.leaseId, this.leaseMs);
-    return { leaseUntil: new Date(Date.now() + this.leaseMs).toISOString() };
+    // Taken before the statement: the store's new term is no earlier than this.
+    const until = Date.now() + this.leaseMs;
+    if (!(await this.deps.reports.heartbeat(id, req.leaseId, this.leaseMs))) {
+      this.#held.forget(id);
+      throw lost(id);
+    }
+    this.#held.renewed(id, req.leaseId, until);
+    return { leaseUntil: new Date(until).toISOString() };
   }
 
   async release(principal: Principal, id: string, raw: unknown): Promise<{ released: boolean }> {
@@ -248,7 +257,7 @@ export class AgentDispatch {
   }
 
   private toJob(job: ClaimedJob, leaseId: string): ReportJob {
-    this.#held.remember(job.id, leaseId, job.runtime, this.leaseMs);
+    this.#held.remember(job.id, leaseId, job.runtime, Date.parse(job.leaseUntil));
     return {
       kind: 'report',
       id: job.id,
@@ -263,9 +272,10 @@ export class AgentDispatch {
   }
 
   /**
-   * The job's runtime (checked against the caller's), holder and status. A lease handed out here and still
-   * in its term is known without reading the job: it is running under that lease unless its outcome was
-   * written meanwhile, which the outcome's write (matched on the lease) then finds (`endedBy`).
+   * The job's runtime (checked against the caller's), holder and status. A lease handed out here, not past
+   * its term less a margin for clocks, and not known to have ended is known without reading the job: it is
+   * running under that lease unless its outcome was written meanwhile, which the outcome's write (matched
+   * on the lease) then finds (`endedBy`).
    */
   private async heldBy(principal: Principal, id: string, leaseId: string) {
     const mine = this.#held.get(id, leaseId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeldLeases, TaskLooks } from './dispatch-memo.js';
+import { HeldLeases, LEASE_MEMO_MARGIN_MS, TaskLooks } from './dispatch-memo.js';
 
 describe('TaskLooks', () => {
   const setup = () => {
@@ -42,18 +42,21 @@ describe('TaskLooks', () => {
 });
 
 describe('HeldLeases', () => {
-  it('knows a lease handed out here, by job and lease id, until its term', () => {
+  const M = LEASE_MEMO_MARGIN_MS;
+
+  it('knows a lease handed out here, by job and lease id, until a margin before the store’s term', () => {
     const clock = { t: 1_000_000 };
     const held = new HeldLeases(() => clock.t);
-    held.remember('rep_1', 'agent:eks-a:x:1', 'eks-a', 30_000);
+    held.remember('rep_1', 'agent:eks-a:x:1', 'eks-a', clock.t + 30_000);
     expect(held.get('rep_1', 'agent:eks-a:x:1')).toEqual({ runtime: 'eks-a' });
     // Another lease id (a guess, or an earlier attempt's) is not this one: the store is asked.
     expect(held.get('rep_1', 'agent:eks-a:x:2')).toBeUndefined();
     expect(held.get('rep_2', 'agent:eks-a:x:1')).toBeUndefined();
-    clock.t += 29_999;
-    held.renewed('rep_1', 'agent:eks-a:x:1', 30_000);
-    clock.t += 29_999;
+    clock.t += 20_000;
+    held.renewed('rep_1', 'agent:eks-a:x:1', clock.t + 30_000);
+    clock.t += 30_000 - M - 1;
     expect(held.get('rep_1', 'agent:eks-a:x:1')).toEqual({ runtime: 'eks-a' });
+    // From here another replica whose clock runs up to the margin ahead may take the job: ask the store.
     clock.t += 1;
     expect(held.get('rep_1', 'agent:eks-a:x:1')).toBeUndefined();
   });
@@ -61,11 +64,11 @@ describe('HeldLeases', () => {
   it('a renewal of another lease does not extend this one; a new claim replaces it', () => {
     const clock = { t: 0 };
     const held = new HeldLeases(() => clock.t);
-    held.remember('rep_1', 'L1', 'eks-a', 100);
+    held.remember('rep_1', 'L1', 'eks-a', M + 100);
     held.renewed('rep_1', 'L2', 100_000);
     clock.t = 100;
     expect(held.get('rep_1', 'L1')).toBeUndefined();
-    held.remember('rep_1', 'L2', 'eks-a', 100);
+    held.remember('rep_1', 'L2', 'eks-a', clock.t + M + 100);
     expect(held.get('rep_1', 'L2')).toEqual({ runtime: 'eks-a' });
     held.forget('rep_1');
     expect(held.get('rep_1', 'L2')).toBeUndefined();
@@ -73,7 +76,7 @@ describe('HeldLeases', () => {
 
   it('is bounded: the oldest leases are forgotten first', () => {
     const held = new HeldLeases(() => 0);
-    for (let i = 0; i <= 4096; i++) held.remember(`rep_${i}`, `L${i}`, 'eks-a', 1000);
+    for (let i = 0; i <= 4096; i++) held.remember(`rep_${i}`, `L${i}`, 'eks-a', M + 1000);
     expect(held.size).toBe(4096);
     expect(held.get('rep_0', 'L0')).toBeUndefined();
     expect(held.get('rep_4096', 'L4096')).toEqual({ runtime: 'eks-a' });

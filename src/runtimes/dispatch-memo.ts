@@ -1,8 +1,9 @@
 /**
  * What the agent dispatch remembers between requests, so that the requests on a report's critical path
  * (the claim that takes it, the completion that ends it) send no statement the store would answer the same
- * way. Neither decides anything: the store still does (a completion's UPDATE matches the lease; a claim
- * still takes its job in one statement). Both are bounded, and per dispatch instance.
+ * way. The store still decides whether an outcome counts (a completion's UPDATE matches the lease; a claim
+ * still takes its job in one statement); a remembered lease only spares the completion reading the job back
+ * before it records, so it must never outlive the store's lease. Both are bounded, and per dispatch instance.
  */
 
 /** Past this many entries the oldest are forgotten (they are then asked of the store, as before). */
@@ -56,23 +57,34 @@ export interface HeldLease {
 }
 
 /**
+ * How long before the store's term a remembered lease stops counting. Another replica may take the job
+ * once the store's term has passed by its own clock, which may run ahead of this one; past this margin the
+ * store is asked, as for any lease not handed out here.
+ */
+export const LEASE_MEMO_MARGIN_MS = 2000;
+
+/**
  * Report leases this dispatch handed out, by job, while they last: the completion of a lease handed out
- * here need not read the job back to learn its runtime (for the `runtime:NAME` check) and holder.
+ * here need not read the job back to learn its runtime (for the `runtime:NAME` check) and holder. A lease
+ * counts until LEASE_MEMO_MARGIN_MS before the store's term, and is forgotten as soon as this dispatch
+ * learns it ended (released, renewal refused, completed).
  */
 export class HeldLeases {
   readonly #byJob = new Map<string, { leaseId: string; runtime: string; until: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  remember(id: string, leaseId: string, runtime: string, leaseMs: number): void {
+  /** `leaseUntil`: the store's term of the lease (epoch ms). */
+  remember(id: string, leaseId: string, runtime: string, leaseUntil: number): void {
     this.#byJob.delete(id);
-    this.#byJob.set(id, { leaseId, runtime, until: this.now() + leaseMs });
+    this.#byJob.set(id, { leaseId, runtime, until: leaseUntil - LEASE_MEMO_MARGIN_MS });
     if (this.#byJob.size > MAX_ENTRIES) this.#byJob.delete(this.#byJob.keys().next().value!);
   }
 
-  renewed(id: string, leaseId: string, leaseMs: number): void {
+  /** `leaseUntil`: the renewed term, no later than the store's (taken before the renewal's statement). */
+  renewed(id: string, leaseId: string, leaseUntil: number): void {
     const held = this.#byJob.get(id);
-    if (held?.leaseId === leaseId) held.until = this.now() + leaseMs;
+    if (held?.leaseId === leaseId) held.until = leaseUntil - LEASE_MEMO_MARGIN_MS;
   }
 
   /** The lease `leaseId` on job `id`, when it is one handed out here and not past its term; else undefined. */

@@ -57,7 +57,11 @@ export interface ImagePage {
 }
 
 export interface ImageStore {
-  /** One transaction, idempotent: the same report twice gives one image and one build. */
+  /**
+   * Atomic and idempotent: the same report twice gives one image and one build. One transaction, or on
+   * PostgreSQL one statement for a plain enrichment, which with `completes` also marks that report
+   * succeeded while the lease is the caller's (`completed`); otherwise the caller writes the outcome.
+   */
   recordEnrichment(
     record: EnrichmentRecord,
     completes?: ReportCompletion,
