@@ -40,9 +40,12 @@ export interface ReadBounds {
   maxPageBytes?: number;
   /** Characters of one watch event line. Default 8 MiB. */
   maxEventBytes?: number;
+  /** Time for one list page, headers to last byte: a server trickling a page is left. Default 60 s. */
+  listTimeoutMs?: number;
 }
 const DEFAULT_PAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_EVENT_BYTES = 8 * 1024 * 1024;
+const DEFAULT_LIST_TIMEOUT_MS = 60_000;
 
 export interface ListPage {
   items: unknown[];
@@ -53,11 +56,19 @@ export interface ListPage {
 async function get(kc: KubeConfig, url: URL, signal?: AbortSignal): Promise<Response> {
   const ctx = new RequestContext(url.toString(), HttpMethod.GET);
   await kc.applySecurityAuthentication(ctx);
-  return fetch(url, {
+  const res = await fetch(url, {
     headers: ctx.getHeaders(),
     dispatcher: ctx.getDispatcher(),
+    // The kubeconfig's credentials (headers, client certificate) go to the cluster's origin only: an API
+    // server does not redirect reads, so a redirect is refused, never followed.
+    redirect: 'manual',
     ...(signal ? { signal } : {}),
   });
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new KubeProtocolError(`GET ${url.pathname}: redirected (HTTP ${res.status}), not followed`);
+  }
+  return res;
 }
 
 function urlOf(
@@ -110,9 +121,19 @@ export async function listPage(
   bounds: ReadBounds = {},
 ): Promise<ListPage> {
   const what = `GET ${path}`;
-  const res = await get(kc, urlOf(kc, path, query), signal);
-  if (!res.ok) throw await statusError(res, what);
-  const text = await readCapped(res, bounds.maxPageBytes ?? DEFAULT_PAGE_BYTES, what);
+  const ms = bounds.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(ms);
+  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  let text: string;
+  try {
+    const res = await get(kc, urlOf(kc, path, query), both);
+    if (!res.ok) throw await statusError(res, what);
+    text = await readCapped(res, bounds.maxPageBytes ?? DEFAULT_PAGE_BYTES, what);
+  } catch (err) {
+    if (deadline.aborted && !signal?.aborted)
+      throw new KubeProtocolError(`${what}: the page took longer than ${ms} ms`);
+    throw err;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
