@@ -183,18 +183,15 @@ export async function watchOnce(
     if (res.status !== 200) throw await statusError(res, what);
     if (!res.body) return;
     const decoder = new TextDecoder();
-    let pending = '';
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      pending += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line.length > max) throw new KubeProtocolError(`${what}: an event larger than ${max} bytes`);
-        if (line) deliver(line, what, onEvent);
+    const lines = new LineSplitter(
+      max,
+      () => new KubeProtocolError(`${what}: an event larger than ${max} bytes`),
+    );
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>)
+      for (const line of lines.push(decoder.decode(chunk, { stream: true }))) {
+        const trimmed = line.trim();
+        if (trimmed) deliver(trimmed, what, onEvent);
       }
-      if (pending.length > max) throw new KubeProtocolError(`${what}: an event larger than ${max} bytes`);
-    }
   } catch (err) {
     if (controller.signal.aborted && !(err instanceof KubeStatusError || err instanceof KubeProtocolError))
       return;
@@ -203,6 +200,42 @@ export async function watchOnce(
     clearTimeout(deadline);
     signal.removeEventListener('abort', stop);
     controller.abort();
+  }
+}
+
+/**
+ * Splits a stream into lines: each chunk is searched once and kept until its line ends (not re-scanned, not
+ * copied per chunk), so a line arriving in many chunks costs its length, not its length squared. A line,
+ * ended or not, longer than `max` characters is refused.
+ */
+export class LineSplitter {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(
+    private readonly max: number,
+    private readonly tooLong: () => Error,
+  ) {}
+
+  /** The lines `text` ends (without their newline). */
+  push(text: string): string[] {
+    const out: string[] = [];
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      this.add(text.slice(start, nl));
+      out.push(this.parts.join(''));
+      this.parts = [];
+      this.size = 0;
+      start = nl + 1;
+    }
+    if (start < text.length) this.add(text.slice(start));
+    return out;
+  }
+
+  private add(part: string): void {
+    this.size += part.length;
+    if (this.size > this.max) throw this.tooLong();
+    this.parts.push(part);
   }
 }
 
