@@ -14,11 +14,12 @@ import type {
   DeploymentStore,
   DiscoveredImage,
   RunningDigest,
+  RunningLookups,
 } from './deployment-store.js';
 import type { Database, DeploymentIntervalsTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { keyColumns, upsertGroups } from './sql-deployment-apply.js';
-import { knownDigests, imageIdOf } from './sql-deployment-images.js';
+import { knownDigests, imageIdOf, runningLookups } from './sql-deployment-images.js';
 import { parseJson } from './sql-image-rows.js';
 
 export interface SqlDeploymentStoreDeps {
@@ -305,5 +306,9 @@ export class SqlDeploymentStore implements DeploymentStore {
 
   imageIdOf(d: RunningDigest): Promise<string | null> {
     return imageIdOf(this.db, d);
+  }
+
+  runningLookups(ds: readonly RunningDigest[]): Promise<RunningLookups> {
+    return runningLookups(this.db, ds);
   }
 }
