@@ -42,6 +42,12 @@ export interface DeploymentServiceDeps {
  * Deployment tracking on the control plane: observation intake (deltas and full states from a runtime's
  * observer), intervals, and the read models (image detail, applications, lead time).
  */
+/**
+ * Open intervals the applications list reads with include=running (5,000 without): each distinct digest
+ * among them costs an image detail read, so a cluster's size does not set a request's cost.
+ */
+export const RUNNING_LIMIT = 1000;
+
 export class DeploymentService {
   private readonly now: () => Date;
   constructor(private readonly deps: DeploymentServiceDeps) {
@@ -114,7 +120,7 @@ export class DeploymentService {
         ...(q.runtime !== undefined ? { runtime: q.runtime } : {}),
         ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
       },
-      5000,
+      q.include === 'running' ? RUNNING_LIMIT : 5000,
     );
     if (q.include === 'running') return { items: await summarizeWithRunning(this.views(), open) };
     return { items: summarizeApplications(open) };

@@ -7,14 +7,31 @@ import type {
   RunningImage,
 } from '../contract/deployments.js';
 import type { ImageDetail } from '../contract/images.js';
-import type { DeploymentStore, RunningDigest } from '../store/deployment-store.js';
+import { runningKey, type DeploymentStore, type RunningDigest } from '../store/deployment-store.js';
 import type { ImageStore } from '../store/image-store.js';
 
 /** Read models over intervals joined with image records (tags, builds, commits, pull requests, Jira). */
 
 export interface Views {
-  store: Pick<DeploymentStore, 'imageIdOf' | 'discovered'>;
+  store: Pick<DeploymentStore, 'imageIdOf' | 'runningLookups'>;
   images: Pick<ImageStore, 'get'>;
+}
+
+/** What the open intervals run, looked up for the request: per distinct digest, in one batch. */
+interface RunningFacts {
+  image: (d: RunningDigest) => ImageDetail | null;
+  discovered: (d: RunningDigest) => boolean;
+}
+
+async function runningFacts(v: Views, open: readonly DeploymentInterval[]): Promise<RunningFacts> {
+  const found = await v.store.runningLookups(open);
+  const details = new Map<string, ImageDetail | null>();
+  // One detail per distinct image (many digests can be platforms of one index).
+  for (const id of new Set(found.imageIds.values())) details.set(id, await v.images.get(id));
+  return {
+    image: (d) => details.get(found.imageIds.get(runningKey(d)) ?? '') ?? null,
+    discovered: (d) => found.discovered.has(runningKey(d)),
+  };
 }
 
 /** Memoized image lookups for one request: many intervals share one digest. */
@@ -55,11 +72,10 @@ export async function summarizeWithRunning(
   v: Views,
   open: readonly DeploymentInterval[],
 ): Promise<ApplicationSummary[]> {
-  const lookup = imageLookup(v);
+  const facts = await runningFacts(v, open);
   const out: ApplicationSummary[] = [];
   for (const [application, list] of byApplication(open)) {
-    const running: RunningImage[] = [];
-    for (const i of list) running.push(await runningImage(v, lookup, i));
+    const running = list.map((i) => runningImage(facts, i));
     out.push({ ...summary(application, list), running });
   }
   return out.sort((a, b) => a.application.localeCompare(b.application));
@@ -163,19 +179,14 @@ export async function leadTimes(
   return report;
 }
 
-async function runningImage(
-  v: Views,
-  lookup: ReturnType<typeof imageLookup>,
-  interval: DeploymentInterval,
-): Promise<RunningImage> {
-  const image = await lookup(interval);
-  const discovered = await v.store.discovered(interval.registry, interval.repository, interval.digest);
+function runningImage(facts: RunningFacts, interval: DeploymentInterval): RunningImage {
+  const image = facts.image(interval);
   const out: RunningImage = {
     interval: image ? { ...interval, imageId: image.id } : interval,
     tags: image?.tags ?? [],
     pullRequests: [],
     issues: (image?.issueDetails ?? []).map(({ key, title, url }) => ({ key, title, url })),
-    discoveredInCluster: discovered !== null,
+    discoveredInCluster: facts.discovered(interval),
   };
   if (image?.latestBuild) out.build = image.latestBuild;
   const build = image?.builds[0];
@@ -195,10 +206,9 @@ export async function applicationView(
   timeline: readonly DeploymentInterval[],
   q: Period,
 ): Promise<ApplicationView> {
-  const lookup = imageLookup(v);
-  const running: RunningImage[] = [];
-  for (const i of timeline.filter((x) => x.endedAt === undefined))
-    running.push(await runningImage(v, lookup, i));
+  const open = timeline.filter((x) => x.endedAt === undefined);
+  const facts = await runningFacts(v, open);
+  const running = open.map((i) => runningImage(facts, i));
   return {
     ...summary(name, timeline),
     running,

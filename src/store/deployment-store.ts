@@ -65,4 +65,15 @@ export interface DeploymentStore {
   discovered(registry: string, repository: string, digest: string): Promise<DiscoveredImage | null>;
   /** The image record a running digest belongs to: itself, or the index that lists it as a platform. */
   imageIdOf(d: RunningDigest): Promise<string | null>;
+  /**
+   * imageIdOf and discovered of many digests at once (a few statements per 500), keyed
+   * `registry/repository@digest`.
+   */
+  runningLookups(ds: readonly RunningDigest[]): Promise<RunningLookups>;
 }
+
+export interface RunningLookups {
+  imageIds: Map<string, string>;
+  discovered: Set<string>;
+}
+export const runningKey = (d: RunningDigest) => `${d.registry}/${d.repository}@${d.digest}`;

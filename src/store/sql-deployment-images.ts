@@ -1,5 +1,10 @@
 import type { ExpressionBuilder, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
-import type { DeploymentListFilter, RunningDigest } from './deployment-store.js';
+import {
+  runningKey as keyOf,
+  type DeploymentListFilter,
+  type RunningDigest,
+  type RunningLookups,
+} from './deployment-store.js';
 import type { Database, ImagesTable } from './schema.js';
 
 /**
@@ -9,7 +14,6 @@ import type { Database, ImagesTable } from './schema.js';
  */
 
 const CHUNK = 500;
-const keyOf = (d: RunningDigest) => `${d.registry}/${d.repository}@${d.digest}`;
 
 function chunks<T>(list: readonly T[]): T[][] {
   const out: T[][] = [];
@@ -67,6 +71,45 @@ export async function imageIdOf(db: Kysely<Database>, d: RunningDigest): Promise
     .orderBy('i.updated_at', 'desc')
     .executeTakeFirst();
   return index?.id ?? null;
+}
+
+/** imageIdOf and discovered for many digests: three statements per 500 distinct digests. */
+export async function runningLookups(
+  db: Kysely<Database>,
+  running: readonly RunningDigest[],
+): Promise<RunningLookups> {
+  const wanted = new Set(running.map(keyOf));
+  const out: RunningLookups = { imageIds: new Map(), discovered: new Set() };
+  const platformIds = new Map<string, string>();
+  for (const part of chunks([...new Set(running.map((d) => d.digest))])) {
+    const [direct, platforms, discovered] = await Promise.all([
+      db
+        .selectFrom('images')
+        .select(['id', 'registry', 'repository', 'digest'])
+        .where('digest', 'in', part)
+        .execute(),
+      db
+        .selectFrom('image_platforms as p')
+        .innerJoin('images as i', 'i.id', 'p.image_id')
+        .select(['i.id', 'i.registry', 'i.repository', 'p.digest'])
+        .where('p.digest', 'in', part)
+        // The newest index first, as imageIdOf chooses.
+        .orderBy('i.updated_at', 'desc')
+        .execute(),
+      db
+        .selectFrom('discovered_images')
+        .select(['registry', 'repository', 'digest'])
+        .where('digest', 'in', part)
+        .execute(),
+    ]);
+    for (const r of direct) if (wanted.has(keyOf(r))) out.imageIds.set(keyOf(r), r.id);
+    for (const r of platforms)
+      if (wanted.has(keyOf(r)) && !platformIds.has(keyOf(r))) platformIds.set(keyOf(r), r.id);
+    for (const r of discovered) if (wanted.has(keyOf(r))) out.discovered.add(keyOf(r));
+  }
+  // An image of its own digest comes before an index listing it as a platform.
+  for (const [k, id] of platformIds) if (!out.imageIds.has(k)) out.imageIds.set(k, id);
+  return out;
 }
 
 /** A place an image runs: the columns of an open interval's key other than the image's own. */

@@ -14,11 +14,12 @@ import type {
   DeploymentStore,
   DiscoveredImage,
   RunningDigest,
+  RunningLookups,
 } from './deployment-store.js';
 import type { Database, DeploymentIntervalsTable } from './schema.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { keyColumns, upsertGroups } from './sql-deployment-apply.js';
-import { knownDigests, imageIdOf } from './sql-deployment-images.js';
+import { knownDigests, imageIdOf, runningLookups } from './sql-deployment-images.js';
 import { parseJson } from './sql-image-rows.js';
 
 export interface SqlDeploymentStoreDeps {
@@ -97,7 +98,6 @@ export class SqlDeploymentStore implements DeploymentStore {
         now,
         nextId: this.nextId,
       });
-      if (opened > 0) await this.checkOpenCount(trx, runtime);
       const result = { applied: true, duplicate: false, opened, updated, closed: 0 };
       for (const k of batch.removals) {
         const r = await trx
@@ -120,19 +120,31 @@ export class SqlDeploymentStore implements DeploymentStore {
           .executeTakeFirst();
         result.closed += Number(r.numUpdatedRows);
       }
+      // Counted once the batch's removals and a full state's close applied (a rollout at the limit swaps
+      // groups); a full state's earlier parts count only what the state names so far.
+      const partial = batch.kind === 'full' && batch.last === false;
+      if (opened > 0) await this.checkOpenCount(trx, runtime, partial ? batch.observedAt : undefined);
       const unknown = await knownDigests(trx, batch.upserts);
       return { ...result, unknown };
     });
   }
 
-  /** Refuses a batch that would leave the runtime more open intervals than any cluster has (rolled back). */
-  private async checkOpenCount(trx: Transaction<Database>, runtime: string): Promise<void> {
+  /**
+   * Refuses a batch that would leave the runtime more open intervals than any cluster has (rolled back);
+   * with `seenSince`, only those seen since then (the full state in progress) count.
+   */
+  private async checkOpenCount(
+    trx: Transaction<Database>,
+    runtime: string,
+    seenSince?: string,
+  ): Promise<void> {
     const max = this.deps.maxOpenPerRuntime ?? MAX_OPEN_INTERVALS_PER_RUNTIME;
     const { n } = await trx
       .selectFrom('deployment_intervals')
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('runtime', '=', runtime)
       .where('ended_at', 'is', null)
+      .$if(seenSince !== undefined, (qb) => qb.where('last_seen_at', '>=', seenSince ?? ''))
       .executeTakeFirstOrThrow();
     if (Number(n) > max)
       throw new InputError(
@@ -305,5 +317,9 @@ export class SqlDeploymentStore implements DeploymentStore {
 
   imageIdOf(d: RunningDigest): Promise<string | null> {
     return imageIdOf(this.db, d);
+  }
+
+  runningLookups(ds: readonly RunningDigest[]): Promise<RunningLookups> {
+    return runningLookups(this.db, ds);
   }
 }

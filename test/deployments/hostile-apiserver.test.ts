@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/databases.js';
 import { misbehave, type Misbehaviour } from '../peers/kube-apiserver-hostile.js';
@@ -92,6 +94,67 @@ describe('the observer against a misbehaving API server', () => {
       async () => expect(o.observer.stats().reflectors[0]!.lists).toBeGreaterThan(1),
       'a fresh list after the junk',
     );
+  });
+
+  /** Counts the list requests the misbehaviour answers on `path`. */
+  const countLists = (path: string) => {
+    const inner = k.api.misbehave!;
+    const seen = { lists: 0 };
+    k.api.misbehave = (url, res) => {
+      if (url.pathname === path && url.searchParams.get('watch') !== 'true') seen.lists++;
+      return inner(url, res);
+    };
+    return seen;
+  };
+  const reflector = (o: ReturnType<typeof observe>, path: string) =>
+    o.observer.stats().reflectors.find((r) => r.path === path)!;
+
+  it('leaves a list page that trickles past its deadline, backs off, and lists afresh', async () => {
+    const stop = misbehave(k.api, PATHS.jobs, { kind: 'trickle-list' });
+    stops.push(stop);
+    const seen = countLists(PATHS.jobs);
+    const o = observe(k.kubeconfig, cp, edge, 'edge', { bounds: { listTimeoutMs: 300 } });
+    stops.push(o.stop);
+    await eventually(
+      async () => expect(messages(o.errors).join('\n')).toMatch(/jobs: the page took longer than 300 ms/),
+      'the timeout',
+    );
+    await eventually(async () => expect(seen.lists).toBeGreaterThan(1), 'a fresh list');
+    expect(reflector(o, PATHS.jobs).lists).toBe(0);
+    stop();
+    await eventually(async () => expect(reflector(o, PATHS.jobs).lists).toBe(1), 'the honest list');
+  });
+
+  it('a resync drops a list in flight, not only a finished watch', async () => {
+    misbehave(k.api, PATHS.jobs, { kind: 'trickle-list' });
+    const seen = countLists(PATHS.jobs);
+    // The page deadline is far off (the default): only the resync can leave the trickling list.
+    const o = observe(k.kubeconfig, cp, edge, 'edge', { resyncMs: 300 });
+    stops.push(o.stop);
+    await eventually(async () => expect(seen.lists).toBe(1), 'the list in flight');
+    // The server turns honest; the trickling answer goes on (not ended by the server).
+    k.api.misbehave = undefined;
+    await eventually(async () => expect(reflector(o, PATHS.jobs).lists).toBeGreaterThan(0), 'a fresh list');
+  });
+
+  it('does not follow a redirect to another origin (the credentials stay with the cluster)', async () => {
+    const elsewhere: string[] = [];
+    const other = createServer((req, res) => {
+      elsewhere.push(req.url ?? '');
+      res.end('{}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    stops.push(() => new Promise<void>((r) => other.close(() => r())));
+    const { port } = other.address() as AddressInfo;
+    stops.push(misbehave(k.api, PATHS.jobs, { kind: 'redirect', location: `http://127.0.0.1:${port}/x` }));
+    const o = observe(k.kubeconfig, cp, edge);
+    stops.push(o.stop);
+    await eventually(
+      async () =>
+        expect(messages(o.errors).join('\n')).toMatch(/jobs: redirected \(HTTP 302\), not followed/),
+      'the error',
+    );
+    expect(elsewhere).toEqual([]);
   });
 
   it('reports what runs when an optional collection is forbidden (a role without Argo Rollouts), and says so', async () => {

@@ -103,6 +103,28 @@ describe.each(eachDatabase())('observation limits and the observer lease (%s)', 
     });
   });
 
+  it('counts open intervals after a batch’s removals, and a full state’s after its close: a rollout at the limit goes through', async () => {
+    await post(batch('obs-a', 1, { upserts: Array.from({ length: 20 }, (_, i) => group(i)) }));
+    const { replicas: _r, firstStartedAt: _f, ...key } = group(0);
+    // One replaced by another, in one batch: never more than 20 open once the batch applied.
+    const swap = await post(batch('obs-a', 2, { upserts: [group(20)], removals: [{ ...key, endedAt: T1 }] }));
+    expect(swap).toMatchObject({ status: 200, json: { applied: true, opened: 1, closed: 1 } });
+    // A full state in two parts naming 1..10 and 21..30 (a rollout of half): past the limit only until
+    // its last part closes what it did not name.
+    const half = Array.from({ length: 10 }, (_, i) => group(21 + i));
+    const full = { kind: 'full' as const, observedAt: T2 };
+    const first = await post(batch('obs-a', 3, { ...full, last: false, upserts: half }));
+    expect(first).toMatchObject({ status: 200, json: { applied: true, opened: 10 } });
+    const rest = Array.from({ length: 10 }, (_, i) => group(1 + i));
+    const last = await post(batch('obs-a', 4, { ...full, last: true, upserts: rest }));
+    expect(last).toMatchObject({ status: 200, json: { applied: true, closed: 10 } });
+    expect((await intervals()).filter((i) => i.endedAt === undefined)).toHaveLength(20);
+    // A full state whose own parts name more than the limit is still refused.
+    const many = Array.from({ length: 21 }, (_, i) => group(100 + i));
+    const over = await post(batch('obs-a', 5, { kind: 'full', observedAt: T2, last: false, upserts: many }));
+    expect(over.status).toBe(400);
+  });
+
   it('lets one observer of a runtime report at a time: another stands by, takes over on release or silence', async () => {
     const x = await post(batch('obs-x', 1, { upserts: [group(1), group(2)] }));
     expect(x.json).toMatchObject({ applied: true, opened: 2 });

@@ -21,7 +21,11 @@ export type Misbehaviour =
   /** Watches stream one line that never ends (an enormous object). */
   | { kind: 'endless-line' }
   /** 403 Forbidden, as RBAC answers a role without this resource (not hostile: a narrower role). */
-  | { kind: 'forbidden' };
+  | { kind: 'forbidden' }
+  /** A list page that starts and never ends: a byte every few milliseconds (a trickling server). */
+  | { kind: 'trickle-list' }
+  /** Lists answer `302 Found` to `location` (another origin, which should never see the credentials). */
+  | { kind: 'redirect'; location: string };
 
 /** Makes `api` misbehave on `path`; returns how to stop it (and end the streams it started). */
 export function misbehave(api: FakeKubeApiServer, path: string, m: Misbehaviour): () => void {
@@ -40,6 +44,15 @@ export function misbehave(api: FakeKubeApiServer, path: string, m: Misbehaviour)
       return true;
     }
     if (watch) return false;
+    if (m.kind === 'trickle-list') {
+      stream(streams, res, ' ', '{"kind":"List","items":[');
+      return true;
+    }
+    if (m.kind === 'redirect') {
+      res.writeHead(302, { location: m.location });
+      res.end();
+      return true;
+    }
     const list = (items: unknown[], meta: Record<string, string> = {}) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -67,8 +80,9 @@ export function misbehave(api: FakeKubeApiServer, path: string, m: Misbehaviour)
 }
 
 /** Writes `chunk` every few milliseconds until the client goes away. */
-function stream(streams: Set<ServerResponse>, res: ServerResponse, chunk: string): void {
+function stream(streams: Set<ServerResponse>, res: ServerResponse, chunk: string, first = ''): void {
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+  if (first) res.write(first);
   streams.add(res);
   const t = setInterval(() => res.write(chunk), 2);
   res.on('close', () => {

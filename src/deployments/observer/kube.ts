@@ -40,9 +40,12 @@ export interface ReadBounds {
   maxPageBytes?: number;
   /** Characters of one watch event line. Default 8 MiB. */
   maxEventBytes?: number;
+  /** Time for one list page, headers to last byte: a server trickling a page is left. Default 60 s. */
+  listTimeoutMs?: number;
 }
 const DEFAULT_PAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_EVENT_BYTES = 8 * 1024 * 1024;
+const DEFAULT_LIST_TIMEOUT_MS = 60_000;
 
 export interface ListPage {
   items: unknown[];
@@ -53,11 +56,19 @@ export interface ListPage {
 async function get(kc: KubeConfig, url: URL, signal?: AbortSignal): Promise<Response> {
   const ctx = new RequestContext(url.toString(), HttpMethod.GET);
   await kc.applySecurityAuthentication(ctx);
-  return fetch(url, {
+  const res = await fetch(url, {
     headers: ctx.getHeaders(),
     dispatcher: ctx.getDispatcher(),
+    // The kubeconfig's credentials (headers, client certificate) go to the cluster's origin only: an API
+    // server does not redirect reads, so a redirect is refused, never followed.
+    redirect: 'manual',
     ...(signal ? { signal } : {}),
   });
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new KubeProtocolError(`GET ${url.pathname}: redirected (HTTP ${res.status}), not followed`);
+  }
+  return res;
 }
 
 function urlOf(
@@ -110,9 +121,19 @@ export async function listPage(
   bounds: ReadBounds = {},
 ): Promise<ListPage> {
   const what = `GET ${path}`;
-  const res = await get(kc, urlOf(kc, path, query), signal);
-  if (!res.ok) throw await statusError(res, what);
-  const text = await readCapped(res, bounds.maxPageBytes ?? DEFAULT_PAGE_BYTES, what);
+  const ms = bounds.listTimeoutMs ?? DEFAULT_LIST_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(ms);
+  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  let text: string;
+  try {
+    const res = await get(kc, urlOf(kc, path, query), both);
+    if (!res.ok) throw await statusError(res, what);
+    text = await readCapped(res, bounds.maxPageBytes ?? DEFAULT_PAGE_BYTES, what);
+  } catch (err) {
+    if (deadline.aborted && !signal?.aborted)
+      throw new KubeProtocolError(`${what}: the page took longer than ${ms} ms`);
+    throw err;
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -162,18 +183,15 @@ export async function watchOnce(
     if (res.status !== 200) throw await statusError(res, what);
     if (!res.body) return;
     const decoder = new TextDecoder();
-    let pending = '';
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      pending += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (line.length > max) throw new KubeProtocolError(`${what}: an event larger than ${max} bytes`);
-        if (line) deliver(line, what, onEvent);
+    const lines = new LineSplitter(
+      max,
+      () => new KubeProtocolError(`${what}: an event larger than ${max} bytes`),
+    );
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>)
+      for (const line of lines.push(decoder.decode(chunk, { stream: true }))) {
+        const trimmed = line.trim();
+        if (trimmed) deliver(trimmed, what, onEvent);
       }
-      if (pending.length > max) throw new KubeProtocolError(`${what}: an event larger than ${max} bytes`);
-    }
   } catch (err) {
     if (controller.signal.aborted && !(err instanceof KubeStatusError || err instanceof KubeProtocolError))
       return;
@@ -182,6 +200,42 @@ export async function watchOnce(
     clearTimeout(deadline);
     signal.removeEventListener('abort', stop);
     controller.abort();
+  }
+}
+
+/**
+ * Splits a stream into lines: each chunk is searched once and kept until its line ends (not re-scanned, not
+ * copied per chunk), so a line arriving in many chunks costs its length, not its length squared. A line,
+ * ended or not, longer than `max` characters is refused.
+ */
+export class LineSplitter {
+  private parts: string[] = [];
+  private size = 0;
+  constructor(
+    private readonly max: number,
+    private readonly tooLong: () => Error,
+  ) {}
+
+  /** The lines `text` ends (without their newline). */
+  push(text: string): string[] {
+    const out: string[] = [];
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) >= 0) {
+      this.add(text.slice(start, nl));
+      out.push(this.parts.join(''));
+      this.parts = [];
+      this.size = 0;
+      start = nl + 1;
+    }
+    if (start < text.length) this.add(text.slice(start));
+    return out;
+  }
+
+  private add(part: string): void {
+    this.size += part.length;
+    if (this.size > this.max) throw this.tooLong();
+    this.parts.push(part);
   }
 }
 

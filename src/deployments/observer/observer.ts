@@ -318,10 +318,11 @@ class Observer implements DeploymentObserver {
   private async sendDelta(upserts: ObservedGroup[], removals: ObservedRemoval[], at: string): Promise<void> {
     if (upserts.length === 0 && removals.length === 0)
       return this.send({ kind: 'delta', upserts, removals, observedAt: at });
-    for (const part of upserts.length ? splitParts(upserts) : [])
-      await this.send({ kind: 'delta', upserts: part, removals: [], observedAt: at });
+    // Removals first: a rollout near the runtime's open-interval limit ends the old before opening the new.
     for (const part of removals.length ? splitParts(removals) : [])
       await this.send({ kind: 'delta', upserts: [], removals: part, observedAt: at });
+    for (const part of upserts.length ? splitParts(upserts) : [])
+      await this.send({ kind: 'delta', upserts: part, removals: [], observedAt: at });
   }
 
   /** The whole state, in parts sharing `observedAt`; groups still within the end debounce count as running. */

@@ -86,7 +86,7 @@ export class Reflector<T> {
     this.stats = { path: o.path, lists: 0, watches: 0, gone: 0, events: 0, bookmarks: 0, errors: 0 };
   }
 
-  /** Drops the current watch and lists again. */
+  /** Drops the current list or watch and lists again. */
   relist(): void {
     this.needList = true;
     this.current?.abort();
@@ -98,6 +98,8 @@ export class Reflector<T> {
     while (!signal.aborted) {
       try {
         if (this.needList) await this.list(signal);
+        // A list dropped by relist(): list again.
+        if (this.needList) continue;
         if (this.missing) {
           // Wait for the next relist (resync) before asking again.
           await this.waitForRelist(signal);
@@ -141,6 +143,11 @@ export class Reflector<T> {
     const limit = this.o.pageSize ?? 500;
     // A server that answers `continue` forever (empty pages) is stopped like one with too many objects.
     const maxPages = Math.ceil(this.maxObjects() / limit) + 1;
+    // The list in flight is what relist() drops (a trickling page is also left at its own deadline).
+    const c = new AbortController();
+    this.current = c;
+    const stop = () => c.abort();
+    signal.addEventListener('abort', stop, { once: true });
     try {
       let pages = 0;
       do {
@@ -150,7 +157,7 @@ export class Reflector<T> {
           this.o.kc,
           this.o.path,
           { limit, continue: token },
-          signal,
+          c.signal,
           this.o.bounds,
         );
         for (const raw of page.items) {
@@ -162,6 +169,7 @@ export class Reflector<T> {
         token = page.continue;
       } while (token);
     } catch (err) {
+      if (c.signal.aborted && !signal.aborted) return;
       if (this.o.optional && (isNotFound(err) || isForbidden(err))) {
         if (isForbidden(err)) this.o.onError?.(err, this.o.path);
         this.replace(new Map(), '');
@@ -169,7 +177,11 @@ export class Reflector<T> {
         return;
       }
       throw err;
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
+    // relist() after the last page: that list is already stale.
+    if (c.signal.aborted) return;
     this.missing = false;
     this.replace(next, rv);
   }
