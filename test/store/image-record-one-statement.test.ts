@@ -8,7 +8,7 @@ import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
-// PostgreSQL records a plain report (tags, no platforms, Git commit or issues) in one statement
+// PostgreSQL records a plain report (tags and platforms, no referrers, Git commit or issues) in one statement
 // (sql-image-record-pg.ts). That statement reads the image's child rows as of its start; these tests pin
 // that a recording committed while it waited for the image row is not missed (the list copies of
 // migration 0008 stay equal to the image's updated_at), and what it writes equals the transaction's.
