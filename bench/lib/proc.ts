@@ -63,6 +63,13 @@ export async function rssOf(pid: number): Promise<{ rss: number; hwm: number }> 
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/** User and system CPU seconds a process has used so far (Linux /proc, clock ticks of 100 Hz). */
+export async function cpuSplitOf(pid: number): Promise<{ user: number; system: number }> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
 /** CPU seconds (user + system) a process has used so far (Linux /proc, clock ticks of 100 Hz). */
 export async function cpuSecondsOf(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');

@@ -9,6 +9,7 @@ import { api, type ServerHandle } from '../../test/helpers/imagetrail.js';
 import { startCpuMeter, type Cluster } from './cluster.js';
 import { ACCOUNT, HOST, REGION, postReport, waitReport, type startPeers } from './ecr-env.js';
 import { backendPids, transactions } from './pg.js';
+import { cpuSplitOf } from './proc.js';
 
 /** Load and CPU measurements of bench/replicas.ts: CI clients, CPU meters, a report burst, the bare SDK client. */
 
@@ -105,6 +106,7 @@ export async function burst(
   await sleep(3000);
   const [idleCpu, x1] = await Promise.all([idle.stop(), transactions(db)]);
   const meter = await meterFor(c, peers, db);
+  const split0 = await cpuSplitOf(server.proc.pid!);
   const t0 = performance.now();
   for (let i = 0; i < n; i += 10)
     await Promise.all(
@@ -126,6 +128,13 @@ export async function burst(
   }
   const cpu = await meter.stop();
   const seconds = (performance.now() - t0) / 1000;
+  const split1 = await cpuSplitOf(server.proc.pid!);
+  const userMs = (1000 * (split1.user - split0.user)) / n;
+  const systemMs = (1000 * (split1.system - split0.system)) / n;
+  // Printed, not tabulated: user vs system CPU per report says what a syscall (a statement, a response) costs.
+  console.error(
+    `${label}: server user ${userMs.toFixed(2)} ms + system ${systemMs.toFixed(2)} ms per report`,
+  );
   // PostgreSQL publishes a backend's counters when it goes idle, at most once a second.
   await sleep(1500);
   const x2 = await transactions(db);

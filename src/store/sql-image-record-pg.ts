@@ -1,6 +1,8 @@
 import { sql, type Expression, type Kysely, type QueryCreator, type SqlBool } from 'kysely';
 import type { EnrichmentRecord, RecordResult, ReportCompletion } from './image-store.js';
+import type { Platform } from '../contract/images.js';
 import { fitSteps } from './report-store.js';
+import { uniqueBy } from './sql-image-children.js';
 import { appended } from './sql-report-rows.js';
 import type { Database } from './schema.js';
 import { buildRow, imageUpsert, onBuildConflict, type NewIds } from './sql-image-record.js';
@@ -8,7 +10,7 @@ import { buildRow, imageUpsert, onBuildConflict, type NewIds } from './sql-image
 /**
  * Recording an enrichment on PostgreSQL in one statement, with no BEGIN and COMMIT: each statement is a
  * round trip, and the control plane's CPU per report follows them (docs/benchmarks.md). Covers what most
- * reports are: an image with tags, no platforms, referrers, Git commit or issues; the caller runs the
+ * reports are: an image with tags and platforms, no referrers, Git commit or issues; the caller runs the
  * transaction of sql-image-record.ts for the rest, and when this returns null.
  *
  * A statement sees the rows committed before it started, while the multi-statement path reads the child
@@ -26,6 +28,7 @@ export async function recordInOneStatement(
 ): Promise<(RecordResult & { completed?: boolean }) | null> {
   const tags = [...new Set(r.image.tags)].sort();
   if (!fitsOneStatement(r)) return null;
+  const platforms = uniqueBy(r.image.platforms, (p) => p.digest);
   const image = sql<string>`(select id from img)`;
   const build = buildRow(r, { newId: ids.buildId, sha: undefined, at });
   const row = await db
@@ -63,8 +66,17 @@ export async function recordInOneStatement(
         .where('image_id', '=', image)
         .returning('build_id'),
     )
-    // Platforms and referrers are registry facts the newest enrichment replaces; this one has none.
-    .with('p', (qc) => qc.deleteFrom('image_platforms').where('image_id', '=', image).returning('image_id'))
+    // Platforms and referrers are registry facts the newest enrichment replaces (this one has no referrers).
+    // Platforms by position: the rows past the new count go, the others are upserted, so no row is
+    // written twice in the statement.
+    .with('p', (qc) =>
+      qc
+        .deleteFrom('image_platforms')
+        .where('image_id', '=', image)
+        .where('position', '>=', platforms.length)
+        .returning('image_id'),
+    )
+    .with('pl', (qc) => platformsUpsert(qc as unknown as QueryCreator<Database>, platforms))
     .with('rf', (qc) => qc.deleteFrom('image_referrers').where('image_id', '=', image).returning('image_id'))
     .with('tg', (qc) => tagsInsert(qc as unknown as QueryCreator<Database>, tags, at))
     .with('bld', (qc) => buildInsert(qc as unknown as QueryCreator<Database>, build))
@@ -102,6 +114,43 @@ function tagsInsert(qc: QueryCreator<Database>, tags: string[], at: string) {
     .onConflict((oc) =>
       oc.columns(['image_id', 'tag']).doUpdateSet((eb) => ({
         image_updated_at: eb.ref('excluded.image_updated_at'),
+      })),
+    )
+    .returning('image_id');
+}
+
+/** Upserts the platforms in index order, from `img`; one array parameter per column, whatever the count. */
+function platformsUpsert(qc: QueryCreator<Database>, platforms: readonly Platform[]) {
+  const column = <T>(f: (p: Platform, i: number) => T) => platforms.map(f);
+  const rows = sql`select img.id, x.* from img, unnest(
+    ${column((_, i) => i)}::int[], ${column((p) => p.digest)}::text[], ${column((p) => p.os)}::text[],
+    ${column((p) => p.architecture)}::text[], ${column((p) => p.variant ?? null)}::text[],
+    ${column((p) => p.size)}::int8[], ${column((p) => p.mediaType)}::text[],
+    ${column((p) => (p.config ? JSON.stringify(p.config) : null))}::text[]
+  ) as x(position, digest, os, architecture, variant, size, media_type, config)`;
+  return qc
+    .insertInto('image_platforms')
+    .columns([
+      'image_id',
+      'position',
+      'digest',
+      'os',
+      'architecture',
+      'variant',
+      'size',
+      'media_type',
+      'config',
+    ])
+    .expression(rows)
+    .onConflict((oc) =>
+      oc.columns(['image_id', 'position']).doUpdateSet((eb) => ({
+        digest: eb.ref('excluded.digest'),
+        os: eb.ref('excluded.os'),
+        architecture: eb.ref('excluded.architecture'),
+        variant: eb.ref('excluded.variant'),
+        size: eb.ref('excluded.size'),
+        media_type: eb.ref('excluded.media_type'),
+        config: eb.ref('excluded.config'),
       })),
     )
     .returning('image_id');
@@ -151,7 +200,6 @@ function completion(
 
 function fitsOneStatement(r: EnrichmentRecord): boolean {
   return (
-    r.image.platforms.length === 0 &&
     r.image.referrers.length === 0 &&
     !r.git?.sha &&
     (r.pullRequests ?? []).length === 0 &&

@@ -8,7 +8,7 @@ import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
-// PostgreSQL records a plain report (tags, no platforms, Git commit or issues) in one statement
+// PostgreSQL records a plain report (tags and platforms, no referrers, Git commit or issues) in one statement
 // (sql-image-record-pg.ts). That statement reads the image's child rows as of its start; these tests pin
 // that a recording committed while it waited for the image row is not missed (the list copies of
 // migration 0008 stay equal to the image's updated_at), and what it writes equals the transaction's.
@@ -116,6 +116,52 @@ describe('one-statement recording on PostgreSQL', () => {
     expect((await store.get(imageId))?.platforms).toHaveLength(1);
     await store.recordEnrichment(record(5, ['v3']));
     expect((await store.get(imageId))?.platforms).toHaveLength(0);
+  });
+
+  it('records platforms in the same one statement, replacing the earlier ones as the transaction does', async () => {
+    // A single-platform manifest lists its own platform: most reports (the benchmark's OCI images) have one.
+    const store = new SqlImageStore({ db, dialect: 'postgres' });
+    const own = { digest: `sha256:${'a'.repeat(64)}` };
+    const platform = (c: string, architecture: string, config?: { created: string }) => ({
+      digest: `sha256:${c.repeat(64)}`,
+      os: 'linux',
+      architecture,
+      ...(architecture === 'arm' ? { variant: 'v7' } : {}),
+      size: 2 ** 40,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...(config ? { config } : {}),
+    });
+    const two = [platform('1', 'amd64'), platform('2', 'arm'), platform('1', 'amd64')];
+    const { imageId } = await store.recordEnrichment(record(10, ['v1'], { ...own, platforms: two }));
+    const rows = () =>
+      db
+        .selectFrom('image_platforms')
+        .selectAll()
+        .where('image_id', '=', imageId)
+        .orderBy('position')
+        .execute();
+    expect((await rows()).map((r) => [r.position, r.architecture, r.variant])).toEqual([
+      [0, 'amd64', null],
+      [1, 'arm', 'v7'],
+    ]);
+    const one = [platform('3', 'arm64', { created: '2026-01-01T00:00:00Z' })];
+    const from = sent.length;
+    await store.recordEnrichment(record(11, ['v1'], { ...own, platforms: one }));
+    expect(sent.slice(from), sent.slice(from).join('\n')).toHaveLength(1);
+    expect(await rows()).toEqual([
+      {
+        image_id: imageId,
+        position: 0,
+        digest: one[0]!.digest,
+        os: 'linux',
+        architecture: 'arm64',
+        variant: null,
+        size: String(2 ** 40),
+        media_type: one[0]!.mediaType,
+        config: JSON.stringify(one[0]!.config),
+      },
+    ]);
+    expect((await store.get(imageId))?.platforms).toMatchObject([{ os: 'linux', architecture: 'arm64' }]);
   });
 
   it('sees the rows of a recording that committed while it waited for the image row', async () => {

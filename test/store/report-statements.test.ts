@@ -159,7 +159,7 @@ describe('statements per report on PostgreSQL', () => {
       throw new Error(`report ${id} did not succeed: ${JSON.stringify(await reports.get(id))}`);
     };
 
-    // Recording a known image's enrichment (tags, no platforms, Git or issues): one statement, no
+    // Recording a known image's enrichment (tags and platforms, no referrers, Git or issues): one statement, no
     // BEGIN/COMMIT (sql-image-record-pg.ts).
     await images.recordEnrichment(result({ id: 'rep_seed', runtime: 'local' }));
     const record = await counted(() =>
