@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 
 // A counting reverse proxy, forwarding like test/peers/fault-proxy.ts but recording the header that names
@@ -79,7 +79,7 @@ export async function startCountingProxy(
         (upRes) => {
           seen.status = upRes.statusCode;
           seen.answeredAt = performance.now();
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          res.writeHead(upRes.statusCode ?? 502, endToEnd(upRes.headers));
           upRes.on('end', done);
           upRes.on('close', done);
           upRes.pipe(res);
@@ -135,6 +135,24 @@ export function countBy<T>(items: T[], key: (t: T) => string | undefined): Recor
   for (const i of items) {
     const k = key(i) ?? '?';
     out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+/**
+ * The answer's headers without the hop-by-hop ones (RFC 9110 §7.6.1: a proxy must not forward them).
+ * moto (werkzeug) answers `Connection: close`; passed on, every ECR call of the client under test would
+ * open a new connection, which AWS's endpoints (keep-alive) do not make it do.
+ */
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const out: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (['connection', 'keep-alive', 'proxy-connection', ...named].includes(k.toLowerCase())) continue;
+    out[k] = v;
   }
   return out;
 }

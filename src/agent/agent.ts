@@ -151,6 +151,7 @@ function lazyRuntimeParts(d: {
       redactor,
       requestTimeoutMs: opts.awsRequestTimeoutMs,
       maxAttempts: opts.awsMaxAttempts,
+      logger,
     });
     const pipeline = new EnrichmentPipeline({
       ...{ repo: snapshot, keys, executor, redactor, logger, endpoints },

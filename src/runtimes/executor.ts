@@ -4,6 +4,7 @@ import type { Telemetry } from '../domain/telemetry.js';
 import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import type * as EcrModule from '../integrations/registry/ecr/index.js';
 import type { EcrEnrichDeps } from '../integrations/registry/ecr/enrich-deps.js';
+import type { WarnLogger } from '../integrations/registry/ecr/clients.js';
 import type {
   EcrClientCache,
   EcrConnectionInput,
@@ -23,6 +24,8 @@ export interface ExecutorOptions {
   maxAttempts?: number;
   /** Remote calls (ECR, STS, registries) and token-cache use are reported here. */
   telemetry?: Telemetry;
+  /** For failures no caller waits for (a background role-session renewal). */
+  logger?: WarnLogger;
 }
 
 /**
@@ -79,6 +82,7 @@ export class RuntimeExecutor implements IntegrationExecutor {
         : {}),
       ...(this.options.maxAttempts !== undefined ? { maxAttempts: this.options.maxAttempts } : {}),
       ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
     });
     return this.clients;
   }

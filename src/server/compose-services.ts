@@ -41,6 +41,7 @@ export async function composeServices(c: Composition) {
     requestTimeoutMs: opts.awsRequestTimeoutMs,
     maxAttempts: opts.awsMaxAttempts,
     telemetry: metrics,
+    logger,
   });
   // The agent hub comes later (it needs the enrichment stores); tests on remote runtimes reach it then.
   const woken: { hub?: AgentHub } = {};

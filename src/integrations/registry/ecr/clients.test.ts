@@ -16,9 +16,16 @@ class FakeCache extends EcrClientCache {
   sessionExpiry: Date | undefined;
   /** While set, AssumeRole answers only when it resolves. */
   stsGate: Promise<void> | undefined;
+  /** While set, AssumeRole fails as STS does when the role's trust policy denies it. */
+  stsDenied = false;
+  warnings: { obj: unknown; msg: string }[] = [];
   private readonly t: { now: number };
   constructor(redactor = new Redactor(), t = { now: Date.parse('2026-01-01T00:00:00Z') }) {
-    super({ redactor, now: () => t.now });
+    super({
+      redactor,
+      now: () => t.now,
+      logger: { warn: (obj: object, msg: string) => void this.warnings.push({ obj, msg }) },
+    });
     this.t = t;
   }
   get clock(): number {
@@ -49,6 +56,11 @@ class FakeCache extends EcrClientCache {
         this.stsCalls.push(cmd.input);
         const n = this.stsCalls.length;
         await this.stsGate;
+        if (this.stsDenied) {
+          throw Object.assign(new Error(`not authorized to perform sts:AssumeRole (session-secret-${n})`), {
+            name: 'AccessDenied',
+          });
+        }
         return {
           Credentials: {
             AccessKeyId: 'ASIATEMP',
@@ -190,6 +202,42 @@ describe('integrationCredentials (role chaining)', () => {
     expect(await now(next)).toBe('waiting');
     open();
     expect((await next).secretAccessKey).toBe('session-secret-3');
+  });
+
+  // An outage or AccessDenied during the refresh window must not turn every report into one more AssumeRole
+  // (STS quota): after a failed background renewal the held session is used without asking for a while.
+  it('after a failed background renewal, skips background renewals for a while and logs once; the foreground still asks', async () => {
+    const redactor = new Redactor();
+    const c = new FakeCache(redactor);
+    c.sessionExpiry = new Date(c.clock + HOUR);
+    const cr = integrationCredentials(role, {
+      runtime: { name: 'local', ambient },
+      clients: c,
+      redactor,
+      region: 'us-east-1',
+    });
+    const s1 = await cr.provider();
+    c.stsDenied = true;
+    c.clock += HOUR - 4 * 60_000; // in the refresh window
+    const settle = () => new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 5; i++) {
+      expect(await cr.provider()).toBe(s1);
+      await settle();
+    }
+    expect(c.stsCalls).toHaveLength(2);
+    expect(c.warnings).toHaveLength(1);
+    expect(JSON.stringify(c.warnings)).not.toContain('ambient-secret-value');
+    c.clock += 30_001; // the pause is over: one more try, still failing, not logged again
+    expect(await cr.provider()).toBe(s1);
+    await settle();
+    expect(await cr.provider()).toBe(s1);
+    await settle();
+    expect(c.stsCalls).toHaveLength(3);
+    expect(c.warnings).toHaveLength(1);
+    c.clock = HOUR + Date.parse('2026-01-01T00:00:00Z') - 30_000; // too close to expiry: every caller asks
+    await expect(cr.provider()).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(cr.provider()).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(c.stsCalls).toHaveLength(5);
   });
 
   it('a hosted runtime (ambient null) fails with NoAmbientCredentialsError and never calls STS', async () => {

@@ -22,6 +22,11 @@ export interface EcrCredentials {
   readonly provider: AwsCredentialIdentityProvider;
 }
 
+/** The part of the process logger this module uses (a pino Logger fits). */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
 export interface EcrClientCacheOptions {
   redactor: Redactor;
   /** Per attempt, for connecting and for the whole response; default 10 s. */
@@ -36,6 +41,8 @@ export interface EcrClientCacheOptions {
   now?: () => number;
   /** ECR and STS calls and token-cache use, for /metrics. */
   telemetry?: Telemetry;
+  /** Failures nobody waits for (a background role-session renewal) are reported here. */
+  logger?: WarnLogger;
 }
 
 export interface ClientRequest {
@@ -81,11 +88,13 @@ export class EcrClientCache {
   // Ambient providers are functions without a name; give each object an id to put in keys.
   private readonly providerIds = new WeakMap<object, number>();
   private nextProviderId = 1;
-  private readonly opts: Required<Omit<EcrClientCacheOptions, 'redactor'>>;
+  private readonly opts: Required<Omit<EcrClientCacheOptions, 'redactor' | 'logger'>>;
   readonly redactor: Redactor;
+  readonly logger: WarnLogger | undefined;
 
   constructor(opts: EcrClientCacheOptions) {
     this.redactor = opts.redactor;
+    this.logger = opts.logger;
     this.opts = {
       requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
       connectionTimeoutMs: opts.connectionTimeoutMs ?? opts.requestTimeoutMs ?? 5_000,

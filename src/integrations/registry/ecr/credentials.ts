@@ -44,6 +44,8 @@ export const MAX_CHAINED_SESSION_SECONDS = 3600;
 const REFRESH_WINDOW_MS = 5 * 60_000;
 /** Below this, a session is not used while a new one is on its way (a request signed now may arrive late). */
 const MIN_SESSION_LEFT_MS = 60_000;
+/** After a failed background renewal, the held session is used without asking STS again for this long. */
+const RENEWAL_PAUSE_MS = 30_000;
 
 const AssumedCredentials = z.object({
   AccessKeyId: z.string().min(1),
@@ -123,42 +125,39 @@ function assumedRoleCredentials(auth: IamRoleAuth, deps: CredentialsDeps): EcrCr
   const provider = deps.clients.memoProvider(key, () => {
     let session: AwsCredentialIdentity | undefined;
     let pending: Promise<AwsCredentialIdentity> | undefined;
-    const assume = async (): Promise<AwsCredentialIdentity> => {
-      if (!deps.runtime.ambient) throw noAmbient(deps.runtime.name);
-      const sts = deps.clients.sts({
-        credentials: source,
-        region: deps.region,
-        ...(deps.stsEndpoint ? { endpoint: deps.stsEndpoint } : {}),
-        ...(deps.requestTimeoutMs ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
-        ...(deps.maxAttempts ? { maxAttempts: deps.maxAttempts } : {}),
-      });
-      const res = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: auth.roleArn,
-          RoleSessionName: sessionName,
-          DurationSeconds: duration,
-          ...(auth.externalId !== undefined ? { ExternalId: auth.externalId } : {}),
-        }),
-      );
-      const c = AssumedCredentials.parse(res.Credentials);
-      deps.redactor.register(c.SecretAccessKey);
-      deps.redactor.register(c.SessionToken);
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        ...(c.Expiration ? { expiration: c.Expiration } : {}),
-      };
-    };
+    // When a renewal last failed, and whether that streak was logged (once until one succeeds).
+    let failedAt: number | undefined;
+    let failureLogged = false;
+    const assume = () => assumeRole(auth, deps, { source, sessionName, duration });
     // Shared by every client of this role (ECR in several regions, STS), so one AssumeRole per session;
     // the SDK's own cache is per client. moto's sessions never expire; AWS's do, within the hour.
     // `forceRefresh` (the SDK's own convention) lets a connection test prove the role can still be assumed.
     const renew = (): Promise<AwsCredentialIdentity> => {
       const p: Promise<AwsCredentialIdentity> = assume()
-        .then((s) => (session = s))
+        .then((s) => {
+          failedAt = undefined;
+          failureLogged = false;
+          return (session = s);
+        })
         .finally(() => pending === p && (pending = undefined));
       pending = p;
       return p;
+    };
+    const renewInBackground = (): void => {
+      if (pending || (failedAt !== undefined && deps.clients.now() - failedAt < RENEWAL_PAUSE_MS)) return;
+      renew().catch((err: unknown) => {
+        failedAt = deps.clients.now();
+        if (failureLogged) return;
+        failureLogged = true;
+        deps.clients.logger?.warn(
+          {
+            roleArn: auth.roleArn,
+            error: err instanceof Error ? err.name : 'Error',
+            retryInMs: RENEWAL_PAUSE_MS,
+          },
+          'Renewing the IAM role session failed; the current session is used until it is about to expire',
+        );
+      });
     };
     return async (props?: Record<string, unknown>) => {
       const left = session?.expiration ? session.expiration.getTime() - deps.clients.now() : Infinity;
@@ -166,15 +165,50 @@ function assumedRoleCredentials(auth: IamRoleAuth, deps: CredentialsDeps): EcrCr
       if (session && !forced && left > REFRESH_WINDOW_MS) return session;
       // A forced refresh asks anew even with a renewal in flight: the caller wants proof from now.
       if (forced) return renew();
-      pending ??= renew();
       // In the refresh window the session in hand still signs for minutes: the report goes on with it
       // while the new one is assumed, instead of waiting one more round trip before its first ECR call.
-      if (session && !forced && left > MIN_SESSION_LEFT_MS) {
-        pending.catch(() => undefined);
+      // A failed renewal pauses the next ones (an outage or AccessDenied must not cost an AssumeRole per report).
+      if (session && left > MIN_SESSION_LEFT_MS) {
+        renewInBackground();
         return session;
       }
+      pending ??= renew();
       return pending;
     };
   });
   return { key, provider };
+}
+
+/** One sts:AssumeRole with the runtime's ambient credentials; the session's secrets go to the redactor. */
+async function assumeRole(
+  auth: IamRoleAuth,
+  deps: CredentialsDeps,
+  o: { source: EcrCredentials; sessionName: string; duration: number },
+): Promise<AwsCredentialIdentity> {
+  const { source, sessionName, duration } = o;
+  if (!deps.runtime.ambient) throw noAmbient(deps.runtime.name);
+  const sts = deps.clients.sts({
+    credentials: source,
+    region: deps.region,
+    ...(deps.stsEndpoint ? { endpoint: deps.stsEndpoint } : {}),
+    ...(deps.requestTimeoutMs ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
+    ...(deps.maxAttempts ? { maxAttempts: deps.maxAttempts } : {}),
+  });
+  const res = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: auth.roleArn,
+      RoleSessionName: sessionName,
+      DurationSeconds: duration,
+      ...(auth.externalId !== undefined ? { ExternalId: auth.externalId } : {}),
+    }),
+  );
+  const c = AssumedCredentials.parse(res.Credentials);
+  deps.redactor.register(c.SecretAccessKey);
+  deps.redactor.register(c.SessionToken);
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+    ...(c.Expiration ? { expiration: c.Expiration } : {}),
+  };
 }
