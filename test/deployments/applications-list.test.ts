@@ -2,6 +2,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApplicationList } from '../../src/contract/deployments.js';
 import { eachDatabase, useTestDatabase } from '../helpers/databases.js';
 import { controlPlane, digest, HOST, type ControlPlane } from './harness.js';
+import { enrichedImage } from '../helpers/enrichment-record.js';
 
 // GET /deployments/applications?include=running: the Applications page in one request — each application
 // (or workload without one) with what it runs now, the same running images its own view answers.
@@ -24,20 +25,7 @@ describe.each(eachDatabase())('the applications list with what each runs (%s)', 
 
   it('includes each application’s running images, as its own view answers them', async () => {
     const { imageId } = await cp.images.recordEnrichment({
-      image: {
-        registry: HOST,
-        repository: 'shop/web',
-        digest: A,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        tags: ['1.0'],
-        size: 1,
-        platforms: [],
-        layers: [],
-        labels: {},
-        annotations: {},
-        referrers: [],
-        registryType: 'registry.ecr',
-      },
+      image: enrichedImage({ repository: 'shop/web', digest: A, tags: ['1.0'] }),
       build: { runtime: 'edge', reportId: 'rep_1', reportedAt: T0, workflowName: 'ci' },
       git: { repo: 'acme/shop', branch: 'main', sha: '1'.repeat(40), time: T0 },
     });

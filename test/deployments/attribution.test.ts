@@ -12,6 +12,7 @@ import {
   replicaSet,
   type ControlPlane,
 } from './harness.js';
+import { enrichedImage } from '../helpers/enrichment-record.js';
 
 // Attribution cases of issue 13's Deliver 1 and 2 not covered by the scenarios in tracking.test.ts: an
 // Argo Rollout owning its ReplicaSets, init containers (their resolved digest counts too), the instance
@@ -91,20 +92,7 @@ describe('attribution through the stand-in', () => {
       ['pay/migrate', INIT, T0],
     ]);
     const { imageId } = await cp.images.recordEnrichment({
-      image: {
-        registry: HOST,
-        repository: 'pay/checkout',
-        digest: MAIN,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        tags: ['1'],
-        size: 1,
-        platforms: [],
-        layers: [],
-        labels: {},
-        annotations: {},
-        referrers: [],
-        registryType: 'registry.ecr',
-      },
+      image: enrichedImage({ repository: 'pay/checkout', digest: MAIN, tags: ['1'] }),
       build: { runtime: 'edge', reportId: 'rep_1', reportedAt: T0 },
     });
     const ids = async (q: string) => (await cp.call('GET', `/images?${q}`)).json.items.map((i: any) => i.id);

@@ -3,6 +3,7 @@ import type { DeploymentInterval } from '../../src/contract/deployments.js';
 import { summarizeWithRunning, type Views } from '../../src/deployments/deployment-views.js';
 import { useTestDatabase } from '../helpers/databases.js';
 import { controlPlane, digest, HOST, type ControlPlane } from './harness.js';
+import { enrichedImage } from '../helpers/enrichment-record.js';
 
 // include=running costs store calls per distinct digest looked up together, not per open interval: a
 // cluster (possibly hostile) running thousands of pods of two images costs a few statements.
@@ -17,20 +18,7 @@ describe('the running images of the applications list', () => {
   beforeAll(async () => {
     cp = await controlPlane(database());
     await cp.images.recordEnrichment({
-      image: {
-        registry: HOST,
-        repository: 'shop/web',
-        digest: A,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        tags: ['1.0'],
-        size: 1,
-        platforms: [],
-        layers: [],
-        labels: {},
-        annotations: {},
-        referrers: [],
-        registryType: 'registry.ecr',
-      },
+      image: enrichedImage({ repository: 'shop/web', digest: A, tags: ['1.0'] }),
       build: { runtime: 'edge', reportId: 'rep_1', reportedAt: T0, workflowName: 'ci' },
     });
   });

@@ -7,6 +7,7 @@ import type { Database } from '../../src/store/schema.js';
 import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { enrichedImage } from '../helpers/enrichment-record.js';
 
 // PostgreSQL records a plain report (tags and platforms, no referrers, Git commit or issues) in one statement
 // (sql-image-record-pg.ts). That statement reads the image's child rows as of its start; these tests pin
@@ -18,21 +19,7 @@ const DIGEST = `sha256:${'c'.repeat(64)}`;
 
 function record(n: number, tags: string[], extra: Partial<EnrichedImage> = {}): EnrichmentRecord {
   return {
-    image: {
-      registry: HOST,
-      repository: 'team/app',
-      digest: DIGEST,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      tags,
-      size: 1,
-      platforms: [],
-      layers: [],
-      labels: {},
-      annotations: {},
-      referrers: [],
-      registryType: 'registry.ecr',
-      ...extra,
-    },
+    image: enrichedImage({ repository: 'team/app', digest: DIGEST, tags, ...extra }),
     build: {
       runtime: 'local',
       reportId: `rep_${n}`,
