@@ -254,7 +254,7 @@ describe('the agent in overlays/agent', () => {
     find('agent', 'PersistentVolumeClaim', 'imagetrail-agent-data');
   });
 
-  it('may only list and watch workloads and Argo CD Applications, bound to its own ServiceAccount', () => {
+  it('may only list and watch workloads (Argo Rollouts included) and Argo CD Applications, bound to its own ServiceAccount', () => {
     const Rule = z.object({
       apiGroups: z.array(z.string()),
       resources: z.array(z.string()),
@@ -274,6 +274,7 @@ describe('the agent in overlays/agent', () => {
         'batch/jobs',
         'batch/cronjobs',
         'argoproj.io/applications',
+        'argoproj.io/rollouts',
       ].sort(),
     );
     for (const r of role.rules) expect(r.verbs.sort()).toEqual(['list', 'watch']);
