@@ -1,9 +1,8 @@
 import { sql, type Expression, type Kysely, type QueryCreator, type SqlBool } from 'kysely';
 import type { EnrichmentRecord, RecordResult, ReportCompletion } from './image-store.js';
 import type { Platform } from '../contract/images.js';
-import { fitSteps } from './report-store.js';
 import { uniqueBy } from './sql-image-children.js';
-import { appended } from './sql-report-rows.js';
+import { succeededUpdate } from './sql-report-rows.js';
 import type { Database } from './schema.js';
 import { buildRow, imageUpsert, onBuildConflict, type NewIds } from './sql-image-record.js';
 
@@ -173,25 +172,10 @@ function completion(
   digest: string,
   at: string,
 ) {
-  const more = fitSteps(c?.steps);
+  // No completion asked: a condition no row meets.
+  const held = { id: c?.reportId ?? '', owner: c?.owner ?? '' };
   return (
-    qc
-      .updateTable('image_reports')
-      .set({
-        ...(more.length > 0 ? { steps: appended(more) } : {}),
-        status: 'succeeded',
-        lease_until: null,
-        next_attempt_at: null,
-        error_message: null,
-        error_class: null,
-        result_image_id: imageId,
-        result_digest: digest,
-        updated_at: at,
-      })
-      // No completion asked: a condition no row meets.
-      .where('id', '=', c?.reportId ?? '')
-      .where('lease_owner', '=', c?.owner ?? '')
-      .where('status', '=', 'running')
+    succeededUpdate(qc, held, { imageId, digest }, c?.steps, at)
       // Nothing when the guard held the image back (the caller then records in a transaction).
       .where(sql<SqlBool>`exists (select 1 from img)`)
       .returning('id')

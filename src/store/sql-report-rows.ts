@@ -1,6 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type Expression, type QueryCreator, type Selectable } from 'kysely';
 import type { ReportStep, ReportView } from '../contract/images.js';
-import type { ImageReportsTable } from './schema.js';
+import { fitSteps } from './report-store.js';
+import type { Database, ImageReportsTable } from './schema.js';
 
 /** Rows of `image_reports` to and from what the report store answers (sql-report-store.ts). */
 
@@ -11,6 +12,36 @@ import type { ImageReportsTable } from './schema.js';
 export function appended(more: ReportStep[]) {
   const json = JSON.stringify(more);
   return sql<string>`case when steps = '[]' then ${json} else substr(steps, 1, length(steps) - 1) || ${`,${json.slice(1)}`} end`;
+}
+
+/**
+ * The report marked succeeded with its result and steps, only while `owner` holds it and it runs: the one
+ * write of a success, alone (ReportStore.succeed) or inside an agent's one-statement recording.
+ */
+export function succeededUpdate(
+  qc: Pick<QueryCreator<Database>, 'updateTable'>,
+  held: { id: string; owner: string },
+  result: { imageId: string | Expression<string>; digest: string },
+  steps: readonly ReportStep[] | undefined,
+  at: string,
+) {
+  const more = fitSteps(steps);
+  return qc
+    .updateTable('image_reports')
+    .set({
+      ...(more.length > 0 ? { steps: appended(more) } : {}),
+      status: 'succeeded',
+      lease_until: null,
+      next_attempt_at: null,
+      error_message: null,
+      error_class: null,
+      result_image_id: result.imageId,
+      result_digest: result.digest,
+      updated_at: at,
+    })
+    .where('id', '=', held.id)
+    .where('lease_owner', '=', held.owner)
+    .where('status', '=', 'running');
 }
 
 export function toView(row: Selectable<ImageReportsTable>): ReportView {

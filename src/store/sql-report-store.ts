@@ -22,7 +22,7 @@ import {
   type ReportStore,
 } from './report-store.js';
 import type { Database } from './schema.js';
-import { appended, toView } from './sql-report-rows.js';
+import { appended, succeededUpdate, toView } from './sql-report-rows.js';
 import { createSortableIdGenerator } from './sortable-id.js';
 import { prefixEnd } from './image-store.js';
 import { parseInput } from '../domain/parse.js';
@@ -232,24 +232,13 @@ export class SqlReportStore implements ReportStore {
     result: { imageId: string; digest: string },
     steps?: ReportStep[],
   ): Promise<boolean> {
-    const more = fitSteps(steps);
-    const res = await this.db
-      .updateTable('image_reports')
-      .set({
-        ...(more.length > 0 ? { steps: appended(more) } : {}),
-        status: 'succeeded',
-        lease_until: null,
-        next_attempt_at: null,
-        error_message: null,
-        error_class: null,
-        result_image_id: result.imageId,
-        result_digest: result.digest,
-        updated_at: this.now().toISOString(),
-      })
-      .where('id', '=', id)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
+    const res = await succeededUpdate(
+      this.db,
+      { id, owner },
+      result,
+      steps,
+      this.now().toISOString(),
+    ).executeTakeFirst();
     return res.numUpdatedRows > 0n;
   }
 
