@@ -7,6 +7,7 @@ import pg from 'pg';
 import { InputError, UnavailableError } from '../domain/errors.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { Database } from './schema.js';
+import { cachingStatements } from './sqlite-statements.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -137,7 +138,7 @@ function openSqlite(file: string, opts: OpenDatabaseOptions): DatabaseHandle {
   // Off by default in SQLite; PostgreSQL always enforces them, and both engines must behave alike.
   sqlite.pragma('foreign_keys = ON');
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return {
     db,
     dialect: 'sqlite',
