@@ -3,7 +3,7 @@ import { parseInput } from '../domain/parse.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import { parseReference } from '../integrations/registry/oci/reference.js';
 import type { Principal } from '../store/token-store.js';
-import type { ReportStore } from '../store/report-store.js';
+import type { EnqueueResult, ReportHandoff, ReportStore } from '../store/report-store.js';
 import { hasScope } from '../store/token-store.js';
 import { idempotencyScope, reusedKey } from './idempotency.js';
 import { ImageReportInput, type ReportView } from '../contract/images.js';
@@ -16,8 +16,13 @@ export interface ReportServiceDeps {
   repo: Pick<ConfigRepo, 'snapshot'>;
   /** Undefined on a server without an in-process runtime (--no-local-runtime): reports must name one. */
   localRuntime: string | undefined;
-  /** Called after a report is persisted, to wake the runner and count it (`created`: not a replay). */
-  onAccepted?: (accepted: { runtime: string; created: boolean }) => void;
+  /**
+   * Called after a report is persisted, to wake the runner and count it (`created`: not a replay;
+   * `handedOver`: a waiting claim already has it, nobody else needs waking).
+   */
+  onAccepted?: (accepted: { runtime: string; created: boolean; handedOver: boolean }) => void;
+  /** A claim of `runtime`'s agents waiting on this replica, set aside for the report (agent-dispatch.ts). */
+  handoff?: (runtime: string) => ReportHandoff | null;
 }
 
 /**
@@ -55,12 +60,23 @@ export class ReportService {
     if (idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(idempotencyKey)) {
       throw new InputError('Idempotency-Key must be 1–200 characters of letters, digits and ._:-');
     }
-    const { id, created, differentInput, report } = await this.deps.reports.enqueue(input, {
-      runtime,
-      ...(idempotencyKey ? { idempotencyKey, idempotencyScope: idempotencyScope(principal, runtime) } : {}),
-    });
+    const handoff = this.deps.handoff?.(runtime) ?? null;
+    let written: EnqueueResult;
+    try {
+      written = await this.deps.reports.enqueue(input, {
+        runtime,
+        ...(idempotencyKey ? { idempotencyKey, idempotencyScope: idempotencyScope(principal, runtime) } : {}),
+        ...(handoff ? { lease: handoff.lease } : {}),
+      });
+    } catch (err) {
+      handoff?.cancel();
+      throw err;
+    }
+    const { id, created, differentInput, report, claimed } = written;
+    if (claimed) handoff?.deliver(claimed);
+    else handoff?.cancel();
     if (differentInput) throw reusedKey(principal, id);
-    this.deps.onAccepted?.({ runtime, created });
+    this.deps.onAccepted?.({ runtime, created, handedOver: claimed !== undefined });
     return { id, created, runtime, report };
   }
 

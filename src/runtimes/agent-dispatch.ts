@@ -21,10 +21,11 @@ import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { PipelineResult, ReportStatus } from '../contract/images.js';
 import type { Redactor } from '../logging/redactor.js';
 import type { ImageStore } from '../store/image-store.js';
-import type { ClaimedJob, ReportStore } from '../store/report-store.js';
+import type { ClaimedJob, ReportHandoff, ReportStore } from '../store/report-store.js';
 import type { SqlAgentStore } from '../store/sql-agent-store.js';
 import type { Principal } from '../store/token-store.js';
 import { assertRuntime, checkProtocol } from './agent-protocol-check.js';
+import { ClaimWaiters, type Wake } from './claim-waiters.js';
 import { HeldLeases, TaskLooks } from './dispatch-memo.js';
 
 export interface AgentDispatchDeps {
@@ -52,8 +53,8 @@ const MAX_REMEMBERED_AGENTS = 512;
  * A `runtime:A` credential is refused (403) anything of runtime B.
  */
 export class AgentDispatch {
-  /** Waiting claims per runtime, longest waiting first; each is woken with whether to look at once. */
-  readonly #waiters = new Map<string, Array<(look: boolean) => void>>();
+  /** Waiting claims per runtime, longest waiting first. */
+  readonly #waiters = new ClaimWaiters();
   /** Per runtime: wake-ups that found no waiting claim (one was between its look and its wait). */
   readonly #pending = new Map<string, number>();
   /** Per runtime: when a claim here last looked at the store, so idle claims do not each poll it. */
@@ -80,9 +81,23 @@ export class AgentDispatch {
    * wakes the next, so a burst reaches every waiting agent while one report costs one look, not one per agent.
    */
   notify(runtime: string): void {
-    const wake = this.#waiters.get(runtime)?.[0];
-    if (wake) wake(true);
-    else this.#pending.set(runtime, Math.min(8, (this.#pending.get(runtime) ?? 0) + 1));
+    if (!this.#waiters.wakeFirst(runtime))
+      this.#pending.set(runtime, Math.min(8, (this.#pending.get(runtime) ?? 0) + 1));
+  }
+
+  /**
+   * A report for `runtime` is about to be written: when a claim of its agents waits here, the report is
+   * written already leased to it and handed over, with no claim statement and no wake-up (ADR 0039).
+   */
+  offer(runtime: string): ReportHandoff | null {
+    const claim = this.#waiters.reserve(runtime);
+    if (!claim) return null;
+    const owner = newLeaseId(runtime, claim.agentId);
+    return {
+      lease: { owner, leaseMs: this.leaseMs },
+      deliver: (job) => claim.end(this.toJob(job, owner)),
+      cancel: () => claim.end(true),
+    };
   }
 
   /** A test or an inspection was queued here for `runtime`: its claims look for tasks again. */
@@ -97,7 +112,7 @@ export class AgentDispatch {
    */
   notifyAll(): void {
     this.#taskLooks.woken();
-    for (const list of [...this.#waiters.values()]) for (const wake of [...list]) wake(true);
+    this.#waiters.wakeAll();
   }
 
   async claim(principal: Principal, raw: unknown, signal?: AbortSignal): Promise<ClaimResponse> {
@@ -108,6 +123,7 @@ export class AgentDispatch {
     const deadline = Date.now() + req.waitMs;
     const jobs: AgentJob[] = [];
     let look = true;
+    let handed = false;
     for (;;) {
       if (look) this.#lastLook.set(req.runtime, Date.now());
       while (look && jobs.length < req.max && !signal?.aborted) {
@@ -117,7 +133,7 @@ export class AgentDispatch {
           jobs.push(task);
           continue;
         }
-        const leaseId = `agent:${req.runtime}:${req.agentId}:${randomBytes(12).toString('base64url')}`;
+        const leaseId = newLeaseId(req.runtime, req.agentId);
         const job = await this.deps.reports.claim({
           owner: leaseId,
           leaseMs: this.leaseMs,
@@ -128,8 +144,15 @@ export class AgentDispatch {
       }
       const left = deadline - Date.now();
       if (jobs.length > 0 || left <= 0 || signal?.aborted) break;
-      look =
-        this.takePending(req.runtime) || (await this.wait(req.runtime, Math.min(left, this.pollMs), signal));
+      const woken =
+        this.takePending(req.runtime) ||
+        (await this.wait(req.runtime, req.agentId, Math.min(left, this.pollMs), signal));
+      if (typeof woken === 'boolean') look = woken;
+      else {
+        jobs.push(woken);
+        handed = true;
+        look = false;
+      }
     }
     if (signal?.aborted) {
       // Nobody will read this answer: hand the jobs back rather than leave them to their lease, then let
@@ -143,9 +166,10 @@ export class AgentDispatch {
       return { protocol: AGENT_PROTOCOL, jobs: [], configCommit: null };
     }
     // There may be more: let the next waiting claim look, once this answer is on its way (a look runs
-    // its statements at once, on SQLite in this thread, ahead of writing the answer).
-    if (jobs.some((j) => j.kind === 'report'))
-      setImmediate(() => this.#waiters.get(req.runtime)?.[0]?.(true));
+    // its statements at once, on SQLite in this thread, ahead of writing the answer). A report handed
+    // over at its intake was the one report there was.
+    if (!handed && jobs.some((j) => j.kind === 'report'))
+      setImmediate(() => this.#waiters.wakeFirst(req.runtime));
     return { protocol: AGENT_PROTOCOL, jobs, configCommit: this.deps.repo.snapshot().commit };
   }
 
@@ -316,30 +340,13 @@ export class AgentDispatch {
   }
 
   /**
-   * Waits for a wake-up or the poll interval; true when the claim should look at the store. A poll finds
-   * work only from other replicas or retries coming due, so one look per runtime and interval is enough.
+   * Waits for a wake-up, a hand-over or the poll interval. A poll finds work only from other replicas or
+   * retries coming due, so one look per runtime and interval is enough.
    */
-  private wait(runtime: string, ms: number, signal?: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      const list = this.#waiters.get(runtime) ?? [];
-      this.#waiters.set(runtime, list);
-      const done = (look: boolean) => {
-        clearTimeout(timer);
-        const i = list.indexOf(done);
-        if (i >= 0) list.splice(i, 1);
-        signal?.removeEventListener('abort', aborted);
-        if (list.length === 0 && this.#waiters.get(runtime) === list) this.#waiters.delete(runtime);
-        resolve(look);
-      };
-      const aborted = () => done(false);
-      const timer = setTimeout(() => {
-        const last = this.#lastLook.get(runtime) ?? 0;
-        // A full interval (less timer slack) since any claim of the runtime looked.
-        done(Date.now() - last >= ms * 0.9);
-      }, ms);
-      list.push(done);
-      signal?.addEventListener('abort', aborted);
-    });
+  private wait(runtime: string, agentId: string, ms: number, signal?: AbortSignal): Promise<Wake> {
+    // A full interval (less timer slack) since any claim of the runtime looked.
+    const due = () => Date.now() - (this.#lastLook.get(runtime) ?? 0) >= ms * 0.9;
+    return this.#waiters.wait(runtime, agentId, ms, due, signal);
   }
 
   /** Records that the agent is alive, at most every quarter of the "connected" window unless it changed. */
@@ -360,6 +367,11 @@ export class AgentDispatch {
     this.#seen.set(req.agentId, { key, at: now });
     if (this.#seen.size > MAX_REMEMBERED_AGENTS) this.#seen.delete(this.#seen.keys().next().value!);
   }
+}
+
+/** A lease id names the runtime and agent it was handed to, and cannot be guessed. */
+function newLeaseId(runtime: string, agentId: string): string {
+  return `agent:${runtime}:${agentId}:${randomBytes(12).toString('base64url')}`;
 }
 
 function lost(id: string): ConflictError {

@@ -64,6 +64,7 @@ export async function composeServices(c: Composition) {
   // Reports for a remote hybrid runtime wait in the store for its agents, which are woken when one comes.
   const enrichment = buildEnrichment(opts, ctx, {
     notifyAgents: (runtime) => woken.hub?.dispatch.notify(runtime),
+    handoffToAgent: (runtime) => woken.hub?.dispatch.offer(runtime) ?? null,
     db: stores.store.db,
     dialect: stores.store.dialect,
     reportStore: config.reportStore,

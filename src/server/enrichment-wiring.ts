@@ -2,6 +2,7 @@ import type { EndpointPolicy } from '../domain/endpoints.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
 import type { KeyStore } from '../config-repo/keys.js';
 import type { openDatabase } from '../store/database.js';
+import type { ReportHandoff } from '../store/report-store.js';
 import type { SqlReportStore } from '../store/sql-report-store.js';
 import { SqlImageStore } from '../store/sql-image-store.js';
 import { EnrichmentPipeline } from '../enrichment/pipeline.js';
@@ -29,6 +30,8 @@ export function buildEnrichment(
     endpoints: EndpointPolicy;
     metrics: PrometheusMetrics;
     notifyAgents: (runtime: string) => void;
+    /** A claim of the runtime's agents waiting here, to hand a report to at its intake. */
+    handoffToAgent: (runtime: string) => ReportHandoff | null;
     coord: Coordination;
   },
 ) {
@@ -76,8 +79,10 @@ export function buildEnrichment(
     reports: reportStore,
     repo: deps.repo,
     localRuntime: opts.localRuntime ? opts.runtimeName : undefined,
-    onAccepted: ({ runtime, created }) => {
+    handoff: deps.handoffToAgent,
+    onAccepted: ({ runtime, created, handedOver }) => {
       if (created) metrics.reportAccepted(runtime);
+      if (handedOver) return;
       runner.notify(runtime);
       deps.notifyAgents(runtime);
       // Another replica's idle workers or waiting agents may be the ones free to take it.

@@ -5,6 +5,8 @@ import {
   EMPTY_COUNTS,
   EXHAUSTED_SWEEP_MS,
   ReportListQuery,
+  leasedStart,
+  handedJob,
   parseEnqueue,
   parseLeaseMs,
   parseStep,
@@ -71,16 +73,17 @@ export class FakeReportStore implements ReportStore {
       const now = this.now();
       const at = now.toISOString();
       const id = this.nextId(now);
+      const start = leasedStart(opts.lease, now);
       const job: Job = {
         id,
-        status: 'queued',
+        status: start.status,
         input,
         runtime: opts.runtime,
-        attempts: 0,
+        attempts: start.attempts,
         maxAttempts: opts.maxAttempts,
-        leaseOwner: null,
-        leaseUntil: null,
-        nextAttemptAt: at,
+        leaseOwner: start.owner,
+        leaseUntil: start.until,
+        nextAttemptAt: start.until ?? at,
         error: null,
         steps: [],
         result: null,
@@ -90,7 +93,9 @@ export class FakeReportStore implements ReportStore {
         updatedAt: at,
       };
       this.jobs.set(id, job);
-      return { id, created: true, report: view(job) };
+      if (!start.until) return { id, created: true, report: view(job) };
+      const claimed = handedJob(id, input, opts, start.until, at);
+      return { id, created: true, report: view(job), claimed };
     });
   }
 

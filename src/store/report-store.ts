@@ -36,6 +36,22 @@ export const EnqueueOptions = z
     /** Where the key is unique: who accepted the report and for which runtime (`report@edge`). */
     idempotencyScope: z.string().min(1).max(300).default('global'),
     maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+    /**
+     * For a claim already waiting for this report (runtimes/agent-dispatch.ts `offer`): the new job is
+     * written as that claim would leave it, running under `owner`'s lease, first attempt counted. Ignored
+     * when an idempotency key names an existing job.
+     */
+    lease: z
+      .object({
+        owner: z.string().min(1).max(200),
+        leaseMs: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 3600_000),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type EnqueueOptions = z.input<typeof EnqueueOptions>;
@@ -48,6 +64,18 @@ export interface EnqueueResult {
   report: ReportView;
   /** Set when that existing job was reported with other content: the key was reused, not retried. */
   differentInput?: true;
+  /** The new job as `claim` would have returned it, when it was written under `lease`. */
+  claimed?: ClaimedJob;
+}
+
+/**
+ * A claim waiting for work, set aside for one report at its intake: the report is written under `lease`
+ * and handed to the claim (`deliver`), or, when nothing was written for it, the claim looks as if woken.
+ */
+export interface ReportHandoff {
+  lease: { owner: string; leaseMs: number };
+  deliver(job: ClaimedJob): void;
+  cancel(): void;
 }
 
 /** What makes two reports "the same" for an idempotency key: the content and the runtime. */
@@ -163,6 +191,35 @@ export interface ReportStore {
 /** Exponential backoff: 2 s, 4 s, 8 s … capped at 5 minutes. `attempts` is the number of runs so far. */
 export function retryDelayMs(attempts: number): number {
   return backoffMs({ baseMs: 2000, maxMs: 5 * 60_000, jitter: 'none' }, attempts - 1);
+}
+
+/** The columns a job written under `lease` starts with, as a claim at `now` would set them. */
+export function leasedStart(
+  lease: { owner: string; leaseMs: number } | undefined,
+  now: Date,
+): { status: 'queued' | 'running'; owner: string | null; until: string | null; attempts: number } {
+  if (!lease) return { status: 'queued', owner: null, until: null, attempts: 0 };
+  const until = new Date(now.getTime() + lease.leaseMs).toISOString();
+  return { status: 'running', owner: lease.owner, until, attempts: 1 };
+}
+
+/** What `enqueue` returns of a job it wrote under a lease: what `claim` would have returned. */
+export function handedJob(
+  id: string,
+  input: ImageReportInput,
+  opts: { runtime: string; maxAttempts: number },
+  leaseUntil: string,
+  createdAt: string,
+): ClaimedJob {
+  return {
+    id,
+    input,
+    runtime: opts.runtime,
+    attempts: 1,
+    maxAttempts: opts.maxAttempts,
+    leaseUntil,
+    createdAt,
+  };
 }
 
 export function parseEnqueue(

@@ -14,6 +14,7 @@ import { imageDetail } from './sql-image-detail.js';
 import { listImages } from './sql-image-list.js';
 import { recordEnrichment } from './sql-image-record.js';
 import { recordInOneStatement } from './sql-image-record-pg.js';
+import { succeededUpdate } from './sql-report-rows.js';
 
 /**
  * The image store on Kysely (SQLite and PostgreSQL). Each concern has its own module: writing an enrichment
@@ -52,9 +53,23 @@ export class SqlImageStore implements ImageStore {
     // PostgreSQL: one statement for the common report, or nothing written and the transaction below.
     const one =
       this.dialect === 'postgres' ? await recordInOneStatement(this.db, record, ids, at, completes) : null;
-    return (
-      one ?? this.db.transaction().execute((trx) => recordEnrichment(trx, this.dialect, record, ids, at))
-    );
+    if (one) return one;
+    return this.db.transaction().execute(async (trx) => {
+      const recorded = await recordEnrichment(trx, this.dialect, record, ids, at);
+      if (!completes) return recorded;
+      // "Succeeded" in the recording's transaction: one commit, and no moment where the image is recorded
+      // but its report still shows running.
+      const held = { id: completes.reportId, owner: completes.owner };
+      const result = { imageId: recorded.imageId, digest: record.image.digest };
+      const marked = await succeededUpdate(
+        trx,
+        held,
+        result,
+        completes.steps,
+        this.now().toISOString(),
+      ).executeTakeFirst();
+      return { ...recorded, completed: marked.numUpdatedRows > 0n };
+    });
   }
 
   list(query: ImageListQuery): Promise<ImagePage> {

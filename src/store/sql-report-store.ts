@@ -7,6 +7,8 @@ import {
   EMPTY_COUNTS,
   EXHAUSTED_SWEEP_MS,
   ReportListQuery,
+  leasedStart,
+  handedJob,
   parseEnqueue,
   parseLeaseMs,
   parseStep,
@@ -58,17 +60,18 @@ export class SqlReportStore implements ReportStore {
     const at = now.toISOString();
     const id = this.nextId(now);
     const hash = reportHash(input, opts.runtime);
+    const start = leasedStart(opts.lease, now);
     const values = {
       id,
-      status: 'queued' as const,
+      status: start.status,
       input: JSON.stringify(input),
       image: input.image,
       runtime: opts.runtime,
-      attempts: 0,
+      attempts: start.attempts,
       max_attempts: opts.maxAttempts,
-      lease_owner: null,
-      lease_until: null,
-      next_attempt_at: at,
+      lease_owner: start.owner,
+      lease_until: start.until,
+      next_attempt_at: start.until ?? at,
       error_message: null,
       error_class: null,
       steps: '[]',
@@ -88,7 +91,12 @@ export class SqlReportStore implements ReportStore {
       .onConflict((oc) => oc.columns(['idem_scope', 'idem_key']).doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (row) return { id: row.id, created: true, report: toView(values) };
+    if (row) {
+      const report = toView(values);
+      if (!start.until) return { id: row.id, created: true, report };
+      const claimed = handedJob(id, input, opts, start.until, at);
+      return { id: row.id, created: true, report, claimed };
+    }
 
     const existing = await this.db
       .selectFrom('image_reports')

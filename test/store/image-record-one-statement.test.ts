@@ -181,9 +181,9 @@ describe('one-statement recording on PostgreSQL', () => {
       // Ours has started and waits for the image row's lock.
       await new Promise((r) => setTimeout(r, 300));
       await other.query('commit');
-      // The fallback does not complete the report: the caller does (ReportStore.succeed), finding it running.
-      expect((await ours).completed).toBeUndefined();
-      expect((await reports.get(id))?.status).toBe('running');
+      // The fallback transaction completes the report with its recording, in the same commit.
+      expect((await ours).completed).toBe(true);
+      expect((await reports.get(id))?.status).toBe('succeeded');
     } finally {
       other.release();
     }

@@ -140,7 +140,9 @@ describe('statements per report on PostgreSQL', () => {
       reports,
       repo: { snapshot },
       localRuntime: 'local',
-      onAccepted: ({ runtime }) => {
+      handoff: (runtime) => dispatch.offer(runtime),
+      onAccepted: ({ runtime, handedOver }) => {
+        if (handedOver) return;
         runner.notify(runtime);
         dispatch.notify(runtime);
         notifier.publish('reports', runtime);
@@ -216,6 +218,25 @@ describe('statements per report on PostgreSQL', () => {
       expect.soft(complete.statements, complete.statements.join('\n')).toHaveLength(1);
       // The steps the agent sent are on the report, recorded with its completion.
       expect((await reports.get(job.id))?.steps.map((s) => s.name)).toEqual(['registry', 'git', 'issues']);
+
+      // A report accepted while an agent's claim waits here is written leased to it and handed over: its
+      // INSERT is the only statement from intake to the agent's answer (no claim, no notification).
+      const waiting = dispatch.claim(ADMIN, claimOf(20_000));
+      await new Promise((r) => setTimeout(r, 200)); // its look found nothing; it waits now
+      const handed = await counted(async () => {
+        const accepted = await service.accept({ ...report(4), runtime: 'edge' }, ADMIN);
+        return { accepted, answer: await waiting };
+      });
+      const handedJob = handed.value.answer.jobs[0];
+      expect(handedJob?.id).toBe(handed.value.accepted.id);
+      expect(handed.value.accepted.report.status).toBe('running');
+      expect.soft(handed.statements, handed.statements.join('\n')).toHaveLength(1);
+      if (handedJob?.kind !== 'report') throw new Error('expected a report job');
+      expect(handedJob.attempt).toBe(1);
+      expect(await reports.holder(handedJob.id)).toMatchObject({
+        owner: handedJob.leaseId,
+        status: 'running',
+      });
     } finally {
       await runner.stop();
     }
