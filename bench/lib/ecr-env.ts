@@ -207,10 +207,11 @@ export async function timedReport(
   env: { server: ServerHandle; reportToken: string },
   image: string,
   extra: Record<string, unknown> = {},
+  pollMs = 3,
 ): Promise<{ client: number; server: number; done: ReportView }> {
   const t0 = performance.now();
   const accepted = await postReport(env, image, extra);
-  const done = await waitReport(env, accepted.id, { firstDelayMs: 3 });
+  const done = await waitReport(env, accepted.id, { firstDelayMs: pollMs });
   const client = performance.now() - t0;
   if (done.status !== 'succeeded') throw new Error(`report of ${image}: ${JSON.stringify(done.error)}`);
   return { client, server: serverLatencyMs(done), done };
