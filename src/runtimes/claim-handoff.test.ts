@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_PROTOCOL } from '../contract/agent-protocol.js';
-import { emptySnapshot } from '../config-repo/snapshot.js';
+import type { IntegrationV1alpha1 } from '../config-repo/kinds/integration-v1alpha1.js';
+import { emptySnapshot, type ConfigSnapshot } from '../config-repo/snapshot.js';
 import { Redactor } from '../logging/redactor.js';
 import { FakeReportStore } from '../store/fake-report-store.js';
 import type { SqlAgentStore } from '../store/sql-agent-store.js';
 import type { Principal } from '../store/token-store.js';
 import { AgentDispatch } from './agent-dispatch.js';
+import { ReportService } from '../enrichment/report-service.js';
+import { UnavailableError } from '../domain/errors.js';
 
 // A report accepted while an agent's claim waits here is written leased to that claim and handed over
 // (ADR 0039). What must hold when the claim's caller leaves, or nothing is written for it.
 
+const ADMIN: Principal = { id: 'tok_admin', name: 'admin', scopes: ['admin'] };
 const EDGE: Principal = { id: 'tok_edge', name: 'runtime edge', scopes: ['runtime:edge'] };
 const input = { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0' };
 
@@ -34,6 +38,23 @@ const claimOf = (agentId: string, waitMs: number) => ({
   waitMs,
 });
 
+/** Runtime `runtime` and one ECR integration shared with all runtimes: enough for the intake's checks. */
+function snapshotWith(runtime: string): ConfigSnapshot {
+  const registry = {
+    apiVersion: 'imagetrail.io/v1alpha1',
+    kind: 'Integration',
+    metadata: { name: 'ecr' },
+    spec: { type: 'registry.ecr' },
+  } as unknown as IntegrationV1alpha1;
+  return {
+    ...emptySnapshot('c0ffee'),
+    runtimes: new Map([[runtime, {} as never]]),
+    integrations: [
+      { name: 'ecr', placement: { scope: 'all' }, file: 'integrations/ecr.yaml', resource: registry },
+    ],
+  };
+}
+
 /** Lets a claim make its first look and start waiting. */
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
@@ -42,7 +63,11 @@ describe('hand-over of a report to a waiting claim', () => {
     const { reports, dispatch } = setup();
     const first = dispatch.claim(EDGE, claimOf('agent-1', 5000));
     await settle();
-    const second = dispatch.claim(EDGE, claimOf('agent-2', 300));
+    const gone = new AbortController();
+    let secondEnded = false;
+    const second = dispatch
+      .claim(EDGE, claimOf('agent-2', 5000), gone.signal)
+      .finally(() => (secondEnded = true));
     await settle();
     const offer = dispatch.offer('edge');
     expect(offer?.lease.owner).toMatch(/^agent:edge:agent-1:/);
@@ -50,7 +75,10 @@ describe('hand-over of a report to a waiting claim', () => {
     offer!.deliver(written.claimed!);
     const answer = await first;
     expect(answer.jobs).toMatchObject([{ kind: 'report', id: written.id, leaseId: offer!.lease.owner }]);
-    // The other claim was not woken for it: it ends at its own timeout with nothing.
+    // The other claim was not woken for it: it still waits (until its caller leaves).
+    await settle();
+    expect(secondEnded).toBe(false);
+    gone.abort();
     expect((await second).jobs).toEqual([]);
     expect(dispatch.offer('edge')).toBeNull();
   });
@@ -69,6 +97,26 @@ describe('hand-over of a report to a waiting claim', () => {
     expect(await reports.holder(written.id)).toMatchObject({ status: 'queued' });
     const next = await dispatch.claim(EDGE, claimOf('agent-2', 0));
     expect(next.jobs).toMatchObject([{ id: written.id }]);
+  });
+
+  it('an intake whose INSERT fails gives the claim back: it looks, waits on, and can be set aside again', async () => {
+    const { reports, dispatch } = setup();
+    const service = new ReportService({
+      reports: Object.assign(Object.create(reports) as FakeReportStore, {
+        enqueue: () => Promise.reject(new UnavailableError('the database is down')),
+      }),
+      repo: { snapshot: () => snapshotWith('edge') },
+      localRuntime: undefined,
+      handoff: (runtime) => dispatch.offer(runtime),
+    });
+    const claim = dispatch.claim(EDGE, claimOf('agent-1', 400));
+    await settle();
+    await expect(service.accept({ ...input, runtime: 'edge' }, ADMIN)).rejects.toThrow(/database is down/);
+    await settle();
+    const again = dispatch.offer('edge');
+    expect(again).not.toBeNull();
+    again!.cancel();
+    expect((await claim).jobs).toEqual([]);
   });
 
   it('a cancelled hand-over (nothing written for it) makes the claim look, then wait on', async () => {

@@ -59,8 +59,8 @@ export interface ImagePage {
 export interface ImageStore {
   /**
    * Atomic and idempotent: the same report twice gives one image and one build. One transaction, or on
-   * PostgreSQL one statement for a plain enrichment, which with `completes` also marks that report
-   * succeeded while the lease is the caller's (`completed`); otherwise the caller writes the outcome.
+   * PostgreSQL one statement for a plain enrichment. With `completes`, either also marks that report
+   * succeeded while the lease is the caller's (`completed`); without it, the caller writes the outcome.
    */
   recordEnrichment(
     record: EnrichmentRecord,

@@ -28,6 +28,14 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
  */
 export const EXHAUSTED_SWEEP_MS = 1000;
 
+/** Who holds a lease (a worker, or an agent's claim) and for how long: the same for a claim and a hand-over. */
+const LeaseOwner = z.string().min(1).max(200);
+const LeaseMs = z
+  .number()
+  .int()
+  .min(1)
+  .max(24 * 3600_000);
+
 export const EnqueueOptions = z
   .object({
     runtime: ResourceName,
@@ -41,17 +49,7 @@ export const EnqueueOptions = z
      * written as that claim would leave it, running under `owner`'s lease, first attempt counted. Ignored
      * when an idempotency key names an existing job.
      */
-    lease: z
-      .object({
-        owner: z.string().min(1).max(200),
-        leaseMs: z
-          .number()
-          .int()
-          .min(1)
-          .max(24 * 3600_000),
-      })
-      .strict()
-      .optional(),
+    lease: z.object({ owner: LeaseOwner, leaseMs: LeaseMs }).strict().optional(),
   })
   .strict();
 export type EnqueueOptions = z.input<typeof EnqueueOptions>;
@@ -86,12 +84,8 @@ export function reportHash(input: ImageReportInput, runtime: string): string {
 }
 
 export const ClaimOptions = z.object({
-  owner: z.string().min(1).max(200),
-  leaseMs: z
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 3600_000),
+  owner: LeaseOwner,
+  leaseMs: LeaseMs,
   now: z.date().optional(),
   /**
    * Only jobs of these runtimes (the in-process runner: its own runtime and the hosted ones; an agent:

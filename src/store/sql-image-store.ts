@@ -58,7 +58,8 @@ export class SqlImageStore implements ImageStore {
       const recorded = await recordEnrichment(trx, this.dialect, record, ids, at);
       if (!completes) return recorded;
       // "Succeeded" in the recording's transaction: one commit, and no moment where the image is recorded
-      // but its report still shows running.
+      // but its report still shows running. Stamped when written, just before the commit, as the
+      // one-statement path's time is.
       const held = { id: completes.reportId, owner: completes.owner };
       const result = { imageId: recorded.imageId, digest: record.image.digest };
       const marked = await succeededUpdate(
