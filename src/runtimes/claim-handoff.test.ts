@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_PROTOCOL } from '../contract/agent-protocol.js';
-import type { IntegrationV1alpha1 } from '../config-repo/kinds/integration-v1alpha1.js';
-import { emptySnapshot, type ConfigSnapshot } from '../config-repo/snapshot.js';
+import { emptySnapshot } from '../config-repo/snapshot.js';
 import { Redactor } from '../logging/redactor.js';
 import { FakeReportStore } from '../store/fake-report-store.js';
 import type { SqlAgentStore } from '../store/sql-agent-store.js';
@@ -9,6 +8,7 @@ import type { Principal } from '../store/token-store.js';
 import { AgentDispatch } from './agent-dispatch.js';
 import { ReportService } from '../enrichment/report-service.js';
 import { UnavailableError } from '../domain/errors.js';
+import { intakeSnapshot } from '../../test/helpers/intake-snapshot.js';
 
 // A report accepted while an agent's claim waits here is written leased to that claim and handed over
 // (ADR 0039). What must hold when the claim's caller leaves, or nothing is written for it.
@@ -37,23 +37,6 @@ const claimOf = (agentId: string, waitMs: number) => ({
   version: '0.2.0',
   waitMs,
 });
-
-/** Runtime `runtime` and one ECR integration shared with all runtimes: enough for the intake's checks. */
-function snapshotWith(runtime: string): ConfigSnapshot {
-  const registry = {
-    apiVersion: 'imagetrail.io/v1alpha1',
-    kind: 'Integration',
-    metadata: { name: 'ecr' },
-    spec: { type: 'registry.ecr' },
-  } as unknown as IntegrationV1alpha1;
-  return {
-    ...emptySnapshot('c0ffee'),
-    runtimes: new Map([[runtime, {} as never]]),
-    integrations: [
-      { name: 'ecr', placement: { scope: 'all' }, file: 'integrations/ecr.yaml', resource: registry },
-    ],
-  };
-}
 
 /** Lets a claim make its first look and start waiting. */
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -105,7 +88,7 @@ describe('hand-over of a report to a waiting claim', () => {
       reports: Object.assign(Object.create(reports) as FakeReportStore, {
         enqueue: () => Promise.reject(new UnavailableError('the database is down')),
       }),
-      repo: { snapshot: () => snapshotWith('edge') },
+      repo: { snapshot: () => intakeSnapshot(['edge']) },
       localRuntime: undefined,
       handoff: (runtime) => dispatch.offer(runtime),
     });

@@ -1,25 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ImageReportInput } from '../../src/contract/images.js';
-import { FakeReportStore } from '../../src/store/fake-report-store.js';
-import type { ReportStore } from '../../src/store/report-store.js';
-import { SqlReportStore } from '../../src/store/sql-report-store.js';
-import { eachDatabase, useTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { reportStoreSubjects } from '../helpers/report-stores.js';
 
 // A report written already leased to a claim that waited for it (agent-dispatch.ts `offer`, ADR 0039):
 // the same state a claim would leave, on every store.
 
-type Subject = { store: (now: () => Date) => ReportStore; database?: () => TestDatabase };
-
-const subjects: Array<[string, () => Subject]> = [
-  ['fake', () => ({ store: (now) => new FakeReportStore({ now }) })],
-  ...eachDatabase().map((engine): [string, () => Subject] => [
-    engine,
-    () => {
-      const database = useTestDatabase(engine);
-      return { store: (now) => new SqlReportStore({ ...database(), now }), database };
-    },
-  ]),
-];
+const subjects = reportStoreSubjects();
 
 const input: ImageReportInput = { image: 'registry.example.com/team/app:1.0' };
 

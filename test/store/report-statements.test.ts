@@ -4,8 +4,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
 import type { ImageReportInput, PipelineResult } from '../../src/contract/images.js';
-import type { IntegrationV1alpha1 } from '../../src/config-repo/kinds/integration-v1alpha1.js';
-import { emptySnapshot, type ConfigSnapshot } from '../../src/config-repo/snapshot.js';
 import { ReportRunner } from '../../src/enrichment/runner.js';
 import { ReportService } from '../../src/enrichment/report-service.js';
 import type { PipelineJob } from '../../src/enrichment/pipeline.js';
@@ -21,6 +19,7 @@ import { SqlImageStore } from '../../src/store/sql-image-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { digest, enrichmentRecord } from '../helpers/enrichment-record.js';
+import { intakeSnapshot } from '../helpers/intake-snapshot.js';
 
 // What one report costs the control plane on PostgreSQL, in statements sent (BEGIN and COMMIT count: each
 // is a round trip and a writev, and docs/benchmarks.md found the control plane's CPU follows them). The
@@ -37,24 +36,7 @@ let db: Kysely<Database>;
 let notifier: Notifier;
 const sent: string[] = [];
 
-function snapshot(): ConfigSnapshot {
-  const registry = {
-    apiVersion: 'imagetrail.io/v1alpha1',
-    kind: 'Integration',
-    metadata: { name: 'ecr' },
-    spec: { type: 'registry.ecr' },
-  } as unknown as IntegrationV1alpha1;
-  return {
-    ...emptySnapshot('c0ffee'),
-    runtimes: new Map([
-      ['local', {} as never],
-      ['edge', {} as never],
-    ]),
-    integrations: [
-      { name: 'ecr', placement: { scope: 'all' }, file: 'integrations/ecr.yaml', resource: registry },
-    ],
-  };
-}
+const snapshot = () => intakeSnapshot(['local', 'edge']);
 
 const result = (job: { id: string; runtime: string }): PipelineResult =>
   enrichmentRecord({ reportId: job.id, runtime: job.runtime }, { digest: DIGEST });

@@ -7,10 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/domain/errors.js';
 import type { ImageReportInput } from '../../src/contract/images.js';
 import { openDatabase } from '../../src/store/database.js';
-import { FakeReportStore } from '../../src/store/fake-report-store.js';
-import type { ReportStore } from '../../src/store/report-store.js';
 import { SqlReportStore } from '../../src/store/sql-report-store.js';
-import { eachDatabase, useTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { reportStoreSubjects } from '../helpers/report-stores.js';
 
 const run = promisify(execFile);
 
@@ -19,18 +17,7 @@ function manualClock(start = Date.parse('2025-01-01T00:00:00.000Z')) {
   return { now: () => new Date(t), advance: (ms: number) => (t += ms) };
 }
 
-type Subject = { store: (now?: () => Date) => ReportStore; database?: () => TestDatabase };
-
-const subjects: [string, () => Subject][] = [
-  ['fake', () => ({ store: (now) => new FakeReportStore({ now }) })],
-  ...eachDatabase().map((engine): [string, () => Subject] => [
-    engine,
-    () => {
-      const database = useTestDatabase(engine);
-      return { store: (now) => new SqlReportStore({ ...database(), now }), database };
-    },
-  ]),
-];
+const subjects = reportStoreSubjects();
 
 const input = (image = 'registry.example.com/team/app:1.0'): ImageReportInput => ({
   image,
