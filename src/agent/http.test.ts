@@ -55,3 +55,74 @@ describe('the agent http client', () => {
     ).rejects.toMatchObject({ code: 'ABORT_ERR' });
   });
 });
+
+describe('an opened request (headers now, body later)', () => {
+  const http = httpClient();
+  const seen: string[] = [];
+  let early: Server;
+  let earlyBase: string;
+
+  beforeAll(async () => {
+    // Records when each request's headers arrive and how it ended; `/refuse` answers before any body.
+    early = createServer((req, res) => {
+      seen.push(`start ${req.url}`);
+      if (req.url === '/refuse') {
+        res.statusCode = 401;
+        return void res.end('{}');
+      }
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        seen.push(`body ${req.url} ${body}`);
+        res.end(JSON.stringify({ body }));
+      });
+      req.on('close', () => {
+        if (!req.complete) seen.push(`cut ${req.url}`);
+      });
+    });
+    await new Promise<void>((r) => early.listen(0, '127.0.0.1', r));
+    earlyBase = `http://127.0.0.1:${(early.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    early.closeAllConnections();
+    await new Promise<void>((r) => early.close(() => r()));
+  });
+
+  const until = async (what: string) => {
+    for (let i = 0; i < 200 && !seen.includes(what); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(seen).toContain(what);
+  };
+  const init = { method: 'POST', headers: { 'content-type': 'application/json' } };
+
+  it('reaches the server before its body, which is sent when asked for', async () => {
+    const opened = http.open(`${earlyBase}/done`, init, 10_000);
+    await until('start /done');
+    expect(seen).not.toContain('body /done {"a":1}');
+    const res = await opened.send('{"a":1}', 5000);
+    expect(res).toEqual({ status: 200, text: JSON.stringify({ body: '{"a":1}' }) });
+    expect(seen).toContain('body /done {"a":1}');
+  });
+
+  it('ends unsent when held open too long, and says so instead of sending', async () => {
+    const opened = http.open(`${earlyBase}/held`, init, 50);
+    await until('cut /held');
+    await expect(opened.send('{"a":2}', 5000)).rejects.toMatchObject({ code: 'EXCHANGE_ENDED' });
+    expect(seen.some((s) => s.startsWith('body /held'))).toBe(false);
+  });
+
+  it('ends unsent when the server answered before the body', async () => {
+    const opened = http.open(`${earlyBase}/refuse`, init, 10_000);
+    await until('start /refuse');
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(opened.send('{"a":3}', 5000)).rejects.toMatchObject({ code: 'EXCHANGE_ENDED' });
+  });
+
+  it('is cut off when abandoned, and sends nothing after', async () => {
+    const opened = http.open(`${earlyBase}/dropped`, init, 10_000);
+    await until('start /dropped');
+    opened.abandon();
+    await until('cut /dropped');
+    await expect(opened.send('{"a":4}', 5000)).rejects.toMatchObject({ code: 'EXCHANGE_ENDED' });
+  });
+});

@@ -1,3 +1,4 @@
+import type { ClientRequest } from 'node:http';
 import { PayloadTooLargeError } from '../domain/errors.js';
 import { keepAliveModules } from '../integrations/node-http.js';
 
@@ -17,6 +18,33 @@ export interface HttpExchange {
 }
 
 /**
+ * A request whose headers are on their way and whose body is not: see `HttpClient.open`. Used once.
+ */
+export interface OpenedExchange {
+  /**
+   * Sends the body and waits for the answer (the deadline counts from now). Rejects with code
+   * `EXCHANGE_ENDED`, sending nothing, when the exchange ended before: the server answered early, the
+   * connection was cut, or it was held open too long. The caller then sends the request anew.
+   */
+  send(body: string, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer>;
+  /** Drops the exchange if its body was not sent (the server reads a request cut off before its body). */
+  abandon(): void;
+}
+
+export type HttpClient = ((url: string, init: HttpExchange) => Promise<HttpAnswer>) & {
+  /**
+   * Starts a request now and sends its body later (chunked). Connecting, the headers and what the server
+   * does with them (routing, the token check) then happen while the body is still being worked out, not
+   * after. Held open at most `maxOpenMs`: proxies cut requests idle for long (nginx and AWS ALB after 60 s).
+   */
+  open(
+    url: string,
+    init: Omit<HttpExchange, 'body' | 'timeoutMs' | 'signal'>,
+    maxOpenMs: number,
+  ): OpenedExchange;
+};
+
+/**
  * Bytes of one control-plane answer the agent reads at most: a hostile or broken control plane (or proxy)
  * must not make it buffer without bound. Its largest answers (a claim's jobs, the configuration snapshot)
  * are far smaller; the control plane's own limit on what agents send is 4 MiB.
@@ -29,29 +57,22 @@ export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
  * AbortSignal.timeout (joined with AbortSignal.any) given to the request cost ≈ 60 µs more CPU per call on
  * a loaded 2-core machine, on each claim and completion of a report.
  */
-export function httpClient(
-  opts: { maxResponseBytes?: number } = {},
-): (url: string, init: HttpExchange) => Promise<HttpAnswer> {
+export function httpClient(opts: { maxResponseBytes?: number } = {}): HttpClient {
   const limit = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const forProtocol = keepAliveModules();
-  return (url, init) =>
-    new Promise((resolve, reject) => {
-      const u = new URL(url);
-      const { module, agent } = forProtocol(u.protocol);
-      const { signal } = init;
-      const end = (settle: () => void) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', stop);
-        settle();
-      };
+  const begin = (url: string, init: { method: string; headers: Record<string, string> }) => {
+    const u = new URL(url);
+    const { module, agent } = forProtocol(u.protocol);
+    let req!: ClientRequest;
+    const answer = new Promise<HttpAnswer>((resolve, reject) => {
       const tooLarge = () =>
         new PayloadTooLargeError(
           `The control plane's answer to ${init.method} ${u.pathname} is larger than the limit of ${limit} bytes.`,
         );
-      const req = module.request(u, { method: init.method, headers: init.headers, agent }, (res) => {
+      req = module.request(u, { method: init.method, headers: init.headers, agent }, (res) => {
         // Over the limit: the connection is dropped (not reused), so the rest is never read.
         if (Number(res.headers['content-length'] ?? 0) > limit) {
-          end(() => reject(tooLarge()));
+          reject(tooLarge());
           return void req.destroy();
         }
         const parts: Buffer[] = [];
@@ -59,34 +80,84 @@ export function httpClient(
         res.on('data', (d: Buffer) => {
           size += d.length;
           if (size > limit) {
-            end(() => reject(tooLarge()));
+            reject(tooLarge());
             return void req.destroy();
           }
           parts.push(d);
         });
-        res.on('error', (err) => end(() => reject(err)));
+        res.on('error', reject);
         res.on('end', () =>
-          end(() => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') })),
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
         );
         // A connection cut mid-answer: settles the promise (a no-op once settled).
         res.on('close', () => {
           if (!res.complete)
-            end(() =>
-              reject(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' })),
-            );
+            reject(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' }));
         });
       });
-      const fail = (err: Error) => req.destroy(err);
-      const timer = setTimeout(
-        () => fail(codedError(`no answer within ${init.timeoutMs} ms`, 'ETIMEDOUT')),
-        init.timeoutMs,
-      );
-      const stop = () => fail(codedError('the agent is stopping', 'ABORT_ERR', 'AbortError'));
-      if (signal?.aborted) stop();
-      else signal?.addEventListener('abort', stop, { once: true });
-      req.on('error', (err) => end(() => reject(err)));
-      req.end(init.body);
+      req.on('error', reject);
     });
+    return { req, answer };
+  };
+
+  const call = (url: string, init: HttpExchange): Promise<HttpAnswer> => {
+    const { req, answer } = begin(url, init);
+    bound(req, answer, init.timeoutMs, init.signal);
+    req.end(init.body);
+    return answer;
+  };
+
+  const open: HttpClient['open'] = (url, init, maxOpenMs) => {
+    const { req, answer } = begin(url, init);
+    let state: 'open' | 'ended' | 'sent' = 'open';
+    const ended = () => {
+      if (state === 'open') state = 'ended';
+      clearTimeout(cap);
+    };
+    // Settling before the body is sent ends it unused (and is not an unhandled rejection).
+    answer.then(ended, ended);
+    const cap = setTimeout(() => req.destroy(codedError('held open too long', 'EXCHANGE_ENDED')), maxOpenMs);
+    cap.unref();
+    req.flushHeaders();
+    return {
+      send(body, timeoutMs, signal) {
+        if (state !== 'open')
+          return Promise.reject(codedError('the opened request has ended', 'EXCHANGE_ENDED'));
+        state = 'sent';
+        clearTimeout(cap);
+        bound(req, answer, timeoutMs, signal);
+        req.end(body);
+        return answer;
+      },
+      abandon() {
+        if (state === 'open') req.destroy(codedError('abandoned', 'EXCHANGE_ENDED'));
+        clearTimeout(cap);
+      },
+    };
+  };
+  return Object.assign(call, { open });
+}
+
+/** The deadline and the stop signal of one exchange, both taken off when it settles. */
+function bound(
+  req: ClientRequest,
+  answer: Promise<HttpAnswer>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): void {
+  const fail = (err: Error) => req.destroy(err);
+  const timer = setTimeout(
+    () => fail(codedError(`no answer within ${timeoutMs} ms`, 'ETIMEDOUT')),
+    timeoutMs,
+  );
+  const stop = () => fail(codedError('the agent is stopping', 'ABORT_ERR', 'AbortError'));
+  const done = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  };
+  answer.then(done, done);
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
 }
 
 function codedError(message: string, code: string, name?: string): Error {

@@ -16,7 +16,17 @@ export interface ReportJobDeps {
   logger: Logger;
   /** Jobs whose result is done but not yet delivered (the control plane is away): see `deliver`. */
   undelivered: Set<string>;
+  /** How long the completion's early request may wait for the result (default 15 s). */
+  earlyCompletionMs?: number;
 }
+
+/**
+ * How long the completion's early request is held open for a job still running: past it, the result goes
+ * as a request of its own. Well under what proxies allow an idle request (nginx, AWS ALB: 60 s).
+ */
+const EARLY_COMPLETION_MS = 15_000;
+
+const completePath = (id: string) => `/api/v1/agent/jobs/${id}/complete`;
 
 /** How long a finished result is kept trying to reach the control plane (a restart, a network cut). */
 const DELIVERY_BUDGET_MS = 10 * 60_000;
@@ -38,6 +48,12 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
       at: new Date().toISOString(),
     });
   const stopRenewing = keepLease(deps, `/api/v1/agent/jobs/${job.id}/renew`, job);
+  // The completion's request starts now, its body sent when the result is ready (ADR 0040).
+  const early = deps.transport.open(
+    CompleteResponse,
+    completePath(job.id),
+    deps.earlyCompletionMs ?? EARLY_COMPLETION_MS,
+  );
   let outcome: Record<string, unknown>;
   try {
     const input = ImageReportInput.parse(job.input);
@@ -56,6 +72,15 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
     stopRenewing();
   }
   const body = { protocol: AGENT_PROTOCOL, leaseId: job.leaseId, attempt: job.attempt, steps, outcome };
+  try {
+    // Undefined: the early request ended unused (or was cut); it is sent anew below. A result that may
+    // have arrived is safe to send again: completion is idempotent by job and lease.
+    if (await early.send(body)) return;
+  } catch {
+    // Sent anew below, where a failure is reported and retried.
+  } finally {
+    early.abandon();
+  }
   await deliver(deps, job.id, body);
 }
 
@@ -70,7 +95,7 @@ async function deliver(deps: ReportJobDeps, id: string, body: Record<string, unk
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await deps.transport.call(CompleteResponse, 'POST', `/api/v1/agent/jobs/${id}/complete`, body);
+        await deps.transport.call(CompleteResponse, 'POST', completePath(id), body);
         return;
       } catch (err) {
         const transient = isAppError(err) && (err.kind === 'unreachable' || err.kind === 'unavailable');

@@ -35,25 +35,70 @@ export class AgentTransport {
     body?: unknown,
     opts: { waitMs?: number; signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<z.output<S>> {
-    let res: HttpAnswer;
-    try {
-      res = await this.http(this.baseUrl + path, {
+    const res = await this.reach(() =>
+      this.http(this.baseUrl + path, {
         method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
+        headers: this.headers(body !== undefined),
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         timeoutMs: (opts.timeoutMs ?? this.timeoutMs) + (opts.waitMs ?? 0),
         signal: opts.signal,
-      });
+      }),
+    );
+    return this.interpret(schema, method, path, res);
+  }
+
+  /**
+   * A POST whose headers go now and whose body goes when `send` is called (httpClient's `open`): for a
+   * result the agent is still working out. `send` resolves to undefined, having sent nothing, when the
+   * opened request ended first; the caller then sends it with `call`. Call `abandon` if it is not sent.
+   */
+  open<S extends z.ZodType>(
+    schema: S,
+    path: string,
+    maxOpenMs: number,
+  ): { send(body: unknown): Promise<z.output<S> | undefined>; abandon(): void } {
+    const opened = this.http.open(
+      this.baseUrl + path,
+      { method: 'POST', headers: this.headers(true) },
+      maxOpenMs,
+    );
+    return {
+      send: async (body) => {
+        let res: HttpAnswer;
+        try {
+          res = await opened.send(JSON.stringify(body), this.timeoutMs);
+        } catch (err) {
+          if ((err as { code?: unknown }).code === 'EXCHANGE_ENDED') return undefined;
+          throw unreachable(this.baseUrl, err);
+        }
+        return this.interpret(schema, 'POST', path, res);
+      },
+      abandon: () => opened.abandon(),
+    };
+  }
+
+  private headers(withBody: boolean): Record<string, string> {
+    return {
+      authorization: `Bearer ${this.token}`,
+      accept: 'application/json',
+      ...(withBody ? { 'content-type': 'application/json' } : {}),
+    };
+  }
+
+  private async reach(exchange: () => Promise<HttpAnswer>): Promise<HttpAnswer> {
+    try {
+      return await exchange();
     } catch (err) {
-      if (err instanceof PayloadTooLargeError) throw err;
-      throw new UnreachableError(`Cannot reach the control plane at ${this.baseUrl}: ${describe(err)}.`, {
-        cause: err,
-      });
+      throw unreachable(this.baseUrl, err);
     }
+  }
+
+  private interpret<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    res: HttpAnswer,
+  ): z.output<S> {
     const text = res.text;
     let json: unknown;
     try {
@@ -70,6 +115,13 @@ export class AgentTransport {
     }
     return parsed.data;
   }
+}
+
+function unreachable(baseUrl: string, err: unknown): Error {
+  if (err instanceof PayloadTooLargeError) return err;
+  return new UnreachableError(`Cannot reach the control plane at ${baseUrl}: ${describe(err)}.`, {
+    cause: err,
+  });
 }
 
 function describe(err: unknown): string {

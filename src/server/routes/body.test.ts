@@ -12,12 +12,22 @@ import { jsonBody, limitBody } from './body.js';
 // Through @hono/node-server on loopback, as the server runs: its lightweight request is what limitBody spares.
 let server: ServerType;
 let port: number;
+let cut: unknown;
+let started = false;
 
 beforeAll(async () => {
   const redactor = new Redactor();
   const app = new Hono();
   app.onError(errorHandler({ logger: createLogger(redactor, { level: 'silent' }), redactor }));
   app.use(limitBody(64));
+  app.post('/early', async (c) => {
+    started = true;
+    return c.json({ body: await jsonBody(c) });
+  });
+  app.post('/cut', async (c) => {
+    cut = await jsonBody(c).catch((err: unknown) => err);
+    return c.json({});
+  });
   app.post('/echo', async (c) => {
     const body = await jsonBody(c);
     // @hono/node-server builds a full web Request (symbol `requestCache`) only when something asks for it.
@@ -75,5 +85,35 @@ describe('limitBody', () => {
     expect((await post(['{"a":', '"b"}'], true)).json).toMatchObject({ body: { a: 'b' } });
     const over = await post(['{"a":"', 'x'.repeat(40), 'x'.repeat(40), '"}'], true);
     expect(over.status).toBe(413);
+  });
+});
+
+describe('jsonBody', () => {
+  it('lets the handler start before a chunked body has come (ADR 0040), and counts it as it reads', async () => {
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/early' }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      void (async () => {
+        for (let i = 0; i < 100 && !started; i++) await new Promise((r) => setTimeout(r, 10));
+        req.end(started ? '{"a":"b"}' : '{"handler":"waited for the body"}');
+      })();
+    });
+    expect(await answer).toEqual({ status: 200, text: JSON.stringify({ body: { a: 'b' } }) });
+  });
+
+  it('says a chunked body was cut off before its end, and the server goes on', async () => {
+    const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/cut' });
+    req.on('error', () => undefined);
+    req.write('{"a":');
+    await new Promise((r) => setTimeout(r, 50));
+    req.destroy();
+    for (let i = 0; i < 100 && cut === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(cut).toMatchObject({ message: expect.stringContaining('cut off before its end') });
+    expect((await post(['{"a":', '"b"}'], true)).status).toBe(200);
   });
 });

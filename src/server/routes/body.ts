@@ -1,32 +1,42 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { InputError, PayloadTooLargeError } from '../../domain/errors.js';
 import type { AuthEnv } from '../auth.js';
 
+/** What `limitBody` leaves for `jsonBody` when it counts the bytes itself (below). */
+type BodyEnv = { Variables: { bodyLimit?: number }; Bindings: { incoming?: IncomingMessage } };
+
 /**
- * hono's bodyLimit, without its cost on a body of declared length. It reads `c.req.raw.body`, which turns
- * @hono/node-server's lightweight request into a full web Request (headers, a signal, the body as a web
- * stream, read back through it): a fraction of a millisecond per request, on the agents' completions too.
- * A declared length is checked here as bodyLimit checks it, and the body is then read directly, where
- * Node's parser holds it to that length; a body without one (chunked) goes through bodyLimit's counting.
+ * hono's bodyLimit, without its cost. It reads `c.req.raw.body`, which turns @hono/node-server's lightweight
+ * request into a full web Request (headers, a signal, the body as a web stream, read back through it): a
+ * fraction of a millisecond per request, on the agents' completions too; and on a body without a declared
+ * length it reads the whole body before the next handler runs, so nothing (the token check, routing) can
+ * happen while the body is still coming (an agent's completion is sent that way: ADR 0040). A declared
+ * length is checked here as bodyLimit checks it, and the body is then read directly, where Node's parser
+ * holds it to that length; a chunked body is counted by `jsonBody` as it reads it from the socket.
+ * Without Node's request underneath (another adapter), bodyLimit does the counting.
  */
 export function limitBody(maxSize: number): MiddlewareHandler {
-  const tooLarge = (): never => {
-    throw new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes.`);
-  };
-  const counting = bodyLimit({ maxSize, onError: tooLarge });
+  const counting = bodyLimit({ maxSize, onError: () => tooLarge(maxSize) });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const declared = c.req.header('content-length');
-    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return counting(c, next);
-    if (!/^\d+$/.test(declared) || Number(declared) > maxSize) tooLarge();
+    if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
+      if (!nodeIncoming(c)) return counting(c, next);
+      (c as Context<BodyEnv>).set('bodyLimit', maxSize);
+      return next();
+    }
+    if (!/^\d+$/.test(declared) || Number(declared) > maxSize) tooLarge(maxSize);
     return next();
   };
 }
 
 /** Reads a JSON body; a missing or malformed one is the client's mistake, said plainly. */
 export async function jsonBody(c: Context, { optional = false } = {}): Promise<unknown> {
-  const text = await c.req.text();
+  const limit = (c as Context<BodyEnv>).get('bodyLimit');
+  const incoming = nodeIncoming(c);
+  const text = limit !== undefined && incoming ? await readCounted(incoming, limit) : await c.req.text();
   if (text.trim() === '') {
     if (optional) return {};
     throw new InputError('Request body is empty: send a JSON object with Content-Type: application/json.');
@@ -36,6 +46,39 @@ export async function jsonBody(c: Context, { optional = false } = {}): Promise<u
   } catch (err) {
     throw new InputError(`Request body is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+function tooLarge(maxSize: number): never {
+  throw new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes.`);
+}
+
+function nodeIncoming(c: Context): IncomingMessage | undefined {
+  const incoming = (c.env as BodyEnv['Bindings'] | undefined)?.incoming;
+  return incoming && typeof incoming.on === 'function' ? incoming : undefined;
+}
+
+/** The body from the socket, refused (and no longer kept) once it passes `limit` bytes. */
+function readCounted(incoming: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const settle = (finish: () => void) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onCut).off('close', onClose);
+      finish();
+    };
+    const onData = (d: Buffer) => {
+      size += d.length;
+      if (size <= limit) return void parts.push(d);
+      // What else comes is read and dropped, so the 413 can still be written on this connection.
+      incoming.resume();
+      settle(() => reject(new PayloadTooLargeError(`Request body is larger than ${limit} bytes.`)));
+    };
+    const onEnd = () => settle(() => resolve(Buffer.concat(parts).toString('utf8')));
+    const onCut = () =>
+      settle(() => reject(new InputError('The request body was cut off before its end: send it again.')));
+    const onClose = () => (incoming.readableEnded ? onEnd() : onCut());
+    incoming.on('data', onData).on('end', onEnd).on('error', onCut).on('close', onClose);
+  });
 }
 
 export function actorOf<P extends string>(
