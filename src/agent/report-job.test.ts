@@ -88,7 +88,7 @@ describe('a report job delivers its result', () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  it('on the completion request it opened when the job started', async () => {
+  it('on the completion request it opened while the job ran', async () => {
     const cp = await controlPlane();
     server = cp.server;
     await runReportJob(
@@ -107,6 +107,17 @@ describe('a report job delivers its result', () => {
       attempt: 1,
       outcome: { ok: true, result: { image: { digest: result.image.digest } } },
     });
+  });
+
+  it('on a request of its own when the job was done before the early request was opened', async () => {
+    const cp = await controlPlane();
+    server = cp.server;
+    await runReportJob(
+      deps(cp.url, () => Promise.resolve(result)),
+      job,
+    );
+    expect(cp.seen).toMatchObject({ started: 1, cut: 0 });
+    expect(cp.seen.bodies).toHaveLength(1);
   });
 
   it('once, as a new request, when the control plane answered the early one before its body', async () => {
