@@ -19,7 +19,10 @@ beforeAll(async () => {
   const redactor = new Redactor();
   const app = new Hono();
   app.onError(errorHandler({ logger: createLogger(redactor, { level: 'silent' }), redactor }));
-  app.use(limitBody(64));
+  app.use('/echo', limitBody(64));
+  // Routes that read their body with jsonBody, which counts a chunked one as it reads it (ADR 0040).
+  for (const path of ['/early', '/cut', '/counted']) app.use(path, limitBody(64, { countInJsonBody: true }));
+  app.post('/counted', async (c) => c.json({ body: await jsonBody(c) }));
   app.post('/early', async (c) => {
     started = true;
     return c.json({ body: await jsonBody(c) });
@@ -43,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 /** POSTs `chunks`: one write with a Content-Length, or several without one (chunked). */
-function post(chunks: string[], chunked = false): Promise<{ status: number; json: unknown }> {
+function post(chunks: string[], chunked = false, path = '/echo'): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
     const body = chunks.join('');
     const req = request(
@@ -51,7 +54,7 @@ function post(chunks: string[], chunked = false): Promise<{ status: number; json
         port,
         host: '127.0.0.1',
         method: 'POST',
-        path: '/echo',
+        path,
         headers: {
           'content-type': 'application/json',
           ...(chunked ? {} : { 'content-length': Buffer.byteLength(body) }),
@@ -89,6 +92,16 @@ describe('limitBody', () => {
 });
 
 describe('jsonBody', () => {
+  it('counts a chunked body as it reads it where the route says so: within the limit it passes, over it 413', async () => {
+    expect(await post(['{"a":', '"b"}'], true, '/counted')).toEqual({
+      status: 200,
+      json: { body: { a: 'b' } },
+    });
+    const over = await post(['{"a":"', 'x'.repeat(40), 'x'.repeat(40), '"}'], true, '/counted');
+    expect(over.status).toBe(413);
+    expect(JSON.stringify(over.json)).toContain('larger than 64 bytes');
+  });
+
   it('lets the handler start before a chunked body has come (ADR 0040), and counts it as it reads', async () => {
     const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/early' }, (res) => {

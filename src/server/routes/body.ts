@@ -8,22 +8,25 @@ import type { AuthEnv } from '../auth.js';
 type BodyEnv = { Variables: { bodyLimit?: number }; Bindings: { incoming?: IncomingMessage } };
 
 /**
- * hono's bodyLimit, without its cost. It reads `c.req.raw.body`, which turns @hono/node-server's lightweight
- * request into a full web Request (headers, a signal, the body as a web stream, read back through it): a
- * fraction of a millisecond per request, on the agents' completions too; and on a body without a declared
- * length it reads the whole body before the next handler runs, so nothing (the token check, routing) can
- * happen while the body is still coming (an agent's completion is sent that way: ADR 0040). A declared
- * length is checked here as bodyLimit checks it, and the body is then read directly, where Node's parser
- * holds it to that length; a chunked body is counted by `jsonBody` as it reads it from the socket.
- * Without Node's request underneath (another adapter), bodyLimit does the counting.
+ * hono's bodyLimit, without its cost on a body of declared length. It reads `c.req.raw.body`, which turns
+ * @hono/node-server's lightweight request into a full web Request (headers, a signal, the body as a web
+ * stream, read back through it): a fraction of a millisecond per request, on the agents' completions too.
+ * A declared length is checked here as bodyLimit checks it, and the body is then read directly, where
+ * Node's parser holds it to that length; a body without one (chunked) goes through bodyLimit's counting,
+ * which reads it whole before the next handler runs, so that a route that never reads its body still
+ * refuses a big one.
+ *
+ * `countInJsonBody`, for routes that all read their body with `jsonBody`: a chunked body is left unread
+ * here and counted by `jsonBody` as it reads it from Node's request, so the handlers before it (the token
+ * check) run while the body is still coming. An agent's completion is sent that way (ADR 0040).
  */
-export function limitBody(maxSize: number): MiddlewareHandler {
+export function limitBody(maxSize: number, opts: { countInJsonBody?: boolean } = {}): MiddlewareHandler {
   const counting = bodyLimit({ maxSize, onError: () => tooLarge(maxSize) });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const declared = c.req.header('content-length');
     if (declared === undefined || c.req.header('transfer-encoding') !== undefined) {
-      if (!nodeIncoming(c)) return counting(c, next);
+      if (!opts.countInJsonBody || !nodeIncoming(c)) return counting(c, next);
       (c as Context<BodyEnv>).set('bodyLimit', maxSize);
       return next();
     }

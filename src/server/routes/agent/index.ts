@@ -28,7 +28,8 @@ export function agentRoutes(deps: { agents?: AgentHub | undefined; tokens: Token
     if (!deps.agents) throw new NotFoundError('This server has no runtime agents.');
     return deps.agents;
   };
-  r.use(limitBody(MAX_AGENT_BODY));
+  // Every route here reads its body with jsonBody: a chunked one is counted as it is read (ADR 0040).
+  r.use(limitBody(MAX_AGENT_BODY, { countInJsonBody: true }));
   r.post('/register', async (c) => {
     const token = /^Bearer +(\S+) *$/i.exec(c.req.header('Authorization') ?? '')?.[1];
     if (!token) {
