@@ -66,6 +66,7 @@ describe('an opened request (headers now, body later)', () => {
     // Records when each request's headers arrive and how it ended; `/refuse` answers before any body.
     early = createServer((req, res) => {
       seen.push(`start ${req.url}`);
+      req.socket.once('close', () => seen.push(`closed ${req.url}`));
       if (req.url === '/refuse') {
         res.statusCode = 401;
         return void res.end('{}');
@@ -116,6 +117,8 @@ describe('an opened request (headers now, body later)', () => {
     await until('start /refuse');
     await new Promise((r) => setTimeout(r, 50));
     await expect(opened.send('{"a":3}', 5000)).rejects.toMatchObject({ code: 'EXCHANGE_ENDED' });
+    // Unfinished, its connection cannot carry another request: closed by the agent, not left to the server.
+    await until('closed /refuse');
   });
 
   it('is cut off when abandoned, and sends nothing after', async () => {

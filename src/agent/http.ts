@@ -60,44 +60,46 @@ export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export function httpClient(opts: { maxResponseBytes?: number } = {}): HttpClient {
   const limit = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const forProtocol = keepAliveModules();
+  // Throws at once when the request cannot even be made (a bad header): the caller's error, not an answer.
   const begin = (url: string, init: { method: string; headers: Record<string, string> }) => {
     const u = new URL(url);
     const { module, agent } = forProtocol(u.protocol);
-    let req!: ClientRequest;
-    const answer = new Promise<HttpAnswer>((resolve, reject) => {
-      const tooLarge = () =>
-        new PayloadTooLargeError(
-          `The control plane's answer to ${init.method} ${u.pathname} is larger than the limit of ${limit} bytes.`,
-        );
-      req = module.request(u, { method: init.method, headers: init.headers, agent }, (res) => {
-        // Over the limit: the connection is dropped (not reused), so the rest is never read.
-        if (Number(res.headers['content-length'] ?? 0) > limit) {
-          reject(tooLarge());
+    let settle!: { resolve: (a: HttpAnswer) => void; reject: (e: unknown) => void };
+    const answer = new Promise<HttpAnswer>((resolve, reject) => (settle = { resolve, reject }));
+    const tooLarge = () =>
+      new PayloadTooLargeError(
+        `The control plane's answer to ${init.method} ${u.pathname} is larger than the limit of ${limit} bytes.`,
+      );
+    let responded = false;
+    const req = module.request(u, { method: init.method, headers: init.headers, agent }, (res) => {
+      responded = true;
+      // Over the limit: the connection is dropped (not reused), so the rest is never read.
+      if (Number(res.headers['content-length'] ?? 0) > limit) {
+        settle.reject(tooLarge());
+        return void req.destroy();
+      }
+      const parts: Buffer[] = [];
+      let size = 0;
+      res.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size > limit) {
+          settle.reject(tooLarge());
           return void req.destroy();
         }
-        const parts: Buffer[] = [];
-        let size = 0;
-        res.on('data', (d: Buffer) => {
-          size += d.length;
-          if (size > limit) {
-            reject(tooLarge());
-            return void req.destroy();
-          }
-          parts.push(d);
-        });
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
-        );
-        // A connection cut mid-answer: settles the promise (a no-op once settled).
-        res.on('close', () => {
-          if (!res.complete)
-            reject(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' }));
-        });
+        parts.push(d);
       });
-      req.on('error', reject);
+      res.on('error', settle.reject);
+      res.on('end', () =>
+        settle.resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8') }),
+      );
+      // A connection cut mid-answer: settles the promise (a no-op once settled).
+      res.on('close', () => {
+        if (!res.complete)
+          settle.reject(Object.assign(new Error('connection closed mid-answer'), { code: 'ECONNRESET' }));
+      });
     });
-    return { req, answer };
+    req.on('error', settle.reject);
+    return { req, answer, responded: () => responded };
   };
 
   const call = (url: string, init: HttpExchange): Promise<HttpAnswer> => {
@@ -108,31 +110,37 @@ export function httpClient(opts: { maxResponseBytes?: number } = {}): HttpClient
   };
 
   const open: HttpClient['open'] = (url, init, maxOpenMs) => {
-    const { req, answer } = begin(url, init);
+    const { req, answer, responded } = begin(url, init);
     let state: 'open' | 'ended' | 'sent' = 'open';
-    const ended = () => {
-      if (state === 'open') state = 'ended';
+    // Ends it unsent. The state first: a send() before the destroyed request reports its error sees it.
+    const drop = (why: string) => {
       clearTimeout(cap);
+      if (state !== 'open') return;
+      state = 'ended';
+      req.destroy(codedError(why, 'EXCHANGE_ENDED'));
     };
-    // Settling before the body is sent ends it unused (and is not an unhandled rejection).
-    answer.then(ended, ended);
-    const cap = setTimeout(() => req.destroy(codedError('held open too long', 'EXCHANGE_ENDED')), maxOpenMs);
+    // An answer before the body (a refusal) leaves the request unfinished: its socket cannot be reused,
+    // so it is closed now. Settling also marks a rejection handled.
+    answer.then(
+      () => drop('answered before its body'),
+      () => drop('failed before its body'),
+    );
+    const cap = setTimeout(() => drop('held open too long'), maxOpenMs);
     cap.unref();
     req.flushHeaders();
     return {
       send(body, timeoutMs, signal) {
-        if (state !== 'open')
+        if (state !== 'open' || responded()) {
+          drop('answered before its body');
           return Promise.reject(codedError('the opened request has ended', 'EXCHANGE_ENDED'));
+        }
         state = 'sent';
         clearTimeout(cap);
         bound(req, answer, timeoutMs, signal);
         req.end(body);
         return answer;
       },
-      abandon() {
-        if (state === 'open') req.destroy(codedError('abandoned', 'EXCHANGE_ENDED'));
-        clearTimeout(cap);
-      },
+      abandon: () => drop('abandoned'),
     };
   };
   return Object.assign(call, { open });

@@ -29,16 +29,19 @@ const result = {
 
 interface Seen {
   started: number;
+  /** How each request came: `early` (chunked, headers first) or `whole` (with its length). */
+  kinds: string[];
   bodies: string[];
   cut: number;
 }
 
 /** The control plane's completion route: `refuseFirst` answers the first request before reading its body. */
 async function controlPlane(opts: { refuseFirst?: boolean } = {}) {
-  const seen: Seen = { started: 0, bodies: [], cut: 0 };
+  const seen: Seen = { started: 0, kinds: [], bodies: [], cut: 0 };
   const server = createServer((req: IncomingMessage, res) => {
     if (req.url !== '/api/v1/agent/jobs/r-1/complete') return void res.writeHead(404).end('{}');
     seen.started++;
+    seen.kinds.push(req.headers['transfer-encoding'] === 'chunked' ? 'early' : 'whole');
     if (opts.refuseFirst && seen.started === 1) {
       res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
       return void res.end(JSON.stringify({ error: { message: 'restarting' } }));
@@ -100,7 +103,7 @@ describe('a report job delivers its result', () => {
       }),
       job,
     );
-    expect(cp.seen.started).toBe(1);
+    expect(cp.seen.kinds).toEqual(['early']);
     expect(cp.seen.bodies).toHaveLength(1);
     expect(JSON.parse(cp.seen.bodies[0]!)).toMatchObject({
       leaseId: job.leaseId,
@@ -116,7 +119,7 @@ describe('a report job delivers its result', () => {
       deps(cp.url, () => Promise.resolve(result)),
       job,
     );
-    expect(cp.seen).toMatchObject({ started: 1, cut: 0 });
+    expect(cp.seen).toMatchObject({ kinds: ['whole'], cut: 0 });
     expect(cp.seen.bodies).toHaveLength(1);
   });
 
@@ -131,7 +134,7 @@ describe('a report job delivers its result', () => {
       }),
       job,
     );
-    expect(cp.seen.started).toBe(2);
+    expect(cp.seen.kinds).toEqual(['early', 'whole']);
     expect(cp.seen.bodies).toHaveLength(1);
   });
 
@@ -149,7 +152,7 @@ describe('a report job delivers its result', () => {
       ),
       job,
     );
-    expect(cp.seen).toMatchObject({ started: 2, cut: 1 });
+    expect(cp.seen).toMatchObject({ kinds: ['early', 'whole'], cut: 1 });
     expect(cp.seen.bodies).toHaveLength(1);
   });
 });

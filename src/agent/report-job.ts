@@ -55,17 +55,9 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
       at: new Date().toISOString(),
     });
   const stopRenewing = keepLease(deps, `/api/v1/agent/jobs/${job.id}/renew`, job);
-  // The completion's request is opened once the pipeline's first requests are out (the thread is then idle,
-  // waiting on ECR), and its body sent when the result is ready (ADR 0040).
-  let early: ReturnType<AgentTransport['open']> | undefined;
-  const opening = setTimeout(() => {
-    early = deps.transport.open(
-      CompleteResponse,
-      completePath(job.id),
-      deps.earlyCompletionMs ?? EARLY_COMPLETION_MS,
-    );
-  }, OPEN_AFTER_MS);
+  const early = earlyCompletion(deps, job.id);
   let outcome: Record<string, unknown>;
+  let settled = false;
   try {
     const input = ImageReportInput.parse(job.input);
     const result = await deps.pipeline.run(
@@ -74,32 +66,63 @@ export async function runReportJob(deps: ReportJobDeps, job: ReportJob): Promise
     );
     step('enriched', 'ok', `on runtime ${job.runtime}`);
     outcome = { ok: true, result };
+    settled = true;
   } catch (err) {
     const c = classify(err, deps.redactor);
     step('failed', 'failed', c.message);
     outcome = { ok: false, ...c };
     logger.info({ report: job.id, errorClass: c.errorClass }, `report failed: ${c.message}`);
+    settled = true;
   } finally {
     stopRenewing();
+    // Sent below; or, should anything here have thrown, closed: `settled` is set only on the way out.
+    if (!settled) early.close();
   }
   const body = { protocol: AGENT_PROTOCOL, leaseId: job.leaseId, attempt: job.attempt, steps, outcome };
-  clearTimeout(opening);
-  if (early && (await sendEarly(early, body))) return;
+  if (await early.send(body)) return;
   await deliver(deps, job.id, body);
 }
 
 /**
- * The result on the early request; false when that request ended unused or was cut (it is then sent anew:
- * a result that may have arrived is safe to send again, completion being idempotent by job and lease).
+ * The completion's request, opened once the pipeline's first requests are out (the thread is then idle,
+ * waiting on ECR), its body sent when the result is ready (ADR 0040). `send` says false, having sent
+ * nothing or maybe something, when it could not be used: the result then goes on a request of its own
+ * (a result that may have arrived is safe to send again: completion is idempotent by job and lease).
  */
-async function sendEarly(early: ReturnType<AgentTransport['open']>, body: object): Promise<boolean> {
-  try {
-    return (await early.send(body)) !== undefined;
-  } catch {
-    return false; // sent anew by the caller, where a failure is reported and retried
-  } finally {
-    early.abandon();
-  }
+function earlyCompletion(
+  deps: ReportJobDeps,
+  id: string,
+): { send(body: object): Promise<boolean>; close(): void } {
+  let early: ReturnType<AgentTransport['open']> | undefined;
+  const opening = setTimeout(() => {
+    try {
+      early = deps.transport.open(
+        CompleteResponse,
+        completePath(id),
+        deps.earlyCompletionMs ?? EARLY_COMPLETION_MS,
+      );
+    } catch {
+      // A request that cannot even be made: the result's own request says why.
+    }
+  }, OPEN_AFTER_MS);
+  const close = () => {
+    clearTimeout(opening);
+    early?.abandon();
+  };
+  return {
+    async send(body) {
+      clearTimeout(opening);
+      if (!early) return false;
+      try {
+        return (await early.send(body)) !== undefined;
+      } catch {
+        return false; // sent anew by the caller, where a failure is reported and retried
+      } finally {
+        close();
+      }
+    },
+    close,
+  };
 }
 
 /**

@@ -62,6 +62,8 @@ function nodeIncoming(c: Context): IncomingMessage | undefined {
 
 /** The body from the socket, refused (and no longer kept) once it passes `limit` bytes. */
 function readCounted(incoming: IncomingMessage, limit: number): Promise<string> {
+  // Another reader took the body first: a mistake in this server, not the client's.
+  if (incoming.readableDidRead) return Promise.reject(new Error('The request body was already read.'));
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -81,6 +83,10 @@ function readCounted(incoming: IncomingMessage, limit: number): Promise<string> 
       settle(() => reject(new InputError('The request body was cut off before its end: send it again.')));
     const onClose = () => (incoming.readableEnded ? onEnd() : onCut());
     incoming.on('data', onData).on('end', onEnd).on('error', onCut).on('close', onClose);
+    // Already over before this read began (a connection cut while the token was checked): those events
+    // have fired, and will not again.
+    if (incoming.readableEnded) onEnd();
+    else if (incoming.destroyed || incoming.errored) onCut();
   });
 }
 
