@@ -21,7 +21,12 @@ type BodyEnv = { Variables: { bodyLimit?: number }; Bindings: { incoming?: Incom
  * check) run while the body is still coming. An agent's completion is sent that way (ADR 0040).
  */
 export function limitBody(maxSize: number, opts: { countInJsonBody?: boolean } = {}): MiddlewareHandler {
-  const counting = bodyLimit({ maxSize, onError: () => tooLarge(maxSize) });
+  const counting = bodyLimit({
+    maxSize,
+    onError: () => {
+      throw tooLarge(maxSize);
+    },
+  });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const declared = c.req.header('content-length');
@@ -30,7 +35,7 @@ export function limitBody(maxSize: number, opts: { countInJsonBody?: boolean } =
       (c as Context<BodyEnv>).set('bodyLimit', maxSize);
       return next();
     }
-    if (!/^\d+$/.test(declared) || Number(declared) > maxSize) tooLarge(maxSize);
+    if (!/^\d+$/.test(declared) || Number(declared) > maxSize) throw tooLarge(maxSize);
     return next();
   };
 }
@@ -51,8 +56,8 @@ export async function jsonBody(c: Context, { optional = false } = {}): Promise<u
   }
 }
 
-function tooLarge(maxSize: number): never {
-  throw new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes.`);
+function tooLarge(maxSize: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`Request body is larger than ${maxSize} bytes.`);
 }
 
 function nodeIncoming(c: Context): IncomingMessage | undefined {
@@ -68,7 +73,7 @@ function readCounted(incoming: IncomingMessage, limit: number): Promise<string> 
     const parts: Buffer[] = [];
     let size = 0;
     const settle = (finish: () => void) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onCut).off('close', onClose);
+      incoming.off('data', onData).off('end', onEnd).off('error', onCut).off('close', onCut);
       finish();
     };
     const onData = (d: Buffer) => {
@@ -76,17 +81,16 @@ function readCounted(incoming: IncomingMessage, limit: number): Promise<string> 
       if (size <= limit) return void parts.push(d);
       // What else comes is read and dropped, so the 413 can still be written on this connection.
       incoming.resume();
-      settle(() => reject(new PayloadTooLargeError(`Request body is larger than ${limit} bytes.`)));
+      settle(() => reject(tooLarge(limit)));
     };
     const onEnd = () => settle(() => resolve(Buffer.concat(parts).toString('utf8')));
     const onCut = () =>
       settle(() => reject(new InputError('The request body was cut off before its end: send it again.')));
-    const onClose = () => (incoming.readableEnded ? onEnd() : onCut());
-    incoming.on('data', onData).on('end', onEnd).on('error', onCut).on('close', onClose);
-    // Already over before this read began (a connection cut while the token was checked): those events
-    // have fired, and will not again.
-    if (incoming.readableEnded) onEnd();
-    else if (incoming.destroyed || incoming.errored) onCut();
+    // 'close' before 'end' is a cut ('end' takes these listeners off first).
+    incoming.on('data', onData).on('end', onEnd).on('error', onCut).on('close', onCut);
+    // Cut before this read began (while the token was checked): those events have fired, and will not
+    // again. (An ended body was read, by someone else: refused above.)
+    if (incoming.destroyed || incoming.errored) onCut();
   });
 }
 
