@@ -1,6 +1,9 @@
-import type { ECRClient } from '@aws-sdk/client-ecr';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it, vi } from 'vitest';
+import { noTelemetry } from '../../../domain/telemetry.js';
 import { Redactor } from '../../../logging/redactor.js';
 import { EcrClientCache, type ClientRequest } from './clients.js';
 import { defaultSessionName, integrationCredentials } from './credentials.js';
@@ -135,6 +138,53 @@ describe('EcrClientCache clients', () => {
       expect(c.ecr({ credentials: creds, region: 'eu-west-1', requestTimeoutMs: 5 })).not.toBe(a);
     } finally {
       c.destroy();
+    }
+  });
+});
+
+describe('EcrClientCache clients: middleware resolved once per command type', () => {
+  it("imagetrail's middleware (metrics, XML errors) runs on every send, not only the first", async () => {
+    // Answers like moto: a JSON success first, then an IAM denial as XML (which only our middleware reads).
+    let calls = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (calls++ === 0) {
+          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+          return void res.end(JSON.stringify({ imageDetails: [] }));
+        }
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end(
+          '<ErrorResponse><Error><Code>AccessDenied</Code><Message>not &lt;allowed&gt;</Message></Error></ErrorResponse>',
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const outcomes: string[] = [];
+    const telemetry = {
+      ...noTelemetry,
+      remoteCall: (_s: string, op: string, outcome: string) => void outcomes.push(`${op} ${outcome}`),
+    };
+    const c = new EcrClientCache({ redactor: new Redactor(), telemetry, maxAttempts: 1 });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const ecr = c.ecr({ credentials: creds, region: 'eu-west-1', endpoint: `http://127.0.0.1:${port}` });
+      expect(ecr.config.cacheMiddleware).toBe(true);
+      const ask = () => ecr.send(new DescribeImagesCommand({ repositoryName: 'app' }));
+      await ask();
+      const err = await ask().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({
+        name: 'AccessDenied',
+        message: 'not <allowed>',
+        $metadata: { httpStatusCode: 403 },
+      });
+      expect(outcomes).toEqual(['DescribeImagesCommand ok', 'DescribeImagesCommand AccessDenied']);
+    } finally {
+      c.destroy();
+      server.close();
     }
   });
 });

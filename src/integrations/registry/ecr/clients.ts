@@ -254,6 +254,9 @@ export class EcrClientCache {
       region: req.region,
       credentials: req.credentials.provider,
       maxAttempts: req.maxAttempts ?? this.opts.maxAttempts,
+      // Every middleware is added right after construction (below), so the stack can be resolved once per
+      // command type instead of on every send (0.2–0.4 ms of CPU each, on the report's critical path).
+      cacheMiddleware: true,
       requestHandler: new NodeHttpHandler({
         connectionTimeout: Math.min(this.opts.connectionTimeoutMs, requestTimeout),
         requestTimeout,
