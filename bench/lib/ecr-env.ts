@@ -200,17 +200,20 @@ export function serverLatencyMs(v: ReportView): number {
 }
 
 /**
- * One report, timed: POST, then GET every 3 ms until it succeeded. `client` is POST → GET succeeded here,
- * `server` the report's own createdAt → updatedAt.
+ * One report, timed: POST, then GET every 3 ms (`pollMs`) until it succeeded, the first GET `firstPollMs`
+ * after the POST's answer (default at once). `client` is POST → GET succeeded here, `server` the report's
+ * own createdAt → updatedAt.
  */
 export async function timedReport(
   env: { server: ServerHandle; reportToken: string },
   image: string,
   extra: Record<string, unknown> = {},
   pollMs = 3,
+  firstPollMs = 0,
 ): Promise<{ client: number; server: number; done: ReportView }> {
   const t0 = performance.now();
   const accepted = await postReport(env, image, extra);
+  if (firstPollMs > 0) await sleep(firstPollMs);
   const done = await waitReport(env, accepted.id, { firstDelayMs: pollMs });
   const client = performance.now() - t0;
   if (done.status !== 'succeeded') throw new Error(`report of ${image}: ${JSON.stringify(done.error)}`);

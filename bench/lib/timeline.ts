@@ -1,5 +1,5 @@
 import type { ReportView } from '../../src/contract/images.js';
-import type { Seen } from './proxy.js';
+import { registryKind, type Seen } from './proxy.js';
 
 /**
  * Where one report's time went, from the proxies' records (this process's clock) and the report's own
@@ -17,8 +17,8 @@ export interface Timeline {
   /** Requests made, and the longest chain of requests each sent only after the one before it was answered. */
   calls: number;
   depth: number;
-  /** Time each ECR call spent in moto (sent upstream → answer ended), by action. */
-  moto: Record<string, number[]>;
+  /** Time each call spent upstream (sent → answer ended): ECR calls in moto by action, registry calls by kind. */
+  upstream: Record<string, number[]>;
 }
 
 const epoch = (t: number) => performance.timeOrigin + t;
@@ -35,16 +35,19 @@ export function timelineOf(view: ReportView, seen: Seen[]): Timeline {
     after: updated - epoch(last),
     calls: seen.length,
     depth: sequentialDepth(seen),
-    moto: motoTimes(seen),
+    upstream: upstreamTimes(seen),
   };
 }
 
-/** Per action (X-Amz-Target), the time from forwarding to moto to the end of its answer. */
-export function motoTimes(seen: Seen[]): Record<string, number[]> {
+/**
+ * The time from forwarding a request upstream to the end of its answer: ECR calls by action (X-Amz-Target),
+ * registry calls by kind (`blob`, `manifest`, …). On this machine that includes waiting for a core.
+ */
+export function upstreamTimes(seen: Seen[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const s of seen) {
-    if (!s.target || s.forwardedAt === undefined || s.endedAt === undefined) continue;
-    (out[s.target] ??= []).push(s.endedAt - s.forwardedAt);
+    if (s.forwardedAt === undefined || s.endedAt === undefined) continue;
+    (out[s.target ?? registryKind(s)] ??= []).push(s.endedAt - s.forwardedAt);
   }
   return out;
 }
