@@ -143,39 +143,62 @@ describe('EcrClientCache clients', () => {
 });
 
 describe('EcrClientCache clients: middleware resolved once per command type', () => {
-  it("imagetrail's middleware (metrics, XML errors) runs on every send, not only the first", async () => {
-    // Answers like moto: a JSON success first, then an IAM denial as XML (which only our middleware reads).
-    let calls = 0;
+  /** A local ECR endpoint: `answer` gets the JSON body of each call and says status, content type and body. */
+  async function ecrEndpoint(
+    answer: (input: Record<string, unknown>) => Promise<{ status: number; type: string; body: string }>,
+  ) {
     const server = createServer((req, res) => {
-      req.resume();
+      const parts: Buffer[] = [];
+      req.on('data', (d: Buffer) => parts.push(d));
       req.on('end', () => {
-        if (calls++ === 0) {
-          res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-          return void res.end(JSON.stringify({ imageDetails: [] }));
-        }
-        res.writeHead(403, { 'content-type': 'application/xml' });
-        res.end(
-          '<ErrorResponse><Error><Code>AccessDenied</Code><Message>not &lt;allowed&gt;</Message></Error></ErrorResponse>',
+        void answer(JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>).then(
+          (a) => {
+            res.writeHead(a.status, { 'content-type': a.type });
+            res.end(a.body);
+          },
         );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+  }
+  const json = (body: unknown) => ({
+    status: 200,
+    type: 'application/x-amz-json-1.1',
+    body: JSON.stringify(body),
+  });
+
+  it("resolves the stack once, and imagetrail's middleware (metrics, XML errors) still runs on every send", async () => {
+    // Like moto: a JSON success first, then an IAM denial as XML, which only our middleware reads.
+    let calls = 0;
+    const endpoint = await ecrEndpoint(() =>
+      Promise.resolve(
+        calls++ === 0
+          ? json({ imageDetails: [] })
+          : {
+              status: 403,
+              type: 'application/xml',
+              body: '<ErrorResponse><Error><Code>AccessDenied</Code><Message>not &lt;allowed&gt;</Message></Error></ErrorResponse>',
+            },
+      ),
+    );
     const outcomes: string[] = [];
     const telemetry = {
       ...noTelemetry,
       remoteCall: (_s: string, op: string, outcome: string) => void outcomes.push(`${op} ${outcome}`),
     };
     const c = new EcrClientCache({ redactor: new Redactor(), telemetry, maxAttempts: 1 });
+    const resolved = vi.spyOn(DescribeImagesCommand.prototype, 'resolveMiddleware');
     try {
-      const { port } = server.address() as AddressInfo;
-      const ecr = c.ecr({ credentials: creds, region: 'eu-west-1', endpoint: `http://127.0.0.1:${port}` });
-      expect(ecr.config.cacheMiddleware).toBe(true);
+      const ecr = c.ecr({ credentials: creds, region: 'eu-west-1', endpoint: endpoint.url });
+      expect(c.sts({ credentials: creds, region: 'eu-west-1' }).config.cacheMiddleware).toBe(true);
       const ask = () => ecr.send(new DescribeImagesCommand({ repositoryName: 'app' }));
       await ask();
       const err = await ask().then(
         () => undefined,
         (e: unknown) => e,
       );
+      expect(resolved).toHaveBeenCalledTimes(1);
       expect(err).toMatchObject({
         name: 'AccessDenied',
         message: 'not <allowed>',
@@ -183,8 +206,32 @@ describe('EcrClientCache clients: middleware resolved once per command type', ()
       });
       expect(outcomes).toEqual(['DescribeImagesCommand ok', 'DescribeImagesCommand AccessDenied']);
     } finally {
+      resolved.mockRestore();
       c.destroy();
-      server.close();
+      endpoint.close();
+    }
+  });
+
+  it('concurrent sends through the one resolved stack each get the answer to their own input', async () => {
+    // Answered in reverse order of arrival, so a response matched to the wrong call would show.
+    const endpoint = await ecrEndpoint(async (input) => {
+      const n = Number(String(input['repositoryName']).slice(4));
+      await new Promise((r) => setTimeout(r, (8 - n) * 5));
+      return json({ imageDetails: [{ repositoryName: input['repositoryName'], imageTags: [String(n)] }] });
+    });
+    const c = new EcrClientCache({ redactor: new Redactor() });
+    try {
+      const ecr = c.ecr({ credentials: creds, region: 'eu-west-1', endpoint: endpoint.url });
+      await ecr.send(new DescribeImagesCommand({ repositoryName: 'app-0' })); // the stack is resolved here
+      const names = Array.from({ length: 8 }, (_, n) => `app-${n}`);
+      const out = await Promise.all(
+        names.map((repositoryName) => ecr.send(new DescribeImagesCommand({ repositoryName }))),
+      );
+      expect(out.map((o) => o.imageDetails?.[0]?.repositoryName)).toEqual(names);
+      expect(out.map((o) => o.imageDetails?.[0]?.imageTags?.[0])).toEqual(names.map((x) => x.slice(4)));
+    } finally {
+      c.destroy();
+      endpoint.close();
     }
   });
 });
