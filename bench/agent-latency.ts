@@ -9,7 +9,7 @@ import { bareEcrClient } from './lib/bare-ecr.js';
 import { startCountingProxy, type CountingProxy } from './lib/proxy.js';
 import { verifyReplicas } from './lib/moto-pool.js';
 import { timelineOf, upstreamTimes, type Timeline } from './lib/timeline.js';
-import { median, ms, ratio, summarize, table, trimmedMean } from './lib/stats.js';
+import { median, ms, pairedRatioInterval, ratio, summarize, table, trimmedMean } from './lib/stats.js';
 import type { Benchmark } from './lib/types.js';
 
 const REPO = 'bench/agent';
@@ -270,7 +270,7 @@ function render(r: Series, n: number, load: number[]): string {
         'n',
         'through an agent, server side: p50 / p95',
         'bare sequential client: p50 / p95',
-        'ratio p50 (goal ≤ 0.75×)',
+        'ratio p50 (goal ≤ 0.75×), with its paired bootstrap interval',
         'agent p50: accepted → 1st request (of it: → job started) / ECR+registry phase / last answer → done',
         'ECR+registry phase / bare',
         'agent fixed costs (outer phases, p50) / allowed for 0.75× (bare p50 / 12)',
@@ -296,12 +296,15 @@ function slowRow(a: (typeof SLOW)[number], s: SlowSeries): Array<string | number
     return `${ms(of(t.map((x) => x.upstream)))} / ${ms(of([s.bareUpstream]))}`;
   };
   const label = `${a.rtt} ms; ${a.replicas === 1 ? 'one process' : `${a.replicas} identical processes`}`;
+  const interval = pairedRatioInterval(s.agent, s.bare)
+    .map((x) => x.toFixed(2))
+    .join('–');
   return [
     a.id === 'pool' ? `**${label}**` : label,
     agent.n,
     `${ms(agent.p50)} / ${ms(agent.p95)}`,
     `${ms(bare.p50)} / ${ms(bare.p95)}`,
-    `${ratio(agent.p50, bare.p50)}: ${agent.p50 <= 0.75 * bare.p50 ? 'met' : '**missed**'}`,
+    `${ratio(agent.p50, bare.p50)} (95 % interval ${interval}): ${agent.p50 <= 0.75 * bare.p50 ? 'met' : '**missed**'}`,
     `${ms(median(t.map((x) => x.before)))} (${ms(median(t.map((x) => x.claim)))}) / ${ms(remote)} / ${ms(median(t.map((x) => x.after)))}`,
     ratio(remote, bare.p50),
     `${ms(median(t.map((x) => x.before + x.after)))} / ${ms(bare.p50 / 12)}`,
@@ -345,9 +348,11 @@ const NOTES = [
   "bare client's lone call (its config blob, alone by then, about as long as the bare client's). On AWS that server",
   "time is on AWS's machines.",
   '',
-  'Spread over runs (the headline, 15 ms on two processes), with the middleware cache below: with 30 pairs per run,',
-  'the p50 ratio read 0.72–0.76× in six runs; with 90 (since 2026-12-03) 0.73–0.76× in five, the higher readings when',
-  'the machine was busy (in-process p50 of the (a) rows 24–26 ms rather than 20–23 ms).',
+  'The interval next to each ratio is a percentile bootstrap over the pairs (2,000 resamples, each pair kept whole,',
+  "seeded): how far the ratio of one run could move from sampling alone. How the machine's load moves it between",
+  'runs it does not cover. Spread over runs (the headline, 15 ms on two processes), with the middleware cache below:',
+  'with 30 pairs per run the p50 ratio read 0.72–0.76× in six runs; with 90 (since 2026-12-03) 0.73–0.76× in five,',
+  'the higher readings when the machine was busy (in-process p50 of the (a) rows 24–26 ms rather than 20–23 ms).',
   '',
   'The round trip is not tuned: 15 ms is the headline; 40 ms shows how the ratio moves as the round trip grows',
   "next to the agent's fixed costs. What the ratio means: with R the round trip plus server time of one request, the",

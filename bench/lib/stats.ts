@@ -67,3 +67,37 @@ export function trimmedMean(samples: number[], cut = 0.1): number {
   const k = Math.floor(s.length * cut);
   return mean(s.slice(k, s.length - k));
 }
+
+/** A seeded generator (mulberry32) in [0, 1): the same samples give the same interval on every run. */
+function seeded(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(t ^ (t >>> 15), t | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A 95 % percentile-bootstrap interval of p50(a) / p50(b) for paired samples (a[i] and b[i] measured
+ * together): pairs are resampled whole, so what the machine did to both at once stays together. It says
+ * how far one run's ratio could move from sampling alone, not how the machine's load moves it between runs.
+ */
+export function pairedRatioInterval(a: number[], b: number[], resamples = 2000, seed = 1): [number, number] {
+  const n = Math.min(a.length, b.length);
+  if (n === 0) return [NaN, NaN];
+  const next = seeded(seed);
+  const ratios: number[] = [];
+  const ra = new Array<number>(n);
+  const rb = new Array<number>(n);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) {
+      const k = Math.floor(next() * n);
+      ra[i] = a[k]!;
+      rb[i] = b[k]!;
+    }
+    ratios.push(median(ra) / median(rb));
+  }
+  return [percentile(ratios, 2.5), percentile(ratios, 97.5)];
+}
