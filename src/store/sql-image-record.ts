@@ -3,6 +3,7 @@ import {
   type Expression,
   type OnConflictBuilder,
   type QueryCreator,
+  type QueryResult,
   type SqlBool,
   type Transaction,
 } from 'kysely';
@@ -11,6 +12,7 @@ import { buildKey, type EnrichmentRecord, type RecordResult } from './image-stor
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { addTags, replacePlatformsAndReferrers } from './sql-image-children.js';
+import type { RecordingStatements } from './recording-statements.js';
 
 /**
  * Writing one enrichment: the image's registry facts, its children, the commit and its pull requests, the
@@ -28,13 +30,14 @@ export interface NewIds {
 export async function recordEnrichment(
   trx: Trx,
   dialect: DialectName,
+  statements: RecordingStatements,
   r: EnrichmentRecord,
   ids: NewIds,
   at: string,
 ): Promise<RecordResult> {
   // The image upsert is the first statement: on SQLite the transaction then takes the write lock before
   // it reads anything, so a concurrent writer in another process waits (busy_timeout) instead of failing.
-  const imageId = await upsertImage(trx, r.image, ids.imageId, at);
+  const imageId = await upsertImage(trx, statements, r.image, ids.imageId, at);
   const created = imageId === ids.imageId;
   if (!created) await refreshListCopies(trx, dialect, imageId, at);
 
@@ -48,15 +51,20 @@ export async function recordEnrichment(
     await linkPullRequests(trx, repo, sha, r.pullRequests ?? [], at);
   }
 
-  const buildId = await upsertBuild(trx, r, { imageId, newId: ids.buildId, sha, at });
+  const buildId = await upsertBuild(trx, statements, r, { imageId, newId: ids.buildId, sha, at });
   await linkIssues(trx, { buildId, imageId, at }, r.issues ?? []);
 
   return { imageId, buildId, created, buildCreated: buildId === ids.buildId };
 }
 
-async function upsertImage(trx: Trx, image: EnrichedImage, newId: string, at: string): Promise<string> {
-  const { id } = await imageUpsert(trx, image, newId, at).returning('id').executeTakeFirstOrThrow();
-  return id;
+async function upsertImage(
+  trx: Trx,
+  statements: RecordingStatements,
+  image: EnrichedImage,
+  newId: string,
+  at: string,
+): Promise<string> {
+  return idOf(await trx.executeQuery(statements.image.bind(imageRow(image, newId, at))), 'image');
 }
 
 /**
@@ -70,28 +78,39 @@ export function imageUpsert(
   at: string,
   guard?: Expression<SqlBool>,
 ) {
+  return imageUpsertOf(qc, imageRow(image, newId, at), guard);
+}
+
+/** The image row's columns, as written. */
+export function imageRow(image: EnrichedImage, newId: string, at: string) {
+  return {
+    id: newId,
+    registry: image.registry,
+    repository: image.repository,
+    digest: image.digest,
+    media_type: image.mediaType,
+    size: image.size,
+    registry_size: image.registrySize ?? null,
+    pushed_at: image.pushedAt ?? null,
+    created_at: image.createdAt ?? null,
+    registry_type: image.registryType,
+    labels: JSON.stringify(image.labels),
+    annotations: JSON.stringify(image.annotations),
+    config: image.config ? JSON.stringify(image.config) : null,
+    scan: image.scan ? JSON.stringify(image.scan) : null,
+    layers: JSON.stringify(image.layers),
+    first_seen_at: at,
+    updated_at: at,
+  };
+}
+export type ImageRow = ReturnType<typeof imageRow>;
+
+/** The image upsert for a row (the statement template's builder, recording-statements.ts). */
+export function imageUpsertOf(qc: QueryCreator<Database>, row: ImageRow, guard?: Expression<SqlBool>) {
   return (
     qc
       .insertInto('images')
-      .values({
-        id: newId,
-        registry: image.registry,
-        repository: image.repository,
-        digest: image.digest,
-        media_type: image.mediaType,
-        size: image.size,
-        registry_size: image.registrySize ?? null,
-        pushed_at: image.pushedAt ?? null,
-        created_at: image.createdAt ?? null,
-        registry_type: image.registryType,
-        labels: JSON.stringify(image.labels),
-        annotations: JSON.stringify(image.annotations),
-        config: image.config ? JSON.stringify(image.config) : null,
-        scan: image.scan ? JSON.stringify(image.scan) : null,
-        layers: JSON.stringify(image.layers),
-        first_seen_at: at,
-        updated_at: at,
-      })
+      .values(row)
       // Registry facts are replaced by the newest enrichment; first_seen_at and the id stay.
       .onConflict((oc) => {
         const update = oc.columns(['registry', 'repository', 'digest']).doUpdateSet((eb) => ({
@@ -215,17 +234,28 @@ interface BuildTarget {
   at: string;
 }
 
-async function upsertBuild(trx: Trx, r: EnrichmentRecord, target: BuildTarget): Promise<string> {
-  const { id } = await buildUpsert(trx, r, target).returning('id').executeTakeFirstOrThrow();
+async function upsertBuild(
+  trx: Trx,
+  statements: RecordingStatements,
+  r: EnrichmentRecord,
+  target: BuildTarget,
+): Promise<string> {
+  const values = { ...buildRow(r, target), image_id: target.imageId };
+  return idOf(await trx.executeQuery(statements.build.bind(values)), 'build');
+}
+
+function idOf(result: QueryResult<{ id: string }>, what: string): string {
+  const id = result.rows[0]?.id;
+  if (id === undefined) throw new Error(`the ${what} upsert returned no id`);
   return id;
 }
 
 /** The build row's upsert; the one-statement path (sql-image-record-pg.ts) inserts `buildRow` from a select. */
-function buildUpsert(qc: QueryCreator<Database>, r: EnrichmentRecord, target: BuildTarget) {
-  return qc
-    .insertInto('builds')
-    .values({ ...buildRow(r, target), image_id: target.imageId })
-    .onConflict(onBuildConflict);
+export type BuildValues = ReturnType<typeof buildRow> & { image_id: string };
+
+/** The build upsert for its values (the statement template's builder, recording-statements.ts). */
+export function buildUpsertOf(qc: QueryCreator<Database>, values: BuildValues) {
+  return qc.insertInto('builds').values(values).onConflict(onBuildConflict);
 }
 
 /** The build row's columns but its image. */

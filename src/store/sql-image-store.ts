@@ -13,6 +13,7 @@ import { createSortableIdGenerator } from './sortable-id.js';
 import { imageDetail } from './sql-image-detail.js';
 import { listImages } from './sql-image-list.js';
 import { recordEnrichment } from './sql-image-record.js';
+import { recordingStatements, type RecordingStatements } from './recording-statements.js';
 import { recordInOneStatement } from './sql-image-record-pg.js';
 import { succeededUpdate } from './sql-report-rows.js';
 
@@ -36,11 +37,13 @@ export class SqlImageStore implements ImageStore {
   private readonly now: () => Date;
   private readonly nextImageId = createSortableIdGenerator('img_');
   private readonly nextBuildId = createSortableIdGenerator('bld_');
+  private readonly statements: RecordingStatements;
 
   constructor(deps: SqlImageStoreDeps) {
     this.db = deps.db;
     this.dialect = deps.dialect;
     this.now = deps.now ?? (() => new Date());
+    this.statements = recordingStatements(deps.db);
   }
 
   async recordEnrichment(
@@ -55,7 +58,7 @@ export class SqlImageStore implements ImageStore {
       this.dialect === 'postgres' ? await recordInOneStatement(this.db, record, ids, at, completes) : null;
     if (one) return one;
     return this.db.transaction().execute(async (trx) => {
-      const recorded = await recordEnrichment(trx, this.dialect, record, ids, at);
+      const recorded = await recordEnrichment(trx, this.dialect, this.statements, record, ids, at);
       if (!completes) return recorded;
       // "Succeeded" in the recording's transaction: one commit, and no moment where the image is recorded
       // but its report still shows running. Stamped when written, just before the commit, as the
