@@ -105,7 +105,10 @@ export function imageRow(image: EnrichedImage, newId: string, at: string) {
 }
 export type ImageRow = ReturnType<typeof imageRow>;
 
-/** The image upsert for a row (the statement template's builder, recording-statements.ts). */
+/**
+ * The image upsert for a row (the statement template's builder, recording-statements.ts). The row's
+ * values pass through untouched: the template binds them by position (decision 0041).
+ */
 export function imageUpsertOf(qc: QueryCreator<Database>, row: ImageRow, guard?: Expression<SqlBool>) {
   return (
     qc
@@ -253,7 +256,10 @@ function idOf(result: QueryResult<{ id: string }>, what: string): string {
 /** The build row's upsert; the one-statement path (sql-image-record-pg.ts) inserts `buildRow` from a select. */
 export type BuildValues = ReturnType<typeof buildRow> & { image_id: string };
 
-/** The build upsert for its values (the statement template's builder, recording-statements.ts). */
+/**
+ * The build upsert for its values (the statement template's builder, recording-statements.ts). The values
+ * pass through untouched: the template binds them by position (decision 0041).
+ */
 export function buildUpsertOf(qc: QueryCreator<Database>, values: BuildValues) {
   return qc.insertInto('builds').values(values).onConflict(onBuildConflict);
 }

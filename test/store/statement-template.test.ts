@@ -16,6 +16,7 @@ const records = [
       runtime: 'eks-a',
       workflowName: 'ci',
       workflowUrl: 'https://ci.example/1',
+      logsUrl: 'https://ci.example/1/logs',
       ciType: 'github-actions',
       dockerfile: 'FROM scratch',
     },
@@ -65,10 +66,19 @@ describe.each(eachDatabase())('recording statement templates on %s', (engine) =>
         updated_at: 'x',
       });
     expect(() => new StatementTemplate(['id', 'name'], upsert)).toThrow(/"name" is bound 0 times/);
+    // A change the first markers survive (they are lowercase already) shows with the second ones.
+    const lowered = (v: Record<'id', unknown>) =>
+      db.deleteFrom('issues').where('key', '=', String(v.id).toLowerCase());
+    expect(() => new StatementTemplate(['id'], lowered)).toThrow(
+      /statement template: value "id" is bound 0 times/,
+    );
     const ok = new StatementTemplate(['id'], (v) =>
       db.deleteFrom('issues').where('key', '=', v.id as string),
     );
     expect(() => ok.bind({ id: undefined })).toThrow(/no value for "id"/);
+    expect(() => ok.bind({ id: 'K-1', other: 1 } as { id: string })).toThrow(
+      /"other" is not one of its values/,
+    );
     expect(ok.bind({ id: 'K-1' }).parameters).toEqual(['K-1']);
   });
 });
