@@ -65,8 +65,9 @@ export async function enrichEcrImage(
   const detail = handled(deps.lookup.describe({ ...base, id }));
   const tags = handled(tagListOf(registry, t, base.credentials.key, deps));
   // The config blob GET needs the ECR token: asked now (a cache hit or a fetch shared with the tag list),
-  // so a cached tag list with an expired token does not put GetAuthorizationToken after BatchGetImage.
-  void handled(deps.clients.authorizationToken({ ...api, registryHost: t.ref.registry }));
+  // so a cached tag list with an expired token does not put GetAuthorizationToken after BatchGetImage;
+  // one turn later, after the lookups' sends (setImmediate too), so BatchGetImage is on the wire first.
+  setImmediate(() => void handled(deps.clients.authorizationToken({ ...api, registryHost: t.ref.registry })));
   const { digest, bytes, manifest } = await checkedManifest(t, await got);
   step('registry', `${manifest.mediaType} ${digest}`);
 
