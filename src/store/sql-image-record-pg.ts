@@ -4,7 +4,7 @@ import type { Platform } from '../contract/images.js';
 import { uniqueBy } from './sql-image-children.js';
 import { succeededUpdate } from './sql-report-rows.js';
 import type { Database } from './schema.js';
-import { buildRow, imageUpsert, onBuildConflict, type NewIds } from './sql-image-record.js';
+import { buildRow, imageRow, imageUpsertOf, onBuildConflict, type NewIds } from './sql-image-record.js';
 
 /**
  * Recording an enrichment on PostgreSQL in one statement, with no BEGIN and COMMIT: each statement is a
@@ -32,11 +32,9 @@ export async function recordInOneStatement(
   const build = buildRow(r, { newId: ids.buildId, sha: undefined, at });
   const row = await db
     .with('img', (qc) =>
-      imageUpsert(
+      imageUpsertOf(
         qc,
-        r.image,
-        ids.imageId,
-        at,
+        imageRow(r.image, ids.imageId, at),
         sql<SqlBool>`images.xmin = (select i.xmin from images i where i.id = images.id)`,
       ).returning('id'),
     )

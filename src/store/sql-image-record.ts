@@ -67,20 +67,6 @@ async function upsertImage(
   return idOf(await trx.executeQuery(statements.image.bind(imageRow(image, newId, at))), 'image');
 }
 
-/**
- * The image row's upsert, shared with the one-statement path (sql-image-record-pg.ts), which adds `guard`
- * to the conflict update.
- */
-export function imageUpsert(
-  qc: QueryCreator<Database>,
-  image: EnrichedImage,
-  newId: string,
-  at: string,
-  guard?: Expression<SqlBool>,
-) {
-  return imageUpsertOf(qc, imageRow(image, newId, at), guard);
-}
-
 /** The image row's columns, as written. */
 export function imageRow(image: EnrichedImage, newId: string, at: string) {
   return {
@@ -106,7 +92,8 @@ export function imageRow(image: EnrichedImage, newId: string, at: string) {
 export type ImageRow = ReturnType<typeof imageRow>;
 
 /**
- * The image upsert for a row (the statement template's builder, recording-statements.ts). The row's
+ * The image upsert for a row: the statement template's builder (recording-statements.ts), and the
+ * one-statement path's (sql-image-record-pg.ts), which adds `guard` to the conflict update. The row's
  * values pass through untouched: the template binds them by position (decision 0041).
  */
 export function imageUpsertOf(qc: QueryCreator<Database>, row: ImageRow, guard?: Expression<SqlBool>) {
