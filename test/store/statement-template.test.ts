@@ -80,5 +80,11 @@ describe.each(eachDatabase())('recording statement templates on %s', (engine) =>
       /"other" is not one of its values/,
     );
     expect(ok.bind({ id: 'K-1' }).parameters).toEqual(['K-1']);
+    // Markers count only while compiling: a value that looks like one (from a hostile registry or agent)
+    // is bound as it is, in its own place, and the statement stays the same.
+    const lookalike = '\u0000imagetrail-template-value:id';
+    const bound = ok.bind({ id: lookalike });
+    expect(bound.parameters).toEqual([lookalike]);
+    expect(bound.sql).toBe(ok.bind({ id: 'K-1' }).sql);
   });
 });
