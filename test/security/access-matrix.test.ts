@@ -1,96 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
-import { bareRemote } from '../helpers/git.js';
+import { describe, expect, it } from 'vitest';
+import { call, freshAddress, server, tokens, useAccessServer } from './access-server.js';
 
 // The access matrix: every API route × every kind of credential, against a real server. Failed
 // authentications are slowed down per client address, so each failing credential is sent from its own
-// loopback source address (127.0.x.y): the matrix measures the answers, and the slow-down test below
-// measures the delay from one address on its own.
+// loopback source address (127.0.x.y): the matrix measures the answers, and the slow-down test
+// (access-guessing.test.ts) measures the delay from one address on its own. The tokens at rest are checked
+// here, after the matrix, so the tables they scan hold what the matrix did with every token.
 
-const LOOP = 'http://127.0.0.1:9';
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-
-let remote: Awaited<ReturnType<typeof bareRemote>>;
-let server: ServerHandle;
-let port: number;
-const tokens: Record<'admin' | 'report' | 'runtime' | 'metrics' | 'viewer' | 'revoked', string> = {
-  admin: '',
-  viewer: '',
-  report: '',
-  runtime: '',
-  metrics: '',
-  revoked: '',
-};
-
-let nextAddress = 10;
-/** A fresh loopback source address, so one test's auth failures never slow down another's. */
-function freshAddress(): string {
-  const n = nextAddress++;
-  return `127.0.${Math.floor(n / 250) + 1}.${(n % 250) + 2}`;
-}
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  json: any;
-  text: string;
-  ms: number;
-}
-
-function call(
-  method: string,
-  path: string,
-  opts: { authorization?: string; body?: unknown; from?: string } = {},
-): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: Record<string, string> = {};
-    if (opts.authorization !== undefined) headers['authorization'] = opts.authorization;
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
-    }
-    const started = performance.now();
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        headers,
-        localAddress: opts.from ?? '127.0.0.1',
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            json,
-            text,
-            ms: performance.now() - started,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 type Kind = 'admin-only' | 'report' | 'metrics';
 interface Route {
@@ -155,48 +76,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/metrics', kind: 'metrics', ok: 200 },
 ];
 
-beforeAll(async () => {
-  remote = await bareRemote();
-  server = await startImagetrail({ configRepo: remote.url });
-  port = Number(new URL(server.url).port);
-  tokens.admin = server.adminToken;
-  const admin = `Bearer ${tokens.admin}`;
-  const mk = async (name: string, scopes: string[]) => {
-    const r = await call('POST', '/api/v1/tokens', { authorization: admin, body: { name, scopes } });
-    expect(r.status, r.text).toBe(201);
-    return r.json as { id: string; token: string };
-  };
-  tokens.report = (await mk('matrix-report', ['report'])).token;
-  tokens.runtime = (await mk('matrix-runtime', ['runtime:local'])).token;
-  tokens.metrics = (await mk('matrix-metrics', ['metrics'])).token;
-  tokens.viewer = (await mk('matrix-viewer', ['viewer'])).token;
-  const revoked = await mk('matrix-revoked', ['admin']);
-  tokens.revoked = revoked.token;
-  expect((await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.revoked}` })).status).toBe(
-    200,
-  );
-  expect((await call('DELETE', `/api/v1/tokens/${revoked.id}`, { authorization: admin })).status).toBe(200);
-  const ecr = await call('POST', '/api/v1/integrations', {
-    authorization: admin,
-    body: {
-      name: 'acc-ecr',
-      type: 'registry.ecr',
-      sharing: { runtimes: ['local'] },
-      skipTest: true,
-      ecr: {
-        region: 'us-east-1',
-        auth: { mode: 'accessKey', accessKeyId: 'AKIAMATRIXMATRIX0000', secretAccessKey: 'matrix-secret' },
-        endpoints: { api: LOOP, sts: LOOP, registry: LOOP },
-      },
-    },
-  });
-  expect(ecr.status, ecr.text).toBe(201);
-}, 120_000);
-
-afterAll(async () => {
-  await server?.stop();
-  await remote?.cleanup();
-});
+useAccessServer();
 
 function bad(): Array<[string, string | undefined]> {
   const wrong = 'it_' + randomBytes(32).toString('base64url');
@@ -400,33 +280,4 @@ describe('tokens at rest', () => {
       expect(r.text).not.toContain(sha256(t));
     }
   });
-});
-
-describe('guessing tokens', () => {
-  it('repeated failures from one client get slower; other clients and valid tokens are not slowed', async () => {
-    const from = freshAddress();
-    const times: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const r = await call('GET', '/api/v1/runtimes', {
-        authorization: 'Bearer it_' + randomBytes(32).toString('base64url'),
-        from,
-      });
-      expect(r.status).toBe(401);
-      times.push(r.ms);
-    }
-    // Exponential back-off: the 6th failure waits far longer than the 1st (generous ratio, not a time).
-    expect(times[5]!, JSON.stringify(times)).toBeGreaterThan(4 * times[0]!);
-    expect(times[5]!).toBeGreaterThan(times[2]!);
-    // A different client is not punished for it…
-    const other = await call('GET', '/api/v1/runtimes', {
-      authorization: 'Bearer it_' + randomBytes(32).toString('base64url'),
-      from: freshAddress(),
-    });
-    expect(other.status).toBe(401);
-    expect(other.ms).toBeLessThan(times[5]! / 2);
-    // …and a valid token from the slowed-down client still works at once.
-    const ok = await call('GET', '/api/v1/runtimes', { authorization: `Bearer ${tokens.admin}`, from });
-    expect(ok.status).toBe(200);
-    expect(ok.ms).toBeLessThan(times[5]! / 2);
-  }, 60_000);
 });

@@ -1,20 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startImagetrail, type ServerHandle } from '../helpers/imagetrail.js';
-import { bareRemote, personClone } from '../helpers/git.js';
+import { describe, expect, it } from 'vitest';
+import {
+  arns,
+  ecr,
+  expectServerSurvived,
+  load,
+  names,
+  refs,
+  regions,
+  send,
+  urls,
+  useCorpusServer,
+  type Res,
+} from './bad-input-corpus.js';
 
-// The bad-input corpus (test/corpus/*.json, made by test/corpus/generate.mjs) thrown at a real server:
-// every malformed input must get a clear 4xx that names what to fix (or, for hand-edited YAML, a reported
-// configuration problem with file and field path), never a 5xx, never a crash; the CLI exits 2.
+// The bad-input corpus (see bad-input-corpus.ts) thrown at the API of a real server: field by field, and as
+// whole request bodies. Every malformed input must get a clear 4xx that names what to fix, never a 5xx,
+// never a crash. Hand-edited YAML and the CLI: bad-input-config-cli.test.ts.
 
-const CORPUS = join(import.meta.dirname, '..', 'corpus');
-const load = <T>(name: string): T => JSON.parse(readFileSync(join(CORPUS, name), 'utf8')) as T;
-
-interface Str {
-  value: string;
-  why: string;
-}
 interface BodyCase {
   method: string;
   path: string;
@@ -25,31 +27,10 @@ interface BodyCase {
   status: number;
   field?: string;
 }
-interface YamlCase {
-  file: string;
-  text?: string;
-  gen?: { kind: 'huge' | 'deep' | 'longline' | 'binary'; bytes?: number; depth?: number };
-  why: string;
-  path: string;
-}
 
-const refs = load<Str[]>('image-references.json');
-const arns = load<Str[]>('role-arns.json');
-const regions = load<Str[]>('regions.json');
-const names = load<Str[]>('names.json');
-const urls = load<Str[]>('endpoint-urls.json');
 const badJson = load<Array<{ text: string; why: string }>>('invalid-json.json');
 const bodies = load<BodyCase[]>('api-bodies.json');
-const yamls = load<YamlCase[]>('yaml-resources.json');
 
-const LOOP = 'http://127.0.0.1:9';
-const ROLE = 'arn:aws:iam::123456789012:role/corpus';
-const ecr = (over: Record<string, unknown> = {}) => ({
-  region: 'us-east-1',
-  auth: { mode: 'iamRole', roleArn: ROLE },
-  endpoints: { api: LOOP, sts: LOOP, registry: LOOP },
-  ...over,
-});
 const create = (over: Record<string, unknown> = {}) => ({
   name: 'corpus-new',
   type: 'registry.ecr',
@@ -68,53 +49,8 @@ const POSTS = [
 ];
 const EXISTING = '/api/v1/integrations/corpus-existing';
 
-let remote: Awaited<ReturnType<typeof bareRemote>>;
-let server: ServerHandle;
 /** Every status the corpus got, for the final "no 5xx at all" check. */
 const seen: Array<{ what: string; status: number }> = [];
-
-interface Res {
-  status: number;
-  json: any;
-  text: string;
-  headers: Headers;
-}
-
-async function send(
-  method: string,
-  path: string,
-  opts: { body?: unknown; text?: string; headers?: Record<string, string>; stream?: boolean } = {},
-): Promise<Res> {
-  const headers: Record<string, string> = { authorization: `Bearer ${server.adminToken}`, ...opts.headers };
-  let body: string | ReadableStream<Uint8Array> | undefined =
-    opts.text ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-  if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
-    headers['content-type'] = 'application/json';
-  }
-  if (opts.stream && typeof body === 'string') {
-    // Chunked, without Content-Length: the limit must hold while reading, not only by the header.
-    const bytes = new TextEncoder().encode(body);
-    body = new ReadableStream({
-      start(c) {
-        for (let i = 0; i < bytes.length; i += 16 * 1024) c.enqueue(bytes.slice(i, i + 16 * 1024));
-        c.close();
-      },
-    });
-  }
-  const res = await fetch(server.url + path, {
-    method,
-    headers,
-    ...(body !== undefined ? { body, duplex: 'half' } : {}),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
 
 /**
  * The checks every refusal must pass: the expected 4xx, the error shape, a message, and when `field` is
@@ -163,28 +99,7 @@ function bodyText(c: BodyCase): string | undefined {
   return JSON.stringify(c.body);
 }
 
-beforeAll(async () => {
-  remote = await bareRemote();
-  server = await startImagetrail({ configRepo: remote.url });
-  // A stored integration for the edit / delete / report cases (never tested: it points at a closed port).
-  const r = await send('POST', '/api/v1/integrations', {
-    body: {
-      name: 'corpus-existing',
-      type: 'registry.ecr',
-      sharing: { runtimes: ['local'] },
-      skipTest: true,
-      ecr: ecr({
-        auth: { mode: 'accessKey', accessKeyId: 'AKIACORPUSCORPUS0000', secretAccessKey: 'corpus-secret' },
-      }),
-    },
-  });
-  expect(r.status, r.text).toBe(201);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await remote?.cleanup();
-});
+useCorpusServer();
 
 describe('field corpora through the API', () => {
   it(`image references (${refs.length}): report and inspect answer 400 naming the reference`, async () => {
@@ -446,189 +361,10 @@ describe('request bodies', () => {
   });
 });
 
-describe('hand-edited YAML in the configuration repository', () => {
-  it(`${yamls.length} bad resources pushed to the remote are each reported with file and path; nothing breaks`, async () => {
-    const person = await personClone(remote.url);
-    try {
-      for (const c of yamls) {
-        let text = c.text ?? '';
-        if (c.gen?.kind === 'huge')
-          text =
-            'apiVersion: imagetrail.dev/v1alpha1\nkind: Integration\n# ' + 'x'.repeat(c.gen.bytes!) + '\n';
-        if (c.gen?.kind === 'deep')
-          text = 'spec: ' + '['.repeat(c.gen.depth!) + ']'.repeat(c.gen.depth!) + '\n';
-        if (c.gen?.kind === 'longline') {
-          const name = c.file
-            .split('/')
-            .pop()!
-            .replace(/\.yaml$/, '');
-          text = `apiVersion: imagetrail.dev/v1alpha1\nkind: Integration\nmetadata: {name: ${name}}\nspec: {type: git.github, description: "${'d'.repeat(c.gen.bytes!)}", github: {token: x}}\n`;
-        }
-        if (c.gen?.kind === 'binary') {
-          let seed = 7;
-          text = Array.from({ length: c.gen.bytes! }, () =>
-            String.fromCharCode((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256),
-          ).join('');
-        }
-        await person.write(c.file, text);
-      }
-      await person.commitAndPush('hand edits: the bad-input corpus');
-      const sync = await send('POST', '/api/v1/config/sync');
-      expect(sync.status, sync.text).toBe(200);
-      const problems: Array<{ file: string; path: string; message: string; severity: string }> =
-        sync.json.problems;
-      const failures: string[] = [];
-      for (const c of yamls) {
-        const mine = problems.filter((p) => p.file === c.file);
-        if (mine.length === 0) failures.push(`${c.file} (${c.why}): not reported`);
-        else if (!mine.some((p) => p.path.startsWith(c.path)))
-          failures.push(`${c.file} (${c.why}): no problem at ${c.path || '(file)'}: ${JSON.stringify(mine)}`);
-        else if (mine.some((p) => p.message.length < 10 || /^cannot validate/.test(p.message)))
-          failures.push(`${c.file} (${c.why}): unclear message: ${JSON.stringify(mine)}`);
-      }
-      expect(failures, failures.join('\n')).toEqual([]);
-      // A clear-text secret is reported, but never echoed back.
-      expect(JSON.stringify(problems)).not.toMatch(/CorpusClear|hunter2/);
-      // The last valid state keeps serving; none of the bad resources was applied. (y-orphan is a valid
-      // resource for a runtime that does not exist yet: listed by design, with a warning.)
-      const list = await send('GET', '/api/v1/integrations');
-      expect(list.status).toBe(200);
-      expect(list.json.items.map((i: { name: string }) => i.name)).toEqual(['corpus-existing', 'y-orphan']);
-      const rts = await send('GET', '/api/v1/runtimes');
-      expect(rts.json.items.map((i: { name: string }) => i.name)).toEqual(['local']);
-      // The CLI reports them too (exit 1: the configuration has problems), each with its file.
-      const status = await cli(server, ['config', 'status', '--json']);
-      expect(status.code, status.stderr).toBe(1);
-      const cliProblems = JSON.parse(status.stdout).problems as Array<{ file: string }>;
-      for (const c of yamls) expect(cliProblems.map((p) => p.file)).toContain(c.file);
-    } finally {
-      await person.cleanup();
-    }
-  });
-});
-
-describe('the CLI', () => {
-  it('a representative subset exits 2 with a message saying what to fix', async () => {
-    const pick = <T extends Str>(list: T[], n: number) =>
-      list
-        .filter((v) => !v.value.includes('\u0000') && v.value !== '')
-        .filter((_, i, a) => i % Math.ceil(a.length / n) === 0);
-    const cases: Array<{ args: string[]; stdin?: string; expect: RegExp }> = [];
-    for (const { value } of pick(refs, 8)) {
-      cases.push({
-        args: [
-          'report-image',
-          '--image',
-          value,
-          '--registry-integration',
-          'corpus-existing',
-          '--no-local-git',
-        ],
-        expect: /image reference|image/i,
-      });
-    }
-    for (const { value } of pick(regions, 3)) {
-      cases.push({
-        args: [
-          'integration',
-          'add',
-          'ecr',
-          'cli-x',
-          '--region',
-          value,
-          '--role-arn',
-          ROLE,
-          '--runtime',
-          'local',
-        ],
-        expect: /region/i,
-      });
-    }
-    for (const { value } of pick(arns, 3)) {
-      cases.push({
-        args: [
-          'integration',
-          'add',
-          'ecr',
-          'cli-x',
-          '--region',
-          'us-east-1',
-          '--role-arn',
-          value,
-          '--runtime',
-          'local',
-        ],
-        expect: /role/i,
-      });
-    }
-    for (const { value } of pick(names, 3)) {
-      // A name starting with "-" is taken for an option by the parser: also exit 2, saying so.
-      cases.push({
-        args: [
-          'integration',
-          'add',
-          'ecr',
-          value,
-          '--region',
-          'us-east-1',
-          '--role-arn',
-          ROLE,
-          '--runtime',
-          'local',
-        ],
-        expect: /name|lowercase|unknown option/i,
-      });
-      cases.push({
-        args: ['runtime', 'add', value, '--type', 'hybrid', '--version', '0.2.0'],
-        expect: /name|lowercase|unknown option/i,
-      });
-    }
-    for (const { value } of pick(urls, 3)) {
-      cases.push({
-        args: [
-          'integration',
-          'add',
-          'github',
-          'cli-gh',
-          '--api-url',
-          value,
-          '--token-stdin',
-          '--all-runtimes',
-        ],
-        stdin: 'corpus-token',
-        expect: /api-?url|URL/i,
-      });
-    }
-    cases.push({ args: ['token', 'create', 'x', '--scope', 'root'], expect: /scope/i });
-    cases.push({
-      args: ['integration', 'delete', 'corpus-existing', '--confirm', 'delete'],
-      expect: /DELETE/,
-    });
-    cases.push({
-      args: ['runtime', 'add', 'rt', '--type', 'spaceship', '--version', '0.2.0'],
-      expect: /type|hybrid/i,
-    });
-    const failures: string[] = [];
-    for (const c of cases) {
-      const r = await cli(server, c.args, c.stdin === undefined ? {} : { stdin: c.stdin });
-      if (r.code !== 2 || !c.expect.test(r.stderr) || /at .*\.js:\d+/.test(r.stderr)) {
-        failures.push(`${JSON.stringify(c.args)} → exit ${r.code}: ${r.stderr.slice(0, 300)}`);
-      }
-    }
-    expect(failures, failures.join('\n')).toEqual([]);
-    expect(cases.length).toBeGreaterThanOrEqual(25);
-  });
-});
-
 describe('after the whole corpus', () => {
   it('the server still answers /healthz, never answered 5xx and logged no internal error', async () => {
-    expect(server.proc.exitCode).toBeNull();
-    const h = await send('GET', '/healthz');
-    expect(h.status).toBe(200);
-    expect(h.json.status).toBe('ok');
+    await expectServerSurvived();
     expect(seen.length).toBeGreaterThan(1000);
     expect(seen.filter((s) => s.status >= 500)).toEqual([]);
-    expect(server.logs()).not.toMatch(/"status":5\d\d/);
-    expect(server.logs()).not.toMatch(/InternalError|Maximum call stack|FATAL|Unhandled/i);
   });
 });
