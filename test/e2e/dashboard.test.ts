@@ -1,43 +1,28 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEcrIamScenario, startMoto, type EcrIamScenario, type MotoPeer } from '../peers/moto.js';
-import { startRegistry, type RegistryPeer } from '../peers/registry.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addEcrKeyIntegration, api, cli, reportImageArgs } from '../helpers/imagetrail.js';
+import { git } from '../helpers/git.js';
+import { HOST, REGION } from '../helpers/ecr-seed.js';
+import { signInWithToken } from '../helpers/chromium.js';
 import {
-  addEcrKeyIntegration,
-  api,
-  cli,
-  ROOT,
-  startImagetrail,
-  type ServerHandle,
-  reportImageArgs,
-} from '../helpers/imagetrail.js';
-import { bareRemote, git } from '../helpers/git.js';
-import { EcrSeeder, HOST, REGION } from '../helpers/ecr-seed.js';
+  context,
+  moto,
+  page,
+  registry,
+  remote,
+  s,
+  server,
+  SHOTS,
+  useDashboard,
+} from './dashboard-fixture.js';
 
-// The dashboard end to end: a real `imagetrail serve` (moto with IAM enforced as ECR and STS, distribution
-// as the registry data plane, a bare Git remote as the shared configuration repository) driven in Debian's
-// Chromium through playwright-core. It also takes the README's screenshots: into docs/screenshots/ when
-// asked (`npm run screenshots`), else into a temporary folder, so a test run leaves the checkout as it was.
+// The dashboard's integrations (add, test, list, edit, delete), images and reports, and a narrow window;
+// takes the README's screenshots. Setup: dashboard-fixture.ts; sign-in: dashboard-sign-in.test.ts.
 
-const UPDATE_DOCS = process.env['IMAGETRAIL_UPDATE_SCREENSHOTS'] === '1';
-const DOCS_SHOTS = join(ROOT, 'docs', 'screenshots');
 const DOCKERFILE =
   'FROM node:24-alpine\nCOPY . /app\nRUN echo "<script>alert(1)</script>"\nCMD ["node", "/app"]\n';
-let SHOTS = DOCS_SHOTS;
 const GIT_SHA = '0123456789abcdef0123456789abcdef01234567';
-
-let moto: MotoPeer;
-let registry: RegistryPeer;
-let s: EcrIamScenario;
-let remote: Awaited<ReturnType<typeof bareRemote>>;
-let server: ServerHandle;
-let browserDir: string;
-let context: BrowserContext;
-let page: Page;
-let reportOnlyToken: string;
 
 async function remoteHead(): Promise<string> {
   return (await git(remote.path, 'rev-parse', 'main')).trim();
@@ -45,13 +30,6 @@ async function remoteHead(): Promise<string> {
 
 async function remoteFiles(): Promise<string[]> {
   return (await git(remote.path, 'ls-tree', '-r', '--name-only', 'main')).trim().split('\n');
-}
-
-async function signIn(p: Page, token: string): Promise<void> {
-  await p.goto(server.url + '/');
-  await p.getByLabel('API token').fill(token);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
 }
 
 /** The page body must not scroll sideways: wide tables scroll inside their own boxes. */
@@ -70,176 +48,11 @@ async function fillEndpoints(p: Page): Promise<void> {
   await p.getByLabel('Registry (/v2/) endpoint').fill(registry.url);
 }
 
-beforeAll(async () => {
-  [moto, registry, remote] = await Promise.all([startMoto(), startRegistry(), bareRemote()]);
-  s = await createEcrIamScenario(moto);
-  const seed = new EcrSeeder(moto, registry);
-  await seed.index('team/web', 'v1', { format: 'oci' });
-  const single = await seed.image('team/api', '1.0.0', {
-    format: 'oci',
-    labels: { 'org.opencontainers.image.source': 'https://github.com/acme/api', team: 'payments' },
-  });
-  await seed.signature('team/api', single);
-  await moto.enableIamAuth();
-  // The server runs as user `chain`: its ambient identity, as in the integrations e2e test.
-  server = await startImagetrail({
-    configRepo: remote.url,
-    env: {
-      AWS_ACCESS_KEY_ID: s.users.chain.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s.users.chain.secretAccessKey,
-      AWS_REGION: REGION,
-      IMAGETRAIL_REPORT_RETRY_BASE_MS: '100',
-      IMAGETRAIL_REPORT_POLL_MS: '200',
-    },
-  });
-  for (const args of [
-    ['runtime', 'add', 'cloud', '--type', 'hosted', '--version', '0.2.0'],
-    ['runtime', 'add', 'old', '--type', 'hybrid', '--version', '0.1.26'],
-  ]) {
-    const r = await cli(server, args);
-    expect(r.code, r.stderr).toBe(0);
-  }
-  const tok = await cli(server, ['token', 'create', 'ci', '--scope', 'report', '--json']);
-  expect(tok.code, tok.stderr).toBe(0);
-  reportOnlyToken = JSON.parse(tok.stdout).token;
+useDashboard();
 
-  if (UPDATE_DOCS) await mkdir(SHOTS, { recursive: true });
-  else SHOTS = await mkdtemp(join(tmpdir(), 'imagetrail-shots-'));
-  browserDir = await mkdtemp(join(tmpdir(), 'imagetrail-chromium-'));
-  context = await chromium.launchPersistentContext(browserDir, {
-    executablePath: '/usr/bin/chromium',
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-}, 180_000);
-
-afterAll(async () => {
-  if (SHOTS !== DOCS_SHOTS) await rm(SHOTS, { recursive: true, force: true });
-  await context?.close();
-  if (browserDir) await rm(browserDir, { recursive: true, force: true });
-  await server?.stop();
-  await Promise.all([moto?.stop(), registry?.stop(), remote?.cleanup()]);
-});
-
-describe('serving the dashboard', () => {
-  it('serves index.html for client routes with a CSP without inline scripts; hashed assets are immutable', async () => {
-    const res = await fetch(server.url + '/integrations/some-name');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/html');
-    const csp = res.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).not.toContain('unsafe-inline');
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    const html = await res.text();
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script element
-    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
-    expect(asset).toBeDefined();
-    const a = await fetch(server.url + asset!);
-    expect(a.status).toBe(200);
-    expect(a.headers.get('cache-control')).toContain('immutable');
-    // API paths are not the dashboard's: JSON errors as before.
-    const apiMiss = await fetch(server.url + '/api/v1/nothing-here');
-    expect(apiMiss.headers.get('content-type')).toContain('application/json');
-  });
-});
-
-describe('sign-in', () => {
-  it('says the token was refused (401), or lacks the scope (403), then signs in with the admin token', async () => {
-    await page.goto(server.url + '/');
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByLabel('API token').fill('not-a-real-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    const alert = page.getByRole('alert');
-    await alert.waitFor();
-    expect(await alert.innerText()).toMatch(/refused/i);
-    expect(await alert.innerText()).toContain('401');
-
-    await page.getByLabel('API token').fill(reportOnlyToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('alert').filter({ hasText: '403' }).waitFor();
-    expect(await page.getByRole('alert').innerText()).toMatch(/admin scope/);
-
-    await page.getByLabel('API token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
-    // Kept in sessionStorage, never in the address.
-    expect(page.url()).not.toContain(server.adminToken);
-    expect(await page.evaluate(() => sessionStorage.getItem('imagetrail.token'))).toBe(server.adminToken);
-  });
-
-  it('says so when the server cannot be reached', async () => {
-    const p = await context.newPage();
-    try {
-      await p.goto(server.url + '/');
-      await p.route('**/api/v1/**', (route) => route.abort('connectionrefused'));
-      await p.getByLabel('API token').fill(server.adminToken);
-      await p.getByRole('button', { name: 'Sign in' }).click();
-      const alert = p.getByRole('alert');
-      await alert.waitFor();
-      expect(await alert.innerText()).toMatch(/cannot reach/i);
-    } finally {
-      await p.close();
-    }
-  });
-});
-
-describe('keyboard only', () => {
-  it('signs in and works the integration form with Tab, typing, Enter and Escape', async () => {
-    const p = await context.newPage();
-    try {
-      await p.goto(server.url + '/');
-      await p.evaluate(() => sessionStorage.clear());
-      await p.reload();
-      const focusedId = () => p.evaluate(() => document.activeElement?.id ?? '');
-      const tabTo = async (id: string, max = 30) => {
-        for (let i = 0; i < max; i++) {
-          if ((await focusedId()) === id) return;
-          await p.keyboard.press('Tab');
-        }
-        throw new Error(`Tab never reached #${id}; focus is on #${await focusedId()}`);
-      };
-      await tabTo('token');
-      await p.keyboard.type(server.adminToken);
-      await p.keyboard.press('Enter');
-      await p.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
-
-      // To the form by keyboard: Tab to the "Add ECR integration" link and press Enter.
-      for (let i = 0; i < 20; i++) {
-        const text = await p.evaluate(() => document.activeElement?.textContent ?? '');
-        if (text.includes('Add ECR integration')) break;
-        await p.keyboard.press('Tab');
-      }
-      await p.keyboard.press('Enter');
-      await p.getByRole('heading', { level: 1, name: 'Add an Amazon ECR integration' }).waitFor();
-      await tabTo('name');
-      await p.keyboard.type('kb-ecr');
-      await p.keyboard.press('Tab'); // description
-      await p.keyboard.press('Tab'); // region
-      expect(await focusedId()).toBe('region');
-      await p.keyboard.type('us-east-1');
-      // Enter submits; the client checks the rules first and focuses the first field in error.
-      await p.keyboard.press('Enter');
-      await p.locator('#accessKeyId-error').waitFor();
-      expect(await focusedId()).toBe('accessKeyId');
-      expect(await p.locator('#accessKeyId').getAttribute('aria-invalid')).toBe('true');
-      // Focus is visible (an outline is drawn on the focused control).
-      const outline = await p.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
-      expect(outline).not.toBe('none');
-    } finally {
-      await p.close();
-    }
-  });
-});
+// The shared page starts signed in as admin, on the Integrations page (dashboard-sign-in.test.ts tests
+// signing in itself).
+beforeAll(() => signInWithToken(page, server.url, server.adminToken));
 
 describe('integrations', () => {
   it('checks the spec rules before sending: IAM role on a hosted runtime, access key on an old one', async () => {
@@ -504,7 +317,7 @@ describe('narrow window (375 px)', () => {
     const p = await context.newPage();
     try {
       await p.setViewportSize({ width: 375, height: 800 });
-      await signIn(p, server.adminToken);
+      await signInWithToken(p, server.url, server.adminToken);
       const overflow: Record<string, number> = {};
       overflow['integrations'] = await horizontalOverflow(p);
       await p.screenshot({ path: join(SHOTS, 'narrow-integrations.png'), fullPage: true });
