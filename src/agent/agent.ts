@@ -18,6 +18,7 @@ import {
   writeCredential,
   type StoredCredential,
 } from './identity.js';
+import { assertAgentDataDir } from './data-dir.js';
 import { AgentSnapshot } from './snapshot.js';
 import { AgentTransport } from './transport.js';
 import { workerLoop, type AgentState } from './worker.js';
@@ -61,22 +62,24 @@ export async function runAgent(
   const redactor = new Redactor();
   const logger = createLogger(redactor, { level: opts.logLevel });
   const server = opts.server.replace(/\/+$/, '');
+  const lookUpIdentity = callerIdentity(logger, opts.awsRequestTimeoutMs, env);
+  // What the start needs from the operator is checked before any work: a wrong directory or a missing token
+  // is said at once, and leaves no key behind.
+  await assertAgentDataDir(opts.dataDir);
+  const start = await startingPoint(opts, env);
   // The lookup runs in a child process (identity.ts): started first, it overlaps the key's loading.
-  const lookup = callerIdentity(logger, opts.awsRequestTimeoutMs);
+  const lookup = lookUpIdentity();
   const keys = new KeyStore(opts.dataDir);
   const key = await keys.getOrCreate(opts.runtime);
   const agentId = newAgentId();
   const identity = await lookup;
   const transport = new AgentTransport(server, '');
-  const cred = await credentialFor(
-    { opts, env, server, transport, redactor, logger, stop },
-    {
-      agentId,
-      version,
-      recipient: key.recipient,
-      awsIdentity: identity,
-    },
-  );
+  const cred = await credentialFor({ opts, server, transport, redactor, logger, stop }, start, {
+    agentId,
+    version,
+    recipient: key.recipient,
+    awsIdentity: identity,
+  });
   if (!cred) return;
   redactor.register(cred.credential);
   transport.useToken(cred.credential);
@@ -122,12 +125,9 @@ export async function runAgent(
 }
 
 /**
- * The enrichment pipeline (registry clients, the ECR SDK, GitHub and Jira clients), loaded at the first job:
- * an idle agent does not pay for it in memory (docs/benchmarks.md, "Runtime agent").
- */
-/**
- * The enrichment pipeline and executor, loaded at the first job rather than at start: with the AWS SDK they
- * are most of an idle agent's memory.
+ * The enrichment pipeline and executor (registry clients, the ECR SDK, GitHub and Jira clients), loaded at
+ * the first job rather than at start: with the AWS SDK they are most of an idle agent's memory
+ * (docs/benchmarks.md, "Runtime agent").
  */
 function lazyRuntimeParts(d: {
   opts: z.output<typeof AgentOptions>;
@@ -192,7 +192,6 @@ async function handBack(state: AgentState, graceMs: number): Promise<void> {
 
 interface StartCtx {
   opts: z.output<typeof AgentOptions>;
-  env: NodeJS.ProcessEnv;
   server: string;
   transport: AgentTransport;
   redactor: Redactor;
@@ -200,12 +199,13 @@ interface StartCtx {
   stop: AbortSignal;
 }
 
-/** The stored credential, or a registration with the one-time token (retried while unreachable). */
-async function credentialFor(
-  ctx: StartCtx,
-  body: { agentId: string; version: string; recipient: string; awsIdentity: unknown },
-): Promise<StoredCredential | undefined> {
-  const { opts, logger } = ctx;
+/** The credential kept from an earlier start, else the registration token this start must use. */
+type StartingPoint = { stored: StoredCredential } | { token: string };
+
+async function startingPoint(
+  opts: z.output<typeof AgentOptions>,
+  env: NodeJS.ProcessEnv,
+): Promise<StartingPoint> {
   const stored = await readCredential(opts.dataDir);
   if (stored) {
     if (stored.runtime !== opts.runtime) {
@@ -214,9 +214,9 @@ async function credentialFor(
         { hints: ['Give each runtime its own --data-dir.'] },
       );
     }
-    return stored;
+    return { stored };
   }
-  const token = await registrationToken(opts.registrationTokenFile, ctx.env);
+  const token = await registrationToken(opts.registrationTokenFile, env);
   if (!token) {
     throw new InputError(`This agent is not registered yet (no ${opts.dataDir}/credential.json).`, {
       hints: [
@@ -225,6 +225,18 @@ async function credentialFor(
       ],
     });
   }
+  return { token };
+}
+
+/** The stored credential, or a registration with the one-time token (retried while unreachable). */
+async function credentialFor(
+  ctx: StartCtx,
+  start: StartingPoint,
+  body: { agentId: string; version: string; recipient: string; awsIdentity: unknown },
+): Promise<StoredCredential | undefined> {
+  const { opts, logger } = ctx;
+  if ('stored' in start) return start.stored;
+  const { token } = start;
   ctx.redactor.register(token);
   ctx.transport.useToken(token);
   for (let attempt = 0; !ctx.stop.aborted; attempt++) {

@@ -35,13 +35,21 @@ export async function readCredential(dataDir: string): Promise<StoredCredential 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const parsed = Credential.safeParse(JSON.parse(text));
+  const parsed = Credential.safeParse(parseJson(text));
   if (!parsed.success) {
     throw new InputError(`${credentialFile(dataDir)} is not an agent credential file.`, {
       hints: ['Remove it and register again with a new registration token.'],
     });
   }
   return parsed.data;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined; // refused by the schema, with the file's name
+  }
 }
 
 export async function writeCredential(dataDir: string, c: StoredCredential): Promise<void> {
@@ -63,7 +71,18 @@ export async function registrationToken(
   file: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<string | undefined> {
-  if (file) return (await readFile(file, 'utf8')).trim();
+  if (file) {
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new InputError(`Cannot read the registration token file ${file} (${err.code ?? err.message}).`, {
+        hints: [
+          'Write the token printed by `imagetrail runtime add` or `imagetrail runtime token NAME` to that file.',
+        ],
+      });
+    });
+    const token = text.trim();
+    if (!token) throw new InputError(`The registration token file ${file} is empty.`);
+    return token;
+  }
   const v = env['IMAGETRAIL_REGISTRATION_TOKEN']?.trim();
   return v || undefined;
 }
@@ -74,10 +93,14 @@ export async function registrationToken(
  * It runs once, in a short-lived child process: the STS client (and the undici and http2 it loads) would
  * otherwise stay resident in an idle agent, 10–15 MB of its 80 MB budget (docs/benchmarks.md).
  */
-export function callerIdentity(logger: Pick<Logger, 'warn'>, timeoutMs: number): Promise<AwsIdentity | null> {
-  // Settled before anything runs: a broken build fails the agent's start, not a promise nobody awaits yet.
+export function callerIdentity(
+  logger: Pick<Logger, 'warn'>,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+): () => Promise<AwsIdentity | null> {
+  // Checked here, before the agent does anything: a broken build fails its start, whatever else is wrong.
   const child = identityChild(import.meta.url);
-  return lookupIdentityVia(child, logger, timeoutMs);
+  return () => lookupIdentityVia(child, logger, timeoutMs, env['AWS_PROFILE']);
 }
 
 /**
@@ -100,12 +123,17 @@ async function lookupIdentityVia(
   child: URL | null,
   logger: Pick<Logger, 'warn'>,
   timeoutMs: number,
+  profile: string | undefined,
 ): Promise<AwsIdentity | null> {
   const lookup = child ? await inChild(child, timeoutMs) : await inProcess(timeoutMs);
   if (lookup.failure) {
+    // A profile that is not there fails like no credentials at all: name it, it is the likely mistake.
+    const via = profile
+      ? ` with AWS_PROFILE=${profile} (is that profile in ~/.aws/config or ~/.aws/credentials?)`
+      : '';
     logger.warn(
-      { errorName: lookup.failure.name },
-      `no AWS identity (GetCallerIdentity failed: ${lookup.failure.message}); IAM-role integrations cannot work on this runtime`,
+      { errorName: lookup.failure.name, ...(profile ? { awsProfile: profile } : {}) },
+      `no AWS identity (GetCallerIdentity failed${via}: ${lookup.failure.message}); IAM-role integrations cannot work on this runtime`,
     );
   }
   return lookup.identity;

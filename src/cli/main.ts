@@ -80,18 +80,26 @@ function versionOnly(argv: string[]): boolean {
   return argv.length > 0 && argv.every((a) => a === '--version' || a === '-V');
 }
 
-function addGlobalOptions(c: Command): void {
-  c.option(
+const GLOBAL_OPTIONS: Array<[flags: string, description: string]> = [
+  [
     '--server <url>',
     'imagetrail server URL (env IMAGETRAIL_SERVER, then CF_HOST; default: <data-dir>/server.json when --data-dir or IMAGETRAIL_DATA_DIR is given, else the local server registered in ~/.config/imagetrail, else http://127.0.0.1:8080)',
-  )
-    .option(
-      '--token <token>',
-      'API token (prefer env IMAGETRAIL_TOKEN or --token-file: argv is visible to other users)',
-    )
-    .option('--token-file <file>', 'read the API token from a file')
-    .option('--data-dir <dir>', 'data directory of the local server (env IMAGETRAIL_DATA_DIR)')
-    .option('--verbose', 'print causes and stack traces of errors');
+  ],
+  [
+    '--token <token>',
+    'API token (prefer env IMAGETRAIL_TOKEN or --token-file: argv is visible to other users)',
+  ],
+  ['--token-file <file>', 'read the API token from a file'],
+  ['--data-dir <dir>', 'data directory of the local server (env IMAGETRAIL_DATA_DIR)'],
+  ['--verbose', 'print causes and stack traces of errors'],
+];
+
+/** Adds the client options; a command that defines one itself (the agent's --server, --data-dir) keeps its own. */
+function addGlobalOptions(c: Command): void {
+  for (const [flags, description] of GLOBAL_OPTIONS) {
+    const long = flags.split(' ')[0];
+    if (!c.options.some((o) => o.long === long)) c.option(flags, description);
+  }
 }
 
 function forEachCommand(c: Command, fn: (c: Command) => void): void {

@@ -23,7 +23,7 @@ function agent(dist: string, dataDir: string): Promise<{ code: number; stderr: s
     const p = spawn(
       process.execPath,
       [join(dist, 'cli.js'), 'agent', '--server', 'http://127.0.0.1:9', '--runtime', 'edge'],
-      { env: baseEnv({ IMAGETRAIL_DATA_DIR: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: baseEnv({ IMAGETRAIL_AGENT_DATA_DIR: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -12,9 +12,14 @@ export function registerAgent(program: Command): void {
       'the runtime this agent serves (env IMAGETRAIL_AGENT_RUNTIME)',
       process.env['IMAGETRAIL_AGENT_RUNTIME'],
     )
+    .option('--server <url>', "the control plane's http(s) URL (env IMAGETRAIL_SERVER)")
+    .option(
+      '--data-dir <dir>',
+      "the agent's own directory: its age identity and runtime credential, 0600; never a server's data directory (env IMAGETRAIL_AGENT_DATA_DIR; default .imagetrail-agent)",
+    )
     .option(
       '--concurrency <n>',
-      'jobs run at once (env IMAGETRAIL_AGENT_CONCURRENCY)',
+      'jobs run at once (env IMAGETRAIL_AGENT_CONCURRENCY; default 4)',
       process.env['IMAGETRAIL_AGENT_CONCURRENCY'],
     )
     .option(
@@ -46,7 +51,9 @@ export function registerAgent(program: Command): void {
         {
           server: g.server ?? env['IMAGETRAIL_SERVER'] ?? '',
           runtime: o['runtime'] as string,
-          dataDir: g.dataDir ?? env['IMAGETRAIL_DATA_DIR'] ?? '.imagetrail-agent',
+          // Not IMAGETRAIL_DATA_DIR: that names a server's data directory, which an agent must not share.
+          dataDir:
+            (o['dataDir'] as string | undefined) ?? env['IMAGETRAIL_AGENT_DATA_DIR'] ?? '.imagetrail-agent',
           ...(o['concurrency'] ? { concurrency: o['concurrency'] } : {}),
           ...(o['registrationTokenFile']
             ? { registrationTokenFile: o['registrationTokenFile'] as string }
