@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateIdentity, recipientOf } from './sealing.js';
 
@@ -45,6 +45,19 @@ export class KeyStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Deletes the data directory's key of `owner` unless it is the key of `recipient`: a runtime whose agent
+   * registered its own key leaves the one this control plane generated for it at `runtime add` unused,
+   * and a private key nobody uses should not stay on disk. Keys given from outside are never touched.
+   */
+  async retire(owner: string, recipient: string): Promise<boolean> {
+    if (owner === 'control-plane' || this.shared.has(owner)) return false;
+    const held = await this.get(owner);
+    if (!held || held.recipient === recipient) return false;
+    await rm(this.path(owner), { force: true });
+    return true;
   }
 
   async getOrCreate(owner: string): Promise<KeyPair> {

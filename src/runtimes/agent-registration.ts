@@ -12,6 +12,7 @@ import type { RuntimeV1alpha1 } from '../config-repo/kinds/runtime-v1alpha1.js';
 import { runtimePath } from '../config-repo/layout.js';
 import type { ConfigSnapshot } from '../config-repo/snapshot.js';
 import type { ConfigRepo } from '../config-repo/workspace.js';
+import type { KeyStore } from '../config-repo/keys.js';
 import type { IntegrationService } from '../integrations/integration-service.js';
 import { overlayPins } from '../integrations/recipients.js';
 import type { Logger } from '../logging/logger.js';
@@ -27,6 +28,8 @@ export interface AgentRegistrationDeps {
   repo: ConfigRepo;
   pins: RecipientPins;
   integrations: Pick<IntegrationService, 'resealAll'>;
+  /** The keys this control plane holds: its generated key of a runtime goes once the agent brings its own. */
+  keys?: Pick<KeyStore, 'retire'>;
   tokens: Pick<TokenStore, 'create' | 'revoke'>;
   agents: SqlAgentStore;
   executor: Pick<RuntimeExecutor, 'canExecute'>;
@@ -104,6 +107,9 @@ export async function registerAgent(
   }
   const current = agentRuntime(deps.repo.snapshot(), deps.executor, body.runtime);
   const commit = await pinAndReseal(deps, current, body);
+  // Only once the agent's key is pinned and every secret re-sealed for it is the generated one unused.
+  if (await deps.keys?.retire(body.runtime, body.recipient))
+    deps.logger.info({ runtime: body.runtime }, "deleted this control plane's copy of the runtime's old key");
   const credential = await issueCredential(deps, body.runtime, consumed.id, consumed.retry);
   await deps.agents.seen({
     id: body.agentId,

@@ -76,7 +76,7 @@ export async function composeServices(c: Composition) {
     coord: stores.coord,
   });
   const agents = new AgentHub({
-    ...{ repo, pins, integrations, tokens: config.tokens, executor, audit, redactor, logger },
+    ...{ repo, pins, integrations, tokens: config.tokens, executor, audit, redactor, logger, keys },
     agents: new SqlAgentStore({ db: stores.store.db }),
     reports: config.reportStore,
     tasks: new SqlAgentTaskStore({ db: stores.store.db }),

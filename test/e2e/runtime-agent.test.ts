@@ -150,6 +150,11 @@ describe('registration', () => {
     for (const f of ['credential.json', 'keys/runtimes/eks-a.agekey']) {
       expect(((await stat(join(tmp, 'eks-a', f))).mode & 0o777).toString(8)).toBe('600');
     }
+    // The key the control plane generated at `runtime add` is gone from its data directory: unused since.
+    for (const name of ['eks-a', 'eks-b']) {
+      const held = stat(join(server.dataDir, 'keys', 'runtimes', `${name}.agekey`));
+      await expect(held).rejects.toMatchObject({ code: 'ENOENT' });
+    }
   });
 
   it('refuses a used registration token and an expired one', async () => {
@@ -270,14 +275,27 @@ describe('isolation', () => {
 
 describe('dispatch', () => {
   it('a report for a runtime with no agent waits, visibly, and is enriched when one connects', async () => {
-    const token = await addRuntime('eks-c');
+    await addRuntime('eks-c');
     const id = await report('eks-c', 'key-ecr');
     await new Promise((r) => setTimeout(r, 1500));
     expect((await api(server, 'GET', `/api/v1/image-reports/${id}`)).json.status).toBe('queued');
     const view = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json;
     expect(view.queue.queued).toBe(1);
     expect(view.waiting).toContain('waiting for runtime eks-c');
-    agentFor('eks-c', s.users.ro, { tokenFile: await tokenFile('eks-c', token) });
+    // The token as an operator gets it: `runtime token --output`, a new 0600 file, and the command to run.
+    const file = join(tmp, 'eks-c.cli.token');
+    const issued = await cli(server, ['runtime', 'token', 'eks-c', '--output', file]);
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(issued.stdout).toBe('');
+    expect(issued.stderr).toContain(
+      `imagetrail agent --server ${server.url} --runtime eks-c --data-dir .imagetrail-agent/eks-c --registration-token-file ${file}`,
+    );
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await readFile(file, 'utf8')).toMatch(/^itreg_[\w-]{43}\n$/);
+    const again = await cli(server, ['runtime', 'token', 'eks-c', '--output', file, '--json']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`Cannot write ${file} (EEXIST)`);
+    agentFor('eks-c', s.users.ro, { tokenFile: file });
     expect((await settled(id)).status).toBe('succeeded');
   });
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { Registration, RuntimeAdded, RuntimeList, RuntimeView } from '../../contract/admin-answers.js';
 import { printJson, stdio, table } from '../output.js';
 import { clientFor } from './common.js';
+import { TOKEN_OUTPUT_HELP, TokenFile, issuingInto, printRegistration, withoutToken } from './token-file.js';
 
 export function registerRuntime(program: Command): void {
   const rt = program.command('runtime').description('manage runtimes (where registry work runs)');
@@ -10,14 +11,6 @@ export function registerRuntime(program: Command): void {
   registerToken(rt);
   registerList(rt);
   registerShow(rt);
-}
-
-function printRegistration(out: ReturnType<typeof stdio>, r: Registration): void {
-  out.err(
-    `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt}); put it in a file and start:\n` +
-      `  imagetrail agent --server URL --runtime ${r.runtime} --registration-token-file FILE`,
-  );
-  out.out(r.registrationToken);
 }
 
 export function short(sha: string | null | undefined): string {
@@ -37,22 +30,35 @@ function registerAdd(rt: Command): void {
       "the runtime's age public key (default: generate a key pair; the private key stays in the data directory)",
     )
     .option('--description <text>', 'free text')
+    .option('--output <file>', TOKEN_OUTPUT_HELP)
     .option('--json', 'print JSON')
     .action(async (name: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       const out = stdio(Boolean(o['json']));
       const client = await clientFor(cmd);
-      const res = await client.call(RuntimeAdded, 'POST', '/api/v1/runtimes', {
-        name,
-        type: o['type'],
-        version: o['version'],
-        ...(o['recipient'] ? { recipient: o['recipient'] } : {}),
-        ...(o['description'] ? { description: o['description'] } : {}),
-      });
-      if (out.json) return printJson(out, res);
+      const file = await TokenFile.create(o['output'] as string | undefined);
+      const res = await issuingInto(
+        file,
+        () =>
+          client.call(RuntimeAdded, 'POST', '/api/v1/runtimes', {
+            name,
+            type: o['type'],
+            version: o['version'],
+            ...(o['recipient'] ? { recipient: o['recipient'] } : {}),
+            ...(o['description'] ? { description: o['description'] } : {}),
+          }),
+        (r) => r.registration,
+      );
+      if (out.json) {
+        const { registration, ...rest } = res;
+        return printJson(
+          out,
+          registration ? { ...rest, registration: withoutToken(registration, file) } : res,
+        );
+      }
       out.out(
         `Runtime ${name} (${res.runtime.type} ${res.runtime.version}) added in commit ${short(res.commit)}.`,
       );
-      if (res.registration) printRegistration(out, res.registration);
+      if (res.registration) printRegistration(out, res.registration, client.baseUrl, file);
       else if (res.keyFile)
         out.err(
           `Its private age identity is in ${res.keyFile} (mode 0600): move it to where the runtime runs.`,
@@ -64,16 +70,27 @@ function registerToken(rt: Command): void {
   rt.command('token <name>')
     .description("issue a one-time registration token for a remote hybrid runtime's agent")
     .option('--ttl <seconds>', 'how long the token may be used', '3600')
+    .option('--output <file>', TOKEN_OUTPUT_HELP)
     .option('--json', 'print JSON')
-    .action(async (name: string, o: { ttl: string; json?: boolean }, cmd: Command) => {
+    .action(async (name: string, o: { ttl: string; output?: string; json?: boolean }, cmd: Command) => {
       const out = stdio(Boolean(o.json));
-      const res = await (
-        await clientFor(cmd)
-      ).call(Registration, 'POST', `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`, {
-        ttlSeconds: Number(o.ttl),
-      });
-      if (out.json) return printJson(out, res);
-      printRegistration(out, res);
+      const client = await clientFor(cmd);
+      const file = await TokenFile.create(o.output);
+      const res = await issuingInto(
+        file,
+        () =>
+          client.call(
+            Registration,
+            'POST',
+            `/api/v1/runtimes/${encodeURIComponent(name)}/registration-tokens`,
+            {
+              ttlSeconds: Number(o.ttl),
+            },
+          ),
+        (r) => r,
+      );
+      if (out.json) return printJson(out, withoutToken(res, file));
+      printRegistration(out, res, client.baseUrl, file);
     });
 }
 
