@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { AGENT_PROTOCOL, RegisterResponse } from '../contract/agent-protocol.js';
+import { AGENT_PROTOCOL, LeaveResponse, RegisterResponse } from '../contract/agent-protocol.js';
 import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
 import { InputError, isAppError } from '../domain/errors.js';
 import { ResourceName } from '../domain/names.js';
@@ -120,6 +120,7 @@ export async function runAgent(
     ),
   );
   await handBack(state, opts.shutdownGraceMs);
+  await sayLeaving(state);
   if (failure) throw failure;
   logger.info({ runtime: opts.runtime, agent: agentId }, 'agent stopped');
 }
@@ -188,6 +189,20 @@ async function handBack(state: AgentState, graceMs: number): Promise<void> {
       .then(() => state.logger.info({ report: job.id }, 'handed the job back to the control plane'))
       .catch((err: unknown) => state.logger.warn({ err, report: job.id }, 'could not hand the job back'));
   }
+}
+
+/**
+ * Tells the control plane this agent stopped, so the runtime shows it at once (not after the "connected"
+ * window) and a connection test waiting for it is answered then. Best effort: an older control plane, a
+ * revoked credential or a network cut only leave the agent shown as it was, until the window passes.
+ */
+async function sayLeaving(state: AgentState): Promise<void> {
+  const body = { protocol: AGENT_PROTOCOL, runtime: state.runtime, agentId: state.agentId };
+  await state.transport
+    .call(LeaveResponse, 'POST', '/api/v1/agent/leave', body, { timeoutMs: 3000 })
+    .catch((err: unknown) =>
+      state.logger.debug({ err }, 'could not tell the control plane this agent stopped'),
+    );
 }
 
 interface StartCtx {

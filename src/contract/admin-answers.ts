@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AgentView } from './agent-protocol.js';
 
 /**
  * What the administration API answers (runtimes, tokens, audit, configuration repository status): parsed by
@@ -26,17 +27,7 @@ export const RuntimeView = z.object({
     }),
   ),
   /** Remote hybrid runtimes only: their agents, queued work, and why work waits. */
-  agents: z
-    .array(
-      z.object({
-        id: z.string(),
-        version: z.string(),
-        awsIdentityArn: z.string().nullable(),
-        lastSeenAt: z.string(),
-        connected: z.boolean(),
-      }),
-    )
-    .optional(),
+  agents: z.array(AgentView.partial({ registeredAt: true })).optional(),
   queue: z.object({ queued: z.number(), oldestQueuedAt: z.string().nullable() }).optional(),
   waiting: z.string().optional(),
 });

@@ -127,6 +127,14 @@ export type ClaimResponse = z.infer<typeof ClaimResponse>;
 export const LeaseRequest = Protocol.extend({ leaseId: LeaseId }).strict();
 export type LeaseRequest = z.infer<typeof LeaseRequest>;
 
+/**
+ * `POST /api/v1/agent/leave`: the agent is stopping, its jobs finished or handed back. The runtime shows it
+ * stopped at once, not after the "connected" window. Optional: a control plane without it answers 404.
+ */
+export const LeaveRequest = Protocol.extend({ runtime: Name, agentId: AgentId }).strict();
+export type LeaveRequest = z.infer<typeof LeaveRequest>;
+export const LeaveResponse = z.object({ protocol: z.literal(AGENT_PROTOCOL), left: z.boolean() });
+
 export const Step = z.object({
   name: z.string().min(1).max(200),
   status: z.enum(['running', 'ok', 'failed', 'skipped']),
@@ -235,8 +243,10 @@ export const AgentView = z.object({
   awsIdentityArn: z.string().nullable(),
   registeredAt: z.string(),
   lastSeenAt: z.string(),
-  /** Seen within the last long poll or two. */
+  /** Seen within the last long poll or two, and not stopped since. */
   connected: z.boolean(),
+  /** When it said it was stopping (SIGTERM); null while serving or when it went without a word. */
+  leftAt: z.string().nullable().optional(),
 });
 export type AgentView = z.infer<typeof AgentView>;
 

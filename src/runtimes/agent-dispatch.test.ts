@@ -30,7 +30,11 @@ function setup(reports = new FakeReportStore(), opts: { leaseMs?: number } = {})
         Promise.resolve({ imageId: 'img_1', buildId: 'bld_1', created: true, buildCreated: true })
       ),
     },
-    agents: { seen: () => Promise.resolve(), list: () => Promise.resolve([]) } as unknown as SqlAgentStore,
+    agents: {
+      seen: () => Promise.resolve(),
+      prune: () => Promise.resolve(),
+      list: () => Promise.resolve([]),
+    } as unknown as SqlAgentStore,
     redactor: new Redactor(),
     pollMs: 60_000,
     ...opts,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type * as z from 'zod';
+import type { LeaveResponse } from '../contract/agent-protocol.js';
 import {
   AGENT_PROTOCOL,
   ClaimRequest,
   CompleteRequest,
   LeaseRequest,
+  LeaveRequest,
   type AgentJob,
   type AgentView,
   type ClaimResponse,
@@ -187,6 +189,16 @@ export class AgentDispatch {
     return { leaseUntil: new Date(until).toISOString() };
   }
 
+  /** The agent is stopping: shown stopped from now on, until it claims again. */
+  async leave(principal: Principal, raw: unknown): Promise<z.output<typeof LeaveResponse>> {
+    checkProtocol(raw);
+    const req = parseInput(LeaveRequest, raw, 'leave');
+    assertRuntime(principal, req.runtime);
+    // Its next claim (a restart under the same id) must write `seen` again, which clears the mark.
+    this.#seen.delete(req.agentId);
+    return { protocol: AGENT_PROTOCOL, left: await this.deps.agents.leave(req.agentId, req.runtime) };
+  }
+
   async release(principal: Principal, id: string, raw: unknown): Promise<{ released: boolean }> {
     checkProtocol(raw);
     const req = parseInput(LeaseRequest, raw, 'release');
@@ -276,7 +288,8 @@ export class AgentDispatch {
       awsIdentityArn: a.awsArn,
       registeredAt: a.registeredAt,
       lastSeenAt: a.lastSeenAt,
-      connected: now - Date.parse(a.lastSeenAt) <= window,
+      leftAt: a.leftAt,
+      connected: a.leftAt === null && now - Date.parse(a.lastSeenAt) <= window,
     }));
   }
 
@@ -362,6 +375,8 @@ export class AgentDispatch {
       version: req.version,
       ...(awsArn !== undefined ? { awsArn } : {}),
     });
+    // An agent new to this replica (a start, or one made up): the runtime's rows stay bounded.
+    if (!last) await this.deps.agents.prune(req.runtime);
     // Agent ids are the agents' own words: keep the newest few hundred, so made-up ids cannot grow this.
     this.#seen.delete(req.agentId);
     this.#seen.set(req.agentId, { key, at: now });

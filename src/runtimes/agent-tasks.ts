@@ -165,7 +165,7 @@ export class AgentTasks implements RemoteTester {
     what: string,
   ) {
     const agents = await this.deps.agentsOf(runtime);
-    if (agents.length === 0) throw await this.noAgent(runtime, `run the ${what}`, agents);
+    if (nobodyComing(agents)) throw await this.noAgent(runtime, `run the ${what}`, agents);
     const task = await this.deps.tasks.enqueue({ runtime, kind, payload, ttlMs: this.timeoutMs });
     this.deps.wake(runtime);
     const deadline = Date.now() + this.timeoutMs;
@@ -201,19 +201,28 @@ export class AgentTasks implements RemoteTester {
   /** "waiting for runtime "eks-a": no agent connected since …", as an answer within the timeout. */
   private async noAgent(runtime: string, what: string, known?: AgentView[]): Promise<UnavailableError> {
     const agents = known ?? (await this.deps.agentsOf(runtime));
-    const last = agents[0]?.lastSeenAt;
-    const why = !last
+    const newest = agents[0];
+    const why = !newest
       ? 'no agent has ever connected'
       : agents.some((a) => a.connected)
-        ? `no agent answered within ${Math.round(this.timeoutMs / 1000)} s (last seen ${last})`
-        : `no agent connected since ${last}`;
+        ? `no agent answered within ${Math.round(this.timeoutMs / 1000)} s (last seen ${newest.lastSeenAt})`
+        : newest.leftAt
+          ? `its last agent stopped at ${newest.leftAt}`
+          : `no agent connected since ${newest.lastSeenAt}`;
     return new UnavailableError(`Cannot ${what}: waiting for runtime "${runtime}": ${why}.`, {
       hints: [
         `Start the runtime's agent (imagetrail agent --runtime ${runtime}; a registration token: imagetrail runtime token ${runtime}), and check it reaches this control plane.`,
-        'Or commit without testing: --skip-test.',
       ],
     });
   }
+}
+
+/**
+ * No agent will take the task within the timeout: none ever registered, or none is connected and the newest
+ * said it stopped. One that is only quiet (a network cut, every worker busy) may still come: waited for.
+ */
+function nobodyComing(agents: AgentView[]): boolean {
+  return !agents.some((a) => a.connected) && (agents.length === 0 || Boolean(agents[0]!.leftAt));
 }
 
 function toJob(t: ClaimedTask, leaseId: string, leaseMs: number): TestTask | InspectTask {

@@ -23,7 +23,11 @@ function setup() {
     repo: { snapshot: () => emptySnapshot('c0ffee') },
     reports,
     images: { recordEnrichment: () => Promise.reject(new Error('not used')) },
-    agents: { seen: () => Promise.resolve(), list: () => Promise.resolve([]) } as unknown as SqlAgentStore,
+    agents: {
+      seen: () => Promise.resolve(),
+      prune: () => Promise.resolve(),
+      list: () => Promise.resolve([]),
+    } as unknown as SqlAgentStore,
     redactor: new Redactor(),
     pollMs: 60_000,
   });

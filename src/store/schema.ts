@@ -325,6 +325,8 @@ export interface RuntimeAgentsTable {
   aws_arn: string | null;
   registered_at: string;
   last_seen_at: string;
+  /** When it said it was stopping; null while serving (migration 0015). */
+  left_at?: string | null;
 }
 
 /** Connection tests and inspections queued for a remote hybrid runtime's agents (JSON in text columns). */

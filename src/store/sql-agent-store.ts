@@ -15,7 +15,13 @@ export interface AgentRecord {
   awsArn: string | null;
   registeredAt: string;
   lastSeenAt: string;
+  /** When it said it was stopping (null: serving, or gone without a word). */
+  leftAt: string | null;
 }
+
+/** Agents of a runtime kept at most, and how long one not seen since is kept (the newest is always kept). */
+const KEEP_AGENTS = 100;
+const KEEP_AGENT_MS = 7 * 24 * 3600_000;
 
 export const REGISTRATION_PREFIX = 'itreg_';
 
@@ -130,6 +136,7 @@ export class SqlAgentStore {
         aws_arn: agent.awsArn ?? null,
         registered_at: at,
         last_seen_at: at,
+        left_at: null,
       })
       .onConflict((oc) =>
         oc.column('id').doUpdateSet({
@@ -137,8 +144,42 @@ export class SqlAgentStore {
           version: agent.version,
           ...(agent.awsArn !== undefined ? { aws_arn: agent.awsArn } : {}),
           last_seen_at: at,
+          left_at: null,
         }),
       )
+      .execute();
+  }
+
+  /** The agent says it is stopping; false when no agent of that id serves that runtime. */
+  async leave(id: string, runtime: string): Promise<boolean> {
+    const res = await this.db
+      .updateTable('runtime_agents')
+      .set({ left_at: this.now().toISOString() })
+      .where('id', '=', id)
+      .where('runtime', '=', runtime)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Forgets the runtime's agents past the newest KEEP_AGENTS, and those not seen for KEEP_AGENT_MS but the
+   * newest: every agent start is a new id, and agent ids are the agents' own words, so the rows are bounded.
+   */
+  async prune(runtime: string): Promise<void> {
+    const cutoff = new Date(this.now().getTime() - KEEP_AGENT_MS).toISOString();
+    const newest = (n: number) =>
+      this.db
+        .selectFrom('runtime_agents')
+        .select('id')
+        .where('runtime', '=', runtime)
+        .orderBy('last_seen_at', 'desc')
+        .orderBy('id')
+        .limit(n);
+    await this.db
+      .deleteFrom('runtime_agents')
+      .where('runtime', '=', runtime)
+      .where('id', 'not in', newest(1))
+      .where((eb) => eb.or([eb('last_seen_at', '<', cutoff), eb('id', 'not in', newest(KEEP_AGENTS))]))
       .execute();
   }
 
@@ -157,6 +198,7 @@ export class SqlAgentStore {
       awsArn: r.aws_arn,
       registeredAt: r.registered_at,
       lastSeenAt: r.last_seen_at,
+      leftAt: r.left_at ?? null,
     }));
   }
 }

@@ -191,9 +191,57 @@ describe('no agent', () => {
     expect(r.json.error.message).toContain('waiting for runtime "eks-none": no agent has ever connected');
   });
 
-  it('a runtime whose agent stopped answers within the timeout with when it was last seen, and the task is withdrawn', async () => {
+  it('a runtime whose agent stopped (SIGTERM) shows it stopped and answers at once, naming when', async () => {
     await startAgentFor('eks-c', s.users.chain);
-    await agents['eks-c']!.stop();
+    expect(await agents['eks-c']!.stop()).toBe(0);
+    const agent = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.agents[0];
+    // Said by the agent on its way out: not "connected" until the window since its last claim has passed.
+    expect(agent).toMatchObject({ connected: false, leftAt: expect.any(String) });
+    const started = Date.now();
+    const r = await api(server, 'POST', '/api/v1/integrations/test', {
+      type: 'registry.ecr',
+      runtime: 'eks-c',
+      sharing: { runtimes: ['eks-c'] },
+      ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrichOpen.arn } },
+    });
+    expect(r.status, r.text).toBe(503);
+    expect(Date.now() - started).toBeLessThan(TASK_TIMEOUT_MS / 2);
+    expect(r.json.error.message).toContain(
+      `waiting for runtime "eks-c": its last agent stopped at ${agent.leftAt}`,
+    );
+    // Only the commit a test gates can be made untested: `integration test` is not told to --skip-test.
+    expect(JSON.stringify(r.json.error.hints)).not.toContain('--skip-test');
+    const show = await cli(server, ['runtime', 'show', 'eks-c']);
+    expect(show.stdout).toContain(`○ ${agent.id as string} `);
+    expect(show.stdout).toContain(`stopped at ${agent.leftAt as string}`);
+  });
+
+  it('an integration add gated on a stopped runtime is refused with the way to commit untested', async () => {
+    const r = await api(server, 'POST', '/api/v1/integrations', {
+      type: 'registry.ecr',
+      name: 'gated-on-c',
+      testRuntime: 'eks-c',
+      sharing: { runtimes: ['eks-c'] },
+      ecr: { region: REGION, auth: { mode: 'iamRole', roleArn: s.roles.enrichOpen.arn } },
+    });
+    expect(r.status, r.text).toBe(503);
+    expect(r.json.error.message).toContain('its last agent stopped at');
+    expect(r.json.error.message).toContain('Nothing was committed.');
+    expect(r.json.error.hints).toContain('Or commit without testing: --skip-test.');
+  });
+
+  it('a runtime whose agent went silent (SIGKILL) answers within the timeout with when it was last seen, and the task is withdrawn', async () => {
+    // The same runtime's agent again, from its data directory (no token), then killed without a word.
+    const again = startAgent({
+      server: cpProxy.url,
+      runtime: 'eks-c',
+      dataDir: join(tmp, 'eks-c'),
+      env: identityEnv(sc, s.users.chain),
+    });
+    agents['eks-c'] = again;
+    await waitConnected(sc, 'eks-c', again);
+    again.proc.kill('SIGKILL');
+    await again.exited;
     const lastSeen = (await api(server, 'GET', '/api/v1/runtimes/eks-c')).json.agents[0].lastSeenAt as string;
     const started = Date.now();
     const pending = api(server, 'POST', '/api/v1/integrations/test', {

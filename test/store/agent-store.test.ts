@@ -143,8 +143,46 @@ describe.each(eachDatabase())('agent store (%s)', (engine) => {
         awsArn: 'arn:aws:iam::1:user/a',
         registeredAt: '2025-01-01T00:00:00.000Z',
         lastSeenAt: '2025-01-01T00:00:05.000Z',
+        leftAt: null,
       },
     ]);
     expect((await store.list()).map((a) => a.id).sort()).toEqual(['a1', 'b1']);
+  });
+
+  it('marks an agent stopped when it leaves, only in its own runtime, until it is seen again', async () => {
+    const clock = manualClock();
+    const store = new SqlAgentStore({ db: database().db, now: clock.now });
+    await store.seen({ id: 'a1', runtime: 'eks-a', version: '0.2.0' });
+    expect(await store.leave('a1', 'eks-b')).toBe(false);
+    expect(await store.leave('nobody', 'eks-a')).toBe(false);
+    clock.advance(1000);
+    expect(await store.leave('a1', 'eks-a')).toBe(true);
+    expect((await store.list('eks-a'))[0]).toMatchObject({
+      lastSeenAt: '2025-01-01T00:00:00.000Z',
+      leftAt: '2025-01-01T00:00:01.000Z',
+    });
+    await store.seen({ id: 'a1', runtime: 'eks-a', version: '0.2.0' });
+    expect((await store.list('eks-a'))[0]?.leftAt).toBeNull();
+  });
+
+  it('keeps a runtime’s agents bounded: the newest 100, none older than a week but the newest', async () => {
+    const clock = manualClock();
+    const store = new SqlAgentStore({ db: database().db, now: clock.now });
+    for (let i = 0; i < 105; i++) {
+      await store.seen({ id: `a${String(i).padStart(3, '0')}`, runtime: 'eks-a', version: '0.2.0' });
+      clock.advance(1000);
+    }
+    await store.seen({ id: 'b1', runtime: 'eks-b', version: '0.2.0' });
+    await store.prune('eks-a');
+    const kept = (await store.list('eks-a')).map((a) => a.id);
+    expect(kept).toHaveLength(100);
+    expect(kept[0]).toBe('a104');
+    expect(kept).not.toContain('a004');
+    expect(kept).toContain('a005');
+    // A week later only the newest stays, and it says when the runtime was last served; eks-b is untouched.
+    clock.advance(8 * 24 * 3600_000);
+    await store.prune('eks-a');
+    expect((await store.list('eks-a')).map((a) => a.id)).toEqual(['a104']);
+    expect((await store.list('eks-b')).map((a) => a.id)).toEqual(['b1']);
   });
 });

@@ -138,7 +138,7 @@ function registerShow(rt: Command): void {
         if (r.agents.length === 0) out.out(`  (none; register one with: imagetrail runtime token ${r.name})`);
         for (const a of r.agents) {
           out.out(
-            `  ${a.connected ? '●' : '○'} ${a.id} ${a.version} last seen ${a.lastSeenAt}${a.awsIdentityArn ? ` as ${a.awsIdentityArn}` : ' (no AWS identity)'}`,
+            `  ${a.connected ? '●' : '○'} ${a.id} ${a.version} ${a.leftAt ? `stopped at ${a.leftAt}` : `last seen ${a.lastSeenAt}`}${a.awsIdentityArn ? ` as ${a.awsIdentityArn}` : ' (no AWS identity)'}`,
           );
         }
       }

@@ -1,4 +1,4 @@
-import { CheckFailedError, InputError } from '../../domain/errors.js';
+import { CheckFailedError, InputError, UnavailableError } from '../../domain/errors.js';
 import type { ConfigSnapshot } from '../../config-repo/snapshot.js';
 import type { IntegrationExecutor } from '../types/executor.js';
 import type { RemoteTester } from '../remote-tester.js';
@@ -100,7 +100,17 @@ export async function gateTest(
   if (requested && !snap.runtimes.has(requested)) throw runtimeNotFound(requested);
   const available = targets.filter((t) => t.availability.available).map((t) => t.runtime);
   const runtimeName = pickTestRuntime(places, available, requested, 'the integration');
-  const result = await testOn(places, h, name, settings, snap.runtimes.get(runtimeName)!, onCheck);
+  const result = await testOn(places, h, name, settings, snap.runtimes.get(runtimeName)!, onCheck).catch(
+    (err: unknown) => {
+      // No agent to run it (a remote runtime): the commit this test gates can still be made untested.
+      if (!(err instanceof UnavailableError)) throw err;
+      throw new UnavailableError(`${err.message} Nothing was committed.`, {
+        cause: err,
+        hints: [...err.hints, 'Or commit without testing: --skip-test.'],
+        details: [...err.details],
+      });
+    },
+  );
   if (!result.ok) {
     const failed = result.checks.filter((c) => !c.ok && !c.skipped);
     const first = failed[0];

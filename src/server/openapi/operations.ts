@@ -16,6 +16,7 @@ import {
   ClaimRequest,
   CompleteRequest,
   LeaseRequest,
+  LeaveRequest,
   RegisterRequest,
   RegistrationTokenRequest,
   TaskCompleteRequest,
@@ -94,6 +95,14 @@ const AGENT_OPERATIONS: Operation[] = [
     tag: 'agents',
     scopes: AGENT,
     body: CompleteRequest,
+  },
+  {
+    method: 'post',
+    path: '/agent/leave',
+    summary: 'Say the agent is stopping (its jobs finished or handed back): shown stopped at once',
+    tag: 'agents',
+    scopes: AGENT,
+    body: LeaveRequest,
   },
   {
     method: 'post',

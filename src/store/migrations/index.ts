@@ -15,6 +15,7 @@ import { trackingDeployments } from './0011-tracking-deployments.js';
 import { registrationRetry } from './0012-registration-retry.js';
 import { agentTasks } from './0013-agent-tasks.js';
 import { observerLease } from './0014-observer-lease.js';
+import { agentLeft } from './0015-agent-left.js';
 
 /**
  * Every migration, in order, as code: no directory scanning, so the list survives bundling by esbuild.
@@ -36,6 +37,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0012-registration-retry': registrationRetry,
   '0013-agent-tasks': agentTasks,
   '0014-observer-lease': observerLease,
+  '0015-agent-left': agentLeft,
 };
 
 export class CodeMigrationProvider implements MigrationProvider {

@@ -87,12 +87,13 @@ function AgentsCell({ runtime: r }: { runtime: RuntimeView }) {
       <ul className="availability">
         {r.agents.map((a) => (
           <li key={a.id} data-agent={a.id}>
-            <span className={`badge ${a.connected ? 'badge-ok' : 'badge-bad'}`}>
-              {a.connected ? 'connected' : 'not connected'}
+            <span className={`badge ${a.connected ? 'badge-ok' : a.leftAt ? '' : 'badge-bad'}`}>
+              {a.connected ? 'connected' : a.leftAt ? 'stopped' : 'not connected'}
             </span>{' '}
             {a.id} <span className="muted small">{a.version}</span>
             <div className="muted small">
-              {a.awsIdentityArn ?? 'no AWS identity'} · last seen {a.lastSeenAt}
+              {a.awsIdentityArn ?? 'no AWS identity'} ·{' '}
+              {a.leftAt ? `stopped at ${a.leftAt}` : `last seen ${a.lastSeenAt}`}
             </div>
           </li>
         ))}

@@ -49,6 +49,7 @@ export function agentRoutes(deps: { agents?: AgentHub | undefined; tokens: Token
   r.post('/jobs/:id/complete', async (c) =>
     c.json(await hub.dispatch.complete(c.get('principal'), c.req.param('id'), await jsonBody(c))),
   );
+  r.post('/leave', async (c) => c.json(await hub.dispatch.leave(c.get('principal'), await jsonBody(c))));
   r.post('/jobs/:id/release', async (c) =>
     c.json(await hub.dispatch.release(c.get('principal'), c.req.param('id'), await jsonBody(c))),
   );
