@@ -238,7 +238,7 @@ export const callsBench: Benchmark = {
           'EcrImageLookup sends a lone lookup at once; lookups for a repository that arrive while a call for it is in flight wait',
           'for that call and then go out together (test/ecr-lookup.test.ts), so a burst costs a few calls, not one per report.',
           '',
-          'Setup as in test/e2e/report-image.test.ts: moto with IAM enforcement on, distribution as the ECR data plane, an access-key',
+          'Setup as in test/e2e/report-image-fixture.ts: moto with IAM enforcement on, distribution as the ECR data plane, an access-key',
           'integration added with its connection test; a counting proxy (bench/lib/proxy.ts, which also records `X-Amz-Target`) in front',
           'of moto (`--api-endpoint`) and of the registry (`--registry-endpoint`). Each report is POSTed and waited for before the next;',
           'counts are reset between reports. "Warm" = after a first report in the same repository (token, tag list and SDK client cached).',

@@ -15,7 +15,7 @@ import { startMotoPool } from './moto-pool.js';
 export { ACCOUNT, HOST, REGION };
 
 /**
- * The report path as in test/e2e/report-image.test.ts: moto (ECR API, IAM enforced) + distribution (the
+ * The report path as in test/e2e/report-image-fixture.ts: moto (ECR API, IAM enforced) + distribution (the
  * registry data plane, ECR-style Basic auth), an imagetrail server with an access-key ECR integration, and
  * counting proxies in front of moto (the integration's --api-endpoint) and of the registry
  * (--registry-endpoint).
