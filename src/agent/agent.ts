@@ -57,6 +57,8 @@ export async function runAgent(
   version: string,
   env: NodeJS.ProcessEnv = process.env,
   stop: AbortSignal = shutdownSignal(),
+  /** One plain line for a person at the terminal once it serves (the log lines are JSON), as `serve` says. */
+  announce?: (line: string) => void,
 ): Promise<void> {
   const opts = parseInput(AgentOptions, raw, 'agent options');
   const redactor = new Redactor();
@@ -110,6 +112,9 @@ export async function runAgent(
   logger.info(
     { runtime: opts.runtime, agent: agentId, server, awsIdentity: identity?.arn ?? null },
     `imagetrail agent ${version} serving runtime ${opts.runtime}`,
+  );
+  announce?.(
+    `imagetrail agent ${version} serving runtime ${opts.runtime} for ${server}, as ${identity?.arn ?? 'no AWS identity'} (data in ${opts.dataDir}; Ctrl-C stops it)`,
   );
   await Promise.all(
     tasks.map((t) =>

@@ -150,6 +150,9 @@ describe('registration', () => {
     for (const f of ['credential.json', 'keys/runtimes/eks-a.agekey']) {
       expect(((await stat(join(tmp, 'eks-a', f))).mode & 0o777).toString(8)).toBe('600');
     }
+    // A person at the terminal gets one plain line, as from `serve`, naming what the agent serves as whom.
+    const a = agents.find((h) => h.proc.spawnargs.includes(join(tmp, 'eks-a')))!;
+    expect(a.logs()).toContain(`serving runtime eks-a for ${cpProxy.url}, as ${s.users.chain.arn} (data in`);
     // The key the control plane generated at `runtime add` is gone from its data directory: unused since.
     for (const name of ['eks-a', 'eks-b']) {
       const held = stat(join(server.dataDir, 'keys', 'runtimes', `${name}.agekey`));

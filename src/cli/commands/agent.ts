@@ -76,6 +76,9 @@ export function registerAgent(program: Command): void {
           ...(env['IMAGETRAIL_LOG_LEVEL'] ? { logLevel: env['IMAGETRAIL_LOG_LEVEL'] as 'info' } : {}),
         },
         VERSION,
+        process.env,
+        undefined,
+        (line) => process.stderr.write(line + '\n'),
       );
     });
 }
