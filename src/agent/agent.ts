@@ -25,12 +25,17 @@ import { workerLoop, type AgentState } from './worker.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 
 export const AgentOptions = z.object({
-  server: z.url({ protocol: /^https?$/, error: '--server must be the http(s) URL of the control plane' }),
+  server: z.url({
+    protocol: /^https?$/,
+    error: '--server (or IMAGETRAIL_SERVER) must be the http(s) URL of the control plane',
+  }),
   runtime: ResourceName,
   dataDir: z.string().min(1).default('.imagetrail-agent'),
   concurrency: z.coerce.number().int().min(1).max(64).default(4),
   registrationTokenFile: z.string().min(1).optional(),
   healthPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Loopback unless told: in a pod the kubelet probes the pod's address (the manifest: 0.0.0.0). */
+  healthHost: z.string().min(1).default('127.0.0.1'),
   allowEndpoints: z.array(z.string()).default([]),
   awsRequestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
   awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
@@ -106,7 +111,9 @@ export async function runAgent(
   const tasks: AgentTask[] = [];
   for (let i = 0; i < opts.concurrency; i++) tasks.push((signal) => workerLoop(state, signal));
   if (opts.healthPort !== undefined)
-    tasks.push((signal) => startHealthServer(state, opts.healthPort!, signal));
+    tasks.push((signal) =>
+      startHealthServer(state, { port: opts.healthPort!, host: opts.healthHost }, signal),
+    );
   if (opts.watchDeployments)
     tasks.push((signal) => observeDeployments({ transport, runtime: opts.runtime, logger }, signal));
   logger.info(

@@ -51,6 +51,9 @@ export async function workerLoop(state: AgentState, signal: AbortSignal): Promis
       continue;
     }
     let claimed: z.output<typeof ClaimResponse>;
+    // A worker's first claim is answered at once, so the agent knows it reaches the control plane (its
+    // /readyz) at start, not after a whole idle long poll.
+    const waitMs = first ? 0 : state.waitMs;
     try {
       claimed = await state.transport.call(
         ClaimResponse,
@@ -63,10 +66,10 @@ export async function workerLoop(state: AgentState, signal: AbortSignal): Promis
           version: state.version,
           // Said once per worker life: the identity is what the runtime views show.
           ...(first ? { awsIdentity: state.awsIdentity } : {}),
-          waitMs: state.waitMs,
+          waitMs,
           max: 1,
         },
-        { waitMs: state.waitMs, signal },
+        { waitMs, signal },
       );
       first = false;
       failures = 0;
@@ -104,7 +107,7 @@ async function runOne(state: AgentState, job: AgentJob, commit: string | null): 
 function fatal(state: AgentState, err: unknown): Error {
   if (err instanceof AuthenticationError) {
     return new AuthenticationError(
-      `The control plane refused this agent's credential for runtime "${state.runtime}" (${err.message}). It was revoked or belongs to another control plane.`,
+      `The control plane refused this agent's credential for runtime "${state.runtime}" (${err.message}). It was revoked, superseded by a later registration of the runtime with another key, or belongs to another control plane.`,
       {
         hints: [
           `Register again: get a token with \`imagetrail runtime token ${state.runtime}\`, delete credential.json in the data directory, and start the agent with --registration-token-file.`,

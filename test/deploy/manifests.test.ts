@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HEALTH_PATHS } from '../../src/agent/health.js';
 import { ROOT } from '../helpers/imagetrail.js';
 import { IMAGE_UID } from './oci-run.js';
 import { imagetrailContainer, Probe, Workload } from './workload.js';
@@ -240,9 +241,14 @@ describe('the agent in overlays/agent', () => {
       '/var/lib/imagetrail-agent',
       '--health-port',
       '8081',
+      '--health-host',
+      '0.0.0.0',
       // The read-only ClusterRole below exists for this: where each digest runs (docs/deployments.md).
       '--watch-deployments',
     ]);
+    // The kubelet probes the pod's address, on paths the agent answers (src/agent/health.ts).
+    const probed = [Probe.parse(c.livenessProbe), Probe.parse(c.readinessProbe)].map((p) => p.httpGet.path);
+    expect(probed).toEqual([HEALTH_PATHS.live, HEALTH_PATHS.ready]);
     const token = c.env.find((e) => e.name === 'IMAGETRAIL_REGISTRATION_TOKEN');
     expect(token?.valueFrom?.secretKeyRef).toEqual({ name: 'imagetrail-agent', key: 'registration-token' });
     expect(c.ports).toContainEqual(expect.objectContaining({ name: 'health', containerPort: 8081 }));

@@ -6,6 +6,7 @@ import { AGENT_PROTOCOL } from '../../src/contract/agent-protocol.js';
 import type { EcrIamScenario } from '../peers/moto.js';
 import type { RegistryPeer } from '../peers/registry.js';
 import type { RecordingProxy } from '../peers/recording-proxy.js';
+import { freePort } from '../peers/free-port.js';
 import { waitFor } from '../peers/process.js';
 import { addEcrKeyIntegration, api, cli, type ServerHandle } from '../helpers/imagetrail.js';
 import { startAgent, type AgentHandle } from '../helpers/agent.js';
@@ -38,6 +39,8 @@ let s: EcrIamScenario;
 let remote: Awaited<ReturnType<typeof bareRemote>>;
 let server: ServerHandle;
 let tmp: string;
+/** Agent B's health port (the probes of the Kubernetes manifest). */
+let healthPort: number;
 const agents: AgentHandle[] = [];
 const tokens: Record<string, string> = {};
 const IMAGE = `${HOST}/team/app:1.0`;
@@ -57,6 +60,7 @@ function agentFor(
     dataDir?: string;
     tokenFile?: string;
     server?: string;
+    args?: string[];
   } = {},
 ): AgentHandle {
   const a = startAgent({
@@ -64,6 +68,7 @@ function agentFor(
     runtime,
     dataDir: opts.dataDir ?? join(tmp, runtime),
     ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+    ...(opts.args ? { args: opts.args } : {}),
     env: identityEnv(sc, who),
   });
   agents.push(a);
@@ -120,7 +125,11 @@ beforeAll(async () => {
     tokenFile: await tokenFile('eks-a', tokens['eks-a']),
     server: cpProxy.url,
   });
-  agentFor('eks-b', s.users.stranger, { tokenFile: await tokenFile('eks-b', tokens['eks-b']) });
+  healthPort = await freePort();
+  agentFor('eks-b', s.users.stranger, {
+    tokenFile: await tokenFile('eks-b', tokens['eks-b']),
+    args: ['--health-port', String(healthPort)],
+  });
   for (const [i, rt] of ['eks-a', 'eks-b'].entries()) await waitConnected(sc, rt, agents[i]!);
 }, 400_000);
 
@@ -158,6 +167,21 @@ describe('registration', () => {
       const held = stat(join(server.dataDir, 'keys', 'runtimes', `${name}.agekey`));
       await expect(held).rejects.toMatchObject({ code: 'ENOENT' });
     }
+    // Adding it again is refused before a key is made for it, pointing at what the user likely wants.
+    const again = await cli(server, ['runtime', 'add', 'eks-a', '--type', 'hybrid', '--version', '0.2.0']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('A runtime named "eks-a" already exists.');
+    expect(again.stderr).toContain('imagetrail runtime token eks-a');
+    const made = stat(join(server.dataDir, 'keys', 'runtimes', 'eks-a.agekey'));
+    await expect(made).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('answers the probes on its health port: live, ready once its claims reach the control plane', async () => {
+    const at = (path: string) => fetch(`http://127.0.0.1:${healthPort}${path}`);
+    expect((await at('/livez')).status).toBe(200);
+    expect((await at('/readyz')).status).toBe(200);
+    expect(await (await at('/healthz')).json()).toMatchObject({ runtime: 'eks-b', connected: true });
+    expect((await at('/metrics')).status).toBe(404);
   });
 
   it('refuses a used registration token and an expired one', async () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AgentOptions } from '../../agent/agent.js';
 import { globals } from './common.js';
 
 export function registerAgent(program: Command): void {
@@ -28,8 +29,13 @@ export function registerAgent(program: Command): void {
     )
     .option(
       '--health-port <port>',
-      'serve /healthz on 127.0.0.1:PORT (env IMAGETRAIL_AGENT_HEALTH_PORT)',
+      'serve /livez, /readyz (claims reach the control plane) and /healthz on PORT (env IMAGETRAIL_AGENT_HEALTH_PORT)',
       process.env['IMAGETRAIL_AGENT_HEALTH_PORT'],
+    )
+    .option(
+      '--health-host <address>',
+      'address of the health port (env IMAGETRAIL_AGENT_HEALTH_HOST; default 127.0.0.1; in a pod 0.0.0.0, for the kubelet)',
+      process.env['IMAGETRAIL_AGENT_HEALTH_HOST'],
     )
     .option(
       '--watch-deployments',
@@ -42,43 +48,48 @@ export function registerAgent(program: Command): void {
     .action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
       const { runAgent } = await import('../../agent/agent.js');
       const { VERSION } = await import('../../version.js');
-      const g = globals(cmd);
-      const env = process.env;
-      const allow =
-        (o['allowEndpoint'] as string[] | undefined) ??
-        (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== '');
       await runAgent(
-        {
-          server: g.server ?? env['IMAGETRAIL_SERVER'] ?? '',
-          runtime: o['runtime'] as string,
-          // Not IMAGETRAIL_DATA_DIR: that names a server's data directory, which an agent must not share.
-          dataDir:
-            (o['dataDir'] as string | undefined) ?? env['IMAGETRAIL_AGENT_DATA_DIR'] ?? '.imagetrail-agent',
-          ...(o['concurrency'] ? { concurrency: o['concurrency'] } : {}),
-          ...(o['registrationTokenFile']
-            ? { registrationTokenFile: o['registrationTokenFile'] as string }
-            : {}),
-          ...(o['healthPort'] ? { healthPort: o['healthPort'] } : {}),
-          allowEndpoints: allow,
-          watchDeployments:
-            o['watchDeployments'] === (true as unknown) ||
-            env['IMAGETRAIL_AGENT_WATCH_DEPLOYMENTS'] === 'true',
-          ...(env['IMAGETRAIL_AWS_TIMEOUT_MS']
-            ? { awsRequestTimeoutMs: env['IMAGETRAIL_AWS_TIMEOUT_MS'] }
-            : {}),
-          ...(env['IMAGETRAIL_AWS_MAX_ATTEMPTS']
-            ? { awsMaxAttempts: env['IMAGETRAIL_AWS_MAX_ATTEMPTS'] }
-            : {}),
-          ...(env['IMAGETRAIL_AGENT_WAIT_MS'] ? { waitMs: env['IMAGETRAIL_AGENT_WAIT_MS'] } : {}),
-          ...(env['IMAGETRAIL_AGENT_SHUTDOWN_GRACE_MS']
-            ? { shutdownGraceMs: env['IMAGETRAIL_AGENT_SHUTDOWN_GRACE_MS'] }
-            : {}),
-          ...(env['IMAGETRAIL_LOG_LEVEL'] ? { logLevel: env['IMAGETRAIL_LOG_LEVEL'] as 'info' } : {}),
-        },
+        agentOptions(o, globals(cmd).server, process.env),
         VERSION,
         process.env,
         undefined,
         (line) => process.stderr.write(line + '\n'),
       );
     });
+}
+
+/** The agent's options from its flags, each with its variable (validated by runAgent). */
+function agentOptions(
+  o: Record<string, string | string[] | undefined>,
+  server: string | undefined,
+  env: NodeJS.ProcessEnv,
+): AgentOptions {
+  const allow =
+    (o['allowEndpoint'] as string[] | undefined) ??
+    (env['IMAGETRAIL_ALLOW_ENDPOINTS'] ?? '').split(',').filter((p) => p.trim() !== '');
+  const fromEnv = (name: string) => (env[name] ? env[name] : undefined);
+  return {
+    server: server ?? env['IMAGETRAIL_SERVER'] ?? '',
+    runtime: o['runtime'] as string,
+    // Not IMAGETRAIL_DATA_DIR: that names a server's data directory, which an agent must not share.
+    dataDir: (o['dataDir'] as string | undefined) ?? env['IMAGETRAIL_AGENT_DATA_DIR'] ?? '.imagetrail-agent',
+    ...(o['concurrency'] ? { concurrency: o['concurrency'] } : {}),
+    ...(o['registrationTokenFile'] ? { registrationTokenFile: o['registrationTokenFile'] as string } : {}),
+    ...(o['healthPort'] ? { healthPort: o['healthPort'] } : {}),
+    ...(o['healthHost'] ? { healthHost: o['healthHost'] as string } : {}),
+    allowEndpoints: allow,
+    watchDeployments:
+      o['watchDeployments'] === (true as unknown) || env['IMAGETRAIL_AGENT_WATCH_DEPLOYMENTS'] === 'true',
+    ...(fromEnv('IMAGETRAIL_AWS_TIMEOUT_MS')
+      ? { awsRequestTimeoutMs: fromEnv('IMAGETRAIL_AWS_TIMEOUT_MS') }
+      : {}),
+    ...(fromEnv('IMAGETRAIL_AWS_MAX_ATTEMPTS')
+      ? { awsMaxAttempts: fromEnv('IMAGETRAIL_AWS_MAX_ATTEMPTS') }
+      : {}),
+    ...(fromEnv('IMAGETRAIL_AGENT_WAIT_MS') ? { waitMs: fromEnv('IMAGETRAIL_AGENT_WAIT_MS') } : {}),
+    ...(fromEnv('IMAGETRAIL_AGENT_SHUTDOWN_GRACE_MS')
+      ? { shutdownGraceMs: fromEnv('IMAGETRAIL_AGENT_SHUTDOWN_GRACE_MS') }
+      : {}),
+    ...(fromEnv('IMAGETRAIL_LOG_LEVEL') ? { logLevel: fromEnv('IMAGETRAIL_LOG_LEVEL') as 'info' } : {}),
+  };
 }
