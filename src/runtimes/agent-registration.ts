@@ -111,6 +111,7 @@ export async function registerAgent(
   if (await deps.keys?.retire(body.runtime, body.recipient))
     deps.logger.info({ runtime: body.runtime }, "deleted this control plane's copy of the runtime's old key");
   const credential = await issueCredential(deps, body.runtime, consumed.id, consumed.retry);
+  const superseded = await supersede(deps, body);
   await deps.agents.seen({
     id: body.agentId,
     runtime: body.runtime,
@@ -124,6 +125,7 @@ export async function registerAgent(
     detail: {
       ...{ agentId: body.agentId, version: body.version, awsArn: body.awsIdentity?.arn ?? null, commit },
       ...(consumed.retry ? { revokedCredentialId: consumed.retry.previous } : {}),
+      ...(superseded.length > 0 ? { supersededCredentialIds: superseded } : {}),
     },
   });
   deps.logger.info({ runtime: body.runtime, agent: body.agentId, commit }, 'agent registered');
@@ -134,6 +136,22 @@ export async function registerAgent(
     credentialId: credential.id,
     commit,
   };
+}
+
+/**
+ * Revokes the credentials of the runtime's earlier registrations made with another key: once this key is
+ * pinned their agents cannot open the runtime's secrets, and left running they would claim its work and fail
+ * it. Stopped instead, by a 401 that says why. Replicas sharing this key (one data directory) keep theirs.
+ */
+async function supersede(deps: AgentRegistrationDeps, body: RegisterRequest): Promise<string[]> {
+  const ids = await deps.agents.credentialsOfOtherKeys(body.runtime, body.recipient);
+  for (const id of ids) await deps.tokens.revoke(id);
+  if (ids.length > 0)
+    deps.logger.info(
+      { runtime: body.runtime, credentials: ids.length },
+      'revoked the credentials of earlier registrations with another key',
+    );
+  return ids;
 }
 
 /**

@@ -211,7 +211,8 @@ export class AgentTasks implements RemoteTester {
           : `no agent connected since ${newest.lastSeenAt}`;
     return new UnavailableError(`Cannot ${what}: waiting for runtime "${runtime}": ${why}.`, {
       hints: [
-        `Start the runtime's agent (imagetrail agent --runtime ${runtime}; a registration token: imagetrail runtime token ${runtime}), and check it reaches this control plane.`,
+        `Start the runtime's agent where it lives, from its data directory: imagetrail agent --server URL --runtime ${runtime} --data-dir DIR (docs/runtime-agent.md); only its first start needs a registration token (imagetrail runtime token ${runtime}).`,
+        'Check that it reaches this control plane: its log, or its /readyz.',
       ],
     });
   }

@@ -83,17 +83,15 @@ export class RuntimeService {
     actor: Actor,
   ): Promise<{ runtime: RuntimeView; commit: string | null; keyFile?: string }> {
     const input = parseInput(AddRuntimeInput, raw);
+    // Said before a key is generated for it (checked again in the commit, for a race).
+    if (this.deps.repo.snapshot().runtimes.has(input.name)) throw exists(input.name);
     const generated = input.recipient ? undefined : await this.deps.keys.getOrCreate(input.name);
     const recipient = input.recipient ?? generated!.recipient;
     const { commit } = await this.deps.repo.mutate(
       `runtime: add ${input.name} (${input.type} ${input.version})`,
       async (tx) => {
         const snap = this.deps.repo.snapshot();
-        if (snap.runtimes.has(input.name)) {
-          throw new ConflictError(`A runtime named "${input.name}" already exists.`, {
-            hints: ['Pick another name.'],
-          });
-        }
+        if (snap.runtimes.has(input.name)) throw exists(input.name);
         const runtime: RuntimeV1alpha1 = {
           apiVersion: API_VERSION,
           kind: 'Runtime',
@@ -167,4 +165,13 @@ export class RuntimeService {
       integrations,
     };
   }
+}
+
+function exists(name: string): ConflictError {
+  return new ConflictError(`A runtime named "${name}" already exists.`, {
+    hints: [
+      'Pick another name.',
+      `For a new agent of it (a hybrid runtime), issue a registration token: imagetrail runtime token ${name}`,
+    ],
+  });
 }

@@ -118,6 +118,24 @@ export class SqlAgentStore {
     return Number(res.numUpdatedRows) === 1;
   }
 
+  /**
+   * The unrevoked credentials of the runtime's registrations made with another key than `recipient`: agents
+   * that can no longer open the runtime's secrets once it is pinned (each registration keeps who used it).
+   */
+  async credentialsOfOtherKeys(runtime: string, recipient: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('agent_registrations as r')
+      .innerJoin('api_tokens as t', 't.id', 'r.credential_id')
+      .select('t.id')
+      .where('r.runtime', '=', runtime)
+      .where('t.revoked_at', 'is', null)
+      .where((eb) =>
+        eb.or([eb('r.used_by_recipient', 'is', null), eb('r.used_by_recipient', '!=', recipient)]),
+      )
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Records an agent (at registration) or that it is alive (at each claim), with what it says it is. */
   async seen(agent: {
     id: string;

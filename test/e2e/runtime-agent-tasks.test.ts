@@ -273,6 +273,37 @@ describe('no agent', () => {
   });
 });
 
+describe('registering a runtime again', () => {
+  it('with another key stops the old key’s agents (their credential revoked); replicas of the new key serve', async () => {
+    await startAgentFor('eks-d', s.users.chain);
+    const old = agents['eks-d']!;
+    const issued = await api(server, 'POST', '/api/v1/runtimes/eks-d/registration-tokens', {
+      ttlSeconds: 600,
+    });
+    const start = (dataDir: string, tokenFile?: string) =>
+      startAgent({
+        server: cpProxy.url,
+        runtime: 'eks-d',
+        dataDir,
+        ...(tokenFile ? { tokenFile } : {}),
+        env: identityEnv(sc, s.users.chain),
+      });
+    // A new data directory, so a new key: as after a lost volume, or an agent moved to another cluster.
+    const moved = join(tmp, 'eks-d-moved');
+    agents['eks-d-moved'] = start(moved, await writeTokenFile(sc, 'eks-d-2', issued.json.registrationToken));
+    // The old agent can no longer open eks-d's secrets: stopped, saying why, rather than failing its work.
+    expect(await old.exited).toBe(3);
+    expect(old.logs()).toContain('superseded by a later registration of the runtime with another key');
+    // A replica of the new registration (same directory, same key and credential) is not affected.
+    agents['eks-d-replica'] = start(moved);
+    await waitFor('both agents of the new key connected', async () => {
+      const view = (await api(server, 'GET', '/api/v1/runtimes/eks-d')).json;
+      return view.agents.filter((a: { connected: boolean }) => a.connected).length === 2;
+    });
+    expect(agents['eks-d-moved'].proc.exitCode).toBeNull();
+  });
+});
+
 describe('isolation and secrets', () => {
   it("a runtime:eks-a credential cannot complete eks-b's task (403)", async () => {
     const bTask = tasksSent('test').find((t) => t.runtime === 'eks-b');
