@@ -1,53 +1,23 @@
 import * as z from 'zod';
-import { AGENT_PROTOCOL, LeaveResponse, RegisterResponse } from '../contract/agent-protocol.js';
+import { AGENT_PROTOCOL, LeaveResponse } from '../contract/agent-protocol.js';
 import { parseEndpointPolicy, type EndpointPolicy } from '../domain/endpoints.js';
-import { InputError, isAppError } from '../domain/errors.js';
-import { ResourceName } from '../domain/names.js';
 import { parseInput } from '../domain/parse.js';
+import { AgentOptions } from './options.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Redactor } from '../logging/redactor.js';
 import { KeyStore } from '../config-repo/keys.js';
-import { backoffMs, sleep } from './backoff.js';
-import { startHealthServer } from './health.js';
+import { sleep } from './backoff.js';
+import { openHealthPort, type HealthState } from './health.js';
 import { observeDeployments } from './observe.js';
-import {
-  callerIdentity,
-  newAgentId,
-  readCredential,
-  registrationToken,
-  writeCredential,
-  type StoredCredential,
-} from './identity.js';
+import { callerIdentity, newAgentId } from './identity.js';
+import { credentialFor, startingPoint } from './start.js';
 import { assertAgentDataDir } from './data-dir.js';
 import { AgentSnapshot } from './snapshot.js';
 import { AgentTransport } from './transport.js';
 import { workerLoop, type AgentState } from './worker.js';
 import type { RuntimeExecutor } from '../runtimes/executor.js';
 
-export const AgentOptions = z.object({
-  server: z.url({
-    protocol: /^https?$/,
-    error: '--server (or IMAGETRAIL_SERVER) must be the http(s) URL of the control plane',
-  }),
-  runtime: ResourceName,
-  dataDir: z.string().min(1).default('.imagetrail-agent'),
-  concurrency: z.coerce.number().int().min(1).max(64).default(4),
-  registrationTokenFile: z.string().min(1).optional(),
-  healthPort: z.coerce.number().int().min(0).max(65535).optional(),
-  /** Loopback unless told: in a pod the kubelet probes the pod's address (the manifest: 0.0.0.0). */
-  healthHost: z.string().min(1).default('127.0.0.1'),
-  allowEndpoints: z.array(z.string()).default([]),
-  awsRequestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
-  awsMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
-  /** How long one claim may wait at the control plane for work. */
-  waitMs: z.coerce.number().int().min(0).max(60_000).default(20_000),
-  /** On SIGTERM, running jobs get this long to finish before they are handed back. */
-  shutdownGraceMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  /** Watch this cluster's pods and report where each digest runs (docs/deployments.md). */
-  watchDeployments: z.boolean().default(false),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
-export type AgentOptions = z.input<typeof AgentOptions>;
+export { AgentOptions } from './options.js';
 
 /** A background task of the agent (workers, health server, deployment observer): runs until `signal` aborts. */
 export type AgentTask = (signal: AbortSignal) => Promise<void>;
@@ -73,47 +43,83 @@ export async function runAgent(
   // What the start needs from the operator is checked before any work: a wrong directory or a missing token
   // is said at once, and leaves no key behind.
   await assertAgentDataDir(opts.dataDir);
-  const start = await startingPoint(opts, env);
-  // The lookup runs in a child process (identity.ts): started first, it overlaps the key's loading.
-  const lookup = lookUpIdentity();
-  const keys = new KeyStore(opts.dataDir);
-  const key = await keys.getOrCreate(opts.runtime);
+  const start = await startingPoint(opts, server, env);
   const agentId = newAgentId();
-  const identity = await lookup;
-  const transport = new AgentTransport(server, '');
-  const cred = await credentialFor({ opts, server, transport, redactor, logger, stop }, start, {
-    agentId,
-    version,
-    recipient: key.recipient,
-    awsIdentity: identity,
-  });
-  if (!cred) return;
-  redactor.register(cred.credential);
-  transport.useToken(cred.credential);
+  // The health port opens first: a kubelet's liveness probe must not restart an agent that is still
+  // looking up its identity or registering (a commit and a re-seal), which would spend its token.
+  let health: HealthState = { runtime: opts.runtime, agentId, connected: false, active: new Map() };
+  const port =
+    opts.healthPort === undefined
+      ? undefined
+      : await openHealthPort(() => health, { port: opts.healthPort, host: opts.healthHost });
+  try {
+    // The lookup runs in a child process (identity.ts): started first, it overlaps the key's loading.
+    const lookup = lookUpIdentity();
+    const keys = new KeyStore(opts.dataDir);
+    const key = await keys.getOrCreate(opts.runtime);
+    const identity = await lookup;
+    const transport = new AgentTransport(server, '');
+    const cred = await credentialFor({ opts, server, transport, redactor, logger, stop }, start, {
+      agentId,
+      version,
+      recipient: key.recipient,
+      awsIdentity: identity,
+    });
+    if (!cred) return;
+    redactor.register(cred.credential);
+    transport.useToken(cred.credential);
+    const state = agentState({ opts, transport, keys, redactor, logger, stop, agentId, version, identity });
+    health = state;
+    await serve(state, opts, stop, announce);
+  } finally {
+    await port?.close();
+  }
+}
 
+/** The agent's working state, once it holds its runtime credential. */
+function agentState(d: {
+  opts: z.output<typeof AgentOptions>;
+  transport: AgentTransport;
+  keys: KeyStore;
+  redactor: Redactor;
+  logger: Logger;
+  stop: AbortSignal;
+  agentId: string;
+  version: string;
+  identity: AgentState['awsIdentity'];
+}): AgentState {
+  const { opts, transport, keys, redactor, logger, stop } = d;
   const endpoints = parseEndpointPolicy(opts.allowEndpoints);
   const snapshot = new AgentSnapshot(transport, opts.runtime);
   const { pipeline, executor } = lazyRuntimeParts({ opts, snapshot, keys, redactor, logger, endpoints });
-  const state: AgentState = {
+  return {
     ...{ transport, snapshot, pipeline, redactor, logger, stop, keys, executor, endpoints },
     runtime: opts.runtime,
-    agentId,
-    version,
-    awsIdentity: identity,
+    agentId: d.agentId,
+    version: d.version,
+    awsIdentity: d.identity,
     waitMs: opts.waitMs,
     active: new Map(),
     connected: false,
     undelivered: new Set(),
   };
+}
+
+/** Workers, the deployment observer: until stopped, or one of them fails; then the jobs go back. */
+async function serve(
+  state: AgentState,
+  opts: z.output<typeof AgentOptions>,
+  stop: AbortSignal,
+  announce: ((line: string) => void) | undefined,
+): Promise<void> {
+  const { transport, logger, agentId, version } = state;
+  const server = transport.baseUrl;
+  const identity = state.awsIdentity;
   const fatal = new AbortController();
   const running = AbortSignal.any([stop, fatal.signal]);
   let failure: Error | undefined;
   const tasks: AgentTask[] = [];
   for (let i = 0; i < opts.concurrency; i++) tasks.push((signal) => workerLoop(state, signal));
-  if (opts.healthPort !== undefined)
-    tasks.push((signal) =>
-      startHealthServer(state, { port: opts.healthPort!, host: opts.healthHost }, signal),
-    );
   if (opts.watchDeployments)
     tasks.push((signal) => observeDeployments({ transport, runtime: opts.runtime, logger }, signal));
   logger.info(
@@ -215,85 +221,6 @@ async function sayLeaving(state: AgentState): Promise<void> {
     .catch((err: unknown) =>
       state.logger.debug({ err }, 'could not tell the control plane this agent stopped'),
     );
-}
-
-interface StartCtx {
-  opts: z.output<typeof AgentOptions>;
-  server: string;
-  transport: AgentTransport;
-  redactor: Redactor;
-  logger: Logger;
-  stop: AbortSignal;
-}
-
-/** The credential kept from an earlier start, else the registration token this start must use. */
-type StartingPoint = { stored: StoredCredential } | { token: string };
-
-async function startingPoint(
-  opts: z.output<typeof AgentOptions>,
-  env: NodeJS.ProcessEnv,
-): Promise<StartingPoint> {
-  const stored = await readCredential(opts.dataDir);
-  if (stored) {
-    if (stored.runtime !== opts.runtime) {
-      throw new InputError(
-        `The data directory ${opts.dataDir} holds the credential of runtime "${stored.runtime}", not "${opts.runtime}".`,
-        { hints: ['Give each runtime its own --data-dir.'] },
-      );
-    }
-    return { stored };
-  }
-  const token = await registrationToken(opts.registrationTokenFile, env);
-  if (!token) {
-    throw new InputError(`This agent is not registered yet (no ${opts.dataDir}/credential.json).`, {
-      hints: [
-        `Get a registration token with: imagetrail runtime token ${opts.runtime}`,
-        'Give it with --registration-token-file FILE or IMAGETRAIL_REGISTRATION_TOKEN (never on the command line).',
-      ],
-    });
-  }
-  return { token };
-}
-
-/** The stored credential, or a registration with the one-time token (retried while unreachable). */
-async function credentialFor(
-  ctx: StartCtx,
-  start: StartingPoint,
-  body: { agentId: string; version: string; recipient: string; awsIdentity: unknown },
-): Promise<StoredCredential | undefined> {
-  const { opts, logger } = ctx;
-  if ('stored' in start) return start.stored;
-  const { token } = start;
-  ctx.redactor.register(token);
-  ctx.transport.useToken(token);
-  for (let attempt = 0; !ctx.stop.aborted; attempt++) {
-    try {
-      // Registration commits to Git (re-sealing every integration): slow on a big repository, and the token
-      // is spent once the control plane accepts it, so the agent waits long rather than retry.
-      const res = await ctx.transport.call(
-        RegisterResponse,
-        'POST',
-        '/api/v1/agent/register',
-        { protocol: AGENT_PROTOCOL, runtime: opts.runtime, ...body },
-        { timeoutMs: 300_000 },
-      );
-      const cred = {
-        server: ctx.server,
-        runtime: res.runtime,
-        credential: res.credential,
-        credentialId: res.credentialId,
-      };
-      await writeCredential(opts.dataDir, cred);
-      logger.info({ runtime: res.runtime, commit: res.commit }, 'registered with the control plane');
-      return cred;
-    } catch (err) {
-      if (isAppError(err) && err.kind !== 'unreachable' && err.kind !== 'unavailable') throw err;
-      const wait = backoffMs(attempt);
-      logger.warn({ err }, `cannot register yet; retrying in ${Math.round(wait)} ms`);
-      await sleep(wait, ctx.stop);
-    }
-  }
-  return undefined;
 }
 
 function shutdownSignal(): AbortSignal {

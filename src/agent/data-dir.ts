@@ -7,7 +7,7 @@ import { InputError } from '../domain/errors.js';
  * control plane keeps (a runtime key it generated is the agent's key file) and leave its credential next to
  * the server's: refused, whichever way the directory was given.
  */
-const SERVER_FILES = ['admin-token', join('keys', 'control-plane.agekey')];
+const SERVER_FILES = ['admin-token', join('keys', 'control-plane.agekey'), 'imagetrail.db', 'server.sock'];
 
 export async function assertAgentDataDir(dir: string): Promise<void> {
   for (const file of SERVER_FILES) {

@@ -15,14 +15,12 @@ describe('the agent’s health port', () => {
   });
 
   it('/readyz is 503 until a claim reached the control plane, then 200', () => {
-    expect(healthAnswer(state(false), HEALTH_PATHS.ready)).toMatchObject({
+    // A status only: the agent's id and runtime are for /healthz, not for whoever can reach a probe.
+    expect(healthAnswer(state(false), HEALTH_PATHS.ready)).toEqual({
       status: 503,
-      body: { status: 'not connected', connected: false },
+      body: { status: 'not connected' },
     });
-    expect(healthAnswer(state(true), HEALTH_PATHS.ready)).toMatchObject({
-      status: 200,
-      body: { status: 'ok' },
-    });
+    expect(healthAnswer(state(true), HEALTH_PATHS.ready)).toEqual({ status: 200, body: { status: 'ok' } });
   });
 
   it('/healthz says both and the jobs running, always 200; anything else is not served', () => {

@@ -128,9 +128,11 @@ async function lookupIdentityVia(
   const lookup = child ? await inChild(child, timeoutMs) : await inProcess(timeoutMs);
   if (lookup.failure) {
     // A profile that is not there fails like no credentials at all: name it, it is the likely mistake.
-    const via = profile
-      ? ` with AWS_PROFILE=${profile} (is that profile in ~/.aws/config or ~/.aws/credentials?)`
-      : '';
+    const noCredentials = /credential|profile/i.test(`${lookup.failure.name} ${lookup.failure.message}`);
+    const via =
+      profile && noCredentials
+        ? ` with AWS_PROFILE=${profile} (is that profile in ~/.aws/config or ~/.aws/credentials?)`
+        : '';
     logger.warn(
       { errorName: lookup.failure.name, ...(profile ? { awsProfile: profile } : {}) },
       `no AWS identity (GetCallerIdentity failed${via}: ${lookup.failure.message}); IAM-role integrations cannot work on this runtime`,

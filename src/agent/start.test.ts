@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../domain/errors.js';
 import { runAgent } from './agent.js';
+import { freePort } from '../../test/peers/free-port.js';
 
 // Nothing listens on port 9: each case must be refused before the agent dials out at all.
 const SERVER = 'http://127.0.0.1:9';
@@ -20,7 +21,13 @@ async function tmp(): Promise<string> {
 
 /** Starts the agent with `opts` and returns what it was refused with (it must not start). */
 async function refusal(
-  opts: { dataDir: string; registrationTokenFile?: string; runtime?: string },
+  opts: {
+    dataDir: string;
+    registrationTokenFile?: string;
+    runtime?: string;
+    healthPort?: number;
+    healthHost?: string;
+  },
   env: NodeJS.ProcessEnv = {},
 ): Promise<InputError> {
   const stop = new AbortController();
@@ -97,5 +104,75 @@ describe('an agent start the operator must fix is refused at once, and leaves no
     await writeFile(join(dir, 'credential.json'), JSON.stringify(cred));
     const err = await refusal({ dataDir: dir, runtime: 'eks-a' });
     expect(err.message).toContain('holds the credential of runtime "eks-b", not "eks-a"');
+  });
+});
+
+describe('a registered agent’s credential goes only to the control plane that issued it', () => {
+  it('refuses another --server, naming both and how to move', async () => {
+    const dir = await tmp();
+    const cred = {
+      server: 'https://imagetrail.example.com',
+      runtime: 'eks-a',
+      credential: 'x',
+      credentialId: 't',
+    };
+    await writeFile(join(dir, 'credential.json'), JSON.stringify(cred));
+    const err = await refusal({ dataDir: dir });
+    expect(err.message).toBe(
+      `The credential in ${dir} was issued by the control plane at https://imagetrail.example.com, not ${SERVER}: it is not sent to another address.`,
+    );
+    expect(err.hints.join(' ')).toContain('--server https://imagetrail.example.com');
+  });
+});
+
+describe('the health port while the agent starts', () => {
+  it('is open before registration: live at once, not ready until claims reach the control plane', async () => {
+    const token = join(await tmp(), 'token');
+    await writeFile(token, 'itreg_' + 'a'.repeat(43));
+    const healthPort = await freePort();
+    const stop = new AbortController();
+    // Nothing answers at port 9: the agent keeps trying to register, as while a slow commit is made.
+    const running = runAgent(
+      {
+        server: SERVER,
+        runtime: 'eks-a',
+        dataDir: join(await tmp(), 'agent'),
+        registrationTokenFile: token,
+        healthPort,
+        awsRequestTimeoutMs: 500,
+        awsMaxAttempts: 1,
+        logLevel: 'silent',
+      },
+      '0.2.0',
+      { AWS_ACCESS_KEY_ID: '', AWS_EC2_METADATA_DISABLED: 'true' },
+      stop.signal,
+    );
+    const at = (path: string) => fetch(`http://127.0.0.1:${healthPort}${path}`);
+    let live = 0;
+    for (let i = 0; i < 100 && live !== 200; i++) {
+      live = await at('/livez').then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (live !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(live).toBe(200);
+    expect((await at('/readyz')).status).toBe(503);
+    stop.abort();
+    await running;
+    await expect(at('/livez')).rejects.toThrow();
+  });
+
+  it('a health address that cannot be served is an input error naming the flags', async () => {
+    const token = join(await tmp(), 'token');
+    await writeFile(token, 'itreg_' + 'a'.repeat(43));
+    const err = await refusal({
+      dataDir: join(await tmp(), 'agent'),
+      registrationTokenFile: token,
+      healthPort: 1,
+      healthHost: '192.0.2.1',
+    });
+    expect(err.message).toMatch(/^Cannot serve the health port on 192\.0\.2\.1:1 \(E[A-Z]+\)\.$/);
+    expect(err.hints.join(' ')).toContain('--health-host');
   });
 });

@@ -88,8 +88,10 @@ export class AgentHub {
 
 export function waitingMessage(runtime: string, agents: AgentView[], queued: number): string | undefined {
   if (queued === 0 || agents.some((a) => a.connected)) return undefined;
-  const last = agents[0]?.lastSeenAt;
-  return last
-    ? `waiting for runtime ${runtime}: no agent connected since ${last}`
-    : `waiting for runtime ${runtime}: no agent has registered yet (imagetrail runtime token ${runtime})`;
+  const newest = agents[0];
+  if (!newest)
+    return `waiting for runtime ${runtime}: no agent has registered yet (imagetrail runtime token ${runtime})`;
+  return newest.leftAt
+    ? `waiting for runtime ${runtime}: its last agent stopped at ${newest.leftAt}`
+    : `waiting for runtime ${runtime}: no agent connected since ${newest.lastSeenAt}`;
 }

@@ -35,7 +35,7 @@ export interface AgentRegistrationDeps {
   executor: Pick<RuntimeExecutor, 'canExecute'>;
   audit: Pick<AuditStore, 'record'>;
   redactor: Redactor;
-  logger: Pick<Logger, 'info'>;
+  logger: Pick<Logger, 'info' | 'warn'>;
 }
 
 /** The runtime a registration token may be issued for: a hybrid runtime that this process does not run. */
@@ -108,8 +108,7 @@ export async function registerAgent(
   const current = agentRuntime(deps.repo.snapshot(), deps.executor, body.runtime);
   const commit = await pinAndReseal(deps, current, body);
   // Only once the agent's key is pinned and every secret re-sealed for it is the generated one unused.
-  if (await deps.keys?.retire(body.runtime, body.recipient))
-    deps.logger.info({ runtime: body.runtime }, "deleted this control plane's copy of the runtime's old key");
+  await retireGeneratedKey(deps, body);
   const credential = await issueCredential(deps, body.runtime, consumed.id, consumed.retry);
   const superseded = await supersede(deps, body);
   await deps.agents.seen({
@@ -139,12 +138,32 @@ export async function registerAgent(
 }
 
 /**
+ * Deletes the key this control plane generated for the runtime at `runtime add`, now that the agent's own
+ * key is pinned. The control plane never opens a remote runtime's secrets with it (its own key is sealed
+ * for every placement too). Best effort: the registration is committed already.
+ */
+async function retireGeneratedKey(deps: AgentRegistrationDeps, body: RegisterRequest): Promise<void> {
+  const retired = await deps.keys?.retire(body.runtime, body.recipient).catch((err: unknown) => {
+    deps.logger.warn(
+      { err, runtime: body.runtime },
+      "could not delete this control plane's copy of the runtime's old key",
+    );
+    return false;
+  });
+  if (retired)
+    deps.logger.info({ runtime: body.runtime }, "deleted this control plane's copy of the runtime's old key");
+}
+
+/**
  * Revokes the credentials of the runtime's earlier registrations made with another key: once this key is
  * pinned their agents cannot open the runtime's secrets, and left running they would claim its work and fail
  * it. Stopped instead, by a 401 that says why. Replicas sharing this key (one data directory) keep theirs.
  */
 async function supersede(deps: AgentRegistrationDeps, body: RegisterRequest): Promise<string[]> {
-  const ids = await deps.agents.credentialsOfOtherKeys(body.runtime, body.recipient);
+  // The key pinned now, not necessarily this agent's: of two registrations with different keys at once,
+  // the one pinned last wins and every other credential goes, this one's included if it lost.
+  const pinned = deps.pins.runtime(body.runtime) ?? body.recipient;
+  const ids = await deps.agents.credentialsOfOtherKeys(body.runtime, pinned);
   for (const id of ids) await deps.tokens.revoke(id);
   if (ids.length > 0)
     deps.logger.info(

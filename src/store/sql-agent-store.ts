@@ -156,14 +156,18 @@ export class SqlAgentStore {
         last_seen_at: at,
         left_at: null,
       })
+      // An id taken by another runtime's agent is left as it is: agent ids are the agents' own words, and a
+      // runtime's credential must not rewrite (or un-stop) another runtime's agent.
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          runtime: agent.runtime,
-          version: agent.version,
-          ...(agent.awsArn !== undefined ? { aws_arn: agent.awsArn } : {}),
-          last_seen_at: at,
-          left_at: null,
-        }),
+        oc
+          .column('id')
+          .doUpdateSet({
+            version: agent.version,
+            ...(agent.awsArn !== undefined ? { aws_arn: agent.awsArn } : {}),
+            last_seen_at: at,
+            left_at: null,
+          })
+          .where('runtime_agents.runtime', '=', agent.runtime),
       )
       .execute();
   }

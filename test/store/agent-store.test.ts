@@ -165,6 +165,28 @@ describe.each(eachDatabase())('agent store (%s)', (engine) => {
     expect((await store.list('eks-a'))[0]?.leftAt).toBeNull();
   });
 
+  it("a claim of runtime B under runtime A's agent id leaves A's agent as it was (stopped stays stopped)", async () => {
+    const clock = manualClock();
+    const store = new SqlAgentStore({ db: database().db, now: clock.now });
+    await store.seen({
+      id: 'shared-id',
+      runtime: 'eks-a',
+      version: '0.2.0',
+      awsArn: 'arn:aws:iam::1:user/a',
+    });
+    expect(await store.leave('shared-id', 'eks-a')).toBe(true);
+    const before = await store.list('eks-a');
+    clock.advance(1000);
+    await store.seen({
+      id: 'shared-id',
+      runtime: 'eks-b',
+      version: '9.9.9',
+      awsArn: 'arn:aws:iam::2:user/b',
+    });
+    expect(await store.list('eks-a')).toEqual(before);
+    expect((await store.list('eks-b')).map((a) => a.id)).not.toContain('shared-id');
+  });
+
   it('keeps a runtime’s agents bounded: the newest 100, none older than a week but the newest', async () => {
     const clock = manualClock();
     const store = new SqlAgentStore({ db: database().db, now: clock.now });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { AgentOptions } from '../../agent/agent.js';
+import type { AgentOptions } from '../../agent/options.js';
+import { InputError } from '../../domain/errors.js';
 import { globals } from './common.js';
 
 export function registerAgent(program: Command): void {
@@ -48,12 +49,8 @@ export function registerAgent(program: Command): void {
     .action(async (o: Record<string, string | string[] | undefined>, cmd: Command) => {
       const { runAgent } = await import('../../agent/agent.js');
       const { VERSION } = await import('../../version.js');
-      await runAgent(
-        agentOptions(o, globals(cmd).server, process.env),
-        VERSION,
-        process.env,
-        undefined,
-        (line) => process.stderr.write(line + '\n'),
+      await runAgent(agentOptions(o, globals(cmd), process.env), VERSION, process.env, undefined, (line) =>
+        process.stderr.write(line + '\n'),
       );
     });
 }
@@ -61,7 +58,7 @@ export function registerAgent(program: Command): void {
 /** The agent's options from its flags, each with its variable (validated by runAgent). */
 function agentOptions(
   o: Record<string, string | string[] | undefined>,
-  server: string | undefined,
+  { server, dataDir: rootDataDir }: { server?: string | undefined; dataDir?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): AgentOptions {
   const allow =
@@ -71,8 +68,7 @@ function agentOptions(
   return {
     server: server ?? env['IMAGETRAIL_SERVER'] ?? '',
     runtime: o['runtime'] as string,
-    // Not IMAGETRAIL_DATA_DIR: that names a server's data directory, which an agent must not share.
-    dataDir: (o['dataDir'] as string | undefined) ?? env['IMAGETRAIL_AGENT_DATA_DIR'] ?? '.imagetrail-agent',
+    dataDir: agentDataDir(o['dataDir'] as string | undefined, rootDataDir, env),
     ...(o['concurrency'] ? { concurrency: o['concurrency'] } : {}),
     ...(o['registrationTokenFile'] ? { registrationTokenFile: o['registrationTokenFile'] as string } : {}),
     ...(o['healthPort'] ? { healthPort: o['healthPort'] } : {}),
@@ -92,4 +88,28 @@ function agentOptions(
       : {}),
     ...(fromEnv('IMAGETRAIL_LOG_LEVEL') ? { logLevel: fromEnv('IMAGETRAIL_LOG_LEVEL') as 'info' } : {}),
   };
+}
+
+/**
+ * The agent's own directory: --data-dir, else IMAGETRAIL_AGENT_DATA_DIR, else .imagetrail-agent. Not
+ * IMAGETRAIL_DATA_DIR, nor a --data-dir before `agent`: those name a server's directory, which an agent must
+ * not share. Given alone, they are refused rather than ignored: an agent that used to read them would
+ * otherwise start from an empty directory and ask for a new registration.
+ */
+function agentDataDir(own: string | undefined, root: string | undefined, env: NodeJS.ProcessEnv): string {
+  const dir = own ?? env['IMAGETRAIL_AGENT_DATA_DIR'];
+  if (dir) return dir;
+  const server =
+    root !== undefined
+      ? `--data-dir ${root} (before "agent")`
+      : env['IMAGETRAIL_DATA_DIR']
+        ? `IMAGETRAIL_DATA_DIR=${env['IMAGETRAIL_DATA_DIR']}`
+        : undefined;
+  if (server === undefined) return '.imagetrail-agent';
+  throw new InputError(`${server} names a server's data directory, which the agent does not use.`, {
+    hints: [
+      "Give the agent's own directory: imagetrail agent --data-dir DIR …, or IMAGETRAIL_AGENT_DATA_DIR=DIR.",
+      'An agent that kept its data there before: IMAGETRAIL_AGENT_DATA_DIR=$IMAGETRAIL_DATA_DIR (the same directory).',
+    ],
+  });
 }

@@ -76,10 +76,13 @@ export function printRegistration(
   server: string,
   file: TokenFile | undefined,
 ): void {
+  // The address this CLI used; from another machine or cluster the agent needs the server's public URL.
+  const local = /^https?:\/\/(127\.|localhost[:/]|\[::1\])/.test(server);
   out.err(
     `Registration token for runtime ${r.runtime} (one use, expires ${r.expiresAt})${file ? ` written to ${file.path}` : ''}; ` +
       `${file ? '' : 'put it in a file (mode 0600) and '}start the agent where the runtime lives:\n` +
       `  imagetrail agent --server ${server} --runtime ${r.runtime} --data-dir .imagetrail-agent/${r.runtime} --registration-token-file ${file?.path ?? 'FILE'}\n` +
+      (local ? `(On another machine: --server with this control plane's public URL.)\n` : '') +
       'Later starts find the credential in the data directory and need no token.',
   );
   if (!file) out.out(r.registrationToken);
