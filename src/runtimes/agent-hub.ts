@@ -4,6 +4,7 @@ import type { AgentTaskStat, AgentTaskStore } from '../store/agent-task-store.js
 import { AgentDispatch, type AgentDispatchDeps } from './agent-dispatch.js';
 import { AgentTasks } from './agent-tasks.js';
 import { issueRegistrationToken, registerAgent, type AgentRegistrationDeps } from './agent-registration.js';
+import { absenceOf } from './agent-presence.js';
 import type { RuntimeView } from './runtime-service.js';
 
 export type AgentHubDeps = AgentRegistrationDeps &
@@ -91,7 +92,5 @@ export function waitingMessage(runtime: string, agents: AgentView[], queued: num
   const newest = agents[0];
   if (!newest)
     return `waiting for runtime ${runtime}: no agent has registered yet (imagetrail runtime token ${runtime})`;
-  return newest.leftAt
-    ? `waiting for runtime ${runtime}: its last agent stopped at ${newest.leftAt}`
-    : `waiting for runtime ${runtime}: no agent connected since ${newest.lastSeenAt}`;
+  return `waiting for runtime ${runtime}: ${absenceOf(newest)}`;
 }

@@ -23,6 +23,7 @@ import type { Redactor } from '../logging/redactor.js';
 import type { AgentTaskStore, ClaimedTask } from '../store/agent-task-store.js';
 import type { Principal } from '../store/token-store.js';
 import { assertRuntime, checkProtocol } from './agent-protocol-check.js';
+import { absenceOf, nobodyComing } from './agent-presence.js';
 import type { RuntimeExecutor } from './executor.js';
 
 export interface AgentTasksDeps {
@@ -206,9 +207,7 @@ export class AgentTasks implements RemoteTester {
       ? 'no agent has ever connected'
       : agents.some((a) => a.connected)
         ? `no agent answered within ${Math.round(this.timeoutMs / 1000)} s (last seen ${newest.lastSeenAt})`
-        : newest.leftAt
-          ? `its last agent stopped at ${newest.leftAt}`
-          : `no agent connected since ${newest.lastSeenAt}`;
+        : absenceOf(newest);
     return new UnavailableError(`Cannot ${what}: waiting for runtime "${runtime}": ${why}.`, {
       hints: [
         `Start the runtime's agent where it lives, from its data directory: imagetrail agent --server URL --runtime ${runtime} --data-dir DIR (docs/runtime-agent.md); only its first start needs a registration token (imagetrail runtime token ${runtime}).`,
@@ -216,14 +215,6 @@ export class AgentTasks implements RemoteTester {
       ],
     });
   }
-}
-
-/**
- * No agent will take the task within the timeout: none ever registered, or none is connected and the newest
- * said it stopped. One that is only quiet (a network cut, every worker busy) may still come: waited for.
- */
-function nobodyComing(agents: AgentView[]): boolean {
-  return !agents.some((a) => a.connected) && (agents.length === 0 || Boolean(agents[0]!.leftAt));
 }
 
 function toJob(t: ClaimedTask, leaseId: string, leaseMs: number): TestTask | InspectTask {
