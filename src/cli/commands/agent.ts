@@ -68,7 +68,7 @@ function agentOptions(
   return {
     server: server ?? env['IMAGETRAIL_SERVER'] ?? '',
     runtime: o['runtime'] as string,
-    dataDir: agentDataDir(o['dataDir'] as string | undefined, rootDataDir, env),
+    ...agentDataDir(o['dataDir'] as string | undefined, rootDataDir, env),
     ...(o['concurrency'] ? { concurrency: o['concurrency'] } : {}),
     ...(o['registrationTokenFile'] ? { registrationTokenFile: o['registrationTokenFile'] as string } : {}),
     ...(o['healthPort'] ? { healthPort: o['healthPort'] } : {}),
@@ -91,21 +91,25 @@ function agentOptions(
 }
 
 /**
- * The agent's own directory: --data-dir, else IMAGETRAIL_AGENT_DATA_DIR, else .imagetrail-agent. Not
+ * The agent's own directory: --data-dir, else IMAGETRAIL_AGENT_DATA_DIR, else AgentOptions' default. Not
  * IMAGETRAIL_DATA_DIR, nor a --data-dir before `agent`: those name a server's directory, which an agent must
  * not share. Given alone, they are refused rather than ignored: an agent that used to read them would
  * otherwise start from an empty directory and ask for a new registration.
  */
-function agentDataDir(own: string | undefined, root: string | undefined, env: NodeJS.ProcessEnv): string {
+function agentDataDir(
+  own: string | undefined,
+  root: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { dataDir?: string } {
   const dir = own ?? env['IMAGETRAIL_AGENT_DATA_DIR'];
-  if (dir) return dir;
+  if (dir) return { dataDir: dir };
   const server =
     root !== undefined
       ? `--data-dir ${root} (before "agent")`
       : env['IMAGETRAIL_DATA_DIR']
         ? `IMAGETRAIL_DATA_DIR=${env['IMAGETRAIL_DATA_DIR']}`
         : undefined;
-  if (server === undefined) return '.imagetrail-agent';
+  if (server === undefined) return {}; // the options' default
   throw new InputError(`${server} names a server's data directory, which the agent does not use.`, {
     hints: [
       "Give the agent's own directory: imagetrail agent --data-dir DIR …, or IMAGETRAIL_AGENT_DATA_DIR=DIR.",
