@@ -257,6 +257,17 @@ describe('isolation', () => {
       cred,
     );
     expect(claim.status).toBe(403);
+    // Nor may it mark eks-b's agent stopped: the agent stays connected.
+    const bAgent = (await api(server, 'GET', '/api/v1/runtimes/eks-b')).json.agents[0].id as string;
+    const leave = { protocol: AGENT_PROTOCOL, runtime: 'eks-b', agentId: bAgent };
+    expect((await api(server, 'POST', '/api/v1/agent/leave', leave, cred)).status).toBe(403);
+    const asOwn = await api(server, 'POST', '/api/v1/agent/leave', { ...leave, runtime: 'eks-a' }, cred);
+    expect(asOwn.json).toMatchObject({ left: false });
+    expect((await api(server, 'GET', '/api/v1/runtimes/eks-b')).json.agents[0]).toMatchObject({
+      id: bAgent,
+      connected: true,
+      leftAt: null,
+    });
     expect((await api(server, 'GET', '/api/v1/agent/snapshot?runtime=eks-b', undefined, cred)).status).toBe(
       403,
     );
